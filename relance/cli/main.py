@@ -1,0 +1,283 @@
+"""The `relance` command (DESIGN §4). Thin: parse arguments, call a service, print the outcome.
+
+Exit codes: 0 success, 1 input rejected (with the reason), 2 usage error (click's own).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+json_option = click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
+company_option = click.option(
+    "--company", "company_code", metavar="CODE", help="Company code (default: default)."
+)
+
+
+def setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "relance.settings")
+    import django
+
+    django.setup()
+
+
+def emit(as_json: bool, payload: dict[str, Any], text: str) -> None:
+    if as_json:
+        click.echo(json.dumps(payload, indent=2, ensure_ascii=False, default=str))
+    else:
+        click.echo(text)
+
+
+def reject(message: str, as_json: bool = False, payload: dict[str, Any] | None = None) -> NoReturn:
+    """Input was refused: say why (JSON on stdout when asked) and exit 1."""
+    if as_json:
+        click.echo(json.dumps(payload or {"error": message}, indent=2, ensure_ascii=False))
+    click.secho(f"error: {message}", fg="red", err=True)
+    sys.exit(1)
+
+
+@contextmanager
+def rejections(as_json: bool, *errors: type[Exception]) -> Iterator[None]:
+    """Turn the services' domain errors into exit code 1 with their message, never a traceback."""
+    from django.core.exceptions import ValidationError
+
+    try:
+        yield
+    except ValidationError as exc:
+        if hasattr(exc, "message_dict"):
+            problems = [f"{f}: {m}" for f, ms in exc.message_dict.items() for m in ms]
+        else:
+            problems = list(exc.messages)
+        reject("; ".join(problems), as_json, {"errors": problems})
+    except errors as exc:
+        reject(str(exc), as_json)
+
+
+@click.group(context_settings=CONTEXT)
+@click.version_option(package_name="relance")
+def cli() -> None:
+    """relance: accounts-receivable collections (dunning plans, outbox, portal, analytics).
+
+    The database is DATABASE_URL, or the SQLite file var/relance.sqlite3 under the current
+    directory. Start with `relance init`.
+    """
+    setup_django()
+
+
+@cli.command()
+@json_option
+def init(as_json: bool) -> None:
+    """Create or migrate the database; create company `default` (FR, EUR) if none exists."""
+    from django.core.management import call_command
+
+    from relance.services.companies import ensure_default_company
+
+    call_command("migrate", interactive=False, verbosity=0)
+    created = ensure_default_company()
+    from django.db import connection
+
+    emit(
+        as_json,
+        {"database": connection.vendor, "default_company_created": created is not None},
+        f"Database ready ({connection.vendor})."
+        + (" Created company 'default' (FR, EUR)." if created else ""),
+    )
+
+
+@cli.group(context_settings=CONTEXT)
+def company() -> None:
+    """Companies (legal entities) whose receivables relance collects."""
+
+
+@company.command("add")
+@click.argument("code")
+@click.option("--name", required=True)
+@click.option("--country", required=True, metavar="CC", help="ISO 3166 code, e.g. FR, GB.")
+@click.option("--currency", required=True, metavar="CUR", help="ISO 4217 code, e.g. EUR.")
+@click.option("--time-zone", metavar="TZ", help="IANA zone, e.g. Europe/Paris.")
+@click.option("--iban")
+@click.option("--bic")
+@click.option("--registration-number", help="SIREN, Companies House number…")
+@click.option("--vat-number")
+@click.option("--email", help="Address customers write to with questions.")
+@click.option("--phone", help="Number customers call with questions.")
+@click.option("--sender-email", help="From: address of reminders.")
+@click.option("--reply-to")
+@json_option
+def company_add(code: str, as_json: bool, **fields: Any) -> None:
+    """Create or update company CODE."""
+    from relance.services.companies import upsert_company
+
+    with rejections(as_json):
+        obj, created = upsert_company(code, **fields)
+    emit(
+        as_json,
+        {"code": obj.code, "created": created, "name": obj.name, "country": obj.country,
+         "currency": obj.currency, "time_zone": obj.time_zone},
+        f"{'Created' if created else 'Updated'} company {obj.code} ({obj.name}, "
+        f"{obj.country}, {obj.currency}, {obj.time_zone}).",
+    )
+
+
+@cli.command("import")
+@click.argument(
+    "kind", type=click.Choice(["customers", "contacts", "invoices", "credit-notes", "payments"])
+)
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@company_option
+@click.option("--dry-run", is_flag=True, help="Validate and count, write nothing.")
+@json_option
+def import_(kind: str, file: Path, company_code: str | None, dry_run: bool, as_json: bool) -> None:
+    """Upsert a CSV file of KIND by external id (all or nothing; see README for the columns)."""
+    from relance.services.companies import UnknownCompany, get_company
+    from relance.services.ledger_import import ImportRejected, import_file
+
+    with rejections(as_json, UnknownCompany, ImportRejected):
+        target = get_company(company_code)
+        with _progress(file, enabled=not as_json) as progress:
+            result = import_file(kind, file, target, dry_run=dry_run, progress=progress)
+    payload = result.as_json()
+    if as_json:
+        emit(True, payload, "")
+    else:
+        for err in payload["errors"]:
+            where = f"row {err['row']}" if err["row"] is not None else "file"
+            column = f", {err['field']}" if err["field"] else ""
+            click.secho(f"{file}: {where}{column}: {err['message']}", fg="red", err=True)
+        verb = "would be " if dry_run else ""
+        click.echo(
+            f"{kind}: {result.created} {verb}created, {result.updated} {verb}updated, "
+            f"{result.unchanged} unchanged"
+            + (f"; {len(result.invited_users)} new users to invite: "
+               + ", ".join(result.invited_users) if result.invited_users else "")
+        )
+    if not result.ok:
+        click.secho(
+            f"error: {result.error_count} problem(s) in {file}; nothing was written", fg="red",
+            err=True,
+        )
+        sys.exit(1)
+
+
+@contextmanager
+def _progress(file: Path, enabled: bool) -> Iterator[Callable[[int], None] | None]:
+    """A progress bar on an interactive terminal, for files large enough to wait for."""
+    size = file.stat().st_size if file.is_file() else 0
+    if not enabled or not sys.stderr.isatty() or size < 5_000_000:
+        yield None
+        return
+    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+    with Progress(
+        "[progress.description]{task.description}", BarColumn(), DownloadColumn(),
+        TimeRemainingColumn(), transient=True,
+    ) as bar:
+        task = bar.add_task(f"importing {file.name}", total=size)
+        yield lambda done: bar.update(task, completed=done)
+
+
+@cli.group(context_settings=CONTEXT)
+def plan() -> None:
+    """Dunning plans: load from YAML, assign to customers."""
+
+
+@plan.command("load")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@company_option
+@json_option
+def plan_load(file: Path, company_code: str | None, as_json: bool) -> None:
+    """Validate and upsert (by code) the plan or list of plans in a YAML FILE."""
+    from relance.domain.plans import PlanError
+    from relance.services.companies import UnknownCompany, get_company
+    from relance.services.plans import load_plans
+
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reject(f"cannot read {file}: {exc}", as_json)
+    try:
+        target = get_company(company_code) if company_code else None
+        result = load_plans(text, company=target)
+    except PlanError as exc:
+        problems = [{"path": p.path, "message": p.message} for p in exc.problems]
+        reject(f"{file}: the plan is not valid:\n{exc}", as_json, {"errors": problems})
+    except UnknownCompany as exc:
+        reject(str(exc), as_json)
+    lines = [f"{label} plan {code}" for label, codes in
+             (("Created", result.created), ("Updated", result.updated),
+              ("Unchanged", result.unchanged)) for code in codes]
+    lines += [f"warning: {w.path}: {w.message}" for w in result.warnings]
+    emit(as_json, result.as_json(), "\n".join(lines))
+
+
+@plan.command("assign")
+@click.argument("customer_id")
+@click.argument("plan_code")
+@company_option
+@json_option
+def plan_assign(customer_id: str, plan_code: str, company_code: str | None, as_json: bool) -> None:
+    """Assign plan PLAN_CODE to customer CUSTOMER_ID (external id)."""
+    from relance.services.companies import UnknownCompany, get_company
+    from relance.services.plans import CustomerNotFound, PlanNotFound, assign_plan
+
+    with rejections(as_json, UnknownCompany, CustomerNotFound, PlanNotFound):
+        target = get_company(company_code) if company_code else None
+        customer = assign_plan(customer_id, plan_code, company=target)
+    emit(
+        as_json,
+        {"customer": customer.external_id, "company": customer.company.code, "plan": plan_code},
+        f"Customer {customer.external_id} ({customer.name}) now follows plan {plan_code}.",
+    )
+
+
+@cli.command()
+@click.option("--seed", default=42, show_default=True, help="Same seed, same ledger.")
+@click.option("--customers", default=300, show_default=True, help="Customers per company.")
+@click.option("--password", default="relance-demo", show_default=True,
+              help="Password of the demo user `admin`.")
+@json_option
+def demo(seed: int, customers: int, password: str, as_json: bool) -> None:
+    """Load a realistic demo ledger: two companies (FR, UK), plans, customers, invoices…"""
+    from relance.services.demo import load_demo
+
+    summary = load_demo(seed=seed, customers=customers, password=password)
+    lines = [f"{c}: " + ", ".join(f"{n} {k}" for k, n in counts.items())
+             for c, counts in summary["companies"].items()]
+    lines.append(f"Log in as {summary['login']['username']} / {summary['login']['password']}")
+    emit(as_json, summary, "\n".join(lines))
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True)
+def serve(host: str, port: int) -> None:
+    """Serve the staff UI (embedded mode). In production run `gunicorn relance.wsgi`."""
+    from django.core.management import call_command
+
+    call_command("runserver", f"{host}:{port}", use_reloader=False, use_threading=True)
+
+
+@cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True,
+                               **CONTEXT})
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def manage(args: tuple[str, ...]) -> None:
+    """Run a Django management command, e.g. `relance manage createsuperuser`."""
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["relance manage", *args])
+
+
+def main() -> None:
+    cli(prog_name="relance")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,23 @@
+"""Persistence only: behaviour lives in relance.domain and relance.services."""
+
+from relance.models.company import Alias, Company, Membership
+from relance.models.customer import Contact, Customer
+from relance.models.documents import Allocation, CreditNote, Invoice, Payment
+from relance.models.event import AppendOnly, Event
+from relance.models.plan import Plan, Step
+
+__all__ = [
+    "Alias",
+    "Allocation",
+    "AppendOnly",
+    "Company",
+    "Contact",
+    "CreditNote",
+    "Customer",
+    "Event",
+    "Invoice",
+    "Membership",
+    "Payment",
+    "Plan",
+    "Step",
+]

@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from relance.models.validators import (
+    validate_bic,
+    validate_country,
+    validate_currency,
+    validate_iban,
+    validate_time_zone,
+)
+
+
+class Company(models.Model):
+    """A legal entity whose receivables relance collects; every ledger row belongs to one."""
+
+    code = models.SlugField(max_length=50, unique=True)
+    name = models.CharField(max_length=200)
+    registration_number = models.CharField(
+        max_length=50, blank=True, help_text="SIREN/SIRET, Companies House number…"
+    )
+    vat_number = models.CharField(max_length=30, blank=True)
+    address_line1 = models.CharField(max_length=200, blank=True)
+    address_line2 = models.CharField(max_length=200, blank=True)
+    postal_code = models.CharField(max_length=20, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    country = models.CharField(max_length=2, validators=[validate_country])
+    currency = models.CharField(max_length=3, validators=[validate_currency])
+    time_zone = models.CharField(
+        max_length=64, default="Europe/Paris", validators=[validate_time_zone]
+    )
+    iban = models.CharField("IBAN", max_length=42, blank=True, validators=[validate_iban])
+    bic = models.CharField("BIC", max_length=11, blank=True, validators=[validate_bic])
+    sender_email = models.EmailField(blank=True, help_text="From: address of reminders")
+    reply_to = models.EmailField(blank=True)
+    phone = models.CharField(max_length=30, blank=True, help_text="For customers' questions")
+    email = models.EmailField(blank=True, help_text="For customers' questions")
+    logo = models.FileField(upload_to="logos/", blank=True)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="Membership", related_name="companies", blank=True
+    )
+
+    class Meta:
+        verbose_name_plural = "companies"
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+
+class Membership(models.Model):
+    """A staff user's role in one company: the basis of data isolation between companies."""
+
+    class Role(models.TextChoices):
+        ADMIN = "admin", "Administrator"
+        CREDIT_CONTROLLER = "credit_controller", "Credit controller"
+        SALES_REP = "sales_rep", "Sales rep"
+        READ_ONLY = "read_only", "Read-only"
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.CREDIT_CONTROLLER)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["company", "user"], name="one_membership_per_company")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.company.code} as {self.role}"
+
+
+class Alias(models.Model):
+    """A shared mailbox such as ar@company.com: owns manual work and receives replies as a team."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="aliases")
+    email = models.EmailField()
+    name = models.CharField(max_length=100, blank=True)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="aliases", blank=True)
+
+    class Meta:
+        verbose_name_plural = "aliases"
+        constraints = [
+            models.UniqueConstraint(fields=["company", "email"], name="one_alias_per_address")
+        ]
+
+    def __str__(self) -> str:
+        return self.email

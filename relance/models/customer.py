@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from relance.models.company import Company
+from relance.models.validators import validate_country, validate_currency, validate_time_zone
+
+
+class Customer(models.Model):
+    """A debtor account as the source system knows it, identified by its external id."""
+
+    class Risk(models.TextChoices):
+        LOW = "low"
+        MEDIUM = "medium"
+        HIGH = "high"
+
+    class Language(models.TextChoices):
+        FR = "fr", "Français"
+        EN = "en", "English"
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="customers")
+    external_id = models.CharField(max_length=100)
+    name = models.CharField(max_length=200)
+    currency = models.CharField(max_length=3, validators=[validate_currency])
+    language = models.CharField(max_length=2, choices=Language.choices, default=Language.EN)
+    time_zone = models.CharField(max_length=64, validators=[validate_time_zone])
+    country = models.CharField(max_length=2, validators=[validate_country])
+    segment = models.CharField(max_length=50, blank=True)
+    risk = models.CharField(max_length=6, choices=Risk.choices, blank=True)
+    credit_limit = models.DecimalField(max_digits=18, decimal_places=4, null=True, blank=True)
+    pays_by_bank_transfer = models.BooleanField(default=True)
+    card_expiry = models.DateField(
+        null=True, blank=True, help_text="First day of the card's expiry month"
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="owned_customers",
+        help_text="Credit controller in charge",
+    )
+    sales_rep = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="represented_customers",
+    )
+    plan = models.ForeignKey(
+        "relance.Plan", on_delete=models.SET_NULL, null=True, blank=True, related_name="customers"
+    )
+    notes = models.TextField(blank=True)
+    tags = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["company", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "external_id"], name="customer_external_id_per_company"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.external_id})"
+
+
+class Contact(models.Model):
+    """A person at the customer; roles say which reminders they receive."""
+
+    ROLES = ("billing", "escalation", "legal", "primary")
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="contacts")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contacts")
+    external_id = models.CharField(max_length=100)
+    name = models.CharField(max_length=200, blank=True)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=20, blank=True, help_text="E.164, e.g. +33142685300")
+    roles = models.JSONField(default=list, blank=True)
+    language = models.CharField(max_length=2, choices=Customer.Language.choices, blank=True)
+    bounced = models.BooleanField(
+        default=False, help_text="Set when an email to this contact bounced for good"
+    )
+
+    class Meta:
+        ordering = ["customer", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "external_id"], name="contact_external_id_per_company"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.email or self.external_id

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from django.db import models
+
+from relance.models.company import Company
+
+
+class Plan(models.Model):
+    """A stored dunning plan. `definition` is the validated YAML form; steps mirror it as rows
+    so executions and effectiveness figures can point at a step that keeps its id across edits."""
+
+    company = models.ForeignKey(
+        Company,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="plans",
+        help_text="Empty: available to every company",
+    )
+    code = models.SlugField(max_length=50, unique=True)
+    name = models.CharField(max_length=200)
+    min_contact_delay_days = models.PositiveIntegerField(default=0)
+    repeat_last_every_days = models.PositiveIntegerField(null=True, blank=True)
+    repeat_last_max = models.PositiveIntegerField(null=True, blank=True)
+    tolerance = models.JSONField(default=dict, blank=True)
+    definition = models.JSONField()
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+
+class Step(models.Model):
+    class Channel(models.TextChoices):
+        EMAIL = "email"
+        SMS = "sms"
+        LETTER = "letter"
+        CALL = "call"
+        TASK = "task"
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveIntegerField(help_text="1-based order in the plan")
+    name = models.CharField(max_length=200)
+    trigger_days = models.IntegerField()
+    trigger_from = models.CharField(max_length=10)
+    channel = models.CharField(max_length=6, choices=Channel.choices)
+    mode = models.CharField(max_length=6)
+    active = models.BooleanField(default=True, help_text="False once removed from the plan")
+
+    class Meta:
+        ordering = ["plan", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "name"], name="step_name_per_plan"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.plan.code} #{self.position} {self.name}"

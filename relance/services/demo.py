@@ -1,0 +1,91 @@
+"""A realistic demo install: two companies, shipped plans, a generated ledger, an admin login.
+
+It goes through the same import service as real files, so the demo also exercises the importer.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tempfile
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from relance.demo.generator import demo_specs, write_csvs
+from relance.models import Company, Customer, Membership, Plan
+from relance.services.companies import upsert_company
+from relance.services.ledger_import import KINDS, ImportRejected, import_file
+from relance.services.plans import load_plans
+
+PLANS_DIR = Path(__file__).resolve().parent.parent / "plans"
+COMPANIES = {
+    "default": {
+        "name": "Atelier Lumière SAS", "country": "FR", "currency": "EUR",
+        "time_zone": "Europe/Paris", "iban": "FR7630006000011234567890189", "bic": "AGRIFRPP",
+        "registration_number": "552 100 554", "vat_number": "FR40552100554",
+        "address_line1": "12 rue de la Paix", "postal_code": "75002", "city": "Paris",
+        "email": "compta@atelier-lumiere.example", "phone": "+33142685300",
+    },
+    "uk": {
+        "name": "Lumiere Studio Ltd", "country": "GB", "currency": "GBP",
+        "time_zone": "Europe/London", "iban": "GB33BUKB20201555555555", "bic": "BUKBGB22",
+        "registration_number": "09876543", "vat_number": "GB123456789",
+        "address_line1": "1 King's Road", "postal_code": "SW3 4RP", "city": "London",
+        "email": "accounts@lumiere-studio.example", "phone": "+442079460000",
+    },
+}
+
+
+def load_shipped_plans() -> list[str]:
+    codes: list[str] = []
+    for path in sorted(PLANS_DIR.glob("*.yaml")):
+        result = load_plans(path.read_text(encoding="utf-8"), source="demo")
+        codes += result.created + result.updated + result.unchanged
+    return codes
+
+
+def load_demo(*, seed: int = 42, customers: int = 300, password: str = "relance-demo",
+              today: date | None = None) -> dict[str, Any]:
+    """Idempotent: running it again re-imports the same files and changes nothing."""
+    today = today or date.today()
+    summary: dict[str, Any] = {"companies": {}, "plans": load_shipped_plans()}
+    admin = _admin(password)
+    with tempfile.TemporaryDirectory(prefix="relance-demo-") as tmp:
+        for spec in demo_specs(today, seed=seed):
+            spec = dataclasses.replace(spec, customers=customers)
+            company, _ = upsert_company(spec.company, source="demo", **COMPANIES[spec.company])
+            Membership.objects.get_or_create(
+                company=company, user=admin, defaults={"role": Membership.Role.ADMIN}
+            )
+            files = write_csvs(spec, Path(tmp) / spec.company)
+            counts = {}
+            for kind in KINDS:
+                result = import_file(kind, files[kind], company, source="demo", actor=admin)
+                if not result.ok:
+                    raise ImportRejected(f"demo {kind} did not import: {result.errors[:3]}")
+                counts[kind] = result.created + result.updated + result.unchanged
+            _assign_default_plan(company)
+            summary["companies"][spec.company] = counts
+    summary["login"] = {"username": admin.get_username(), "password": password}
+    return summary
+
+
+def _admin(password: str) -> Any:
+    user_model = get_user_model()
+    user, _ = user_model.objects.get_or_create(
+        username="admin", defaults={"email": "admin@relance.example"}
+    )
+    user.is_staff = user.is_superuser = user.is_active = True
+    user.set_password(password)
+    user.save()
+    return user
+
+
+@transaction.atomic
+def _assign_default_plan(company: Company) -> None:
+    standard = Plan.objects.filter(code="standard").first()
+    if standard is not None:
+        Customer.objects.filter(company=company, plan__isnull=True).update(plan=standard)

@@ -1,0 +1,125 @@
+"""Storing dunning plans and assigning them to customers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+
+from relance.domain import plans as domain
+from relance.models import Company, Customer, Event, Plan, Step
+
+
+class PlanNotFound(LookupError):
+    pass
+
+
+class CustomerNotFound(LookupError):
+    pass
+
+
+@dataclass
+class PlanLoadResult:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    warnings: list[domain.Problem] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "warnings": [{"path": w.path, "message": w.message} for w in self.warnings],
+        }
+
+
+def load_plans(text: str, *, company: Company | None = None, source: str = "cli") -> PlanLoadResult:
+    """Validate a YAML document of one plan or a list, then upsert every plan by code.
+
+    Raises domain.PlanError listing every problem; nothing is stored unless all plans are valid.
+    """
+    plans = domain.load_plans_yaml(text)
+    result = PlanLoadResult()
+    with transaction.atomic():
+        for plan in plans:
+            definition = domain.plan_to_dict(plan)
+            stored = Plan.objects.filter(code=plan.code).first()
+            if stored is not None and stored.definition == definition and (
+                stored.company_id == (company.pk if company else None)
+            ):
+                result.unchanged.append(plan.code)
+                continue
+            if stored is None:
+                stored = Plan(code=plan.code)
+                result.created.append(plan.code)
+            else:
+                result.updated.append(plan.code)
+            stored.company = company
+            stored.name = plan.name
+            stored.min_contact_delay_days = plan.min_contact_delay_days
+            stored.repeat_last_every_days = plan.repeat_last_every_days
+            stored.repeat_last_max = plan.repeat_last_max
+            stored.tolerance = {cur: str(amount) for cur, amount in plan.tolerance.items()}
+            stored.definition = definition
+            stored.save()
+            _sync_steps(stored, plan)
+            result.warnings.extend(
+                domain.Problem(f"{plan.code}: {w.path}", w.message, w.severity)
+                for w in domain.plan_warnings(plan)
+            )
+            if company is not None:
+                Event.objects.create(
+                    company=company, source=source, kind="plan.loaded",
+                    data={"plan": plan.code},
+                )
+    return result
+
+
+def _sync_steps(stored: Plan, plan: domain.Plan) -> None:
+    """Mirror the steps as rows, matched by name so a step keeps its id when the plan is edited."""
+    existing = {s.name: s for s in stored.steps.all()}
+    keep = set()
+    for position, step in enumerate(plan.steps, start=1):
+        row = existing.get(step.name) or Step(plan=stored, name=step.name)
+        row.position = position
+        row.trigger_days = step.trigger_days
+        row.trigger_from = step.trigger_from
+        row.channel = step.channel
+        row.mode = step.mode
+        row.active = True
+        row.save()
+        keep.add(step.name)
+    for name, row in existing.items():
+        if name not in keep:
+            row.active = False
+            row.save(update_fields=["active"])
+
+
+def assign_plan(customer_id: str, plan_code: str, *, company: Company | None = None,
+                source: str = "cli") -> Customer:
+    """Give a customer an explicit plan; an explicit assignment wins over assignment rules."""
+    customers = Customer.objects.filter(external_id=customer_id).select_related("company")
+    if company is not None:
+        customers = customers.filter(company=company)
+    found = list(customers[:2])
+    if not found:
+        raise CustomerNotFound(f"unknown customer '{customer_id}'")
+    if len(found) > 1:
+        raise CustomerNotFound(
+            f"customer '{customer_id}' exists in several companies; name one with --company"
+        )
+    customer = found[0]
+    plan = Plan.objects.filter(code=plan_code).first()
+    if plan is None or plan.company_id not in (None, customer.company_id):
+        raise PlanNotFound(f"unknown plan '{plan_code}' for company {customer.company.code}")
+    with transaction.atomic():
+        previous = customer.plan.code if customer.plan else None
+        customer.plan = plan
+        customer.save(update_fields=["plan"])
+        Event.objects.create(
+            company=customer.company, customer=customer, source=source, kind="plan.assigned",
+            data={"plan": plan.code, "previous": previous},
+        )
+    return customer

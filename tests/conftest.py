@@ -1,0 +1,56 @@
+"""Shared fixtures: a default company, CSV writing and in-process CLI calls."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from relance.cli.main import cli
+
+
+@pytest.fixture
+def company(db):
+    from relance.services.companies import ensure_default_company, get_company
+
+    ensure_default_company()
+    return get_company("default")
+
+
+@pytest.fixture
+def write_csv(tmp_path: Path) -> Callable[..., Path]:
+    """write_csv("invoices", [header...], [row...]) -> path of a UTF-8 CSV file."""
+
+    def write(name: str, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> Path:
+        path = tmp_path / f"{name}.csv"
+        with path.open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(header)
+            writer.writerows(rows)
+        return path
+
+    return write
+
+
+class Cli:
+    def __init__(self) -> None:
+        self.runner = CliRunner()
+
+    def __call__(self, *args: str) -> Result:
+        return self.runner.invoke(cli, [str(a) for a in args], catch_exceptions=False)
+
+    def json(self, *args: str, code: int = 0) -> Any:
+        result = self(*args, "--json")
+        assert result.exit_code == code, result.output
+        return json.loads(result.stdout)
+
+
+@pytest.fixture
+def relance(db) -> Cli:
+    """Call the `relance` command in-process, against the test database."""
+    return Cli()
