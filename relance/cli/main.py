@@ -120,8 +120,14 @@ def company_add(code: str, as_json: bool, **fields: Any) -> None:
         obj, created = upsert_company(code, **fields)
     emit(
         as_json,
-        {"code": obj.code, "created": created, "name": obj.name, "country": obj.country,
-         "currency": obj.currency, "time_zone": obj.time_zone},
+        {
+            "code": obj.code,
+            "created": created,
+            "name": obj.name,
+            "country": obj.country,
+            "currency": obj.currency,
+            "time_zone": obj.time_zone,
+        },
         f"{'Created' if created else 'Updated'} company {obj.code} ({obj.name}, "
         f"{obj.country}, {obj.currency}, {obj.time_zone}).",
     )
@@ -156,12 +162,17 @@ def import_(kind: str, file: Path, company_code: str | None, dry_run: bool, as_j
         click.echo(
             f"{kind}: {result.created} {verb}created, {result.updated} {verb}updated, "
             f"{result.unchanged} unchanged"
-            + (f"; {len(result.invited_users)} new users to invite: "
-               + ", ".join(result.invited_users) if result.invited_users else "")
+            + (
+                f"; {len(result.invited_users)} new users to invite: "
+                + ", ".join(result.invited_users)
+                if result.invited_users
+                else ""
+            )
         )
     if not result.ok:
         click.secho(
-            f"error: {result.error_count} problem(s) in {file}; nothing was written", fg="red",
+            f"error: {result.error_count} problem(s) in {file}; nothing was written",
+            fg="red",
             err=True,
         )
         sys.exit(1)
@@ -177,8 +188,11 @@ def _progress(file: Path, enabled: bool) -> Iterator[Callable[[int], None] | Non
     from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
     with Progress(
-        "[progress.description]{task.description}", BarColumn(), DownloadColumn(),
-        TimeRemainingColumn(), transient=True,
+        "[progress.description]{task.description}",
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+        transient=True,
     ) as bar:
         task = bar.add_task(f"importing {file.name}", total=size)
         yield lambda done: bar.update(task, completed=done)
@@ -211,9 +225,15 @@ def plan_load(file: Path, company_code: str | None, as_json: bool) -> None:
         reject(f"{file}: the plan is not valid:\n{exc}", as_json, {"errors": problems})
     except UnknownCompany as exc:
         reject(str(exc), as_json)
-    lines = [f"{label} plan {code}" for label, codes in
-             (("Created", result.created), ("Updated", result.updated),
-              ("Unchanged", result.unchanged)) for code in codes]
+    lines = [
+        f"{label} plan {code}"
+        for label, codes in (
+            ("Created", result.created),
+            ("Updated", result.updated),
+            ("Unchanged", result.unchanged),
+        )
+        for code in codes
+    ]
     lines += [f"warning: {w.path}: {w.message}" for w in result.warnings]
     emit(as_json, result.as_json(), "\n".join(lines))
 
@@ -241,16 +261,22 @@ def plan_assign(customer_id: str, plan_code: str, company_code: str | None, as_j
 @cli.command()
 @click.option("--seed", default=42, show_default=True, help="Same seed, same ledger.")
 @click.option("--customers", default=300, show_default=True, help="Customers per company.")
-@click.option("--password", default="relance-demo", show_default=True,
-              help="Password of the demo user `admin`.")
+@click.option(
+    "--password",
+    default="relance-demo",
+    show_default=True,
+    help="Password of the demo user `admin`.",
+)
 @json_option
 def demo(seed: int, customers: int, password: str, as_json: bool) -> None:
     """Load a realistic demo ledger: two companies (FR, UK), plans, customers, invoices…"""
     from relance.services.demo import load_demo
 
     summary = load_demo(seed=seed, customers=customers, password=password)
-    lines = [f"{c}: " + ", ".join(f"{n} {k}" for k, n in counts.items())
-             for c, counts in summary["companies"].items()]
+    lines = [
+        f"{c}: " + ", ".join(f"{n} {k}" for k, n in counts.items())
+        for c, counts in summary["companies"].items()
+    ]
     lines.append(f"Log in as {summary['login']['username']} / {summary['login']['password']}")
     emit(as_json, summary, "\n".join(lines))
 
@@ -265,8 +291,7 @@ def serve(host: str, port: int) -> None:
     call_command("runserver", f"{host}:{port}", use_reloader=False, use_threading=True)
 
 
-@cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True,
-                               **CONTEXT})
+@cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True, **CONTEXT})
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def manage(args: tuple[str, ...]) -> None:
     """Run a Django management command, e.g. `relance manage createsuperuser`."""

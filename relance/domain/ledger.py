@@ -5,7 +5,8 @@ allocations dated on or before D are exactly those the ledger as it stood on D w
 
 Rules (DESIGN §3 rule 1):
 - A payment or credit note naming an invoice settles that invoice first; anything it cannot use
-  (the invoice is already settled, void, or in another currency) joins the customer's credit.
+  (the invoice is already settled, void, in another currency, or not issued yet on the payment's
+  date) joins the customer's credit.
 - Credit without an invoice settles open invoices of the same currency, oldest due date first
   (ties: issue date, then number). What no invoice needs stays as unallocated customer credit.
 - Amounts never cross currencies and an invoice never owes less than zero.
@@ -85,7 +86,9 @@ class Position:
         return totals
 
 
-def allocate(invoices: Sequence[InvoiceLine], settlements: Iterable[Settlement]) -> list[Allocation]:
+def allocate(
+    invoices: Sequence[InvoiceLine], settlements: Iterable[Settlement]
+) -> list[Allocation]:
     """Replay one customer's ledger and return every allocation, each dated when it took effect."""
     by_id = {inv.id: inv for inv in invoices}
     remaining = {inv.id: inv.total for inv in invoices if not inv.void}
@@ -99,7 +102,6 @@ def allocate(invoices: Sequence[InvoiceLine], settlements: Iterable[Settlement])
 
     open_heaps: dict[str, list[tuple[tuple[date, date, str, str], Hashable]]] = defaultdict(list)
     pools: dict[str, deque[list]] = defaultdict(deque)  # currency -> [settlement, unused amount]
-    earmarked: dict[Hashable, list[Settlement]] = defaultdict(list)  # paid before it was issued
     allocations: list[Allocation] = []
 
     def settle(inv: InvoiceLine, s: Settlement, available: Decimal, when: date) -> Decimal:
@@ -109,16 +111,9 @@ def allocate(invoices: Sequence[InvoiceLine], settlements: Iterable[Settlement])
             allocations.append(Allocation(inv.id, s.kind, s.id, used, when))
         return available - used
 
-    def settle_earmarked(inv: InvoiceLine, s: Settlement, when: date) -> None:
-        left = settle(inv, s, s.amount, when)
-        if left > 0:
-            pools[s.currency].append([s, left])
-
     for day in sorted(issues.keys() | on_date.keys()):
         for inv in issues.get(day, ()):
             heapq.heappush(open_heaps[inv.currency], (inv.sort_key(), inv.id))
-            for s in earmarked.pop(inv.id, ()):
-                settle_earmarked(inv, s, day)
         # Explicit settlements first, credit notes before payments, then by id: deterministic.
         todays = sorted(
             on_date.get(day, ()),
@@ -126,12 +121,15 @@ def allocate(invoices: Sequence[InvoiceLine], settlements: Iterable[Settlement])
         )
         for s in todays:
             target = by_id.get(s.invoice_id) if s.invoice_id is not None else None
-            if target is None or target.void or target.currency != s.currency:
-                pools[s.currency].append([s, s.amount])
-            elif target.issue_date > day:
-                earmarked[target.id].append(s)
-            else:
-                settle_earmarked(target, s, day)
+            explicit = (
+                target is not None
+                and not target.void
+                and target.currency == s.currency
+                and target.issue_date <= day
+            )
+            left = settle(target, s, s.amount, day) if explicit and target else s.amount
+            if left > 0:
+                pools[s.currency].append([s, left])
         for currency, pool in pools.items():
             heap = open_heaps[currency]
             while pool and heap:
@@ -143,7 +141,6 @@ def allocate(invoices: Sequence[InvoiceLine], settlements: Iterable[Settlement])
                 entry[1] = settle(by_id[inv_id], entry[0], entry[1], day)
                 if entry[1] <= 0:
                     pool.popleft()
-    # Credit earmarked for an invoice that is never issued in this ledger stays as credit.
     return allocations
 
 

@@ -2,7 +2,8 @@
 
 Receivables in different currencies must never be summed: a EUR invoice and a GBP payment are not
 comparable without a rate, and a collections tool has no business inventing one. `Money` refuses
-such arithmetic, and `Totals` keeps one running sum per currency for every "how much is owed" figure.
+such arithmetic, and `Totals` keeps one running sum per currency for every "how much is owed"
+figure.
 """
 
 from __future__ import annotations
@@ -64,7 +65,9 @@ def parse_amount(text: str, currency: str) -> Decimal:
     try:
         value = Decimal(raw)
     except InvalidOperation:
-        raise InvalidAmount(f"'{text}' is not a number (use a decimal point, no separators)") from None
+        raise InvalidAmount(
+            f"'{text}' is not a number (use a decimal point, no separators)"
+        ) from None
     if not value.is_finite():
         raise InvalidAmount(f"'{text}' is not a finite number")
     exponent = value.as_tuple().exponent

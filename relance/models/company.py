@@ -37,7 +37,7 @@ class Company(models.Model):
     phone = models.CharField(max_length=30, blank=True, help_text="For customers' questions")
     email = models.EmailField(blank=True, help_text="For customers' questions")
     logo = models.FileField(upload_to="logos/", blank=True)
-    members = models.ManyToManyField(
+    members: models.ManyToManyField = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="Membership", related_name="companies", blank=True
     )
 

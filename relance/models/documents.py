@@ -18,7 +18,10 @@ from relance.models.company import Company
 from relance.models.customer import Customer
 from relance.models.validators import validate_currency
 
-AMOUNT = {"max_digits": 18, "decimal_places": 4}
+
+def amount_field() -> models.DecimalField:
+    """Four decimals hold every ISO 4217 minor unit (KWD has three); presentation rounds."""
+    return models.DecimalField(max_digits=18, decimal_places=4)
 
 
 class Invoice(models.Model):
@@ -33,7 +36,7 @@ class Invoice(models.Model):
     issue_date = models.DateField()
     due_date = models.DateField()
     currency = models.CharField(max_length=3, validators=[validate_currency])
-    total = models.DecimalField(**AMOUNT)
+    total = amount_field()
     sales_rep = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -77,7 +80,7 @@ class _Settlement(models.Model):
     )
     date = models.DateField()
     currency = models.CharField(max_length=3, validators=[validate_currency])
-    amount = models.DecimalField(**AMOUNT)
+    amount = amount_field()
 
     class Meta:
         abstract = True
@@ -119,7 +122,7 @@ class Allocation(models.Model):
     credit_note = models.ForeignKey(
         CreditNote, on_delete=models.CASCADE, null=True, blank=True, related_name="allocations"
     )
-    amount = models.DecimalField(**AMOUNT)
+    amount = amount_field()
     date = models.DateField()
 
     class Meta:

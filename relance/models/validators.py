@@ -1,4 +1,4 @@
-"""Field validators shared by the models and the importers, with messages a finance user can act on."""
+"""Field validators shared by models and importers, with messages a finance user can act on."""
 
 from __future__ import annotations
 
@@ -57,7 +57,8 @@ def _countries() -> frozenset[str]:
     from babel import Locale
 
     # Babel also lists regions that are no country (ZZ unknown, EU, UN…), which must not pass.
-    regions = {code for code in Locale("en").territories if len(code) == 2 and code.isalpha()}
+    codes = [str(code) for code in Locale("en").territories]
+    regions = {code for code in codes if len(code) == 2 and code.isalpha()}
     return frozenset(regions - {"ZZ", "EU", "EZ", "UN", "QO"})
 
 

@@ -10,6 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from datetime import date
 from itertools import islice
+from typing import cast
 
 from django.db.models import Q
 
@@ -43,9 +44,7 @@ def load_ledgers(
     customer_ids: list[int],
 ) -> dict[int, tuple[list[InvoiceLine], list[Settlement]]]:
     """Domain snapshots of these customers' invoices and settlements, three queries in all."""
-    ledgers: dict[int, tuple[list[InvoiceLine], list[Settlement]]] = defaultdict(
-        lambda: ([], [])
-    )
+    ledgers: dict[int, tuple[list[InvoiceLine], list[Settlement]]] = defaultdict(lambda: ([], []))
     rows = Invoice.objects.filter(customer_id__in=customer_ids).values_list(
         "pk", "customer_id", "number", "issue_date", "due_date", "currency", "total", "status"
     )
@@ -73,9 +72,11 @@ def reallocate(customer_ids: Iterable[int]) -> int:
             for a in allocate(invoices, settlements):
                 new.append(
                     Allocation(
-                        invoice_id=a.invoice_id,
-                        payment_id=a.source_id if a.source_kind == PAYMENT else None,
-                        credit_note_id=a.source_id if a.source_kind == CREDIT_NOTE else None,
+                        invoice_id=cast(int, a.invoice_id),
+                        payment_id=cast(int, a.source_id) if a.source_kind == PAYMENT else None,
+                        credit_note_id=(
+                            cast(int, a.source_id) if a.source_kind == CREDIT_NOTE else None
+                        ),
                         amount=a.amount,
                         date=a.date,
                     )

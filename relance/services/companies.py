@@ -21,7 +21,10 @@ def ensure_default_company() -> Company | None:
     if Company.objects.exists():
         return None
     return Company.objects.create(
-        code=DEFAULT_CODE, name="Default company", country="FR", currency="EUR",
+        code=DEFAULT_CODE,
+        name="Default company",
+        country="FR",
+        currency="EUR",
         time_zone="Europe/Paris",
     )
 
@@ -54,11 +57,18 @@ def upsert_company(code: str, *, source: str = "cli", **fields: Any) -> tuple[Co
     company.full_clean()
     company.save()
     Event.objects.create(
-        company=company, source=source, kind="company.created" if created else "company.updated",
+        company=company,
+        source=source,
+        kind="company.created" if created else "company.updated",
         data={k: str(v) for k, v in given.items()},
     )
     return company, created
 
 
-__all__ = ["UnknownCompany", "ValidationError", "ensure_default_company", "get_company",
-           "upsert_company"]
+__all__ = [
+    "UnknownCompany",
+    "ValidationError",
+    "ensure_default_company",
+    "get_company",
+    "upsert_company",
+]

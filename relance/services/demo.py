@@ -23,18 +23,34 @@ from relance.services.plans import load_plans
 PLANS_DIR = Path(__file__).resolve().parent.parent / "plans"
 COMPANIES = {
     "default": {
-        "name": "Atelier Lumière SAS", "country": "FR", "currency": "EUR",
-        "time_zone": "Europe/Paris", "iban": "FR7630006000011234567890189", "bic": "AGRIFRPP",
-        "registration_number": "552 100 554", "vat_number": "FR40552100554",
-        "address_line1": "12 rue de la Paix", "postal_code": "75002", "city": "Paris",
-        "email": "compta@atelier-lumiere.example", "phone": "+33142685300",
+        "name": "Atelier Lumière SAS",
+        "country": "FR",
+        "currency": "EUR",
+        "time_zone": "Europe/Paris",
+        "iban": "FR7630006000011234567890189",
+        "bic": "AGRIFRPP",
+        "registration_number": "552 100 554",
+        "vat_number": "FR40552100554",
+        "address_line1": "12 rue de la Paix",
+        "postal_code": "75002",
+        "city": "Paris",
+        "email": "compta@atelier-lumiere.example",
+        "phone": "+33142685300",
     },
     "uk": {
-        "name": "Lumiere Studio Ltd", "country": "GB", "currency": "GBP",
-        "time_zone": "Europe/London", "iban": "GB33BUKB20201555555555", "bic": "BUKBGB22",
-        "registration_number": "09876543", "vat_number": "GB123456789",
-        "address_line1": "1 King's Road", "postal_code": "SW3 4RP", "city": "London",
-        "email": "accounts@lumiere-studio.example", "phone": "+442079460000",
+        "name": "Lumiere Studio Ltd",
+        "country": "GB",
+        "currency": "GBP",
+        "time_zone": "Europe/London",
+        "iban": "GB33BUKB20201555555555",
+        "bic": "BUKBGB22",
+        "registration_number": "09876543",
+        "vat_number": "GB123456789",
+        "address_line1": "1 King's Road",
+        "postal_code": "SW3 4RP",
+        "city": "London",
+        "email": "accounts@lumiere-studio.example",
+        "phone": "+442079460000",
     },
 }
 
@@ -47,8 +63,13 @@ def load_shipped_plans() -> list[str]:
     return codes
 
 
-def load_demo(*, seed: int = 42, customers: int = 300, password: str = "relance-demo",
-              today: date | None = None) -> dict[str, Any]:
+def load_demo(
+    *,
+    seed: int = 42,
+    customers: int = 300,
+    password: str = "relance-demo",
+    today: date | None = None,
+) -> dict[str, Any]:
     """Idempotent: running it again re-imports the same files and changes nothing."""
     today = today or date.today()
     summary: dict[str, Any] = {"companies": {}, "plans": load_shipped_plans()}

@@ -1,4 +1,4 @@
-"""Import of the receivables ledger from CSV files (DESIGN §4), shared by the CLI, API and web upload.
+"""Import of the receivables ledger from CSV files (DESIGN §4), for the CLI, API and web upload.
 
 A file is all or nothing: rows are validated and written in chunks inside one transaction; the
 first bad row stops the writing, the rest is still validated so every problem is reported at once,
@@ -309,9 +309,7 @@ class _Context:
         user_model = get_user_model()
         found: AbstractBaseUser | None = user_model.objects.filter(email__iexact=email).first()
         if found is None:
-            found = user_model.objects.create_user(  # type: ignore[attr-defined]
-                username=email, email=email, is_active=False
-            )
+            found = user_model.objects.create_user(username=email, email=email, is_active=False)
             self.result.invited_users.append(email)
         assert found is not None
         Membership.objects.get_or_create(
@@ -459,9 +457,9 @@ class _Customers(_Kind):
         try:
             if "credit_limit" in rec.values:
                 currency = values.get("currency") or ctx.company.currency
-                fields["credit_limit"] = _optional(
-                    lambda v: _amount(v, currency, positive=False)
-                )(rec.values["credit_limit"])
+                fields["credit_limit"] = _optional(lambda v: _amount(v, currency, positive=False))(
+                    rec.values["credit_limit"]
+                )
         except FieldError as exc:
             ctx.result.add_error(rec.row, "credit_limit", str(exc))
             return None
@@ -710,7 +708,9 @@ class _Writer:
                 company=self.ctx.company, external_id__in=[r["external_id"] for r in rows]
             )
         }
-        to_create, to_update, changed_fields = [], [], set()
+        to_create: list[Any] = []
+        to_update: list[Any] = []
+        changed_fields: set[str] = set()
         for fields in rows:
             obj = existing.get(fields["external_id"])
             if obj is None:

@@ -46,8 +46,10 @@ def load_plans(text: str, *, company: Company | None = None, source: str = "cli"
         for plan in plans:
             definition = domain.plan_to_dict(plan)
             stored = Plan.objects.filter(code=plan.code).first()
-            if stored is not None and stored.definition == definition and (
-                stored.company_id == (company.pk if company else None)
+            if (
+                stored is not None
+                and stored.definition == definition
+                and (stored.company_id == (company.pk if company else None))
             ):
                 result.unchanged.append(plan.code)
                 continue
@@ -71,7 +73,9 @@ def load_plans(text: str, *, company: Company | None = None, source: str = "cli"
             )
             if company is not None:
                 Event.objects.create(
-                    company=company, source=source, kind="plan.loaded",
+                    company=company,
+                    source=source,
+                    kind="plan.loaded",
                     data={"plan": plan.code},
                 )
     return result
@@ -97,8 +101,9 @@ def _sync_steps(stored: Plan, plan: domain.Plan) -> None:
             row.save(update_fields=["active"])
 
 
-def assign_plan(customer_id: str, plan_code: str, *, company: Company | None = None,
-                source: str = "cli") -> Customer:
+def assign_plan(
+    customer_id: str, plan_code: str, *, company: Company | None = None, source: str = "cli"
+) -> Customer:
     """Give a customer an explicit plan; an explicit assignment wins over assignment rules."""
     customers = Customer.objects.filter(external_id=customer_id).select_related("company")
     if company is not None:
@@ -119,7 +124,10 @@ def assign_plan(customer_id: str, plan_code: str, *, company: Company | None = N
         customer.plan = plan
         customer.save(update_fields=["plan"])
         Event.objects.create(
-            company=customer.company, customer=customer, source=source, kind="plan.assigned",
+            company=customer.company,
+            customer=customer,
+            source=source,
+            kind="plan.assigned",
             data={"plan": plan.code, "previous": previous},
         )
     return customer

@@ -1,8 +1,11 @@
-"""The Django admin over the ledger: the staff UI until the real one lands (issue: staff web app)."""
+"""The Django admin over the ledger: the staff UI until the real one lands (staff web app issue)."""
 
 from django.contrib import admin
+from django.http import HttpRequest
+from django.utils import timezone
 
 from relance import models
+from relance.domain.money import format_amount
 
 
 @admin.register(models.Company)
@@ -13,7 +16,16 @@ class CompanyAdmin(admin.ModelAdmin):
 
 @admin.register(models.Customer)
 class CustomerAdmin(admin.ModelAdmin):
-    list_display = ["external_id", "name", "company", "currency", "segment", "risk", "owner", "plan"]
+    list_display = [
+        "external_id",
+        "name",
+        "company",
+        "currency",
+        "segment",
+        "risk",
+        "owner",
+        "plan",
+    ]
     list_filter = ["company", "risk", "segment", "language", "plan"]
     search_fields = ["external_id", "name"]
     list_select_related = ["company", "owner", "plan"]
@@ -31,20 +43,37 @@ class ContactAdmin(admin.ModelAdmin):
 class AllocationInline(admin.TabularInline):
     model = models.Allocation
     extra = 0
-    fields = ["date", "amount", "payment", "credit_note"]
-    readonly_fields = fields
+    fields = readonly_fields = ("date", "amount", "payment", "credit_note")
     can_delete = False
 
 
 @admin.register(models.Invoice)
 class InvoiceAdmin(admin.ModelAdmin):
-    list_display = ["number", "customer", "issue_date", "due_date", "currency", "total", "status"]
+    list_display = [
+        "number",
+        "customer",
+        "issue_date",
+        "due_date",
+        "currency",
+        "invoiced",
+        "due_today",
+        "status",
+    ]
     list_filter = ["company", "currency", "status"]
     search_fields = ["external_id", "number", "customer__name"]
     date_hierarchy = "due_date"
     list_select_related = ["customer"]
     raw_id_fields = ["customer", "sales_rep"]
     inlines = [AllocationInline]
+
+    @admin.display(description="Total", ordering="total")
+    def invoiced(self, obj: models.Invoice) -> str:
+        return format_amount(obj.total, obj.currency)
+
+    @admin.display(description="Amount due today")
+    def due_today(self, obj: models.Invoice) -> str:
+        amount = obj.amount_due(timezone.localdate())
+        return format_amount(amount, obj.currency)
 
 
 @admin.register(models.Payment, models.CreditNote)
@@ -59,8 +88,15 @@ class SettlementAdmin(admin.ModelAdmin):
 class StepInline(admin.TabularInline):
     model = models.Step
     extra = 0
-    fields = ["position", "name", "trigger_days", "trigger_from", "channel", "mode", "active"]
-    readonly_fields = fields
+    fields = readonly_fields = (
+        "position",
+        "name",
+        "trigger_days",
+        "trigger_from",
+        "channel",
+        "mode",
+        "active",
+    )
 
 
 @admin.register(models.Plan)
@@ -75,10 +111,10 @@ class EventAdmin(admin.ModelAdmin):
     list_filter = ["kind", "source"]
     raw_id_fields = ["customer", "invoice"]
 
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
 

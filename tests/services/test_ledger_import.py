@@ -1,4 +1,4 @@
-"""Import of the ledger through the DESIGN §4 contract: upsert, idempotence, all-or-nothing errors."""
+"""Ledger import through the DESIGN §4 contract: upsert, idempotence, all-or-nothing errors."""
 
 from __future__ import annotations
 
@@ -51,13 +51,22 @@ def counts() -> dict[str, int]:
 def test_import_creates_rows_with_their_values(ledger):
     c1 = Customer.objects.get(external_id="C1")
     assert (c1.name, c1.currency, c1.language, c1.country, c1.risk) == (
-        "Boulangerie Dupont", "EUR", "fr", "FR", "low",
+        "Boulangerie Dupont",
+        "EUR",
+        "fr",
+        "FR",
+        "low",
     )
-    assert c1.owner is not None and c1.owner.email == "claire@ar.test"
+    assert c1.owner is not None
+    assert c1.owner.email == "claire@ar.test"
     assert c1.time_zone == "Europe/Paris"  # from the company, the column being absent
     inv = Invoice.objects.get(external_id="I1")
     assert (inv.number, inv.issue_date, inv.due_date, inv.total, inv.status) == (
-        "F-001", date(2026, 1, 10), date(2026, 2, 9), Decimal("1000.00"), "open",
+        "F-001",
+        date(2026, 1, 10),
+        date(2026, 2, 9),
+        Decimal("1000.00"),
+        "open",
     )
     assert inv.customer == c1
     assert inv.amount_due(date(2026, 3, 1)) == Decimal("1000.00")
@@ -85,7 +94,8 @@ def test_changed_rows_are_updated_and_absent_columns_left_alone(ledger, relance,
 def test_dry_run_counts_but_writes_nothing(company, relance, write_csv):
     path = write_csv("customers", CUSTOMERS, [["C9", "Acme", "EUR", "en", "FR", "new@ar.test", ""]])
     out = relance.json("import", "customers", path, "--dry-run")
-    assert out["created"] == 1 and out["dry_run"] is True
+    assert out["created"] == 1
+    assert out["dry_run"] is True
     assert out["invited_users"] == ["new@ar.test"]
     assert not Customer.objects.exists()
     assert not get_user_model().objects.filter(email="new@ar.test").exists()
@@ -96,7 +106,8 @@ def test_unknown_staff_address_creates_an_inactive_user_to_invite(ledger):
     assert not user.is_active
     assert not user.has_usable_password()
     event = Event.objects.filter(kind="import.customers").first()
-    assert event is not None and event.data["invited_users"] == ["claire@ar.test"]
+    assert event is not None
+    assert event.data["invited_users"] == ["claire@ar.test"]
 
 
 def test_contacts_with_roles_and_phone_in_e164(ledger, relance, write_csv):
@@ -112,7 +123,9 @@ def test_contacts_with_roles_and_phone_in_e164(ledger, relance, write_csv):
     assert out["created"] == 2
     marie = Contact.objects.get(external_id="K1")
     assert (marie.email, marie.phone, marie.roles) == (
-        "marie@dupont.test", "+33142685300", ["billing", "primary"],
+        "marie@dupont.test",
+        "+33142685300",
+        ["billing", "primary"],
     )
     assert Contact.objects.get(external_id="K2").roles == []
 
@@ -147,29 +160,66 @@ def test_credit_note_reduces_its_invoice(ledger, relance, write_csv):
 # --- bad input: a clear error naming the row and field, and nothing written --------------------
 
 BAD_INVOICES = [
-    ("wrong date", ["I9", "C1", "F-9", "2026-13-01", "2026-02-01", "EUR", "10"], "issue_date",
-     "not a valid calendar date"),
-    ("date format", ["I9", "C1", "F-9", "10/01/2026", "2026-02-01", "EUR", "10"], "issue_date",
-     "YYYY-MM-DD"),
-    ("unknown currency", ["I9", "C1", "F-9", "2026-01-01", "2026-02-01", "EUX", "10"], "currency",
-     "ISO 4217"),
-    ("negative total", ["I9", "C1", "F-9", "2026-01-01", "2026-02-01", "EUR", "-10"], "total",
-     "credit note"),
-    ("not a number", ["I9", "C1", "F-9", "2026-01-01", "2026-02-01", "EUR", "1,234.00"], "total",
-     "not a number"),
-    ("too many decimals", ["I9", "C1", "F-9", "2026-01-01", "2026-02-01", "EUR", "10.001"],
-     "total", "more decimals"),
-    ("unknown customer", ["I9", "C404", "F-9", "2026-01-01", "2026-02-01", "EUR", "10"],
-     "customer_id", "unknown customer 'C404'"),
-    ("due before issue", ["I9", "C1", "F-9", "2026-03-01", "2026-02-01", "EUR", "10"], "due_date",
-     "before the issue date"),
-    ("missing required value", ["I9", "C1", "", "2026-01-01", "2026-02-01", "EUR", "10"], "number",
-     "required"),
+    (
+        "wrong date",
+        ["I9", "C1", "F-9", "2026-13-01", "2026-02-01", "EUR", "10"],
+        "issue_date",
+        "not a valid calendar date",
+    ),
+    (
+        "date format",
+        ["I9", "C1", "F-9", "10/01/2026", "2026-02-01", "EUR", "10"],
+        "issue_date",
+        "YYYY-MM-DD",
+    ),
+    (
+        "unknown currency",
+        ["I9", "C1", "F-9", "2026-01-01", "2026-02-01", "EUX", "10"],
+        "currency",
+        "ISO 4217",
+    ),
+    (
+        "negative total",
+        ["I9", "C1", "F-9", "2026-01-01", "2026-02-01", "EUR", "-10"],
+        "total",
+        "credit note",
+    ),
+    (
+        "not a number",
+        ["I9", "C1", "F-9", "2026-01-01", "2026-02-01", "EUR", "1,234.00"],
+        "total",
+        "not a number",
+    ),
+    (
+        "too many decimals",
+        ["I9", "C1", "F-9", "2026-01-01", "2026-02-01", "EUR", "10.001"],
+        "total",
+        "more decimals",
+    ),
+    (
+        "unknown customer",
+        ["I9", "C404", "F-9", "2026-01-01", "2026-02-01", "EUR", "10"],
+        "customer_id",
+        "unknown customer 'C404'",
+    ),
+    (
+        "due before issue",
+        ["I9", "C1", "F-9", "2026-03-01", "2026-02-01", "EUR", "10"],
+        "due_date",
+        "before the issue date",
+    ),
+    (
+        "missing required value",
+        ["I9", "C1", "", "2026-01-01", "2026-02-01", "EUR", "10"],
+        "number",
+        "required",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("case", "bad_row", "field", "message"), BAD_INVOICES,
-                         ids=[c[0] for c in BAD_INVOICES])
+@pytest.mark.parametrize(
+    ("case", "bad_row", "field", "message"), BAD_INVOICES, ids=[c[0] for c in BAD_INVOICES]
+)
 def test_a_bad_invoice_row_rejects_the_whole_file(
     ledger, relance, write_csv, case, bad_row, field, message
 ):
@@ -197,7 +247,8 @@ def test_every_bad_row_is_reported_at_once(ledger, relance, write_csv):
     )
     out = relance.json("import", "invoices", path, code=1)
     assert [(e["row"], e["field"]) for e in out["errors"]] == [
-        (2, "currency"), (4, "external_id"),
+        (2, "currency"),
+        (4, "external_id"),
     ]
     assert "more than once" in out["errors"][1]["message"]
     assert not Invoice.objects.filter(external_id__in=["I7", "I8"]).exists()
@@ -207,7 +258,9 @@ def test_unknown_and_missing_columns_are_reported_on_the_header(company, relance
     path = write_csv("bad", ["external_id", "nom", "colour"], [["C1", "x", "red"]])
     out = relance.json("import", "customers", path, code=1)
     assert {(e["row"], e["field"]) for e in out["errors"]} == {
-        (1, "nom"), (1, "colour"), (1, "name"),
+        (1, "nom"),
+        (1, "colour"),
+        (1, "name"),
     }
     assert any("unknown column 'colour'" in e["message"] for e in out["errors"])
     assert not Customer.objects.exists()
@@ -246,7 +299,8 @@ def test_wrong_number_of_values(company, relance, tmp_path):
     path = tmp_path / "short.csv"
     path.write_text("external_id,name\nC1,A,extra\n", encoding="utf-8")
     out = relance.json("import", "customers", path, code=1)
-    assert out["errors"][0]["row"] == 2 and "3 values" in out["errors"][0]["message"]
+    assert out["errors"][0]["row"] == 2
+    assert "3 values" in out["errors"][0]["message"]
 
 
 @pytest.mark.parametrize(
@@ -308,7 +362,8 @@ def test_human_output_and_exit_codes(ledger, relance, write_csv):
     bad = write_csv("bad", INVOICES, [["I9", "C1", "F-9", "2026-01-01", "2026-02-01", "EUR", "x"]])
     result = relance("import", "invoices", bad)
     assert result.exit_code == 1
-    assert "row 2, total" in result.stderr and "nothing was written" in result.stderr
+    assert "row 2, total" in result.stderr
+    assert "nothing was written" in result.stderr
     assert relance("import", "receipts", bad).exit_code == 2
     assert relance("import", "invoices", bad, "--company", "nope").exit_code == 1
     assert relance("import", "invoices", "/nonexistent.csv").exit_code == 1
