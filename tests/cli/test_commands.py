@@ -37,7 +37,8 @@ def test_company_add_upserts(relance):
         "--iban",
         "GB33 BUKB 2020 1555 5555 55",
     )
-    assert out["created"] is True and out["currency"] == "GBP"
+    assert out["created"] is True
+    assert out["currency"] == "GBP"
     out = relance.json(
         "company",
         "add",
@@ -143,7 +144,8 @@ def test_plan_assign(relance, company, write_csv):
     assert event.data == {"plan": "standard", "previous": None}
     assert relance("plan", "assign", "C404", "standard").exit_code == 1
     result = relance("plan", "assign", "C1", "gold")
-    assert result.exit_code == 1 and "unknown plan 'gold'" in result.stderr
+    assert result.exit_code == 1
+    assert "unknown plan 'gold'" in result.stderr
 
 
 def test_customers_may_name_a_loaded_plan(relance, company, write_csv):
