@@ -1,0 +1,1014 @@
+"""Deterministic, streaming generator of realistic receivables ledgers.
+
+Two users drive this module: `relance demo`, which wants a believable ledger of a few hundred
+customers per company, and the benchmarks, which want 100,000 customers and a million invoices
+written to CSV in seconds with flat memory. Both get the same code path, so the demo data is also
+the benchmark data, only smaller.
+
+Design choices, and why:
+
+* Everything is a generator over customers. One customer's rows (a handful of invoices, payments and
+  credit notes) are built together and then forgotten, so memory does not grow with the ledger.
+* Every customer draws from its own `random.Random`, seeded from (seed, company, customer index,
+  stream). Each public generator can therefore run on its own in a separate pass and agree with the
+  others, and the same spec always yields byte-identical files. The profile, contacts and ledger use
+  separate streams so `customers()` never has to simulate payments. Only running numbers (invoice,
+  payment and credit-note ids, invoice numbers) depend on the customers before, as they would in a
+  real ledger; every pass starts from customer 0, so they agree too.
+* Amounts are integer cents and dates are ordinals until they are formatted: exact, and fast.
+* Payments are simulated from a behaviour profile tied to the customer's risk, then cut at `today`:
+  whatever would be paid after `today` is simply still open, which is what fills the aging buckets.
+* Phone numbers come from the ranges regulators reserve for fiction (ARCEP, Ofcom, NANP 555-01xx):
+  they pass `phonenumbers.is_valid_number` yet ring nobody.
+* No Django import: this writes the CSV contract of DESIGN §4 and the importer does the rest.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import math
+import random
+import unicodedata
+from bisect import bisect
+from calendar import monthrange
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from itertools import accumulate
+from pathlib import Path
+from statistics import NormalDist
+from string import Formatter
+
+__all__ = [
+    "COLUMNS",
+    "KINDS",
+    "LedgerSpec",
+    "contacts",
+    "credit_notes",
+    "customers",
+    "demo_specs",
+    "invoices",
+    "payments",
+    "write_csvs",
+    "write_csvs_counted",
+]
+
+#: Header of each CSV kind, exactly in the column order of DESIGN §4.
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "customers": (
+        "external_id",
+        "name",
+        "currency",
+        "language",
+        "time_zone",
+        "country",
+        "segment",
+        "risk",
+        "credit_limit",
+        "pays_by_bank_transfer",
+        "card_expiry",
+        "owner_email",
+        "sales_rep_email",
+        "plan",
+    ),
+    "contacts": ("external_id", "customer_id", "name", "email", "phone", "roles"),
+    "invoices": (
+        "external_id",
+        "customer_id",
+        "number",
+        "issue_date",
+        "due_date",
+        "currency",
+        "total",
+        "sales_rep_email",
+        "status",
+    ),
+    "credit-notes": ("external_id", "customer_id", "invoice_id", "date", "currency", "amount"),
+    "payments": ("external_id", "customer_id", "invoice_id", "date", "currency", "amount"),
+}
+
+#: The kinds in import order: customers before what references them.
+KINDS: tuple[str, ...] = tuple(COLUMNS)
+
+Row = tuple[str, ...]
+
+
+# --------------------------------------------------------------------------------------------------
+# Spec
+# --------------------------------------------------------------------------------------------------
+
+_SUPPORTED_COUNTRIES = ("FR", "GB", "US")
+
+
+@dataclass(frozen=True)
+class LedgerSpec:
+    """What to generate. Frozen so one spec can be handed to several independent passes."""
+
+    company: str = "default"  # company code; "default" = FR/EUR, "uk" = GB/GBP
+    country: str = "FR"
+    currency: str = "EUR"  # main currency; ~10% of customers use USD, a few the other of EUR/GBP
+    customers: int = 300
+    invoices_per_customer: float = 10.0  # average; each customer gets at least one
+    months: int = 18  # invoices are issued over the last `months` months before `today`
+    today: date = date(2026, 11, 23)
+    seed: int = 42
+    id_prefix: str = ""  # keeps two companies' external ids apart, e.g. "FR-"
+    staff_domain: str = "demo.relance.test"
+
+    def __post_init__(self) -> None:
+        # Fail here, with the field's name, rather than deep inside a half-written file.
+        if self.country not in _SUPPORTED_COUNTRIES:
+            raise ValueError(f"country must be one of {_SUPPORTED_COUNTRIES}, not {self.country!r}")
+        if len(self.currency) != 3 or not self.currency.isalpha() or not self.currency.isupper():
+            raise ValueError(f"currency must be an upper-case ISO 4217 code, not {self.currency!r}")
+        if self.customers < 0:
+            raise ValueError("customers must be >= 0")
+        if not self.invoices_per_customer > 0:
+            raise ValueError("invoices_per_customer must be > 0")
+        if self.months < 1:
+            raise ValueError("months must be >= 1")
+
+
+def demo_specs(today: date, seed: int = 42) -> list[LedgerSpec]:
+    """The two demo companies: a French one in EUR and a British one in GBP, a few hundred each."""
+    return [
+        LedgerSpec(
+            company="default",
+            country="FR",
+            currency="EUR",
+            customers=300,
+            invoices_per_customer=10.0,
+            today=today,
+            seed=seed,
+            id_prefix="FR-",
+        ),
+        LedgerSpec(
+            company="uk",
+            country="GB",
+            currency="GBP",
+            customers=200,
+            invoices_per_customer=8.0,
+            today=today,
+            seed=seed,
+            id_prefix="UK-",
+        ),
+    ]
+
+
+# --------------------------------------------------------------------------------------------------
+# Word lists
+# --------------------------------------------------------------------------------------------------
+
+_FR_SURNAMES = (
+    "Dupont", "Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand",
+    "Leroy", "Moreau", "Simon", "Laurent", "Lefèvre", "Michel", "Garcia", "David", "Bertrand",
+    "Roux", "Vincent", "Fournier", "Morel", "Girard", "André", "Lefebvre", "Mercier", "Blanc",
+    "Guérin", "Boyer", "Garnier", "Chevalier", "François", "Legrand", "Gauthier", "Perrin",
+    "Robin", "Clément", "Morin", "Nicolas", "Henry", "Roussel", "Mathieu", "Masson", "Marchand",
+    "Duval", "Denis", "Dumont", "Lemaire", "Noël", "Meyer", "Dufour", "Meunier", "Brun",
+    "Blanchard", "Giraud", "Joly", "Rivière", "Lucas", "Brunet", "Gaillard", "Barbier", "Arnaud",
+    "Gérard", "Roche", "Renard", "Schmitt", "Leroux", "Colin", "Vidal", "Caron", "Picard",
+    "Roger", "Fabre", "Aubert", "Lemoine", "Renaud", "Dumas", "Lacroix", "Olivier", "Bourgeois",
+    "Benoît", "Rey", "Leclerc", "Rolland", "Guillaume", "Lecomte", "Dupuy", "Guillot", "Hubert",
+    "Berger", "Carpentier", "Dupuis", "Moulin", "Deschamps", "Huet", "Vasseur", "Boucher",
+    "Fleury", "Royer", "Klein", "Jacquet", "Poirier", "Marty", "Aubry", "Guyot", "Carré",
+    "Renault", "Charpentier", "Ménard", "Maillard", "Baron", "Bertin", "Bailly", "Hervé",
+    "Schneider", "Le Gall", "Collet", "Léger", "Bouvier", "Prévost", "Millet", "Perrot", "Cousin",
+    "Germain", "Breton", "Besson", "Langlois", "Rémy", "Le Goff", "Pelletier", "Lévêque",
+    "Perrier", "Leblanc", "Barré", "Lebrun", "Marchal", "Weber", "Mallet", "Hamon", "Monnier",
+    "Michaud", "Guichard", "Gillet", "Poulain", "Tessier", "Chauvin", "Bouchet", "Lemaître",
+    "Maréchal", "Humbert", "Reynaud", "Perret", "Barthélemy", "Cordier", "Pichon", "Lejeune",
+    "Gilbert", "Lamy", "Delaunay", "Pasquier", "Carlier", "Laporte",
+)  # fmt: skip
+_FR_FIRST_NAMES = (
+    "Marie", "Nathalie", "Isabelle", "Sylvie", "Catherine", "Sophie", "Valérie", "Christine",
+    "Céline", "Julie", "Aurélie", "Camille", "Émilie", "Laure", "Élodie", "Anne", "Hélène",
+    "Claire", "Chloé", "Manon", "Jean", "Philippe", "Michel", "Alain", "Patrick", "Nicolas",
+    "Christophe", "Pierre", "Stéphane", "Laurent", "Frédéric", "Éric", "Sébastien", "Julien",
+    "Thomas", "David", "Olivier", "François", "Mathieu", "Antoine", "Hugo", "Lucas", "Maxime",
+    "Bruno", "Thierry", "Vincent", "Guillaume", "Romain", "Agnès", "Béatrice",
+)  # fmt: skip
+_FR_TRADES = (
+    "Boulangerie", "Pâtisserie", "Boucherie", "Fromagerie", "Garage", "Menuiserie", "Plomberie",
+    "Imprimerie", "Pharmacie", "Librairie", "Transports", "Cabinet", "Atelier", "Brasserie",
+    "Quincaillerie", "Charpente", "Carrosserie", "Maçonnerie", "Traiteur", "Fleurs", "Optique",
+    "Cave", "Hôtel", "Restaurant", "Laboratoire", "Pépinières", "Serrurerie", "Chaudronnerie",
+    "Couverture", "Peinture", "Ambulances", "Auto-école", "Agence", "Clinique vétérinaire",
+    "Studio", "Électricité", "Chauffage", "Nettoyage", "Déménagements", "Vins",
+)  # fmt: skip
+_FR_INDUSTRIES = (
+    "Logistique", "Industrie", "Bâtiment", "Conseil", "Informatique", "Distribution",
+    "Emballages", "Énergies", "Mécanique", "Agroalimentaire", "Médical", "Services",
+    "Équipements", "Environnement", "Textiles", "Matériaux", "Ingénierie", "Fret", "Signalétique",
+    "Automatismes",
+)  # fmt: skip
+_FR_REGIONS = (
+    "du Rhône", "de Bretagne", "de l'Ouest", "du Sud-Ouest", "de Normandie", "Atlantique",
+    "des Alpes", "de Provence", "d'Alsace", "du Val de Loire", "d'Île-de-France", "du Nord",
+    "de Bourgogne", "du Languedoc", "de Savoie", "du Centre", "de Picardie", "des Vosges",
+    "de Gascogne", "du Jura",
+)  # fmt: skip
+_FR_LEGAL = ("SARL", "SAS", "SARL", "SAS", "SASU", "EURL", "SARL", "SAS", "SA")  # weighted
+_FR_HOUSES = ("Groupe", "Établissements", "Maison", "Société")
+_FR_TOWNS = (
+    "Lyon", "Marseille", "Toulouse", "Nice", "Nantes", "Montpellier", "Strasbourg", "Bordeaux",
+    "Lille", "Rennes", "Reims", "Toulon", "Grenoble", "Dijon", "Angers", "Nîmes", "Villeurbanne",
+    "Clermont-Ferrand", "Le Mans", "Aix-en-Provence", "Brest", "Tours", "Amiens", "Limoges",
+    "Annecy", "Perpignan", "Metz", "Besançon", "Orléans", "Rouen", "Mulhouse", "Caen", "Nancy",
+    "Argenteuil", "Roubaix", "Tourcoing", "Avignon", "Poitiers", "Pau", "La Rochelle",
+    "Saint-Étienne", "Le Havre", "Calais", "Colmar", "Quimper", "Vannes", "Lorient", "Bayonne",
+    "Chambéry", "Valence",
+)  # fmt: skip
+_FR_PUBLIC = (
+    "Mairie de", "Centre hospitalier de", "Communauté d'agglomération de", "CCAS de",
+    "Lycée professionnel de", "Syndicat des eaux de", "Office de tourisme de",
+    "Conservatoire de",
+)  # fmt: skip
+
+_EN_SURNAMES = (
+    "Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson", "Davies", "Robinson",
+    "Wright", "Thompson", "Evans", "Walker", "White", "Roberts", "Green", "Hall", "Wood",
+    "Jackson", "Clarke", "Patel", "Khan", "Lewis", "James", "Phillips", "Mason", "Mitchell",
+    "Rose", "Davis", "Rodgers", "Allen", "Hughes", "Moore", "Harris", "Martin", "Cooper",
+    "Turner", "Parker", "Morris", "Ward", "Baker", "Harrison", "Morgan", "Kelly", "Bennett",
+    "Cook", "Bell", "Murphy", "Bailey", "Collins", "Shaw", "Price", "Fisher", "Butler",
+    "Barnes", "Holmes", "Reid", "Fraser", "Campbell", "Stewart", "Murray", "Ahmed", "Singh",
+    "Owen", "Griffiths", "Lloyd", "Powell", "Jenkins", "Marshall", "Ellis", "Gray", "Watson",
+    "Knight", "Pearson", "Fletcher", "Hunt", "Palmer", "Mills", "Chapman", "Webb", "Lawrence",
+    "Hart", "Foster", "Gibson", "Grant", "Russell", "Dixon", "Ryan", "Sutton", "Burton",
+)  # fmt: skip
+# Second names of partnerships ("Smith & Hart LLP"): short, so partnerships stay a minority.
+_EN_PARTNERS = ("Hart", "Grant", "Fraser", "Lloyd", "Palmer", "Webb", "Foster", "Reid", "Ellis")
+_EN_FIRST_NAMES = (
+    "Oliver", "George", "Harry", "Jack", "Jacob", "Charlie", "Thomas", "James", "William",
+    "Daniel", "David", "Richard", "Paul", "Mark", "Andrew", "Michael", "Peter", "Stephen",
+    "Robert", "Chris", "Amelia", "Olivia", "Emily", "Isla", "Ava", "Jessica", "Sophie", "Grace",
+    "Lily", "Sarah", "Emma", "Rachel", "Laura", "Hannah", "Rebecca", "Helen", "Claire",
+    "Priya", "Aisha", "Fiona",
+)  # fmt: skip
+_UK_PLACES = (
+    "Harbour", "Northgate", "Riverside", "Kingsway", "Oakfield", "Meridian", "Pennine", "Thames",
+    "Severn", "Cotswold", "Highland", "Summit", "Beacon", "Crown", "Albion", "Westfield",
+    "Eastbrook", "Granite", "Anchor", "Ashford", "Bramley", "Carlton", "Redwood", "Whitehall",
+    "Marlow", "Fenwick", "Hadley", "Linden", "Orchard", "Sterling", "Trident", "Windsor",
+    "Mersey", "Tyne", "Clyde", "Chiltern", "Mendip", "Solent", "Wessex", "Caledonian",
+)  # fmt: skip
+_US_PLACES = (
+    "Hudson", "Empire", "Liberty", "Pacific", "Atlantic", "Lakeshore", "Summit", "Keystone",
+    "Lone Star", "Bayview", "Midwest", "Redwood", "Evergreen", "Great Lakes", "Blue Ridge",
+    "Cascade", "Sierra", "Prairie", "Harbor", "Brooklyn", "Gotham", "Chesapeake", "Allegheny",
+    "Mohawk", "Catskill",
+)  # fmt: skip
+_EN_INDUSTRIES = (
+    "Logistics", "Engineering", "Construction", "Catering", "Print", "Joinery", "Plumbing",
+    "Electrical", "Software", "Consulting", "Packaging", "Foods", "Brewing", "Haulage",
+    "Scaffolding", "Roofing", "Design", "Marine", "Dental", "Veterinary", "Recruitment",
+    "Textiles", "Metals", "Plastics", "Glazing", "Analytics", "Facilities", "Security",
+    "Media", "Interiors",
+)  # fmt: skip
+_UK_LEGAL = ("Ltd", "Limited", "plc", "Ltd", "Ltd")
+_UK_FAMILY = ("& Sons Ltd", "Brothers Ltd", "& Co", "Group plc")
+_UK_TOWNS = (
+    "Leeds", "Bristol", "Sheffield", "Manchester", "Liverpool", "Nottingham", "Leicester",
+    "Coventry", "Bradford", "Cardiff", "Edinburgh", "Glasgow", "Belfast", "Southampton",
+    "Portsmouth", "Reading", "Derby", "Plymouth", "Norwich", "York", "Oxford", "Cambridge",
+    "Bath", "Exeter", "Brighton", "Newcastle", "Sunderland", "Swansea", "Aberdeen", "Dundee",
+    "Wolverhampton", "Stoke", "Hull", "Preston", "Blackpool", "Bolton", "Wigan", "Warrington",
+    "Chester", "Lincoln", "Ipswich", "Colchester", "Luton", "Milton Keynes", "Northampton",
+    "Peterborough", "Gloucester", "Worcester", "Carlisle", "Inverness",
+)  # fmt: skip
+_UK_PUBLIC = (
+    "{0} City Council", "{0} Borough Council", "{0} NHS Foundation Trust", "University of {0}",
+    "{0} Academy Trust", "{0} College", "{0} Housing Association",
+)  # fmt: skip
+_US_LEGAL = ("Inc.", "LLC", "Corp.", "Inc.", "LLC")
+_US_TOWNS = (
+    "Albany", "Buffalo", "Rochester", "Yonkers", "Syracuse", "Newark", "Jersey City", "Hartford",
+    "Stamford", "Providence", "Boston", "Worcester", "Philadelphia", "Pittsburgh", "Baltimore",
+    "Richmond", "Trenton", "Scranton", "Allentown", "Paterson",
+)  # fmt: skip
+_US_PUBLIC = (
+    "City of {0}", "{0} Public Schools", "{0} Housing Authority", "{0} Water Department",
+    "{0} Community College",
+)  # fmt: skip
+
+# Phone prefixes whose remaining digits stay inside ranges reserved for fiction.
+_FR_PHONE_PREFIXES = ("+3319900", "+3326191", "+3335301", "+3346571", "+3353649")  # + 4 digits
+_GB_PHONE_PREFIXES = (
+    "+442079460", "+441134960", "+441214960", "+441314960", "+441414960", "+441614960",
+)  # fmt: skip  # + 3 digits
+_US_PHONE_PREFIXES = ("+121255501", "+164655501", "+171855501", "+191755501")  # + 2 digits
+
+_STAFF = {
+    # (credit controllers who own customers, sales reps)
+    "FR": (
+        ("claire.martin", "julien.bernard", "sophie.lambert", "nicolas.faure"),
+        (
+            "thomas.girard",
+            "camille.roux",
+            "antoine.mercier",
+            "lea.fontaine",
+            "hugo.chevalier",
+            "manon.garnier",
+        ),
+    ),
+    "EN": (
+        ("emma.clarke", "oliver.hughes", "sarah.patel", "james.wright"),
+        (
+            "harry.evans",
+            "amelia.turner",
+            "george.walsh",
+            "isla.campbell",
+            "jack.morgan",
+            "sophie.bennett",
+        ),
+    ),
+}
+
+
+# --------------------------------------------------------------------------------------------------
+# Company names: a bijection from customer index to a name, so names do not repeat until the
+# combination space is exhausted, without remembering which names were used (memory stays flat).
+# --------------------------------------------------------------------------------------------------
+
+# Words left out of domain labels: articles, "city"/"university" (they read as filler in a domain)
+# and legal forms.
+_STOPWORDS = frozenset(
+    {
+        *("de", "du", "des", "la", "le", "les", "l", "d", "et", "of", "the", "and"),
+        *("city", "university"),
+        *("sarl", "sas", "sa", "eurl", "sasu", "ltd", "limited", "plc", "inc", "llc", "llp"),
+        *("corp", "co"),
+    }
+)
+
+
+def _slug(text: str) -> str:
+    """ASCII, lower-case, dash-separated words minus stopwords and legal forms: a domain label."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    words = "".join(c if c.isalnum() else " " for c in ascii_text).split()
+    return "-".join(w for w in words if w not in _STOPWORDS)
+
+
+def _email_part(text: str) -> str:
+    """A person's name as the local part of an email address (accents and spaces removed)."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    return "".join(c for c in ascii_text if c.isalnum())
+
+
+def _email_parts(*lists: Sequence[str]) -> dict[str, str]:
+    # Precomputed once: Unicode normalisation per contact would cost more than the contact itself.
+    return {name: _email_part(name) for names in lists for name in names}
+
+
+@dataclass(frozen=True)
+class _Pattern:
+    template: str  # str.format template over the chosen words
+    parts: tuple[tuple[str, ...], ...]
+    tld: str
+    # Legal forms are appended, not enumerated: "Dupont SARL" and "Dupont SAS" would be two names
+    # with one domain. Repeats in the tuple weight the choice ("Ltd" is commoner than "plc").
+    legal: tuple[str, ...] = ()
+
+    @property
+    def size(self) -> int:
+        return math.prod(len(p) for p in self.parts)
+
+
+class _NameSpace:
+    """All names a set of patterns can produce, addressed by a scrambled customer index."""
+
+    def __init__(self, patterns: Sequence[_Pattern]) -> None:
+        self.patterns = tuple(patterns)
+        self.size = sum(p.size for p in self.patterns)
+        # A multiplier coprime with the size makes i -> i * m mod size a permutation, which spreads
+        # consecutive customers over all patterns and words instead of walking one list in order.
+        multiplier = 7_919
+        while math.gcd(multiplier, self.size) != 1:
+            multiplier += 2
+        self.multiplier = multiplier
+        # Domain labels are assembled from per-word slugs computed here once, because slugging a
+        # whole name (Unicode normalisation) per customer was a third of a customer's cost.
+        # Templates separate fields by spaces, so slugging word by word gives the same label.
+        self.word_slugs = {w: _slug(w) for p in self.patterns for part in p.parts for w in part}
+        self.layouts = {
+            p.template: tuple(
+                (_slug(literal), None if field is None else int(field))
+                for literal, field, _, _ in Formatter().parse(p.template)
+            )
+            for p in self.patterns
+        }
+
+    def name(self, index: int, offset: int) -> tuple[str, str]:
+        """Return (company name, domain) for a customer; domains stay unique past the wrap."""
+        cycle, position = divmod(index, self.size)
+        code = (position * self.multiplier + offset) % self.size
+        for pattern in self.patterns:
+            if code < pattern.size:
+                break
+            code -= pattern.size
+        words = []
+        for part in pattern.parts:
+            code, k = divmod(code, len(part))
+            words.append(part[k])
+        name = pattern.template.format(*words)
+        if pattern.legal:
+            # A multiplicative hash of the position, so the form does not follow one word.
+            mixed = (position * 2_654_435_761) >> 8
+            name = f"{name} {pattern.legal[mixed % len(pattern.legal)]}"
+        pieces = []
+        for literal, position_ in self.layouts[pattern.template]:
+            if literal:
+                pieces.append(literal)
+            if position_ is not None and (word_slug := self.word_slugs[words[position_]]):
+                pieces.append(word_slug)
+        label = "-".join(pieces) or "client"
+        if cycle:
+            label = f"{label}{cycle + 1}"
+        return name, f"{label}.{pattern.tld}"
+
+
+_NAMES: dict[tuple[str, bool], _NameSpace] = {
+    ("FR", False): _NameSpace(
+        [
+            _Pattern("{0} {1}", (_FR_TRADES, _FR_SURNAMES), "fr", _FR_LEGAL),
+            _Pattern("{0} {1}", (_FR_SURNAMES, _FR_INDUSTRIES), "fr", _FR_LEGAL),
+            _Pattern("{0} {1}", (_FR_HOUSES, _FR_SURNAMES), "fr"),
+            _Pattern("{0} & Fils", (_FR_SURNAMES,), "fr"),
+            _Pattern("{0} {1}", (_FR_INDUSTRIES, _FR_REGIONS), "fr", _FR_LEGAL),
+        ]
+    ),
+    ("FR", True): _NameSpace([_Pattern("{0} {1}", (_FR_PUBLIC, _FR_TOWNS), "fr")]),
+    ("GB", False): _NameSpace(
+        [
+            _Pattern("{0} {1}", (_UK_PLACES, _EN_INDUSTRIES), "co.uk", _UK_LEGAL),
+            _Pattern("{0} {1}", (_EN_SURNAMES, _UK_FAMILY), "co.uk"),
+            _Pattern("{0} {1}", (_EN_SURNAMES, _EN_INDUSTRIES), "co.uk", _UK_LEGAL),
+            _Pattern("{0} & {1} LLP", (_EN_SURNAMES, _EN_PARTNERS), "co.uk"),
+        ]
+    ),
+    ("GB", True): _NameSpace(
+        [_Pattern(t, (_UK_TOWNS,), "gov.uk") for t in _UK_PUBLIC[:2]]
+        + [_Pattern(t, (_UK_TOWNS,), "nhs.uk") for t in _UK_PUBLIC[2:3]]
+        + [_Pattern(t, (_UK_TOWNS,), "ac.uk") for t in _UK_PUBLIC[3:6]]
+        + [_Pattern(t, (_UK_TOWNS,), "org.uk") for t in _UK_PUBLIC[6:]]
+    ),
+    ("US", False): _NameSpace(
+        [
+            _Pattern("{0} {1}", (_US_PLACES, _EN_INDUSTRIES), "com", _US_LEGAL),
+            _Pattern("{0} {1}", (_EN_SURNAMES, _EN_INDUSTRIES), "com", _US_LEGAL),
+            _Pattern("{0} & {1} LLP", (_EN_SURNAMES, _EN_PARTNERS), "com"),
+        ]
+    ),
+    ("US", True): _NameSpace(
+        [_Pattern(t, (_US_TOWNS,), "gov") for t in _US_PUBLIC[:4]]
+        + [_Pattern(t, (_US_TOWNS,), "edu") for t in _US_PUBLIC[4:]]
+    ),
+}
+
+_TIME_ZONES = {"FR": "Europe/Paris", "GB": "Europe/London", "US": "America/New_York"}
+_CURRENCY_COUNTRY = {"EUR": "FR", "GBP": "GB", "USD": "US"}
+
+
+# --------------------------------------------------------------------------------------------------
+# Customer profile: what the CSV shows plus the hidden traits that drive the ledger
+# --------------------------------------------------------------------------------------------------
+
+
+# Quantiles of exp(N(0, 0.7)): the spread of one customer's invoice totals around its median.
+_TABLE_SIZE = 4096
+_SPREAD = tuple(
+    math.exp(0.7 * NormalDist().inv_cdf((k + 0.5) / _TABLE_SIZE)) for k in range(_TABLE_SIZE)
+)
+
+
+@dataclass(frozen=True)
+class _Behaviour:
+    """How a kind of payer settles an invoice, in days relative to its due date."""
+
+    earliest: int
+    usual: int
+    latest: int
+    never: float  # share of invoices never paid
+    partial: float  # share paid in two goes
+    abandon: float  # share of partial payers who never pay the rest
+    delays: tuple[int, ...] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # The triangular distribution's quantiles, tabulated: indexing a table with one uniform
+        # draw is several times cheaper than `Random.triangular` on a million invoices.
+        low, mode, high = self.earliest, self.usual, self.latest
+        width, split = high - low, (mode - low) / (high - low)
+        quantiles = []
+        for k in range(_TABLE_SIZE):
+            u = (k + 0.5) / _TABLE_SIZE
+            if u < split:
+                quantiles.append(low + math.sqrt(u * width * (mode - low)))
+            else:
+                quantiles.append(high - math.sqrt((1 - u) * width * (high - mode)))
+        object.__setattr__(self, "delays", tuple(math.floor(q) for q in quantiles))
+
+
+class _Weighted:
+    """A weighted choice with its cumulative weights computed once.
+
+    `random.choices` rebuilds them on every call, which at 100,000 customers was the single largest
+    cost of a customer profile.
+    """
+
+    def __init__(self, items: Sequence[str], weights: Sequence[int]) -> None:
+        self.items = tuple(items)
+        self.cumulative = tuple(accumulate(weights))
+        self.total = self.cumulative[-1]
+
+    def pick(self, rng: random.Random) -> str:
+        return self.items[bisect(self.cumulative, rng.random() * self.total)]
+
+
+_BEHAVIOURS = {
+    "prompt": _Behaviour(-8, 0, 6, never=0.004, partial=0.02, abandon=0.0),
+    "slow": _Behaviour(0, 12, 40, never=0.015, partial=0.05, abandon=0.1),
+    "late": _Behaviour(20, 40, 90, never=0.05, partial=0.15, abandon=0.3),
+    "bad": _Behaviour(30, 75, 160, never=0.3, partial=0.25, abandon=0.6),
+}
+# Risk is what the finance team wrote down; behaviour is what the customer actually does.
+# Correlated, not identical: some "low risk" customers pay late, which the analytics should show.
+_BEHAVIOUR_BY_RISK = {
+    "low": _Weighted(("prompt", "slow", "late"), (75, 22, 3)),
+    "medium": _Weighted(("prompt", "slow", "late", "bad"), (30, 45, 20, 5)),
+    "high": _Weighted(("slow", "late", "bad"), (15, 45, 40)),
+}
+_SEGMENT = _Weighted(("smb", "mid-market", "enterprise", "public"), (55, 25, 10, 10))
+_RISKS = ("low", "medium", "high")
+_RISK_BY_SEGMENT = {
+    "smb": _Weighted(_RISKS, (40, 38, 22)),
+    "mid-market": _Weighted(_RISKS, (45, 40, 15)),
+    "enterprise": _Weighted(_RISKS, (55, 40, 5)),
+    "public": _Weighted(_RISKS, (70, 28, 2)),
+}
+# Mean invoice count multiplier per segment; weighted by the segment mix it averages to 1.0.
+_VOLUME = {"smb": 0.75, "mid-market": 1.15, "enterprise": 2.0, "public": 1.0}
+# Median invoice total per segment, in currency units.
+_TICKET = {"smb": 450.0, "mid-market": 2_500.0, "enterprise": 9_000.0, "public": 3_000.0}
+# Payment terms in days (French law caps B2B terms at 60 days; public buyers pay at 30).
+_TERMS = {
+    "smb": _Weighted(("30", "45", "60"), (60, 25, 15)),
+    "mid-market": _Weighted(("30", "45", "60"), (35, 35, 30)),
+    "enterprise": _Weighted(("30", "45", "60"), (20, 30, 50)),
+    "public": _Weighted(("30",), (1,)),
+}
+_BANK_TRANSFER_SHARE = {"smb": 0.6, "mid-market": 0.85, "enterprise": 1.0, "public": 1.0}
+_CREDIT_LIMITS = {
+    "smb": ("2000.00", "5000.00", "10000.00", "15000.00"),
+    "mid-market": ("25000.00", "50000.00", "75000.00"),
+    "enterprise": ("100000.00", "250000.00", "500000.00"),
+    "public": ("",),
+}
+_CONTACT_COUNT = {
+    "smb": _Weighted(("1", "2", "3"), (50, 35, 15)),
+    "other": _Weighted(("1", "2", "3"), (20, 45, 35)),
+}
+_MIN_TOTAL = 50_00  # cents
+_MAX_TOTAL = 50_000_00
+_EMAIL_PARTS = _email_parts(_FR_FIRST_NAMES, _FR_SURNAMES, _EN_FIRST_NAMES, _EN_SURNAMES)
+
+
+@dataclass(frozen=True, slots=True)
+class _Profile:
+    index: int
+    external_id: str
+    domain: str
+    country: str
+    currency: str
+    language: str
+    segment: str
+    behaviour: _Behaviour
+    terms: int
+    ticket: float  # this customer's median invoice total, in currency units
+    sales_rep: str
+    unallocated: float  # share of this customer's payments sent without an invoice reference
+    row: Row
+
+
+# --------------------------------------------------------------------------------------------------
+# Per-pass context: seeds, calendar, counters
+# --------------------------------------------------------------------------------------------------
+
+_PROFILE, _CONTACTS, _LEDGER = 0, 1, 2
+
+
+class _IsoDates(dict[int, str]):
+    """Day ordinal -> ISO text, filled on first use.
+
+    A ledger uses a few hundred distinct days a million times; a dict lookup is much cheaper than
+    `date.fromordinal(...).isoformat()`, and `__missing__` keeps the hot loop free of checks.
+    """
+
+    def __missing__(self, ordinal: int) -> str:
+        text = self[ordinal] = date.fromordinal(ordinal).isoformat()
+        return text
+
+
+class _Pass:
+    """State of one sequential pass over the customers; each public generator makes its own."""
+
+    def __init__(self, spec: LedgerSpec) -> None:
+        self.spec = spec
+        digest = hashlib.blake2b(f"{spec.seed}|{spec.company}".encode(), digest_size=8).digest()
+        self.base = int.from_bytes(digest, "big")
+        self.rng = random.Random()
+        self.today = spec.today.toordinal()
+        self.start = _months_before(spec.today, spec.months).toordinal()
+        self.iso = _IsoDates()
+        self.invoice_seq = 0
+        self.payment_seq = 0
+        self.credit_note_seq = 0
+        self.numbers_by_year: dict[str, int] = {}
+        self.number_prefix = "F" if spec.country == "FR" else "INV-"
+        owners, reps = _STAFF["FR" if spec.country == "FR" else "EN"]
+        self.owners = tuple(f"{o}@{spec.staff_domain}" for o in owners)
+        self.reps = tuple(f"{r}@{spec.staff_domain}" for r in reps)
+        self.usd = "USD" if spec.currency != "USD" else "EUR"
+        self.other = "GBP" if spec.currency == "EUR" else "EUR"
+        # Card expiry months from this month to four years ahead, as YYYY-MM.
+        month = spec.today.year * 12 + spec.today.month - 1
+        self.card_months = tuple(
+            f"{m // 12:04d}-{m % 12 + 1:02d}" for m in range(month, month + 49)
+        )
+
+    def seed(self, index: int, stream: int) -> random.Random:
+        """Reseed the pass's generator for one customer's stream and return it.
+
+        Reseeding one instance is cheaper than building a `Random` per customer, and the result is
+        identical: the stream depends only on (seed, company, index, stream).
+        """
+        self.rng.seed((self.base << 40) | (index << 2) | stream)
+        return self.rng
+
+
+def _months_before(day: date, months: int) -> date:
+    year, month0 = divmod(day.year * 12 + day.month - 1 - months, 12)
+    return date(year, month0 + 1, min(day.day, monthrange(year, month0 + 1)[1]))
+
+
+def _profile(ctx: _Pass, index: int) -> _Profile:
+    spec = ctx.spec
+    rng = ctx.seed(index, _PROFILE)
+    random_ = rng.random
+    r = random_()
+    if r < 0.10:
+        currency = ctx.usd
+        # Most USD customers are American; some domestic exporters are simply invoiced in dollars.
+        country = _CURRENCY_COUNTRY[currency] if random_() < 0.7 else spec.country
+    elif r < 0.13:
+        currency = ctx.other
+        country = _CURRENCY_COUNTRY[currency]
+    else:
+        currency, country = spec.currency, spec.country
+    segment = _SEGMENT.pick(rng)
+    risk = _RISK_BY_SEGMENT[segment].pick(rng)
+    behaviour = _BEHAVIOURS[_BEHAVIOUR_BY_RISK[risk].pick(rng)]
+    terms = int(_TERMS[segment].pick(rng))
+    ticket = _TICKET[segment] * math.exp(rng.gauss(0.0, 0.5))
+    names = _NAMES[country, segment == "public"]
+    name, domain = names.name(index, ctx.base % names.size)
+    external_id = f"{spec.id_prefix}C{index + 1:06d}"
+
+    limits = _CREDIT_LIMITS[segment]
+    credit_limit = "" if random_() < 0.3 else limits[int(random_() * len(limits))]
+    bank_transfer = random_() < _BANK_TRANSFER_SHARE[segment]
+    card_expiry = ""
+    if not bank_transfer:
+        # A fifth of the cards on file expire within three months: the "update your card" case.
+        ahead = int(random_() * 4) if random_() < 0.2 else 4 + int(random_() * 45)
+        card_expiry = ctx.card_months[ahead]
+    owner = ctx.owners[int(random_() * len(ctx.owners))]
+    sales_rep = "" if random_() < 0.05 else ctx.reps[int(random_() * len(ctx.reps))]
+    # Most customers quote the invoice on their transfer; a few habitually do not.
+    unallocated = 0.8 if random_() < 0.05 else 0.06
+    row = (
+        external_id,
+        name,
+        currency,
+        "fr" if country == "FR" else "en",
+        _TIME_ZONES[country],
+        country,
+        segment,
+        risk,
+        credit_limit,
+        "true" if bank_transfer else "false",
+        card_expiry,
+        owner,
+        sales_rep,
+        "",  # plan: assigned later, by hand or by rules
+    )
+    return _Profile(
+        index=index,
+        external_id=external_id,
+        domain=domain,
+        country=country,
+        currency=currency,
+        language=row[3],
+        segment=segment,
+        behaviour=behaviour,
+        terms=terms,
+        ticket=ticket,
+        sales_rep=sales_rep,
+        unallocated=unallocated,
+        row=row,
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# Contacts
+# --------------------------------------------------------------------------------------------------
+
+_PHONES = {
+    # (prefixes inside a range reserved for fiction, number of free trailing digits)
+    "FR": (_FR_PHONE_PREFIXES, 4),
+    "GB": (_GB_PHONE_PREFIXES, 3),
+    "US": (_US_PHONE_PREFIXES, 2),
+}
+
+
+def _phone(rng: random.Random, country: str) -> str:
+    prefixes, digits = _PHONES[country]
+    prefix = prefixes[int(rng.random() * len(prefixes))]
+    return f"{prefix}{int(rng.random() * 10**digits):0{digits}d}"
+
+
+def _contact_rows(ctx: _Pass, p: _Profile) -> list[Row]:
+    rng = ctx.seed(p.index, _CONTACTS)
+    random_ = rng.random
+    count = int(_CONTACT_COUNT["smb" if p.segment == "smb" else "other"].pick(rng))
+    if count == 1:
+        roles = ["billing|primary" if random_() < 0.7 else "billing"]
+    else:
+        first = "billing|primary" if random_() < 0.3 else "billing"
+        if first == "billing":
+            second = "primary" if random_() < 0.6 else "primary|escalation"
+        else:
+            second = "escalation"
+        roles = [first, second, "legal" if random_() < 0.5 else "escalation"][:count]
+    first_names: Sequence[str]
+    surnames: Sequence[str]
+    if p.language == "fr":
+        first_names, surnames = _FR_FIRST_NAMES, _FR_SURNAMES
+        mailbox = ("Service comptabilité", "comptabilite")
+    else:
+        first_names, surnames = _EN_FIRST_NAMES, _EN_SURNAMES
+        mailbox = ("Accounts Payable", "accounts")
+    rows: list[Row] = []
+    for k, role in enumerate(roles, start=1):
+        if k == 1 and random_() < 0.3:
+            # Accounts-payable mailboxes are the usual billing address of larger customers.
+            name, local = mailbox
+            phone = _phone(rng, p.country) if random_() < 0.5 else ""
+        else:
+            given = first_names[int(random_() * len(first_names))]
+            family = surnames[int(random_() * len(surnames))]
+            name = f"{given} {family}"
+            local = f"{_EMAIL_PARTS[given]}.{_EMAIL_PARTS[family]}"
+            phone = _phone(rng, p.country) if random_() < 0.85 else ""
+        contact_id = f"{ctx.spec.id_prefix}CT{p.index + 1:06d}-{k}"
+        rows.append((contact_id, p.external_id, name, f"{local}@{p.domain}", phone, role))
+    return rows
+
+
+# --------------------------------------------------------------------------------------------------
+# Ledger: invoices, credit notes and payments of one customer, simulated together
+# --------------------------------------------------------------------------------------------------
+
+
+def _day(item: tuple[int, str, int]) -> int:
+    return item[0]
+
+
+def _ledger_rows(ctx: _Pass, p: _Profile) -> tuple[list[Row], list[Row], list[Row]]:
+    """Simulate one customer's invoices and what happened to them up to `today`.
+
+    Built together because payments and credit notes depend on each invoice's total and due date,
+    and cheap enough (one customer at a time) to redo in every pass that needs any of the three.
+    """
+    spec = ctx.spec
+    rng = ctx.seed(p.index, _LEDGER)
+    random_ = rng.random
+    iso = ctx.iso
+    today = ctx.today
+    start = ctx.start
+    span = today - start + 1
+    mean = spec.invoices_per_customer * _VOLUME[p.segment]
+    count = max(1, round(rng.gammavariate(2.0, mean / 2.0)))
+    issues = sorted(start + int(random_() * span) for _ in range(count))
+
+    prefix = spec.id_prefix
+    customer_id = p.external_id
+    currency = p.currency
+    terms = p.terms
+    rep = p.sales_rep
+    behaviour = p.behaviour
+    ticket_cents = p.ticket * 100
+    spread = _SPREAD
+    delays = behaviour.delays
+    # Customers paying in a currency from abroad often have the bank charges deducted.
+    wired = currency != spec.currency
+    numbers = ctx.numbers_by_year
+    number_prefix = ctx.number_prefix
+
+    invoice_rows: list[Row] = []
+    credits: list[tuple[int, str, int]] = []  # (day, invoice id or "", cents)
+    paid: list[tuple[int, str, int]] = []
+    for issue in issues:
+        ctx.invoice_seq += 1
+        invoice_id = f"{prefix}I{ctx.invoice_seq:07d}"
+        issue_text = iso[issue]
+        year = issue_text[:4]
+        seq = numbers[year] = numbers.get(year, 0) + 1
+        due = issue + terms
+        total = int(ticket_cents * spread[int(random_() * _TABLE_SIZE)])
+        total = _MIN_TOTAL if total < _MIN_TOTAL else _MAX_TOTAL if total > _MAX_TOTAL else total
+        r = random_()
+        status = "void" if r < 0.01 else ("" if r < 0.2 else "open")
+        invoice_rows.append(
+            (
+                invoice_id,
+                customer_id,
+                f"{number_prefix}{year}-{seq:06d}",
+                issue_text,
+                iso[due],
+                currency,
+                # Exact below 2**53 cents: the double nearest n/100 formats back to n/100.
+                f"{total / 100:.2f}",
+                rep if random_() < 0.15 else "",
+                status,
+            )
+        )
+        if status == "void":
+            continue
+
+        remaining = total
+        if random_() < 0.03 and issue < today:
+            # A return, a pricing error or a goodwill gesture; a third are full cancellations.
+            credit_day = min(issue + 2 + int(random_() * 40), today)
+            credit = total if random_() < 0.35 else int(total * (0.05 + 0.45 * random_()))
+            credits.append((credit_day, invoice_id if random_() >= 0.1 else "", credit))
+            remaining -= credit
+            if remaining <= 0:
+                continue
+
+        if random_() < behaviour.never:
+            continue
+        delay = delays[int(random_() * _TABLE_SIZE)]
+        pay_day = max(due + delay, issue + 1)
+        if pay_day > today:
+            continue  # will be paid, but not yet: it is open as of today
+        if random_() < behaviour.partial:
+            first = int(remaining * (0.25 + 0.5 * random_()))
+            paid.append((pay_day, invoice_id, first))
+            rest_day = pay_day + 14 + int(random_() * 60)
+            if rest_day <= today and random_() >= behaviour.abandon:
+                paid.append((rest_day, invoice_id, remaining - first))
+            continue
+        amount = remaining
+        r = random_()
+        if r < 0.005:
+            amount += 1 + int(random_() * 20_00)  # paid a little too much
+        elif wired and r < 0.1:
+            fee = 10_00 + int(random_() * 20_00)
+            if fee < amount:
+                amount -= fee
+        paid.append((pay_day, invoice_id, amount))
+
+    credit_rows: list[Row] = []
+    for day, invoice_id, cents in sorted(credits, key=_day):
+        ctx.credit_note_seq += 1
+        credit_rows.append(
+            (
+                f"{prefix}CN{ctx.credit_note_seq:07d}",
+                customer_id,
+                invoice_id,
+                iso[day],
+                currency,
+                f"{cents / 100:.2f}",
+            )
+        )
+    payment_rows: list[Row] = []
+    unallocated = p.unallocated
+    for day, invoice_id, cents in sorted(paid, key=_day):
+        ctx.payment_seq += 1
+        payment_rows.append(
+            (
+                f"{prefix}P{ctx.payment_seq:07d}",
+                customer_id,
+                invoice_id if random_() >= unallocated else "",
+                iso[day],
+                currency,
+                f"{cents / 100:.2f}",
+            )
+        )
+    return invoice_rows, credit_rows, payment_rows
+
+
+# --------------------------------------------------------------------------------------------------
+# Public generators
+# --------------------------------------------------------------------------------------------------
+
+
+def customers(spec: LedgerSpec) -> Iterator[dict[str, str]]:
+    """Customer rows, one per index; the `plan` column is left empty for rules to fill."""
+    columns = COLUMNS["customers"]
+    ctx = _Pass(spec)
+    for index in range(spec.customers):
+        yield dict(zip(columns, _profile(ctx, index).row, strict=True))
+
+
+def contacts(spec: LedgerSpec) -> Iterator[dict[str, str]]:
+    """One to three contacts per customer; the first always has the `billing` role."""
+    columns = COLUMNS["contacts"]
+    ctx = _Pass(spec)
+    for index in range(spec.customers):
+        for row in _contact_rows(ctx, _profile(ctx, index)):
+            yield dict(zip(columns, row, strict=True))
+
+
+def _ledger_kind(spec: LedgerSpec, kind: int) -> Iterator[Row]:
+    ctx = _Pass(spec)
+    for index in range(spec.customers):
+        yield from _ledger_rows(ctx, _profile(ctx, index))[kind]
+
+
+def invoices(spec: LedgerSpec) -> Iterator[dict[str, str]]:
+    """Invoices, customer by customer, in issue-date order within each customer."""
+    columns = COLUMNS["invoices"]
+    for row in _ledger_kind(spec, 0):
+        yield dict(zip(columns, row, strict=True))
+
+
+def credit_notes(spec: LedgerSpec) -> Iterator[dict[str, str]]:
+    """Credit notes for about 3% of invoices; a tenth are on account (no invoice_id)."""
+    columns = COLUMNS["credit-notes"]
+    for row in _ledger_kind(spec, 1):
+        yield dict(zip(columns, row, strict=True))
+
+
+def payments(spec: LedgerSpec) -> Iterator[dict[str, str]]:
+    """Payments up to `today`; about a tenth carry no invoice_id and are allocated by the app."""
+    columns = COLUMNS["payments"]
+    for row in _ledger_kind(spec, 2):
+        yield dict(zip(columns, row, strict=True))
+
+
+def write_csvs_counted(spec: LedgerSpec, directory: Path) -> dict[str, tuple[Path, int]]:
+    """Write the five CSV files in one pass and return, per kind, the path and the row count.
+
+    One pass instead of five: the ledger is simulated once per customer and its rows go straight
+    to their files, which is what makes a million invoices affordable.
+    """
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = {kind: directory / f"{kind}.csv" for kind in KINDS}
+    counts = dict.fromkeys(KINDS, 0)
+    handles = [
+        paths[kind].open("w", encoding="utf-8", newline="", buffering=1 << 20) for kind in KINDS
+    ]
+    try:
+        customer_w, contact_w, invoice_w, credit_w, payment_w = (
+            csv.writer(handle, lineterminator="\n") for handle in handles
+        )
+        for kind, handle in zip(KINDS, handles, strict=True):
+            csv.writer(handle, lineterminator="\n").writerow(COLUMNS[kind])
+        ctx = _Pass(spec)
+        n_contacts = n_invoices = n_credits = n_payments = 0
+        for index in range(spec.customers):
+            profile = _profile(ctx, index)
+            customer_w.writerow(profile.row)
+            rows = _contact_rows(ctx, profile)
+            contact_w.writerows(rows)
+            n_contacts += len(rows)
+            invoice_rows, credit_rows, payment_rows = _ledger_rows(ctx, profile)
+            invoice_w.writerows(invoice_rows)
+            n_invoices += len(invoice_rows)
+            if credit_rows:
+                credit_w.writerows(credit_rows)
+                n_credits += len(credit_rows)
+            payment_w.writerows(payment_rows)
+            n_payments += len(payment_rows)
+        counts.update(
+            {
+                "customers": spec.customers,
+                "contacts": n_contacts,
+                "invoices": n_invoices,
+                "credit-notes": n_credits,
+                "payments": n_payments,
+            }
+        )
+    finally:
+        for handle in handles:
+            handle.close()
+    return {kind: (paths[kind], counts[kind]) for kind in KINDS}
+
+
+def write_csvs(spec: LedgerSpec, directory: Path) -> dict[str, Path]:
+    """Write `<directory>/<kind>.csv` for the five kinds (UTF-8, DESIGN §4 headers)."""
+    return {kind: path for kind, (path, _) in write_csvs_counted(spec, directory).items()}
