@@ -10,13 +10,13 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from datetime import date
 from itertools import islice
-from typing import cast
 
 from django.db.models import Q
 
 from relance.domain import ledger
 from relance.domain.ledger import CREDIT_NOTE, PAYMENT, InvoiceLine, Position, Settlement, allocate
 from relance.models import Allocation, CreditNote, Customer, Invoice, Payment
+from relance.services.bulk_insert import Inserter
 
 BATCH = 500
 
@@ -64,25 +64,23 @@ def load_ledgers(
 def reallocate(customer_ids: Iterable[int]) -> int:
     """Rebuild the allocations of these customers; returns how many allocations now exist."""
     written = 0
+    inserter = Inserter(Allocation)
     for chunk in _batches(customer_ids, BATCH):
         ledgers = load_ledgers(chunk)
         Allocation.objects.filter(invoice__customer_id__in=chunk).delete()
-        new = []
-        for invoices, settlements in ledgers.values():
-            for a in allocate(invoices, settlements):
-                new.append(
-                    Allocation(
-                        invoice_id=cast(int, a.invoice_id),
-                        payment_id=cast(int, a.source_id) if a.source_kind == PAYMENT else None,
-                        credit_note_id=(
-                            cast(int, a.source_id) if a.source_kind == CREDIT_NOTE else None
-                        ),
-                        amount=a.amount,
-                        date=a.date,
-                    )
-                )
-        Allocation.objects.bulk_create(new, batch_size=2000)
-        written += len(new)
+        rows = [
+            {
+                "invoice_id": a.invoice_id,
+                "payment_id": a.source_id if a.source_kind == PAYMENT else None,
+                "credit_note_id": a.source_id if a.source_kind == CREDIT_NOTE else None,
+                "amount": a.amount,
+                "date": a.date,
+            }
+            for invoices, settlements in ledgers.values()
+            for a in allocate(invoices, settlements)
+        ]
+        inserter.insert(rows)
+        written += len(rows)
     return written
 
 
