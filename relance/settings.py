@@ -24,7 +24,7 @@ def _env_bool(name: str, default: bool) -> bool:
 
 
 def _secret_key() -> str:
-    """Use SECRET_KEY, else a key kept in var/ so sessions survive restarts of an embedded install."""
+    """Use SECRET_KEY, else a key kept in var/ so sessions survive restarts of an embedded setup."""
     if key := os.environ.get("SECRET_KEY"):
         return key
     path = VAR_DIR / "secret_key"

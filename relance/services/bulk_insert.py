@@ -30,8 +30,17 @@ def _converter(field: models.Field) -> Converter:
             return lambda v: v.isoformat() if isinstance(v, date) else v
         if isinstance(field, models.DecimalField):
             return lambda v: str(v) if isinstance(v, Decimal) else v
-    if isinstance(field, (models.CharField, models.IntegerField, models.BooleanField,
-                          models.ForeignKey, models.DateField, models.DecimalField)):
+    if isinstance(
+        field,
+        (
+            models.CharField,
+            models.IntegerField,
+            models.BooleanField,
+            models.ForeignKey,
+            models.DateField,
+            models.DecimalField,
+        ),
+    ):
         return _identity
     return lambda v: field.get_db_prep_save(v, connection)
 
@@ -52,8 +61,10 @@ class Inserter:
     def insert(self, rows: list[dict[str, Any]]) -> None:
         if not rows:
             return
-        fields = [(f.attname, conv, default) for f, conv, default in
-                  zip(self.fields, self.converters, self.defaults, strict=True)]
+        fields = [
+            (f.attname, conv, default)
+            for f, conv, default in zip(self.fields, self.converters, self.defaults, strict=True)
+        ]
         with connection.cursor() as cursor:
             for start in range(0, len(rows), self.batch):
                 part = rows[start : start + self.batch]
@@ -64,6 +75,4 @@ class Inserter:
                         for name, conv, default in fields
                     )
                 marks = ", ".join([self.row_marks] * len(part))
-                cursor.execute(
-                    f"INSERT INTO {self.table} ({self.columns}) VALUES {marks}", params
-                )
+                cursor.execute(f"INSERT INTO {self.table} ({self.columns}) VALUES {marks}", params)

@@ -475,9 +475,9 @@ class _Customers(_Kind):
         if "credit_limit" in values:
             currency = values.get("currency") or ctx.company.currency
             try:
-                values["credit_limit"] = _optional(
-                    lambda v: _amount(v, currency, positive=False)
-                )(values["credit_limit"])
+                values["credit_limit"] = _optional(lambda v: _amount(v, currency, positive=False))(
+                    values["credit_limit"]
+                )
             except FieldError as exc:
                 raise _ColumnError("credit_limit", str(exc)) from None
         if "plan" in values:
@@ -490,7 +490,8 @@ class _Customers(_Kind):
         if email := values.get("sales_rep_email"):
             values["sales_rep_email"] = ctx.user(email, Membership.Role.SALES_REP)
         return _rename(
-            values, {"plan": "plan_id", "owner_email": "owner_id", "sales_rep_email": "sales_rep_id"}
+            values,
+            {"plan": "plan_id", "owner_email": "owner_id", "sales_rep_email": "sales_rep_id"},
         )
 
     @staticmethod

@@ -121,3 +121,4 @@ class EventAdmin(admin.ModelAdmin):
 admin.site.register([models.Membership, models.Alias])
 admin.site.site_header = "relance"
 admin.site.site_title = "relance"
+admin.site.enable_nav_sidebar = False  # the ledger tables need the width

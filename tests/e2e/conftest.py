@@ -1,4 +1,4 @@
-"""Browser tests: Playwright drives Debian's Chromium (/usr/bin/chromium), never a downloaded one."""
+"""Browser tests: Playwright drives Debian's Chromium (/usr/bin/chromium), not a downloaded one."""
 
 from __future__ import annotations
 
