@@ -88,7 +88,7 @@ def test_plan_load_stores_plan_and_steps_and_is_idempotent(relance):
     assert plan.tolerance == {"EUR": "5.00", "GBP": "5.00", "USD": "5.00"}
     steps = list(plan.steps.values_list("position", "name", "channel", "trigger_days"))
     assert steps[0] == (1, "Friendly reminder", "email", -5)
-    assert steps[-1] == (5, "Formal notice", "letter", 45)
+    assert steps[-1] == (5, "Formal notice", "letter", 60)
     assert relance.json("plan", "load", STANDARD)["unchanged"] == ["standard"]
 
 

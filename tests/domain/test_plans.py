@@ -120,8 +120,8 @@ def test_shipped_standard_plan_escalates_in_trigger_order() -> None:
         (-5, "due_date", "email", "auto", "reference", ("role:billing",), ()),
         (15, "due_date", "email", "auto", "overdue", ("role:billing",), ()),
         (30, "due_date", "email", "auto", "overdue", ("role:billing",), ("role:escalation",)),
-        (40, "due_date", "call", "manual", "none", ("role:billing",), ()),
-        (45, "due_date", "letter", "auto", "overdue", ("role:legal", "role:billing"), ()),
+        (45, "due_date", "call", "manual", "none", ("role:billing",), ()),
+        (60, "due_date", "letter", "auto", "overdue", ("role:legal", "role:billing"), ()),
     ]
     call = plan.steps[3]
     assert call.owners == ("owner",)

@@ -1,0 +1,448 @@
+"""The dunning engine: given a plan, one customer's account and what already happened, decide today.
+
+Pure and deterministic (DESIGN §3): the same inputs always give the same decision, so running a day
+twice, or on two workers at once, can only ever propose the same keys, and the storage's unique
+keys turn the second proposal into nothing. The forecast is the engine run forward in time.
+
+Rules, numbered as in DESIGN §3:
+1. Open invoice: amount due above the plan's tolerance for its currency; not void, not disputed,
+   not inside an active promise or payment plan.
+2. Nothing is due while the customer is on hold (hold until >= today).
+3. Reference invoice: the open invoice with the earliest due date (ties: issue date, number).
+   A step's trigger date = the reference's issue or due date + the step's trigger days.
+4. A step runs at most once per reference invoice; when several are due, only the most advanced
+   runs and the earlier ones are skipped as `superseded`. Steps never go backwards: once a step ran
+   (or was skipped) for a reference, only later steps remain.
+5. Minimum contact delay: a customer-facing step waits until last contact + delay, whatever made
+   that contact. Internal tasks neither wait nor count.
+6. One message per customer per day, listing the invoices the step attaches, totals per currency.
+7. The last step may repeat every N days, at most `repeat_last_max` times.
+8. Idempotency key: customer + plan + step + reference invoice + repetition.
+9. Every decision and forecast item carries the reason, in words a credit controller can check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from decimal import Decimal
+from urllib.parse import quote
+
+from relance.domain.money import Money, Totals, format_amount
+from relance.domain.plans import (
+    ATTACH_NONE,
+    ATTACH_OPEN,
+    ATTACH_OVERDUE,
+    ATTACH_REFERENCE,
+    ISSUE_DATE,
+    Plan,
+    Step,
+)
+
+SUPERSEDED = "superseded"
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """An invoice as the engine sees it on the day of the decision."""
+
+    id: str
+    number: str
+    issue_date: date
+    due_date: date
+    currency: str
+    amount_due: Decimal
+    void: bool = False
+    disputed: bool = False
+    in_payment_plan: bool = False
+
+    def sort_key(self) -> tuple[date, date, str, str]:
+        return (self.due_date, self.issue_date, self.number, self.id)
+
+    def days_late(self, today: date) -> int:
+        return max((today - self.due_date).days, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Promise:
+    """A promise to pay: its invoices leave dunning up to and including `pay_by`."""
+
+    id: str
+    invoice_ids: tuple[str, ...]
+    pay_by: date
+    broken_noticed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """One customer's snapshot: open items, holds, promises and the last contact from any source."""
+
+    customer: str
+    items: tuple[Item, ...]
+    hold_until: date | None = None
+    last_contact: date | None = None
+    promises: tuple[Promise, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Past:
+    """A step already executed (or skipped) for this customer."""
+
+    plan: str
+    step: str
+    reference: str
+    repetition: int
+    date: date
+    skipped: bool = False
+    customer_facing: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """The one thing to do today for this customer."""
+
+    step_index: int  # 1-based position in the plan
+    step: Step
+    reference: Item
+    repetition: int
+    invoices: tuple[Item, ...]
+    totals: Totals
+    key: str
+    reason: str
+
+    @property
+    def customer_facing(self) -> bool:
+        return self.step.is_customer_facing
+
+    def totals_json(self) -> dict[str, str]:
+        return self.totals.as_json()
+
+
+@dataclass(frozen=True, slots=True)
+class Skip:
+    step_index: int
+    step: str
+    reference: str
+    reason: str
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class BrokenPromise:
+    """A promise whose date passed with its invoices unpaid: one missed-payment notice, once."""
+
+    promise: str
+    invoices: tuple[Item, ...]
+    key: str
+
+
+@dataclass(frozen=True)
+class Decision:
+    customer: str
+    today: date
+    action: Action | None = None
+    skipped: tuple[Skip, ...] = ()
+    broken_promises: tuple[BrokenPromise, ...] = ()
+    waiting: str = ""  # why nothing is done today, when nothing is
+
+
+@dataclass(frozen=True, slots=True)
+class ForecastItem:
+    date: date
+    customer: str
+    step_index: int
+    step: str
+    channel: str
+    reference_invoice: str
+    repetition: int
+    reason: str
+
+
+def execution_key(customer: str, plan: str, step: str, reference: str, repetition: int) -> str:
+    """Rule 8. Parts are percent-escaped so no two different executions share a key."""
+    parts = (customer, plan, step, reference, str(repetition))
+    return ":".join(quote(p, safe="") for p in parts)
+
+
+def trigger_date(step: Step, reference: Item) -> date:
+    base = reference.issue_date if step.trigger_from == ISSUE_DATE else reference.due_date
+    return base + timedelta(days=step.trigger_days)
+
+
+def _promised(account: Account, today: date) -> set[str]:
+    return {i for p in account.promises if p.pay_by >= today for i in p.invoice_ids}
+
+
+def open_items(plan: Plan, account: Account, today: date) -> list[Item]:
+    """Rule 1, sorted by rule 3's order: the first one is the reference invoice."""
+    promised = _promised(account, today)
+    return sorted(
+        (
+            item
+            for item in account.items
+            if not (item.void or item.disputed or item.in_payment_plan)
+            and item.id not in promised
+            and item.amount_due > plan.tolerance_for(item.currency)
+        ),
+        key=Item.sort_key,
+    )
+
+
+def last_contact(account: Account, history: Iterable[Past]) -> date | None:
+    """Rule 5: the latest customer-facing contact from any plan, campaign or manual message."""
+    dates = [p.date for p in history if p.customer_facing and not p.skipped]
+    if account.last_contact:
+        dates.append(account.last_contact)
+    return max(dates, default=None)
+
+
+def _broken_promises(plan: Plan, account: Account, today: date) -> tuple[BrokenPromise, ...]:
+    by_id = {i.id: i for i in account.items}
+    broken = []
+    for promise in account.promises:
+        if promise.broken_noticed or promise.pay_by >= today:
+            continue
+        unpaid = tuple(
+            by_id[i]
+            for i in promise.invoice_ids
+            if i in by_id
+            and not by_id[i].void
+            and by_id[i].amount_due > plan.tolerance_for(by_id[i].currency)
+        )
+        if unpaid:
+            key = ":".join(quote(p, safe="") for p in (account.customer, "promise", promise.id))
+            broken.append(BrokenPromise(promise.id, unpaid, key))
+    return tuple(broken)
+
+
+@dataclass
+class _Progress:
+    """Where a reference invoice stands in the plan, read from history."""
+
+    done_index: int = 0  # highest step index executed or skipped for this reference
+    last_step_runs: list[Past] = field(default_factory=list)
+
+
+def _progress(plan: Plan, history: Iterable[Past], reference: str) -> _Progress:
+    index = {s.name: i for i, s in enumerate(plan.steps, start=1)}
+    progress = _Progress()
+    last = plan.steps[-1].name if plan.steps else None
+    for past in history:
+        if past.plan != plan.code or past.reference != reference or past.step not in index:
+            continue
+        progress.done_index = max(progress.done_index, index[past.step])
+        if past.step == last and not past.skipped:
+            progress.last_step_runs.append(past)
+    return progress
+
+
+def _selection(step: Step, reference: Item, items: Sequence[Item], today: date) -> tuple[Item, ...]:
+    """Rule 6: the invoices a step's message lists (its `attach` setting); always the reference."""
+    if step.attach in (ATTACH_NONE, ATTACH_REFERENCE):
+        return (reference,)
+    if step.attach == ATTACH_OPEN:
+        return tuple(items)
+    assert step.attach == ATTACH_OVERDUE
+    return tuple(i for i in items if i is reference or i.due_date < today)
+
+
+def _describe_trigger(step: Step, reference: Item) -> str:
+    base = "issued" if step.trigger_from == ISSUE_DATE else "due"
+    base_date = reference.issue_date if step.trigger_from == ISSUE_DATE else reference.due_date
+    days = step.trigger_days
+    offset = f" {'+' if days >= 0 else '-'} {abs(days)} days" if days else ""
+    return f"{reference.number} {base} {base_date.isoformat()}{offset}"
+
+
+def evaluate(plan: Plan, account: Account, history: Sequence[Past], today: date) -> Decision:
+    """Decide what, if anything, this plan does today for this customer."""
+    broken = _broken_promises(plan, account, today)
+    decision = Decision(account.customer, today, broken_promises=broken)
+    if account.hold_until and account.hold_until >= today:
+        return replace(decision, waiting=f"on hold until {account.hold_until.isoformat()}")
+    items = open_items(plan, account, today)
+    if not items or not plan.steps:
+        return replace(decision, waiting="no open invoice above the tolerance")
+    reference = items[0]
+    progress = _progress(plan, history, reference.id)
+    due = [
+        (i, s)
+        for i, s in enumerate(plan.steps, start=1)
+        if i > progress.done_index and trigger_date(s, reference) <= today
+    ]
+    repetition = 0
+    if due:
+        index, step = due[-1]
+        reason = _describe_trigger(step, reference)
+        since = trigger_date(step, reference)
+    else:
+        repeat = _next_repetition(plan, progress)
+        if repeat is None or repeat[1] > today:
+            return replace(decision, waiting=_waiting_for(plan, reference, progress, repeat))
+        repetition, since = repeat
+        index, step = len(plan.steps), plan.steps[-1]
+        reason = f"repeat {repetition} of the last step, every {plan.repeat_last_every_days} days"
+    if step.is_customer_facing and plan.min_contact_delay_days:
+        contact = last_contact(account, history)
+        if contact is not None:
+            allowed = contact + timedelta(days=plan.min_contact_delay_days)
+            if allowed > today:
+                return replace(
+                    decision,
+                    waiting=(
+                        f"{step.name} due since {since.isoformat()} ({reason}), delayed until "
+                        f"{allowed.isoformat()} by the {plan.min_contact_delay_days}-day contact "
+                        f"rule (last contact {contact.isoformat()})"
+                    ),
+                )
+            if allowed > since:
+                reason += (
+                    f", delayed by the {plan.min_contact_delay_days}-day contact rule "
+                    f"(last contact {contact.isoformat()})"
+                )
+    listed = _selection(step, reference, items, today)
+    key = execution_key(account.customer, plan.code, step.name, reference.id, repetition)
+    skips = tuple(
+        Skip(
+            i,
+            s.name,
+            reference.id,
+            SUPERSEDED,
+            execution_key(account.customer, plan.code, s.name, reference.id, 0),
+        )
+        for i, s in due[:-1]
+    )
+    action = Action(
+        index,
+        step,
+        reference,
+        repetition,
+        listed,
+        Totals(Money(i.amount_due, i.currency) for i in listed),
+        key,
+        reason,
+    )
+    return replace(decision, action=action, skipped=skips)
+
+
+def _next_repetition(plan: Plan, progress: _Progress) -> tuple[int, date] | None:
+    """Rule 7: (repetition number, date) of the last step's next repeat, if it may repeat."""
+    every = plan.repeat_last_every_days
+    if not every or not progress.last_step_runs:
+        return None
+    done = max(p.repetition for p in progress.last_step_runs)
+    if plan.repeat_last_max is not None and done >= plan.repeat_last_max:
+        return None
+    latest = max(p.date for p in progress.last_step_runs)
+    return done + 1, latest + timedelta(days=every)
+
+
+def _waiting_for(
+    plan: Plan, reference: Item, progress: _Progress, repeat: tuple[int, date] | None
+) -> str:
+    if progress.done_index < len(plan.steps):
+        step = plan.steps[progress.done_index]
+        return (
+            f"next: {step.name} on {trigger_date(step, reference).isoformat()} "
+            f"({_describe_trigger(step, reference)})"
+        )
+    if repeat is not None:
+        return f"next: repeat {repeat[0]} of {plan.steps[-1].name} on {repeat[1].isoformat()}"
+    return f"every step of the plan has run for {reference.number}"
+
+
+def record(plan: Plan, decision: Decision) -> list[Past]:
+    """What a decision adds to history once carried out (used by the forecast and by tests)."""
+    added = [
+        Past(plan.code, s.step, s.reference, 0, decision.today, skipped=True, customer_facing=False)
+        for s in decision.skipped
+    ]
+    if decision.action:
+        a = decision.action
+        added.append(
+            Past(
+                plan.code,
+                a.step.name,
+                a.reference.id,
+                a.repetition,
+                decision.today,
+                False,
+                a.customer_facing,
+            )
+        )
+    return added
+
+
+def forecast(
+    plan: Plan, account: Account, history: Sequence[Past], start: date, end: date
+) -> list[ForecastItem]:
+    """Rule 9: the steps to come between `start` and `end`, if nobody pays, promises or disputes.
+
+    The engine itself is run forward, jumping from one date where something could change to the
+    next, so the forecast can never disagree with what the daily cycle will do.
+    """
+    items: list[ForecastItem] = []
+    past = list(history)
+    day = start
+    while day <= end:
+        decision = evaluate(plan, account, past, day)
+        if decision.action:
+            a = decision.action
+            items.append(
+                ForecastItem(
+                    day,
+                    account.customer,
+                    a.step_index,
+                    a.step.name,
+                    a.step.channel,
+                    a.reference.id,
+                    a.repetition,
+                    a.reason,
+                )
+            )
+            past += record(plan, decision)
+            account = _without_broken(account, decision)
+            day += timedelta(days=1)
+            continue
+        account = _without_broken(account, decision)
+        following = _next_change(plan, account, past, day)
+        if following is None:
+            break
+        day = following
+    return items
+
+
+def _without_broken(account: Account, decision: Decision) -> Account:
+    if not decision.broken_promises:
+        return account
+    noticed = {b.promise for b in decision.broken_promises}
+    return replace(
+        account,
+        promises=tuple(
+            replace(p, broken_noticed=True) if p.id in noticed else p for p in account.promises
+        ),
+    )
+
+
+def _next_change(plan: Plan, account: Account, past: Sequence[Past], day: date) -> date | None:
+    """The earliest date after `day` on which `evaluate` could decide differently."""
+    dates: list[date] = []
+    if account.hold_until and account.hold_until >= day:
+        dates.append(account.hold_until + timedelta(days=1))
+    dates += [p.pay_by + timedelta(days=1) for p in account.promises]
+    contact = last_contact(account, past)
+    if contact is not None:
+        dates.append(contact + timedelta(days=plan.min_contact_delay_days))
+    for item in account.items:
+        dates += [trigger_date(s, item) for s in plan.steps]
+        progress = _progress(plan, past, item.id)
+        repeat = _next_repetition(plan, progress)
+        if repeat:
+            dates.append(repeat[1])
+    later = [d for d in dates if d > day]
+    return min(later, default=None)
+
+
+def describe_amount(totals: Totals) -> str:
+    return ", ".join(f"{format_amount(totals[c], c)} {c}" for c in totals)
