@@ -29,7 +29,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from urllib.parse import quote
 
-from relance.domain.money import Money, Totals, format_amount
+from relance.domain.money import Money, Totals
 from relance.domain.plans import (
     ATTACH_NONE,
     ATTACH_OPEN,
@@ -41,6 +41,7 @@ from relance.domain.plans import (
 )
 
 SUPERSEDED = "superseded"
+MISSED_PAYMENT_NOTICE = "Missed payment notice"
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,6 +260,11 @@ def evaluate(plan: Plan, account: Account, history: Sequence[Past], today: date)
     """Decide what, if anything, this plan does today for this customer."""
     broken = _broken_promises(plan, account, today)
     decision = Decision(account.customer, today, broken_promises=broken)
+    if broken:
+        # The missed-payment notice is today's one message (rule 6); dunning resumes after it.
+        return replace(
+            decision, waiting="missed-payment notice for a broken promise goes out today"
+        )
     if account.hold_until and account.hold_until >= today:
         return replace(decision, waiting=f"on hold until {account.hold_until.isoformat()}")
     items = open_items(plan, account, today)
@@ -358,6 +364,10 @@ def record(plan: Plan, decision: Decision) -> list[Past]:
         Past(plan.code, s.step, s.reference, 0, decision.today, skipped=True, customer_facing=False)
         for s in decision.skipped
     ]
+    added += [
+        Past("", MISSED_PAYMENT_NOTICE, b.promise, 0, decision.today, False, True)
+        for b in decision.broken_promises
+    ]
     if decision.action:
         a = decision.action
         added.append(
@@ -442,7 +452,3 @@ def _next_change(plan: Plan, account: Account, past: Sequence[Past], day: date) 
             dates.append(repeat[1])
     later = [d for d in dates if d > day]
     return min(later, default=None)
-
-
-def describe_amount(totals: Totals) -> str:
-    return ", ".join(f"{format_amount(totals[c], c)} {c}" for c in totals)
