@@ -21,6 +21,7 @@ from relance.services.ledger_import import KINDS, ImportRejected, import_file
 from relance.services.plans import load_plans
 
 PLANS_DIR = Path(__file__).resolve().parent.parent / "plans"
+RULES_FILE = "rules.yaml"
 COMPANIES = {
     "default": {
         "name": "Atelier Lumière SAS",
@@ -58,6 +59,8 @@ COMPANIES = {
 def load_shipped_plans() -> list[str]:
     codes: list[str] = []
     for path in sorted(PLANS_DIR.glob("*.yaml")):
+        if path.name == RULES_FILE:
+            continue
         result = load_plans(path.read_text(encoding="utf-8"), source="demo")
         codes += result.created + result.updated + result.unchanged
     return codes
