@@ -125,6 +125,17 @@ MEDIA_ROOT = VAR_DIR / "media"
 
 LOGIN_URL = "admin:login"
 
+# Delivery: one backend per channel (dotted path to a class with `send(message)`).
+RELANCE_OUTBOX_DIR = Path(os.environ.get("RELANCE_OUTBOX_DIR", VAR_DIR / "outbox"))
+RELANCE_CHANNELS = {
+    channel: os.environ.get(
+        f"RELANCE_{channel.upper()}_CHANNEL", "relance.channels.file.FileChannel"
+    )
+    for channel in ("email", "sms", "letter")
+}
+RELANCE_MAX_DELIVERY_ATTEMPTS = 5
+RELANCE_CLAIM_LEASE_SECONDS = 600
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

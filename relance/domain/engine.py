@@ -411,11 +411,12 @@ def forecast(
                     a.reason,
                 )
             )
-            past += record(plan, decision)
-            account = _without_broken(account, decision)
+        # A missed-payment notice is recorded too: it is a contact and takes the day's message.
+        past += record(plan, decision)
+        account = _without_broken(account, decision)
+        if decision.action or decision.broken_promises:
             day += timedelta(days=1)
             continue
-        account = _without_broken(account, decision)
         following = _next_change(plan, account, past, day)
         if following is None:
             break

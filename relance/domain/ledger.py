@@ -36,6 +36,7 @@ class InvoiceLine:
     currency: str
     total: Decimal
     void: bool = False
+    external_id: str = ""  # the source system's id, for display; `id` is what allocations use
 
     def sort_key(self) -> tuple[date, date, str, str]:
         """Oldest due date first; ties by issue date, then number (DESIGN §3 rule 3)."""

@@ -3,10 +3,12 @@
 from relance.models.company import Alias, Company, Membership
 from relance.models.customer import Contact, Customer
 from relance.models.documents import Allocation, CreditNote, Invoice, Payment
+from relance.models.dunning import ActionItem, Dispute, Execution, OutboxMessage, Promise, Run
 from relance.models.event import AppendOnly, Event
 from relance.models.plan import Plan, Step
 
 __all__ = [
+    "ActionItem",
     "Alias",
     "Allocation",
     "AppendOnly",
@@ -14,10 +16,15 @@ __all__ = [
     "Contact",
     "CreditNote",
     "Customer",
+    "Dispute",
     "Event",
+    "Execution",
     "Invoice",
     "Membership",
+    "OutboxMessage",
     "Payment",
     "Plan",
+    "Promise",
+    "Run",
     "Step",
 ]

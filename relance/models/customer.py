@@ -53,6 +53,9 @@ class Customer(models.Model):
     )
     notes = models.TextField(blank=True)
     tags = models.JSONField(default=list, blank=True)
+    hold_until = models.DateField(
+        null=True, blank=True, help_text="No dunning step runs up to and including this date"
+    )
 
     class Meta:
         ordering = ["company", "name"]

@@ -46,11 +46,19 @@ def load_ledgers(
     """Domain snapshots of these customers' invoices and settlements, three queries in all."""
     ledgers: dict[int, tuple[list[InvoiceLine], list[Settlement]]] = defaultdict(lambda: ([], []))
     rows = Invoice.objects.filter(customer_id__in=customer_ids).values_list(
-        "pk", "customer_id", "number", "issue_date", "due_date", "currency", "total", "status"
+        "pk",
+        "customer_id",
+        "number",
+        "issue_date",
+        "due_date",
+        "currency",
+        "total",
+        "status",
+        "external_id",
     )
-    for pk, cust, number, issued, due, cur, total, status in rows:
+    for pk, cust, number, issued, due, cur, total, status, ext in rows:
         ledgers[cust][0].append(
-            InvoiceLine(pk, number, issued, due, cur, total, status == Invoice.Status.VOID)
+            InvoiceLine(pk, number, issued, due, cur, total, status == Invoice.Status.VOID, ext)
         )
     for model, kind in ((Payment, PAYMENT), (CreditNote, CREDIT_NOTE)):
         srows = model.objects.filter(customer_id__in=customer_ids).values_list(

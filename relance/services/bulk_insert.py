@@ -25,6 +25,8 @@ def _identity(value: Any) -> Any:
 def _converter(field: models.Field) -> Converter:
     if isinstance(field, models.JSONField):
         return json.dumps
+    if isinstance(field, models.DateTimeField):  # time zone handling differs per database
+        return lambda v: field.get_db_prep_save(v, connection)
     if connection.vendor == "sqlite":
         if isinstance(field, models.DateField) and not isinstance(field, models.DateTimeField):
             return lambda v: v.isoformat() if isinstance(v, date) else v

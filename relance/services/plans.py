@@ -9,6 +9,7 @@ from django.db import transaction
 
 from relance.domain import plans as domain
 from relance.models import Company, Customer, Event, Plan, Step
+from relance.services import lookup
 
 
 class PlanNotFound(LookupError):
@@ -105,17 +106,10 @@ def assign_plan(
     customer_id: str, plan_code: str, *, company: Company | None = None, source: str = "cli"
 ) -> Customer:
     """Give a customer an explicit plan; an explicit assignment wins over assignment rules."""
-    customers = Customer.objects.filter(external_id=customer_id).select_related("company")
-    if company is not None:
-        customers = customers.filter(company=company)
-    found = list(customers[:2])
-    if not found:
-        raise CustomerNotFound(f"unknown customer '{customer_id}'")
-    if len(found) > 1:
-        raise CustomerNotFound(
-            f"customer '{customer_id}' exists in several companies; name one with --company"
-        )
-    customer = found[0]
+    try:
+        customer = lookup.customer(customer_id, company)
+    except lookup.NotFound as exc:
+        raise CustomerNotFound(str(exc)) from None
     plan = Plan.objects.filter(code=plan_code).first()
     if plan is None or plan.company_id not in (None, customer.company_id):
         raise PlanNotFound(f"unknown plan '{plan_code}' for company {customer.company.code}")
