@@ -134,6 +134,19 @@ RELANCE_CHANNELS = {
     for channel in ("email", "sms", "letter")
 }
 RELANCE_MAX_DELIVERY_ATTEMPTS = 5
+
+# Celery: workers on Redis in production; without a broker every task runs in this process.
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
+CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", CELERY_BROKER_URL)
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_ACKS_LATE = True  # a worker killed mid-batch leaves the batch to another worker
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SERIALIZER = CELERY_RESULT_SERIALIZER = "json"
+CELERY_BEAT_SCHEDULE = {
+    "daily-dunning-tick": {"task": "relance.tasks.cycle.tick", "schedule": 15 * 60},
+    "deliver-outbox": {"task": "relance.tasks.cycle.deliver_outbox", "schedule": 60},
+}
 RELANCE_CLAIM_LEASE_SECONDS = 600
 
 LOGGING = {

@@ -8,8 +8,10 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -256,6 +258,250 @@ def plan_assign(customer_id: str, plan_code: str, company_code: str | None, as_j
         {"customer": customer.external_id, "company": customer.company.code, "plan": plan_code},
         f"Customer {customer.external_id} ({customer.name}) now follows plan {plan_code}.",
     )
+
+
+class Day(click.ParamType):
+    """An ISO date (YYYY-MM-DD); anything else is a usage error (exit 2)."""
+
+    name = "YYYY-MM-DD"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
+        if isinstance(value, date):
+            return value
+        try:
+            if len(value) == 10:
+                return date.fromisoformat(value)
+        except ValueError:
+            pass
+        self.fail(f"'{value}' is not a date in the form YYYY-MM-DD", param, ctx)
+
+
+DAY = Day()
+
+
+@cli.command()
+@click.option("--date", "day", type=DAY, required=True, help="The day the cycle runs as of.")
+@click.option("--dry-run", is_flag=True, help="Decide and report, write nothing, send nothing.")
+@company_option
+@json_option
+def run(day: date, dry_run: bool, company_code: str | None, as_json: bool) -> None:
+    """Run one dunning cycle as of --date: execute due steps, queue and deliver messages."""
+    from relance.services import cycle, outbox
+    from relance.services.companies import UnknownCompany, get_company
+    from relance.tasks import dispatch
+
+    with rejections(as_json, UnknownCompany):
+        company_id = get_company(company_code).pk if company_code else None
+    report = dispatch.run_cycle(day, dry_run=dry_run, company_id=company_id)
+    if not dry_run and not dispatch.asynchronous():
+        cycle.mark_delivered(report, outbox.deliver_due(as_of=day).statuses)
+    if as_json:
+        emit(True, report.as_json(), "")
+        return
+    for a in report.actions:
+        totals = ", ".join(f"{v} {k}" for k, v in a["totals"].items())
+        click.echo(
+            f"{a['customer']}: {a['step']} ({a['channel']}, {a['status']}) for "
+            f"{a['reference_invoice']}, {totals}"
+        )
+    click.echo(
+        f"{day}: {len(report.actions)} actions, {len(report.skipped)} superseded steps skipped"
+        + (" (dry run: nothing written)" if dry_run else "")
+    )
+
+
+@cli.command()
+@click.option("--from", "start", type=DAY, required=True)
+@click.option("--to", "end", type=DAY, required=True)
+@company_option
+@json_option
+def forecast(start: date, end: date, company_code: str | None, as_json: bool) -> None:
+    """The steps the plans will run between two dates if nobody pays, promises or disputes."""
+    from relance.services.companies import UnknownCompany, get_company
+    from relance.services.forecasting import forecast as compute
+
+    if end < start:
+        raise click.BadParameter("--to is before --from", param_hint="--to")
+    with rejections(as_json, UnknownCompany):
+        company_id = get_company(company_code).pk if company_code else None
+    items = compute(start, end, company_id=company_id)
+    emit(
+        as_json,
+        {"items": items},
+        "\n".join(
+            f"{i['date']} {i['customer']}: {i['step']} ({i['channel']}) for "
+            f"{i['reference_invoice']}: {i['reason']}"
+            for i in items
+        )
+        or "Nothing planned in that period.",
+    )
+
+
+@cli.command()
+@click.argument("customer_id")
+@click.option("--date", "day", type=DAY, required=True)
+@company_option
+@json_option
+def statement(customer_id: str, day: date, company_code: str | None, as_json: bool) -> None:
+    """What CUSTOMER_ID owes on --date, invoice by invoice, with totals per currency."""
+    from relance.services.companies import UnknownCompany, get_company
+    from relance.services.lookup import NotFound
+    from relance.services.statements import statement as compute
+
+    with rejections(as_json, UnknownCompany, NotFound):
+        target = get_company(company_code) if company_code else None
+        result = compute(customer_id, day, target)
+    lines = [
+        f"{i['number']:<16} {i['amount_due']:>14} {i['currency']}  {i['days_late']} days late"
+        for i in result["invoices"]
+    ]
+    lines += [f"Total {cur}: {amount}" for cur, amount in result["totals"].items()]
+    lines += [f"Unallocated credit {cur}: {amount}" for cur, amount in result["credit"].items()]
+    emit(as_json, result, "\n".join(lines) or "Nothing owed.")
+
+
+@cli.command()
+@click.argument("customer_id")
+@click.option("--until", type=DAY, required=True, help="Last day of the hold (inclusive).")
+@company_option
+@json_option
+def hold(customer_id: str, until: date, company_code: str | None, as_json: bool) -> None:
+    """Hold all dunning of CUSTOMER_ID until a date (inclusive)."""
+    from relance.services import dialogue
+    from relance.services.companies import UnknownCompany, get_company
+    from relance.services.lookup import NotFound
+
+    with rejections(as_json, UnknownCompany, NotFound):
+        target = get_company(company_code) if company_code else None
+        customer = dialogue.hold(customer_id, until, company=target)
+    emit(
+        as_json,
+        {"customer": customer.external_id, "hold_until": until.isoformat()},
+        f"Customer {customer.external_id} on hold until {until}.",
+    )
+
+
+@cli.group(context_settings=CONTEXT)
+def dispute() -> None:
+    """Disputes: a disputed invoice leaves dunning until resolved."""
+
+
+@dispute.command("open")
+@click.argument("invoice_id")
+@click.option("--on", "day", type=DAY, required=True)
+@click.option("--reason", default="")
+@company_option
+@json_option
+def dispute_open(
+    invoice_id: str, day: date, reason: str, company_code: str | None, as_json: bool
+) -> None:
+    """Open a dispute on INVOICE_ID."""
+    from relance.services import dialogue
+    from relance.services.companies import UnknownCompany, get_company
+    from relance.services.lookup import NotFound
+
+    with rejections(as_json, UnknownCompany, NotFound, dialogue.Refused):
+        target = get_company(company_code) if company_code else None
+        opened = dialogue.open_dispute(invoice_id, day, reason=reason, company=target)
+    emit(
+        as_json,
+        {"invoice": invoice_id, "opened_on": day.isoformat(), "dispute": opened.pk},
+        f"Dispute opened on invoice {invoice_id} on {day}.",
+    )
+
+
+@dispute.command("resolve")
+@click.argument("invoice_id")
+@click.option("--on", "day", type=DAY, required=True)
+@click.option("--resolution", default="")
+@company_option
+@json_option
+def dispute_resolve(
+    invoice_id: str, day: date, resolution: str, company_code: str | None, as_json: bool
+) -> None:
+    """Resolve the open dispute on INVOICE_ID; dunning resumes if it is still unpaid."""
+    from relance.services import dialogue
+    from relance.services.companies import UnknownCompany, get_company
+    from relance.services.lookup import NotFound
+
+    with rejections(as_json, UnknownCompany, NotFound, dialogue.Refused):
+        target = get_company(company_code) if company_code else None
+        dialogue.resolve_dispute(invoice_id, day, resolution=resolution, company=target)
+    emit(
+        as_json,
+        {"invoice": invoice_id, "resolved_on": day.isoformat()},
+        f"Dispute on invoice {invoice_id} resolved on {day}.",
+    )
+
+
+@cli.group(context_settings=CONTEXT)
+def promise() -> None:
+    """Promises to pay: promised invoices leave dunning until the promised date."""
+
+
+@promise.command("add")
+@click.argument("customer_id")
+@click.option("--invoices", required=True, metavar="ID[,ID…]")
+@click.option("--pay-by", type=DAY, required=True)
+@click.option("--on", "day", type=DAY, required=True, help="The day the promise was made.")
+@company_option
+@json_option
+def promise_add(
+    customer_id: str,
+    invoices: str,
+    pay_by: date,
+    day: date,
+    company_code: str | None,
+    as_json: bool,
+) -> None:
+    """Record CUSTOMER_ID's promise to pay some invoices by a date."""
+    from relance.services import dialogue
+    from relance.services.companies import UnknownCompany, get_company
+    from relance.services.lookup import NotFound
+
+    ids = [i.strip() for i in invoices.split(",") if i.strip()]
+    with rejections(as_json, UnknownCompany, NotFound, dialogue.Refused):
+        target = get_company(company_code) if company_code else None
+        made = dialogue.add_promise(customer_id, ids, pay_by, day, company=target)
+    emit(
+        as_json,
+        {
+            "customer": customer_id,
+            "invoices": ids,
+            "pay_by": pay_by.isoformat(),
+            "on": day.isoformat(),
+            "promise": made.pk,
+        },
+        f"Promise recorded: {customer_id} pays {', '.join(ids)} by {pay_by}.",
+    )
+
+
+@cli.command()
+@click.option("--date", "day", type=DAY, help="Cancel messages for invoices paid by this day.")
+@json_option
+def deliver(day: date | None, as_json: bool) -> None:
+    """Deliver the outbox messages that are due (retries included)."""
+    from relance.services.outbox import deliver_due
+
+    report = deliver_due(as_of=day)
+    counts = {s: report.count(s) for s in ("sent", "failed", "dead", "cancelled")}
+    emit(as_json, counts, ", ".join(f"{n} {s}" for s, n in counts.items()))
+
+
+@cli.command()
+@click.option("--once", is_flag=True, help="Check once and exit instead of looping.")
+@click.option("--every", default=60, show_default=True, help="Seconds between checks.")
+def scheduler(once: bool, every: int) -> None:
+    """Embedded daily tick: run today's cycle once (catching up missed days without bursts)."""
+    from relance.services.scheduling import tick
+
+    while True:
+        done = tick()
+        if done:
+            click.echo(f"cycle for {done.date}: {len(done.actions)} actions")
+        if once:
+            return
+        time.sleep(every)
 
 
 @cli.command()

@@ -1,0 +1,37 @@
+"""A channel that writes each message to a file: the embedded default until real channels exist,
+and a faithful record of what would have been sent."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from django.conf import settings
+
+from relance.models import OutboxMessage
+
+
+class FileChannel:
+    """Writes <RELANCE_OUTBOX_DIR>/<channel>/<outbox id>.json atomically; rewriting the same
+    message after a crash replaces the file, so a retry never yields two copies."""
+
+    def __init__(self, directory: Path | None = None) -> None:
+        self.directory = Path(directory or settings.RELANCE_OUTBOX_DIR)
+
+    def send(self, message: OutboxMessage) -> None:
+        folder = self.directory / message.channel
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / f"{message.pk}.json"
+        payload = {
+            "key": message.key,
+            "channel": message.channel,
+            "customer": message.customer.external_id,
+            "to": message.to,
+            "cc": message.cc,
+            "subject": message.subject,
+            "body": message.body,
+        }
+        temporary = target.with_suffix(".tmp")
+        temporary.write_text(json.dumps(payload, indent=2, ensure_ascii=False), encoding="utf-8")
+        os.replace(temporary, target)

@@ -1,0 +1,224 @@
+"""What the dunning cycle reads besides the ledger (holds, disputes, promises) and what it writes
+(step executions, outbox messages, manual action items, runs)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from relance.models.company import Alias, Company
+from relance.models.customer import Customer
+from relance.models.documents import Invoice
+from relance.models.plan import Plan, Step
+
+
+class Dispute(models.Model):
+    """A disputed invoice leaves dunning from `opened_on` until it is resolved."""
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="disputes")
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="disputes")
+    opened_on = models.DateField()
+    resolved_on = models.DateField(null=True, blank=True)
+    reason = models.TextField(blank=True)
+    resolution = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-opened_on"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["invoice"],
+                condition=Q(resolved_on__isnull=True),
+                name="one_open_dispute_per_invoice",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"dispute on {self.invoice} since {self.opened_on}"
+
+
+class Promise(models.Model):
+    """A promise to pay chosen invoices by a date; dunning of those invoices pauses until then."""
+
+    class Status(models.TextChoices):
+        OPEN = "open"
+        KEPT = "kept"
+        BROKEN = "broken"
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="promises")
+    invoices = models.ManyToManyField(Invoice, related_name="promises")
+    promised_on = models.DateField()
+    pay_by = models.DateField()
+    status = models.CharField(max_length=6, choices=Status.choices, default=Status.OPEN)
+    broken_on = models.DateField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+
+    class Meta:
+        ordering = ["-promised_on"]
+
+    def __str__(self) -> str:
+        return f"promise by {self.customer} to pay by {self.pay_by}"
+
+
+class Run(models.Model):
+    """One dunning cycle for a date: lets the scheduler know which days are done."""
+
+    date = models.DateField(db_index=True)
+    company = models.ForeignKey(
+        Company, on_delete=models.CASCADE, null=True, blank=True, help_text="Empty: all companies"
+    )
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    dry_run = models.BooleanField(default=False)
+    source = models.CharField(max_length=30, default="cli")
+    counts = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"run for {self.date}"
+
+
+class Execution(models.Model):
+    """A step executed or skipped for one customer and reference invoice, under a unique key.
+
+    The unique key is what makes the cycle exactly-once: whatever runs twice, the second insert of
+    the same key is refused. Customer-facing executions are also the record of contacts used by the
+    minimum contact delay, whatever produced them (plan, broken promise, later campaigns).
+    """
+
+    class Status(models.TextChoices):
+        EXECUTED = "executed"
+        SKIPPED = "skipped"
+
+    key = models.CharField(max_length=500, unique=True)
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="executions")
+    plan = models.ForeignKey(Plan, on_delete=models.SET_NULL, null=True, blank=True)
+    plan_code = models.CharField(max_length=50, blank=True)
+    step = models.ForeignKey(Step, on_delete=models.SET_NULL, null=True, blank=True)
+    step_name = models.CharField(max_length=200)
+    step_index = models.PositiveIntegerField(null=True, blank=True)
+    reference_invoice = models.ForeignKey(
+        Invoice, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reference_external_id = models.CharField(max_length=100, blank=True)
+    repetition = models.PositiveIntegerField(default=0)
+    date = models.DateField()
+    status = models.CharField(max_length=8, choices=Status.choices)
+    reason = models.TextField(blank=True)
+    channel = models.CharField(max_length=6)
+    mode = models.CharField(max_length=6)
+    customer_facing = models.BooleanField()
+    invoices = models.JSONField(default=list, help_text="External ids of the invoices listed")
+    totals = models.JSONField(default=dict)
+    run = models.ForeignKey(Run, on_delete=models.SET_NULL, null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["date", "id"]
+        indexes = [
+            models.Index(fields=["customer", "date"]),
+            models.Index(fields=["customer", "reference_invoice"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.step_name} for {self.customer_id} ({self.status})"
+
+
+class OutboxMessage(models.Model):
+    """One message to deliver exactly once: planned → claimed → sent | failed → dead; cancelled
+    when its invoices are paid or disputed before delivery."""
+
+    class Status(models.TextChoices):
+        PLANNED = "planned"
+        CLAIMED = "claimed"
+        SENT = "sent"
+        FAILED = "failed"
+        DEAD = "dead"
+        CANCELLED = "cancelled"
+
+    key = models.CharField(max_length=500, unique=True)
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="messages")
+    execution = models.OneToOneField(
+        Execution, on_delete=models.SET_NULL, null=True, blank=True, related_name="message"
+    )
+    channel = models.CharField(max_length=6)
+    status = models.CharField(
+        max_length=9, choices=Status.choices, default=Status.PLANNED, db_index=True
+    )
+    to = models.JSONField(default=list)
+    cc = models.JSONField(default=list)
+    subject = models.TextField(blank=True)
+    body = models.TextField(blank=True)
+    invoice_ids = models.JSONField(default=list, help_text="Invoice primary keys listed")
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    claimed_by = models.CharField(max_length=100, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.channel} to {', '.join(self.to)} ({self.status})"
+
+
+class ActionItem(models.Model):
+    """Manual work for people: a call, a task, a message to approve, a contact to find."""
+
+    class Kind(models.TextChoices):
+        CALL = "call"
+        TASK = "task"
+        APPROVAL = "approval", "Message to approve"
+        NO_CONTACT = "no_contact", "No contact to reach"
+
+    class Status(models.TextChoices):
+        OPEN = "open"
+        DONE = "done"
+        SKIPPED = "skipped"
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="actions")
+    execution = models.OneToOneField(
+        Execution, on_delete=models.SET_NULL, null=True, blank=True, related_name="action_item"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    title = models.CharField(max_length=300)
+    body = models.TextField(blank=True)
+    due_date = models.DateField()
+    priority = models.IntegerField(default=0)
+    assignees = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
+    groups = models.ManyToManyField(Group, blank=True, related_name="+")
+    aliases = models.ManyToManyField(Alias, blank=True, related_name="+")
+    status = models.CharField(
+        max_length=7, choices=Status.choices, default=Status.OPEN, db_index=True
+    )
+    outcome = models.CharField(max_length=50, blank=True)
+    note = models.TextField(blank=True)
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-priority", "due_date", "id"]
+
+    def __str__(self) -> str:
+        return self.title

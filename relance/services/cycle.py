@@ -1,0 +1,547 @@
+"""The daily dunning cycle: snapshot a batch of customers, ask the engine, write what it decided.
+
+One transaction per batch holds the executions, outbox messages, action items and timeline events
+of that batch together. Before reading history the batch's customers are locked (PostgreSQL:
+`FOR UPDATE SKIP LOCKED`, so two workers share the work instead of racing; SQLite: the write lock
+an IMMEDIATE transaction takes), and every execution carries a unique key: a second run, a second
+worker or a resumed crash can only find the work done and create nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import connection, transaction
+from django.utils import timezone
+
+from relance.domain import engine
+from relance.domain.money import Money, Totals, format_amount
+from relance.domain.plans import AUTOMATIC_CHANNELS, CALL, Step
+from relance.models import (
+    ActionItem,
+    Alias,
+    Customer,
+    Event,
+    Execution,
+    OutboxMessage,
+    Promise,
+    Run,
+)
+from relance.services import messages, snapshots
+from relance.services.bulk_insert import Inserter
+
+
+@dataclass
+class CycleReport:
+    """What one run created (DESIGN §4 `relance run --json`)."""
+
+    date: date
+    actions: list[dict[str, Any]] = field(default_factory=list)
+    skipped: list[dict[str, Any]] = field(default_factory=list)
+
+    def merge(self, other: CycleReport) -> None:
+        self.actions += other.actions
+        self.skipped += other.skipped
+
+    def as_json(self) -> dict[str, Any]:
+        return {"date": self.date.isoformat(), "actions": self.actions, "skipped": self.skipped}
+
+
+def _addresses(entries: Iterable[str], snap: snapshots.CustomerSnapshot, channel: str) -> list[str]:
+    """Recipients of one step for one customer: contacts by role, the owner, the rep, addresses."""
+    customer = snap.customer
+    found: list[str] = []
+    for entry in entries:
+        if entry.startswith("role:"):
+            role = entry.removeprefix("role:")
+            found += [_reach(c, channel) for c in snap.contacts if role in c.roles]
+        elif entry == "owner":
+            found.append(customer.owner.email if customer.owner else "")
+        elif entry == "sales_rep":
+            found.append(customer.sales_rep.email if customer.sales_rep else "")
+        else:
+            found.append(entry)
+    return list(dict.fromkeys(a for a in found if a))
+
+
+def _reach(contact: Any, channel: str) -> str:
+    if contact.bounced and channel == "email":
+        return ""
+    return contact.phone if channel == "sms" else contact.email
+
+
+def recipients(step: Step, snap: snapshots.CustomerSnapshot) -> list[str]:
+    """The step's recipients, falling back to primary then any reachable contact when the roles
+    it names have nobody reachable (a bounced billing address must not silence the plan)."""
+    found = _addresses(step.recipients, snap, step.channel)
+    if found or not any(r.startswith("role:") for r in step.recipients):
+        return found
+    for fallback in (["role:primary"], [f"role:{r}" for r in ("billing", "escalation", "legal")]):
+        if found := _addresses(fallback, snap, step.channel):
+            return found
+    return list(dict.fromkeys(a for c in snap.contacts if (a := _reach(c, step.channel))))
+
+
+class _Owners:
+    """Resolves `owners` entries (owner, sales_rep, group:NAME, a user's or alias's address)."""
+
+    def __init__(self) -> None:
+        self.users = {
+            email.lower(): pk
+            for pk, email in get_user_model().objects.exclude(email="").values_list("pk", "email")
+        }
+        self.groups = dict(Group.objects.values_list("name", "pk"))
+        self.aliases = {
+            (c, e.lower()): pk
+            for pk, c, e in Alias.objects.values_list("pk", "company_id", "email")
+        }
+
+    def resolve(
+        self, entries: Iterable[str], customer: Customer
+    ) -> tuple[set[int], set[int], set[int]]:
+        users: set[int] = set()
+        groups: set[int] = set()
+        aliases: set[int] = set()
+        for entry in entries:
+            if entry == "owner" and customer.owner_id:
+                users.add(customer.owner_id)
+            elif entry == "sales_rep" and customer.sales_rep_id:
+                users.add(customer.sales_rep_id)
+            elif entry.startswith("group:") and entry[6:] in self.groups:
+                groups.add(self.groups[entry[6:]])
+            elif (customer.company_id, entry.lower()) in self.aliases:
+                aliases.add(self.aliases[(customer.company_id, entry.lower())])
+            elif entry.lower() in self.users:
+                users.add(self.users[entry.lower()])
+        if not (users or groups or aliases) and customer.owner_id:
+            users.add(customer.owner_id)  # work nobody owns is work nobody does
+        return users, groups, aliases
+
+
+class _BatchWriter:
+    """Collects one batch's rows and writes them with a few multi-row INSERTs."""
+
+    def __init__(self, day: date, run: Run | None, owners: _Owners) -> None:
+        self.day = day
+        self.run = run
+        self.owners = owners
+        self.now = timezone.now()
+        self.executions: list[dict[str, Any]] = []
+        self.messages: list[dict[str, Any]] = []
+        self.items: list[tuple[dict[str, Any], tuple[set[int], set[int], set[int]]]] = []
+        self.events: list[dict[str, Any]] = []
+        self.report = CycleReport(day)
+
+    def _execution(self, snap: snapshots.CustomerSnapshot, **values: Any) -> dict[str, Any]:
+        row = {
+            "company_id": snap.customer.company_id,
+            "customer_id": snap.customer.pk,
+            "date": self.day,
+            "run_id": self.run.pk if self.run else None,
+            "created_at": self.now,
+            **values,
+        }
+        self.executions.append(row)
+        return row
+
+    def _event(
+        self, snap: snapshots.CustomerSnapshot, kind: str, invoice: int | None, data: dict[str, Any]
+    ) -> None:
+        self.events.append(
+            {
+                "company_id": snap.customer.company_id,
+                "customer_id": snap.customer.pk,
+                "invoice_id": invoice,
+                "at": self.now,
+                "source": "cycle",
+                "kind": kind,
+                "data": data,
+            }
+        )
+
+    def skip(
+        self,
+        snap: snapshots.CustomerSnapshot,
+        plan_pk: int,
+        plan_code: str,
+        steps: dict[str, int],
+        skip: engine.Skip,
+    ) -> None:
+        reference = snap.invoice_pks.get(skip.reference)
+        self._execution(
+            snap,
+            key=skip.key,
+            plan_id=plan_pk,
+            plan_code=plan_code,
+            step_id=steps.get(skip.step),
+            step_name=skip.step,
+            step_index=skip.step_index,
+            reference_invoice_id=reference,
+            reference_external_id=skip.reference,
+            repetition=0,
+            status=Execution.Status.SKIPPED,
+            reason=skip.reason,
+            channel="",
+            mode="",
+            customer_facing=False,
+            invoices=[],
+            totals={},
+        )
+        self._event(
+            snap,
+            "step.skipped",
+            reference,
+            {
+                "plan": plan_code,
+                "step": skip.step,
+                "step_index": skip.step_index,
+                "reason": skip.reason,
+                "date": self.day.isoformat(),
+            },
+        )
+        self.report.skipped.append(
+            {
+                "customer": snap.customer.external_id,
+                "step": skip.step,
+                "step_index": skip.step_index,
+                "reference_invoice": skip.reference,
+                "reason": skip.reason,
+            }
+        )
+
+    def act(
+        self,
+        snap: snapshots.CustomerSnapshot,
+        plan_pk: int,
+        plan_code: str,
+        steps: dict[str, int],
+        action: engine.Action,
+    ) -> None:
+        step = action.step
+        customer = snap.customer
+        reference = snap.invoice_pks.get(action.reference.id)
+        invoice_pks = [snap.invoice_pks[i.id] for i in action.invoices if i.id in snap.invoice_pks]
+        to = recipients(step, snap) if step.is_customer_facing else []
+        cc = _addresses(step.cc, snap, step.channel) if step.is_customer_facing else []
+        self._execution(
+            snap,
+            key=action.key,
+            plan_id=plan_pk,
+            plan_code=plan_code,
+            step_id=steps.get(step.name),
+            step_name=step.name,
+            step_index=action.step_index,
+            reference_invoice_id=reference,
+            reference_external_id=action.reference.id,
+            repetition=action.repetition,
+            status=Execution.Status.EXECUTED,
+            reason=action.reason,
+            channel=step.channel,
+            mode=step.mode,
+            customer_facing=step.is_customer_facing,
+            invoices=[i.id for i in action.invoices],
+            totals=action.totals_json(),
+        )
+        values = messages.context(
+            customer.company, customer, action.reference, action.invoices, action.totals, self.day
+        )
+        subject, body, problem = _render(step, values)
+        status = "open"
+        automatic = step.channel in AUTOMATIC_CHANNELS and step.mode == "auto"
+        if automatic and to and not problem:
+            status = "queued"
+            self.messages.append(
+                {
+                    "key": action.key,
+                    "company_id": customer.company_id,
+                    "customer_id": customer.pk,
+                    "channel": step.channel,
+                    "to": to,
+                    "cc": cc,
+                    "subject": subject,
+                    "body": body,
+                    "invoice_ids": invoice_pks,
+                    "created_at": self.now,
+                    "next_attempt_at": self.now,
+                    "status": OutboxMessage.Status.PLANNED,
+                }
+            )
+        else:
+            kind = (
+                ActionItem.Kind.NO_CONTACT
+                if automatic and not to
+                else ActionItem.Kind.APPROVAL
+                if step.channel in AUTOMATIC_CHANNELS
+                else ActionItem.Kind.CALL
+                if step.channel == CALL
+                else ActionItem.Kind.TASK
+            )
+            title = {
+                ActionItem.Kind.NO_CONTACT: f"No contact to send '{step.name}' to",
+                ActionItem.Kind.APPROVAL: f"Approve '{step.name}'",
+            }.get(kind, step.name)
+            body = f"{problem}\n\n{body}".strip() if problem else body
+            self.items.append(
+                (
+                    {
+                        "key": action.key,
+                        "company_id": customer.company_id,
+                        "customer_id": customer.pk,
+                        "kind": kind,
+                        "title": f"{title}: {customer.name}"[:300],
+                        "body": f"{subject}\n\n{body}".strip() if subject else body,
+                        "due_date": self.day,
+                        "priority": action.reference.days_late(self.day),
+                    },
+                    self.owners.resolve(step.owners, customer),
+                )
+            )
+        self._event(
+            snap,
+            "step.executed",
+            reference,
+            {
+                "plan": plan_code,
+                "step": step.name,
+                "step_index": action.step_index,
+                "channel": step.channel,
+                "reason": action.reason,
+                "invoices": list(i.id for i in action.invoices),
+                "totals": action.totals_json(),
+                "date": self.day.isoformat(),
+            },
+        )
+        self.report.actions.append(
+            {
+                "customer": customer.external_id,
+                "plan": plan_code,
+                "step": step.name,
+                "step_index": action.step_index,
+                "channel": step.channel,
+                "mode": step.mode,
+                "status": status,
+                "reference_invoice": action.reference.id,
+                "invoices": [i.id for i in action.invoices],
+                "totals": action.totals_json(),
+                "recipients": to,
+                "cc": cc,
+                "key": action.key,
+            }
+        )
+
+    def broken(
+        self, snap: snapshots.CustomerSnapshot, plan_code: str, broken: engine.BrokenPromise
+    ) -> None:
+        customer = snap.customer
+        promise = snap.promises[broken.promise]
+        Promise.objects.filter(pk=promise.pk).update(
+            status=Promise.Status.BROKEN, broken_on=self.day
+        )
+        reference = broken.invoices[0]
+        step = Step(
+            engine.MISSED_PAYMENT_NOTICE,
+            0,
+            channel="email",
+            recipients=("role:billing",),
+            attach="reference",
+        )
+        to = recipients(step, snap)
+        totals = Totals(Money(i.amount_due, i.currency) for i in broken.invoices)
+        self._execution(
+            snap,
+            key=broken.key,
+            plan_id=None,
+            plan_code="",
+            step_id=None,
+            step_name=engine.MISSED_PAYMENT_NOTICE,
+            step_index=None,
+            reference_invoice_id=snap.invoice_pks.get(reference.id),
+            reference_external_id=reference.id,
+            repetition=0,
+            status=Execution.Status.EXECUTED,
+            reason=f"promise to pay by {promise.pay_by} broken",
+            channel="email",
+            mode="auto",
+            customer_facing=True,
+            invoices=[i.id for i in broken.invoices],
+            totals=totals.as_json(),
+        )
+        status = "open"
+        pay_by = promise.pay_by.isoformat()
+        if to:
+            status = "queued"
+            listing = "\n".join(
+                f"- {i.number}: {format_amount(i.amount_due, i.currency)} {i.currency}"
+                for i in broken.invoices
+            )
+            self.messages.append(
+                {
+                    "key": broken.key,
+                    "company_id": customer.company_id,
+                    "customer_id": customer.pk,
+                    "channel": "email",
+                    "to": to,
+                    "cc": [],
+                    "subject": f"Missed payment: your promise to pay by {pay_by}",
+                    "body": (
+                        f"Dear {customer.name},\n\nWe have not received the payment you promised "
+                        f"for {pay_by}:\n\n{listing}\n\nPlease pay these "
+                        f"invoices now, or contact us to agree on a new date.\n\n"
+                        f"{customer.company.name}"
+                    ),
+                    "invoice_ids": [snap.invoice_pks[i.id] for i in broken.invoices],
+                    "created_at": self.now,
+                    "next_attempt_at": self.now,
+                    "status": OutboxMessage.Status.PLANNED,
+                }
+            )
+        self._event(
+            snap,
+            "promise.broken",
+            snap.invoice_pks.get(reference.id),
+            {
+                "promise": promise.pk,
+                "pay_by": promise.pay_by.isoformat(),
+                "invoices": [i.id for i in broken.invoices],
+                "date": self.day.isoformat(),
+            },
+        )
+        self.report.actions.append(
+            {
+                "customer": customer.external_id,
+                "plan": plan_code,
+                "step": engine.MISSED_PAYMENT_NOTICE,
+                "step_index": None,
+                "channel": "email",
+                "mode": "auto",
+                "status": status,
+                "reference_invoice": reference.id,
+                "invoices": [i.id for i in broken.invoices],
+                "totals": totals.as_json(),
+                "recipients": to,
+                "cc": [],
+                "key": broken.key,
+            }
+        )
+
+    def kept(self, snap: snapshots.CustomerSnapshot, decision: engine.Decision) -> None:
+        """Promises whose date passed without being broken were kept: the invoices were paid."""
+        broken = {b.promise for b in decision.broken_promises}
+        kept = [
+            p.pk for pid, p in snap.promises.items() if p.pay_by < self.day and pid not in broken
+        ]
+        if kept:
+            Promise.objects.filter(pk__in=kept).update(status=Promise.Status.KEPT)
+            for pk in kept:
+                self._event(
+                    snap, "promise.kept", None, {"promise": pk, "date": self.day.isoformat()}
+                )
+
+    def flush(self) -> None:
+        Inserter(Execution).insert(self.executions)
+        if self.messages or self.items:
+            ids = dict(
+                Execution.objects.filter(
+                    key__in=[m["key"] for m in self.messages] + [i["key"] for i, _ in self.items]
+                ).values_list("key", "pk")
+            )
+            for message in self.messages:
+                message["execution_id"] = ids[message["key"]]
+            Inserter(OutboxMessage).insert(self.messages)
+            for item, (users, groups, aliases) in self.items:
+                key = item.pop("key")
+                created = ActionItem.objects.create(execution_id=ids[key], **item)
+                if users:
+                    created.assignees.add(*users)
+                if groups:
+                    created.groups.add(*groups)
+                if aliases:
+                    created.aliases.add(*aliases)
+        Inserter(Event).insert(self.events)
+
+
+def _render(step: Step, values: dict[str, Any]) -> tuple[str, str, str]:
+    try:
+        return messages.render(step.subject, values), messages.render(step.body, values), ""
+    except ValueError as exc:
+        return step.subject, step.body, f"Could not render the message ({exc}); check the plan."
+
+
+def process_batch(
+    customer_ids: list[int], day: date, *, dry_run: bool = False, run: Run | None = None
+) -> CycleReport:
+    """Evaluate and record one batch of customers in one transaction."""
+    plans = snapshots.PlanCache()
+    with transaction.atomic():
+        query = (
+            Customer.objects.filter(pk__in=customer_ids, plan__isnull=False)
+            .select_related("company", "owner", "sales_rep")
+            .order_by("pk")
+        )
+        if connection.vendor == "postgresql":
+            query = query.select_for_update(skip_locked=True, of=("self",))
+        customers = list(query)
+        for customer in customers:
+            assert customer.plan_id is not None
+            plans.get(customer.plan_id)
+        writer = _BatchWriter(day, run, _Owners())
+        for snap in snapshots.load(customers, day, history_days=plans.max_delay()):
+            assert snap.customer.plan_id is not None
+            row, plan, steps = plans.get(snap.customer.plan_id)
+            decision = engine.evaluate(plan, snap.account, snap.history, day)
+            for broken in decision.broken_promises:
+                writer.broken(snap, row.code, broken)
+            writer.kept(snap, decision)
+            for skip in decision.skipped:
+                writer.skip(snap, row.pk, row.code, steps, skip)
+            if decision.action:
+                writer.act(snap, row.pk, row.code, steps, decision.action)
+        writer.flush()
+        if dry_run:
+            transaction.set_rollback(True)
+    return writer.report
+
+
+def start_run(
+    day: date, *, dry_run: bool, source: str, company_id: int | None = None
+) -> Run | None:
+    if dry_run:
+        return None
+    return Run.objects.create(date=day, source=source, company_id=company_id)
+
+
+def finish_run(run: Run | None, report: CycleReport) -> None:
+    if run is None:
+        return
+    run.finished_at = timezone.now()
+    run.counts = {"actions": len(report.actions), "skipped": len(report.skipped)}
+    run.save(update_fields=["finished_at", "counts"])
+
+
+def run_cycle(
+    day: date,
+    *,
+    dry_run: bool = False,
+    company_id: int | None = None,
+    batch_size: int = 1000,
+    source: str = "cli",
+) -> CycleReport:
+    """The whole cycle in this process (the embedded default); Celery fans the batches out."""
+    run = start_run(day, dry_run=dry_run, source=source, company_id=company_id)
+    report = CycleReport(day)
+    for batch in snapshots.customers_in_batches(day, batch_size, company_id):
+        report.merge(process_batch(batch, day, dry_run=dry_run, run=run))
+    finish_run(run, report)
+    return report
+
+
+def mark_delivered(report: CycleReport, statuses: dict[str, str]) -> None:
+    """Turn `queued` into `sent` for the messages delivered right after the cycle."""
+    for action in report.actions:
+        if action["status"] == "queued" and statuses.get(action["key"]) == "sent":
+            action["status"] = "sent"

@@ -1,0 +1,32 @@
+"""The daily tick: run each company's cycle once per local day.
+
+Missed days are never replayed one by one: the cycle for today finds every step that came due
+meanwhile, runs only the most advanced and records the others as superseded (rule 4), so a
+scheduler that was down for a week sends one message per customer, not a burst.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from django.utils import timezone
+
+from relance.models import Company, Run
+from relance.services import cycle, outbox
+
+
+def tick(now: datetime | None = None) -> cycle.CycleReport | None:
+    """Run the cycle of every company whose local today has no finished run yet."""
+    now = now or timezone.now()
+    last: cycle.CycleReport | None = None
+    for company in Company.objects.order_by("pk"):
+        today = now.astimezone(ZoneInfo(company.time_zone)).date()
+        done = Run.objects.filter(
+            date=today, company=company, dry_run=False, finished_at__isnull=False
+        )
+        if done.exists():
+            continue
+        last = cycle.run_cycle(today, company_id=company.pk, source="scheduler")
+        outbox.deliver_due(as_of=today)
+    return last

@@ -1,0 +1,166 @@
+"""Set-based loading of what the engine needs for a batch of customers, as of one date.
+
+A handful of queries per batch, whatever its size: open invoices with their amounts due computed by
+the database from stored allocations, active disputes, open promises, recent history, contacts.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db.models import DecimalField, F, Q, Sum, Value
+from django.db.models.functions import Coalesce
+
+from relance.domain import engine
+from relance.domain.plans import Plan as DomainPlan
+from relance.domain.plans import parse_plan
+from relance.models import Contact, Customer, Dispute, Execution, Invoice, Plan, Promise
+
+
+@dataclass
+class CustomerSnapshot:
+    """One customer's account for the engine plus what the cycle needs to act on a decision."""
+
+    customer: Customer
+    account: engine.Account
+    history: list[engine.Past]
+    invoice_pks: dict[str, int]  # external id -> pk
+    contacts: list[Contact] = field(default_factory=list)
+    promises: dict[str, Promise] = field(default_factory=dict)  # promise id (str pk) -> row
+
+
+class PlanCache:
+    """Parsed plans by primary key, so each plan's YAML is parsed once per cycle."""
+
+    def __init__(self) -> None:
+        self._plans: dict[int, tuple[Plan, DomainPlan, dict[str, int]]] = {}
+
+    def get(self, pk: int) -> tuple[Plan, DomainPlan, dict[str, int]]:
+        if pk not in self._plans:
+            row = Plan.objects.get(pk=pk)
+            steps = dict(row.steps.filter(active=True).values_list("name", "pk"))
+            self._plans[pk] = (row, parse_plan(row.definition, row.code), steps)
+        return self._plans[pk]
+
+    def max_delay(self) -> int:
+        return max((p[1].min_contact_delay_days for p in self._plans.values()), default=0)
+
+
+def amounts_due(customer_ids: list[int], day: date) -> list[tuple]:
+    """(pk, customer, external id, number, issued, due, currency, amount due) of every invoice
+    issued by `day`, not void, with something left to pay on `day`."""
+    settled = Coalesce(
+        Sum("allocations__amount", filter=Q(allocations__date__lte=day)),
+        Value(Decimal(0)),
+        output_field=DecimalField(max_digits=18, decimal_places=4),
+    )
+    return list(
+        Invoice.objects.filter(customer_id__in=customer_ids, issue_date__lte=day)
+        .exclude(status=Invoice.Status.VOID)
+        .annotate(due=F("total") - settled)
+        .filter(due__gt=0)
+        .order_by()
+        .values_list(
+            "pk",
+            "customer_id",
+            "external_id",
+            "number",
+            "issue_date",
+            "due_date",
+            "currency",
+            "due",
+        )
+    )
+
+
+def load(customers: list[Customer], day: date, history_days: int) -> list[CustomerSnapshot]:
+    """Snapshots of these customers on `day`; history older than `history_days` is only loaded
+    for invoices still open (the contact rule never looks further back)."""
+    ids = [c.pk for c in customers]
+    rows = amounts_due(ids, day)
+    open_pks = [r[0] for r in rows]
+    disputed = set(
+        Dispute.objects.filter(invoice_id__in=open_pks, opened_on__lte=day)
+        .filter(Q(resolved_on__isnull=True) | Q(resolved_on__gt=day))
+        .values_list("invoice_id", flat=True)
+    )
+    items: dict[int, list[engine.Item]] = defaultdict(list)
+    pks: dict[int, dict[str, int]] = defaultdict(dict)
+    for pk, cust, ext, number, issued, due, currency, amount in rows:
+        items[cust].append(
+            engine.Item(ext, number, issued, due, currency, amount, disputed=pk in disputed)
+        )
+        pks[cust][ext] = pk
+
+    promises: dict[int, dict[str, Promise]] = defaultdict(dict)
+    promised: dict[int, list[str]] = defaultdict(list)
+    open_promises = Promise.objects.filter(
+        customer_id__in=ids, status=Promise.Status.OPEN, promised_on__lte=day
+    )
+    for promise in open_promises:
+        promises[promise.customer_id][str(promise.pk)] = promise
+    for promise_id, ext in Promise.invoices.through.objects.filter(
+        promise__in=open_promises
+    ).values_list("promise_id", "invoice__external_id"):
+        promised[promise_id].append(ext)
+
+    history: dict[int, list[engine.Past]] = defaultdict(list)
+    recent = day - timedelta(days=history_days)
+    for cust, plan, step, ref, rep, when, status, facing in (
+        Execution.objects.filter(customer_id__in=ids, date__lte=day)
+        .filter(Q(reference_invoice_id__in=open_pks) | Q(date__gte=recent, customer_facing=True))
+        .values_list(
+            "customer_id",
+            "plan_code",
+            "step_name",
+            "reference_external_id",
+            "repetition",
+            "date",
+            "status",
+            "customer_facing",
+        )
+    ):
+        skipped = status == Execution.Status.SKIPPED
+        history[cust].append(engine.Past(plan, step, ref, rep, when, skipped, facing))
+
+    contacts: dict[int, list[Contact]] = defaultdict(list)
+    for contact in Contact.objects.filter(customer_id__in=ids).order_by("pk"):
+        contacts[contact.customer_id].append(contact)
+
+    snapshots = []
+    for customer in customers:
+        cust_promises = promises.get(customer.pk, {})
+        account = engine.Account(
+            customer.external_id,
+            tuple(items.get(customer.pk, ())),
+            hold_until=customer.hold_until,
+            promises=tuple(
+                engine.Promise(pid, tuple(promised.get(int(pid), ())), p.pay_by)
+                for pid, p in cust_promises.items()
+            ),
+        )
+        snapshots.append(
+            CustomerSnapshot(
+                customer,
+                account,
+                history.get(customer.pk, []),
+                pks.get(customer.pk, {}),
+                contacts.get(customer.pk, []),
+                cust_promises,
+            )
+        )
+    return snapshots
+
+
+def customers_in_batches(
+    day: date, batch_size: int, company_id: int | None = None
+) -> list[list[int]]:
+    """Primary keys of the customers a cycle looks at, in batches."""
+    query = Customer.objects.filter(plan__isnull=False)
+    if company_id is not None:
+        query = query.filter(company_id=company_id)
+    ids = list(query.order_by("pk").values_list("pk", flat=True))
+    return [ids[i : i + batch_size] for i in range(0, len(ids), batch_size)]

@@ -1,0 +1,92 @@
+"""Timelines: everything that happened to a customer or an invoice, in order (the UI comes later).
+
+Events (executions, skips, disputes, promises, holds, imports…) are merged with the ledger's own
+documents (invoices issued, payments received, credit notes) so nothing is recorded twice.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from django.db.models import Q
+from django.utils import timezone
+
+from relance.domain.money import format_amount
+from relance.models import CreditNote, Customer, Event, Invoice, Payment
+
+
+def _entry(
+    when: date | datetime, kind: str, invoice: str | None, data: dict[str, Any]
+) -> dict[str, Any]:
+    day = timezone.localdate(when) if isinstance(when, datetime) else when
+    return {"date": day.isoformat(), "kind": kind, "invoice": invoice, **data}
+
+
+def _documents(
+    invoices: list[Invoice], customer: Customer, invoice: Invoice | None
+) -> list[dict[str, Any]]:
+    entries = [
+        _entry(
+            i.issue_date,
+            "invoice.issued",
+            i.external_id,
+            {
+                "number": i.number,
+                "amount": format_amount(i.total, i.currency),
+                "currency": i.currency,
+            },
+        )
+        for i in invoices
+    ]
+    for model, kind in ((Payment, "payment.received"), (CreditNote, "credit_note.issued")):
+        rows = model.objects.filter(customer=customer).select_related("invoice")
+        if invoice is not None:
+            rows = rows.filter(Q(invoice=invoice) | Q(allocations__invoice=invoice)).distinct()
+        entries += [
+            _entry(
+                r.date,
+                kind,
+                r.invoice.external_id if r.invoice else None,
+                {
+                    "id": r.external_id,
+                    "amount": format_amount(r.amount, r.currency),
+                    "currency": r.currency,
+                },
+            )
+            for r in rows
+        ]
+    return entries
+
+
+def _events(query: Any) -> list[dict[str, Any]]:
+    return [
+        _entry(
+            (e.data.get("date") and date.fromisoformat(e.data["date"])) or e.at,
+            e.kind,
+            e.invoice.external_id if e.invoice else None,
+            {
+                "source": e.source,
+                "by": e.actor.get_username() if e.actor else None,
+                **{k: v for k, v in e.data.items() if k != "date"},
+            },
+        )
+        for e in query.select_related("invoice", "actor")
+    ]
+
+
+def customer_timeline(customer: Customer) -> list[dict[str, Any]]:
+    entries = _documents(list(customer.invoices.all()), customer, None)
+    entries += _events(Event.objects.filter(customer=customer))
+    return sorted(entries, key=lambda e: e["date"])
+
+
+def invoice_timeline(invoice: Invoice) -> list[dict[str, Any]]:
+    customer = invoice.customer
+    entries = _documents([invoice], customer, invoice)
+    entries += _events(
+        Event.objects.filter(customer=customer).filter(
+            Q(invoice=invoice) | Q(data__invoices__contains=invoice.external_id)
+        )
+    )
+    return sorted(entries, key=lambda e: e["date"])

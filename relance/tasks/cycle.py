@@ -1,0 +1,35 @@
+"""Celery tasks: thin wrappers over the cycle, outbox and scheduling services."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from relance.tasks.celery import app
+
+
+@app.task(name="relance.tasks.cycle.process_batch")
+def process_batch(
+    customer_ids: list[int], day: str, dry_run: bool, run_id: int | None
+) -> dict[str, Any]:
+    from relance.models import Run
+    from relance.services import cycle
+
+    run = Run.objects.filter(pk=run_id).first() if run_id else None
+    report = cycle.process_batch(customer_ids, date.fromisoformat(day), dry_run=dry_run, run=run)
+    return report.as_json()
+
+
+@app.task(name="relance.tasks.cycle.deliver_outbox")
+def deliver_outbox(day: str | None = None) -> dict[str, str]:
+    from relance.services.outbox import deliver_due
+
+    return deliver_due(as_of=date.fromisoformat(day) if day else None).statuses
+
+
+@app.task(name="relance.tasks.cycle.tick")
+def tick() -> str | None:
+    from relance.services.scheduling import tick as run_tick
+
+    report = run_tick()
+    return report.date.isoformat() if report else None
