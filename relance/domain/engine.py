@@ -175,17 +175,18 @@ def _promised(account: Account, today: date) -> set[str]:
     return {i for p in account.promises if p.pay_by >= today for i in p.invoice_ids}
 
 
+def _still_owed(plan: Plan, item: Item) -> bool:
+    """Rule 1 but for promises: unpaid above tolerance, not void, disputed or in a payment plan."""
+    return not (item.void or item.disputed or item.in_payment_plan) and (
+        item.amount_due > plan.tolerance_for(item.currency)
+    )
+
+
 def open_items(plan: Plan, account: Account, today: date) -> list[Item]:
     """Rule 1, sorted by rule 3's order: the first one is the reference invoice."""
     promised = _promised(account, today)
     return sorted(
-        (
-            item
-            for item in account.items
-            if not (item.void or item.disputed or item.in_payment_plan)
-            and item.id not in promised
-            and item.amount_due > plan.tolerance_for(item.currency)
-        ),
+        (i for i in account.items if i.id not in promised and _still_owed(plan, i)),
         key=Item.sort_key,
     )
 
@@ -205,11 +206,7 @@ def _broken_promises(plan: Plan, account: Account, today: date) -> tuple[BrokenP
         if promise.broken_noticed or promise.pay_by >= today:
             continue
         unpaid = tuple(
-            by_id[i]
-            for i in promise.invoice_ids
-            if i in by_id
-            and not by_id[i].void
-            and by_id[i].amount_due > plan.tolerance_for(by_id[i].currency)
+            by_id[i] for i in promise.invoice_ids if i in by_id and _still_owed(plan, by_id[i])
         )
         if unpaid:
             key = ":".join(quote(p, safe="") for p in (account.customer, "promise", promise.id))
@@ -258,15 +255,17 @@ def _describe_trigger(step: Step, reference: Item) -> str:
 
 def evaluate(plan: Plan, account: Account, history: Sequence[Past], today: date) -> Decision:
     """Decide what, if anything, this plan does today for this customer."""
+    decision = Decision(account.customer, today)
+    if account.hold_until and account.hold_until >= today:
+        return replace(decision, waiting=f"on hold until {account.hold_until.isoformat()}")
     broken = _broken_promises(plan, account, today)
-    decision = Decision(account.customer, today, broken_promises=broken)
     if broken:
         # The missed-payment notice is today's one message (rule 6); dunning resumes after it.
         return replace(
-            decision, waiting="missed-payment notice for a broken promise goes out today"
+            decision,
+            broken_promises=broken,
+            waiting="missed-payment notice for a broken promise goes out today",
         )
-    if account.hold_until and account.hold_until >= today:
-        return replace(decision, waiting=f"on hold until {account.hold_until.isoformat()}")
     items = open_items(plan, account, today)
     if not items or not plan.steps:
         return replace(decision, waiting="no open invoice above the tolerance")
@@ -289,9 +288,15 @@ def evaluate(plan: Plan, account: Account, history: Sequence[Past], today: date)
         repetition, since = repeat
         index, step = len(plan.steps), plan.steps[-1]
         reason = f"repeat {repetition} of the last step, every {plan.repeat_last_every_days} days"
-    if step.is_customer_facing and plan.min_contact_delay_days:
+    if step.is_customer_facing:
         contact = last_contact(account, history)
-        if contact is not None:
+        if contact is not None and contact >= today:
+            return replace(
+                decision,
+                waiting=f"{step.name} waits: the customer was contacted "
+                "today, and one message a day is the most (rule 6)",
+            )
+        if contact is not None and plan.min_contact_delay_days:
             allowed = contact + timedelta(days=plan.min_contact_delay_days)
             if allowed > today:
                 return replace(
@@ -444,7 +449,7 @@ def _next_change(plan: Plan, account: Account, past: Sequence[Past], day: date) 
     dates += [p.pay_by + timedelta(days=1) for p in account.promises]
     contact = last_contact(account, past)
     if contact is not None:
-        dates.append(contact + timedelta(days=plan.min_contact_delay_days))
+        dates.append(contact + timedelta(days=max(plan.min_contact_delay_days, 1)))
     for item in account.items:
         dates += [trigger_date(s, item) for s in plan.steps]
         progress = _progress(plan, past, item.id)
