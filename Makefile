@@ -1,5 +1,6 @@
 # relance: `make help` lists the targets.
 SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
 VENV ?= .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
@@ -37,10 +38,11 @@ services: ## Start PostgreSQL and Redis on this machine if they are down
 	@for i in $$(seq 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done; pg_isready -h 127.0.0.1 -p 5432
 	@redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 || redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no --dir /tmp
 
-demo: install ## Install, migrate, load the demo ledger and serve the staff UI on http://$(HOST):$(PORT)
+demo: install ## Install, migrate, load the demo ledger, run today's cycle, serve http://$(HOST):$(PORT)
 	$(BIN)/relance init
 	$(BIN)/relance demo
-	@echo "Serving http://$(HOST):$(PORT)/ (the login is printed above; Ctrl-C stops)"
+	$(BIN)/relance run --date $$(date +%F) | tail -n 1
+	@echo "Staff UI on http://$(HOST):$(PORT)/ - log in as admin / relance-demo (Ctrl-C stops)"
 	$(BIN)/relance serve --host $(HOST) --port $(PORT)
 
 test: install system-deps services ## Run the whole suite on SQLite, then on PostgreSQL

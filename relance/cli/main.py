@@ -240,6 +240,33 @@ def plan_load(file: Path, company_code: str | None, as_json: bool) -> None:
     emit(as_json, result.as_json(), "\n".join(lines))
 
 
+@plan.command("rules")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@company_option
+@json_option
+def plan_rules(file: Path, company_code: str | None, as_json: bool) -> None:
+    """Replace the assignment rules (YAML list) that give customers without a plan their plan."""
+    from relance.domain.plans import PlanError
+    from relance.services.companies import UnknownCompany, get_company
+    from relance.services.plans import load_rules
+
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reject(f"cannot read {file}: {exc}", as_json)
+    try:
+        target = get_company(company_code) if company_code else None
+        result = load_rules(text, company=target)
+    except PlanError as exc:
+        problems = [{"path": p.path, "message": p.message} for p in exc.problems]
+        reject(f"{file}: the rules are not valid:\n{exc}", as_json, {"errors": problems})
+    except UnknownCompany as exc:
+        reject(str(exc), as_json)
+    lines = [f"Loaded {result.rules} assignment rules for {result.company or 'every company'}."]
+    lines += [f"warning: {w.path}: {w.message}" for w in result.warnings]
+    emit(as_json, result.as_json(), "\n".join(lines))
+
+
 @plan.command("assign")
 @click.argument("customer_id")
 @click.argument("plan_code")
@@ -474,6 +501,75 @@ def promise_add(
         },
         f"Promise recorded: {customer_id} pays {', '.join(ids)} by {pay_by}.",
     )
+
+
+@cli.group(context_settings=CONTEXT)
+def actions() -> None:
+    """The Actions inbox: calls, tasks and messages waiting for a person."""
+
+
+@actions.command("list")
+@click.option("--user", "user_email", metavar="EMAIL", help="Only this user's items.")
+@json_option
+def actions_list(user_email: str | None, as_json: bool) -> None:
+    """Open action items, highest priority first."""
+    from relance.services.actions import inbox
+
+    items = [
+        {
+            "id": i.pk,
+            "customer": i.customer.external_id,
+            "kind": i.kind,
+            "title": i.title,
+            "due_date": i.due_date.isoformat(),
+            "priority": i.priority,
+        }
+        for i in inbox(user_email)
+    ]
+    emit(
+        as_json,
+        {"items": items},
+        "\n".join(f"#{i['id']} [{i['priority']}] {i['due_date']} {i['title']}" for i in items)
+        or "Nothing to do.",
+    )
+
+
+@actions.command("done")
+@click.argument("item_id", type=int)
+@click.option("--by", required=True, metavar="EMAIL", help="Who did it.")
+@click.option(
+    "--outcome",
+    default="done",
+    show_default=True,
+    help="done, reached, voicemail, promised, disputed or wrong_contact.",
+)
+@click.option("--note", default="")
+@json_option
+def actions_done(item_id: int, by: str, outcome: str, note: str, as_json: bool) -> None:
+    """Mark action item ITEM_ID done, with its outcome."""
+    from relance.services.actions import ActionRefused, close
+
+    with rejections(as_json, ActionRefused):
+        item = close(item_id, by=by, outcome=outcome, note=note)
+    emit(
+        as_json,
+        {"id": item.pk, "status": item.status, "outcome": item.outcome},
+        f"#{item.pk} done ({item.outcome}).",
+    )
+
+
+@actions.command("skip")
+@click.argument("item_id", type=int)
+@click.option("--by", required=True, metavar="EMAIL")
+@click.option("--note", required=True, help="Why it is skipped.")
+@json_option
+def actions_skip(item_id: int, by: str, note: str, as_json: bool) -> None:
+    """Skip action item ITEM_ID, saying why."""
+    from relance.services.actions import ActionRefused, close
+
+    with rejections(as_json, ActionRefused):
+        item = close(item_id, by=by, outcome="done", note=note, skip=True)
+    emit(as_json, {"id": item.pk, "status": item.status}, f"#{item.pk} skipped.")
 
 
 @cli.command()

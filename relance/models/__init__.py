@@ -5,13 +5,14 @@ from relance.models.customer import Contact, Customer
 from relance.models.documents import Allocation, CreditNote, Invoice, Payment
 from relance.models.dunning import ActionItem, Dispute, Execution, OutboxMessage, Promise, Run
 from relance.models.event import AppendOnly, Event
-from relance.models.plan import Plan, Step
+from relance.models.plan import AssignmentRules, Plan, Step
 
 __all__ = [
     "ActionItem",
     "Alias",
     "Allocation",
     "AppendOnly",
+    "AssignmentRules",
     "Company",
     "Contact",
     "CreditNote",

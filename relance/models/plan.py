@@ -57,3 +57,27 @@ class Step(models.Model):
 
     def __str__(self) -> str:
         return f"{self.plan.code} #{self.position} {self.name}"
+
+
+class AssignmentRules(models.Model):
+    """The ordered rules that give a plan to customers without an explicit one (per company, or
+    for every company when `company` is empty). `definition` is the validated YAML form."""
+
+    company = models.OneToOneField(
+        Company, on_delete=models.CASCADE, null=True, blank=True, related_name="assignment_rules"
+    )
+    definition = models.JSONField(default=list)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "assignment rules"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company"],
+                condition=models.Q(company__isnull=True),
+                name="one_default_rule_set",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"assignment rules for {self.company or 'every company'}"

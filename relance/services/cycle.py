@@ -19,7 +19,7 @@ from django.contrib.auth.models import Group
 from django.db import connection, transaction
 from django.utils import timezone
 
-from relance.domain import engine
+from relance.domain import assignment, engine
 from relance.domain.money import Money, Totals, format_amount
 from relance.domain.plans import AUTOMATIC_CHANNELS, CALL, Step
 from relance.models import (
@@ -33,6 +33,7 @@ from relance.models import (
     Run,
 )
 from relance.services import messages, snapshots
+from relance.services import plans as plan_service
 from relance.services.bulk_insert import Inserter
 
 
@@ -476,23 +477,23 @@ def process_batch(
     customer_ids: list[int], day: date, *, dry_run: bool = False, run: Run | None = None
 ) -> CycleReport:
     """Evaluate and record one batch of customers in one transaction."""
-    plans = snapshots.PlanCache()
     with transaction.atomic():
         query = (
-            Customer.objects.filter(pk__in=customer_ids, plan__isnull=False)
+            Customer.objects.filter(pk__in=customer_ids)
             .select_related("company", "owner", "sales_rep")
             .order_by("pk")
         )
         if connection.vendor == "postgresql":
             query = query.select_for_update(skip_locked=True, of=("self",))
         customers = list(query)
-        for customer in customers:
-            assert customer.plan_id is not None
-            plans.get(customer.plan_id)
+        plans = snapshots.PlanCache()
+        snaps = snapshots.load(customers, day, history_days=plans.max_delay())
+        chosen = plans_of(snaps, plans, day)
         writer = _BatchWriter(day, run, _Owners())
-        for snap in snapshots.load(customers, day, history_days=plans.max_delay()):
-            assert snap.customer.plan_id is not None
-            row, plan, steps = plans.get(snap.customer.plan_id)
+        for snap in snaps:
+            if snap.customer.pk not in chosen:
+                continue
+            row, plan, steps = plans.get(chosen[snap.customer.pk])
             decision = engine.evaluate(plan, snap.account, snap.history, day)
             for broken in decision.broken_promises:
                 writer.broken(snap, row.code, broken)
@@ -505,6 +506,36 @@ def process_batch(
         if dry_run:
             transaction.set_rollback(True)
     return writer.report
+
+
+def plans_of(
+    snaps: list[snapshots.CustomerSnapshot], plans: snapshots.PlanCache, day: date
+) -> dict[int, int]:
+    """Customer pk -> plan pk: the explicit plan, else the first matching assignment rule."""
+    chosen = {s.customer.pk: s.customer.plan_id for s in snaps if s.customer.plan_id}
+    unassigned = [s for s in snaps if not s.customer.plan_id]
+    if not unassigned:
+        return chosen
+    rule_sets = plan_service.rules_by_company()
+    paid = snapshots.paid_invoices([s.customer.pk for s in unassigned], day)
+    for snap in unassigned:
+        c = snap.customer
+        rules = rule_sets.get(c.company_id, rule_sets.get(None, []))
+        balance = Totals(Money(i.amount_due, i.currency) for i in snap.account.items)
+        facts = assignment.CustomerFacts(
+            external_id=c.external_id,
+            segment=c.segment,
+            risk=c.risk,
+            country=c.country,
+            currency=c.currency,
+            credit_limit=c.credit_limit,
+            balance=dict(balance),
+            average_days_late=assignment.average_days_late(paid.get(c.pk, []), day),
+        )
+        code, _ = assignment.choose_plan(facts, rules)
+        if code in plans.codes:
+            chosen[c.pk] = plans.codes[code]
+    return chosen
 
 
 def start_run(

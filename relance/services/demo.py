@@ -12,13 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
 
 from relance.demo.generator import demo_specs, write_csvs
-from relance.models import Company, Customer, Membership, Plan
+from relance.models import Membership
 from relance.services.companies import upsert_company
 from relance.services.ledger_import import KINDS, ImportRejected, import_file
-from relance.services.plans import load_plans
+from relance.services.plans import load_plans, load_rules
 
 PLANS_DIR = Path(__file__).resolve().parent.parent / "plans"
 RULES_FILE = "rules.yaml"
@@ -76,6 +75,7 @@ def load_demo(
     """Idempotent: running it again re-imports the same files and changes nothing."""
     today = today or date.today()
     summary: dict[str, Any] = {"companies": {}, "plans": load_shipped_plans()}
+    load_rules((PLANS_DIR / RULES_FILE).read_text(encoding="utf-8"), source="demo")
     admin = _admin(password)
     with tempfile.TemporaryDirectory(prefix="relance-demo-") as tmp:
         for spec in demo_specs(today, seed=seed):
@@ -91,7 +91,6 @@ def load_demo(
                 if not result.ok:
                     raise ImportRejected(f"demo {kind} did not import: {result.errors[:3]}")
                 counts[kind] = result.created + result.updated + result.unchanged
-            _assign_default_plan(company)
             summary["companies"][spec.company] = counts
     summary["login"] = {"username": admin.get_username(), "password": password}
     return summary
@@ -106,10 +105,3 @@ def _admin(password: str) -> Any:
     user.set_password(password)
     user.save()
     return user
-
-
-@transaction.atomic
-def _assign_default_plan(company: Company) -> None:
-    standard = Plan.objects.filter(code="standard").first()
-    if standard is not None:
-        Customer.objects.filter(company=company, plan__isnull=True).update(plan=standard)

@@ -8,6 +8,7 @@ from typing import Any
 from relance.domain import engine
 from relance.models import Customer
 from relance.services import snapshots
+from relance.services.cycle import plans_of
 
 
 def forecast(
@@ -27,13 +28,16 @@ def forecast(
         else snapshots.customers_in_batches(start, batch_size, company_id)
     )
     for batch in batches:
-        customers = list(Customer.objects.filter(pk__in=batch, plan__isnull=False).order_by("pk"))
-        for customer in customers:
-            assert customer.plan_id is not None
-            plans.get(customer.plan_id)
-        for snap in snapshots.load(customers, start, history_days=plans.max_delay()):
-            assert snap.customer.plan_id is not None
-            _, plan, _ = plans.get(snap.customer.plan_id)
+        customers = list(
+            Customer.objects.filter(pk__in=batch).select_related("company").order_by("pk")
+        )
+        snaps = snapshots.load(customers, start, history_days=plans.max_delay())
+        plan_of = plans_of(snaps, plans, start)
+        for snap in snaps:
+            chosen = plan_of.get(snap.customer.pk)
+            if chosen is None:
+                continue
+            _, plan, _ = plans.get(chosen)
             items += engine.forecast(plan, snap.account, snap.history, start, end)
     items.sort(key=lambda i: (i.date, i.customer, i.step_index))
     return [

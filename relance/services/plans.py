@@ -7,8 +7,9 @@ from typing import Any
 
 from django.db import transaction
 
+from relance.domain import assignment
 from relance.domain import plans as domain
-from relance.models import Company, Customer, Event, Plan, Step
+from relance.models import AssignmentRules, Company, Customer, Event, Plan, Step
 from relance.services import lookup
 
 
@@ -125,3 +126,45 @@ def assign_plan(
             data={"plan": plan.code, "previous": previous},
         )
     return customer
+
+
+@dataclass
+class RulesLoadResult:
+    rules: int
+    company: str | None
+    warnings: list[domain.Problem] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "rules": self.rules,
+            "company": self.company,
+            "warnings": [{"path": w.path, "message": w.message} for w in self.warnings],
+        }
+
+
+def load_rules(
+    text: str, *, company: Company | None = None, source: str = "cli"
+) -> RulesLoadResult:
+    """Replace the assignment rules (of one company, or the default set) after validating them
+    against the plans that exist; raises domain.PlanError listing every problem."""
+    warnings: list[domain.Problem] = []
+    rules = assignment.load_rules_yaml(
+        text, plans=set(Plan.objects.values_list("code", flat=True)), warnings=warnings
+    )
+    with transaction.atomic():
+        AssignmentRules.objects.update_or_create(
+            company=company, defaults={"definition": assignment.rules_to_dict(rules)}
+        )
+        if company is not None:
+            Event.objects.create(
+                company=company, source=source, kind="rules.loaded", data={"rules": len(rules)}
+            )
+    return RulesLoadResult(len(rules), company.code if company else None, warnings)
+
+
+def rules_by_company() -> dict[int | None, list[assignment.Rule]]:
+    """Every stored rule set, keyed by company id (None: the default for every company)."""
+    return {
+        row.company_id: assignment.parse_rules(row.definition)
+        for row in AssignmentRules.objects.all()
+    }

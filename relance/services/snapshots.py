@@ -11,13 +11,23 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import DecimalField, F, Q, Sum, Value
+from django.db.models import DecimalField, F, Max, Q, Sum, Value
 from django.db.models.functions import Coalesce
 
 from relance.domain import engine
 from relance.domain.plans import Plan as DomainPlan
 from relance.domain.plans import parse_plan
-from relance.models import Contact, Customer, Dispute, Execution, Invoice, Plan, Promise
+from relance.models import (
+    AssignmentRules,
+    Contact,
+    Customer,
+    Dispute,
+    Execution,
+    Invoice,
+    Plan,
+    Promise,
+    Step,
+)
 
 
 @dataclass
@@ -33,16 +43,20 @@ class CustomerSnapshot:
 
 
 class PlanCache:
-    """Parsed plans by primary key, so each plan's YAML is parsed once per cycle."""
+    """Every plan parsed once per batch (plans are few), by primary key and by code."""
 
     def __init__(self) -> None:
         self._plans: dict[int, tuple[Plan, DomainPlan, dict[str, int]]] = {}
+        steps: dict[int, dict[str, int]] = defaultdict(dict)
+        for plan_id, name, pk in Step.objects.filter(active=True).values_list(
+            "plan_id", "name", "pk"
+        ):
+            steps[plan_id][name] = pk
+        for row in Plan.objects.all():
+            self._plans[row.pk] = (row, parse_plan(row.definition, row.code), steps[row.pk])
+        self.codes = {row.code: pk for pk, (row, _, _) in self._plans.items()}
 
     def get(self, pk: int) -> tuple[Plan, DomainPlan, dict[str, int]]:
-        if pk not in self._plans:
-            row = Plan.objects.get(pk=pk)
-            steps = dict(row.steps.filter(active=True).values_list("name", "pk"))
-            self._plans[pk] = (row, parse_plan(row.definition, row.code), steps)
         return self._plans[pk]
 
     def max_delay(self) -> int:
@@ -158,9 +172,40 @@ def load(customers: list[Customer], day: date, history_days: int) -> list[Custom
 def customers_in_batches(
     day: date, batch_size: int, company_id: int | None = None
 ) -> list[list[int]]:
-    """Primary keys of the customers a cycle looks at, in batches."""
-    query = Customer.objects.filter(plan__isnull=False)
+    """Primary keys of the customers a cycle looks at, in batches: those with a plan, and every
+    customer when assignment rules may give one."""
+    query = Customer.objects.all()
     if company_id is not None:
         query = query.filter(company_id=company_id)
+    rules = AssignmentRules.objects.all()
+    if company_id is not None:
+        rules = rules.filter(Q(company_id=company_id) | Q(company__isnull=True))
+    if not rules.exists():
+        query = query.filter(plan__isnull=False)
     ids = list(query.order_by("pk").values_list("pk", flat=True))
     return [ids[i : i + batch_size] for i in range(0, len(ids), batch_size)]
+
+
+def paid_invoices(
+    customer_ids: list[int], day: date
+) -> dict[int, list[tuple[date, date, Decimal]]]:
+    """(due date, date fully paid, total) of invoices settled in the year before `day`, for the
+    payment-behaviour rules (average days late)."""
+    settled = Coalesce(
+        Sum("allocations__amount", filter=Q(allocations__date__lte=day)),
+        Value(Decimal(0)),
+        output_field=DecimalField(max_digits=18, decimal_places=4),
+    )
+    paid_on = Max("allocations__date", filter=Q(allocations__date__lte=day))
+    rows = (
+        Invoice.objects.filter(customer_id__in=customer_ids, issue_date__lte=day, total__gt=0)
+        .exclude(status=Invoice.Status.VOID)
+        .annotate(settled=settled, paid_on=paid_on)
+        .filter(settled__gte=F("total"), paid_on__gt=day - timedelta(days=365))
+        .order_by()
+        .values_list("customer_id", "due_date", "paid_on", "total")
+    )
+    found: dict[int, list[tuple[date, date, Decimal]]] = defaultdict(list)
+    for customer, due, paid, total in rows:
+        found[customer].append((due, paid, total))
+    return found

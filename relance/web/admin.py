@@ -121,4 +121,48 @@ class EventAdmin(admin.ModelAdmin):
 admin.site.register([models.Membership, models.Alias])
 admin.site.site_header = "relance"
 admin.site.site_title = "relance"
+
+
+@admin.register(models.Execution)
+class ExecutionAdmin(admin.ModelAdmin):
+    list_display = ["date", "customer", "plan_code", "step_name", "status", "channel", "reason"]
+    list_filter = ["status", "channel", "plan_code", "date"]
+    search_fields = ["customer__external_id", "customer__name", "key"]
+    list_select_related = ["customer"]
+    raw_id_fields = ["customer", "reference_invoice", "plan", "step", "run"]
+
+
+@admin.register(models.OutboxMessage)
+class OutboxAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "customer", "channel", "status", "subject", "attempts"]
+    list_filter = ["status", "channel"]
+    search_fields = ["customer__external_id", "customer__name", "key", "subject"]
+    list_select_related = ["customer"]
+    raw_id_fields = ["customer", "execution"]
+
+
+@admin.register(models.ActionItem)
+class ActionItemAdmin(admin.ModelAdmin):
+    list_display = ["due_date", "priority", "kind", "title", "status", "outcome"]
+    list_filter = ["status", "kind"]
+    search_fields = ["title", "customer__name", "customer__external_id"]
+    raw_id_fields = ["customer", "execution", "completed_by"]
+    filter_horizontal = ["assignees", "groups", "aliases"]
+
+
+@admin.register(models.Dispute)
+class DisputeAdmin(admin.ModelAdmin):
+    list_display = ["invoice", "customer", "opened_on", "resolved_on", "reason"]
+    raw_id_fields = ["customer", "invoice"]
+
+
+@admin.register(models.Promise)
+class PromiseAdmin(admin.ModelAdmin):
+    list_display = ["customer", "promised_on", "pay_by", "status", "broken_on"]
+    list_filter = ["status"]
+    raw_id_fields = ["customer", "created_by"]
+    filter_horizontal = ["invoices"]
+
+
+admin.site.register([models.Run, models.AssignmentRules])
 admin.site.enable_nav_sidebar = False  # the ledger tables need the width

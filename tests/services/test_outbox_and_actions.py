@@ -1,0 +1,186 @@
+"""Outbox delivery (claims, retries, dead letters), the Actions inbox, and plan assignment rules."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+
+from relance.models import ActionItem, Customer, Event, OutboxMessage
+from relance.services import cycle, outbox
+from relance.services.actions import ActionRefused, close, inbox
+
+ROOT = Path(__file__).resolve().parents[2]
+PLANS = ROOT / "relance" / "plans"
+CUSTOMERS = ["external_id", "name", "risk", "owner_email", "plan"]
+CONTACTS = ["external_id", "customer_id", "email", "roles"]
+INVOICES = ["external_id", "customer_id", "number", "issue_date", "due_date", "currency", "total"]
+
+
+class Flaky:
+    """A delivery channel standing in for an unreliable provider: fails `failures` times."""
+
+    sent: list[str] = []
+    failures = 0
+
+    def send(self, message: OutboxMessage) -> None:
+        if Flaky.failures:
+            Flaky.failures -= 1
+            raise ConnectionError("provider unavailable")
+        Flaky.sent.append(message.key)
+
+
+class Refusing:
+    def send(self, message: OutboxMessage) -> None:
+        from relance.channels.base import DeliveryError
+
+        raise DeliveryError("mailbox does not exist", permanent=True)
+
+
+@pytest.fixture
+def ledger(company, relance, write_csv):
+    for name in ("standard", "white-glove", "high-risk"):
+        relance.json("plan", "load", PLANS / f"{name}.yaml")
+    relance.json(
+        "import",
+        "customers",
+        write_csv(
+            "c",
+            CUSTOMERS,
+            [
+                ["C1", "Acme", "medium", "claire@ar.test", "standard"],
+                ["C2", "Bistro", "high", "claire@ar.test", ""],
+                ["C3", "Cafe", "low", "marc@ar.test", ""],
+            ],
+        ),
+    )
+    relance.json(
+        "import",
+        "contacts",
+        write_csv(
+            "k",
+            CONTACTS,
+            [
+                ["K1", "C1", "ap@acme.test", "billing"],
+                ["K2", "C2", "ap@bistro.test", "billing"],
+                ["K3", "C3", "ap@cafe.test", "billing"],
+            ],
+        ),
+    )
+    relance.json(
+        "import",
+        "invoices",
+        write_csv(
+            "i",
+            INVOICES,
+            [
+                ["I1", "C1", "F-1", "2026-01-01", "2026-02-01", "EUR", "100.00"],
+                ["I2", "C2", "F-2", "2026-01-01", "2026-02-01", "EUR", "200.00"],
+                ["I3", "C3", "F-3", "2026-01-01", "2026-02-01", "EUR", "300.00"],
+            ],
+        ),
+    )
+    return relance
+
+
+def use_channel(settings, path: str) -> None:
+    settings.RELANCE_CHANNELS = {c: path for c in ("email", "sms", "letter")}
+    outbox.channel_for.cache_clear()
+
+
+def test_failed_delivery_is_retried_with_backoff_then_sent(ledger, settings):
+    use_channel(settings, f"{__name__}.Flaky")
+    Flaky.sent, Flaky.failures = [], 2
+    cycle.run_cycle(date(2026, 2, 5))
+    [message] = OutboxMessage.objects.all()
+    now = timezone.now()
+    assert outbox.deliver_due(date(2026, 2, 5), now=now).statuses == {message.key: "failed"}
+    message.refresh_from_db()
+    assert (message.attempts, message.next_attempt_at) == (1, now + timedelta(minutes=1))
+    assert outbox.deliver_due(date(2026, 2, 5), now=now).statuses == {}  # not before its time
+    later = now + timedelta(minutes=1)
+    assert outbox.deliver_due(date(2026, 2, 5), now=later).count("failed") == 1
+    message.refresh_from_db()
+    assert message.next_attempt_at == later + timedelta(minutes=2)
+    final = outbox.deliver_due(date(2026, 2, 5), now=later + timedelta(minutes=2))
+    assert final.statuses == {message.key: "sent"}
+    assert Flaky.sent == [message.key]
+    outbox.channel_for.cache_clear()
+
+
+def test_permanent_failure_is_dead_at_once(ledger, settings):
+    use_channel(settings, f"{__name__}.Refusing")
+    cycle.run_cycle(date(2026, 2, 5))
+    report = outbox.deliver_due(date(2026, 2, 5))
+    assert list(report.statuses.values()) == ["dead"]
+    assert OutboxMessage.objects.get().last_error == "mailbox does not exist"
+    outbox.channel_for.cache_clear()
+
+
+def test_a_claimed_message_cannot_be_claimed_again_until_its_lease_ends(ledger, settings):
+    cycle.run_cycle(date(2026, 2, 5))
+    now = timezone.now()
+    first = outbox.claim("worker-a", now=now)
+    assert len(first) == 1
+    assert outbox.claim("worker-b", now=now) == []
+    lease = timedelta(seconds=settings.RELANCE_CLAIM_LEASE_SECONDS)
+    # worker-a died: after the lease, worker-b may take it; worker-a can no longer finish it
+    again = outbox.claim("worker-b", now=now + lease + timedelta(seconds=1))
+    assert [m.pk for m in again] == [first[0].pk]
+    assert outbox.deliver(first[0], "worker-a", date(2026, 2, 5)) == "sent"
+    assert OutboxMessage.objects.get().claimed_by == "worker-b"  # a's late result was refused
+    assert OutboxMessage.objects.get().status == "claimed"
+
+
+def test_assignment_rules_give_plans_to_customers_without_one(ledger):
+    ledger.json("plan", "rules", PLANS / "rules.yaml")
+    out = ledger.json("run", "--date", "2026-01-25")  # high-risk: -7 from 02-01
+    assert [(a["customer"], a["plan"], a["step_index"]) for a in out["actions"]] == [
+        ("C2", "high-risk", 1)
+    ]
+    out = ledger.json("run", "--date", "2026-03-20")
+    plans = {a["customer"]: a["plan"] for a in out["actions"]}
+    assert plans["C1"] == "standard"  # explicit assignment wins
+    assert plans["C3"] == "standard"  # low risk but no payment history: not white-glove
+    bad = ledger("plan", "rules", PLANS / "standard.yaml")
+    assert bad.exit_code == 1
+
+
+def test_actions_inbox_done_and_skip_record_who_and_why(ledger):
+    ledger.json("run", "--date", "2026-03-18")  # standard: +45 call for C1
+    items = ledger.json("actions", "list", "--user", "claire@ar.test")["items"]
+    calls = [i for i in items if i["customer"] == "C1"]
+    assert [i["kind"] for i in calls] == ["call"]
+    assert ledger.json("actions", "list", "--user", "marc@ar.test")["items"] == []
+    done = ledger.json(
+        "actions",
+        "done",
+        str(calls[0]["id"]),
+        "--by",
+        "claire@ar.test",
+        "--outcome",
+        "promised",
+        "--note",
+        "pays Friday",
+    )
+    assert done == {"id": calls[0]["id"], "status": "done", "outcome": "promised"}
+    item = ActionItem.objects.get(pk=calls[0]["id"])
+    assert item.completed_by.email == "claire@ar.test"
+    assert item.note == "pays Friday"
+    assert Event.objects.filter(kind="action.done", customer=item.customer).exists()
+    assert ledger("actions", "done", str(item.pk), "--by", "claire@ar.test").exit_code == 1
+    with pytest.raises(ActionRefused):
+        close(item.pk, by="nobody@ar.test", outcome="done")
+    assert not inbox("claire@ar.test").filter(pk=item.pk).exists()
+
+
+def test_step_without_any_contact_becomes_a_task_for_the_owner(ledger):
+    Customer.objects.get(external_id="C1").contacts.all().delete()
+    out = ledger.json("run", "--date", "2026-02-16")
+    action = next(a for a in out["actions"] if a["customer"] == "C1")
+    assert (action["status"], action["recipients"]) == ("open", [])
+    item = ActionItem.objects.get(customer__external_id="C1")
+    assert item.kind == "no_contact"
+    assert [u.email for u in item.assignees.all()] == ["claire@ar.test"]
