@@ -13,7 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from relance.domain.money import format_amount
-from relance.models import CreditNote, Customer, Event, Invoice, Payment
+from relance.models import CreditNote, Customer, Event, Invoice, OutboxMessage, Payment
 
 
 def _entry(
@@ -75,8 +75,32 @@ def _events(query: Any) -> list[dict[str, Any]]:
     ]
 
 
+def _messages(customer: Customer, invoice: Invoice | None) -> list[dict[str, Any]]:
+    """Outbox messages with their delivery state (sent, failed, cancelled…)."""
+    entries = []
+    for m in OutboxMessage.objects.filter(customer=customer):
+        if invoice is not None and invoice.pk not in m.invoice_ids:
+            continue
+        entries.append(
+            _entry(
+                m.sent_at or m.created_at,
+                f"message.{m.status}",
+                None,
+                {
+                    "channel": m.channel,
+                    "to": m.to,
+                    "subject": m.subject,
+                    "attempts": m.attempts,
+                    "error": m.last_error,
+                },
+            )
+        )
+    return entries
+
+
 def customer_timeline(customer: Customer) -> list[dict[str, Any]]:
     entries = _documents(list(customer.invoices.all()), customer, None)
+    entries += _messages(customer, None)
     entries += _events(Event.objects.filter(customer=customer))
     return sorted(entries, key=lambda e: e["date"])
 
@@ -84,6 +108,7 @@ def customer_timeline(customer: Customer) -> list[dict[str, Any]]:
 def invoice_timeline(invoice: Invoice) -> list[dict[str, Any]]:
     customer = invoice.customer
     entries = _documents([invoice], customer, invoice)
+    entries += _messages(customer, invoice)
     # Events naming the invoice among several (a grouped reminder) keep it in their data; JSON
     # containment is not portable across databases, so that part is filtered here.
     entries += [

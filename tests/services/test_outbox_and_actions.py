@@ -184,3 +184,26 @@ def test_step_without_any_contact_becomes_a_task_for_the_owner(ledger):
     item = ActionItem.objects.get(customer__external_id="C1")
     assert item.kind == "no_contact"
     assert [u.email for u in item.assignees.all()] == ["claire@ar.test"]
+
+
+def test_scheduler_runs_each_company_once_a_local_day_and_catches_up_without_bursts(ledger):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from relance.models import Execution, Run
+    from relance.services.scheduling import tick
+
+    paris = ZoneInfo("Europe/Paris")
+    first = tick(datetime(2026, 2, 5, 6, 0, tzinfo=paris))
+    assert first is not None and first.date == date(2026, 2, 5)
+    assert tick(datetime(2026, 2, 5, 23, 0, tzinfo=paris)) is None  # done for that day
+    # The scheduler was down for six weeks: one run, one message per customer, the rest skipped.
+    caught_up = tick(datetime(2026, 3, 20, 6, 0, tzinfo=paris))
+    assert caught_up is not None
+    assert Run.objects.filter(finished_at__isnull=False).count() == 2
+    per_customer = {}
+    for a in caught_up.actions:
+        per_customer[a["customer"]] = per_customer.get(a["customer"], 0) + 1
+    assert per_customer and set(per_customer.values()) == {1}
+    assert Execution.objects.filter(status="skipped", date=date(2026, 3, 20)).exists()
+    assert OutboxMessage.objects.exclude(status="sent").count() == 0
