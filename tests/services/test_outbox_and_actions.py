@@ -195,7 +195,8 @@ def test_scheduler_runs_each_company_once_a_local_day_and_catches_up_without_bur
 
     paris = ZoneInfo("Europe/Paris")
     first = tick(datetime(2026, 2, 5, 6, 0, tzinfo=paris))
-    assert first is not None and first.date == date(2026, 2, 5)
+    assert first is not None
+    assert first.date == date(2026, 2, 5)
     assert tick(datetime(2026, 2, 5, 23, 0, tzinfo=paris)) is None  # done for that day
     # The scheduler was down for six weeks: one run, one message per customer, the rest skipped.
     caught_up = tick(datetime(2026, 3, 20, 6, 0, tzinfo=paris))
@@ -204,6 +205,7 @@ def test_scheduler_runs_each_company_once_a_local_day_and_catches_up_without_bur
     per_customer = {}
     for a in caught_up.actions:
         per_customer[a["customer"]] = per_customer.get(a["customer"], 0) + 1
-    assert per_customer and set(per_customer.values()) == {1}
+    assert per_customer
+    assert set(per_customer.values()) == {1}
     assert Execution.objects.filter(status="skipped", date=date(2026, 3, 20)).exists()
     assert OutboxMessage.objects.exclude(status="sent").count() == 0
