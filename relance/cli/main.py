@@ -205,15 +205,17 @@ def plan() -> None:
     """Dunning plans: load from YAML, assign to customers."""
 
 
-@plan.command("load")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@company_option
-@json_option
-def plan_load(file: Path, company_code: str | None, as_json: bool) -> None:
-    """Validate and upsert (by code) the plan or list of plans in a YAML FILE."""
+def _load_yaml_file(
+    file: Path,
+    company_code: str | None,
+    as_json: bool,
+    what: str,
+    load: Callable[..., Any],
+) -> Any:
+    """Read a YAML file people wrote and hand it to a loading service; every problem found in it
+    is printed with its place, and the command exits 1."""
     from relance.domain.plans import PlanError
     from relance.services.companies import UnknownCompany, get_company
-    from relance.services.plans import load_plans
 
     try:
         text = file.read_text(encoding="utf-8")
@@ -221,12 +223,23 @@ def plan_load(file: Path, company_code: str | None, as_json: bool) -> None:
         reject(f"cannot read {file}: {exc}", as_json)
     try:
         target = get_company(company_code) if company_code else None
-        result = load_plans(text, company=target)
+        return load(text, company=target)
     except PlanError as exc:
         problems = [{"path": p.path, "message": p.message} for p in exc.problems]
-        reject(f"{file}: the plan is not valid:\n{exc}", as_json, {"errors": problems})
+        reject(f"{file}: the {what} not valid:\n{exc}", as_json, {"errors": problems})
     except UnknownCompany as exc:
         reject(str(exc), as_json)
+
+
+@plan.command("load")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@company_option
+@json_option
+def plan_load(file: Path, company_code: str | None, as_json: bool) -> None:
+    """Validate and upsert (by code) the plan or list of plans in a YAML FILE."""
+    from relance.services.plans import load_plans
+
+    result = _load_yaml_file(file, company_code, as_json, "plan is", load_plans)
     lines = [
         f"{label} plan {code}"
         for label, codes in (
@@ -246,22 +259,9 @@ def plan_load(file: Path, company_code: str | None, as_json: bool) -> None:
 @json_option
 def plan_rules(file: Path, company_code: str | None, as_json: bool) -> None:
     """Replace the assignment rules (YAML list) that give customers without a plan their plan."""
-    from relance.domain.plans import PlanError
-    from relance.services.companies import UnknownCompany, get_company
     from relance.services.plans import load_rules
 
-    try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reject(f"cannot read {file}: {exc}", as_json)
-    try:
-        target = get_company(company_code) if company_code else None
-        result = load_rules(text, company=target)
-    except PlanError as exc:
-        problems = [{"path": p.path, "message": p.message} for p in exc.problems]
-        reject(f"{file}: the rules are not valid:\n{exc}", as_json, {"errors": problems})
-    except UnknownCompany as exc:
-        reject(str(exc), as_json)
+    result = _load_yaml_file(file, company_code, as_json, "rules are", load_rules)
     lines = [f"Loaded {result.rules} assignment rules for {result.company or 'every company'}."]
     lines += [f"warning: {w.path}: {w.message}" for w in result.warnings]
     emit(as_json, result.as_json(), "\n".join(lines))

@@ -40,6 +40,8 @@ from pathlib import Path
 from statistics import NormalDist
 from string import Formatter
 
+from relance.domain.ledger_files import COLUMNS, KINDS
+
 __all__ = [
     "COLUMNS",
     "KINDS",
@@ -53,43 +55,6 @@ __all__ = [
     "write_csvs",
     "write_csvs_counted",
 ]
-
-#: Header of each CSV kind, exactly in the column order of DESIGN §4.
-COLUMNS: dict[str, tuple[str, ...]] = {
-    "customers": (
-        "external_id",
-        "name",
-        "currency",
-        "language",
-        "time_zone",
-        "country",
-        "segment",
-        "risk",
-        "credit_limit",
-        "pays_by_bank_transfer",
-        "card_expiry",
-        "owner_email",
-        "sales_rep_email",
-        "plan",
-    ),
-    "contacts": ("external_id", "customer_id", "name", "email", "phone", "roles"),
-    "invoices": (
-        "external_id",
-        "customer_id",
-        "number",
-        "issue_date",
-        "due_date",
-        "currency",
-        "total",
-        "sales_rep_email",
-        "status",
-    ),
-    "credit-notes": ("external_id", "customer_id", "invoice_id", "date", "currency", "amount"),
-    "payments": ("external_id", "customer_id", "invoice_id", "date", "currency", "amount"),
-}
-
-#: The kinds in import order: customers before what references them.
-KINDS: tuple[str, ...] = tuple(COLUMNS)
 
 Row = tuple[str, ...]
 

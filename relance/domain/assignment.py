@@ -25,17 +25,15 @@ from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from functools import cache
 from typing import Any, Final
 
-import yaml
 from babel import Locale
 
 from relance.domain.money import InvalidCurrency, normalize_currency
 
 # The strict loader (duplicate keys refused) and the value wording are shared with plan YAML on
 # purpose: both files are written by the same people and should fail in the same words.
-from relance.domain.plans import MAX_DAYS, PlanError, Problem
+from relance.domain.plans import MAX_DAYS, PlanError, Problem, read_yaml
 from relance.domain.plans import _describe as describe_value
 from relance.domain.plans import _is_int as is_int
-from relance.domain.plans import _StrictLoader as StrictLoader
 
 __all__ = [
     "LIST_CONDITIONS",
@@ -590,17 +588,7 @@ def load_rules_yaml(
     Loading is safe and refuses duplicate keys (the same loader as plan YAML); syntax errors
     become a `PlanError` whose path gives the line and column.
     """
-    try:
-        document = yaml.load(text, Loader=StrictLoader)  # a SafeLoader subclass: safe
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "yaml"
-        message = exc.problem or "syntax error"
-        if exc.context:
-            message = f"{exc.context}: {message}"
-        raise PlanError([Problem(where, f"invalid YAML: {message}")]) from None
-    except yaml.YAMLError as exc:
-        raise PlanError([Problem("yaml", f"invalid YAML: {exc}")]) from None
+    document = read_yaml(text)
     return parse_rules(document, plans=plans, warnings=warnings)
 
 

@@ -49,6 +49,7 @@ __all__ = [
     "parse_plans",
     "plan_to_dict",
     "plan_warnings",
+    "read_yaml",
 ]
 
 Channel = Literal["email", "sms", "letter", "call", "task"]
@@ -835,13 +836,11 @@ _StrictLoader.add_constructor(
 )
 
 
-def load_plans_yaml(text: str, *, warnings: list[Problem] | None = None) -> list[Plan]:
-    """Parse YAML text (safe loading, duplicate keys refused) holding one plan or a list of plans.
-
-    YAML syntax errors become a `PlanError` whose path gives the line and column.
-    """
+def read_yaml(text: str) -> object:
+    """Safe-load YAML, refusing duplicate keys; syntax errors become a `PlanError` whose path gives
+    the line and column. Shared by every YAML document people write (plans, assignment rules)."""
     try:
-        document = yaml.load(text, Loader=_StrictLoader)  # a SafeLoader subclass: safe
+        return yaml.load(text, Loader=_StrictLoader)  # a SafeLoader subclass: safe
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "yaml"
@@ -851,6 +850,11 @@ def load_plans_yaml(text: str, *, warnings: list[Problem] | None = None) -> list
         raise PlanError([Problem(where, f"invalid YAML: {message}")]) from None
     except yaml.YAMLError as exc:
         raise PlanError([Problem("yaml", f"invalid YAML: {exc}")]) from None
+
+
+def load_plans_yaml(text: str, *, warnings: list[Problem] | None = None) -> list[Plan]:
+    """Parse YAML text holding one plan or a list of plans (see `read_yaml`, `parse_plans`)."""
+    document = read_yaml(text)
     if document is None:
         raise PlanError([Problem("document", "is empty: expected a plan or a list of plans")])
     return parse_plans(document, warnings=warnings)

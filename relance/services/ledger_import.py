@@ -25,6 +25,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import models, transaction
 
+from relance.domain.ledger_files import COLUMNS, KINDS, REQUIRED
 from relance.domain.money import (
     InvalidAmount,
     InvalidCurrency,
@@ -46,7 +47,6 @@ from relance.models import (
 from relance.models.validators import is_time_zone
 from relance.services import allocation, bulk_insert
 
-KINDS = ("customers", "contacts", "invoices", "credit-notes", "payments")
 CHUNK = 2000
 MAX_REPORTED_ERRORS = 1000
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -418,23 +418,8 @@ def _rename(values: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
 class _Customers(_Kind):
     name = "customers"
     model = Customer
-    columns = (
-        "external_id",
-        "name",
-        "currency",
-        "language",
-        "time_zone",
-        "country",
-        "segment",
-        "risk",
-        "credit_limit",
-        "pays_by_bank_transfer",
-        "card_expiry",
-        "owner_email",
-        "sales_rep_email",
-        "plan",
-    )
-    required = frozenset({"external_id", "name"})
+    columns = COLUMNS["customers"]
+    required = REQUIRED["customers"]
     RISKS = tuple(Customer.Risk.values)
 
     def build_parsers(self) -> dict[str, Parser]:
@@ -512,8 +497,8 @@ class _Customers(_Kind):
 class _Contacts(_Kind):
     name = "contacts"
     model = Contact
-    columns = ("external_id", "customer_id", "name", "email", "phone", "roles")
-    required = frozenset({"external_id", "customer_id"})
+    columns = COLUMNS["contacts"]
+    required = REQUIRED["contacts"]
 
     def build_parsers(self) -> dict[str, Parser]:
         def roles(value: str) -> list[str]:
@@ -553,20 +538,8 @@ class _Contacts(_Kind):
 class _Invoices(_Kind):
     name = "invoices"
     model = Invoice
-    columns = (
-        "external_id",
-        "customer_id",
-        "number",
-        "issue_date",
-        "due_date",
-        "currency",
-        "total",
-        "sales_rep_email",
-        "status",
-    )
-    required = frozenset(
-        {"external_id", "customer_id", "number", "issue_date", "due_date", "currency", "total"}
-    )
+    columns = COLUMNS["invoices"]
+    required = REQUIRED["invoices"]
     reallocates = True
     STATUSES = tuple(Invoice.Status.values)
 
@@ -608,8 +581,8 @@ class _Invoices(_Kind):
 
 
 class _Settlements(_Kind):
-    columns = ("external_id", "customer_id", "invoice_id", "date", "currency", "amount")
-    required = frozenset({"external_id", "customer_id", "date", "currency", "amount"})
+    columns = COLUMNS["payments"]  # credit notes have the same columns
+    required = REQUIRED["payments"]
     reallocates = True
 
     def build_parsers(self) -> dict[str, Parser]:
