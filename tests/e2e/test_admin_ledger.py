@@ -53,3 +53,52 @@ def test_login_and_browse_imported_invoices(page, company, relance, write_csv, t
     row.get_by_role("link", name="F-2026-001").click()
     expect(page.locator("#id_number")).to_have_value("F-2026-001")
     expect(page.locator(".inline-group")).to_contain_text("250.00")  # the allocation
+
+
+def test_after_a_cycle_the_outbox_and_actions_are_browsable(page, company, relance, write_csv):
+    from pathlib import Path
+
+    get_user_model().objects.create_superuser("claire", "claire@ar.test", "s3cret-pass!")
+    plans = Path(__file__).resolve().parents[2] / "relance" / "plans" / "standard.yaml"
+    relance.json("plan", "load", plans)
+    relance.json(
+        "import",
+        "customers",
+        write_csv(
+            "c",
+            [*CUSTOMERS, "owner_email", "plan"],
+            [["C1", "Boulangerie Dupont", "EUR", "FR", "claire@ar.test", "standard"]],
+        ),
+    )
+    relance.json(
+        "import",
+        "contacts",
+        write_csv(
+            "k",
+            ["external_id", "customer_id", "email", "roles"],
+            [["K1", "C1", "marie@dupont.test", "billing"]],
+        ),
+    )
+    relance.json(
+        "import",
+        "invoices",
+        write_csv("i", INVOICES, [["I1", "C1", "F-1", "2026-01-10", "2026-02-09", "EUR", "90.00"]]),
+    )
+    out = relance.json("run", "--date", "2026-03-26")  # +45: the owner's call
+    assert [a["step"] for a in out["actions"]] == ["Account owner call"]
+    relance.json("run", "--date", "2026-04-10")  # +60: the formal notice letter
+
+    page.goto("/admin/login/")
+    page.get_by_label("Username").fill("claire")
+    page.get_by_label("Password").fill("s3cret-pass!")
+    page.get_by_role("button", name="Log in").click()
+    page.goto("/admin/relance/outboxmessage/")
+    row = page.locator("#result_list tbody tr", has_text="Formal notice")
+    expect(row).to_contain_text("Sent")
+    page.goto("/admin/relance/actionitem/")
+    item = page.locator("#result_list tbody tr", has_text="Account owner call")
+    expect(item).to_contain_text("Open")
+    item.get_by_role("link").first.click()
+    expect(page.locator("#id_body")).to_contain_text("F-1")
+    page.goto("/admin/relance/execution/")
+    expect(page.locator("#result_list")).to_contain_text("superseded")
