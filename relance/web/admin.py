@@ -105,11 +105,12 @@ class PlanAdmin(admin.ModelAdmin):
     inlines = [StepInline]
 
 
-@admin.register(models.Event)
-class EventAdmin(admin.ModelAdmin):
-    list_display = ["at", "kind", "source", "actor", "customer", "invoice"]
-    list_filter = ["kind", "source"]
-    raw_id_fields = ["customer", "invoice"]
+class RecordAdmin(admin.ModelAdmin):
+    """Records of what happened (events, executions, messages, runs) are read, never edited here:
+    changing a message's status by hand could send it twice."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
@@ -118,13 +119,20 @@ class EventAdmin(admin.ModelAdmin):
         return False
 
 
+@admin.register(models.Event)
+class EventAdmin(RecordAdmin):
+    list_display = ["at", "kind", "source", "actor", "customer", "invoice"]
+    list_filter = ["kind", "source"]
+    raw_id_fields = ["customer", "invoice"]
+
+
 admin.site.register([models.Membership, models.Alias])
 admin.site.site_header = "relance"
 admin.site.site_title = "relance"
 
 
 @admin.register(models.Execution)
-class ExecutionAdmin(admin.ModelAdmin):
+class ExecutionAdmin(RecordAdmin):
     list_display = ["date", "customer", "plan_code", "step_name", "status", "channel", "reason"]
     list_filter = ["status", "channel", "plan_code", "date"]
     search_fields = ["customer__external_id", "customer__name", "key"]
@@ -133,7 +141,7 @@ class ExecutionAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.OutboxMessage)
-class OutboxAdmin(admin.ModelAdmin):
+class OutboxAdmin(RecordAdmin):
     list_display = ["created_at", "customer", "channel", "status", "subject", "attempts"]
     list_filter = ["status", "channel"]
     search_fields = ["customer__external_id", "customer__name", "key", "subject"]
@@ -164,5 +172,6 @@ class PromiseAdmin(admin.ModelAdmin):
     filter_horizontal = ["invoices"]
 
 
-admin.site.register([models.Run, models.AssignmentRules])
+admin.site.register(models.Run, RecordAdmin)
+admin.site.register(models.AssignmentRules)
 admin.site.enable_nav_sidebar = False  # the ledger tables need the width
