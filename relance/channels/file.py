@@ -17,10 +17,10 @@ class FileChannel:
     message after a crash replaces the file, so a retry never yields two copies."""
 
     def __init__(self, directory: Path | None = None) -> None:
-        self.directory = Path(directory or settings.RELANCE_OUTBOX_DIR)
+        self.directory = directory
 
     def send(self, message: OutboxMessage) -> None:
-        folder = self.directory / message.channel
+        folder = Path(self.directory or settings.RELANCE_OUTBOX_DIR) / message.channel
         folder.mkdir(parents=True, exist_ok=True)
         target = folder / f"{message.pk}.json"
         payload = {

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date
 from decimal import Decimal
 from typing import Any
 
@@ -25,7 +25,9 @@ def _identity(value: Any) -> Any:
 def _converter(field: models.Field) -> Converter:
     if isinstance(field, models.JSONField):
         return json.dumps
-    if isinstance(field, models.DateTimeField):  # time zone handling differs per database
+    if isinstance(field, models.DateTimeField):
+        if connection.vendor == "sqlite":  # Django's SQLite form: naive UTC text
+            return lambda v: str(v.astimezone(UTC).replace(tzinfo=None)) if v else v
         return lambda v: field.get_db_prep_save(v, connection)
     if connection.vendor == "sqlite":
         if isinstance(field, models.DateField) and not isinstance(field, models.DateTimeField):

@@ -454,15 +454,33 @@ class _BatchWriter:
             for message in self.messages:
                 message["execution_id"] = ids[message["key"]]
             Inserter(OutboxMessage).insert(self.messages)
-            for item, (users, groups, aliases) in self.items:
-                key = item.pop("key")
-                created = ActionItem.objects.create(execution_id=ids[key], **item)
-                if users:
-                    created.assignees.add(*users)
-                if groups:
-                    created.groups.add(*groups)
-                if aliases:
-                    created.aliases.add(*aliases)
+            items = [{**item, "execution_id": ids[item.pop("key")]} for item, _ in self.items]
+            Inserter(ActionItem).insert(items)
+            created = dict(
+                ActionItem.objects.filter(
+                    execution_id__in=[i["execution_id"] for i in items]
+                ).values_list("execution_id", "pk")
+            )
+            links: dict[Any, list[dict[str, int]]] = {
+                ActionItem.assignees.through: [],
+                ActionItem.groups.through: [],
+                ActionItem.aliases.through: [],
+            }
+            for item, (users, groups, aliases) in zip(
+                items, (o for _, o in self.items), strict=True
+            ):
+                pk = created[item["execution_id"]]
+                links[ActionItem.assignees.through] += [
+                    {"actionitem_id": pk, "user_id": u} for u in users
+                ]
+                links[ActionItem.groups.through] += [
+                    {"actionitem_id": pk, "group_id": g} for g in groups
+                ]
+                links[ActionItem.aliases.through] += [
+                    {"actionitem_id": pk, "alias_id": a} for a in aliases
+                ]
+            for through, rows in links.items():
+                Inserter(through).insert(rows)
         Inserter(Event).insert(self.events)
 
 
