@@ -142,6 +142,8 @@ CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True  # a worker killed mid-batch leaves the batch to another worker
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A batch takes seconds: a task of a killed worker is handed to another after ten minutes.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 600}
 CELERY_TASK_SERIALIZER = CELERY_RESULT_SERIALIZER = "json"
 CELERY_BEAT_SCHEDULE = {
     "daily-dunning-tick": {"task": "relance.tasks.cycle.tick", "schedule": 15 * 60},

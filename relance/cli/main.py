@@ -309,9 +309,14 @@ DAY = Day()
 @cli.command()
 @click.option("--date", "day", type=DAY, required=True, help="The day the cycle runs as of.")
 @click.option("--dry-run", is_flag=True, help="Decide and report, write nothing, send nothing.")
+@click.option(
+    "--no-deliver", is_flag=True, help="Leave messages queued for `relance deliver` or workers."
+)
 @company_option
 @json_option
-def run(day: date, dry_run: bool, company_code: str | None, as_json: bool) -> None:
+def run(
+    day: date, dry_run: bool, no_deliver: bool, company_code: str | None, as_json: bool
+) -> None:
     """Run one dunning cycle as of --date: execute due steps, queue and deliver messages."""
     from relance.services import cycle, outbox
     from relance.services.companies import UnknownCompany, get_company
@@ -320,7 +325,7 @@ def run(day: date, dry_run: bool, company_code: str | None, as_json: bool) -> No
     with rejections(as_json, UnknownCompany):
         company_id = get_company(company_code).pk if company_code else None
     report = dispatch.run_cycle(day, dry_run=dry_run, company_id=company_id)
-    if not dry_run and not dispatch.asynchronous():
+    if not (dry_run or no_deliver or dispatch.asynchronous()):
         cycle.mark_delivered(report, outbox.deliver_due(as_of=day).statuses)
     if as_json:
         emit(True, report.as_json(), "")

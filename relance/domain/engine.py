@@ -84,6 +84,7 @@ class Account:
     hold_until: date | None = None
     last_contact: date | None = None
     promises: tuple[Promise, ...] = ()
+    company: str = ""  # scopes keys: the same external ids may exist in two companies
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,10 +161,17 @@ class ForecastItem:
     reason: str
 
 
-def execution_key(customer: str, plan: str, step: str, reference: str, repetition: int) -> str:
-    """Rule 8. Parts are percent-escaped so no two different executions share a key."""
-    parts = (customer, plan, step, reference, str(repetition))
+def _key(*parts: str) -> str:
     return ":".join(quote(p, safe="") for p in parts)
+
+
+def execution_key(
+    customer: str, plan: str, step: str, reference: str, repetition: int, company: str = ""
+) -> str:
+    """Rule 8. Parts are percent-escaped so no two different executions share a key; the company
+    comes first when given, since external ids are only unique within one company."""
+    parts = (customer, plan, step, reference, str(repetition))
+    return _key(company, *parts) if company else _key(*parts)
 
 
 def trigger_date(step: Step, reference: Item) -> date:
@@ -209,7 +217,8 @@ def _broken_promises(plan: Plan, account: Account, today: date) -> tuple[BrokenP
             by_id[i] for i in promise.invoice_ids if i in by_id and _still_owed(plan, by_id[i])
         )
         if unpaid:
-            key = ":".join(quote(p, safe="") for p in (account.customer, "promise", promise.id))
+            parts = (account.customer, "promise", promise.id)
+            key = _key(account.company, *parts) if account.company else _key(*parts)
             broken.append(BrokenPromise(promise.id, unpaid, key))
     return tuple(broken)
 
@@ -313,14 +322,16 @@ def evaluate(plan: Plan, account: Account, history: Sequence[Past], today: date)
                     f"(last contact {contact.isoformat()})"
                 )
     listed = _selection(step, reference, items, today)
-    key = execution_key(account.customer, plan.code, step.name, reference.id, repetition)
+    key = execution_key(
+        account.customer, plan.code, step.name, reference.id, repetition, account.company
+    )
     skips = tuple(
         Skip(
             i,
             s.name,
             reference.id,
             SUPERSEDED,
-            execution_key(account.customer, plan.code, s.name, reference.id, 0),
+            execution_key(account.customer, plan.code, s.name, reference.id, 0, account.company),
         )
         for i, s in due[:-1]
     )

@@ -62,13 +62,21 @@ class Inserter:
         self.defaults = [f.get_default() for f in self.fields]  # "" for blank text, as Django
         self.row_marks = "(" + ", ".join("%s" for _ in self.fields) + ")"
 
-    def insert(self, rows: list[dict[str, Any]]) -> None:
+    def insert(self, rows: list[dict[str, Any]], *, unique: str | None = None) -> set[Any]:
+        """Insert the rows. With `unique` (a column with a unique constraint), rows whose value is
+        already taken are left out instead of failing, and the values actually inserted are
+        returned: how concurrent writers of the same keys each learn what was theirs."""
         if not rows:
-            return
+            return set()
         fields = [
             (f.attname, conv, default)
             for f, conv, default in zip(self.fields, self.converters, self.defaults, strict=True)
         ]
+        quote = connection.ops.quote_name
+        tail = (
+            f" ON CONFLICT ({quote(unique)}) DO NOTHING RETURNING {quote(unique)}" if unique else ""
+        )
+        inserted: set[Any] = set()
         with connection.cursor() as cursor:
             for start in range(0, len(rows), self.batch):
                 part = rows[start : start + self.batch]
@@ -79,4 +87,9 @@ class Inserter:
                         for name, conv, default in fields
                     )
                 marks = ", ".join([self.row_marks] * len(part))
-                cursor.execute(f"INSERT INTO {self.table} ({self.columns}) VALUES {marks}", params)
+                cursor.execute(
+                    f"INSERT INTO {self.table} ({self.columns}) VALUES {marks}{tail}", params
+                )
+                if unique:
+                    inserted.update(row[0] for row in cursor.fetchall())
+        return inserted

@@ -2,9 +2,9 @@
 
 One transaction per batch holds the executions, outbox messages, action items and timeline events
 of that batch together. Before reading history the batch's customers are locked (PostgreSQL:
-`FOR UPDATE SKIP LOCKED`, so two workers share the work instead of racing; SQLite: the write lock
-an IMMEDIATE transaction takes), and every execution carries a unique key: a second run, a second
-worker or a resumed crash can only find the work done and create nothing.
+`FOR NO KEY UPDATE`, waited for in primary-key order; SQLite: the write lock an IMMEDIATE
+transaction takes), and every execution carries a unique key inserted with ON CONFLICT DO NOTHING:
+a second run, a second worker or a resumed crash can only find the work done and create nothing.
 """
 
 from __future__ import annotations
@@ -136,6 +136,7 @@ class _BatchWriter:
         self.messages: list[dict[str, Any]] = []
         self.items: list[tuple[dict[str, Any], tuple[set[int], set[int], set[int]]]] = []
         self.events: list[dict[str, Any]] = []
+        self.skip_keys: list[str] = []  # parallel to report.skipped, whose entries carry no key
         self.report = CycleReport(day)
 
     def _execution(self, snap: snapshots.CustomerSnapshot, **values: Any) -> dict[str, Any]:
@@ -203,8 +204,10 @@ class _BatchWriter:
                 "step_index": skip.step_index,
                 "reason": skip.reason,
                 "date": self.day.isoformat(),
+                "key": skip.key,
             },
         )
+        self.skip_keys.append(skip.key)
         self.report.skipped.append(
             {
                 "customer": snap.customer.external_id,
@@ -315,6 +318,7 @@ class _BatchWriter:
                 "invoices": list(i.id for i in action.invoices),
                 "totals": action.totals_json(),
                 "date": self.day.isoformat(),
+                "key": action.key,
             },
         )
         self.report.actions.append(
@@ -410,6 +414,7 @@ class _BatchWriter:
                 "pay_by": promise.pay_by.isoformat(),
                 "invoices": [i.id for i in broken.invoices],
                 "date": self.day.isoformat(),
+                "key": broken.key,
             },
         )
         self.report.actions.append(
@@ -444,7 +449,17 @@ class _BatchWriter:
                 )
 
     def flush(self) -> None:
-        Inserter(Execution).insert(self.executions)
+        """Write the batch. An execution key already taken (another worker, an earlier run of a
+        later date) means that work was done: everything hanging off it is dropped, not failed."""
+        mine = Inserter(Execution).insert(self.executions, unique="key")
+        if len(mine) < len(self.executions):
+            self.messages = [m for m in self.messages if m["key"] in mine]
+            self.items = [(i, o) for i, o in self.items if i["key"] in mine]
+            self.events = [e for e in self.events if e["data"].get("key", "") in mine | {""}]
+            self.report.actions = [a for a in self.report.actions if a["key"] in mine]
+            self.report.skipped = [
+                s for s, k in zip(self.report.skipped, self.skip_keys, strict=True) if k in mine
+            ]
         if self.messages or self.items:
             ids = dict(
                 Execution.objects.filter(
@@ -502,7 +517,9 @@ def process_batch(
             .order_by("pk")
         )
         if connection.vendor == "postgresql":
-            query = query.select_for_update(skip_locked=True, of=("self",))
+            # Blocking, not SKIP LOCKED: a customer locked by an import or an edit must be waited
+            # for, not silently left out of the day; two cycles lock in the same (pk) order.
+            query = query.select_for_update(of=("self",), no_key=True)
         customers = list(query)
         plans = snapshots.PlanCache()
         snaps = snapshots.load(customers, day, history_days=plans.max_delay())

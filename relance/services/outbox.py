@@ -30,6 +30,7 @@ from relance.services.snapshots import amounts_due
 
 log = logging.getLogger(__name__)
 Status = OutboxMessage.Status
+LOST = "lost"  # the claim passed to another worker before this one could record its outcome
 
 
 def worker_name() -> str:
@@ -70,13 +71,16 @@ def claim(worker: str, limit: int = 100, now: datetime | None = None) -> list[Ou
             )
             claimed = ids
     else:
-        seen = OutboxMessage.objects.filter(_ready(now)).order_by("pk")[:limit]
-        for pk, status, claimed_at in seen.values_list("pk", "status", "claimed_at"):
-            won = OutboxMessage.objects.filter(pk=pk, status=status, claimed_at=claimed_at).update(
-                status=Status.CLAIMED, claimed_by=worker, claimed_at=now
-            )
-            if won:
-                claimed.append(pk)
+        # One UPDATE whose WHERE re-checks readiness: atomic, so two workers never both win a row.
+        ready = OutboxMessage.objects.filter(_ready(now)).order_by("pk").values("pk")[:limit]
+        OutboxMessage.objects.filter(_ready(now), pk__in=ready).update(
+            status=Status.CLAIMED, claimed_by=worker, claimed_at=now
+        )
+        claimed = list(
+            OutboxMessage.objects.filter(
+                claimed_by=worker, claimed_at=now, status=Status.CLAIMED
+            ).values_list("pk", flat=True)
+        )
     return list(
         OutboxMessage.objects.filter(pk__in=claimed, claimed_by=worker, claimed_at=now)
         .select_related("customer")
@@ -84,17 +88,18 @@ def claim(worker: str, limit: int = 100, now: datetime | None = None) -> list[Ou
     )
 
 
-def still_owed(message: OutboxMessage, as_of: date) -> bool:
-    """Whether any invoice the message chases is still unpaid and undisputed on `as_of`."""
-    if not message.invoice_ids:
-        return True
-    due = {row[0] for row in amounts_due([message.customer_id], as_of)} & set(message.invoice_ids)
+def still_owed(messages: list[OutboxMessage], as_of: date) -> set[int]:
+    """The messages (pks) chasing at least one invoice still unpaid and undisputed on `as_of`;
+    two queries for the whole batch."""
+    customers = sorted({m.customer_id for m in messages})
+    due = {row[0] for row in amounts_due(customers, as_of)}
     disputed = set(
         Dispute.objects.filter(invoice_id__in=due, opened_on__lte=as_of)
         .filter(Q(resolved_on__isnull=True) | Q(resolved_on__gt=as_of))
         .values_list("invoice_id", flat=True)
     )
-    return bool(due - disputed)
+    chased = due - disputed
+    return {m.pk for m in messages if not m.invoice_ids or chased & set(m.invoice_ids)}
 
 
 def _finish(message: OutboxMessage, worker: str, **changes: Any) -> bool:
@@ -112,12 +117,22 @@ def deliver(
     as_of: date,
     now: datetime | None = None,
     channels: Callable[[str], Any] = channel_for,
+    owed: bool | None = None,
 ) -> str:
-    """Deliver one claimed message; returns its new status."""
+    """Deliver one claimed message; returns its new status. `owed` may be precomputed for a
+    batch with `still_owed`."""
     now = now or timezone.now()
-    if not still_owed(message, as_of):
+    if owed is None:
+        owed = bool(still_owed([message], as_of))
+    if not owed:
         _finish(message, worker, status=Status.CANCELLED, last_error="paid or disputed")
         return Status.CANCELLED
+    # Renew the lease right before sending: if another worker took the message over (this one was
+    # too slow), it is theirs now and is not sent from here as well.
+    renewed = timezone.now()
+    if not _finish(message, worker, claimed_at=renewed):
+        return LOST
+    message.claimed_at = renewed
     attempts = message.attempts + 1
     try:
         channels(message.channel).send(message)
@@ -126,7 +141,7 @@ def deliver(
         dead = permanent or attempts >= settings.RELANCE_MAX_DELIVERY_ATTEMPTS
         status = Status.DEAD if dead else Status.FAILED
         log.warning("delivery of %s failed (%s): %s", message.key, status, exc)
-        _finish(
+        recorded = _finish(
             message,
             worker,
             status=status,
@@ -134,9 +149,11 @@ def deliver(
             last_error=str(exc)[:2000],
             next_attempt_at=now + backoff(attempts),
         )
-        return status
-    _finish(message, worker, status=Status.SENT, attempts=attempts, sent_at=now, last_error="")
-    return Status.SENT
+        return status if recorded else LOST
+    recorded = _finish(
+        message, worker, status=Status.SENT, attempts=attempts, sent_at=now, last_error=""
+    )
+    return Status.SENT if recorded else LOST
 
 
 @dataclass
@@ -158,6 +175,9 @@ def deliver_due(
     as_of = as_of or timezone.localdate()
     report = DeliveryReport()
     while messages := claim(worker, batch, now):
+        owed = still_owed(messages, as_of)
         for message in messages:
-            report.statuses[message.key] = deliver(message, worker, as_of, now)
+            report.statuses[message.key] = deliver(
+                message, worker, as_of, now, owed=message.pk in owed
+            )
     return report

@@ -151,6 +151,7 @@ def load(customers: list[Customer], day: date, history_days: int) -> list[Custom
             customer.external_id,
             tuple(items.get(customer.pk, ())),
             hold_until=customer.hold_until,
+            company=customer.company.code,
             promises=tuple(
                 engine.Promise(pid, tuple(promised.get(int(pid), ())), p.pay_by)
                 for pid, p in cust_promises.items()

@@ -391,3 +391,59 @@ def test_bad_dates_and_unknown_ids_are_clear_errors(ledger):
     assert result.exit_code == 1
     assert "no invoice I4" in result.stderr
     assert json.loads(ledger("run", "--date", "2026-01-01", "--json").stdout)["actions"] == []
+
+
+def test_two_companies_with_the_same_external_ids_are_dunned_apart(ledger, write_csv):
+    ledger.json("company", "add", "uk", "--name", "UK", "--country", "GB", "--currency", "GBP")
+    ledger.json(
+        "import",
+        "customers",
+        write_csv(
+            "uk-c",
+            CUSTOMERS,
+            [
+                ["C1", "Boulangerie UK", "GBP", "GB", "claire@ar.test", "standard"],
+            ],
+        ),
+        "--company",
+        "uk",
+    )
+    ledger.json(
+        "import",
+        "contacts",
+        write_csv(
+            "uk-k",
+            CONTACTS,
+            [
+                ["K1", "C1", "Ann", "ann@uk.test", "billing"],
+            ],
+        ),
+        "--company",
+        "uk",
+    )
+    ledger.json(
+        "import",
+        "invoices",
+        write_csv(
+            "uk-i",
+            INVOICES,
+            [
+                ["I1", "C1", "UK-1", "2026-01-30", DUE.isoformat(), "GBP", "80.00"],
+            ],
+        ),
+        "--company",
+        "uk",
+    )
+    out = run(ledger, date(2026, 2, 24))
+    c1 = [a for a in out["actions"] if a["customer"] == "C1"]
+    assert len(c1) == 2
+    assert len({a["key"] for a in c1}) == 2
+    assert {a["recipients"][0] for a in c1} == {"marie@dupont.test", "ann@uk.test"}
+
+
+def test_running_an_earlier_date_after_a_later_one_creates_nothing_twice(ledger):
+    later = run(ledger, date(2026, 3, 20))
+    assert later["actions"]
+    earlier = run(ledger, date(2026, 2, 24))
+    assert {a["key"] for a in earlier["actions"]}.isdisjoint(a["key"] for a in later["actions"])
+    assert Execution.objects.values("key").distinct().count() == Execution.objects.count()

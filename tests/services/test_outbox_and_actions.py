@@ -129,9 +129,12 @@ def test_a_claimed_message_cannot_be_claimed_again_until_its_lease_ends(ledger, 
     # worker-a died: after the lease, worker-b may take it; worker-a can no longer finish it
     again = outbox.claim("worker-b", now=now + lease + timedelta(seconds=1))
     assert [m.pk for m in again] == [first[0].pk]
-    assert outbox.deliver(first[0], "worker-a", date(2026, 2, 5)) == "sent"
-    assert OutboxMessage.objects.get().claimed_by == "worker-b"  # a's late result was refused
+    # worker-a was only slow: it must not send what worker-b now holds
+    assert outbox.deliver(first[0], "worker-a", date(2026, 2, 5)) == outbox.LOST
+    assert OutboxMessage.objects.get().claimed_by == "worker-b"
     assert OutboxMessage.objects.get().status == "claimed"
+    assert outbox.deliver(again[0], "worker-b", date(2026, 2, 5)) == "sent"
+    assert OutboxMessage.objects.get().attempts == 1
 
 
 def test_assignment_rules_give_plans_to_customers_without_one(ledger):
