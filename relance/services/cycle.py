@@ -194,19 +194,6 @@ class _BatchWriter:
             invoices=[],
             totals={},
         )
-        self._event(
-            snap,
-            "step.skipped",
-            reference,
-            {
-                "plan": plan_code,
-                "step": skip.step,
-                "step_index": skip.step_index,
-                "reason": skip.reason,
-                "date": self.day.isoformat(),
-                "key": skip.key,
-            },
-        )
         self.skip_keys.append(skip.key)
         self.report.skipped.append(
             {
@@ -305,22 +292,6 @@ class _BatchWriter:
                     self.owners.resolve(step.owners, customer),
                 )
             )
-        self._event(
-            snap,
-            "step.executed",
-            reference,
-            {
-                "plan": plan_code,
-                "step": step.name,
-                "step_index": action.step_index,
-                "channel": step.channel,
-                "reason": action.reason,
-                "invoices": list(i.id for i in action.invoices),
-                "totals": action.totals_json(),
-                "date": self.day.isoformat(),
-                "key": action.key,
-            },
-        )
         self.report.actions.append(
             {
                 "customer": customer.external_id,
@@ -456,6 +427,7 @@ class _BatchWriter:
             self.messages = [m for m in self.messages if m["key"] in mine]
             self.items = [(i, o) for i, o in self.items if i["key"] in mine]
             self.events = [e for e in self.events if e["data"].get("key", "") in mine | {""}]
+
             self.report.actions = [a for a in self.report.actions if a["key"] in mine]
             self.report.skipped = [
                 s for s, k in zip(self.report.skipped, self.skip_keys, strict=True) if k in mine

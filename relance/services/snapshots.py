@@ -10,6 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.db.models import DecimalField, F, Max, Q, Sum, Value
 from django.db.models.functions import Coalesce
@@ -30,6 +31,16 @@ from relance.models import (
 )
 
 
+class Reachable(NamedTuple):
+    """A contact as the cycle needs it: who, how to reach them, in which roles."""
+
+    name: str
+    email: str
+    phone: str
+    roles: list[str]
+    bounced: bool
+
+
 @dataclass
 class CustomerSnapshot:
     """One customer's account for the engine plus what the cycle needs to act on a decision."""
@@ -38,7 +49,7 @@ class CustomerSnapshot:
     account: engine.Account
     history: list[engine.Past]
     invoice_pks: dict[str, int]  # external id -> pk
-    contacts: list[Contact] = field(default_factory=list)
+    contacts: list[Reachable] = field(default_factory=list)
     promises: dict[str, Promise] = field(default_factory=dict)  # promise id (str pk) -> row
 
 
@@ -140,9 +151,13 @@ def load(customers: list[Customer], day: date, history_days: int) -> list[Custom
         skipped = status == Execution.Status.SKIPPED
         history[cust].append(engine.Past(plan, step, ref, rep, when, skipped, facing))
 
-    contacts: dict[int, list[Contact]] = defaultdict(list)
-    for contact in Contact.objects.filter(customer_id__in=ids).order_by("pk"):
-        contacts[contact.customer_id].append(contact)
+    contacts: dict[int, list[Reachable]] = defaultdict(list)
+    for cust, *fields in (
+        Contact.objects.filter(customer_id__in=ids)
+        .order_by("pk")
+        .values_list("customer_id", "name", "email", "phone", "roles", "bounced")
+    ):
+        contacts[cust].append(Reachable(*fields))
 
     snapshots = []
     for customer in customers:

@@ -13,7 +13,15 @@ from django.db.models import Q
 from django.utils import timezone
 
 from relance.domain.money import format_amount
-from relance.models import CreditNote, Customer, Event, Invoice, OutboxMessage, Payment
+from relance.models import (
+    CreditNote,
+    Customer,
+    Event,
+    Execution,
+    Invoice,
+    OutboxMessage,
+    Payment,
+)
 
 
 def _entry(
@@ -98,8 +106,37 @@ def _messages(customer: Customer, invoice: Invoice | None) -> list[dict[str, Any
     return entries
 
 
+def _executions(customer: Customer, invoice: Invoice | None) -> list[dict[str, Any]]:
+    """Steps executed or skipped (with the engine's reason), read from the executions
+    themselves: they are the record, an event would only repeat them."""
+    entries = []
+    for e in Execution.objects.filter(customer=customer).order_by("date", "pk"):
+        if invoice is not None and invoice.external_id not in (
+            e.invoices or [e.reference_external_id]
+        ):
+            continue
+        entries.append(
+            _entry(
+                e.date,
+                f"step.{e.status}",
+                e.reference_external_id or None,
+                {
+                    "plan": e.plan_code,
+                    "step": e.step_name,
+                    "step_index": e.step_index,
+                    "channel": e.channel,
+                    "reason": e.reason,
+                    "invoices": e.invoices,
+                    "totals": e.totals,
+                },
+            )
+        )
+    return entries
+
+
 def customer_timeline(customer: Customer) -> list[dict[str, Any]]:
     entries = _documents(list(customer.invoices.all()), customer, None)
+    entries += _executions(customer, None)
     entries += _messages(customer, None)
     entries += _events(Event.objects.filter(customer=customer))
     return sorted(entries, key=lambda e: e["date"])
@@ -108,6 +145,7 @@ def customer_timeline(customer: Customer) -> list[dict[str, Any]]:
 def invoice_timeline(invoice: Invoice) -> list[dict[str, Any]]:
     customer = invoice.customer
     entries = _documents([invoice], customer, invoice)
+    entries += _executions(customer, invoice)
     entries += _messages(customer, invoice)
     # Events naming the invoice among several (a grouped reminder) keep it in their data; JSON
     # containment is not portable across databases, so that part is filtered here.
