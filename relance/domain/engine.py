@@ -27,7 +27,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
-from urllib.parse import quote
 
 from relance.domain.money import Money, Totals
 from relance.domain.plans import (
@@ -162,7 +161,9 @@ class ForecastItem:
 
 
 def _key(*parts: str) -> str:
-    return ":".join(quote(p, safe="") for p in parts)
+    # Only the separator and the escape character are escaped: unambiguous, and far cheaper than
+    # full URL quoting over hundreds of thousands of keys a cycle.
+    return ":".join(p.replace("%", "%25").replace(":", "%3A") for p in parts)
 
 
 def execution_key(

@@ -68,8 +68,9 @@ class Inserter:
         returned: how concurrent writers of the same keys each learn what was theirs."""
         if not rows:
             return set()
+        # Defaults are converted once; identity converters are not called at all (hot loop).
         fields = [
-            (f.attname, conv, default)
+            (f.attname, None if conv is _identity else conv, conv(default))
             for f, conv, default in zip(self.fields, self.converters, self.defaults, strict=True)
         ]
         quote = connection.ops.quote_name
@@ -81,11 +82,15 @@ class Inserter:
             for start in range(0, len(rows), self.batch):
                 part = rows[start : start + self.batch]
                 params: list[Any] = []
+                append = params.append
                 for row in part:
-                    params.extend(
-                        conv(row[name]) if name in row else conv(default)
-                        for name, conv, default in fields
-                    )
+                    for name, conv, default in fields:
+                        if name not in row:
+                            append(default)
+                        elif conv is None:
+                            append(row[name])
+                        else:
+                            append(conv(row[name]))
                 marks = ", ".join([self.row_marks] * len(part))
                 cursor.execute(
                     f"INSERT INTO {self.table} ({self.columns}) VALUES {marks}{tail}", params
