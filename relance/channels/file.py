@@ -18,10 +18,13 @@ class FileChannel:
 
     def __init__(self, directory: Path | None = None) -> None:
         self.directory = directory
+        self._made: set[Path] = set()
 
     def send(self, message: OutboxMessage) -> None:
         folder = Path(self.directory or settings.RELANCE_OUTBOX_DIR) / message.channel
-        folder.mkdir(parents=True, exist_ok=True)
+        if folder not in self._made:
+            folder.mkdir(parents=True, exist_ok=True)
+            self._made.add(folder)
         target = folder / f"{message.pk}.json"
         payload = {
             "key": message.key,

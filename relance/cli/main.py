@@ -32,8 +32,11 @@ def setup_django() -> None:
 
 
 def emit(as_json: bool, payload: dict[str, Any], text: str) -> None:
+    """Indented JSON for a person at a terminal; compact for programs, where a 100,000-action
+    report indented would cost a gigabyte of memory to build."""
     if as_json:
-        click.echo(json.dumps(payload, indent=2, ensure_ascii=False, default=str))
+        indent = 2 if sys.stdout.isatty() else None
+        click.echo(json.dumps(payload, indent=indent, ensure_ascii=False, default=str))
     else:
         click.echo(text)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -21,7 +22,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -102,13 +103,100 @@ def still_owed(messages: list[OutboxMessage], as_of: date) -> set[int]:
     return {m.pk for m in messages if not m.invoice_ids or chased & set(m.invoice_ids)}
 
 
-def _finish(message: OutboxMessage, worker: str, **changes: Any) -> bool:
-    """Record the outcome, only if this worker still holds the claim (compare-and-set)."""
-    return bool(
-        OutboxMessage.objects.filter(
-            pk=message.pk, status=Status.CLAIMED, claimed_by=worker, claimed_at=message.claimed_at
-        ).update(**changes)
+class _Lease:
+    """The claim a worker holds on a set of messages, renewed by compare-and-set: renewed once
+    per batch, and again whenever a quarter of the lease has gone, so a slow worker notices that
+    another took a message over before it sends it as well."""
+
+    def __init__(self, worker: str, messages: list[OutboxMessage]) -> None:
+        self.worker = worker
+        self.claimed_at = messages[0].claimed_at if messages else None
+        self.ids = [m.pk for m in messages]
+        self.held: set[int] = set()
+        self.quarter = settings.RELANCE_CLAIM_LEASE_SECONDS / 4
+        self.renewed_at = 0.0
+        self.renew()
+
+    def _ours(self) -> Any:
+        return OutboxMessage.objects.filter(
+            pk__in=self.ids,
+            status=Status.CLAIMED,
+            claimed_by=self.worker,
+            claimed_at=self.claimed_at,
+        )
+
+    def renew(self) -> None:
+        renewed = timezone.now()
+        self._ours().update(claimed_at=renewed)
+        self.claimed_at = renewed
+        self.held = set(self._ours().values_list("pk", flat=True))
+        self.renewed_at = time.monotonic()
+
+    def holds(self, message: OutboxMessage) -> bool:
+        if time.monotonic() - self.renewed_at > self.quarter:
+            self.renew()
+        return message.pk in self.held
+
+    def record(self, messages: list[OutboxMessage], **changes: Any) -> None:
+        """Write one outcome for these messages, only where this worker still holds them."""
+        if messages:
+            self._ours().filter(pk__in=[m.pk for m in messages]).update(**changes)
+
+
+def _deliver_batch(
+    messages: list[OutboxMessage],
+    worker: str,
+    as_of: date,
+    now: datetime,
+    channels: Callable[[str], Any],
+) -> dict[str, str]:
+    """Deliver messages this worker claimed together; returns each key's new status.
+
+    Each message's outcome is committed as soon as its channel answers: a worker killed right
+    after a send leaves at most that one message to be sent again, never a whole batch. The lease
+    is renewed once per batch (and again after a quarter of it), not before every message.
+    """
+    lease = _Lease(worker, messages)
+    held = [m for m in messages if m.pk in lease.held]
+    owed = still_owed(held, as_of)
+    lease.record(
+        [m for m in held if m.pk not in owed],
+        status=Status.CANCELLED,
+        last_error="paid or disputed",
     )
+    for message in held:
+        if message.pk not in owed or not lease.holds(message):
+            continue  # cancelled above, or too slow: another worker holds it now
+        try:
+            channels(message.channel).send(message)
+        except Exception as error:  # any channel failure is recorded and retried, never lost
+            attempts = message.attempts + 1
+            dead = getattr(error, "permanent", False) or (
+                attempts >= settings.RELANCE_MAX_DELIVERY_ATTEMPTS
+            )
+            status = Status.DEAD if dead else Status.FAILED
+            log.warning("delivery of %s failed (%s): %s", message.key, status, error)
+            lease.record(
+                [message],
+                status=status,
+                attempts=attempts,
+                last_error=str(error)[:2000],
+                next_attempt_at=now + backoff(attempts),
+            )
+        else:
+            lease.record(
+                [message],
+                status=Status.SENT,
+                attempts=F("attempts") + 1,
+                sent_at=now,
+                last_error="",
+            )
+    outcome = dict(
+        OutboxMessage.objects.filter(pk__in=[m.pk for m in messages])
+        .exclude(status=Status.CLAIMED)
+        .values_list("pk", "status")
+    )
+    return {m.key: outcome.get(m.pk, LOST) for m in messages}
 
 
 def deliver(
@@ -117,43 +205,9 @@ def deliver(
     as_of: date,
     now: datetime | None = None,
     channels: Callable[[str], Any] = channel_for,
-    owed: bool | None = None,
 ) -> str:
-    """Deliver one claimed message; returns its new status. `owed` may be precomputed for a
-    batch with `still_owed`."""
-    now = now or timezone.now()
-    if owed is None:
-        owed = bool(still_owed([message], as_of))
-    if not owed:
-        _finish(message, worker, status=Status.CANCELLED, last_error="paid or disputed")
-        return Status.CANCELLED
-    # Renew the lease right before sending: if another worker took the message over (this one was
-    # too slow), it is theirs now and is not sent from here as well.
-    renewed = timezone.now()
-    if not _finish(message, worker, claimed_at=renewed):
-        return LOST
-    message.claimed_at = renewed
-    attempts = message.attempts + 1
-    try:
-        channels(message.channel).send(message)
-    except Exception as exc:  # any channel failure is recorded and retried, never lost
-        permanent = bool(getattr(exc, "permanent", False))
-        dead = permanent or attempts >= settings.RELANCE_MAX_DELIVERY_ATTEMPTS
-        status = Status.DEAD if dead else Status.FAILED
-        log.warning("delivery of %s failed (%s): %s", message.key, status, exc)
-        recorded = _finish(
-            message,
-            worker,
-            status=status,
-            attempts=attempts,
-            last_error=str(exc)[:2000],
-            next_attempt_at=now + backoff(attempts),
-        )
-        return status if recorded else LOST
-    recorded = _finish(
-        message, worker, status=Status.SENT, attempts=attempts, sent_at=now, last_error=""
-    )
-    return Status.SENT if recorded else LOST
+    """Deliver one claimed message; returns its new status (LOST if another worker holds it)."""
+    return _deliver_batch([message], worker, as_of, now or timezone.now(), channels)[message.key]
 
 
 @dataclass
@@ -167,7 +221,7 @@ class DeliveryReport:
 def deliver_due(
     as_of: date | None = None,
     worker: str | None = None,
-    batch: int = 100,
+    batch: int = 500,
     now: datetime | None = None,
 ) -> DeliveryReport:
     """Claim and deliver everything ready, batch by batch, until nothing is left."""
@@ -175,9 +229,7 @@ def deliver_due(
     as_of = as_of or timezone.localdate()
     report = DeliveryReport()
     while messages := claim(worker, batch, now):
-        owed = still_owed(messages, as_of)
-        for message in messages:
-            report.statuses[message.key] = deliver(
-                message, worker, as_of, now, owed=message.pk in owed
-            )
+        report.statuses.update(
+            _deliver_batch(messages, worker, as_of, now or timezone.now(), channel_for)
+        )
     return report
