@@ -140,7 +140,12 @@ class _Lease:
     def record(self, messages: list[OutboxMessage], **changes: Any) -> None:
         """Write one outcome for these messages, only where this worker still holds them."""
         if messages:
-            self._ours().filter(pk__in=[m.pk for m in messages]).update(**changes)
+            OutboxMessage.objects.filter(
+                pk__in=[m.pk for m in messages],
+                status=Status.CLAIMED,
+                claimed_by=self.worker,
+                claimed_at=self.claimed_at,
+            ).update(**changes)
 
 
 def _deliver_batch(
