@@ -37,7 +37,7 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from measure import run_measured  # noqa: E402
+from measure import generated_ledger, run_measured  # noqa: E402
 
 ROOT = HERE.parent
 BIN = Path(sys.executable).parent
@@ -200,29 +200,6 @@ def peer_style(day: date, sample: int) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------------
 
 
-def generate(args: argparse.Namespace, say: Any) -> Path:
-    data: Path = args.out / f"ledger-{args.customers}-{args.invoices}-{args.seed}"
-    if not (data / "payments.csv").exists():
-        say(f"generating {args.customers:,} customers / {args.invoices:,} invoices …")
-        seconds, _, _ = run_measured(
-            [
-                sys.executable,
-                str(HERE / "generate.py"),
-                "--customers",
-                str(args.customers),
-                "--invoices",
-                str(args.invoices),
-                "--seed",
-                str(args.seed),
-                "--out",
-                str(data),
-            ],
-            dict(os.environ),
-        )
-        say(f"  generated in {seconds:.1f} s")
-    return data
-
-
 def cycle(relance: str, day: date, env: dict[str, str]) -> tuple[float, int, dict[str, Any]]:
     """The cycle proper, `relance run --date D --no-deliver --json` (deciding and writing), then the
     delivery of what it queued, `relance deliver`, as its own figure: delivery is the channels'
@@ -323,7 +300,7 @@ def main() -> None:
         return
 
     say = (lambda *a: None) if args.json else print
-    data = generate(args, say)
+    data = generated_ledger(args.out, args.customers, args.invoices, args.seed, say)
     work = Path(tempfile.mkdtemp(prefix="relance-cycle-bench-"))
     env = {**os.environ, "RELANCE_VAR_DIR": str(work), "DJANGO_SETTINGS_MODULE": "relance.settings"}
     env.pop("DATABASE_URL", None)

@@ -23,7 +23,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from measure import run_measured  # noqa: E402
+from measure import generated_ledger, run_measured  # noqa: E402
 
 BIN = Path(sys.executable).parent
 
@@ -63,25 +63,7 @@ def main() -> None:
     args = parser.parse_args()
 
     say = (lambda *a: None) if args.json else print
-    data = args.out / f"ledger-{args.customers}-{args.invoices}-{args.seed}"
-    if not (data / "invoices.csv").exists():
-        say(f"generating {args.customers:,} customers / {args.invoices:,} invoices …")
-        gen_time, _, _ = run_measured(
-            [
-                sys.executable,
-                str(HERE / "generate.py"),
-                "--customers",
-                str(args.customers),
-                "--invoices",
-                str(args.invoices),
-                "--seed",
-                str(args.seed),
-                "--out",
-                str(data),
-            ],
-            dict(os.environ),
-        )
-        say(f"  generated in {gen_time:.1f} s")
+    data = generated_ledger(args.out, args.customers, args.invoices, args.seed, say)
 
     work = Path(tempfile.mkdtemp(prefix="relance-bench-"))
     env = {**os.environ, "RELANCE_VAR_DIR": str(work), "DJANGO_SETTINGS_MODULE": "relance.settings"}

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import tempfile
 import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 
 def run_measured(args: list[str], env: dict[str, str]) -> tuple[float, int, str]:
@@ -24,3 +28,30 @@ def run_measured(args: list[str], env: dict[str, str]) -> tuple[float, int, str]
                 f"{' '.join(args)} failed ({proc.returncode}):\n{err.read().decode()[-2000:]}"
             )
         return elapsed, usage.ru_maxrss * 1024, out.read().decode()
+
+
+def generated_ledger(
+    out: Path, customers: int, invoices: int, seed: int, say: Callable[..., Any]
+) -> Path:
+    """The CSV files of a synthetic ledger, generated once (in its own process) and reused."""
+    data = out / f"ledger-{customers}-{invoices}-{seed}"
+    if not (data / "payments.csv").exists():
+        say(f"generating {customers:,} customers / {invoices:,} invoices …")
+        script = Path(__file__).resolve().parent / "generate.py"
+        seconds, _, _ = run_measured(
+            [
+                sys.executable,
+                str(script),
+                "--customers",
+                str(customers),
+                "--invoices",
+                str(invoices),
+                "--seed",
+                str(seed),
+                "--out",
+                str(data),
+            ],
+            dict(os.environ),
+        )
+        say(f"  generated in {seconds:.1f} s")
+    return data
