@@ -11,8 +11,6 @@ from collections.abc import Iterable, Iterator
 from datetime import date
 from itertools import islice
 
-from django.db.models import Q
-
 from relance.domain import ledger
 from relance.domain.ledger import CREDIT_NOTE, PAYMENT, InvoiceLine, Position, Settlement, allocate
 from relance.models import Allocation, CreditNote, Customer, Invoice, Payment
@@ -96,7 +94,7 @@ def customer_position(customer: Customer, as_of: date) -> tuple[Position, list[I
     """One customer's amounts due and unallocated credit on a date, from stored allocations."""
     invoices, settlements = load_ledgers([customer.pk])[customer.pk]
     stored = Allocation.objects.filter(
-        Q(invoice__customer_id=customer.pk), date__lte=as_of
+        invoice__customer_id=customer.pk, date__lte=as_of
     ).values_list("invoice_id", "payment_id", "credit_note_id", "amount", "date")
     allocations = [
         ledger.Allocation(inv, PAYMENT if pay else CREDIT_NOTE, pay or cn, amount, day)

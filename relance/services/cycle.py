@@ -92,6 +92,10 @@ class _Owners:
     """Resolves `owners` entries (owner, sales_rep, group:NAME, a user's or alias's address)."""
 
     def __init__(self) -> None:
+        self.loaded = False
+
+    def _load(self) -> None:
+        """Only batches with manual work need these lookups; most reruns have none."""
         self.users = {
             email.lower(): pk
             for pk, email in get_user_model().objects.exclude(email="").values_list("pk", "email")
@@ -101,10 +105,13 @@ class _Owners:
             (c, e.lower()): pk
             for pk, c, e in Alias.objects.values_list("pk", "company_id", "email")
         }
+        self.loaded = True
 
     def resolve(
         self, entries: Iterable[str], customer: Customer
     ) -> tuple[set[int], set[int], set[int]]:
+        if not self.loaded:
+            self._load()
         users: set[int] = set()
         groups: set[int] = set()
         aliases: set[int] = set()
@@ -426,8 +433,8 @@ class _BatchWriter:
         if len(mine) < len(self.executions):
             self.messages = [m for m in self.messages if m["key"] in mine]
             self.items = [(i, o) for i, o in self.items if i["key"] in mine]
-            self.events = [e for e in self.events if e["data"].get("key", "") in mine | {""}]
-
+            kept = mine | {""}  # events without a key (kept promises) always stay
+            self.events = [e for e in self.events if e["data"].get("key", "") in kept]
             self.report.actions = [a for a in self.report.actions if a["key"] in mine]
             self.report.skipped = [
                 s for s, k in zip(self.report.skipped, self.skip_keys, strict=True) if k in mine

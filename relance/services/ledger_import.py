@@ -29,7 +29,6 @@ from relance.domain.ledger_files import COLUMNS, KINDS, REQUIRED
 from relance.domain.money import (
     InvalidAmount,
     InvalidCurrency,
-    format_amount,
     normalize_currency,
     parse_amount,
 )
@@ -796,4 +795,4 @@ def import_file(kind: str, path: Path | str, company: Company, **options: Any) -
         return import_stream(kind, stream, company, filename=path.name, **options)
 
 
-__all__ = ["KINDS", "ImportRejected", "ImportResult", "RowError", "format_amount", "import_file"]
+__all__ = ["KINDS", "ImportRejected", "ImportResult", "RowError", "import_file"]
