@@ -255,7 +255,7 @@ def profile_cycle(snapshot: Path, day: date, work: Path, env: dict[str, str], to
     stats = var / "cycle.pstats"
     code = (
         "import cProfile, sys; from relance.cli.main import main; "
-        f"sys.argv = ['relance', 'run', '--date', '{day.isoformat()}', '--json']; "
+        f"sys.argv = ['relance', 'run', '--date', '{day.isoformat()}', '--json', '--no-deliver']; "
         f"cProfile.run('main()', {str(stats)!r})"
     )
     proc = subprocess.run(

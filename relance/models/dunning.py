@@ -87,16 +87,17 @@ class Run(models.Model):
 
 
 class Execution(models.Model):
-    """A step executed or skipped for one customer and reference invoice, under a unique key.
+    """A step executed for one customer and reference invoice, under a unique key.
 
     The unique key is what makes the cycle exactly-once: whatever runs twice, the second insert of
     the same key is refused. Customer-facing executions are also the record of contacts used by the
     minimum contact delay, whatever produced them (plan, broken promise, later campaigns).
+    The earlier steps an execution superseded (rule 4) are recorded on it, not as rows of their
+    own: they can never run for this reference after it, so only the explanation needs them.
     """
 
     class Status(models.TextChoices):
         EXECUTED = "executed"
-        SKIPPED = "skipped"
 
     key = models.CharField(max_length=500, unique=True)
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
@@ -119,6 +120,11 @@ class Execution(models.Model):
     customer_facing = models.BooleanField()
     invoices = models.JSONField(default=list, help_text="External ids of the invoices listed")
     totals = models.JSONField(default=dict)
+    superseded = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Earlier steps this one skipped (rule 4): [{step, step_index}]",
+    )
     run = models.ForeignKey(Run, on_delete=models.SET_NULL, null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -157,9 +163,12 @@ class OutboxMessage(models.Model):
     )
     to = models.JSONField(default=list)
     cc = models.JSONField(default=list)
-    subject = models.TextField(blank=True)
-    body = models.TextField(blank=True)
+    subject = models.TextField(blank=True, help_text="As sent: composed at delivery")
+    body = models.TextField(blank=True, help_text="As sent: composed at delivery")
     invoice_ids = models.JSONField(default=list, help_text="Invoice primary keys listed")
+    merge_data = models.JSONField(
+        default=dict, blank=True, help_text="Merge fields of this message only (e.g. the promise)"
+    )
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now)
     claimed_by = models.CharField(max_length=100, blank=True)

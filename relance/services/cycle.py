@@ -12,20 +12,21 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from relance.domain import assignment, engine
-from relance.domain.money import Money, Totals, format_amount
+from relance.domain.money import Money, Totals
 from relance.domain.plans import AUTOMATIC_CHANNELS, CALL, Step
 from relance.models import (
     ActionItem,
     Alias,
-    Customer,
+    Company,
     Event,
     Execution,
     OutboxMessage,
@@ -108,7 +109,7 @@ class _Owners:
         self.loaded = True
 
     def resolve(
-        self, entries: Iterable[str], customer: Customer
+        self, entries: Iterable[str], customer: snapshots.Debtor
     ) -> tuple[set[int], set[int], set[int]]:
         if not self.loaded:
             self._load()
@@ -143,8 +144,13 @@ class _BatchWriter:
         self.messages: list[dict[str, Any]] = []
         self.items: list[tuple[dict[str, Any], tuple[set[int], set[int], set[int]]]] = []
         self.events: list[dict[str, Any]] = []
-        self.skip_keys: list[str] = []  # parallel to report.skipped, whose entries carry no key
+        self.skip_keys: list[str] = []  # parallel to report.skipped: the superseding execution
         self.report = CycleReport(day)
+
+    @cached_property
+    def companies(self) -> dict[int, Company]:
+        """For the texts of manual items; most batches have none."""
+        return Company.objects.in_bulk()
 
     def _execution(self, snap: snapshots.CustomerSnapshot, **values: Any) -> dict[str, Any]:
         row = {
@@ -173,36 +179,13 @@ class _BatchWriter:
             }
         )
 
-    def skip(
-        self,
-        snap: snapshots.CustomerSnapshot,
-        plan_pk: int,
-        plan_code: str,
-        steps: dict[str, int],
-        skip: engine.Skip,
+    def skipped(
+        self, snap: snapshots.CustomerSnapshot, skips: tuple[engine.Skip, ...], key: str
     ) -> None:
-        reference = snap.invoice_pks.get(skip.reference)
-        self._execution(
-            snap,
-            key=skip.key,
-            plan_id=plan_pk,
-            plan_code=plan_code,
-            step_id=steps.get(skip.step),
-            step_name=skip.step,
-            step_index=skip.step_index,
-            reference_invoice_id=reference,
-            reference_external_id=skip.reference,
-            repetition=0,
-            status=Execution.Status.SKIPPED,
-            reason=skip.reason,
-            channel="",
-            mode="",
-            customer_facing=False,
-            invoices=[],
-            totals={},
-        )
-        self.skip_keys.append(skip.key)
-        self.report.skipped.append(
+        """Superseded steps are reported, and recorded on the execution (`key`) that superseded
+        them, so they stand or fall with it."""
+        self.skip_keys += [key] * len(skips)
+        self.report.skipped += [
             {
                 "customer": snap.customer.external_id,
                 "step": skip.step,
@@ -210,7 +193,8 @@ class _BatchWriter:
                 "reference_invoice": skip.reference,
                 "reason": skip.reason,
             }
-        )
+            for skip in skips
+        ]
 
     def act(
         self,
@@ -219,6 +203,7 @@ class _BatchWriter:
         plan_code: str,
         steps: dict[str, int],
         action: engine.Action,
+        superseded: tuple[engine.Skip, ...],
     ) -> None:
         step = action.step
         customer = snap.customer
@@ -244,15 +229,13 @@ class _BatchWriter:
             customer_facing=step.is_customer_facing,
             invoices=[i.id for i in action.invoices],
             totals=action.totals_json(),
+            superseded=[{"step": s.step, "step_index": s.step_index} for s in superseded],
         )
-        values = messages.context(
-            customer.company, customer, action.reference, action.invoices, action.totals, self.day
-        )
-        subject, body, problem = _render(step, values)
+        self.skipped(snap, superseded, action.key)
         status = "open"
         automatic = step.channel in AUTOMATIC_CHANNELS and step.mode == "auto"
-        if automatic and to and not problem:
-            status = "queued"
+        if automatic and to:
+            status = "queued"  # composed when delivered (services/messages.compose)
             self.messages.append(
                 {
                     "key": action.key,
@@ -261,8 +244,6 @@ class _BatchWriter:
                     "channel": step.channel,
                     "to": to,
                     "cc": cc,
-                    "subject": subject,
-                    "body": body,
                     "invoice_ids": invoice_pks,
                     "created_at": self.now,
                     "next_attempt_at": self.now,
@@ -283,6 +264,15 @@ class _BatchWriter:
                 ActionItem.Kind.NO_CONTACT: f"No contact to send '{step.name}' to",
                 ActionItem.Kind.APPROVAL: f"Approve '{step.name}'",
             }.get(kind, step.name)
+            values = messages.context(
+                self.companies[customer.company_id],
+                customer,
+                action.reference,
+                action.invoices,
+                action.totals,
+                self.day,
+            )
+            subject, body, problem = _render(step, values)
             body = f"{problem}\n\n{body}".strip() if problem else body
             self.items.append(
                 (
@@ -355,13 +345,8 @@ class _BatchWriter:
             totals=totals.as_json(),
         )
         status = "open"
-        pay_by = promise.pay_by.isoformat()
         if to:
             status = "queued"
-            listing = "\n".join(
-                f"- {i.number}: {format_amount(i.amount_due, i.currency)} {i.currency}"
-                for i in broken.invoices
-            )
             self.messages.append(
                 {
                     "key": broken.key,
@@ -370,14 +355,8 @@ class _BatchWriter:
                     "channel": "email",
                     "to": to,
                     "cc": [],
-                    "subject": f"Missed payment: your promise to pay by {pay_by}",
-                    "body": (
-                        f"Dear {customer.name},\n\nWe have not received the payment you promised "
-                        f"for {pay_by}:\n\n{listing}\n\nPlease pay these "
-                        f"invoices now, or contact us to agree on a new date.\n\n"
-                        f"{customer.company.name}"
-                    ),
                     "invoice_ids": [snap.invoice_pks[i.id] for i in broken.invoices],
+                    "merge_data": {"promise": {"pay_by": promise.pay_by.isoformat()}},
                     "created_at": self.now,
                     "next_attempt_at": self.now,
                     "status": OutboxMessage.Status.PLANNED,
@@ -490,16 +469,9 @@ def process_batch(
 ) -> CycleReport:
     """Evaluate and record one batch of customers in one transaction."""
     with transaction.atomic():
-        query = (
-            Customer.objects.filter(pk__in=customer_ids)
-            .select_related("company", "owner", "sales_rep")
-            .order_by("pk")
-        )
-        if connection.vendor == "postgresql":
-            # Blocking, not SKIP LOCKED: a customer locked by an import or an edit must be waited
-            # for, not silently left out of the day; two cycles lock in the same (pk) order.
-            query = query.select_for_update(of=("self",), no_key=True)
-        customers = list(query)
+        # Locked, blocking, not SKIP LOCKED: a customer locked by an import or an edit must be
+        # waited for, not silently left out of the day; two cycles lock in the same (pk) order.
+        customers = snapshots.debtors(customer_ids, lock=True)
         plans = snapshots.PlanCache()
         snaps = snapshots.load(customers, day, history_days=plans.max_delay())
         chosen = plans_of(snaps, plans, day)
@@ -512,10 +484,8 @@ def process_batch(
             for broken in decision.broken_promises:
                 writer.broken(snap, row.code, broken)
             writer.kept(snap, decision)
-            for skip in decision.skipped:
-                writer.skip(snap, row.pk, row.code, steps, skip)
             if decision.action:
-                writer.act(snap, row.pk, row.code, steps, decision.action)
+                writer.act(snap, row.pk, row.code, steps, decision.action, decision.skipped)
         writer.flush()
         if dry_run:
             transaction.set_rollback(True)

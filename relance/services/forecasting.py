@@ -6,7 +6,6 @@ from datetime import date
 from typing import Any
 
 from relance.domain import engine
-from relance.models import Customer
 from relance.services import snapshots
 from relance.services.cycle import plans_of
 
@@ -28,9 +27,7 @@ def forecast(
         else snapshots.customers_in_batches(start, batch_size, company_id)
     )
     for batch in batches:
-        customers = list(
-            Customer.objects.filter(pk__in=batch).select_related("company").order_by("pk")
-        )
+        customers = snapshots.debtors(batch)
         snaps = snapshots.load(customers, start, history_days=plans.max_delay())
         plan_of = plans_of(snaps, plans, start)
         for snap in snaps:

@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from relance.models import Dispute, OutboxMessage
+from relance.services import messages as composing
 from relance.services.snapshots import amounts_due
 
 log = logging.getLogger(__name__)
@@ -169,9 +170,16 @@ def _deliver_batch(
         status=Status.CANCELLED,
         last_error="paid or disputed",
     )
+    composed = composing.compose([m for m in held if m.pk in owed], as_of)
     for message in held:
         if message.pk not in owed or not lease.holds(message):
             continue  # cancelled above, or too slow: another worker holds it now
+        text = composed[message.pk]
+        if text.problem:  # retrying cannot help: dead at once, for a person to look at
+            log.warning("cannot compose %s: %s", message.key, text.problem)
+            lease.record([message], status=Status.DEAD, last_error=text.problem)
+            continue
+        message.subject, message.body = text.subject, text.body
         try:
             channels(message.channel).send(message)
         except Exception as error:  # any channel failure is recorded and retried, never lost
@@ -195,6 +203,8 @@ def _deliver_batch(
                 attempts=F("attempts") + 1,
                 sent_at=now,
                 last_error="",
+                subject=message.subject,
+                body=message.body,
             )
     outcome = dict(
         OutboxMessage.objects.filter(pk__in=[m.pk for m in messages])

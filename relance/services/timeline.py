@@ -107,14 +107,28 @@ def _messages(customer: Customer, invoice: Invoice | None) -> list[dict[str, Any
 
 
 def _executions(customer: Customer, invoice: Invoice | None) -> list[dict[str, Any]]:
-    """Steps executed or skipped (with the engine's reason), read from the executions
-    themselves: they are the record, an event would only repeat them."""
+    """Steps executed, and those they superseded, with the engine's reason, read from the
+    executions themselves: they are the record, an event would only repeat them."""
     entries = []
     for e in Execution.objects.filter(customer=customer).order_by("date", "pk"):
         if invoice is not None and invoice.external_id not in (
             e.invoices or [e.reference_external_id]
         ):
             continue
+        entries += [
+            _entry(
+                e.date,
+                "step.skipped",
+                e.reference_external_id or None,
+                {
+                    "plan": e.plan_code,
+                    "step": s["step"],
+                    "step_index": s["step_index"],
+                    "reason": f"superseded by {e.step_name}",
+                },
+            )
+            for s in e.superseded
+        ]
         entries.append(
             _entry(
                 e.date,

@@ -133,11 +133,15 @@ admin.site.site_title = "relance"
 
 @admin.register(models.Execution)
 class ExecutionAdmin(RecordAdmin):
-    list_display = ["date", "customer", "plan_code", "step_name", "status", "channel", "reason"]
-    list_filter = ["status", "channel", "plan_code", "date"]
+    list_display = ["date", "customer", "plan_code", "step_name", "channel", "reason", "skipped"]
+    list_filter = ["channel", "plan_code", "date"]
     search_fields = ["customer__external_id", "customer__name", "key"]
     list_select_related = ["customer"]
     raw_id_fields = ["customer", "reference_invoice", "plan", "step", "run"]
+
+    @admin.display(description="Superseded (skipped)")
+    def skipped(self, execution: models.Execution) -> str:
+        return ", ".join(s["step"] for s in execution.superseded)
 
 
 @admin.register(models.OutboxMessage)

@@ -101,4 +101,5 @@ def test_after_a_cycle_the_outbox_and_actions_are_browsable(page, company, relan
     item.get_by_role("link").first.click()
     expect(page.locator("#id_body")).to_contain_text("F-1")
     page.goto("/admin/relance/execution/")
-    expect(page.locator("#result_list")).to_contain_text("superseded")
+    call = page.locator("#result_list tbody tr", has_text="Account owner call")
+    expect(call).to_contain_text("Friendly reminder, Payment reminder, Firm reminder")

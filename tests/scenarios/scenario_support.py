@@ -281,7 +281,7 @@ def outcome(url: str, day: str) -> dict[str, Any]:
     executions = query(
         url,
         "SELECT e.key, c.external_id, e.step_name, e.reference_external_id, e.status, e.reason,"
-        " e.customer_facing FROM relance_execution e"
+        " e.customer_facing, CAST(e.superseded AS TEXT) FROM relance_execution e"
         " JOIN relance_customer c ON c.id = e.customer_id WHERE e.date = %s",
         (day,),
     )

@@ -156,10 +156,15 @@ def test_two_workers_on_the_same_day_and_two_outbox_workers(
 
     executed = Execution.objects.filter(date=TODAY, status=Execution.Status.EXECUTED)
     assert set(executed.values_list("key", flat=True)) == set(expected_actions)
-    assert Execution.objects.count() == len(expected_actions) + sum(expected_skipped.values())
-    assert Execution.objects.filter(status=Execution.Status.SKIPPED).count() == sum(
-        expected_skipped.values()
+    assert Execution.objects.count() == len(expected_actions)
+    recorded = Counter(  # superseded steps live on the execution that superseded them
+        (customer, s["step"], reference, "superseded")
+        for customer, reference, superseded in Execution.objects.values_list(
+            "customer__external_id", "reference_external_id", "superseded"
+        )
+        for s in superseded
     )
+    assert recorded == expected_skipped
     assert not executed.values("customer").annotate(n=Count("id")).filter(n__gt=1).exists()
     # Messages: one per queued step, tied to its execution; manual work: one item per step.
     messages = list(OutboxMessage.objects.values_list("key", "execution__key"))
@@ -218,9 +223,9 @@ def test_two_workers_on_the_same_day_and_two_outbox_workers(
 # SIGKILL half-way, in subprocesses on databases of their own
 # --------------------------------------------------------------------------------------------------
 
-CUSTOMERS = 1500  # about 2,000 executions in 60 batches: 3 s on SQLite, 8 s on PostgreSQL
+CUSTOMERS = 1500  # about 570 executions in 60 batches: 3 s on SQLite, 8 s on PostgreSQL
 BATCH = 25
-KILL_AFTER = 400  # executions committed, a dozen batches or so
+KILL_AFTER = 150  # executions committed, a dozen batches or so
 
 
 class Databases:
@@ -309,7 +314,7 @@ def test_a_cycle_then_a_delivery_killed_half_way_then_run_again(databases, tmp_p
     )
     wait(clean)
     expected = outcome(reference, DAY)
-    assert len(expected["executions"]) > 1000
+    assert len(expected["executions"]) > 400
     assert {status for _, status, *_ in expected["messages"]} == {"sent"}
     queued = {key for key, *_ in expected["messages"]}
     assert len(queued) > 300

@@ -158,7 +158,13 @@ def test_run_json_contract_groups_invoices_with_totals_per_currency(ledger):
     message = OutboxMessage.objects.get(key=action["key"])
     assert "F-2" in message.body
     assert "Boulangerie Dupont" in message.body
-    assert Execution.objects.filter(status="skipped").count() == 2  # C2 is at its first step
+    # The superseded steps are recorded on the execution that superseded them.
+    firm = Execution.objects.get(key=action["key"])
+    assert firm.superseded == [
+        {"step": "Friendly reminder", "step_index": 1},
+        {"step": "Payment reminder", "step_index": 2},
+    ]
+    assert Execution.objects.count() == 2  # C2 is at its first step
 
 
 def test_dry_run_reports_but_writes_nothing(ledger):

@@ -210,5 +210,39 @@ def test_scheduler_runs_each_company_once_a_local_day_and_catches_up_without_bur
         per_customer[a["customer"]] = per_customer.get(a["customer"], 0) + 1
     assert per_customer
     assert set(per_customer.values()) == {1}
-    assert Execution.objects.filter(status="skipped", date=date(2026, 3, 20)).exists()
+    assert Execution.objects.filter(date=date(2026, 3, 20)).exclude(superseded=[]).exists()
     assert OutboxMessage.objects.exclude(status="sent").count() == 0
+
+
+def test_a_queued_message_is_composed_with_the_amount_due_when_it_leaves(ledger, write_csv):
+    cycle.run_cycle(date(2026, 2, 20))
+    [message] = OutboxMessage.objects.filter(customer__external_id="C1")
+    assert (message.subject, message.body) == ("", "")  # composed at delivery, not before
+    columns = ["external_id", "customer_id", "invoice_id", "date", "currency", "amount"]
+    payment = write_csv("p", columns, [["P1", "C1", "I1", "2026-02-20", "EUR", "40.00"]])
+    ledger.json("import", "payments", payment)
+    outbox.deliver_due(date(2026, 2, 20))
+    message.refresh_from_db()
+    assert message.status == "sent"
+    assert "Invoice F-1, due 2026-02-01: 60.00 EUR" in message.body
+    assert "100.00" not in message.body
+
+
+def test_a_message_whose_template_fails_is_dead_with_the_reason(ledger, write_csv, tmp_path):
+    plan = tmp_path / "broken.yaml"
+    plan.write_text(
+        "code: broken\nname: Broken\nsteps:\n"
+        "  - name: Reminder\n    trigger: {days: 0}\n    channel: email\n"
+        "    recipients: [role:billing]\n    subject: Pay\n"
+        "    body: '{{ customer.name / 2 }}'\n",
+        encoding="utf-8",
+    )
+    ledger.json("plan", "load", plan)
+    ledger.json("plan", "assign", "C1", "broken")
+    cycle.run_cycle(date(2026, 2, 5))
+    report = outbox.deliver_due(date(2026, 2, 5))
+    [message] = OutboxMessage.objects.filter(customer__external_id="C1")
+    assert report.statuses[message.key] == "dead"
+    message.refresh_from_db()
+    assert "could not render the message" in message.last_error
+    assert "TypeError" in message.last_error
