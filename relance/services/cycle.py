@@ -33,7 +33,7 @@ from relance.models import (
     Promise,
     Run,
 )
-from relance.services import messages, snapshots
+from relance.services import messages, snapshots, triage
 from relance.services import plans as plan_service
 from relance.services.bulk_insert import Inserter
 
@@ -549,7 +549,8 @@ def run_cycle(
     """The whole cycle in this process (the embedded default); Celery fans the batches out."""
     run = start_run(day, dry_run=dry_run, source=source, company_id=company_id)
     report = CycleReport(day)
-    for batch in snapshots.customers_in_batches(day, batch_size, company_id):
+    customers = triage.customers_to_look_at(day, company_id)
+    for batch in triage.in_batches(customers, batch_size):
         report.merge(process_batch(batch, day, dry_run=dry_run, run=run))
     finish_run(run, report)
     return report

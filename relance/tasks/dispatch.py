@@ -6,7 +6,7 @@ from datetime import date
 
 from django.conf import settings
 
-from relance.services import cycle, snapshots
+from relance.services import cycle, triage
 
 
 def asynchronous() -> bool:
@@ -31,7 +31,7 @@ def run_cycle(
     from relance.tasks.cycle import deliver_outbox, process_batch
 
     run = cycle.start_run(day, dry_run=dry_run, source=source, company_id=company_id)
-    batches = snapshots.customers_in_batches(day, batch_size, company_id)
+    batches = triage.in_batches(triage.customers_to_look_at(day, company_id), batch_size)
     results = group(
         process_batch.s(b, day.isoformat(), dry_run, run.pk if run else None) for b in batches
     ).apply_async()
