@@ -157,3 +157,15 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
+
+# SMS provider of relance.channels.sms.SmsChannel: "file" writes <outbox dir>/sms/*.json, "twilio"
+# calls a Twilio-style REST API (RELANCE_TWILIO_BASE_URL points it at a compatible provider).
+RELANCE_SMS = {
+    "backend": os.environ.get("RELANCE_SMS_BACKEND", "file"),
+    "account_sid": os.environ.get("RELANCE_TWILIO_ACCOUNT_SID", ""),
+    "auth_token": os.environ.get("RELANCE_TWILIO_AUTH_TOKEN", ""),
+    "from": os.environ.get("RELANCE_SMS_FROM", ""),
+    "messaging_service_sid": os.environ.get("RELANCE_TWILIO_MESSAGING_SERVICE_SID", ""),
+    "base_url": os.environ.get("RELANCE_TWILIO_BASE_URL", "https://api.twilio.com"),
+}
+RELANCE_CHANNELS["sms"] = os.environ.get("RELANCE_SMS_CHANNEL", "relance.channels.sms.SmsChannel")

@@ -116,6 +116,11 @@ def company() -> None:
 @click.option("--phone", help="Number customers call with questions.")
 @click.option("--sender-email", help="From: address of reminders.")
 @click.option("--reply-to")
+@click.option(
+    "--law-pack",
+    type=click.Choice(["FR", "EU", "UK", "NONE"]),
+    help="Late-payment law (default: from --country: FR, UK for GB, EU in the Union).",
+)
 @json_option
 def company_add(code: str, as_json: bool, **fields: Any) -> None:
     """Create or update company CODE."""
@@ -381,18 +386,67 @@ def statement(customer_id: str, day: date, company_code: str | None, as_json: bo
     """What CUSTOMER_ID owes on --date, invoice by invoice, with totals per currency."""
     from relance.services.companies import UnknownCompany, get_company
     from relance.services.lookup import NotFound
+    from relance.services.statements import StatementError
     from relance.services.statements import statement as compute
 
-    with rejections(as_json, UnknownCompany, NotFound):
+    with rejections(as_json, UnknownCompany, NotFound, StatementError):
         target = get_company(company_code) if company_code else None
         result = compute(customer_id, day, target)
     lines = [
-        f"{i['number']:<16} {i['amount_due']:>14} {i['currency']}  {i['days_late']} days late"
+        f"{i['number']:<16} {i['amount_due']:>14} {i['currency']}  {i['days_late']:>4} days late"
+        f"  interest {i['late_interest']:>10}  indemnity {i['fixed_indemnity']:>7}"
         for i in result["invoices"]
     ]
     lines += [f"Total {cur}: {amount}" for cur, amount in result["totals"].items()]
     lines += [f"Unallocated credit {cur}: {amount}" for cur, amount in result["credit"].items()]
     emit(as_json, result, "\n".join(lines) or "Nothing owed.")
+
+
+@cli.group()
+def rate() -> None:
+    """Reference rates of the late-payment law packs (ECB, BOE, FR_LEGAL)."""
+
+
+@rate.command("add")
+@click.argument("source", type=click.Choice(["ECB", "BOE", "FR_LEGAL"]))
+@click.option("--since", type=DAY, required=True, help="First day the rate is in force.")
+@click.option("--percent", type=click.FLOAT, required=True, help="The rate, e.g. 2.15.")
+@json_option
+def rate_add(source: str, since: date, percent: float, as_json: bool) -> None:
+    """Record a newly published reference rate (or correct one)."""
+    from decimal import Decimal
+
+    from relance.services.late_fees import add_rate
+
+    with rejections(as_json, ValueError):
+        row, created = add_rate(source, since, Decimal(str(percent)))
+    emit(
+        as_json,
+        {
+            "source": row.source,
+            "since": row.since.isoformat(),
+            "percent": f"{row.percent:.2f}",
+            "created": created,
+        },
+        f"{'Added' if created else 'Corrected'} {row.source} {row.percent:.2f}% from {row.since}.",
+    )
+
+
+@rate.command("list")
+@json_option
+def rate_list(as_json: bool) -> None:
+    """The rate table, per source, oldest first."""
+    from relance.models import ReferenceRate
+
+    rows = [
+        {"source": r.source, "since": r.since.isoformat(), "percent": f"{r.percent:.2f}"}
+        for r in ReferenceRate.objects.all()
+    ]
+    emit(
+        as_json,
+        {"rates": rows},
+        "\n".join(f"{r['source']:<9} {r['since']}  {r['percent']:>6}%" for r in rows),
+    )
 
 
 @cli.command()

@@ -38,6 +38,19 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "payments": ("external_id", "customer_id", "invoice_id", "date", "currency", "amount"),
 }
 
+#: Optional columns relance accepts beyond DESIGN §4, after its own: the postal address letters
+#: are sent to, and the customer's late-payment terms (a contract rate in % a year, or waived).
+EXTENSIONS: dict[str, tuple[str, ...]] = {
+    "customers": (
+        "address_line1",
+        "address_line2",
+        "postal_code",
+        "city",
+        "late_interest_rate",
+        "late_fees_waived",
+    ),
+}
+
 #: Columns a file must have (and a row must fill).
 REQUIRED: dict[str, frozenset[str]] = {
     "customers": frozenset({"external_id", "name"}),

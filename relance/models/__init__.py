@@ -5,6 +5,7 @@ from relance.models.customer import Contact, Customer
 from relance.models.documents import Allocation, CreditNote, Invoice, Payment
 from relance.models.dunning import ActionItem, Dispute, Execution, OutboxMessage, Promise, Run
 from relance.models.event import AppendOnly, Event
+from relance.models.law import ReferenceRate
 from relance.models.plan import AssignmentRules, Plan, Step
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "Payment",
     "Plan",
     "Promise",
+    "ReferenceRate",
     "Run",
     "Step",
 ]

@@ -37,6 +37,12 @@ class Company(models.Model):
     phone = models.CharField(max_length=30, blank=True, help_text="For customers' questions")
     email = models.EmailField(blank=True, help_text="For customers' questions")
     logo = models.FileField(upload_to="logos/", blank=True)
+    law_pack = models.CharField(
+        max_length=4,
+        blank=True,
+        choices=[("FR", "France (L441-10)"), ("EU", "EU default"), ("UK", "UK"), ("NONE", "None")],
+        help_text="Late-payment law; empty: from the company's country",
+    )
     members: models.ManyToManyField = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="Membership", related_name="companies", blank=True
     )

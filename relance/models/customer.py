@@ -51,6 +51,20 @@ class Customer(models.Model):
     plan = models.ForeignKey(
         "relance.Plan", on_delete=models.SET_NULL, null=True, blank=True, related_name="customers"
     )
+    address_line1 = models.CharField(max_length=200, blank=True)
+    address_line2 = models.CharField(max_length=200, blank=True)
+    postal_code = models.CharField(max_length=20, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    late_interest_rate = models.DecimalField(
+        max_digits=7,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text="Contract rate of late-payment interest, % a year (empty: the law's rate)",
+    )
+    late_fees_waived = models.BooleanField(
+        default=False, help_text="No late interest nor fixed indemnity for this customer"
+    )
     notes = models.TextField(blank=True)
     tags = models.JSONField(default=list, blank=True)
     hold_until = models.DateField(

@@ -25,7 +25,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import models, transaction
 
-from relance.domain.ledger_files import COLUMNS, KINDS, REQUIRED
+from relance.domain.ledger_files import COLUMNS, EXTENSIONS, KINDS, REQUIRED
 from relance.domain.money import (
     InvalidAmount,
     InvalidCurrency,
@@ -151,6 +151,18 @@ def _amount(value: str, currency: str | None, *, positive: bool) -> Decimal:
     if amount < 0:
         raise FieldError(f"must not be negative, got {value}")
     return amount
+
+
+def _percent(value: str) -> Decimal:
+    """A yearly rate in percent, such as 12.5 (at most four decimals, 0 to 100)."""
+    try:
+        rate = Decimal(value)
+    except ArithmeticError:
+        raise FieldError(f"'{value}' is not a rate in percent such as 12.5") from None
+    exponent = rate.as_tuple().exponent
+    if not isinstance(exponent, int) or exponent < -4 or not 0 <= rate <= 100:
+        raise FieldError(f"'{value}' is not a rate in percent between 0 and 100 (4 decimals)")
+    return rate
 
 
 def _email(value: str) -> str:
@@ -417,7 +429,7 @@ def _rename(values: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
 class _Customers(_Kind):
     name = "customers"
     model = Customer
-    columns = COLUMNS["customers"]
+    columns = COLUMNS["customers"] + EXTENSIONS["customers"]
     required = REQUIRED["customers"]
     RISKS = tuple(Customer.Risk.values)
 
@@ -450,6 +462,12 @@ class _Customers(_Kind):
             "owner_email": _optional(_email),
             "sales_rep_email": _optional(_email),
             "plan": lambda v: v,  # looked up in finish(), once the row is otherwise valid
+            "address_line1": _max(200),
+            "address_line2": _max(200),
+            "postal_code": _max(20),
+            "city": _max(100),
+            "late_interest_rate": _optional(_percent),
+            "late_fees_waived": _optional(_boolean, False),
         }
 
     def finish(self, values: dict[str, Any]) -> dict[str, Any]:

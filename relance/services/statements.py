@@ -5,19 +5,25 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from relance.domain.money import ZERO, Money, Totals, format_amount
+from relance.domain.law import MissingRate
+from relance.domain.money import Money, Totals, format_amount
 from relance.models import Company
-from relance.services import lookup
+from relance.services import late_fees, lookup
 from relance.services.allocation import customer_position
 
 
-def statement(customer_id: str, on: date, company: Company | None = None) -> dict[str, Any]:
-    """Invoices issued by `on` with something left to pay, their lateness, and totals.
+class StatementError(Exception):
+    """The statement cannot be computed as asked (e.g. a reference rate is missing)."""
 
-    Late-payment interest and the fixed indemnity come with the law packs; until then they are
-    zero. Unallocated credit is listed apart: it is the customer's, not a reduction of one invoice.
+
+def statement(customer_id: str, on: date, company: Company | None = None) -> dict[str, Any]:
+    """Invoices issued by `on` with something left to pay, their lateness, the late-payment
+    interest and fixed indemnity the company's law pack gives them (DESIGN §6), and totals.
+    Unallocated credit is listed apart: it is the customer's, not a reduction of one invoice.
     """
     customer = lookup.customer(customer_id, company)
+    terms = late_fees.terms_of(customer, customer.company)
+    rates = late_fees.rate_table()
     position, lines = customer_position(customer, on)
     rows = []
     totals = Totals()
@@ -26,6 +32,10 @@ def statement(customer_id: str, on: date, company: Company | None = None) -> dic
         if due is None or due <= 0:
             continue
         totals.add(Money(due, line.currency))
+        try:
+            fees = late_fees.LateFees.of(due, line.currency, line.due_date, on, terms, rates)
+        except MissingRate as exc:
+            raise StatementError(f"{exc}: add it with `relance rate add`") from None
         rows.append(
             {
                 "id": line.external_id,
@@ -34,8 +44,8 @@ def statement(customer_id: str, on: date, company: Company | None = None) -> dic
                 "total": format_amount(line.total, line.currency),
                 "amount_due": format_amount(due, line.currency),
                 "days_late": max((on - line.due_date).days, 0),
-                "late_interest": format_amount(ZERO, line.currency),
-                "fixed_indemnity": format_amount(ZERO, line.currency),
+                "late_interest": format_amount(fees.interest, line.currency),
+                "fixed_indemnity": format_amount(fees.indemnity, line.currency),
             }
         )
     return {

@@ -341,8 +341,10 @@ def test_forecast_and_statement_contracts(ledger, write_csv):
         "total": "1000.00",
         "amount_due": "600.00",
         "days_late": 19,
-        "late_interest": "0.00",
-        "fixed_indemnity": "0.00",
+        # The default company is French (L441-10): ECB rate in force on 1 January 2026 (2.15 %)
+        # + 10 points: 600.00 x 12.15 % x 19 / 365 = 3.7948; and the fixed €40 indemnity.
+        "late_interest": "3.79",
+        "fixed_indemnity": "40.00",
     }
     assert statement["totals"] == {"EUR": "1100.00", "USD": "300.00"}
 

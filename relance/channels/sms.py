@@ -1,0 +1,330 @@
+"""The SMS channel: phone numbers checked and put in E.164, the length of a text in segments
+(what the provider bills, and what a preview shows), and a small backend interface with two
+backends: files, and a Twilio-style REST API.
+
+The channel sends one SMS per recipient under the idempotency key "<outbox key>:<number>", so a
+retry after a crash or a timeout is recognisable by the provider (and replaces the same file).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from http.client import HTTPException
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+import phonenumbers
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+from relance.channels.base import DeliveryError
+from relance.models import OutboxMessage
+
+# --------------------------------------------------------------------------------------------------
+# Phone numbers
+# --------------------------------------------------------------------------------------------------
+
+
+def normalize_phone(raw: str, default_region: str | None) -> str:
+    """`raw` in E.164 (+33142685300); `default_region` (ISO country code) reads national numbers.
+
+    Raises ValueError saying what is wrong: the message ends up in an outbox error or an import
+    report, read by someone who has to fix the number.
+    """
+    text = (raw or "").strip()
+    if not text:
+        raise ValueError("empty phone number")
+    try:
+        number = phonenumbers.parse(text, default_region or None)
+    except phonenumbers.NumberParseException as error:
+        if error.error_type == phonenumbers.NumberParseException.INVALID_COUNTRY_CODE:
+            hint = "its country code is missing or unknown (write it as +<country code>…)"
+        else:
+            hint = "it is not a phone number"
+        raise ValueError(f"'{raw}' cannot be read: {hint}") from None
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError(
+            f"'{raw}' is not a valid phone number for country code +{number.country_code}"
+        )
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+# --------------------------------------------------------------------------------------------------
+# Length in segments
+# --------------------------------------------------------------------------------------------------
+
+# GSM 03.38 (3GPP TS 23.038) default alphabet, without the escape code, and its extension table,
+# whose characters are sent as escape + character: two septets each.
+GSM7_BASIC = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM7_EXTENSION = frozenset("\f^{}\\[~]|€")
+
+# Units in a single message / in each part of a concatenated one (the rest of a part carries the
+# user data header that numbers the parts).
+LIMITS = {"GSM-7": (160, 153), "UCS-2": (70, 67)}
+
+
+@dataclass(frozen=True)
+class SmsLength:
+    """How a text travels: its encoding, its length in that encoding's units (septets for GSM-7,
+    UTF-16 code units for UCS-2) and the number of SMS it is billed as."""
+
+    encoding: Literal["GSM-7", "UCS-2"]
+    characters: int
+    segments: int
+
+
+def _units(text: str) -> tuple[Literal["GSM-7", "UCS-2"], list[int]]:
+    """The encoding of `text` and the units each of its characters takes."""
+    if all(c in GSM7_BASIC or c in GSM7_EXTENSION for c in text):
+        return "GSM-7", [2 if c in GSM7_EXTENSION else 1 for c in text]
+    return "UCS-2", [2 if ord(c) > 0xFFFF else 1 for c in text]  # surrogate pairs: 2
+
+
+def segments(text: str) -> SmsLength:
+    """The encoding, length and segment count of `text`: GSM-7 unless one character is outside
+    the GSM 03.38 tables, then UCS-2 for the whole text.
+
+    A concatenated message never splits an escape sequence or a surrogate pair between two parts
+    (phones and providers keep them whole), so a part can carry one unit less than its limit: the
+    count is that of the parts actually filled, not just length / limit.
+    """
+    encoding, units = _units(text)
+    total = sum(units)
+    single, part = LIMITS[encoding]
+    if total <= single:
+        return SmsLength(encoding, total, 1 if total else 0)
+    count, used = 1, 0
+    for size in units:
+        if used + size > part:
+            count, used = count + 1, 0
+        used += size
+    return SmsLength(encoding, total, count)
+
+
+# --------------------------------------------------------------------------------------------------
+# Backends
+# --------------------------------------------------------------------------------------------------
+
+
+class SmsBackend(Protocol):
+    def send_text(self, to: str, body: str, idempotency_key: str) -> str:
+        """Send `body` to the E.164 number `to`; return the provider's message id, or raise
+        DeliveryError. Called again with the same key after a crash or a temporary error."""
+
+
+def _digest(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+class FileSmsBackend:
+    """Writes <RELANCE_OUTBOX_DIR>/sms/<sha256 of the key>.json atomically: a retry replaces the
+    file. Outbox keys hold any character a customer's external id does, hence the digest."""
+
+    def __init__(self, directory: Path | None = None) -> None:
+        self.directory = directory
+
+    def send_text(self, to: str, body: str, idempotency_key: str) -> str:
+        folder = Path(self.directory or settings.RELANCE_OUTBOX_DIR) / "sms"
+        folder.mkdir(parents=True, exist_ok=True)
+        name = _digest(idempotency_key)
+        target = folder / f"{name}.json"
+        length = segments(body)
+        payload = {
+            "key": idempotency_key,
+            "to": to,
+            "body": body,
+            "encoding": length.encoding,
+            "segments": length.segments,
+        }
+        temporary = target.with_suffix(".tmp")
+        temporary.write_text(json.dumps(payload, indent=2, ensure_ascii=False), encoding="utf-8")
+        os.replace(temporary, target)
+        return f"file:{name}"
+
+
+class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
+    """urllib would follow a redirect of a POST as a GET without the message: an API answering
+    3xx is misconfigured, and that must show as an error."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+class TwilioSmsBackend:
+    """POST {base_url}/2010-04-01/Accounts/{account_sid}/Messages.json, as Twilio and compatible
+    providers (or a test server) take it, with the standard library only.
+
+    Failures the provider will refuse again (4xx but 401, 403 and 429) are permanent; throttling,
+    refused credentials (a configuration to fix, not a bad message), server errors and network
+    errors are temporary. A timeout is temporary too although the message may have left: the
+    retry carries the same idempotency token, which providers that support one use to recognise
+    it; one that ignores it (Twilio documents none for sending) may then deliver it twice.
+    """
+
+    def __init__(
+        self,
+        account_sid: str,
+        auth_token: str,
+        from_: str = "",
+        messaging_service_sid: str = "",
+        base_url: str = "https://api.twilio.com",
+        timeout: float = 10.0,
+    ) -> None:
+        if not account_sid or not auth_token:
+            raise ImproperlyConfigured(
+                "SMS backend 'twilio' needs RELANCE_TWILIO_ACCOUNT_SID and "
+                "RELANCE_TWILIO_AUTH_TOKEN"
+            )
+        if not from_ and not messaging_service_sid:
+            raise ImproperlyConfigured(
+                "SMS backend 'twilio' needs RELANCE_SMS_FROM or "
+                "RELANCE_TWILIO_MESSAGING_SERVICE_SID"
+            )
+        self.url = (
+            f"{base_url.rstrip('/')}/2010-04-01/Accounts/"
+            f"{urllib.parse.quote(account_sid, safe='')}/Messages.json"
+        )
+        credentials = base64.b64encode(f"{account_sid}:{auth_token}".encode()).decode("ascii")
+        self._authorization = f"Basic {credentials}"
+        self.sender = (
+            {"MessagingServiceSid": messaging_service_sid}
+            if messaging_service_sid
+            else {"From": from_}
+        )
+        self.timeout = timeout
+        self._opener = urllib.request.build_opener(_RefuseRedirects)
+
+    @staticmethod
+    def _token(key: str) -> str:
+        """Header values must be plain ASCII: a key with other characters goes as its digest."""
+        if key.isascii() and key.isprintable():
+            return key
+        return f"sha256:{_digest(key)}"
+
+    def send_text(self, to: str, body: str, idempotency_key: str) -> str:
+        form = urllib.parse.urlencode({"To": to, **self.sender, "Body": body}).encode("utf-8")
+        request = urllib.request.Request(
+            self.url,
+            data=form,
+            method="POST",
+            headers={
+                "Authorization": self._authorization,
+                "Content-Type": "application/x-www-form-urlencoded; charset=utf-8",
+                "Accept": "application/json",
+                "I-Twilio-Idempotency-Token": self._token(idempotency_key),
+            },
+        )
+        try:
+            with self._opener.open(request, timeout=self.timeout) as response:
+                answer = response.read()
+        except urllib.error.HTTPError as error:
+            raise self._refused(error) from None
+        except (OSError, HTTPException) as error:  # URLError, refused, reset, timeout
+            reason = getattr(error, "reason", error)
+            raise DeliveryError(f"SMS provider unreachable: {reason}") from None
+        try:
+            sid = json.loads(answer)["sid"]
+        except (ValueError, KeyError, TypeError):
+            # Accepted but unreadable: retrying under the same token is the safe side.
+            raise DeliveryError(
+                f"SMS provider answer without a message sid: {answer[:200]!r}"
+            ) from None
+        return str(sid)
+
+    @staticmethod
+    def _refused(error: urllib.error.HTTPError) -> DeliveryError:
+        try:
+            detail = json.loads(error.read())
+            why = f"{detail.get('code', '')} {detail.get('message', '')}".strip()
+        except (ValueError, AttributeError, OSError):
+            why = ""
+        text = f"SMS provider answered HTTP {error.code}" + (f": {why}" if why else "")
+        temporary = error.code in (401, 403, 429) or error.code >= 500
+        return DeliveryError(text[:500], permanent=not temporary)
+
+
+def backend_from_settings() -> SmsBackend:
+    """The backend settings.RELANCE_SMS names ("file" or "twilio")."""
+    config: dict[str, Any] = getattr(settings, "RELANCE_SMS", {}) or {}
+    name = config.get("backend") or "file"
+    if name == "file":
+        return FileSmsBackend()
+    if name == "twilio":
+        return TwilioSmsBackend(
+            account_sid=config.get("account_sid", ""),
+            auth_token=config.get("auth_token", ""),
+            from_=config.get("from", ""),
+            messaging_service_sid=config.get("messaging_service_sid", ""),
+            base_url=config.get("base_url") or "https://api.twilio.com",
+        )
+    raise ImproperlyConfigured(f"unknown SMS backend {name!r}: use 'file' or 'twilio'")
+
+
+# --------------------------------------------------------------------------------------------------
+# The channel
+# --------------------------------------------------------------------------------------------------
+
+MAX_SEGMENTS = 10  # a reminder by SMS is a few lines; longer is a mistake in the template
+
+
+class SmsChannel:
+    """Sends message.body to each number of message.to through the configured backend.
+
+    Everything a retry cannot fix (no number, an invalid one, no text, a text over MAX_SEGMENTS)
+    is refused before anything is sent. A number the provider refuses does not stop the others;
+    a temporary failure stops the message, whose retry re-sends under the same keys.
+    """
+
+    def __init__(self, backend: SmsBackend | None = None) -> None:
+        self.backend = backend or backend_from_settings()
+
+    def send(self, message: OutboxMessage) -> None:
+        numbers = self._numbers(message)
+        body = message.body or ""
+        if not body.strip():
+            raise DeliveryError("SMS has no text", permanent=True)
+        length = segments(body)
+        if length.segments > MAX_SEGMENTS:
+            raise DeliveryError(
+                f"SMS too long: {length.segments} segments ({length.characters} {length.encoding}"
+                f" characters), at most {MAX_SEGMENTS}",
+                permanent=True,
+            )
+        sent: list[str] = []
+        refused: list[str] = []
+        for number in numbers:
+            try:
+                self.backend.send_text(number, body, f"{message.key}:{number}")
+            except DeliveryError as error:
+                if not error.permanent:
+                    raise
+                refused.append(f"{number}: {error}")
+            else:
+                sent.append(number)
+        if refused:
+            also = f" (sent to {', '.join(sent)})" if sent else ""
+            raise DeliveryError(f"SMS refused for {'; '.join(refused)}{also}", permanent=True)
+
+    @staticmethod
+    def _numbers(message: OutboxMessage) -> list[str]:
+        if not message.to:
+            raise DeliveryError("SMS has no recipient", permanent=True)
+        numbers: list[str] = []
+        for raw in message.to:
+            try:
+                number = normalize_phone(str(raw), None)
+            except ValueError as error:
+                raise DeliveryError(f"invalid phone number: {error}", permanent=True) from None
+            if number not in numbers:
+                numbers.append(number)
+        return numbers
