@@ -56,6 +56,7 @@ class Item:
     void: bool = False
     disputed: bool = False
     in_payment_plan: bool = False
+    total: Decimal | None = None  # for the message texts; the engine itself never needs it
 
     def sort_key(self) -> tuple[date, date, str, str]:
         return (self.due_date, self.issue_date, self.number, self.id)

@@ -17,13 +17,11 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import cache
 from typing import Any, Final, Literal, TypeVar, cast
 
 import yaml
-from jinja2 import TemplateSyntaxError
-from jinja2.sandbox import SandboxedEnvironment
 
+from relance.domain.merge_fields import check_template
 from relance.domain.money import InvalidAmount, InvalidCurrency, normalize_currency, parse_amount
 
 __all__ = [
@@ -123,6 +121,7 @@ STEP_KEYS: Final = (
     "cc",
     "owners",
     "attach",
+    "template",
     "subject",
     "body",
 )
@@ -144,7 +143,8 @@ class Step:
     `trigger_days` counts from the reference invoice's `trigger_from` date; negative means before.
     `recipients`/`cc` hold `role:X`, `owner`, `sales_rep` or a fixed email address; `owners` (who
     handles a manual step) hold `owner`, `sales_rep`, `group:NAME` or a staff email address.
-    `subject` and `body` are Jinja2 sources, rendered later in a sandbox.
+    `subject` and `body` are Jinja2 sources, rendered later in a sandbox; `template` names a
+    template of the library (in the recipient's language), used where they are empty.
     """
 
     name: str
@@ -158,6 +158,7 @@ class Step:
     attach: Attach = ATTACH_OVERDUE
     subject: str = ""
     body: str = ""
+    template: str = ""
 
     @property
     def is_customer_facing(self) -> bool:
@@ -388,17 +389,11 @@ def _choice(
     return cast(_C, value.strip())
 
 
-@cache
-def _template_environment() -> SandboxedEnvironment:
-    return SandboxedEnvironment()
-
-
 def _check_template(source: str, path: str, r: _Report) -> None:
-    """Syntax only: which merge fields and filters exist is the template engine's business."""
-    try:
-        _template_environment().parse(source)
-    except TemplateSyntaxError as exc:
-        r.error(path, f"line {exc.lineno}: {exc.message}")
+    """Syntax errors, and unknown merge fields as warnings (they print empty: a plan written
+    for another version must still load), each with its line and column (see merge_fields)."""
+    for problem in check_template(source):
+        (r.error if problem.syntax else r.warn)(path, str(problem))
 
 
 # Kinds of entries accepted in the address lists.
@@ -561,13 +556,18 @@ def _step(raw: object, index: int, r: _Report) -> Step | None:
     if attach is None and raw.get("attach") is None and channel is not None:
         attach = ATTACH_NONE if channel in MANUAL_ONLY_CHANNELS else ATTACH_OVERDUE
 
-    needs_subject = channel in SUBJECT_CHANNELS
+    template = _text(raw, "template", base, r, required=False)
+    if template and not _SLUG.fullmatch(template):
+        r.error(
+            _join(base, "template"), f"'{template}' is not a template name such as first_reminder"
+        )
+    needs_subject = channel in SUBJECT_CHANNELS and not template
     subject = _text(
         raw,
         "subject",
         base,
         r,
-        required=f"is required for {channel} steps" if needs_subject else False,
+        required=f"is required for {channel} steps without a template" if needs_subject else False,
     )
     if subject:
         _check_template(subject, _join(base, "subject"), r)
@@ -576,7 +576,11 @@ def _step(raw: object, index: int, r: _Report) -> Step | None:
         "body",
         base,
         r,
-        required="is required (the message text, call script or task description)",
+        required=(
+            False
+            if template
+            else "is required (the message text, call script or task description), or a template"
+        ),
         single_line=False,
         strip=False,
     )
@@ -596,6 +600,7 @@ def _step(raw: object, index: int, r: _Report) -> Step | None:
         or owners is None
         or subject is None
         or body is None
+        or template is None
     ):
         return None
     return Step(
@@ -610,6 +615,7 @@ def _step(raw: object, index: int, r: _Report) -> Step | None:
         attach=attach,
         subject=subject,
         body=body,
+        template=template,
     )
 
 
@@ -882,6 +888,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
                 "cc": list(step.cc),
                 "owners": list(step.owners),
                 "attach": step.attach,
+                "template": step.template,
                 "subject": step.subject,
                 "body": step.body,
             }

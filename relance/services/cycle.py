@@ -20,7 +20,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
 
-from relance.domain import assignment, engine
+from relance.domain import assignment, engine, law
 from relance.domain.money import Money, Totals
 from relance.domain.plans import AUTOMATIC_CHANNELS, CALL, Step
 from relance.models import (
@@ -33,7 +33,7 @@ from relance.models import (
     Promise,
     Run,
 )
-from relance.services import messages, snapshots, triage
+from relance.services import late_fees, messages, snapshots, triage
 from relance.services import plans as plan_service
 from relance.services.bulk_insert import Inserter
 
@@ -152,6 +152,31 @@ class _BatchWriter:
         """For the texts of manual items; most batches have none."""
         return Company.objects.in_bulk()
 
+    @cached_property
+    def rates(self) -> law.RateTable:
+        return late_fees.rate_table()
+
+    def _text(
+        self, snap: snapshots.CustomerSnapshot, step: Step, action: engine.Action
+    ) -> tuple[str, str]:
+        """The subject and body a person reads in the inbox (call script, task, message to
+        approve), in the customer's language; a failing template says so instead."""
+        customer = snap.customer
+        try:
+            values = messages.context(
+                self.companies[customer.company_id],
+                customer,
+                action.reference,
+                action.invoices,
+                self.day,
+                rates=self.rates,
+                contact=snap.contacts[0] if snap.contacts else None,
+            )
+            return messages.render_texts(messages.step_text(step, customer.language), values)
+        except messages.RenderError as exc:
+            problem = f"Could not render the message ({exc}); check the plan."
+            return step.subject, f"{problem}\n\n{step.body}".strip()
+
     def _execution(self, snap: snapshots.CustomerSnapshot, **values: Any) -> dict[str, Any]:
         row = {
             "company_id": snap.customer.company_id,
@@ -264,16 +289,7 @@ class _BatchWriter:
                 ActionItem.Kind.NO_CONTACT: f"No contact to send '{step.name}' to",
                 ActionItem.Kind.APPROVAL: f"Approve '{step.name}'",
             }.get(kind, step.name)
-            values = messages.context(
-                self.companies[customer.company_id],
-                customer,
-                action.reference,
-                action.invoices,
-                action.totals,
-                self.day,
-            )
-            subject, body, problem = _render(step, values)
-            body = f"{problem}\n\n{body}".strip() if problem else body
+            subject, body = self._text(snap, step, action)
             self.items.append(
                 (
                     {
@@ -455,13 +471,6 @@ class _BatchWriter:
             for through, rows in links.items():
                 Inserter(through).insert(rows)
         Inserter(Event).insert(self.events)
-
-
-def _render(step: Step, values: dict[str, Any]) -> tuple[str, str, str]:
-    try:
-        return messages.render(step.subject, values), messages.render(step.body, values), ""
-    except ValueError as exc:
-        return step.subject, step.body, f"Could not render the message ({exc}); check the plan."
 
 
 def process_batch(

@@ -1,109 +1,34 @@
-"""Rendering a message's subject and body for one customer, in a Jinja2 sandbox.
+"""What a message says: the merge fields (relance.domain.merge_fields) for one customer, and the
+subject and body of a step in the recipient's language.
 
 Automatic messages are composed when they are delivered, not when the cycle queues them: the text
 then shows what is owed at the moment it leaves (a partial payment between the two is reflected),
 a corrected template applies to what is still queued, and the daily cycle only decides. Manual
 items are rendered by the cycle, since a person reads them in the inbox.
-
-The full merge-field catalogue, languages and Babel formatting come with the channels work.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from functools import cache, lru_cache
+from decimal import Decimal
 from typing import Any
 
-from jinja2 import ChainableUndefined, Template, TemplateError
-from jinja2.sandbox import SandboxedEnvironment
-
-from relance.domain import engine
-from relance.domain.money import Money, Totals, format_amount
-from relance.models import Company, Execution, Invoice, OutboxMessage
+from relance.domain import engine, law
+from relance.domain.money import Money, Totals
+from relance.domain.plans import SMS, Step
+from relance.messaging import formatting, library
+from relance.messaging.sandbox import RenderError, render
+from relance.models import Company, Contact, Execution, Invoice, OutboxMessage
+from relance.services import late_fees
 from relance.services.snapshots import Debtor, Person, PlanCache, amounts_due, debtors
 
-#: Messages the engine sends outside any plan step, by execution step name.
-BUILT_IN: dict[str, tuple[str, str]] = {
-    engine.MISSED_PAYMENT_NOTICE: (
-        "Missed payment: your promise to pay by {{ promise.pay_by }}",
-        "Dear {{ customer.name }},\n\n"
-        "We have not received the payment you promised for {{ promise.pay_by }}:\n\n"
-        "{% for inv in invoices %}- {{ inv.number }}: {{ inv.amount_due }} {{ inv.currency }}\n"
-        "{% endfor %}\n"
-        "Please pay these invoices now, or contact us to agree on a new date.\n\n"
-        "{{ company.name }}",
-    ),
-}
+#: The library template of the messages the engine sends outside any plan step.
+BUILT_IN = {engine.MISSED_PAYMENT_NOTICE: "broken_promise"}
 
-
-@cache
-def _environment() -> SandboxedEnvironment:
-    return SandboxedEnvironment(undefined=ChainableUndefined, autoescape=False)
-
-
-def _invoice(item: engine.Item, today: date) -> dict[str, Any]:
-    return {
-        "id": item.id,
-        "number": item.number,
-        "issue_date": item.issue_date.isoformat(),
-        "due_date": item.due_date.isoformat(),
-        "currency": item.currency,
-        "amount_due": format_amount(item.amount_due, item.currency),
-        "days_late": item.days_late(today),
-    }
-
-
-def describe_totals(totals: Totals) -> str:
-    return ", ".join(f"{format_amount(totals[c], c)} {c}" for c in totals)
-
-
-def _person(person: Person | None) -> dict[str, str]:
-    return person._asdict() if person else {"name": "", "email": ""}
-
-
-def context(
-    company: Company,
-    customer: Debtor,
-    reference: engine.Item,
-    invoices: tuple[engine.Item, ...],
-    totals: Totals,
-    today: date,
-) -> dict[str, Any]:
-    return {
-        "company": {
-            "name": company.name,
-            "email": company.email,
-            "phone": company.phone,
-            "iban": company.iban,
-            "bic": company.bic,
-        },
-        "customer": {"id": customer.external_id, "name": customer.name},
-        "reference": _invoice(reference, today),
-        "invoices": [_invoice(i, today) for i in invoices],
-        "totals": describe_totals(totals),
-        "owner": _person(customer.owner),
-        "sales_rep": _person(customer.sales_rep),
-        "today": today.isoformat(),
-    }
-
-
-@lru_cache(maxsize=1024)
-def _template(source: str) -> Template:
-    """Compiled once per process: compiling dominated a cycle that renders the same few steps for
-    thousands of customers."""
-    return _environment().from_string(source)
-
-
-def render(source: str, values: dict[str, Any]) -> str:
-    """Render, or raise ValueError with the template problem (never a sandbox escape)."""
-    try:
-        return _template(source).render(values)
-    except TemplateError as exc:
-        raise ValueError(f"template error: {exc}") from exc
-    except Exception as exc:  # e.g. {{ name / 2 }}: the template's fault, never the sender's
-        raise ValueError(f"template error: {type(exc).__name__}: {exc}") from exc
+__all__ = ["Composed", "RenderError", "compose", "context", "step_text"]
 
 
 @dataclass(frozen=True)
@@ -115,31 +40,210 @@ class Composed:
     problem: str = ""
 
 
+class _Fees:
+    """Late fees of the invoices of one message, under one customer's terms."""
+
+    def __init__(self, company: Company, customer: Debtor, rates: law.RateTable) -> None:
+        self.terms = law.Terms(
+            late_fees.pack_of(company), customer.late_interest_rate, customer.late_fees_waived
+        )
+        self.rates = rates
+
+    def of(self, item: engine.Item, today: date) -> late_fees.LateFees | None:
+        try:
+            return late_fees.LateFees.of(
+                item.amount_due, item.currency, item.due_date, today, self.terms, self.rates
+            )
+        except law.MissingRate:
+            return None  # printed empty rather than wrong; `relance statement` says which rate
+
+    def rate(self, today: date) -> Decimal | None:
+        try:
+            return law.annual_rate(self.terms, self.rates, today, today)
+        except law.MissingRate:
+            return None
+
+
+def _person(person: Person | None) -> dict[str, str]:
+    return {"name": person.name, "email": person.email, "phone": ""} if person else _NOBODY
+
+
+_NOBODY = {"name": "", "email": "", "phone": ""}
+
+
+def _address(*lines: str) -> str:
+    return "\n".join(line for line in lines if line)
+
+
+def context(
+    company: Company,
+    customer: Debtor,
+    reference: engine.Item,
+    invoices: Sequence[engine.Item],
+    today: date,
+    *,
+    rates: law.RateTable,
+    contact: Any = None,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Every merge field of the catalogue, formatted for the customer's language. Fields of other
+    kinds of messages (promise, dispute…) are present and empty unless `extra` gives them."""
+    language = customer.language
+    fees = _Fees(company, customer, rates)
+
+    def money(amount: Decimal | None, currency: str) -> str:
+        return "" if amount is None else formatting.money(amount, currency, language)
+
+    def invoice(item: engine.Item) -> dict[str, Any]:
+        due = fees.of(item, today)
+        return {
+            "id": item.id,
+            "number": item.number,
+            "issue_date": formatting.day(item.issue_date, language),
+            "due_date": formatting.day(item.due_date, language),
+            "currency": item.currency,
+            "total": money(
+                item.total if item.total is not None else item.amount_due, item.currency
+            ),
+            "amount_due": money(item.amount_due, item.currency),
+            "days_late": item.days_late(today),
+            "late_interest": money(due.interest, item.currency) if due else "",
+            "fixed_indemnity": money(due.indemnity, item.currency) if due else "",
+        }
+
+    totals = Totals(Money(i.amount_due, i.currency) for i in invoices)
+    interest: dict[str, Decimal] = defaultdict(Decimal)
+    for item in invoices:
+        if (due := fees.of(item, today)) is not None and due.interest:
+            interest[item.currency] += due.interest
+    rate = fees.rate(today)
+    applies = not fees.terms.waived and (
+        fees.terms.pack != law.NONE or fees.terms.contract_rate is not None
+    )
+    indemnity = fees.of(reference, today) if reference.days_late(today) else None
+    values: dict[str, Any] = {
+        "customer": {
+            "id": customer.external_id,
+            "name": customer.name,
+            "address": _address(*customer.address),
+        },
+        "contact": {
+            "name": getattr(contact, "name", ""),
+            "email": getattr(contact, "email", ""),
+            "phone": getattr(contact, "phone", ""),
+        },
+        "company": {
+            "name": company.name,
+            "email": company.email,
+            "phone": company.phone,
+            "address": _address(
+                company.address_line1,
+                company.address_line2,
+                f"{company.postal_code} {company.city}".strip(),
+            ),
+            "registration_number": company.registration_number,
+            "vat_number": company.vat_number,
+            "iban": company.iban,
+            "bic": company.bic,
+        },
+        "payment": {
+            "reference": f"{customer.external_id} {reference.number}",
+            "iban": company.iban,
+            "bic": company.bic,
+            "link": "",  # the payment provider comes with the customer portal
+            "bank_transfer": customer.pays_by_bank_transfer,
+        },
+        "reference": invoice(reference),
+        "invoices": [invoice(i) for i in invoices],
+        "totals": ", ".join(money(totals[c], c) for c in totals),
+        "days_late": reference.days_late(today),
+        "owner": _person(customer.owner),
+        "sales_rep": _person(customer.sales_rep),
+        "portal": {"link": ""},  # the signed portal link comes with the customer portal
+        "law": {
+            "applies": applies,
+            "pack": fees.terms.pack if applies else "",
+            "rate": formatting.percent(rate, language) if applies and rate is not None else "",
+            "indemnity": (
+                money(indemnity.indemnity, reference.currency)
+                if applies and indemnity and indemnity.indemnity
+                else ""
+            ),
+            "late_interest": ", ".join(money(a, c) for c, a in sorted(interest.items())),
+        },
+        "promise": {"pay_by": "", "amount": ""},
+        "instalment": {"number": "", "due_date": "", "amount": "", "plan_total": ""},
+        "dispute": {
+            "reason": "",
+            "opened_on": "",
+            "invoices": "",
+            "acknowledge_by": "",
+            "resolve_by": "",
+        },
+        "credit": {"limit": "", "balance": "", "used_percent": ""},
+        "card": {"expiry": ""},
+        "paid": {"amount": "", "date": "", "invoices": ""},
+        "today": formatting.day(today, language),
+    }
+    for key, more in (extra or {}).items():
+        values[key] = {**values.get(key, {}), **more} if isinstance(more, dict) else more
+    return values
+
+
+def step_text(step: Step, language: str) -> tuple[str, str]:
+    """(subject, body) sources of a step: its own text when it has one, else its library
+    template in `language` (English when the template has no such translation); an SMS step
+    takes the template's SMS text."""
+    if step.body or not step.template:
+        return step.subject, step.body
+    template = library.templates().get(step.template)
+    if template is None:
+        raise RenderError(f"no template '{step.template}' in the library")
+    text = template.text(language)
+    return text.subject, text.sms if step.channel == SMS else text.body
+
+
+def _built_in(name: str, channel: str, language: str) -> tuple[str, str] | None:
+    template = library.templates().get(BUILT_IN.get(name, ""))
+    if template is None:
+        return None
+    text = template.text(language)
+    return text.subject, text.sms if channel == SMS else text.body
+
+
+def render_texts(sources: tuple[str, str], values: dict[str, Any]) -> tuple[str, str]:
+    """Subject on one line, body as written; RenderError names a failing template."""
+    subject, body = sources
+    return " ".join(render(subject, values).split()), render(body, values)
+
+
 def compose(messages: list[OutboxMessage], as_of: date) -> dict[int, Composed]:
     """Subject and body of these queued messages (by pk), with the amounts due on `as_of`.
 
-    A few queries for the whole batch: executions, customers, invoices and their amounts due. The
-    invoices listed are those the cycle chose that still have something to pay."""
+    A few queries for the whole batch: executions, customers, contacts, invoices and their amounts
+    due. The invoices listed are those the cycle chose that still have something to pay."""
     executions = Execution.objects.in_bulk([m.execution_id for m in messages if m.execution_id])
     customers = {c.pk: c for c in debtors(sorted({m.customer_id for m in messages}))}
     companies = Company.objects.in_bulk({c.company_id for c in customers.values()})
+    contacts = _contacts(customers)
     wanted = {pk for m in messages for pk in m.invoice_ids} | {
         e.reference_invoice_id for e in executions.values() if e.reference_invoice_id
     }
-    invoices = {
-        pk: (ext, number, issued, due, currency)
-        for pk, ext, number, issued, due, currency in Invoice.objects.filter(
+    rows = {
+        pk: (ext, number, issued, due, currency, total)
+        for pk, ext, number, issued, due, currency, total in Invoice.objects.filter(
             pk__in=wanted
-        ).values_list("pk", "external_id", "number", "issue_date", "due_date", "currency")
+        ).values_list("pk", "external_id", "number", "issue_date", "due_date", "currency", "total")
     }
-    owed: dict[int, Any] = defaultdict(int)
-    for row in amounts_due(sorted(customers), as_of):
-        owed[row[0]] = row[-1]
+    owed: dict[int, Decimal] = defaultdict(Decimal)
+    for pk, *_, amount, _total in amounts_due(sorted(customers), as_of):
+        owed[pk] = amount
     plans = PlanCache()
+    rates = late_fees.rate_table()
 
     def item(pk: int) -> engine.Item:
-        ext, number, issued, due, currency = invoices[pk]
-        return engine.Item(ext, number, issued, due, currency, owed[pk])
+        ext, number, issued, due, currency, total = rows[pk]
+        return engine.Item(ext, number, issued, due, currency, owed[pk], total=total)
 
     composed: dict[int, Composed] = {}
     for message in messages:
@@ -147,42 +251,84 @@ def compose(messages: list[OutboxMessage], as_of: date) -> dict[int, Composed]:
         if execution is None:  # written by hand or by an older version: sent as it stands
             composed[message.pk] = Composed(message.subject, message.body)
             continue
-        source = _source(execution, plans)
-        if source is None:
-            composed[message.pk] = Composed(
-                problem=f"step '{execution.step_name}' is no longer in plan '{execution.plan_code}'"
-            )
+        customer = customers[message.customer_id]
+        try:
+            sources = _sources(execution, message.channel, customer.language, plans)
+        except RenderError as exc:
+            composed[message.pk] = Composed(problem=str(exc))
             continue
-        listed = tuple(item(pk) for pk in message.invoice_ids if owed[pk] > 0 and pk in invoices)
+        listed = [item(pk) for pk in message.invoice_ids if owed[pk] > 0 and pk in rows]
         reference_pk = execution.reference_invoice_id
-        if reference_pk not in invoices and not listed:
+        if reference_pk not in rows and not listed:
             composed[message.pk] = Composed(problem="none of its invoices can be found any more")
             continue
-        reference = item(reference_pk) if reference_pk in invoices else listed[0]
-        customer = customers[message.customer_id]
+        reference = item(reference_pk) if reference_pk in rows else listed[0]
         values = context(
             companies[customer.company_id],
             customer,
             reference,
             listed,
-            Totals(Money(i.amount_due, i.currency) for i in listed),
             as_of,
+            rates=rates,
+            contact=_addressee(contacts.get(customer.pk, []), message.to),
+            extra=_merge_data(message.merge_data, customer.language),
         )
-        values.update(message.merge_data)
         try:
-            composed[message.pk] = Composed(render(source[0], values), render(source[1], values))
-        except ValueError as exc:
+            composed[message.pk] = Composed(*render_texts(sources, values))
+        except RenderError as exc:
             composed[message.pk] = Composed(problem=f"could not render the message ({exc})")
     return composed
 
 
-def _source(execution: Execution, plans: PlanCache) -> tuple[str, str] | None:
-    """(subject, body) templates of the step that produced this execution, as the plan is now."""
+def _sources(
+    execution: Execution, channel: str, language: str, plans: PlanCache
+) -> tuple[str, str]:
+    """The templates of the step that produced this execution, as the plan is now."""
     if execution.plan_id is None:
-        return BUILT_IN.get(execution.step_name)
+        found = _built_in(execution.step_name, channel, language)
+        if found is None:
+            raise RenderError(f"no text for '{execution.step_name}'")
+        return found
     try:
         _, plan, _ = plans.get(execution.plan_id)
     except KeyError:
-        return None
+        raise RenderError(f"plan '{execution.plan_code}' no longer exists") from None
     step = next((s for s in plan.steps if s.name == execution.step_name), None)
-    return (step.subject, step.body) if step else None
+    if step is None:
+        raise RenderError(
+            f"step '{execution.step_name}' is no longer in plan '{execution.plan_code}'"
+        )
+    return step_text(step, language)
+
+
+def _contacts(customers: dict[int, Debtor]) -> dict[int, list[Contact]]:
+    found: dict[int, list[Contact]] = defaultdict(list)
+    for contact in Contact.objects.filter(customer_id__in=list(customers)).order_by("pk"):
+        found[contact.customer_id].append(contact)
+    return found
+
+
+def _addressee(contacts: Iterable[Contact], to: list[str]) -> Contact | None:
+    """The contact the message is addressed to: the first whose address or number it goes to."""
+    return next((c for c in contacts if c.email in to or c.phone in to), None)
+
+
+def _merge_data(data: dict[str, Any], language: str) -> dict[str, Any]:
+    """Dates stored in ISO form in an outbox message's own merge data, formatted for reading."""
+    formatted: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            formatted[key] = _merge_data(value, language)
+        elif isinstance(value, str) and _is_iso_date(value):
+            formatted[key] = formatting.day(date.fromisoformat(value), language)
+        else:
+            formatted[key] = value
+    return formatted
+
+
+def _is_iso_date(value: str) -> bool:
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return len(value) == 10

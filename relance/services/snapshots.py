@@ -121,6 +121,11 @@ class Debtor:
     country: str
     currency: str
     credit_limit: Decimal | None
+    language: str = "en"
+    address: tuple[str, ...] = ()  # postal address lines, empty ones left out
+    pays_by_bank_transfer: bool = True
+    late_interest_rate: Decimal | None = None
+    late_fees_waived: bool = False
 
 
 _DEBTOR_COLUMNS = (
@@ -144,6 +149,14 @@ _DEBTOR_COLUMNS = (
     "country",
     "currency",
     "credit_limit",
+    "language",
+    "address_line1",
+    "address_line2",
+    "postal_code",
+    "city",
+    "pays_by_bank_transfer",
+    "late_interest_rate",
+    "late_fees_waived",
 )
 
 
@@ -159,7 +172,7 @@ def debtors(customer_ids: Sequence[int], *, lock: bool = False) -> list[Debtor]:
     query = Customer.objects.filter(pk__in=customer_ids).order_by("pk")
     if lock and connection.vendor == "postgresql":
         query = query.select_for_update(of=("self",), no_key=True)
-    rows = fetch(query.values_list(*_DEBTOR_COLUMNS), dates=(6,), amounts=(19,))
+    rows = fetch(query.values_list(*_DEBTOR_COLUMNS), dates=(6,), amounts=(19, 26))
     return [
         Debtor(
             pk=r[0],
@@ -178,6 +191,11 @@ def debtors(customer_ids: Sequence[int], *, lock: bool = False) -> list[Debtor]:
             country=r[17],
             currency=r[18],
             credit_limit=r[19],
+            language=r[20],
+            address=tuple(a for a in (r[21], r[22], f"{r[23]} {r[24]}".strip()) if a),
+            pays_by_bank_transfer=bool(r[25]),
+            late_interest_rate=r[26],
+            late_fees_waived=bool(r[27]),
         )
         for r in rows
     ]
@@ -235,8 +253,8 @@ def of_customers(customer_ids: list[int], field: str = "customer_id") -> Q:
 
 
 def amounts_due(customer_ids: list[int], day: date) -> list[tuple]:
-    """(pk, customer, external id, number, issued, due, currency, amount due) of every invoice
-    issued by `day`, not void, with something left to pay on `day`."""
+    """(pk, customer, external id, number, issued, due, currency, amount due, total) of every
+    invoice issued by `day`, not void, with something left to pay on `day`."""
     settled = Coalesce(
         Sum("allocations__amount", filter=Q(allocations__date__lte=day)),
         Value(Decimal(0)),
@@ -257,9 +275,10 @@ def amounts_due(customer_ids: list[int], day: date) -> list[tuple]:
             "due_date",
             "currency",
             "due",
+            "total",
         ),
         dates=(4, 5),
-        amounts=(7,),
+        amounts=(7, 8),
     )
 
 
@@ -275,9 +294,11 @@ def load(customers: list[Debtor], day: date, history_days: int) -> list[Customer
     )
     items: dict[int, list[engine.Item]] = defaultdict(list)
     pks: dict[int, dict[str, int]] = defaultdict(dict)
-    for pk, cust, ext, number, issued, due, currency, amount in rows:
+    for pk, cust, ext, number, issued, due, currency, amount, total in rows:
         items[cust].append(
-            engine.Item(ext, number, issued, due, currency, amount, disputed=pk in disputed)
+            engine.Item(
+                ext, number, issued, due, currency, amount, disputed=pk in disputed, total=total
+            )
         )
         pks[cust][ext] = pk
 

@@ -388,8 +388,13 @@ ERROR_CASES: list[tuple[str, Callable[[dict[str, Any]], None], str, str]] = [
     ("body missing", drop_from_step1("body"), "steps[1].body", "is required"),
     ("body blank", step2(body="  \n "), "steps[2].body", "is required"),
     ("body list", step2(body=["a"]), "steps[2].body", "must be text, not a list"),
-    ("body syntax", step1(body="Hello\n\n{{ x }\n"), "steps[1].body", "line 3: unexpected '}'"),
-    ("subject syntax", step1(subject="{% if x %}"), "steps[1].subject", "line 1: "),
+    (
+        "body syntax",
+        step1(body="Hello\n\n{{ x }\n"),
+        "steps[1].body",
+        "line 3, column 1: unexpected '}'",
+    ),
+    ("subject syntax", step1(subject="{% if x %}"), "steps[1].subject", "line 1, column 1: "),
     ("unclosed for", step2(body="a\n{% for i in x %}"), "steps[2].body", "'endfor'"),
 ]
 
@@ -788,6 +793,7 @@ def test_plan_to_dict_is_the_explicit_yaml_form() -> None:
         "cc": [],
         "owners": ["owner"],
         "attach": "none",
+        "template": "",
         "subject": "",
         "body": "Call {{ customer.name }}.",
     }
@@ -938,5 +944,22 @@ def test_plans_module_is_pure_python() -> None:
             imported.add(node.module)
     roots = {name.split(".")[0] for name in imported}
     assert "django" not in roots
-    assert {name for name in imported if name.startswith("relance")} <= {"relance.domain.money"}
+    assert {name for name in imported if name.startswith("relance")} <= {
+        "relance.domain.money",
+        "relance.domain.merge_fields",
+    }
     assert Plan.__module__ == "relance.domain.plans"
+
+
+def test_unknown_merge_fields_are_warnings_with_line_and_column() -> None:
+    data = valid_plan()
+    data["steps"][0].update(
+        subject="Hi {{ cutsomer }}",
+        body="Dear {{ customer.name }},\n{% for inv in invoices %}{{ inv.nubmer }}{% endfor %}",
+    )
+    warnings: list = []
+    parse_plan(data, warnings=warnings)
+    found = {w.path: w.message for w in warnings}
+    assert "line 1, column 7: unknown merge field 'cutsomer'" in found["steps[1].subject"]
+    assert "line 2, column 29: unknown merge field 'inv.nubmer'" in found["steps[1].body"]
+    assert "fields of invoices" in found["steps[1].body"]

@@ -224,8 +224,11 @@ def test_a_queued_message_is_composed_with_the_amount_due_when_it_leaves(ledger,
     outbox.deliver_due(date(2026, 2, 20))
     message.refresh_from_db()
     assert message.status == "sent"
-    assert "Invoice F-1, due 2026-02-01: 60.00 EUR" in message.body
-    assert "100.00" not in message.body
+    # The customer reads French (country FR): amounts and dates as written in French.
+    assert "F-1" in message.body
+    assert "60,00\u00a0€" in message.body
+    assert "1 février 2026" in message.body
+    assert "100,00" not in message.body
 
 
 def test_a_message_whose_template_fails_is_dead_with_the_reason(ledger, write_csv, tmp_path):
