@@ -23,10 +23,14 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed ## Install relance and its tools into .venv
 
-system-deps: ## Install the system packages the tests need (Chromium, poppler) when missing
+system-deps: ## Install the system packages the tests and PDF letters need (Chromium, poppler, Pango, DejaVu) when missing
 	@missing=""; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v pdftoppm >/dev/null || missing="$$missing poppler-utils"; \
+	for pkg in libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core; do \
+	  dpkg -s $$pkg >/dev/null 2>&1 || missing="$$missing $$pkg"; \
+	done; \
+	case "$$(/sbin/ldconfig -p)" in *libharfbuzz-subset.so.0*) ;; *) missing="$$missing libharfbuzz-subset0";; esac; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \

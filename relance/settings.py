@@ -6,9 +6,11 @@ DATABASE_URL (PostgreSQL) and, later, CELERY_BROKER_URL.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import dj_database_url
 
@@ -50,6 +52,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "anymail",
     "relance.apps.RelanceConfig",
 ]
 
@@ -133,7 +136,28 @@ RELANCE_CHANNELS = {
     )
     for channel in ("email", "sms", "letter")
 }
+RELANCE_CHANNELS["email"] = os.environ.get(
+    "RELANCE_EMAIL_CHANNEL", "relance.channels.email.EmailChannel"
+)
 RELANCE_MAX_DELIVERY_ATTEMPTS = 5
+
+# Email (relance.channels.email): SMTP with RELANCE_SMTP_URL (smtp://user:password@host:587 with
+# STARTTLS, smtps://… for TLS), any Django/anymail backend with EMAIL_BACKEND (its settings in
+# ANYMAIL, as JSON in RELANCE_ANYMAIL), else one .eml file per message under <outbox>/email.
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "relance@localhost")
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "30"))
+if smtp_url := os.environ.get("RELANCE_SMTP_URL"):
+    _smtp = urlsplit(smtp_url)
+    EMAIL_BACKEND = "relance.channels.email.SmtpBackend"
+    EMAIL_HOST = _smtp.hostname or "localhost"
+    EMAIL_PORT = _smtp.port or (465 if _smtp.scheme == "smtps" else 25)
+    EMAIL_HOST_USER = unquote(_smtp.username or "")
+    EMAIL_HOST_PASSWORD = unquote(_smtp.password or "")
+    EMAIL_USE_SSL = _smtp.scheme == "smtps"
+    EMAIL_USE_TLS = _smtp.scheme == "smtp" and EMAIL_PORT == 587
+else:
+    EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "relance.channels.email.EmlDirectoryBackend")
+ANYMAIL = json.loads(os.environ.get("RELANCE_ANYMAIL", "{}"))
 
 # Celery: workers on Redis in production; without a broker every task runs in this process.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")

@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView
 
 import relance.web.admin  # noqa: F401  (registers the ledger in the admin)
@@ -7,4 +7,6 @@ import relance.web.admin  # noqa: F401  (registers the ledger in the admin)
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/", admin.site.urls),
+    # ESP event webhooks (bounces), e.g. /anymail/postmark/tracking/, authenticated by anymail.
+    path("anymail/", include("anymail.urls")),
 ]

@@ -10,9 +10,13 @@ from relance.models import OutboxMessage
 class DeliveryError(Exception):
     """A delivery failed; `permanent` failures are not retried (e.g. an invalid address)."""
 
-    def __init__(self, message: str, *, permanent: bool = False) -> None:
+    def __init__(
+        self, message: str, *, permanent: bool = False, retry_only: list[str] | None = None
+    ) -> None:
         super().__init__(message)
         self.permanent = permanent
+        # After a partial delivery: the addresses still to reach, so a retry repeats nothing.
+        self.retry_only = retry_only
 
 
 class Channel(Protocol):

@@ -37,6 +37,9 @@ class Company(models.Model):
     phone = models.CharField(max_length=30, blank=True, help_text="For customers' questions")
     email = models.EmailField(blank=True, help_text="For customers' questions")
     logo = models.FileField(upload_to="logos/", blank=True)
+    brand_colour = models.CharField(
+        max_length=7, blank=True, help_text="Hex colour of emails and letters, e.g. #1f3a5f"
+    )
     law_pack = models.CharField(
         max_length=4,
         blank=True,

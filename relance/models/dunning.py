@@ -174,6 +174,9 @@ class OutboxMessage(models.Model):
     claimed_by = models.CharField(max_length=100, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    provider_id = models.CharField(
+        max_length=200, blank=True, help_text="The provider's id of the sent message (ESP, SMS)"
+    )
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 

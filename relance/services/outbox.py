@@ -189,12 +189,14 @@ def _deliver_batch(
             )
             status = Status.DEAD if dead else Status.FAILED
             log.warning("delivery of %s failed (%s): %s", message.key, status, error)
+            retry_only = getattr(error, "retry_only", None)
             lease.record(
                 [message],
                 status=status,
                 attempts=attempts,
                 last_error=str(error)[:2000],
                 next_attempt_at=now + backoff(attempts),
+                **({"to": retry_only, "cc": []} if retry_only else {}),
             )
         else:
             lease.record(
@@ -205,6 +207,7 @@ def _deliver_batch(
                 last_error="",
                 subject=message.subject,
                 body=message.body,
+                provider_id=getattr(message, "provider_id", "")[:200],
             )
     outcome = dict(
         OutboxMessage.objects.filter(pk__in=[m.pk for m in messages])

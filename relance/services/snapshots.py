@@ -309,9 +309,13 @@ def load(customers: list[Debtor], day: date, history_days: int) -> list[Customer
     )
     for promise in open_promises:
         promises[promise.customer_id][str(promise.pk)] = promise
-    for promise_id, ext in Promise.invoices.through.objects.filter(
-        promise__in=open_promises
-    ).values_list("promise_id", "invoice__external_id"):
+    for promise_id, ext in (
+        Promise.invoices.through.objects.filter(promise__in=open_promises)
+        .order_by(  # rule 3's order: the missed-payment notice lists them the same way everywhere
+            "invoice__due_date", "invoice__issue_date", "invoice__number", "invoice__external_id"
+        )
+        .values_list("promise_id", "invoice__external_id")
+    ):
         promised[promise_id].append(ext)
 
     history: dict[int, list[engine.Past]] = defaultdict(list)

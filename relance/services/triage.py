@@ -40,10 +40,11 @@ def _due_steps(day: date) -> list[tuple[Any, ...]]:
     ]
 
 
-def _values(rows: list[tuple[Any, ...]], width: int) -> tuple[str, list[Any]]:
-    """A VALUES list for a CTE; a row of NULLs (which matches nothing) when `rows` is empty."""
-    rows = rows or [(None,) * width]
-    marks = "(" + ", ".join(["%s"] * width) + ")"
+def _values(rows: list[tuple[Any, ...]], nothing: tuple[Any, ...]) -> tuple[str, list[Any]]:
+    """A VALUES list for a CTE; when `rows` is empty, the row `nothing` (of plan 0, which matches
+    no plan) keeps the column types PostgreSQL infers from the values."""
+    rows = rows or [nothing]
+    marks = "(" + ", ".join(["%s"] * len(nothing)) + ")"
     return ", ".join([marks] * len(rows)), [v for row in rows for v in row]
 
 
@@ -58,8 +59,8 @@ def _tolerances() -> list[tuple[int, str, float]]:
 
 def _pending_sql(day: date, company_id: int | None) -> tuple[str, list[Any]]:
     """SQL of the customers with a pending invoice (see the module's docstring)."""
-    steps, step_params = _values(_due_steps(day), 4)
-    tolerances, tolerance_params = _values(_tolerances(), 3)
+    steps, step_params = _values(_due_steps(day), (0, 0, 0, day))
+    tolerances, tolerance_params = _values(_tolerances(), (0, "", 0.0))
     # Rule 3 compares numbers and ids as Python compares strings: code point order, which is
     # SQLite's BINARY collation and PostgreSQL's "C" collation.
     text = ' COLLATE "C"' if connection.vendor == "postgresql" else ""
