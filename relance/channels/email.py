@@ -65,8 +65,24 @@ def paragraphs(text: str) -> list[dict[str, Any]]:
             if is_item:
                 blocks.append({"list": [_linked(ln.lstrip()[2:]) for ln in lines]})
             else:
-                blocks.append({"text": "<br>".join(_linked(ln) for ln in lines)})
+                blocks.append({"text": "<br>".join(_linked(ln) for ln in _unwrapped(lines))})
     return blocks
+
+
+def _unwrapped(lines: list[str]) -> list[str]:
+    """Lines of a text paragraph, with prose that was wrapped for the plain-text part joined again
+    (a line that filled most of the width continues on the next); short lines such as an IBAN or
+    a signature keep their own line."""
+    joined: list[str] = []
+    for line in lines:
+        if joined and len(joined[-1]) >= _WRAPPED and not _URL.match(line.strip()):
+            joined[-1] = f"{joined[-1]} {line.strip()}"
+        else:
+            joined.append(line.rstrip())
+    return joined
+
+
+_WRAPPED = 72  # shortest line taken for wrapped prose
 
 
 def _linked(line: str) -> str:

@@ -163,7 +163,7 @@ _DEBTOR_COLUMNS = (
 def _person(pk: int | None, first: str | None, last: str | None, email: str | None) -> Any:
     if pk is None:
         return None
-    return Person(f"{first or ''} {last or ''}".strip() or email or "", email or "")
+    return Person(f"{first or ''} {last or ''}".strip(), email or "")  # no name: templates say so
 
 
 def debtors(customer_ids: Sequence[int], *, lock: bool = False) -> list[Debtor]:

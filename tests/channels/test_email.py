@@ -240,3 +240,21 @@ def test_an_unreachable_server_is_a_temporary_failure(ledger, settings):
         assert "mail server unavailable" in message.last_error
     finally:
         outbox.channel_for.cache_clear()
+
+
+def test_html_paragraphs_join_wrapped_prose_and_keep_short_lines() -> None:
+    from relance.channels.email import paragraphs
+
+    text = (
+        "We would be grateful if you could arrange payment at your earliest convenience, and\n"
+        "thank you if you already have.\n\n"
+        "IBAN: FR76 3000\nBIC: AGRIFRPP\n\n- F-1: €10.00\n- F-2: €20.00"
+    )
+    assert paragraphs(text) == [
+        {
+            "text": "We would be grateful if you could arrange payment at your earliest "
+            "convenience, and thank you if you already have."
+        },
+        {"text": "IBAN: FR76 3000<br>BIC: AGRIFRPP"},
+        {"list": ["F-1: €10.00", "F-2: €20.00"]},
+    ]

@@ -840,21 +840,20 @@ def test_high_risk_plan_escalates_fast() -> None:
     assert "collection agency" in plan.steps[-1].subject
 
 
-@pytest.mark.parametrize("code", ["white-glove", "high-risk"])
-def test_new_plans_use_the_standard_merge_fields(code: str) -> None:
+@pytest.mark.parametrize("code", ["standard", "white-glove", "high-risk"])
+def test_shipped_plans_use_the_template_library_or_their_own_text(code: str) -> None:
+    from relance.messaging import library
+
     plan = shipped_plans()[code]
     messages = [s for s in plan.steps if s.channel in ("email", "letter")]
     assert len(messages) == 4
+    assert messages[-1].template == "formal_notice"
     for step in plan.steps:
-        assert "{{ customer.name }}" in step.body
-    for step in messages:
-        assert step.subject
-        assert "{{ company.name }}" in step.body
-    overdue = [s for s in messages if s.attach == "overdue"]
-    for step in overdue:
-        assert "{% for inv in invoices" in step.body
-        assert "{{ inv.amount_due }} {{ inv.currency }}" in step.body
-        assert "{{ totals }}" in step.body
+        if step.template:
+            assert step.template in library.templates()
+            assert not step.body  # the library's FR/EN text, not a one-language copy
+        else:
+            assert "{{ customer.name }}" in step.body
 
 
 def shipped_rules() -> list[Rule]:

@@ -158,7 +158,7 @@ def test_run_json_contract_groups_invoices_with_totals_per_currency(ledger):
     ]
     message = OutboxMessage.objects.get(key=action["key"])
     assert "F-2" in message.body
-    assert "Boulangerie Dupont" in message.body
+    assert "Madame, Monsieur" in message.body  # C1 reads French: the library's French text
     # The superseded steps are recorded on the execution that superseded them.
     firm = Execution.objects.get(key=action["key"])
     assert firm.superseded == [

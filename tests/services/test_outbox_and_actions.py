@@ -228,7 +228,7 @@ def test_a_queued_message_is_composed_with_the_amount_due_when_it_leaves(ledger,
     assert "F-1" in message.body
     assert "60,00\u00a0€" in message.body
     assert "1 février 2026" in message.body
-    assert "100,00" not in message.body
+    assert "60,00\u00a0€ sur 100,00\u00a0€" in message.body  # what is left of the total
 
 
 def test_a_message_whose_template_fails_is_dead_with_the_reason(ledger, write_csv, tmp_path):

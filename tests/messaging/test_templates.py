@@ -1,0 +1,190 @@
+"""The default template library in French and English, the merge fields, the sandbox."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from relance.domain import engine
+from relance.domain.law import PUBLISHED_RATES, RateTable
+from relance.domain.merge_fields import CATALOGUE, check_template
+from relance.domain.plans import EMAIL, SMS, Step
+from relance.messaging import library
+from relance.messaging.sandbox import RenderError, render
+from relance.models import Company
+from relance.services.messages import context, render_texts, step_text
+from relance.services.snapshots import Debtor, Person
+
+TODAY = date(2026, 11, 23)
+RATES = RateTable(PUBLISHED_RATES)
+INVOICES = [
+    engine.Item(
+        "I1",
+        "F-2026-0142",
+        date(2026, 8, 14),
+        date(2026, 9, 13),
+        "EUR",
+        Decimal("1200"),
+        total=Decimal("2400"),
+    ),
+    engine.Item("I2", "F-2026-0187", date(2026, 9, 3), date(2026, 10, 3), "EUR", Decimal("300.50")),
+    engine.Item("I3", "F-2026-0201", date(2026, 9, 18), date(2026, 10, 18), "USD", Decimal("300")),
+]
+EXTRA = {
+    "promise": {"pay_by": "20 novembre 2026", "amount": "1 500,00 €"},
+    "instalment": {
+        "number": 2,
+        "due_date": "15 novembre 2026",
+        "amount": "500,00 €",
+        "plan_total": "1 500,00 €",
+    },
+    "dispute": {
+        "reason": "wrong amount",
+        "opened_on": "22 novembre 2026",
+        "invoices": "F-2026-0142",
+        "acknowledge_by": "24 novembre 2026",
+        "resolve_by": "7 décembre 2026",
+    },
+    "credit": {"limit": "10 000,00 €", "balance": "8 500,00 €", "used_percent": "85 %"},
+    "card": {"expiry": "12/2026"},
+    "paid": {"amount": "1 200,00 €", "date": "22 novembre 2026", "invoices": "F-2026-0142"},
+}
+
+
+def company(country: str = "FR") -> Company:
+    return Company(
+        code="atelier",
+        name="Atelier Nord SAS",
+        country=country,
+        currency="EUR" if country == "FR" else "GBP",
+        email="recouvrement@ateliernord.fr",
+        phone="+33 1 42 68 53 00",
+        iban="FR7630006000011234567890189",
+        bic="AGRIFRPPXXX",
+        registration_number="812 345 678",
+    )
+
+
+def debtor(language: str) -> Debtor:
+    return Debtor(
+        pk=1,
+        external_id="C001",
+        name="Boulangerie Dupont",
+        company_id=1,
+        company_code="atelier",
+        plan_id=None,
+        hold_until=None,
+        owner_id=7,
+        owner=Person("Claire Martin", "claire@ateliernord.fr"),
+        sales_rep_id=None,
+        sales_rep=None,
+        segment="",
+        risk="",
+        country="FR",
+        currency="EUR",
+        credit_limit=None,
+        language=language,
+        address=("8 avenue Victor Hugo", "69002 Lyon"),
+    )
+
+
+def values(language: str, country: str = "FR") -> dict:
+    return context(
+        company(country), debtor(language), INVOICES[0], INVOICES, TODAY, rates=RATES, extra=EXTRA
+    )
+
+
+@pytest.mark.parametrize("name", library.names())
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_every_library_template_renders_in_both_languages(name: str, language: str) -> None:
+    template = library.templates()[name]
+    assert set(template.texts) == {"fr", "en"}
+    for channel in (EMAIL, SMS):
+        step = Step("x", 0, channel=channel, template=name)
+        subject, body = render_texts(step_text(step, language), values(language))
+        assert subject
+        assert "\n" not in subject
+        assert len(subject) < 120
+        assert body
+        assert "{{" not in body
+        assert "{%" not in body
+        assert "None" not in body
+        assert "\n\n\n" not in body
+        if channel == SMS:
+            assert len(body) <= 320
+    for text in (
+        template.text(language).subject,
+        template.text(language).body,
+        template.text(language).sms,
+    ):
+        assert check_template(text) == []  # only catalogued merge fields
+
+
+def test_french_text_reads_french_amounts_and_dates() -> None:
+    step = Step("x", 0, template="first_reminder")
+    _, body = render_texts(step_text(step, "fr"), values("fr"))
+    assert "F-2026-0142" in body
+    assert "F-2026-0201" in body
+    assert "1 200,00\u00a0€" in body.replace("\u202f", " ")
+    assert "300,00\u00a0$US" in body
+    assert "13 septembre 2026" in body
+    assert "FR76" in body.replace(" ", "")  # how to pay
+    assert "12,15" in body  # L441-10 penalties: ECB + 10 points
+
+
+def test_english_falls_back_for_a_language_without_text() -> None:
+    step = Step("x", 0, template="first_reminder")
+    assert step_text(step, "de") == step_text(step, "en")
+
+
+def test_uk_letter_before_action_names_the_act() -> None:
+    step = Step("x", 0, channel="letter", template="formal_notice")
+    _, body = render_texts(step_text(step, "en"), values("en", country="GB"))
+    assert "Late Payment of Commercial Debts" in body
+
+
+def test_the_catalogue_documents_every_field() -> None:
+    fields = values("en")
+    for root, known in CATALOGUE.items():
+        assert root in fields
+        if known is not None and root != "invoices":
+            assert set(known) <= set(fields[root]), root
+
+
+@pytest.mark.parametrize(
+    "attack",
+    [
+        "{{ customer.__class__ }}",
+        "{{ customer.__class__.__mro__ }}",
+        "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+        "{{ cycler.__init__.__globals__ }}",
+        "{{ self.__init__.__globals__ }}",
+        "{{ lipsum.__globals__ }}",
+        "{% for c in [].__class__.__base__.__subclasses__() %}{{ c }}{% endfor %}",
+        "{{ customer.name.format.__globals__ }}",
+        "{{ range.__self__ }}",
+    ],
+)
+def test_template_injection_fails_safely(attack: str) -> None:
+    try:
+        out = render(attack, values("en"))
+    except RenderError:
+        return  # refused: fine
+    for leak in ("class", "module", "function", "built-in", "os.", "subprocess"):
+        assert leak not in out
+
+
+def test_a_huge_range_is_refused() -> None:
+    with pytest.raises(RenderError):
+        render("{% for i in range(10**9) %}x{% endfor %}", {})
+
+
+def test_unknown_fields_and_syntax_errors_have_line_and_column() -> None:
+    [problem] = check_template("Dear {{ customer.name }},\n\nYou owe {{ totls }}.")
+    assert (problem.line, problem.column) == (3, 12)
+    assert "unknown merge field 'totls'" in problem.message
+    [syntax] = check_template("Hello\n{{ customer.name }\n")
+    assert syntax.syntax
+    assert syntax.line == 2
