@@ -139,6 +139,14 @@ RELANCE_CHANNELS = {
 RELANCE_CHANNELS["email"] = os.environ.get(
     "RELANCE_EMAIL_CHANNEL", "relance.channels.email.EmailChannel"
 )
+RELANCE_CHANNELS["letter"] = os.environ.get(
+    "RELANCE_LETTER_CHANNEL", "relance.channels.letter.LetterChannel"
+)
+# Print runs handed to a provider (`relance letters submit`): a class with submit(pdf, batch).
+RELANCE_PRINT_PROVIDER = os.environ.get(
+    "RELANCE_PRINT_PROVIDER", "relance.services.print_runs.DirectoryProvider"
+)
+RELANCE_PRINT_DIR = Path(os.environ.get("RELANCE_PRINT_DIR", VAR_DIR / "print"))
 RELANCE_MAX_DELIVERY_ATTEMPTS = 5
 
 # Email (relance.channels.email): SMTP with RELANCE_SMTP_URL (smtp://user:password@host:587 with

@@ -30,6 +30,7 @@ from django.core.mail.message import sanitize_address
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from relance.channels.base import DeliveryError
+from relance.messaging.text import reflow
 from relance.models import Company, Customer, OutboxMessage
 from relance.services.bounces import mark_bounced
 
@@ -54,10 +55,10 @@ def _html_environment() -> Environment:
 
 
 def paragraphs(text: str) -> list[dict[str, Any]]:
-    """The plain-text body as blocks for the HTML part: paragraphs (lines kept), and runs of
-    "- " lines as lists; text is escaped, then links made clickable."""
+    """The plain-text body as blocks for the HTML part: paragraphs (short lines kept), and runs
+    of "- " lines as lists; wrapped prose is joined again; text is escaped, links made links."""
     blocks: list[dict[str, Any]] = []
-    for chunk in re.split(r"\n\s*\n", text.strip()):
+    for chunk in reflow(text).split("\n\n"):
         for is_item, run in groupby(
             chunk.splitlines(), key=lambda ln: ln.lstrip().startswith("- ")
         ):
@@ -65,24 +66,8 @@ def paragraphs(text: str) -> list[dict[str, Any]]:
             if is_item:
                 blocks.append({"list": [_linked(ln.lstrip()[2:]) for ln in lines]})
             else:
-                blocks.append({"text": "<br>".join(_linked(ln) for ln in _unwrapped(lines))})
+                blocks.append({"text": "<br>".join(_linked(ln) for ln in lines)})
     return blocks
-
-
-def _unwrapped(lines: list[str]) -> list[str]:
-    """Lines of a text paragraph, with prose that was wrapped for the plain-text part joined again
-    (a line that filled most of the width continues on the next); short lines such as an IBAN or
-    a signature keep their own line."""
-    joined: list[str] = []
-    for line in lines:
-        if joined and len(joined[-1]) >= _WRAPPED and not _URL.match(line.strip()):
-            joined[-1] = f"{joined[-1]} {line.strip()}"
-        else:
-            joined.append(line.rstrip())
-    return joined
-
-
-_WRAPPED = 72  # shortest line taken for wrapped prose
 
 
 def _linked(line: str) -> str:

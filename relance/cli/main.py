@@ -634,6 +634,71 @@ def actions_skip(item_id: int, by: str, note: str, as_json: bool) -> None:
     emit(as_json, {"id": item.pk, "status": item.status}, f"#{item.pk} skipped.")
 
 
+@cli.group()
+def letters() -> None:
+    """Print runs of letters: list, download as one PDF, mark posted (or submit to a provider)."""
+
+
+@letters.command("list")
+@click.option("--status", type=click.Choice(["open", "posted"]))
+@json_option
+def letters_list(status: str | None, as_json: bool) -> None:
+    """Print runs, newest first, with their letters and pages."""
+    from relance.services.print_runs import runs
+
+    found = runs(status)
+    emit(
+        as_json,
+        {"runs": found},
+        "\n".join(
+            f"#{r['id']:<5} {r['company']:<12} {r['created_on']}  {r['status']:<6} "
+            f"{r['letters']:>5} letters {r['pages']:>6} pages"
+            for r in found
+        )
+        or "No print run.",
+    )
+
+
+@letters.command("download")
+@click.argument("run_id", type=int)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--duplex", is_flag=True, help="A blank page after odd-length letters.")
+@json_option
+def letters_download(run_id: int, output: Path, duplex: bool, as_json: bool) -> None:
+    """Write print run RUN_ID as one PDF, ready to print."""
+    from relance.services.print_runs import PrintRunError, document
+
+    with rejections(as_json, PrintRunError):
+        pdf = document(run_id, duplex=duplex)
+    output.write_bytes(pdf)
+    emit(as_json, {"run": run_id, "file": str(output), "bytes": len(pdf)}, f"Wrote {output}.")
+
+
+@letters.command("posted")
+@click.argument("run_id", type=int)
+@click.option("--by", required=True, help="Who posted the letters.")
+@json_option
+def letters_posted(run_id: int, by: str, as_json: bool) -> None:
+    """Record print run RUN_ID as posted: its letters count as sent from now."""
+    from relance.services.print_runs import PrintRunError, mark_posted
+
+    with rejections(as_json, PrintRunError):
+        done = mark_posted(run_id, by=by)
+    emit(as_json, done, f"Print run #{run_id} posted ({done['letters']} letters).")
+
+
+@letters.command("submit")
+@click.argument("run_id", type=int)
+@json_option
+def letters_submit(run_id: int, as_json: bool) -> None:
+    """Hand print run RUN_ID to the print provider (RELANCE_PRINT_PROVIDER) and record it posted."""
+    from relance.services.print_runs import PrintRunError, send_to_provider
+
+    with rejections(as_json, PrintRunError):
+        done = send_to_provider(run_id)
+    emit(as_json, done, f"Print run #{run_id} submitted: {done['provider_reference']}.")
+
+
 @cli.command()
 @click.option("--date", "day", type=DAY, help="Cancel messages for invoices paid by this day.")
 @json_option

@@ -3,7 +3,16 @@
 from relance.models.company import Alias, Company, Membership
 from relance.models.customer import Contact, Customer
 from relance.models.documents import Allocation, CreditNote, Invoice, Payment
-from relance.models.dunning import ActionItem, Dispute, Execution, OutboxMessage, Promise, Run
+from relance.models.dunning import (
+    ActionItem,
+    Dispute,
+    Execution,
+    OutboxMessage,
+    PrintBatch,
+    PrintedLetter,
+    Promise,
+    Run,
+)
 from relance.models.event import AppendOnly, Event
 from relance.models.law import ReferenceRate
 from relance.models.plan import AssignmentRules, Plan, Step
@@ -26,6 +35,8 @@ __all__ = [
     "OutboxMessage",
     "Payment",
     "Plan",
+    "PrintBatch",
+    "PrintedLetter",
     "Promise",
     "ReferenceRate",
     "Run",

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import models
@@ -147,6 +149,7 @@ class OutboxMessage(models.Model):
         PLANNED = "planned"
         CLAIMED = "claimed"
         SENT = "sent"
+        PRINTING = "printing", "In the print run"  # a letter: sent once its batch is posted
         FAILED = "failed"
         DEAD = "dead"
         CANCELLED = "cancelled"
@@ -179,6 +182,11 @@ class OutboxMessage(models.Model):
     )
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+
+    # Not stored, set while a message is delivered (services.outbox): what the composer produced
+    # for the channel, and the status a channel asks for instead of `sent` (a letter in print).
+    composed: Any = None
+    final_status: str = ""
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -234,3 +242,48 @@ class ActionItem(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class PrintBatch(models.Model):
+    """A company's letters waiting to be printed and posted together: downloaded as one PDF (or
+    handed to a print provider), then marked posted, which records its letters as sent."""
+
+    class Status(models.TextChoices):
+        OPEN = "open"
+        POSTED = "posted"
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    created_on = models.DateField()
+    status = models.CharField(max_length=6, choices=Status.choices, default=Status.OPEN)
+    posted_at = models.DateTimeField(null=True, blank=True)
+    posted_by = models.CharField(max_length=200, blank=True)
+    provider_reference = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-created_on", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company"],
+                condition=models.Q(status="open"),
+                name="one_open_print_batch_per_company",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"print run {self.pk} of {self.created_on} ({self.status})"
+
+
+class PrintedLetter(models.Model):
+    """One letter of a print run, as rendered (the PDF is the record of what was posted)."""
+
+    batch = models.ForeignKey(PrintBatch, on_delete=models.PROTECT, related_name="letters")
+    message = models.OneToOneField(OutboxMessage, on_delete=models.PROTECT, related_name="letter")
+    pdf = models.BinaryField()
+    pages = models.PositiveIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["batch", "id"]
+
+    def __str__(self) -> str:
+        return f"letter {self.message_id} in print run {self.batch_id} ({self.pages} pages)"

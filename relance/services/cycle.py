@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from relance.domain import assignment, engine, law
 from relance.domain.money import Money, Totals
-from relance.domain.plans import AUTOMATIC_CHANNELS, CALL, Step
+from relance.domain.plans import AUTOMATIC_CHANNELS, CALL, LETTER, Step
 from relance.models import (
     ActionItem,
     Alias,
@@ -79,7 +79,11 @@ def _reach(contact: Any, channel: str) -> str:
 
 def recipients(step: Step, snap: snapshots.CustomerSnapshot) -> list[str]:
     """The step's recipients, falling back to primary then any reachable contact when the roles
-    it names have nobody reachable (a bounced billing address must not silence the plan)."""
+    it names have nobody reachable (a bounced billing address must not silence the plan). A
+    letter goes to the customer's postal address, when there is one."""
+    if step.channel == LETTER:
+        customer = snap.customer
+        return [", ".join((customer.name, *customer.address))] if customer.address else []
     found = _addresses(step.recipients, snap, step.channel)
     if found or not any(r.startswith("role:") for r in step.recipients):
         return found

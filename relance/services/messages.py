@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -33,11 +33,16 @@ __all__ = ["Composed", "RenderError", "compose", "context", "step_text"]
 
 @dataclass(frozen=True)
 class Composed:
-    """A message ready to leave, or why it cannot (`problem`: never retried, a person must look)."""
+    """A message ready to leave, or why it cannot (`problem`: never retried, a person must look).
+    `values` (the merge fields) and `items` (the invoices listed, amounts due now) are for the
+    channels that lay more than text out, such as letters."""
 
     subject: str = ""
     body: str = ""
     problem: str = ""
+    values: dict[str, Any] = field(default_factory=dict)
+    items: tuple[engine.Item, ...] = ()
+    fees: dict[str, Decimal] = field(default_factory=dict)  # late interest + indemnities
 
 
 class _Fees:
@@ -274,7 +279,15 @@ def compose(messages: list[OutboxMessage], as_of: date) -> dict[int, Composed]:
             extra=_merge_data(message.merge_data, customer.language),
         )
         try:
-            composed[message.pk] = Composed(*render_texts(sources, values))
+            subject, body = render_texts(sources, values)
+            fees = _Fees(companies[customer.company_id], customer, rates)
+            owed_fees: dict[str, Decimal] = defaultdict(Decimal)
+            for listed_item in listed:
+                if (due := fees.of(listed_item, as_of)) is not None:
+                    owed_fees[listed_item.currency] += due.interest + due.indemnity
+            composed[message.pk] = Composed(
+                subject, body, values=values, items=tuple(listed), fees=dict(owed_fees)
+            )
         except RenderError as exc:
             composed[message.pk] = Composed(problem=f"could not render the message ({exc})")
     return composed

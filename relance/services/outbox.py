@@ -180,6 +180,7 @@ def _deliver_batch(
             lease.record([message], status=Status.DEAD, last_error=text.problem)
             continue
         message.subject, message.body = text.subject, text.body
+        message.composed = text  # for channels that lay out more than text (letters)
         try:
             channels(message.channel).send(message)
         except Exception as error:  # any channel failure is recorded and retried, never lost
@@ -199,11 +200,12 @@ def _deliver_batch(
                 **({"to": retry_only, "cc": []} if retry_only else {}),
             )
         else:
+            final = message.final_status or Status.SENT  # a letter waits for its print run
             lease.record(
                 [message],
-                status=Status.SENT,
+                status=final,
                 attempts=F("attempts") + 1,
-                sent_at=now,
+                sent_at=now if final == Status.SENT else None,
                 last_error="",
                 subject=message.subject,
                 body=message.body,

@@ -66,8 +66,20 @@ def test_after_a_cycle_the_outbox_and_actions_are_browsable(page, company, relan
         "customers",
         write_csv(
             "c",
-            [*CUSTOMERS, "owner_email", "plan"],
-            [["C1", "Boulangerie Dupont", "EUR", "FR", "claire@ar.test", "standard"]],
+            [*CUSTOMERS, "owner_email", "plan", "address_line1", "postal_code", "city"],
+            [
+                [
+                    "C1",
+                    "Boulangerie Dupont",
+                    "EUR",
+                    "FR",
+                    "claire@ar.test",
+                    "standard",
+                    "8 avenue Victor Hugo",
+                    "69002",
+                    "Lyon",
+                ]
+            ],
         ),
     )
     relance.json(
@@ -93,8 +105,8 @@ def test_after_a_cycle_the_outbox_and_actions_are_browsable(page, company, relan
     page.get_by_label("Password").fill("s3cret-pass!")
     page.get_by_role("button", name="Log in").click()
     page.goto("/admin/relance/outboxmessage/")
-    row = page.locator("#result_list tbody tr", has_text="Formal notice")
-    expect(row).to_contain_text("Sent")
+    row = page.locator("#result_list tbody tr", has_text="Mise en demeure")
+    expect(row).to_contain_text("In the print run")
     page.goto("/admin/relance/actionitem/")
     item = page.locator("#result_list tbody tr", has_text="Account owner call")
     expect(item).to_contain_text("Open")

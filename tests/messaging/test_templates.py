@@ -188,3 +188,24 @@ def test_unknown_fields_and_syntax_errors_have_line_and_column() -> None:
     [syntax] = check_template("Hello\n{{ customer.name }\n")
     assert syntax.syntax
     assert syntax.line == 2
+
+
+def test_reflow_joins_wrapped_prose_and_item_continuations() -> None:
+    from relance.messaging.text import reflow
+
+    text = (
+        "Conformément à l'article L441-10 du Code de commerce, ces sommes sont majorées de plein\n"
+        "droit :\n"
+        "- des pénalités de retard au taux annuel de 12,15 %, qui continuent de courir jusqu'au\n"
+        "  paiement complet ;\n"
+        "- de l'indemnité forfaitaire de 40,00 €.\n\n"
+        "IBAN : FR76\nBIC : AGRIFRPP\nhttps://pay.example.com/x"
+    )
+    assert reflow(text) == (
+        "Conformément à l'article L441-10 du Code de commerce, ces sommes sont majorées de plein "
+        "droit :\n"
+        "- des pénalités de retard au taux annuel de 12,15 %, qui continuent de courir jusqu'au "
+        "paiement complet ;\n"
+        "- de l'indemnité forfaitaire de 40,00 €.\n\n"
+        "IBAN : FR76\nBIC : AGRIFRPP\nhttps://pay.example.com/x"
+    )

@@ -4,6 +4,7 @@ disputes, promises, partial payments, credit notes, currencies, catch-up and rep
 from __future__ import annotations
 
 import json
+import subprocess
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -13,7 +14,17 @@ from relance.models import ActionItem, Event, Execution, OutboxMessage, Promise
 
 ROOT = Path(__file__).resolve().parents[2]
 STANDARD = ROOT / "relance" / "plans" / "standard.yaml"
-CUSTOMERS = ["external_id", "name", "currency", "country", "owner_email", "plan"]
+CUSTOMERS = [
+    "external_id",
+    "name",
+    "currency",
+    "country",
+    "owner_email",
+    "plan",
+    "address_line1",
+    "postal_code",
+    "city",
+]
 CONTACTS = ["external_id", "customer_id", "name", "email", "roles"]
 INVOICES = ["external_id", "customer_id", "number", "issue_date", "due_date", "currency", "total"]
 SETTLEMENTS = ["external_id", "customer_id", "invoice_id", "date", "currency", "amount"]
@@ -30,8 +41,18 @@ def ledger(company, relance, write_csv):
             "customers",
             CUSTOMERS,
             [
-                ["C1", "Boulangerie Dupont", "EUR", "FR", "claire@ar.test", "standard"],
-                ["C2", "Harbour Ltd", "GBP", "GB", "claire@ar.test", "standard"],
+                [
+                    "C1",
+                    "Boulangerie Dupont",
+                    "EUR",
+                    "FR",
+                    "claire@ar.test",
+                    "standard",
+                    "8 avenue Victor Hugo",
+                    "69002",
+                    "Lyon",
+                ],
+                ["C2", "Harbour Ltd", "GBP", "GB", "claire@ar.test", "standard", "", "", ""],
             ],
         ),
     )
@@ -98,22 +119,46 @@ def test_a_quarter_day_by_day(ledger, settings, tmp_path, mailoutbox):
         ("2026-03-16", 2, "sent"),  # + 15
         ("2026-03-31", 3, "sent"),  # + 30
         ("2026-04-15", 4, "open"),  # + 45: the owner's call, an action item
-        ("2026-04-30", 5, "sent"),  # + 60: formal notice letter
+        ("2026-04-30", 5, "queued"),  # + 60: formal notice letter, in the print run
     ]
-    c2 = [(d, i) for d, c, i, s, _ in timeline if c == "C2"]
+    c2 = [(d, i, s) for d, c, i, s, _ in timeline if c == "C2"]
     assert c2 == [
-        ("2026-03-17", 1),
-        ("2026-04-06", 2),
-        ("2026-04-21", 3),
-        ("2026-05-06", 4),
-        ("2026-05-21", 5),
+        ("2026-03-17", 1, "sent"),
+        ("2026-04-06", 2, "sent"),
+        ("2026-04-21", 3, "sent"),
+        ("2026-05-06", 4, "open"),
+        ("2026-05-21", 5, "open"),  # no postal address: a task for the owner, not a letter
     ]
     # C2 has no billing contact: the primary contact receives the messages.
     message = OutboxMessage.objects.filter(customer__external_id="C2").first()
     assert message.to == ["tom@harbour.test"]
-    assert OutboxMessage.objects.filter(status="sent").count() == 8
+    assert OutboxMessage.objects.filter(status="sent").count() == 6
     assert len(mailoutbox) == 6  # the emails (the test settings keep them in memory)
-    assert len(list((tmp_path / "outbox").rglob("*.json"))) == 2  # the letters
+    letter = OutboxMessage.objects.get(channel="letter")
+    assert letter.status == "printing"
+    assert letter.to == ["Boulangerie Dupont, 8 avenue Victor Hugo, 69002 Lyon"]
+    no_address = ActionItem.objects.get(customer__external_id="C2", kind="no_contact")
+    assert "Formal notice" in no_address.title
+    [run_] = ledger.json("letters", "list")["runs"]
+    assert (run_["letters"], run_["status"]) == (1, "open")
+    pdf = tmp_path / "run.pdf"
+    ledger.json("letters", "download", run_["id"], "-o", pdf)
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    for expected in (
+        "Boulangerie Dupont",
+        "8 avenue Victor Hugo",
+        "69002 Lyon",
+        "F-1",
+        "Mise en demeure",
+    ):
+        assert expected in text, expected
+    posted = ledger.json("letters", "posted", run_["id"], "--by", "claire@ar.test")
+    assert posted["status"] == "posted"
+    letter.refresh_from_db()
+    assert (letter.status, letter.sent_at is not None) == ("sent", True)
+    assert ledger("letters", "posted", run_["id"], "--by", "x").exit_code == 1  # only once
     call = ActionItem.objects.get(customer__external_id="C1")
     assert call.kind == "call"
     assert [u.email for u in call.assignees.all()] == ["claire@ar.test"]
@@ -409,7 +454,7 @@ def test_two_companies_with_the_same_external_ids_are_dunned_apart(ledger, write
         "customers",
         write_csv(
             "uk-c",
-            CUSTOMERS,
+            CUSTOMERS[:6],
             [
                 ["C1", "Boulangerie UK", "GBP", "GB", "claire@ar.test", "standard"],
             ],
