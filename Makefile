@@ -68,6 +68,7 @@ check: install ## Lint, format check, types and the architecture contract
 bench: install ## Benchmarks: import and dunning cycle, figures and ratios against same-run baselines
 	$(PY) bench/import_bench.py
 	$(PY) bench/cycle_bench.py
+	$(PY) bench/delivery_bench.py
 
 clean: ## Remove the virtualenv and local data
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -31,7 +31,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from relance.channels.base import DeliveryError
 from relance.messaging.text import reflow
-from relance.models import Company, Customer, OutboxMessage
+from relance.models import Company, OutboxMessage
 from relance.services.bounces import mark_bounced
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -160,7 +160,7 @@ class EmailChannel:
             raise DeliveryError(f"addressees refused ({detail}); CC delivered", permanent=True)
 
     def build(self, message: OutboxMessage) -> EmailMultiAlternatives:
-        customer = Customer.objects.select_related("company", "owner").get(pk=message.customer_id)
+        customer = message.customer  # claimed with its company and owner (services.outbox)
         company = customer.company
         sender = company.sender_email or settings.DEFAULT_FROM_EMAIL
         reply_to = (customer.owner.email if customer.owner else "") or company.reply_to

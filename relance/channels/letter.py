@@ -135,7 +135,7 @@ class LetterChannel:
     after a crash finds the letter already filed)."""
 
     def send(self, message: OutboxMessage) -> None:
-        customer = Customer.objects.select_related("company").get(pk=message.customer_id)
+        customer = message.customer  # claimed with its company (services.outbox)
         if not (customer.address_line1 or customer.city):
             raise DeliveryError(
                 f"no postal address for customer {customer.external_id}", permanent=True

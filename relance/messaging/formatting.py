@@ -4,11 +4,14 @@ currency's minor unit (half-even) happens here, at presentation, and nowhere bef
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
+from functools import lru_cache
 
 from babel.dates import format_date
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_currency, format_decimal, get_currency_precision
 
 LOCALES = {"fr": "fr_FR", "en": "en_GB"}
 
@@ -17,10 +20,50 @@ def locale(language: str) -> str:
     return LOCALES.get(language, LOCALES["en"])
 
 
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """How one locale writes one currency, read once from Babel: a message lists dozens of
+    amounts and Babel's general formatter costs tens of microseconds each."""
+
+    prefix: str
+    suffix: str
+    group: str
+    decimal: str
+    exponent: Decimal  # e.g. 0.01 for two decimals
+
+
+@lru_cache(maxsize=512)
+def _shape(currency: str, language: str) -> _Shape | None:
+    digits = get_currency_precision(currency)
+    fraction = "123456"[:digits]
+    probe = Decimal(f"1234567.{fraction}") if digits else Decimal(1234567)
+    written = format_currency(probe, currency, locale=locale(language))
+    pattern = r"1(\D?)234(\D?)567" + (rf"(\D){fraction}(?!\d)" if digits else r"(?![\d])()")
+    number = re.search(pattern, written)
+    if number is None or number.group(1) != number.group(2):
+        return None  # an unusual layout (e.g. Indian grouping): leave it all to Babel
+    decimal_mark = number.group(3)
+    return _Shape(
+        written[: number.start()],
+        written[number.end() :],
+        number.group(1),
+        decimal_mark,
+        Decimal(1).scaleb(-digits),
+    )
+
+
 def money(amount: Decimal, currency: str, language: str) -> str:
-    return format_currency(amount, currency, locale=locale(language))
+    """The amount rounded half-even to the currency's minor unit, written as the locale does."""
+    shape = _shape(currency, language)
+    if shape is None or amount < 0:
+        return format_currency(amount, currency, locale=locale(language))
+    rounded = amount.quantize(shape.exponent, rounding=ROUND_HALF_EVEN)
+    whole, _, fraction = f"{rounded:,f}".partition(".")
+    text = whole.replace(",", shape.group) + (shape.decimal + fraction if fraction else "")
+    return f"{shape.prefix}{text}{shape.suffix}"
 
 
+@lru_cache(maxsize=8192)  # the same due dates come back in every message of a run
 def day(value: date | None, language: str) -> str:
     return format_date(value, format="long", locale=locale(language)) if value else ""
 

@@ -53,14 +53,18 @@ class _Fees:
             late_fees.pack_of(company), customer.late_interest_rate, customer.late_fees_waived
         )
         self.rates = rates
+        self._known: dict[tuple[str, date], late_fees.LateFees | None] = {}
 
     def of(self, item: engine.Item, today: date) -> late_fees.LateFees | None:
-        try:
-            return late_fees.LateFees.of(
-                item.amount_due, item.currency, item.due_date, today, self.terms, self.rates
-            )
-        except law.MissingRate:
-            return None  # printed empty rather than wrong; `relance statement` says which rate
+        key = (item.id, today)
+        if key not in self._known:
+            try:
+                self._known[key] = late_fees.LateFees.of(
+                    item.amount_due, item.currency, item.due_date, today, self.terms, self.rates
+                )
+            except law.MissingRate:
+                self._known[key] = None  # printed empty, not wrong; `relance statement` says why
+        return self._known[key]
 
     def rate(self, today: date) -> Decimal | None:
         try:
@@ -90,11 +94,12 @@ def context(
     rates: law.RateTable,
     contact: Any = None,
     extra: dict[str, Any] | None = None,
+    fees: _Fees | None = None,
 ) -> dict[str, Any]:
     """Every merge field of the catalogue, formatted for the customer's language. Fields of other
     kinds of messages (promise, dispute…) are present and empty unless `extra` gives them."""
     language = customer.language
-    fees = _Fees(company, customer, rates)
+    fees = fees or _Fees(company, customer, rates)
 
     def money(amount: Decimal | None, currency: str) -> str:
         return "" if amount is None else formatting.money(amount, currency, language)
@@ -268,6 +273,7 @@ def compose(messages: list[OutboxMessage], as_of: date) -> dict[int, Composed]:
             composed[message.pk] = Composed(problem="none of its invoices can be found any more")
             continue
         reference = item(reference_pk) if reference_pk in rows else listed[0]
+        fees = _Fees(companies[customer.company_id], customer, rates)
         values = context(
             companies[customer.company_id],
             customer,
@@ -277,10 +283,10 @@ def compose(messages: list[OutboxMessage], as_of: date) -> dict[int, Composed]:
             rates=rates,
             contact=_addressee(contacts.get(customer.pk, []), message.to),
             extra=_merge_data(message.merge_data, customer.language),
+            fees=fees,
         )
         try:
             subject, body = render_texts(sources, values)
-            fees = _Fees(companies[customer.company_id], customer, rates)
             owed_fees: dict[str, Decimal] = defaultdict(Decimal)
             for listed_item in listed:
                 if (due := fees.of(listed_item, as_of)) is not None:

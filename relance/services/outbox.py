@@ -85,7 +85,7 @@ def claim(worker: str, limit: int = 100, now: datetime | None = None) -> list[Ou
         )
     return list(
         OutboxMessage.objects.filter(pk__in=claimed, claimed_by=worker, claimed_at=now)
-        .select_related("customer")
+        .select_related("customer__company", "customer__owner")
         .order_by("pk")
     )
 

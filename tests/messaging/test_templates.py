@@ -6,6 +6,8 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from relance.domain import engine
 from relance.domain.law import PUBLISHED_RATES, RateTable
@@ -208,4 +210,19 @@ def test_reflow_joins_wrapped_prose_and_item_continuations() -> None:
         "paiement complet ;\n"
         "- de l'indemnité forfaitaire de 40,00 €.\n\n"
         "IBAN : FR76\nBIC : AGRIFRPP\nhttps://pay.example.com/x"
+    )
+
+
+@given(
+    amount=st.decimals(min_value=0, max_value=10**12, places=4),
+    currency=st.sampled_from(["EUR", "GBP", "USD", "JPY", "CHF", "KWD", "SEK", "INR", "XOF"]),
+    language=st.sampled_from(["fr", "en"]),
+)
+def test_money_is_written_exactly_as_babel_writes_it(amount, currency, language) -> None:
+    from babel.numbers import format_currency
+
+    from relance.messaging.formatting import locale, money
+
+    assert money(amount, currency, language) == format_currency(
+        amount, currency, locale=locale(language)
     )
