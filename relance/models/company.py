@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import time
+
 from django.conf import settings
 from django.db import models
 
@@ -9,6 +11,7 @@ from relance.models.validators import (
     validate_currency,
     validate_iban,
     validate_time_zone,
+    validate_weekdays,
 )
 
 
@@ -37,6 +40,19 @@ class Company(models.Model):
     phone = models.CharField(max_length=30, blank=True, help_text="For customers' questions")
     email = models.EmailField(blank=True, help_text="For customers' questions")
     logo = models.FileField(upload_to="logos/", blank=True)
+    send_days = models.CharField(
+        max_length=7,
+        default="12345",
+        validators=[validate_weekdays],
+        help_text="ISO weekdays messages leave on (1 = Monday)",
+    )
+    send_from = models.TimeField(
+        default=time(8, 0), help_text="Messages leave from this hour, in the recipient's zone"
+    )
+    send_until = models.TimeField(default=time(18, 0), help_text="…and before this one")
+    daily_cap = models.PositiveIntegerField(
+        null=True, blank=True, help_text="At most this many messages a day (empty: no limit)"
+    )
     brand_colour = models.CharField(
         max_length=7, blank=True, help_text="Hex colour of emails and letters, e.g. #1f3a5f"
     )

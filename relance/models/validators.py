@@ -65,3 +65,12 @@ def _countries() -> frozenset[str]:
 def validate_country(value: str) -> None:
     if value and value not in _countries():
         raise ValidationError(f"'{value}' is not an ISO 3166 country code such as FR or GB")
+
+
+def validate_weekdays(value: str) -> None:
+    from relance.domain.sending import SendingWindow
+
+    try:
+        SendingWindow.parse_days(value)
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from None

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from functools import cached_property
 from typing import Any
 
@@ -33,7 +33,7 @@ from relance.models import (
     Promise,
     Run,
 )
-from relance.services import late_fees, messages, snapshots, triage
+from relance.services import hours, late_fees, messages, snapshots, triage
 from relance.services import plans as plan_service
 from relance.services.bulk_insert import Inserter
 
@@ -156,6 +156,13 @@ class _BatchWriter:
         """For the texts of manual items; most batches have none."""
         return Company.objects.in_bulk()
 
+    def _first_send(self, customer: snapshots.Debtor) -> datetime:
+        """Business hours in the recipient's zone: the engine decides the day, the outbox the
+        hour (services.hours)."""
+        return hours.first_send(
+            self.companies[customer.company_id], customer.time_zone, self.day, self.now
+        )
+
     @cached_property
     def rates(self) -> law.RateTable:
         return late_fees.rate_table()
@@ -275,7 +282,7 @@ class _BatchWriter:
                     "cc": cc,
                     "invoice_ids": invoice_pks,
                     "created_at": self.now,
-                    "next_attempt_at": self.now,
+                    "next_attempt_at": self._first_send(customer),
                     "status": OutboxMessage.Status.PLANNED,
                 }
             )
@@ -378,7 +385,7 @@ class _BatchWriter:
                     "invoice_ids": [snap.invoice_pks[i.id] for i in broken.invoices],
                     "merge_data": {"promise": {"pay_by": promise.pay_by.isoformat()}},
                     "created_at": self.now,
-                    "next_attempt_at": self.now,
+                    "next_attempt_at": self._first_send(customer),
                     "status": OutboxMessage.Status.PLANNED,
                 }
             )

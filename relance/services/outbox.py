@@ -17,8 +17,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from datetime import time as clock
 from functools import cache
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -26,7 +28,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from relance.models import Dispute, OutboxMessage
+from relance.models import Company, Dispute, OutboxMessage
+from relance.services import hours
 from relance.services import messages as composing
 from relance.services.snapshots import amounts_due
 
@@ -170,6 +173,17 @@ def _deliver_batch(
         status=Status.CANCELLED,
         last_error="paid or disputed",
     )
+    for message in _over_the_cap([m for m in held if m.pk in owed], now):
+        owed.discard(message.pk)
+        company = message.customer.company
+        lease.record(
+            [message],
+            status=Status.PLANNED,
+            last_error=f"daily cap of {company.daily_cap} messages reached",
+            next_attempt_at=hours.after(
+                company, message.customer.time_zone, _tomorrow(company, now)
+            ),
+        )
     composed = composing.compose([m for m in held if m.pk in owed], as_of)
     for message in held:
         if message.pk not in owed or not lease.holds(message):
@@ -196,7 +210,9 @@ def _deliver_batch(
                 status=status,
                 attempts=attempts,
                 last_error=str(error)[:2000],
-                next_attempt_at=now + backoff(attempts),
+                next_attempt_at=hours.after(
+                    message.customer.company, message.customer.time_zone, now + backoff(attempts)
+                ),
                 **({"to": retry_only, "cc": []} if retry_only else {}),
             )
         else:
@@ -217,6 +233,37 @@ def _deliver_batch(
         .values_list("pk", "status")
     )
     return {m.key: outcome.get(m.pk, LOST) for m in messages}
+
+
+def _local_midnight(company: Company, now: datetime, days: int = 0) -> datetime:
+    zone = ZoneInfo(company.time_zone)
+    day = now.astimezone(zone).date() + timedelta(days=days)
+    return datetime.combine(day, clock(0), zone)
+
+
+def _tomorrow(company: Company, now: datetime) -> datetime:
+    return _local_midnight(company, now, days=1)
+
+
+def _over_the_cap(messages: list[OutboxMessage], now: datetime) -> list[OutboxMessage]:
+    """The messages beyond their company's daily cap (the company's own day), in claim order."""
+    over: list[OutboxMessage] = []
+    room: dict[int, int] = {}
+    for message in messages:
+        company = message.customer.company
+        if company.daily_cap is None:
+            continue
+        if company.pk not in room:
+            sent = OutboxMessage.objects.filter(
+                company=company,
+                status__in=[Status.SENT, Status.PRINTING],
+                sent_at__gte=_local_midnight(company, now),
+            ).count()
+            room[company.pk] = company.daily_cap - sent
+        if room[company.pk] <= 0:
+            over.append(message)
+        room[company.pk] -= 1
+    return over
 
 
 def deliver(

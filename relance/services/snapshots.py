@@ -126,6 +126,7 @@ class Debtor:
     pays_by_bank_transfer: bool = True
     late_interest_rate: Decimal | None = None
     late_fees_waived: bool = False
+    time_zone: str = "UTC"
 
 
 _DEBTOR_COLUMNS = (
@@ -157,6 +158,7 @@ _DEBTOR_COLUMNS = (
     "pays_by_bank_transfer",
     "late_interest_rate",
     "late_fees_waived",
+    "time_zone",
 )
 
 
@@ -196,6 +198,7 @@ def debtors(customer_ids: Sequence[int], *, lock: bool = False) -> list[Debtor]:
             pays_by_bank_transfer=bool(r[25]),
             late_interest_rate=r[26],
             late_fees_waived=bool(r[27]),
+            time_zone=r[28] or "UTC",
         )
         for r in rows
     ]

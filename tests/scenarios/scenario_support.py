@@ -19,6 +19,7 @@ import subprocess
 import sys
 import uuid
 from collections import Counter
+from datetime import time
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +44,7 @@ def build_ledger(customers: int, directory: Path, seed: int = 7) -> dict[str, in
     """Import a generated ledger into the current Django database and put every customer on the
     shipped `standard` plan. Returns the rows imported per kind."""
     from relance.demo.generator import KINDS, LedgerSpec, write_csvs
-    from relance.models import Customer, Plan
+    from relance.models import Company, Customer, Plan
     from relance.services.companies import ensure_default_company, get_company
     from relance.services.ledger_import import import_file
     from relance.services.plans import load_plans
@@ -59,6 +60,9 @@ def build_ledger(customers: int, directory: Path, seed: int = 7) -> dict[str, in
         counts[kind] = result.created
     load_plans(STANDARD_PLAN.read_text(encoding="utf-8"))
     Customer.objects.update(plan=Plan.objects.get(code="standard"))
+    # Messages may leave at any hour: these ledgers are dated today, and the tests must not
+    # depend on the hour they run at (business hours have tests of their own).
+    Company.objects.update(send_days="1234567", send_from=time(0), send_until=time.max)
     return counts
 
 

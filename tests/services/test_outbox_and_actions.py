@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -95,7 +95,7 @@ def test_failed_delivery_is_retried_with_backoff_then_sent(ledger, settings):
     Flaky.sent, Flaky.failures = [], 2
     cycle.run_cycle(date(2026, 2, 5))
     [message] = OutboxMessage.objects.all()
-    now = timezone.now()
+    now = datetime(2026, 2, 5, 10, 0, tzinfo=UTC)  # a Thursday, inside business hours in Paris
     assert outbox.deliver_due(date(2026, 2, 5), now=now).statuses == {message.key: "failed"}
     message.refresh_from_db()
     assert (message.attempts, message.next_attempt_at) == (1, now + timedelta(minutes=1))
@@ -249,3 +249,47 @@ def test_a_message_whose_template_fails_is_dead_with_the_reason(ledger, write_cs
     message.refresh_from_db()
     assert "could not render the message" in message.last_error
     assert "TypeError" in message.last_error
+
+
+def test_messages_leave_in_business_hours_of_the_recipient(ledger, company):
+    from zoneinfo import ZoneInfo
+
+    from relance.services.hours import first_send
+
+    paris = ZoneInfo("Europe/Paris")
+    evening = datetime(2026, 2, 5, 19, 30, tzinfo=paris)  # a Thursday
+    today = date(2026, 2, 5)
+    assert first_send(company, "Europe/Paris", today, evening) == datetime(
+        2026, 2, 6, 8, 0, tzinfo=paris
+    )
+    # In New York it is still 13:30: at once.
+    assert first_send(company, "America/New_York", today, evening) == evening
+    # A day already past (a catch-up, a replay): its opening has gone by, so at once.
+    assert first_send(company, "Europe/Paris", date(2026, 1, 10), evening) < evening
+    # A run ahead of time waits for its day's opening.
+    assert first_send(company, "Europe/Paris", date(2026, 2, 9), evening) == datetime(
+        2026, 2, 9, 8, 0, tzinfo=paris
+    )
+    company.send_days, company.send_from = "67", datetime(2026, 1, 1, 10, 0).time()
+    company.save()
+    assert first_send(company, "Europe/Paris", today, evening) == datetime(
+        2026, 2, 7, 10, 0, tzinfo=paris
+    )
+
+
+def test_a_daily_cap_holds_the_rest_until_the_next_opening(ledger, company):
+    company.daily_cap = 2
+    company.save()
+    for customer in ("C2", "C3"):
+        ledger.json("plan", "assign", customer, "standard")
+    cycle.run_cycle(date(2026, 2, 5))
+    assert OutboxMessage.objects.count() == 3
+    now = datetime(2026, 2, 5, 10, 0, tzinfo=UTC)  # a Thursday morning in Paris
+    statuses = outbox.deliver_due(date(2026, 2, 5), now=now).statuses
+    assert sorted(statuses.values()) == ["planned", "sent", "sent"]
+    [held] = OutboxMessage.objects.filter(status="planned")
+    assert held.last_error == "daily cap of 2 messages reached"
+    assert held.next_attempt_at == datetime(2026, 2, 6, 7, 0, tzinfo=UTC)  # 08:00 in Paris
+    assert outbox.deliver_due(date(2026, 2, 5), now=now).statuses == {}  # nothing more today
+    tomorrow = outbox.deliver_due(date(2026, 2, 6), now=held.next_attempt_at).statuses
+    assert tomorrow == {held.key: "sent"}
