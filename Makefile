@@ -65,7 +65,7 @@ check: install ## Lint, format check, types and the architecture contract
 	$(BIN)/mypy relance bench
 	$(BIN)/lint-imports
 
-bench: install ## Benchmarks: import and dunning cycle, figures and ratios against same-run baselines
+bench: install ## Benchmarks: import, dunning cycle, delivery (SMTP, letters): figures and ratios against same-run baselines
 	$(PY) bench/import_bench.py
 	$(PY) bench/cycle_bench.py
 	$(PY) bench/delivery_bench.py
