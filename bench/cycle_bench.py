@@ -37,7 +37,7 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from measure import generated_ledger, run_measured  # noqa: E402
+from measure import generated_ledger, profile_report, run_measured  # noqa: E402
 
 ROOT = HERE.parent
 BIN = Path(sys.executable).parent
@@ -266,14 +266,7 @@ def profile_cycle(snapshot: Path, day: date, work: Path, env: dict[str, str], to
     )
     if not stats.exists():
         raise SystemExit(f"profiled run failed:\n{proc.stderr.decode()[-2000:]}")
-    import io
-    import pstats
-
-    text = io.StringIO()
-    report = pstats.Stats(str(stats), stream=text)
-    report.sort_stats("cumulative").print_stats(top)
-    report.sort_stats("tottime").print_stats(top)
-    return text.getvalue()
+    return profile_report(stats, top)
 
 
 def main() -> None:

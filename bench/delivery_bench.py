@@ -52,7 +52,7 @@ from urllib.parse import urlsplit, urlunsplit
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from cycle_bench import source_state  # noqa: E402
-from measure import generated_ledger, run_measured  # noqa: E402
+from measure import generated_ledger, profile_report, run_measured  # noqa: E402
 
 ROOT = HERE.parent
 BIN = Path(sys.executable).parent
@@ -498,14 +498,7 @@ def profile_one_worker(
         ],
         relance_env,
     )
-    import io
-    import pstats
-
-    text = io.StringIO()
-    report = pstats.Stats(str(stats), stream=text)
-    report.sort_stats("cumulative").print_stats(top)
-    report.sort_stats("tottime").print_stats(top)
-    return text.getvalue()
+    return profile_report(stats, top)
 
 
 def main() -> None:

@@ -55,3 +55,15 @@ def generated_ledger(
         )
         say(f"  generated in {seconds:.1f} s")
     return data
+
+
+def profile_report(stats: Path, top: int) -> str:
+    """The `top` functions of a cProfile dump, by cumulative then by own time."""
+    import io
+    import pstats
+
+    text = io.StringIO()
+    report = pstats.Stats(str(stats), stream=text)
+    report.sort_stats("cumulative").print_stats(top)
+    report.sort_stats("tottime").print_stats(top)
+    return text.getvalue()
