@@ -634,6 +634,49 @@ def actions_skip(item_id: int, by: str, note: str, as_json: bool) -> None:
     emit(as_json, {"id": item.pk, "status": item.status}, f"#{item.pk} skipped.")
 
 
+@cli.command()
+@click.argument("customer_id")
+@click.option("--plan", "plan_code", required=True, help="The plan's code.")
+@click.option("--step", "step_name", required=True, help="The step's name.")
+@click.option("--date", "day", type=DAY, help="As of this day (default: today).")
+@click.option("--language", type=click.Choice(["fr", "en"]), help="Default: the customer's.")
+@company_option
+@json_option
+def preview(
+    customer_id: str,
+    plan_code: str,
+    step_name: str,
+    day: date | None,
+    language: str | None,
+    company_code: str | None,
+    as_json: bool,
+) -> None:
+    """Show what a plan step would say to CUSTOMER_ID: subject, text, invoices, SMS length."""
+    from django.utils import timezone
+
+    from relance.messaging.sandbox import RenderError
+    from relance.services.companies import UnknownCompany, get_company
+    from relance.services.lookup import NotFound
+    from relance.services.preview import PreviewError
+    from relance.services.preview import preview as make
+
+    with rejections(as_json, UnknownCompany, NotFound, PreviewError, RenderError):
+        target = get_company(company_code) if company_code else None
+        shown = make(
+            customer_id,
+            plan_code,
+            step_name,
+            day or timezone.localdate(),
+            company=target,
+            language=language,
+        )
+    sms = shown.get("sms")
+    length = (
+        f"\n\n[{sms['segments']} SMS, {sms['characters']} {sms['encoding']} units]" if sms else ""
+    )
+    emit(as_json, shown, f"Subject: {shown['subject']}\n\n{shown['body']}{length}")
+
+
 @cli.group()
 def letters() -> None:
     """Print runs of letters: list, download as one PDF, mark posted (or submit to a provider)."""

@@ -246,7 +246,7 @@ def _progress(plan: Plan, history: Iterable[Past], reference: str) -> _Progress:
     return progress
 
 
-def _selection(step: Step, reference: Item, items: Sequence[Item], today: date) -> tuple[Item, ...]:
+def selection(step: Step, reference: Item, items: Sequence[Item], today: date) -> tuple[Item, ...]:
     """Rule 6: the invoices a step's message lists (its `attach` setting); always the reference."""
     if step.attach in (ATTACH_NONE, ATTACH_REFERENCE):
         return (reference,)
@@ -323,7 +323,7 @@ def evaluate(plan: Plan, account: Account, history: Sequence[Past], today: date)
                     f", delayed by the {plan.min_contact_delay_days}-day contact rule "
                     f"(last contact {contact.isoformat()})"
                 )
-    listed = _selection(step, reference, items, today)
+    listed = selection(step, reference, items, today)
     key = execution_key(
         account.customer, plan.code, step.name, reference.id, repetition, account.company
     )

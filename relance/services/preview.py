@@ -1,0 +1,76 @@
+"""What a plan step would say to one real customer on a date, before anything is sent: the text
+in the customer's language (or another), the invoices it lists, and for an SMS its length."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+from typing import Any
+
+from relance.channels.sms import segments
+from relance.domain import engine
+from relance.domain.plans import SMS
+from relance.models import Company
+from relance.services import late_fees, lookup, messages, snapshots
+
+
+class PreviewError(ValueError):
+    """The preview cannot be made as asked (unknown plan or step, nothing owed)."""
+
+
+def preview(
+    customer_id: str,
+    plan_code: str,
+    step_name: str,
+    day: date,
+    *,
+    company: Company | None = None,
+    language: str | None = None,
+) -> dict[str, Any]:
+    customer = lookup.customer(customer_id, company)
+    plans = snapshots.PlanCache()
+    if plan_code not in plans.codes:
+        raise PreviewError(f"no plan '{plan_code}'")
+    _, plan, _ = plans.get(plans.codes[plan_code])
+    step = next((s for s in plan.steps if s.name == step_name), None)
+    if step is None:
+        names = ", ".join(s.name for s in plan.steps)
+        raise PreviewError(f"plan '{plan_code}' has no step '{step_name}' (steps: {names})")
+    [debtor] = snapshots.debtors([customer.pk])
+    if language:
+        debtor = dataclasses.replace(debtor, language=language)
+    [snap] = snapshots.load([debtor], day, history_days=0)
+    items = engine.open_items(plan, snap.account, day)
+    if not items:
+        raise PreviewError(f"customer {customer_id} owes nothing on {day.isoformat()}")
+    reference = items[0]
+    listed = engine.selection(step, reference, items, day)
+    values = messages.context(
+        customer.company,
+        debtor,
+        reference,
+        listed,
+        day,
+        rates=late_fees.rate_table(),
+        contact=snap.contacts[0] if snap.contacts else None,
+    )
+    subject, body = messages.render_texts(messages.step_text(step, debtor.language), values)
+    result: dict[str, Any] = {
+        "customer": customer.external_id,
+        "plan": plan_code,
+        "step": step.name,
+        "channel": step.channel,
+        "language": debtor.language,
+        "reference_invoice": reference.id,
+        "invoices": [i.id for i in listed],
+        "subject": subject,
+        "body": body,
+    }
+    if step.channel == SMS:
+        length = segments(body)
+        result["sms"] = {
+            "encoding": length.encoding,
+            "characters": length.characters,
+            "segments": length.segments,
+        }
+    return result
