@@ -6,6 +6,7 @@ It goes through the same import service as real files, so the demo also exercise
 from __future__ import annotations
 
 import dataclasses
+import random
 import tempfile
 from datetime import date
 from pathlib import Path
@@ -14,7 +15,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 
 from relance.demo.generator import demo_specs, write_csvs
-from relance.models import Membership
+from relance.models import Customer, Membership
 from relance.services.companies import upsert_company
 from relance.services.ledger_import import KINDS, ImportRejected, import_file
 from relance.services.plans import load_plans, load_rules
@@ -92,6 +93,7 @@ def load_demo(
                     raise ImportRejected(f"demo {kind} did not import: {result.errors[:3]}")
                 counts[kind] = result.created + result.updated + result.unchanged
             summary["companies"][spec.company] = counts
+            _give_addresses(company, seed)
     summary["login"] = {"username": admin.get_username(), "password": password}
     return summary
 
@@ -105,3 +107,27 @@ def _admin(password: str) -> Any:
     user.set_password(password)
     user.save()
     return user
+
+
+#: Streets and towns for the demo customers' postal addresses (the CSV contract has no address).
+_PLACES = {
+    "FR": (
+        ["rue de la République", "avenue Victor Hugo", "boulevard Gambetta", "rue Nationale"],
+        [("69002", "Lyon"), ("33000", "Bordeaux"), ("59000", "Lille"), ("44000", "Nantes")],
+    ),
+    "GB": (
+        ["High Street", "Station Road", "Church Lane", "Victoria Road"],
+        [("M1 1AE", "Manchester"), ("LS1 4DY", "Leeds"), ("BS1 5TR", "Bristol")],
+    ),
+}
+
+
+def _give_addresses(company: Any, seed: int) -> None:
+    """A plausible postal address for each demo customer that has none, so letters can go."""
+    streets, towns = _PLACES.get(company.country, _PLACES["GB"])
+    rng = random.Random(f"{seed}-{company.code}")
+    for customer in Customer.objects.filter(company=company, address_line1="").order_by("pk"):
+        postal_code, city = rng.choice(towns)
+        customer.address_line1 = f"{rng.randint(1, 180)} {rng.choice(streets)}"
+        customer.postal_code, customer.city = postal_code, city
+        customer.save(update_fields=["address_line1", "postal_code", "city"])
