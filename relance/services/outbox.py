@@ -255,9 +255,7 @@ def _over_the_cap(messages: list[OutboxMessage], now: datetime) -> list[OutboxMe
             continue
         if company.pk not in room:
             sent = OutboxMessage.objects.filter(
-                company=company,
-                status__in=[Status.SENT, Status.PRINTING],
-                sent_at__gte=_local_midnight(company, now),
+                company=company, status=Status.SENT, sent_at__gte=_local_midnight(company, now)
             ).count()
             room[company.pk] = company.daily_cap - sent
         if room[company.pk] <= 0:
