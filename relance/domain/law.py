@@ -89,6 +89,15 @@ class RateTable:
         for rate in sorted(rates, key=lambda r: (r.source, r.since)):
             self._by_source.setdefault(rate.source, []).append(rate)
         self._starts = {s: [r.since for r in rs] for s, rs in self._by_source.items()}
+        self._rate_days: dict[tuple[Terms, date, date], Decimal] = {}
+
+    def rate_days(self, terms: Terms, first: date, last: date) -> Decimal:
+        """Rate x days over a late period, remembered: a day's messages list thousands of
+        invoices sharing a few due dates."""
+        key = (terms, first, last)
+        if key not in self._rate_days:
+            self._rate_days[key] = _rate_days(terms, self, first, last)
+        return self._rate_days[key]
 
     def in_force(self, source: str, on: date) -> Decimal:
         rates = self._by_source.get(source, [])
@@ -166,11 +175,14 @@ def late_interest(
     first = due_date + timedelta(days=1)
     if amount_due <= 0 or on < first or terms.waived:
         return Decimal(0)
+    return amount_due * rates.rate_days(terms, first, on) / _HUNDRED / _DAYS_A_YEAR
+
+
+def _rate_days(terms: Terms, rates: RateTable, first: date, last: date) -> Decimal:
+    """Sum over the days first..last of the yearly rate in force on each (percent x days)."""
     total = Decimal(0)
-    for start, end in _half_years(first, on):
-        days = (end - start).days + 1
-        rate = annual_rate(terms, rates, start, first)
-        total += amount_due * rate / _HUNDRED * days / _DAYS_A_YEAR
+    for start, end in _half_years(first, last):
+        total += annual_rate(terms, rates, start, first) * ((end - start).days + 1)
     return total
 
 

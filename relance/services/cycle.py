@@ -22,7 +22,8 @@ from django.utils import timezone
 
 from relance.domain import assignment, engine, law
 from relance.domain.money import Money, Totals
-from relance.domain.plans import AUTOMATIC_CHANNELS, CALL, LETTER, Step
+from relance.domain.plans import AUTOMATIC_CHANNELS, CALL, LETTER, SMS, Step
+from relance.messaging import formatting
 from relance.models import (
     ActionItem,
     Alias,
@@ -134,6 +135,27 @@ class _Owners:
         if not (users or groups or aliases) and customer.owner_id:
             users.add(customer.owner_id)  # work nobody owns is work nobody does
         return users, groups, aliases
+
+
+_MISSING = {
+    LETTER: "the customer has no postal address",
+    SMS: "no contact has a mobile number",
+}
+
+
+def _nobody_to_reach(snap: snapshots.CustomerSnapshot, step: Step, action: engine.Action) -> str:
+    """What the owner needs to act on a step nobody could receive: no template is rendered, as
+    a ledger without addresses or contacts would otherwise cost a full message per customer."""
+    language = snap.customer.language
+    missing = _MISSING.get(step.channel, "no contact has an email address that has not bounced")
+    owed = "\n".join(
+        f"- {i.number}: {formatting.money(i.amount_due, i.currency, language)}"
+        for i in action.invoices
+    )
+    return (
+        f"'{step.name}' could not go out: {missing}. Complete the customer's details, or send "
+        f"it yourself (relance preview shows its text).\n\nInvoices:\n{owed}"
+    )
 
 
 class _BatchWriter:
@@ -300,7 +322,10 @@ class _BatchWriter:
                 ActionItem.Kind.NO_CONTACT: f"No contact to send '{step.name}' to",
                 ActionItem.Kind.APPROVAL: f"Approve '{step.name}'",
             }.get(kind, step.name)
-            subject, body = self._text(snap, step, action)
+            if kind == ActionItem.Kind.NO_CONTACT:
+                subject, body = "", _nobody_to_reach(snap, step, action)
+            else:
+                subject, body = self._text(snap, step, action)
             self.items.append(
                 (
                     {
