@@ -166,6 +166,12 @@ if smtp_url := os.environ.get("RELANCE_SMTP_URL"):
 else:
     EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "relance.channels.email.EmlDirectoryBackend")
 ANYMAIL = json.loads(os.environ.get("RELANCE_ANYMAIL", "{}"))
+# A generated one-page summary for attached invoices without an imported PDF (slow: ~0.2 s each).
+RELANCE_INVOICE_SUMMARIES = os.environ.get("RELANCE_INVOICE_SUMMARIES", "").lower() in (
+    "1",
+    "true",
+    "yes",
+)
 
 # Celery: workers on Redis in production; without a broker every task runs in this process.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")

@@ -31,7 +31,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from relance.channels.base import DeliveryError
 from relance.messaging.text import reflow
-from relance.models import Company, OutboxMessage
+from relance.models import Company, Invoice, OutboxMessage
 from relance.services.bounces import mark_bounced
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -186,9 +186,52 @@ class EmailChannel:
         email.attach_alternative(
             render_html(message.subject, message.body, company, logo_cid), "text/html"
         )
-        for name, content in getattr(message, "attachments", ()):
+        for name, content in invoice_pdfs(message):
             email.attach(name, content, "application/pdf")
         return email
+
+
+def invoice_pdfs(message: OutboxMessage) -> list[tuple[str, bytes]]:
+    """The PDFs of the invoices the step attaches: the invoice imported from the ERP, or, when
+    there is none and RELANCE_INVOICE_SUMMARIES is on, a generated one-page summary (about a
+    fifth of a second each: off by default, so a day's emails are not held up by PDF layout)."""
+    composed = message.composed
+    if composed is None or not composed.attachments:
+        return []
+    lines = {i["id"]: i for i in composed.values.get("invoices", [])}
+    if reference := composed.values.get("reference"):
+        lines.setdefault(reference["id"], reference)
+    found = []
+    for invoice in Invoice.objects.filter(pk__in=composed.attachments).order_by("due_date", "pk"):
+        name = re.sub(r"[^\w.-]+", "-", invoice.number).strip("-") or str(invoice.pk)
+        if invoice.pdf:
+            with invoice.pdf.open("rb") as handle:
+                found.append((f"{name}.pdf", handle.read()))
+        elif settings.RELANCE_INVOICE_SUMMARIES and invoice.external_id in lines:
+            found.append((f"{name}-summary.pdf", _summary(message, lines[invoice.external_id])))
+    return found
+
+
+def _summary(message: OutboxMessage, line: dict[str, Any]) -> bytes:
+    from relance.channels.letter import stationery
+    from relance.documents import InvoiceLine, Party, render_invoice_summary
+
+    customer = message.customer
+    return render_invoice_summary(
+        stationery(customer.company),
+        Party(customer.name),
+        InvoiceLine(
+            line["number"],
+            line["issue_date"],
+            line["due_date"],
+            line["total"],
+            line["amount_due"],
+            line["days_late"],
+            line["late_interest"],
+            line["fixed_indemnity"],
+        ),
+        "fr" if customer.language == "fr" else "en",
+    )
 
 
 def on_tracking_event(sender: Any, event: Any, esp_name: str, **kwargs: Any) -> None:

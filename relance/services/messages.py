@@ -18,7 +18,7 @@ from typing import Any
 
 from relance.domain import engine, law
 from relance.domain.money import Money, Totals
-from relance.domain.plans import SMS, Step
+from relance.domain.plans import ATTACH_NONE, ATTACH_REFERENCE, SMS, Step
 from relance.messaging import formatting, library
 from relance.messaging.sandbox import RenderError, render
 from relance.models import Company, Contact, Execution, Invoice, OutboxMessage
@@ -43,6 +43,7 @@ class Composed:
     values: dict[str, Any] = field(default_factory=dict)
     items: tuple[engine.Item, ...] = ()
     fees: dict[str, Decimal] = field(default_factory=dict)  # late interest + indemnities
+    attachments: tuple[int, ...] = ()  # invoices (pks) whose PDF goes with the message
 
 
 class _Fees:
@@ -263,7 +264,7 @@ def compose(messages: list[OutboxMessage], as_of: date) -> dict[int, Composed]:
             continue
         customer = customers[message.customer_id]
         try:
-            sources = _sources(execution, message.channel, customer.language, plans)
+            sources, attach = _sources(execution, message.channel, customer.language, plans)
         except RenderError as exc:
             composed[message.pk] = Composed(problem=str(exc))
             continue
@@ -292,7 +293,12 @@ def compose(messages: list[OutboxMessage], as_of: date) -> dict[int, Composed]:
                 if (due := fees.of(listed_item, as_of)) is not None:
                     owed_fees[listed_item.currency] += due.interest + due.indemnity
             composed[message.pk] = Composed(
-                subject, body, values=values, items=tuple(listed), fees=dict(owed_fees)
+                subject,
+                body,
+                values=values,
+                items=tuple(listed),
+                fees=dict(owed_fees),
+                attachments=_attached(attach, reference_pk, listed, rows),
             )
         except RenderError as exc:
             composed[message.pk] = Composed(problem=f"could not render the message ({exc})")
@@ -301,13 +307,14 @@ def compose(messages: list[OutboxMessage], as_of: date) -> dict[int, Composed]:
 
 def _sources(
     execution: Execution, channel: str, language: str, plans: PlanCache
-) -> tuple[str, str]:
-    """The templates of the step that produced this execution, as the plan is now."""
+) -> tuple[tuple[str, str], str]:
+    """The templates of the step that produced this execution, as the plan is now, and which
+    invoices the step attaches (its `attach` setting)."""
     if execution.plan_id is None:
         found = _built_in(execution.step_name, channel, language)
         if found is None:
             raise RenderError(f"no text for '{execution.step_name}'")
-        return found
+        return found, ATTACH_REFERENCE
     try:
         _, plan, _ = plans.get(execution.plan_id)
     except KeyError:
@@ -317,7 +324,19 @@ def _sources(
         raise RenderError(
             f"step '{execution.step_name}' is no longer in plan '{execution.plan_code}'"
         )
-    return step_text(step, language)
+    return step_text(step, language), step.attach
+
+
+def _attached(
+    attach: str, reference: int | None, listed: list[engine.Item], rows: dict[int, Any]
+) -> tuple[int, ...]:
+    """The invoices a step attaches: none, the reference, or those the message lists."""
+    if attach == ATTACH_NONE:
+        return ()
+    if attach == ATTACH_REFERENCE:
+        return (reference,) if reference in rows else ()
+    by_id = {ext: pk for pk, (ext, *_) in rows.items()}
+    return tuple(by_id[i.id] for i in listed if i.id in by_id)
 
 
 def _contacts(customers: dict[int, Debtor]) -> dict[int, list[Contact]]:

@@ -258,3 +258,30 @@ def test_html_paragraphs_join_wrapped_prose_and_keep_short_lines() -> None:
         {"text": "IBAN: FR76 3000<br>BIC: AGRIFRPP"},
         {"list": ["F-1: €10.00", "F-2: €20.00"]},
     ]
+
+
+def test_the_step_attaches_imported_invoice_pdfs_and_summaries_on_request(
+    ledger, smtp, settings, tmp_path
+):
+    from django.core.files.base import ContentFile
+
+    from relance.models import Invoice
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    imported = b"%PDF-1.4 the ERP's own invoice"
+    invoice = Invoice.objects.get(external_id="I1")
+    invoice.pdf.save("F-1.pdf", ContentFile(imported))
+    cycle.run_cycle(date(2026, 2, 6))
+    outbox.deliver_due(date(2026, 2, 6))
+    [received] = smtp.messages
+    files = {a.get_filename(): a.get_content() for a in received.iter_attachments()}
+    assert files == {"F-1.pdf": imported}  # F-2 has no PDF, and summaries are off
+
+    settings.RELANCE_INVOICE_SUMMARIES = True
+    message = OutboxMessage.objects.get()
+    message.status = "planned"
+    message.save()
+    outbox.deliver_due(date(2026, 2, 6))
+    files = {a.get_filename(): a.get_content() for a in smtp.messages[-1].iter_attachments()}
+    assert files["F-1.pdf"] == imported
+    assert files["F-2-summary.pdf"].startswith(b"%PDF")
