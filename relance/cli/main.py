@@ -677,6 +677,30 @@ def preview(
     emit(as_json, shown, f"Subject: {shown['subject']}\n\n{shown['body']}{length}")
 
 
+@cli.command("invoice-pdfs")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@company_option
+@json_option
+def invoice_pdfs(folder: Path, company_code: str | None, as_json: bool) -> None:
+    """Attach the ERP's invoice PDFs in FOLDER (named after the invoice's id or number)."""
+    from relance.services.companies import UnknownCompany, get_company
+    from relance.services.invoice_pdfs import attach_folder
+
+    with rejections(as_json, UnknownCompany, FileNotFoundError):
+        report = attach_folder(folder, get_company(company_code))
+    emit(
+        as_json,
+        {
+            "attached": report.attached,
+            "unchanged": report.unchanged,
+            "unmatched": report.unmatched,
+            "refused": report.refused,
+        },
+        f"{len(report.attached)} attached, {len(report.unchanged)} unchanged, "
+        f"{len(report.unmatched)} matching no invoice, {len(report.refused)} refused.",
+    )
+
+
 @cli.group()
 def letters() -> None:
     """Print runs of letters: list, download as one PDF, mark posted (or submit to a provider)."""

@@ -140,3 +140,20 @@ def test_bad_customer_terms_are_rejected_with_the_row(relance, company, write_cs
     )
     assert result.exit_code == 1
     assert '"field": "late_interest_rate"' in result.output
+
+
+def test_invoice_pdfs_from_a_folder(ledger, tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    folder = tmp_path / "pdfs"
+    folder.mkdir()
+    (folder / "I1.pdf").write_bytes(b"%PDF-1.4 one")
+    (folder / "F-3.pdf").write_bytes(b"%PDF-1.4 three")  # by number
+    (folder / "X-9.pdf").write_bytes(b"%PDF-1.4 nobody")
+    (folder / "I2.pdf").write_bytes(b"<html>not a pdf</html>")
+    out = ledger.json("invoice-pdfs", folder)
+    assert sorted(out["attached"]) == ["I1", "I3"]
+    assert out["unmatched"] == ["X-9.pdf"]
+    assert [r.split(":")[0] for r in out["refused"]] == ["I2.pdf"]
+    again = ledger.json("invoice-pdfs", folder)
+    assert (again["attached"], sorted(again["unchanged"])) == ([], ["I1", "I3"])
+    assert ledger("invoice-pdfs", tmp_path / "missing").exit_code == 1
