@@ -29,6 +29,8 @@ from relance.models import Company, Customer, OutboxMessage, PrintBatch, Printed
 #: Countries whose letters are printed on US Letter paper; A4 everywhere else.
 LETTER_PAPER_COUNTRIES = frozenset({"US", "CA", "MX", "PH", "CL", "CO", "VE"})
 
+_ATTENTION = {"fr": "À l'attention de", "en": "For the attention of"}
+
 _TOTALS = {
     "fr": ("Total factures {}", "Intérêts et indemnités {}", "Total dû {}"),
     "en": ("Invoices {}", "Interest and indemnities {}", "Total due {}"),
@@ -101,7 +103,9 @@ def build_letter(message: OutboxMessage, customer: Customer) -> Letter:
         )
         for i in values.get("invoices", [])
     )
-    address = [customer.address_line1, customer.address_line2]
+    attention = values.get("contact", {}).get("name", "")
+    address = [f"{_ATTENTION[language]} {attention}" if attention else ""]
+    address += [customer.address_line1, customer.address_line2]
     address.append(f"{customer.postal_code} {customer.city}".strip())
     place = company.city or ""
     today = values.get("today") or formatting.day(timezone.localdate(), language)
@@ -138,7 +142,9 @@ class LetterChannel:
         customer = message.customer  # claimed with its company (services.outbox)
         if not (customer.address_line1 or customer.city):
             raise DeliveryError(
-                f"no postal address for customer {customer.external_id}", permanent=True
+                f"no postal address for customer {customer.external_id}: add it (customers "
+                "CSV columns address_line1, postal_code, city), then send the letter again",
+                permanent=True,
             )
         try:
             pdf = render_letter(build_letter(message, customer))

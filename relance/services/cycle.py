@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from relance.domain import assignment, engine, law
 from relance.domain.money import Money, Totals
-from relance.domain.plans import AUTOMATIC_CHANNELS, CALL, LETTER, SMS, Step
+from relance.domain.plans import AUTOMATIC_CHANNELS, CALL, SMS, Step
 from relance.messaging import formatting
 from relance.models import (
     ActionItem,
@@ -81,10 +81,7 @@ def _reach(contact: Any, channel: str) -> str:
 def recipients(step: Step, snap: snapshots.CustomerSnapshot) -> list[str]:
     """The step's recipients, falling back to primary then any reachable contact when the roles
     it names have nobody reachable (a bounced billing address must not silence the plan). A
-    letter goes to the customer's postal address, when there is one."""
-    if step.channel == LETTER:
-        customer = snap.customer
-        return [", ".join((customer.name, *customer.address))] if customer.address else []
+    letter is addressed to these contacts at the customer's postal address."""
     found = _addresses(step.recipients, snap, step.channel)
     if found or not any(r.startswith("role:") for r in step.recipients):
         return found
@@ -137,10 +134,7 @@ class _Owners:
         return users, groups, aliases
 
 
-_MISSING = {
-    LETTER: "the customer has no postal address",
-    SMS: "no contact has a mobile number",
-}
+_MISSING = {SMS: "no contact has a mobile number"}
 
 
 def _nobody_to_reach(snap: snapshots.CustomerSnapshot, step: Step, action: engine.Action) -> str:

@@ -127,18 +127,19 @@ def test_a_quarter_day_by_day(ledger, settings, tmp_path, mailoutbox):
         ("2026-04-06", 2, "sent"),
         ("2026-04-21", 3, "sent"),
         ("2026-05-06", 4, "open"),
-        ("2026-05-21", 5, "open"),  # no postal address: a task for the owner, not a letter
+        ("2026-05-21", 5, "queued"),  # a letter, but C2 has no postal address (below)
     ]
     # C2 has no billing contact: the primary contact receives the messages.
     message = OutboxMessage.objects.filter(customer__external_id="C2").first()
     assert message.to == ["tom@harbour.test"]
     assert OutboxMessage.objects.filter(status="sent").count() == 6
     assert len(mailoutbox) == 6  # the emails (the test settings keep them in memory)
-    letter = OutboxMessage.objects.get(channel="letter")
+    letter = OutboxMessage.objects.get(channel="letter", customer__external_id="C1")
     assert letter.status == "printing"
-    assert letter.to == ["Boulangerie Dupont, 8 avenue Victor Hugo, 69002 Lyon"]
-    no_address = ActionItem.objects.get(customer__external_id="C2", kind="no_contact")
-    assert "Formal notice" in no_address.title
+    assert letter.to == ["paul@dupont.test", "marie@dupont.test"]  # role:legal, role:billing
+    no_address = OutboxMessage.objects.get(channel="letter", customer__external_id="C2")
+    assert no_address.status == "dead"
+    assert "no postal address for customer C2" in no_address.last_error
     [run_] = ledger.json("letters", "list")["runs"]
     assert (run_["letters"], run_["status"]) == (1, "open")
     pdf = tmp_path / "run.pdf"
@@ -148,6 +149,7 @@ def test_a_quarter_day_by_day(ledger, settings, tmp_path, mailoutbox):
     ).stdout
     for expected in (
         "Boulangerie Dupont",
+        "l'attention de Marie",
         "8 avenue Victor Hugo",
         "69002 Lyon",
         "F-1",
