@@ -37,7 +37,7 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from measure import generated_ledger, profile_report, run_measured  # noqa: E402
+from measure import ALWAYS_OPEN, generated_ledger, profile_report, run_measured  # noqa: E402
 
 ROOT = HERE.parent
 BIN = Path(sys.executable).parent
@@ -324,6 +324,7 @@ def main() -> None:
                 "UPDATE relance_customer "
                 "SET plan_id = (SELECT id FROM relance_plan WHERE code = 'standard')"
             )
+            con.execute(ALWAYS_OPEN)
         con.close()
         figures.update(ledger_counts(db, day))
         if args.profile:

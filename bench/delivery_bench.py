@@ -52,7 +52,7 @@ from urllib.parse import urlsplit, urlunsplit
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from cycle_bench import source_state  # noqa: E402
-from measure import generated_ledger, profile_report, run_measured  # noqa: E402
+from measure import ALWAYS_OPEN, generated_ledger, profile_report, run_measured  # noqa: E402
 
 ROOT = HERE.parent
 BIN = Path(sys.executable).parent
@@ -423,6 +423,7 @@ def prepare(
         "UPDATE relance_customer "
         "SET plan_id = (SELECT id FROM relance_plan WHERE code = 'standard')"
     )
+    db.execute(ALWAYS_OPEN)
     seconds, _, out = run_measured(
         [relance, "run", "--date", day.isoformat(), "--json", "--no-deliver"], env
     )

@@ -67,3 +67,11 @@ def profile_report(stats: Path, top: int) -> str:
     report.sort_stats("cumulative").print_stats(top)
     report.sort_stats("tottime").print_stats(top)
     return text.getvalue()
+
+
+#: Business hours open all day, every day: the benchmarks queue messages for "today", and their
+#: figures must not depend on the hour they run at.
+ALWAYS_OPEN = (
+    "UPDATE relance_company SET send_days = '1234567', send_from = '00:00:00', "
+    "send_until = '23:59:59.999999'"
+)
