@@ -67,6 +67,14 @@ class _Fees:
                 self._known[key] = None  # printed empty, not wrong; `relance statement` says why
         return self._known[key]
 
+    def per_currency(self, items: Iterable[engine.Item], today: date) -> dict[str, Decimal]:
+        """Late interest plus indemnities of these invoices, per currency."""
+        found: dict[str, Decimal] = defaultdict(Decimal)
+        for item in items:
+            if (due := self.of(item, today)) is not None:
+                found[item.currency] += due.interest + due.indemnity
+        return dict(found)
+
     def rate(self, today: date) -> Decimal | None:
         try:
             return law.annual_rate(self.terms, self.rates, today, today)
@@ -288,16 +296,12 @@ def compose(messages: list[OutboxMessage], as_of: date) -> dict[int, Composed]:
         )
         try:
             subject, body = render_texts(sources, values)
-            owed_fees: dict[str, Decimal] = defaultdict(Decimal)
-            for listed_item in listed:
-                if (due := fees.of(listed_item, as_of)) is not None:
-                    owed_fees[listed_item.currency] += due.interest + due.indemnity
             composed[message.pk] = Composed(
                 subject,
                 body,
                 values=values,
                 items=tuple(listed),
-                fees=dict(owed_fees),
+                fees=fees.per_currency(listed, as_of),
                 attachments=_attached(attach, reference_pk, listed, rows),
             )
         except RenderError as exc:
