@@ -131,6 +131,7 @@ def build_letter(message: OutboxMessage, customer: Customer) -> Letter:
             else None
         ),
         language=language,
+        statement_appendix=company.letter_statement,
     )
 
 

@@ -53,6 +53,9 @@ class Company(models.Model):
     daily_cap = models.PositiveIntegerField(
         null=True, blank=True, help_text="At most this many messages a day (empty: no limit)"
     )
+    letter_statement = models.BooleanField(
+        default=False, help_text="Letters carry a statement of the account as an appendix"
+    )
     brand_colour = models.CharField(
         max_length=7, blank=True, help_text="Hex colour of emails and letters, e.g. #1f3a5f"
     )

@@ -96,8 +96,10 @@ def days(start: date, end: date):
         start += timedelta(days=1)
 
 
-def test_a_quarter_day_by_day(ledger, settings, tmp_path, mailoutbox):
+def test_a_quarter_day_by_day(ledger, settings, tmp_path, mailoutbox, company):
     settings.RELANCE_OUTBOX_DIR = tmp_path / "outbox"
+    company.letter_statement = True  # letters carry a statement of the account
+    company.save()
     timeline: list[tuple[str, str, int, str, str]] = []
     for day in days(date(2026, 2, 1), date(2026, 6, 30)):
         out = run(ledger, day)
@@ -154,6 +156,7 @@ def test_a_quarter_day_by_day(ledger, settings, tmp_path, mailoutbox):
         "69002 Lyon",
         "F-1",
         "Mise en demeure",
+        "Relevé de compte",
     ):
         assert expected in text, expected
     posted = ledger.json("letters", "posted", run_["id"], "--by", "claire@ar.test")
