@@ -20,16 +20,17 @@ def sending_window(company: Company) -> SendingWindow:
 def first_send(
     company: Company, zone_name: str, day: date, now: datetime | None = None
 ) -> datetime:
-    """When a message the cycle queued for `day` may leave: now or the next opening when `day` is
-    today; the opening of `day` when it is later (a run ahead of time); and for a day already
-    past (a catch-up, a replay), that day's opening, which has gone by: at once."""
+    """When a message the cycle queued for `day` may leave. Today's run waits for the
+    recipient's business hours. A run for a past day (a catch-up, a replay) takes that day's
+    opening, long gone: at once. A run for a day to come is a simulation (`relance run --date`):
+    its hour means nothing yet, so its messages leave at once too."""
     now = now or timezone.now()
     zone = ZoneInfo(zone_name)
-    window = sending_window(company)
     today = now.astimezone(zone).date()
-    if day == today:
-        return window.next_opening(now, zone)
-    return window.opening_on(day, zone)
+    if day > today:
+        return now
+    window = sending_window(company)
+    return window.next_opening(now, zone) if day == today else window.opening_on(day, zone)
 
 
 def after(company: Company, zone_name: str, at: datetime) -> datetime:
