@@ -82,6 +82,15 @@ class _Fees:
             return None
 
 
+def _statutory_indemnity(terms: law.Terms, reference: engine.Item) -> tuple[Decimal, str] | None:
+    """The fixed indemnity the law sets per late invoice, in the law's currency (the UK scale
+    read for the reference when it is in pounds), whatever the invoices' currencies."""
+    currency = "GBP" if terms.pack == law.UK else "EUR"
+    amount = reference.amount_due if reference.currency == currency else Decimal(1)
+    fixed = law.fixed_indemnity(amount, currency, law.Terms(terms.pack))
+    return (fixed, currency) if fixed else None
+
+
 def _person(person: Person | None) -> dict[str, str]:
     return {"name": person.name, "email": person.email, "phone": ""} if person else _NOBODY
 
@@ -139,7 +148,7 @@ def context(
     applies = not fees.terms.waived and (
         fees.terms.pack != law.NONE or fees.terms.contract_rate is not None
     )
-    indemnity = fees.of(reference, today) if reference.days_late(today) else None
+    indemnity = _statutory_indemnity(fees.terms, reference) if applies else None
     values: dict[str, Any] = {
         "customer": {
             "id": customer.external_id,
@@ -183,11 +192,7 @@ def context(
             "applies": applies,
             "pack": fees.terms.pack if applies else "",
             "rate": formatting.percent(rate, language) if applies and rate is not None else "",
-            "indemnity": (
-                money(indemnity.indemnity, reference.currency)
-                if applies and indemnity and indemnity.indemnity
-                else ""
-            ),
+            "indemnity": money(*indemnity) if indemnity else "",
             "late_interest": ", ".join(money(a, c) for c, a in sorted(interest.items())),
         },
         "promise": {"pay_by": "", "amount": ""},

@@ -226,3 +226,11 @@ def test_money_is_written_exactly_as_babel_writes_it(amount, currency, language)
     assert money(amount, currency, language) == format_currency(
         amount, currency, locale=locale(language)
     )
+
+
+def test_the_statutory_indemnity_is_the_laws_whatever_the_invoice_currency() -> None:
+    usd = context(company(), debtor("en"), INVOICES[2], INVOICES[2:], TODAY, rates=RATES)
+    assert usd["law"]["indemnity"] == "€40.00"
+    uk = context(company("GB"), debtor("en"), INVOICES[0], INVOICES, TODAY, rates=RATES)
+    assert uk["law"]["pack"] == "UK"
+    assert uk["law"]["indemnity"] == "£40.00"
