@@ -44,14 +44,8 @@ def stationery(company: Company) -> Stationery:
             logo = handle.read()
     return Stationery(
         company_name=company.name,
-        address_lines=tuple(
-            line
-            for line in (
-                company.address_line1,
-                company.address_line2,
-                f"{company.postal_code} {company.city}".strip(),
-            )
-            if line
+        address_lines=formatting.postal_lines(
+            company.address_line1, company.address_line2, company.postal_code, company.city
         ),
         registration_number=company.registration_number,
         vat_number=company.vat_number,
@@ -104,9 +98,10 @@ def build_letter(message: OutboxMessage, customer: Customer) -> Letter:
         for i in values.get("invoices", [])
     )
     attention = values.get("contact", {}).get("name", "")
-    address = [f"{_ATTENTION[language]} {attention}" if attention else ""]
-    address += [customer.address_line1, customer.address_line2]
-    address.append(f"{customer.postal_code} {customer.city}".strip())
+    address: tuple[str, ...] = (f"{_ATTENTION[language]} {attention}",) if attention else ()
+    address += formatting.postal_lines(
+        customer.address_line1, customer.address_line2, customer.postal_code, customer.city
+    )
     place = company.city or ""
     today = values.get("today") or formatting.day(timezone.localdate(), language)
     connector = ", le " if language == "fr" else ", "
@@ -116,7 +111,7 @@ def build_letter(message: OutboxMessage, customer: Customer) -> Letter:
         stationery=stationery(company),
         recipient=Party(
             customer.name,
-            tuple(line for line in address if line),
+            address,
             country=None if customer.country == company.country else customer.country,
         ),
         place_and_date=f"{place}{connector}{today}" if place else today,

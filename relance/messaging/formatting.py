@@ -72,3 +72,8 @@ def percent(rate: Decimal, language: str) -> str:
     """A yearly rate given in percent (12.15 -> "12,15 %" / "12.15%")."""
     number = format_decimal(rate, format="#,##0.00", locale=locale(language))
     return f"{number}\u00a0%" if language == "fr" else f"{number}%"
+
+
+def postal_lines(line1: str, line2: str, postal_code: str, city: str) -> tuple[str, ...]:
+    """A postal address as printed: its street lines, then "postal code city", blanks left out."""
+    return tuple(line for line in (line1, line2, f"{postal_code} {city}".strip()) if line)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
@@ -36,3 +36,10 @@ def first_send(
 def after(company: Company, zone_name: str, at: datetime) -> datetime:
     """The first moment at or after `at` inside the hours (a retry's backoff, a capped day)."""
     return sending_window(company).next_opening(at, ZoneInfo(zone_name))
+
+
+def company_day_start(company: Company, now: datetime, days: int = 0) -> datetime:
+    """Midnight of the company's day (`days` later): where its daily cap counts from."""
+    zone = ZoneInfo(company.time_zone)
+    day = now.astimezone(zone).date() + timedelta(days=days)
+    return datetime.combine(day, time(0), zone)

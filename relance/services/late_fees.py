@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from relance.domain import law
 from relance.models import Company, Customer, ReferenceRate
+from relance.services.snapshots import Debtor
 
 
 def rate_table() -> law.RateTable:
@@ -24,7 +25,8 @@ def pack_of(company: Company) -> str:
     return company.law_pack or law.default_pack(company.country)
 
 
-def terms_of(customer: Customer, company: Company) -> law.Terms:
+def terms_of(customer: Customer | Debtor, company: Company) -> law.Terms:
+    """The company's pack, unless the customer's contract rate or waiver says otherwise."""
     return law.Terms(
         pack_of(company),
         contract_rate=customer.late_interest_rate,

@@ -50,9 +50,7 @@ class _Fees:
     """Late fees of the invoices of one message, under one customer's terms."""
 
     def __init__(self, company: Company, customer: Debtor, rates: law.RateTable) -> None:
-        self.terms = law.Terms(
-            late_fees.pack_of(company), customer.late_interest_rate, customer.late_fees_waived
-        )
+        self.terms = late_fees.terms_of(customer, company)
         self.rates = rates
         self._known: dict[tuple[str, date], late_fees.LateFees | None] = {}
 
@@ -96,10 +94,6 @@ def _person(person: Person | None) -> dict[str, str]:
 
 
 _NOBODY = {"name": "", "email": "", "phone": ""}
-
-
-def _address(*lines: str) -> str:
-    return "\n".join(line for line in lines if line)
 
 
 def context(
@@ -153,7 +147,7 @@ def context(
         "customer": {
             "id": customer.external_id,
             "name": customer.name,
-            "address": _address(*customer.address),
+            "address": "\n".join(customer.address),
         },
         "contact": {
             "name": getattr(contact, "name", ""),
@@ -164,10 +158,10 @@ def context(
             "name": company.name,
             "email": company.email,
             "phone": company.phone,
-            "address": _address(
-                company.address_line1,
-                company.address_line2,
-                f"{company.postal_code} {company.city}".strip(),
+            "address": "\n".join(
+                formatting.postal_lines(
+                    company.address_line1, company.address_line2, company.postal_code, company.city
+                )
             ),
             "registration_number": company.registration_number,
             "vat_number": company.vat_number,

@@ -17,10 +17,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from datetime import time as clock
 from functools import cache
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -28,7 +26,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from relance.models import Company, Dispute, OutboxMessage
+from relance.models import Dispute, OutboxMessage
 from relance.services import hours
 from relance.services import messages as composing
 from relance.services.snapshots import amounts_due
@@ -181,7 +179,7 @@ def _deliver_batch(
             status=Status.PLANNED,
             last_error=f"daily cap of {company.daily_cap} messages reached",
             next_attempt_at=hours.after(
-                company, message.customer.time_zone, _tomorrow(company, now)
+                company, message.customer.time_zone, hours.company_day_start(company, now, 1)
             ),
         )
     composed = composing.compose([m for m in held if m.pk in owed], as_of)
@@ -235,16 +233,6 @@ def _deliver_batch(
     return {m.key: outcome.get(m.pk, LOST) for m in messages}
 
 
-def _local_midnight(company: Company, now: datetime, days: int = 0) -> datetime:
-    zone = ZoneInfo(company.time_zone)
-    day = now.astimezone(zone).date() + timedelta(days=days)
-    return datetime.combine(day, clock(0), zone)
-
-
-def _tomorrow(company: Company, now: datetime) -> datetime:
-    return _local_midnight(company, now, days=1)
-
-
 def _over_the_cap(messages: list[OutboxMessage], now: datetime) -> list[OutboxMessage]:
     """The messages beyond their company's daily cap (the company's own day), in claim order."""
     over: list[OutboxMessage] = []
@@ -255,7 +243,9 @@ def _over_the_cap(messages: list[OutboxMessage], now: datetime) -> list[OutboxMe
             continue
         if company.pk not in room:
             sent = OutboxMessage.objects.filter(
-                company=company, status=Status.SENT, sent_at__gte=_local_midnight(company, now)
+                company=company,
+                status=Status.SENT,
+                sent_at__gte=hours.company_day_start(company, now),
             ).count()
             room[company.pk] = company.daily_cap - sent
         if room[company.pk] <= 0:

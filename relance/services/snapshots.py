@@ -25,6 +25,7 @@ from django.db.models.functions import Coalesce
 from relance.domain import engine
 from relance.domain.plans import Plan as DomainPlan
 from relance.domain.plans import parse_plan
+from relance.messaging.formatting import postal_lines
 from relance.models import (
     AssignmentRules,
     Contact,
@@ -194,7 +195,7 @@ def debtors(customer_ids: Sequence[int], *, lock: bool = False) -> list[Debtor]:
             currency=r[18],
             credit_limit=r[19],
             language=r[20],
-            address=tuple(a for a in (r[21], r[22], f"{r[23]} {r[24]}".strip()) if a),
+            address=postal_lines(*r[21:25]),
             pays_by_bank_transfer=bool(r[25]),
             late_interest_rate=r[26],
             late_fees_waived=bool(r[27]),
