@@ -27,8 +27,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
+from operator import attrgetter
 
-from relance.domain.money import Money, Totals
+from relance.domain.money import Totals
 from relance.domain.plans import (
     ATTACH_NONE,
     ATTACH_OPEN,
@@ -161,10 +162,23 @@ class ForecastItem:
     reason: str
 
 
-def _key(*parts: str) -> str:
+def _escape(part: str) -> str:
     # Only the separator and the escape character are escaped: unambiguous, and far cheaper than
     # full URL quoting over hundreds of thousands of keys a cycle.
-    return ":".join(p.replace("%", "%25").replace(":", "%3A") for p in parts)
+    if "%" in part or ":" in part:
+        return part.replace("%", "%25").replace(":", "%3A")
+    return part
+
+
+def _key(*parts: str) -> str:
+    return ":".join([_escape(p) for p in parts])
+
+
+def _stem(account: Account, plan: Plan) -> str:
+    """The parts of rule 8's key shared by every step of one plan for one customer."""
+    if account.company:
+        return _key(account.company, account.customer, plan.code)
+    return _key(account.customer, plan.code)
 
 
 def execution_key(
@@ -192,13 +206,23 @@ def _still_owed(plan: Plan, item: Item) -> bool:
     )
 
 
+_RULE_3_ORDER = attrgetter("due_date", "issue_date", "number", "id")  # Item.sort_key, in C
+
+
 def open_items(plan: Plan, account: Account, today: date) -> list[Item]:
-    """Rule 1, sorted by rule 3's order: the first one is the reference invoice."""
-    promised = _promised(account, today)
-    return sorted(
-        (i for i in account.items if i.id not in promised and _still_owed(plan, i)),
-        key=Item.sort_key,
-    )
+    """Rule 1, sorted by rule 3's order: the first one is the reference invoice. (`_still_owed`
+    written out: this runs for every invoice of every customer, every day.)"""
+    promised = _promised(account, today) if account.promises else ()
+    tolerance, zero = plan.tolerance, Decimal(0)
+    found = [
+        i
+        for i in account.items
+        if not (i.void or i.disputed or i.in_payment_plan)
+        and i.amount_due > tolerance.get(i.currency, zero)
+        and i.id not in promised
+    ]
+    found.sort(key=_RULE_3_ORDER)
+    return found
 
 
 def last_contact(account: Account, history: Iterable[Past]) -> date | None:
@@ -324,17 +348,10 @@ def evaluate(plan: Plan, account: Account, history: Sequence[Past], today: date)
                     f"(last contact {contact.isoformat()})"
                 )
     listed = selection(step, reference, items, today)
-    key = execution_key(
-        account.customer, plan.code, step.name, reference.id, repetition, account.company
-    )
+    stem, ref = _stem(account, plan), _escape(reference.id)
+    key = f"{stem}:{_escape(step.name)}:{ref}:{repetition}"  # execution_key, parts shared
     skips = tuple(
-        Skip(
-            i,
-            s.name,
-            reference.id,
-            SUPERSEDED,
-            execution_key(account.customer, plan.code, s.name, reference.id, 0, account.company),
-        )
+        Skip(i, s.name, reference.id, SUPERSEDED, f"{stem}:{_escape(s.name)}:{ref}:0")
         for i, s in due[:-1]
     )
     action = Action(
@@ -343,7 +360,7 @@ def evaluate(plan: Plan, account: Account, history: Sequence[Past], today: date)
         reference,
         repetition,
         listed,
-        Totals(Money(i.amount_due, i.currency) for i in listed),
+        Totals.of((i.amount_due, i.currency) for i in listed),
         key,
         reason,
     )

@@ -143,6 +143,16 @@ class Totals(Mapping[str, Decimal]):
         for money in items:
             self.add(money)
 
+    @classmethod
+    def of(cls, amounts: Iterable[tuple[Decimal, str]]) -> Totals:
+        """Sums of (amount, currency) pairs: the same totals without a `Money` per amount, for
+        the cycle, which totals a million invoices."""
+        totals = cls()
+        sums = totals._sums
+        for amount, currency in amounts:
+            sums[currency] = sums.get(currency, ZERO) + amount
+        return totals
+
     def add(self, money: Money) -> None:
         self._sums[money.currency] = self._sums.get(money.currency, ZERO) + money.amount
 

@@ -7,12 +7,12 @@ column's value is adapted once per value by a converter chosen once per column.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import UTC, date
 from decimal import Decimal
 from typing import Any
 
+import orjson
 from django.db import connection, models
 
 Converter = Callable[[Any], Any]
@@ -22,9 +22,15 @@ def _identity(value: Any) -> Any:
     return value
 
 
+def _json(value: Any) -> str:
+    """orjson: a cycle writes several JSON values per execution, and json.dumps's call overhead
+    alone cost seconds per 100,000 executions."""
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
 def _converter(field: models.Field) -> Converter:
     if isinstance(field, models.JSONField):
-        return json.dumps
+        return _json
     if isinstance(field, models.DateTimeField):
         if connection.vendor == "sqlite":  # Django's SQLite form: naive UTC text
             return lambda v: str(v.astimezone(UTC).replace(tzinfo=None)) if v else v

@@ -165,6 +165,7 @@ class _BatchWriter:
         self.items: list[tuple[dict[str, Any], tuple[set[int], set[int], set[int]]]] = []
         self.events: list[dict[str, Any]] = []
         self.skip_keys: list[str] = []  # parallel to report.skipped: the superseding execution
+        self.send_times: dict[tuple[int, str], datetime] = {}
         self.report = CycleReport(day)
 
     @cached_property
@@ -174,10 +175,15 @@ class _BatchWriter:
 
     def _first_send(self, customer: snapshots.Debtor) -> datetime:
         """Business hours in the recipient's zone: the engine decides the day, the outbox the
-        hour (services.hours)."""
-        return hours.first_send(
-            self.companies[customer.company_id], customer.time_zone, self.day, self.now
-        )
+        hour (services.hours). The same for every customer of a company in one zone."""
+        zone = (customer.company_id, customer.time_zone)
+        found = self.send_times.get(zone)
+        if found is None:
+            company = self.companies[customer.company_id]
+            found = self.send_times[zone] = hours.first_send(
+                company, customer.time_zone, self.day, self.now
+            )
+        return found
 
     @cached_property
     def rates(self) -> law.RateTable:
@@ -262,7 +268,9 @@ class _BatchWriter:
         reference = snap.invoice_pks.get(action.reference.id)
         invoice_pks = [snap.invoice_pks[i.id] for i in action.invoices if i.id in snap.invoice_pks]
         to = recipients(step, snap) if step.is_customer_facing else []
-        cc = _addresses(step.cc, snap, step.channel) if step.is_customer_facing else []
+        cc = _addresses(step.cc, snap, step.channel) if step.is_customer_facing and step.cc else []
+        invoices = [i.id for i in action.invoices]
+        totals = action.totals_json()
         self._execution(
             snap,
             key=action.key,
@@ -279,8 +287,8 @@ class _BatchWriter:
             channel=step.channel,
             mode=step.mode,
             customer_facing=step.is_customer_facing,
-            invoices=[i.id for i in action.invoices],
-            totals=action.totals_json(),
+            invoices=invoices,
+            totals=totals,
             superseded=[{"step": s.step, "step_index": s.step_index} for s in superseded],
         )
         self.skipped(snap, superseded, action.key)
@@ -345,8 +353,8 @@ class _BatchWriter:
                 "mode": step.mode,
                 "status": status,
                 "reference_invoice": action.reference.id,
-                "invoices": [i.id for i in action.invoices],
-                "totals": action.totals_json(),
+                "invoices": invoices,
+                "totals": totals,
                 "recipients": to,
                 "cc": cc,
                 "key": action.key,

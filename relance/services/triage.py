@@ -19,6 +19,7 @@ step repeats (rule 7 counts from the last run, which triage does not follow).
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import date, timedelta
 from typing import Any
 
@@ -40,6 +41,27 @@ def _due_steps(day: date) -> list[tuple[Any, ...]]:
     ]
 
 
+def _position_sql(day: date) -> tuple[str, list[Any]]:
+    """SQL giving, for open invoice `o`, the position of the most advanced step of its
+    customer's plan due on `day` (NULL when none is): a CASE per plan, steps from the last, so
+    the query needs no subquery per invoice. Plan ids and positions are integers from the
+    database, written into the text; the dates are parameters."""
+    by_plan: dict[int, list[tuple[int, int, date]]] = defaultdict(list)
+    for plan, position, from_issue, cutoff in _due_steps(day):
+        by_plan[plan].append((position, from_issue, cutoff))
+    if not by_plan:
+        return "NULL", []
+    plans, params = [], []
+    for plan, steps in by_plan.items():
+        whens = []
+        for position, from_issue, cutoff in sorted(steps, reverse=True):
+            base = "o.issue_date" if from_issue else "o.due_date"
+            whens.append(f"WHEN {base} <= %s THEN {int(position)}")
+            params.append(cutoff)
+        plans.append(f"WHEN o.plan_id = {int(plan)} THEN CASE {' '.join(whens)} END")
+    return f"CASE {' '.join(plans)} END", params
+
+
 def _values(rows: list[tuple[Any, ...]], nothing: tuple[Any, ...]) -> tuple[str, list[Any]]:
     """A VALUES list for a CTE; when `rows` is empty, the row `nothing` (of plan 0, which matches
     no plan) keeps the column types PostgreSQL infers from the values."""
@@ -57,51 +79,48 @@ def _tolerances() -> list[tuple[int, str, float]]:
     ]
 
 
+def _rule_3_key(alias: str) -> str:
+    """SQL text that sorts as rule 3 orders invoices (due date, issue date, number, id): the ISO
+    dates are fixed-width, and CHAR(1) after the number sorts before any character a number
+    holds, so a number that is a prefix of another still comes first. Compared in code point
+    order, as Python compares strings: SQLite's BINARY collation, PostgreSQL's "C"."""
+    if connection.vendor == "postgresql":
+        return (
+            f"(to_char({alias}.due_date, 'YYYY-MM-DD') || to_char({alias}.issue_date, "
+            f"'YYYY-MM-DD') || {alias}.number || CHR(1) || {alias}.external_id) COLLATE \"C\""
+        )
+    return (
+        f"({alias}.due_date || {alias}.issue_date || {alias}.number || CHAR(1) "
+        f"|| {alias}.external_id)"
+    )
+
+
 def _pending_sql(day: date, company_id: int | None) -> tuple[str, list[Any]]:
-    """SQL of the customers with a pending invoice (see the module's docstring)."""
-    steps, step_params = _values(_due_steps(day), (0, 0, 0, day))
+    """SQL of the customers with a pending invoice (see the module's docstring), in two passes
+    over the open invoices: the first finds each customer's first certainly open invoice in
+    rule 3's order, the second looks for a pending invoice up to it. The execution history is
+    only searched for those few invoices, not for every open one: this query is most of the
+    cost of a quiet day."""
+    position, position_params = _position_sql(day)
     tolerances, tolerance_params = _values(_tolerances(), (0, "", 0.0))
-    # Rule 3 compares numbers and ids as Python compares strings: code point order, which is
-    # SQLite's BINARY collation and PostgreSQL's "C" collation.
-    text = ' COLLATE "C"' if connection.vendor == "postgresql" else ""
     company = "AND c.company_id = %s" if company_id is not None else ""
     sql = f"""
-        WITH steps (plan_id, position, from_issue, cutoff) AS (VALUES {steps}),
-        tolerance (plan_id, currency, amount) AS (VALUES {tolerances}),
-        settled AS (
-            SELECT invoice_id, SUM(amount) AS amount FROM relance_allocation
-            WHERE date <= %s GROUP BY invoice_id
-        ),
+        WITH tolerance (plan_id, currency, amount) AS (VALUES {tolerances}),
         owed AS (
-            SELECT i.id, i.customer_id, c.plan_id, p.code AS plan_code, i.issue_date,
-                   i.due_date, i.number{text} AS number, i.external_id{text} AS external_id,
-                   i.currency, i.total - COALESCE(s.amount, 0) AS amount
+            SELECT i.id, i.customer_id, c.plan_id, p.code AS plan_code, i.currency,
+                   i.issue_date, i.due_date, {_rule_3_key("i")} AS rank_key,
+                   i.total - COALESCE((
+                       SELECT SUM(a.amount) FROM relance_allocation AS a
+                       WHERE a.invoice_id = i.id AND a.date <= %s
+                   ), 0) AS amount
             FROM relance_invoice AS i
             JOIN relance_customer AS c ON c.id = i.customer_id
             JOIN relance_plan AS p ON p.id = c.plan_id
-            LEFT JOIN settled AS s ON s.invoice_id = i.id
             WHERE i.status <> 'void' AND i.issue_date <= %s
-              AND i.total - COALESCE(s.amount, 0) > 0
               AND (c.hold_until IS NULL OR c.hold_until < %s) {company}
         ),
-        pending AS (
-            SELECT * FROM (
-                SELECT o.*, (
-                    SELECT MAX(st.position) FROM steps AS st
-                    WHERE st.plan_id = o.plan_id AND (
-                        (st.from_issue = 1 AND o.issue_date <= st.cutoff)
-                        OR (st.from_issue = 0 AND o.due_date <= st.cutoff)
-                    )
-                ) AS position
-                FROM owed AS o
-            ) AS due WHERE position IS NOT NULL
-        ),
-        certain AS (
-            SELECT o.customer_id, o.due_date, o.issue_date, o.number, o.external_id,
-                   ROW_NUMBER() OVER (
-                       PARTITION BY o.customer_id
-                       ORDER BY o.due_date, o.issue_date, o.number, o.external_id
-                   ) AS rank
+        firsts AS (
+            SELECT o.customer_id, MIN(o.rank_key) AS rank_key
             FROM owed AS o
             LEFT JOIN tolerance AS t ON t.plan_id = o.plan_id AND t.currency = o.currency
             WHERE o.amount > COALESCE(t.amount, 0) + 0.00005
@@ -110,28 +129,27 @@ def _pending_sql(day: date, company_id: int | None) -> tuple[str, list[Any]]:
                   WHERE d.invoice_id = o.id AND d.opened_on <= %s
                     AND (d.resolved_on IS NULL OR d.resolved_on > %s)
               )
+            GROUP BY o.customer_id
         ),
-        first AS (SELECT * FROM certain WHERE rank = 1)
-        SELECT DISTINCT x.customer_id
-        FROM pending AS x
-        LEFT JOIN first AS f ON f.customer_id = x.customer_id
-        WHERE NOT EXISTS (
+        candidates AS (
+            SELECT o.id, o.customer_id, o.plan_id, o.plan_code, {position} AS position
+            FROM owed AS o
+            LEFT JOIN firsts AS f ON f.customer_id = o.customer_id
+            WHERE o.amount > 0 AND (f.rank_key IS NULL OR o.rank_key <= f.rank_key)
+        )
+        SELECT DISTINCT x.customer_id FROM candidates AS x
+        WHERE x.position IS NOT NULL AND NOT EXISTS (
             SELECT 1 FROM relance_execution AS e
             JOIN relance_step AS es ON es.id = e.step_id
             WHERE e.customer_id = x.customer_id AND e.reference_invoice_id = x.id
               AND e.date <= %s AND e.plan_code = x.plan_code AND es.plan_id = x.plan_id
               AND es.active AND es.position >= x.position
         )
-        AND NOT (
-            f.customer_id IS NOT NULL
-            AND (f.due_date, f.issue_date, f.number, f.external_id)
-                < (x.due_date, x.issue_date, x.number, x.external_id)
-        )
     """
-    params = [*step_params, *tolerance_params, day, day, day]
+    params = [*tolerance_params, day, day, day]
     if company_id is not None:
         params.append(company_id)
-    params += [day, day, day]
+    params += [day, day, *position_params, day]
     return sql, params
 
 
