@@ -340,11 +340,10 @@ def load(customers: list[Debtor], day: date, history_days: int) -> list[Customer
     )
     items: dict[int, list[engine.Item]] = defaultdict(list)
     pks: dict[int, dict[str, int]] = defaultdict(dict)
+    item = engine.Item
     for pk, cust, ext, number, issued, due, currency, amount, total in rows:
         items[cust].append(
-            engine.Item(
-                ext, number, issued, due, currency, amount, disputed=pk in disputed, total=total
-            )
+            item(ext, number, issued, due, currency, amount, False, pk in disputed, False, total)
         )
         pks[cust][ext] = pk
 

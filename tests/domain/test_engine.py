@@ -427,7 +427,7 @@ def test_when_the_reference_is_paid_the_next_invoice_starts_over():
     decisions, past = run_days(plan, account(x, y), D("2025-03-01"), D("2025-03-03"))
     assert actions(decisions) == [(D("2025-03-01"), "First")]
 
-    paid = account(replace(x, amount_due=Decimal("0.00")), y)
+    paid = account(x._replace(amount_due=Decimal("0.00")), y)
     decision = evaluate(plan, paid, past, D("2025-03-06"))
     assert decision.action is not None
     assert decision.action.reference.id == "Y"
@@ -928,7 +928,7 @@ def test_no_missed_payment_notice_while_on_hold():
 def test_missed_payment_notice_leaves_out_disputed_invoices():
     plan = make_plan(step("Reminder", 0))
     promise = Promise("PR", ("A", "B"), D("2025-01-01"))
-    disputed = replace(inv("A", "2025-01-01"), disputed=True)
+    disputed = inv("A", "2025-01-01")._replace(disputed=True)
     acct = account(disputed, inv("B", "2025-01-01"), promises=(promise,))
     [broken] = evaluate(plan, acct, [], D("2025-01-02")).broken_promises
     assert [i.id for i in broken.invoices] == ["B"]
@@ -955,7 +955,7 @@ class Scenario:
         return replace(
             acct,
             items=tuple(
-                replace(i, amount_due=Decimal(0))
+                i._replace(amount_due=Decimal(0))
                 if i.id in self.paid_on and self.paid_on[i.id] <= day
                 else i
                 for i in acct.items

@@ -1,0 +1,53 @@
+"""The cycle's own reading of SQLite values gives what Django's SQLite backend gives."""
+
+from __future__ import annotations
+
+import decimal
+from decimal import Decimal
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from relance.services.snapshots import _sqlite_amount, _sqlite_dates
+
+DJANGO_CONTEXT = decimal.Context(prec=15)  # django.db.backends.sqlite3.operations
+
+
+def django_amount(value: float) -> Decimal:
+    """DatabaseOperations.get_decimalfield_converter for a field with four decimals."""
+    return DJANGO_CONTEXT.create_decimal_from_float(value).quantize(Decimal("0.0001"))
+
+
+# Up to a billion each: beyond 10^11 Django's 15 digits drop decimals that a float still holds.
+amounts = st.decimals(
+    min_value=Decimal("-999999999.9999"),
+    max_value=Decimal("999999999.9999"),
+    places=4,
+    allow_nan=False,
+    allow_infinity=False,
+)
+
+
+@given(st.lists(amounts, min_size=1, max_size=12))
+def test_amounts_and_sums_of_amounts_read_as_django_reads_them(values):
+    """SQLite stores amounts as REAL and sums them as REAL; both come back as Django would."""
+    for value in values:
+        assert _sqlite_amount(float(value)) == django_amount(float(value)) == value
+    total = sum(float(v) for v in values)
+    converted = _sqlite_amount(total)
+    assert converted == django_amount(total)
+    assert str(converted) == str(django_amount(total))  # the same exponent too
+
+
+def test_integers_none_and_decimals_pass():
+    assert _sqlite_amount(None) is None
+    assert _sqlite_amount(12) == Decimal(12)
+    assert _sqlite_amount(Decimal("1.50")) == Decimal("1.50")
+
+
+def test_dates_are_parsed_once_per_text():
+    read = _sqlite_dates()
+    first, second = read("2026-11-23"), read("2026-11-23")
+    assert first is second
+    assert str(first) == "2026-11-23"
+    assert read(None) is None
