@@ -97,7 +97,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # the write lock up front so concurrent writers queue instead of failing half-way.
     # Django turns foreign keys on for every SQLite connection.
     DATABASES["default"]["OPTIONS"] = {
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        # A page cache of 64 MiB rather than 2: a cycle inserts into indexes of hundreds of
+        # thousands of rows, which thrashed the default cache (a quarter of the writing time).
+        "init_command": (
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536;"
+        ),
         "transaction_mode": "IMMEDIATE",
         "timeout": 30,
     }

@@ -238,6 +238,8 @@ def last_contact(account: Account, history: Iterable[Past]) -> date | None:
 
 
 def _broken_promises(plan: Plan, account: Account, today: date) -> tuple[BrokenPromise, ...]:
+    if not account.promises:
+        return ()
     by_id = {i.id: i for i in account.items}
     broken = []
     for promise in account.promises:
@@ -261,9 +263,11 @@ class _Progress:
     last_step_runs: list[Past] = field(default_factory=list)
 
 
-def _progress(plan: Plan, history: Iterable[Past], reference: str) -> _Progress:
-    index = {s.name: i for i, s in enumerate(plan.steps, start=1)}
+def _progress(plan: Plan, history: Sequence[Past], reference: str) -> _Progress:
     progress = _Progress()
+    if not history:
+        return progress
+    index = {s.name: i for i, s in enumerate(plan.steps, start=1)}
     last = plan.steps[-1].name if plan.steps else None
     for past in history:
         if past.plan != plan.code or past.reference != reference or past.step not in index:
@@ -294,20 +298,21 @@ def _describe_trigger(step: Step, reference: Item) -> str:
 
 def evaluate(plan: Plan, account: Account, history: Sequence[Past], today: date) -> Decision:
     """Decide what, if anything, this plan does today for this customer."""
-    decision = Decision(account.customer, today)
     if account.hold_until and account.hold_until >= today:
-        return replace(decision, waiting=f"on hold until {account.hold_until.isoformat()}")
+        waiting = f"on hold until {account.hold_until.isoformat()}"
+        return Decision(account.customer, today, waiting=waiting)
     broken = _broken_promises(plan, account, today)
     if broken:
         # The missed-payment notice is today's one message (rule 6); dunning resumes after it.
-        return replace(
-            decision,
+        return Decision(
+            account.customer,
+            today,
             broken_promises=broken,
             waiting="missed-payment notice for a broken promise goes out today",
         )
     items = open_items(plan, account, today)
     if not items or not plan.steps:
-        return replace(decision, waiting="no open invoice above the tolerance")
+        return Decision(account.customer, today, waiting="no open invoice above the tolerance")
     reference = items[0]
     progress = _progress(plan, history, reference.id)
     due = [
@@ -323,23 +328,26 @@ def evaluate(plan: Plan, account: Account, history: Sequence[Past], today: date)
     else:
         repeat = _next_repetition(plan, progress)
         if repeat is None or repeat[1] > today:
-            return replace(decision, waiting=_waiting_for(plan, reference, progress, repeat))
+            waiting = _waiting_for(plan, reference, progress, repeat)
+            return Decision(account.customer, today, waiting=waiting)
         repetition, since = repeat
         index, step = len(plan.steps), plan.steps[-1]
         reason = f"repeat {repetition} of the last step, every {plan.repeat_last_every_days} days"
     if step.is_customer_facing:
         contact = last_contact(account, history)
         if contact is not None and contact >= today:
-            return replace(
-                decision,
+            return Decision(
+                account.customer,
+                today,
                 waiting=f"{step.name} waits: the customer was contacted "
                 "today, and one message a day is the most (rule 6)",
             )
         if contact is not None and plan.min_contact_delay_days:
             allowed = contact + timedelta(days=plan.min_contact_delay_days)
             if allowed > today:
-                return replace(
-                    decision,
+                return Decision(
+                    account.customer,
+                    today,
                     waiting=(
                         f"{step.name} due since {since.isoformat()} ({reason}), delayed until "
                         f"{allowed.isoformat()} by the {plan.min_contact_delay_days}-day contact "
@@ -368,7 +376,7 @@ def evaluate(plan: Plan, account: Account, history: Sequence[Past], today: date)
         key,
         reason,
     )
-    return replace(decision, action=action, skipped=skips)
+    return Decision(account.customer, today, action=action, skipped=skips)
 
 
 def _next_repetition(plan: Plan, progress: _Progress) -> tuple[int, date] | None:

@@ -468,18 +468,14 @@ class _BatchWriter:
         if len(mine) < len(self.executions):
             self.messages = [m for m in self.messages if m["key"] in mine]
             self.items = [(i, o) for i, o in self.items if i["key"] in mine]
-            kept = mine | {""}  # events without a key (kept promises) always stay
+            kept = {*mine, ""}  # events without a key (kept promises) always stay
             self.events = [e for e in self.events if e["data"].get("key", "") in kept]
             self.report.actions = [a for a in self.report.actions if a["key"] in mine]
             self.report.skipped = [
                 s for s, k in zip(self.report.skipped, self.skip_keys, strict=True) if k in mine
             ]
         if self.messages or self.items:
-            ids = dict(
-                Execution.objects.filter(
-                    key__in=[m["key"] for m in self.messages] + [i["key"] for i, _ in self.items]
-                ).values_list("key", "pk")
-            )
+            ids = mine  # execution key -> primary key
             for message in self.messages:
                 message["execution_id"] = ids[message["key"]]
             Inserter(OutboxMessage).insert(self.messages)
