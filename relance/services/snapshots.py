@@ -44,8 +44,8 @@ Converter = Callable[[Any], Any]
 def _sqlite_amount(value: Any) -> Any:
     """SQLite holds amounts as REAL (and computes sums as REAL): back to the Decimal Django's
     SQLite backend gives, rounded to the four decimals amounts are stored with. Going through
-    integer ten-thousandths is exact for any amount below 10^11 and half the cost of Django's
-    15-digit context, on the million amounts a cycle reads."""
+    integer ten-thousandths gives Django's value for any amount below ten billion (see
+    tests/services/test_snapshots.py) at half the cost, on the million amounts a cycle reads."""
     if value is None or value.__class__ is Decimal:
         return value
     return Decimal(round(value * 10000)).scaleb(-4)
