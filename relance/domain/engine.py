@@ -45,6 +45,10 @@ SUPERSEDED = "superseded"
 MISSED_PAYMENT_NOTICE = "Missed payment notice"
 
 
+#: Rule 3's order of invoices: due date, issue date, number, id (an attrgetter: sorted in C).
+_RULE_3_ORDER = attrgetter("due_date", "issue_date", "number", "id")
+
+
 class Item(NamedTuple):
     """An invoice as the engine sees it on the day of the decision.
 
@@ -64,7 +68,7 @@ class Item(NamedTuple):
     total: Decimal | None = None  # for the message texts; the engine itself never needs it
 
     def sort_key(self) -> tuple[date, date, str, str]:
-        return (self.due_date, self.issue_date, self.number, self.id)
+        return _RULE_3_ORDER(self)
 
     def days_late(self, today: date) -> int:
         return max((today - self.due_date).days, 0)
@@ -209,9 +213,6 @@ def _still_owed(plan: Plan, item: Item) -> bool:
     return not (item.void or item.disputed or item.in_payment_plan) and (
         item.amount_due > plan.tolerance_for(item.currency)
     )
-
-
-_RULE_3_ORDER = attrgetter("due_date", "issue_date", "number", "id")  # Item.sort_key, in C
 
 
 def open_items(plan: Plan, account: Account, today: date) -> list[Item]:

@@ -242,11 +242,19 @@ class PlanCache:
         return max((p[1].min_contact_delay_days for p in self._plans.values()), default=0)
 
 
-def of_customers(customer_ids: list[int], field: str = "customer_id") -> Q:
-    """Rows of these customers. A batch is a run of consecutive primary keys, and a range is far
-    cheaper to build and to run than IN (10,000 ids); callers drop rows of customers not asked."""
+def _id_range(customer_ids: Sequence[int]) -> tuple[int, int] | None:
+    """(lowest, highest) when the ids are (nearly) consecutive. A batch is a run of consecutive
+    primary keys, and a range is far cheaper to build and to run than IN (10,000 ids); callers
+    drop rows of customers not asked."""
     if customer_ids and max(customer_ids) - min(customer_ids) < 2 * len(customer_ids):
-        return Q(**{f"{field}__gte": min(customer_ids), f"{field}__lte": max(customer_ids)})
+        return min(customer_ids), max(customer_ids)
+    return None
+
+
+def of_customers(customer_ids: list[int], field: str = "customer_id") -> Q:
+    """Rows of these customers (see `_id_range`)."""
+    if span := _id_range(customer_ids):
+        return Q(**{f"{field}__gte": span[0], f"{field}__lte": span[1]})
     return Q(**{f"{field}__in": customer_ids})
 
 
@@ -267,10 +275,9 @@ def _sqlite_dates() -> Converter:
 
 
 def _customer_filter(column: str, customer_ids: Sequence[int]) -> tuple[str, list[Any]]:
-    """SQL for `of_customers`: a range when the ids are (nearly) consecutive, else a list."""
-    low, high = min(customer_ids), max(customer_ids)
-    if high - low < 2 * len(customer_ids):
-        return f"{column} BETWEEN %s AND %s", [low, high]
+    """`of_customers` as SQL text and parameters."""
+    if span := _id_range(customer_ids):
+        return f"{column} BETWEEN %s AND %s", list(span)
     return f"{column} IN ({', '.join(['%s'] * len(customer_ids))})", list(customer_ids)
 
 
