@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from relance.domain import engine, law
+from relance.domain.merge_fields import CATALOGUE
 from relance.domain.money import Money, Totals
 from relance.domain.plans import ATTACH_NONE, ATTACH_REFERENCE, SMS, Step
 from relance.messaging import formatting, library
@@ -94,6 +95,7 @@ def _person(person: Person | None) -> dict[str, str]:
 
 
 _NOBODY = {"name": "", "email": "", "phone": ""}
+_EVENT_ROOTS = ("promise", "instalment", "dispute", "credit", "card", "paid")
 
 
 def context(
@@ -189,18 +191,8 @@ def context(
             "indemnity": money(*indemnity) if indemnity else "",
             "late_interest": ", ".join(money(a, c) for c, a in sorted(interest.items())),
         },
-        "promise": {"pay_by": "", "amount": ""},
-        "instalment": {"number": "", "due_date": "", "amount": "", "plan_total": ""},
-        "dispute": {
-            "reason": "",
-            "opened_on": "",
-            "invoices": "",
-            "acknowledge_by": "",
-            "resolve_by": "",
-        },
-        "credit": {"limit": "", "balance": "", "used_percent": ""},
-        "card": {"expiry": ""},
-        "paid": {"amount": "", "date": "", "invoices": ""},
+        # Filled in by the event that sends the message (`extra`), empty until then.
+        **{root: dict.fromkeys(CATALOGUE[root] or (), "") for root in _EVENT_ROOTS},
         "today": formatting.day(today, language),
     }
     for key, more in (extra or {}).items():
