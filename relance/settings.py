@@ -193,6 +193,16 @@ CELERY_BEAT_SCHEDULE = {
 }
 RELANCE_CLAIM_LEASE_SECONDS = 600
 
+
+def _cores() -> int:
+    if hasattr(os, "sched_getaffinity"):  # the cores this process may run on, not the machine's
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+# Worker processes of the embedded cycle (services/cycle_workers); 1 runs it all in one process.
+RELANCE_CYCLE_WORKERS = max(1, int(os.environ.get("RELANCE_CYCLE_WORKERS") or _cores()))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -154,21 +154,34 @@ def _nobody_to_reach(snap: snapshots.CustomerSnapshot, step: Step, action: engin
     )
 
 
-class _BatchWriter:
-    """Collects one batch's rows and writes them with a few multi-row INSERTs."""
+Owners = tuple[set[int], set[int], set[int]]  # users, groups, aliases an action item goes to
 
-    def __init__(self, day: date, run: Run | None, owners: _Owners) -> None:
+
+@dataclass
+class Batch:
+    """One batch's decisions as rows to insert: plain values, so that a worker process can
+    compose them and hand them to the one that writes."""
+
+    report: CycleReport
+    executions: list[dict[str, Any]] = field(default_factory=list)
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    items: list[tuple[dict[str, Any], Owners]] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    skip_keys: list[str] = field(default_factory=list)  # parallel to report.skipped
+    broken_promises: list[int] = field(default_factory=list)
+    kept_promises: list[int] = field(default_factory=list)
+
+
+class _Composer:
+    """Turns one batch's decisions into rows (a `Batch`); `write` inserts them."""
+
+    def __init__(self, day: date, run_id: int | None, owners: _Owners) -> None:
         self.day = day
-        self.run = run
+        self.run_id = run_id
         self.owners = owners
         self.now = timezone.now()
-        self.executions: list[dict[str, Any]] = []
-        self.messages: list[dict[str, Any]] = []
-        self.items: list[tuple[dict[str, Any], tuple[set[int], set[int], set[int]]]] = []
-        self.events: list[dict[str, Any]] = []
-        self.skip_keys: list[str] = []  # parallel to report.skipped: the superseding execution
+        self.batch = Batch(CycleReport(day))
         self.send_times: dict[tuple[int, str], datetime] = {}
-        self.report = CycleReport(day)
 
     @cached_property
     def companies(self) -> dict[int, Company]:
@@ -217,17 +230,17 @@ class _BatchWriter:
             "company_id": snap.customer.company_id,
             "customer_id": snap.customer.pk,
             "date": self.day,
-            "run_id": self.run.pk if self.run else None,
+            "run_id": self.run_id,
             "created_at": self.now,
             **values,
         }
-        self.executions.append(row)
+        self.batch.executions.append(row)
         return row
 
     def _event(
         self, snap: snapshots.CustomerSnapshot, kind: str, invoice: int | None, data: dict[str, Any]
     ) -> None:
-        self.events.append(
+        self.batch.events.append(
             {
                 "company_id": snap.customer.company_id,
                 "customer_id": snap.customer.pk,
@@ -244,8 +257,8 @@ class _BatchWriter:
     ) -> None:
         """Superseded steps are reported, and recorded on the execution (`key`) that superseded
         them, so they stand or fall with it."""
-        self.skip_keys += [key] * len(skips)
-        self.report.skipped += [
+        self.batch.skip_keys += [key] * len(skips)
+        self.batch.report.skipped += [
             {
                 "customer": snap.customer.external_id,
                 "step": skip.step,
@@ -298,7 +311,7 @@ class _BatchWriter:
         automatic = step.channel in AUTOMATIC_CHANNELS and step.mode == "auto"
         if automatic and to:
             status = "queued"  # composed when delivered (services/messages.compose)
-            self.messages.append(
+            self.batch.messages.append(
                 {
                     "key": action.key,
                     "company_id": customer.company_id,
@@ -330,7 +343,7 @@ class _BatchWriter:
                 subject, body = "", _nobody_to_reach(snap, step, action)
             else:
                 subject, body = self._text(snap, step, action)
-            self.items.append(
+            self.batch.items.append(
                 (
                     {
                         "key": action.key,
@@ -345,7 +358,7 @@ class _BatchWriter:
                     self.owners.resolve(step.owners, customer),
                 )
             )
-        self.report.actions.append(
+        self.batch.report.actions.append(
             {
                 "customer": customer.external_id,
                 "plan": plan_code,
@@ -368,9 +381,7 @@ class _BatchWriter:
     ) -> None:
         customer = snap.customer
         promise = snap.promises[broken.promise]
-        Promise.objects.filter(pk=promise.pk).update(
-            status=Promise.Status.BROKEN, broken_on=self.day
-        )
+        self.batch.broken_promises.append(promise.pk)
         reference = broken.invoices[0]
         step = Step(
             engine.MISSED_PAYMENT_NOTICE,
@@ -403,7 +414,7 @@ class _BatchWriter:
         status = "open"
         if to:
             status = "queued"
-            self.messages.append(
+            self.batch.messages.append(
                 {
                     "key": broken.key,
                     "company_id": customer.company_id,
@@ -430,7 +441,7 @@ class _BatchWriter:
                 "key": broken.key,
             },
         )
-        self.report.actions.append(
+        self.batch.report.actions.append(
             {
                 "customer": customer.external_id,
                 "plan": plan_code,
@@ -454,63 +465,65 @@ class _BatchWriter:
         kept = [
             p.pk for pid, p in snap.promises.items() if p.pay_by < self.day and pid not in broken
         ]
-        if kept:
-            Promise.objects.filter(pk__in=kept).update(status=Promise.Status.KEPT)
-            for pk in kept:
-                self._event(
-                    snap, "promise.kept", None, {"promise": pk, "date": self.day.isoformat()}
-                )
+        self.batch.kept_promises += kept
+        for pk in kept:
+            self._event(snap, "promise.kept", None, {"promise": pk, "date": self.day.isoformat()})
 
-    def flush(self) -> None:
-        """Write the batch. An execution key already taken (another worker, an earlier run of a
-        later date) means that work was done: everything hanging off it is dropped, not failed."""
-        mine = Inserter(Execution).insert(self.executions, unique="key")
-        if len(mine) < len(self.executions):
-            self.messages = [m for m in self.messages if m["key"] in mine]
-            self.items = [(i, o) for i, o in self.items if i["key"] in mine]
-            kept = {*mine, ""}  # events without a key (kept promises) always stay
-            self.events = [e for e in self.events if e["data"].get("key", "") in kept]
-            self.report.actions = [a for a in self.report.actions if a["key"] in mine]
-            self.report.skipped = [
-                s for s, k in zip(self.report.skipped, self.skip_keys, strict=True) if k in mine
-            ]
-        if self.messages or self.items:
-            ids = mine  # execution key -> primary key
-            for message in self.messages:
-                message["execution_id"] = ids[message["key"]]
-            Inserter(OutboxMessage).insert(self.messages)
-            items = [{**item, "execution_id": ids[item.pop("key")]} for item, _ in self.items]
-            Inserter(ActionItem).insert(items)
-            created = dict(
-                ActionItem.objects.filter(
-                    execution_id__in=[i["execution_id"] for i in items]
-                ).values_list("execution_id", "pk")
-            )
-            links: dict[Any, list[dict[str, int]]] = {
-                ActionItem.assignees.through: [],
-                ActionItem.groups.through: [],
-                ActionItem.aliases.through: [],
-            }
-            for item, (users, groups, aliases) in zip(
-                items, (o for _, o in self.items), strict=True
-            ):
-                pk = created[item["execution_id"]]
-                links[ActionItem.assignees.through] += [
-                    {"actionitem_id": pk, "user_id": u} for u in users
-                ]
-                links[ActionItem.groups.through] += [
-                    {"actionitem_id": pk, "group_id": g} for g in groups
-                ]
-                links[ActionItem.aliases.through] += [
-                    {"actionitem_id": pk, "alias_id": a} for a in aliases
-                ]
-            for through, rows in links.items():
-                Inserter(through).insert(rows)
-        Inserter(Event).insert(self.events)
+
+def write(batch: Batch) -> None:
+    """Insert a composed batch, in the caller's transaction. An execution key already taken
+    (another worker, an earlier run of a later date) means that work was done: everything
+    hanging off it is dropped, not failed."""
+    mine = Inserter(Execution).insert(batch.executions, unique="key")
+    report = batch.report
+    if len(mine) < len(batch.executions):
+        batch.messages = [m for m in batch.messages if m["key"] in mine]
+        batch.items = [(i, o) for i, o in batch.items if i["key"] in mine]
+        kept = {*mine, ""}  # events without a key (kept promises) always stay
+        batch.events = [e for e in batch.events if e["data"].get("key", "") in kept]
+        report.actions = [a for a in report.actions if a["key"] in mine]
+        report.skipped = [
+            s for s, k in zip(report.skipped, batch.skip_keys, strict=True) if k in mine
+        ]
+    if batch.broken_promises:
+        Promise.objects.filter(pk__in=batch.broken_promises).update(
+            status=Promise.Status.BROKEN, broken_on=report.date
+        )
+    if batch.kept_promises:
+        Promise.objects.filter(pk__in=batch.kept_promises).update(status=Promise.Status.KEPT)
+    for message in batch.messages:
+        message["execution_id"] = mine[message["key"]]
+    Inserter(OutboxMessage).insert(batch.messages)
+    if batch.items:
+        _write_items(batch.items, mine)
+    Inserter(Event).insert(batch.events)
+
+
+def _write_items(composed: list[tuple[dict[str, Any], Owners]], executions: dict[str, int]) -> None:
+    """Action items and who they go to (users, groups, aliases)."""
+    items = [{**item, "execution_id": executions[item.pop("key")]} for item, _ in composed]
+    Inserter(ActionItem).insert(items)
+    created = dict(
+        ActionItem.objects.filter(execution_id__in=[i["execution_id"] for i in items]).values_list(
+            "execution_id", "pk"
+        )
+    )
+    links: dict[Any, list[dict[str, int]]] = {
+        ActionItem.assignees.through: [],
+        ActionItem.groups.through: [],
+        ActionItem.aliases.through: [],
+    }
+    for item, (users, groups, aliases) in zip(items, (o for _, o in composed), strict=True):
+        pk = created[item["execution_id"]]
+        links[ActionItem.assignees.through] += [{"actionitem_id": pk, "user_id": u} for u in users]
+        links[ActionItem.groups.through] += [{"actionitem_id": pk, "group_id": g} for g in groups]
+        links[ActionItem.aliases.through] += [{"actionitem_id": pk, "alias_id": a} for a in aliases]
+    for through, rows in links.items():
+        Inserter(through).insert(rows)
 
 
 @contextmanager
-def _no_cycle_collector() -> Iterator[None]:
+def without_cycle_collector() -> Iterator[None]:
     """A batch allocates about a hundred objects per invoice and creates no reference cycles:
     CPython's cycle collector, which runs every few hundred allocations, kept walking them all
     and took a quarter of a batch's time. Reference counting still frees everything; the
@@ -524,32 +537,39 @@ def _no_cycle_collector() -> Iterator[None]:
             gc.enable()
 
 
+def compose(customer_ids: list[int], day: date, run_id: int | None = None) -> Batch:
+    """Read a batch of customers, ask the engine, and turn its decisions into rows. Inside the
+    caller's transaction: the one that writes them, or a worker's read snapshot."""
+    # Locked (PostgreSQL), blocking, not SKIP LOCKED: a customer locked by an import or an edit
+    # must be waited for, not silently left out of the day; two cycles lock in the same order.
+    customers = snapshots.debtors(customer_ids, lock=True)
+    plans = snapshots.PlanCache()
+    snaps = snapshots.load(customers, day, history_days=plans.max_delay())
+    chosen = plans_of(snaps, plans, day)
+    composer = _Composer(day, run_id, _Owners())
+    for snap in snaps:
+        if snap.customer.pk not in chosen:
+            continue
+        row, plan, steps = plans.get(chosen[snap.customer.pk])
+        decision = engine.evaluate(plan, snap.account, snap.history, day)
+        for broken in decision.broken_promises:
+            composer.broken(snap, row.code, broken)
+        composer.kept(snap, decision)
+        if decision.action:
+            composer.act(snap, row.pk, row.code, steps, decision.action, decision.skipped)
+    return composer.batch
+
+
 def process_batch(
-    customer_ids: list[int], day: date, *, dry_run: bool = False, run: Run | None = None
+    customer_ids: list[int], day: date, *, dry_run: bool = False, run_id: int | None = None
 ) -> CycleReport:
     """Evaluate and record one batch of customers in one transaction."""
-    with _no_cycle_collector(), transaction.atomic():
-        # Locked, blocking, not SKIP LOCKED: a customer locked by an import or an edit must be
-        # waited for, not silently left out of the day; two cycles lock in the same (pk) order.
-        customers = snapshots.debtors(customer_ids, lock=True)
-        plans = snapshots.PlanCache()
-        snaps = snapshots.load(customers, day, history_days=plans.max_delay())
-        chosen = plans_of(snaps, plans, day)
-        writer = _BatchWriter(day, run, _Owners())
-        for snap in snaps:
-            if snap.customer.pk not in chosen:
-                continue
-            row, plan, steps = plans.get(chosen[snap.customer.pk])
-            decision = engine.evaluate(plan, snap.account, snap.history, day)
-            for broken in decision.broken_promises:
-                writer.broken(snap, row.code, broken)
-            writer.kept(snap, decision)
-            if decision.action:
-                writer.act(snap, row.pk, row.code, steps, decision.action, decision.skipped)
-        writer.flush()
+    with without_cycle_collector(), transaction.atomic():
+        batch = compose(customer_ids, day, run_id)
+        write(batch)
         if dry_run:
             transaction.set_rollback(True)
-    return writer.report
+    return batch.report
 
 
 def plans_of(
@@ -590,11 +610,14 @@ def start_run(
     return Run.objects.create(date=day, source=source, company_id=company_id)
 
 
-def finish_run(run: Run | None, report: CycleReport) -> None:
+def finish_run(run: Run | None, report: CycleReport, workers: int = 1) -> None:
+    """`workers`: the processes that composed the batches (1 for this one alone)."""
     if run is None:
         return
     run.finished_at = timezone.now()
     run.counts = {"actions": len(report.actions), "skipped": len(report.skipped)}
+    if workers > 1:
+        run.counts["workers"] = workers
     run.save(update_fields=["finished_at", "counts"])
 
 
@@ -606,14 +629,23 @@ def run_cycle(
     batch_size: int = 1000,
     source: str = "cli",
 ) -> CycleReport:
-    """The whole cycle in this process (the embedded default); Celery fans the batches out."""
+    """The whole cycle from this process (the embedded default), on every core where it can
+    (services.cycle_workers); Celery fans the batches out instead when a broker is set."""
+    from relance.services import cycle_workers  # it runs this module's batches
+
     run = start_run(day, dry_run=dry_run, source=source, company_id=company_id)
+    run_id = run.pk if run else None
     report = CycleReport(day)
-    customers = triage.customers_to_look_at(day, company_id)
-    with _no_cycle_collector():  # the report grows by one dict per action and skip
-        for batch in triage.in_batches(customers, batch_size):
-            report.merge(process_batch(batch, day, dry_run=dry_run, run=run))
-    finish_run(run, report)
+    batches = triage.in_batches(triage.customers_to_look_at(day, company_id), batch_size)
+    workers = cycle_workers.how_many(batches)
+    with without_cycle_collector():  # the report grows by one dict per action and skip
+        if workers > 1:
+            for part in cycle_workers.reports(batches, day, dry_run=dry_run, run_id=run_id):
+                report.merge(part)
+        else:
+            for batch in batches:
+                report.merge(process_batch(batch, day, dry_run=dry_run, run_id=run_id))
+    finish_run(run, report, workers)
     return report
 
 

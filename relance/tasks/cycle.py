@@ -12,11 +12,11 @@ from relance.tasks.celery import app
 def process_batch(
     customer_ids: list[int], day: str, dry_run: bool, run_id: int | None
 ) -> dict[str, Any]:
-    from relance.models import Run
     from relance.services import cycle
 
-    run = Run.objects.filter(pk=run_id).first() if run_id else None
-    report = cycle.process_batch(customer_ids, date.fromisoformat(day), dry_run=dry_run, run=run)
+    report = cycle.process_batch(
+        customer_ids, date.fromisoformat(day), dry_run=dry_run, run_id=run_id
+    )
     return report.as_json()
 
 

@@ -1,0 +1,137 @@
+"""The embedded cycle on every core of this machine.
+
+Reading the ledger and asking the engine are most of a cycle's work and change nothing, so
+worker processes, forked from this one, do them a batch at a time.
+
+* PostgreSQL takes many writers: each worker runs its batches whole (`cycle.process_batch`),
+  its customers locked as in a Celery worker.
+* SQLite takes one: workers compose a batch in a read snapshot and hand its rows back, and this
+  process writes them under the write lock, provided no other connection has committed since
+  that snapshot could have been taken. `PRAGMA data_version` tells: it changes when another
+  connection commits, never for this connection's own writes. When one did (an import, an edit
+  in the web app), every batch composed before is composed again here, under the lock, so no
+  decision rests on a stale read.
+
+Only where forking is safe and useful: more than one core and one batch, a single-threaded
+process outside any transaction, and a database other processes can open (not SQLite's
+in-memory test database).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator
+from datetime import date
+from multiprocessing.pool import AsyncResult, Pool
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, connections, transaction
+
+from relance.services import cycle
+
+
+def how_many(batches: list[list[int]]) -> int:
+    """Worker processes for these batches: 1 means none, this process does it all."""
+    usable = (
+        "fork" in multiprocessing.get_all_start_methods()
+        and threading.active_count() == 1
+        and not connection.in_atomic_block
+        and not _in_memory()
+    )
+    return min(settings.RELANCE_CYCLE_WORKERS, len(batches)) if usable else 1
+
+
+def _in_memory() -> bool:
+    sqlite: Any = connection  # the SQLite backend's own method
+    return connection.vendor == "sqlite" and bool(sqlite.is_in_memory_db())
+
+
+def reports(
+    batches: list[list[int]], day: date, *, dry_run: bool, run_id: int | None
+) -> Iterator[cycle.CycleReport]:
+    """The report of each batch, in the batches' order, as the batch is written."""
+    connections.close_all()  # a forked child must open its own connection, never share one
+    workers = how_many(batches)
+    fork = multiprocessing.get_context("fork")
+    with fork.Pool(workers, initializer=_start_worker, initargs=(os.getpid(),)) as pool:
+        if connection.vendor == "sqlite":
+            yield from _written_here(pool, workers, batches, day, dry_run, run_id)
+        else:
+            tasks = [(ids, day, dry_run, run_id) for ids in batches]
+            yield from pool.imap(_process, tasks)
+
+
+def _written_here(
+    pool: Pool,
+    workers: int,
+    batches: list[list[int]],
+    day: date,
+    dry_run: bool,
+    run_id: int | None,
+) -> Iterator[cycle.CycleReport]:
+    """SQLite: workers compose, this process writes (see the module's docstring). A few batches
+    are composed ahead, enough to keep every worker busy while one is written."""
+    version = _data_version()
+    generation = 0  # bumped whenever another connection is seen to have committed
+    todo = iter(batches)
+    ahead: deque[tuple[list[int], int, AsyncResult[cycle.Batch]]] = deque()
+
+    def submit() -> None:
+        if (ids := next(todo, None)) is not None:
+            ahead.append((ids, generation, pool.apply_async(_compose, (ids, day, run_id))))
+
+    for _ in range(2 * workers):
+        submit()
+    while ahead:
+        ids, submitted, result = ahead.popleft()
+        composed = result.get()
+        submit()
+        with cycle.without_cycle_collector(), transaction.atomic():
+            now = _data_version()
+            if now != version:
+                version, generation = now, generation + 1
+            if submitted != generation:  # its snapshot may predate that commit
+                composed = cycle.compose(ids, day, run_id)
+            cycle.write(composed)
+            if dry_run:
+                transaction.set_rollback(True)
+        yield composed.report
+
+
+def _data_version() -> tuple[int, int]:
+    """This connection's view of other connections' commits. The connection's identity comes
+    with it: a new connection counts afresh, and must not be compared with the old one."""
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA data_version")
+        (version,) = cursor.fetchone()
+    return id(connection.connection), version
+
+
+def _start_worker(parent: int) -> None:
+    """In each worker: SQLite transactions are read snapshots here, not the write lock the
+    settings ask for; and the worker goes when its parent does (killed, it cannot say so)."""
+    if connection.vendor == "sqlite":
+        options = connection.settings_dict["OPTIONS"]
+        connection.settings_dict["OPTIONS"] = {**options, "transaction_mode": "DEFERRED"}
+    threading.Thread(target=_exit_when_orphaned, args=(parent,), daemon=True).start()
+
+
+def _exit_when_orphaned(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
+
+
+def _compose(ids: list[int], day: date, run_id: int | None) -> cycle.Batch:
+    with cycle.without_cycle_collector(), transaction.atomic():
+        return cycle.compose(ids, day, run_id)
+
+
+def _process(task: tuple[list[int], date, bool, int | None]) -> cycle.CycleReport:
+    ids, day, dry_run, run_id = task
+    return cycle.process_batch(ids, day, dry_run=dry_run, run_id=run_id)
