@@ -572,6 +572,31 @@ def process_batch(
     return batch.report
 
 
+Span = list[int]  # consecutive customers (primary keys, in order) that a cycle may look at
+
+
+def compose_span(span: Span, day: date, company_id: int | None, run_id: int | None) -> Batch:
+    """`compose` for the customers of a span worth looking at. Triage leaves out those with
+    nothing due, but costs a read of their invoices: customers with no execution yet (a new
+    ledger's first cycle) nearly all have something due, and are looked at without it."""
+    first, last = span[0], span[-1]
+    if Execution.objects.filter(customer_id__gte=first, customer_id__lte=last).exists():
+        span = triage.customers_to_look_at(day, company_id, (first, last))
+    return compose(span, day, run_id) if span else Batch(CycleReport(day))
+
+
+def process_span(
+    span: Span, day: date, company_id: int | None, *, dry_run: bool, run_id: int | None
+) -> CycleReport:
+    """`process_batch` for a range of customers, triaged in the same transaction."""
+    with without_cycle_collector(), transaction.atomic():
+        batch = compose_span(span, day, company_id, run_id)
+        write(batch)
+        if dry_run:
+            transaction.set_rollback(True)
+    return batch.report
+
+
 def plans_of(
     snaps: list[snapshots.CustomerSnapshot], plans: snapshots.PlanCache, day: date
 ) -> dict[int, int]:
@@ -629,22 +654,24 @@ def run_cycle(
     batch_size: int = 1000,
     source: str = "cli",
 ) -> CycleReport:
-    """The whole cycle from this process (the embedded default), on every core where it can
-    (services.cycle_workers); Celery fans the batches out instead when a broker is set."""
+    """The whole cycle from this process (the embedded default): in one process, one triage
+    query then batches of the customers it found; or on every core, a span of customers at a
+    time (services.cycle_workers). Celery fans the batches out instead when a broker is set."""
     from relance.services import cycle_workers  # it runs this module's batches
 
     run = start_run(day, dry_run=dry_run, source=source, company_id=company_id)
     run_id = run.pk if run else None
     report = CycleReport(day)
-    batches = triage.in_batches(triage.customers_to_look_at(day, company_id), batch_size)
-    workers = cycle_workers.how_many(batches)
+    spans = snapshots.customers_in_batches(day, batch_size, company_id)
+    workers = cycle_workers.how_many(spans)
     with without_cycle_collector():  # the report grows by one dict per action and skip
         if workers > 1:
-            for part in cycle_workers.reports(batches, day, dry_run=dry_run, run_id=run_id):
-                report.merge(part)
+            parts = cycle_workers.reports(spans, day, company_id, dry_run=dry_run, run_id=run_id)
         else:
-            for batch in batches:
-                report.merge(process_batch(batch, day, dry_run=dry_run, run_id=run_id))
+            batches = triage.in_batches(triage.customers_to_look_at(day, company_id), batch_size)
+            parts = (process_batch(b, day, dry_run=dry_run, run_id=run_id) for b in batches)
+        for part in parts:
+            report.merge(part)
     finish_run(run, report, workers)
     return report
 

@@ -33,17 +33,18 @@ from django.conf import settings
 from django.db import connection, connections, transaction
 
 from relance.services import cycle
+from relance.services.cycle import Span
 
 
-def how_many(batches: list[list[int]]) -> int:
-    """Worker processes for these batches: 1 means none, this process does it all."""
+def how_many(spans: list[Span]) -> int:
+    """Worker processes for these ranges of customers: 1 means none, this process does it."""
     usable = (
         "fork" in multiprocessing.get_all_start_methods()
         and threading.active_count() == 1
         and not connection.in_atomic_block
         and not _in_memory()
     )
-    return min(settings.RELANCE_CYCLE_WORKERS, len(batches)) if usable else 1
+    return min(settings.RELANCE_CYCLE_WORKERS, len(spans)) if usable else 1
 
 
 def _in_memory() -> bool:
@@ -52,43 +53,45 @@ def _in_memory() -> bool:
 
 
 def reports(
-    batches: list[list[int]], day: date, *, dry_run: bool, run_id: int | None
+    spans: list[Span], day: date, company_id: int | None, *, dry_run: bool, run_id: int | None
 ) -> Iterator[cycle.CycleReport]:
-    """The report of each batch, in the batches' order, as the batch is written."""
+    """The report of each range of customers, in their order, as it is written."""
     connections.close_all()  # a forked child must open its own connection, never share one
-    workers = how_many(batches)
+    workers = how_many(spans)
     fork = multiprocessing.get_context("fork")
     with fork.Pool(workers, initializer=_start_worker, initargs=(os.getpid(),)) as pool:
         if connection.vendor == "sqlite":
-            yield from _written_here(pool, workers, batches, day, dry_run, run_id)
+            yield from _written_here(pool, workers, spans, day, company_id, dry_run, run_id)
         else:
-            tasks = [(ids, day, dry_run, run_id) for ids in batches]
+            tasks = [(span, day, company_id, dry_run, run_id) for span in spans]
             yield from pool.imap(_process, tasks)
 
 
 def _written_here(
     pool: Pool,
     workers: int,
-    batches: list[list[int]],
+    spans: list[Span],
     day: date,
+    company_id: int | None,
     dry_run: bool,
     run_id: int | None,
 ) -> Iterator[cycle.CycleReport]:
-    """SQLite: workers compose, this process writes (see the module's docstring). A few batches
+    """SQLite: workers compose, this process writes (see the module's docstring). A few ranges
     are composed ahead, enough to keep every worker busy while one is written."""
     version = _data_version()
     generation = 0  # bumped whenever another connection is seen to have committed
-    todo = iter(batches)
-    ahead: deque[tuple[list[int], int, AsyncResult[cycle.Batch]]] = deque()
+    todo = iter(spans)
+    ahead: deque[tuple[Span, int, AsyncResult[cycle.Batch]]] = deque()
 
     def submit() -> None:
-        if (ids := next(todo, None)) is not None:
-            ahead.append((ids, generation, pool.apply_async(_compose, (ids, day, run_id))))
+        if (span := next(todo, None)) is not None:
+            task = (span, day, company_id, run_id)
+            ahead.append((span, generation, pool.apply_async(_compose, task)))
 
     for _ in range(2 * workers):
         submit()
     while ahead:
-        ids, submitted, result = ahead.popleft()
+        span, submitted, result = ahead.popleft()
         composed = result.get()
         submit()
         with cycle.without_cycle_collector(), transaction.atomic():
@@ -96,7 +99,7 @@ def _written_here(
             if now != version:
                 version, generation = now, generation + 1
             if submitted != generation:  # its snapshot may predate that commit
-                composed = cycle.compose(ids, day, run_id)
+                composed = cycle.compose_span(span, day, company_id, run_id)
             cycle.write(composed)
             if dry_run:
                 transaction.set_rollback(True)
@@ -127,11 +130,11 @@ def _exit_when_orphaned(parent: int) -> None:
     os._exit(1)
 
 
-def _compose(ids: list[int], day: date, run_id: int | None) -> cycle.Batch:
+def _compose(span: Span, day: date, company_id: int | None, run_id: int | None) -> cycle.Batch:
     with cycle.without_cycle_collector(), transaction.atomic():
-        return cycle.compose(ids, day, run_id)
+        return cycle.compose_span(span, day, company_id, run_id)
 
 
-def _process(task: tuple[list[int], date, bool, int | None]) -> cycle.CycleReport:
-    ids, day, dry_run, run_id = task
-    return cycle.process_batch(ids, day, dry_run=dry_run, run_id=run_id)
+def _process(task: tuple[Span, date, int | None, bool, int | None]) -> cycle.CycleReport:
+    span, day, company_id, dry_run, run_id = task
+    return cycle.process_span(span, day, company_id, dry_run=dry_run, run_id=run_id)

@@ -95,7 +95,9 @@ def _rule_3_key(alias: str) -> str:
     )
 
 
-def _pending_sql(day: date, company_id: int | None) -> tuple[str, list[Any]]:
+def _pending_sql(
+    day: date, company_id: int | None, span: tuple[int, int] | None = None
+) -> tuple[str, list[Any]]:
     """SQL of the customers with a pending invoice (see the module's docstring), in two passes
     over the open invoices: the first finds each customer's first certainly open invoice in
     rule 3's order, the second looks for a pending invoice up to it. The execution history is
@@ -104,6 +106,7 @@ def _pending_sql(day: date, company_id: int | None) -> tuple[str, list[Any]]:
     position, position_params = _position_sql(day)
     tolerances, tolerance_params = _values(_tolerances(), (0, "", 0.0))
     company = "AND c.company_id = %s" if company_id is not None else ""
+    within = "AND i.customer_id BETWEEN %s AND %s" if span else ""
     sql = f"""
         WITH tolerance (plan_id, currency, amount) AS (VALUES {tolerances}),
         owed AS (
@@ -117,7 +120,7 @@ def _pending_sql(day: date, company_id: int | None) -> tuple[str, list[Any]]:
             JOIN relance_customer AS c ON c.id = i.customer_id
             JOIN relance_plan AS p ON p.id = c.plan_id
             WHERE i.status <> 'void' AND i.issue_date <= %s
-              AND (c.hold_until IS NULL OR c.hold_until < %s) {company}
+              AND (c.hold_until IS NULL OR c.hold_until < %s) {company} {within}
         ),
         firsts AS (
             SELECT o.customer_id, MIN(o.rank_key) AS rank_key
@@ -149,15 +152,21 @@ def _pending_sql(day: date, company_id: int | None) -> tuple[str, list[Any]]:
     params = [*tolerance_params, day, day, day]
     if company_id is not None:
         params.append(company_id)
+    params += span or ()
     params += [day, day, *position_params, day]
     return sql, params
 
 
-def customers_to_look_at(day: date, company_id: int | None = None) -> list[int]:
-    """Primary keys, in order, of the customers the cycle of `day` must evaluate."""
+def customers_to_look_at(
+    day: date, company_id: int | None = None, span: tuple[int, int] | None = None
+) -> list[int]:
+    """Primary keys, in order, of the customers the cycle of `day` must evaluate (among those
+    whose key is within `span`, first and last included)."""
     customers = Customer.objects.all()
     if company_id is not None:
         customers = customers.filter(company_id=company_id)
+    if span:
+        customers = customers.filter(pk__range=span)
     rules = AssignmentRules.objects.all()
     if company_id is not None:
         rules = rules.filter(Q(company_id=company_id) | Q(company__isnull=True))
@@ -172,7 +181,7 @@ def customers_to_look_at(day: date, company_id: int | None = None) -> list[int]:
     repeating = Plan.objects.filter(repeat_last_every_days__isnull=False)
     found.update(customers.filter(plan__in=repeating).values_list("pk", flat=True))
     with connection.cursor() as cursor:
-        cursor.execute(*_pending_sql(day, company_id))
+        cursor.execute(*_pending_sql(day, company_id, span))
         found.update(pk for (pk,) in cursor.fetchall())
     return sorted(found)
 
