@@ -5,7 +5,9 @@ adds credit notes and payments, leaving far fewer invoices open), loads the stan
 it to every customer, then times, each in its own process:
 
 * the cycle: `relance run --date D --no-deliver --json` (evaluate, write executions, outbox and
-  action items), with that process's own peak RSS, then `relance deliver` as its own figure;
+  action items) on as many worker processes as the machine has cores (the embedded default), with
+  its peak RSS, then `relance deliver` as its own figure;
+* the same first cycle in one process (RELANCE_CYCLE_WORKERS=1), on a copy of the ledger;
 * the rerun of the same day, which must create nothing;
 * the following day, where nothing changed but the date;
 * the "limit": ONE hand-written SQL query (sqlite3, no ORM) computing the same set of due
@@ -214,6 +216,35 @@ def cycle(relance: str, day: date, env: dict[str, str]) -> tuple[float, int, dic
     return seconds, max(rss, rss2), report
 
 
+def workers_of_first_run(db: Path) -> int:
+    """How many worker processes the first run composed its batches on (1: none)."""
+    con = sqlite3.connect(db)
+    try:
+        (counts,) = con.execute("SELECT counts FROM relance_run ORDER BY id LIMIT 1").fetchone()
+    finally:
+        con.close()
+    return int(json.loads(counts).get("workers", 1))
+
+
+def one_process(work: Path, day: date, env: dict[str, str], pairs: set[Pair]) -> dict[str, Any]:
+    """The first cycle again, on a copy of the ledger before it, without worker processes: what
+    one core does. Its actions must be the same pairs."""
+    var = work / "one-process"
+    backup(work / "before-first-run.sqlite3", var / "relance.sqlite3")
+    args = [str(BIN / "relance"), "run", "--date", day.isoformat(), "--json", "--no-deliver"]
+    single = {**env, "RELANCE_VAR_DIR": str(var), "RELANCE_CYCLE_WORKERS": "1"}
+    seconds, rss, out = run_measured(args, single)
+    actions = json.loads(out)["actions"]
+    found = {(a["customer"], a["step_index"]) for a in actions}
+    shutil.rmtree(var, ignore_errors=True)
+    return {
+        "seconds": round(seconds, 2),
+        "peak_rss_mib": round(rss / 2**20, 1),
+        "actions": len(actions),
+        "same_pairs": found == pairs,
+    }
+
+
 SOURCES: set[str] = set()
 
 
@@ -249,7 +280,8 @@ def backup(src: Path, dst: Path) -> None:
 
 
 def profile_cycle(snapshot: Path, day: date, work: Path, env: dict[str, str], top: int) -> str:
-    """Run the first cycle again on a copy of the pre-run database, under cProfile."""
+    """Run the first cycle again on a copy of the pre-run database, under cProfile, in one
+    process (cProfile does not follow worker processes)."""
     var = work / "profile"
     backup(snapshot, var / "relance.sqlite3")
     stats = var / "cycle.pstats"
@@ -260,7 +292,7 @@ def profile_cycle(snapshot: Path, day: date, work: Path, env: dict[str, str], to
     )
     proc = subprocess.run(
         [sys.executable, "-c", code],
-        env={**env, "RELANCE_VAR_DIR": str(var)},
+        env={**env, "RELANCE_VAR_DIR": str(var), "RELANCE_CYCLE_WORKERS": "1"},
         capture_output=True,
         check=False,
     )
@@ -327,8 +359,7 @@ def main() -> None:
             con.execute(ALWAYS_OPEN)
         con.close()
         figures.update(ledger_counts(db, day))
-        if args.profile:
-            backup(db, work / "before-first-run.sqlite3")
+        backup(db, work / "before-first-run.sqlite3")
 
         say(f"cycle {day} …")
         seconds, rss, report = cycle(relance, day, env)
@@ -343,6 +374,10 @@ def main() -> None:
         }
         cycle_pairs = {(a["customer"], a["step_index"]) for a in actions}
         del report, actions  # hundreds of MB at 100k customers; only the pairs are needed
+        figures["cycle"]["workers"] = workers_of_first_run(db)
+
+        say(f"cycle {day} in one process, on a copy …")
+        figures["one_process"] = one_process(work, day, env, cycle_pairs)
 
         say(f"rerun {day} …")
         seconds, rss, again = cycle(relance, day, env)
@@ -412,6 +447,7 @@ def main() -> None:
             "peer_to_cycle": round(figures["peer"]["scaled_seconds"] / cyc, 1),
             "next_day_to_limit": round(figures["next_day"]["seconds"] / limit, 1),
             "rerun_to_limit": round(figures["rerun"]["seconds"] / limit, 1),
+            "one_process_to_limit": round(figures["one_process"]["seconds"] / limit, 1),
         }
         if args.profile:
             say("profiling the first cycle on a copy …")
@@ -433,8 +469,9 @@ def main() -> None:
 
 
 def print_table(f: dict[str, Any]) -> None:
-    c, r, n, lim, peer, ratio = (
+    c, one, r, n, lim, peer, ratio = (
         f["cycle"],
+        f["one_process"],
         f["rerun"],
         f["next_day"],
         f["limit"],
@@ -450,9 +487,15 @@ def print_table(f: dict[str, Any]) -> None:
             f"{c['seconds']}   then delivery of the messages to files: {c['deliver_seconds']} s",
         ),
         ("  actions / superseded skips", f"{c['actions']:,} / {c['skipped']:,}"),
+        ("  worker processes", f"{c['workers']} (cores: {os.cpu_count()})"),
         ("  peak RSS MiB", f"{c['peak_rss_mib']}"),
         ("SQL limit s (best of 3)", f"{lim['seconds']}"),
         ("ratio cycle / limit", f"{ratio['cycle_to_limit']}x   (goal <= 10x)"),
+        (
+            "same cycle in one process s",
+            f"{one['seconds']}  ({ratio['one_process_to_limit']}x the limit; "
+            f"{one['actions']:,} actions, same pairs: {one['same_pairs']})",
+        ),
         (
             "limit pairs / agreement",
             f"{lim['pairs']:,} / {lim['agreement_pct']} % "
@@ -470,7 +513,7 @@ def print_table(f: dict[str, Any]) -> None:
         ("ratio next day / limit", f"{ratio['next_day_to_limit']}x"),
         (
             "peak RSS MiB max (goal < 1024)",
-            f"{max(c['peak_rss_mib'], r['peak_rss_mib'], n['peak_rss_mib'])}",
+            f"{max(c['peak_rss_mib'], one['peak_rss_mib'], r['peak_rss_mib'], n['peak_rss_mib'])}",
         ),
     ]
     print(f"\ndunning cycle on SQLite (relance at {f['source']})")
