@@ -1,20 +1,20 @@
 """The embedded cycle on every core of this machine.
 
-Reading the ledger and asking the engine are most of a cycle's work and change nothing, so
-worker processes, forked from this one, do them a batch at a time.
+Triage, reading the ledger and asking the engine are most of a cycle's work and change
+nothing, so worker processes, forked from this one, do them a span of customers at a time.
 
-* PostgreSQL takes many writers: each worker runs its batches whole (`cycle.process_batch`),
-  its customers locked as in a Celery worker.
-* SQLite takes one: workers compose a batch in a read snapshot and hand its rows back, and this
+* PostgreSQL takes many writers: each worker runs its spans whole (`cycle.process_span`), its
+  customers locked as in a Celery worker.
+* SQLite takes one: workers compose a span in a read snapshot and hand its rows back, and this
   process writes them under the write lock, provided no other connection has committed since
   that snapshot could have been taken. `PRAGMA data_version` tells: it changes when another
   connection commits, never for this connection's own writes. When one did (an import, an edit
-  in the web app), every batch composed before is composed again here, under the lock, so no
+  in the web app), every span composed before is composed again here, under the lock, so no
   decision rests on a stale read.
 
-Only where forking is safe and useful: more than one core and one batch, a single-threaded
-process outside any transaction, and a database other processes can open (not SQLite's
-in-memory test database).
+Only where forking is safe and useful: more than one core and one span, a single-threaded
+process that may have children (not a Celery worker's) outside any transaction, and a database
+other processes can open (not SQLite's in-memory test database).
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from datetime import date
-from multiprocessing.pool import AsyncResult, Pool
 from typing import Any
 
 from django.conf import settings
@@ -37,9 +37,10 @@ from relance.services.cycle import Span
 
 
 def how_many(spans: list[Span]) -> int:
-    """Worker processes for these ranges of customers: 1 means none, this process does it."""
+    """Worker processes for these spans of customers: 1 means none, this process does it."""
     usable = (
         "fork" in multiprocessing.get_all_start_methods()
+        and not multiprocessing.current_process().daemon  # e.g. a Celery worker's child
         and threading.active_count() == 1
         and not connection.in_atomic_block
         and not _in_memory()
@@ -55,20 +56,30 @@ def _in_memory() -> bool:
 def reports(
     spans: list[Span], day: date, company_id: int | None, *, dry_run: bool, run_id: int | None
 ) -> Iterator[cycle.CycleReport]:
-    """The report of each range of customers, in their order, as it is written."""
+    """The report of each span of customers, in their order, as it is written. A worker that
+    dies (killed, out of memory) ends the run with BrokenProcessPool: what was written stays,
+    and running the day again completes it."""
     connections.close_all()  # a forked child must open its own connection, never share one
     workers = how_many(spans)
-    fork = multiprocessing.get_context("fork")
-    with fork.Pool(workers, initializer=_start_worker, initargs=(os.getpid(),)) as pool:
+    pool = ProcessPoolExecutor(
+        workers,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_start_worker,
+        initargs=(os.getpid(),),
+    )
+    try:
+        pool.submit(os.getpid).result()  # forks every worker now, before this process reconnects
         if connection.vendor == "sqlite":
             yield from _written_here(pool, workers, spans, day, company_id, dry_run, run_id)
         else:
             tasks = [(span, day, company_id, dry_run, run_id) for span in spans]
-            yield from pool.imap(_process, tasks)
+            yield from pool.map(_process, tasks)
+    finally:
+        pool.shutdown(cancel_futures=True)
 
 
 def _written_here(
-    pool: Pool,
+    pool: ProcessPoolExecutor,
     workers: int,
     spans: list[Span],
     day: date,
@@ -76,23 +87,23 @@ def _written_here(
     dry_run: bool,
     run_id: int | None,
 ) -> Iterator[cycle.CycleReport]:
-    """SQLite: workers compose, this process writes (see the module's docstring). A few ranges
+    """SQLite: workers compose, this process writes (see the module's docstring). A few spans
     are composed ahead, enough to keep every worker busy while one is written."""
     version = _data_version()
     generation = 0  # bumped whenever another connection is seen to have committed
     todo = iter(spans)
-    ahead: deque[tuple[Span, int, AsyncResult[cycle.Batch]]] = deque()
+    ahead: deque[tuple[Span, int, Future[cycle.Batch]]] = deque()
 
     def submit() -> None:
         if (span := next(todo, None)) is not None:
-            task = (span, day, company_id, run_id)
-            ahead.append((span, generation, pool.apply_async(_compose, task)))
+            task = pool.submit(_compose, span, day, company_id, run_id)
+            ahead.append((span, generation, task))
 
     for _ in range(2 * workers):
         submit()
     while ahead:
-        span, submitted, result = ahead.popleft()
-        composed = result.get()
+        span, submitted, task = ahead.popleft()
+        composed = task.result()
         submit()
         with cycle.without_cycle_collector(), transaction.atomic():
             now = _data_version()

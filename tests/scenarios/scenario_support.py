@@ -14,12 +14,15 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
+import time
 import uuid
 from collections import Counter
-from datetime import time
+from collections.abc import Callable
+from datetime import time as clock_time
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +65,7 @@ def build_ledger(customers: int, directory: Path, seed: int = 7) -> dict[str, in
     Customer.objects.update(plan=Plan.objects.get(code="standard"))
     # Messages may leave at any hour: these ledgers are dated today, and the tests must not
     # depend on the hour they run at (business hours have tests of their own).
-    Company.objects.update(send_days="1234567", send_from=time(0), send_until=time.max)
+    Company.objects.update(send_days="1234567", send_from=clock_time(0), send_until=clock_time.max)
     return counts
 
 
@@ -269,6 +272,51 @@ if "deliver-after-lease" in steps:
 def cycle_command(day: str, batch: int, *steps: str) -> list[str]:
     """`python -c` running `steps` (cycle, deliver, deliver-after-lease) with batches of `batch`."""
     return [PYTHON, "-c", SCRIPT, day, str(batch), *steps]
+
+
+def start(command: list[str], env: dict[str, str], cwd: Path) -> subprocess.Popen[str]:
+    """Start in the background; stderr goes to a file (a pipe nobody reads could fill up)."""
+    errors = cwd / f"stderr-{time.monotonic_ns()}.txt"
+    with errors.open("w") as file:
+        process = subprocess.Popen(
+            command, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=file, text=True
+        )
+    process.errors = errors  # type: ignore[attr-defined]
+    return process
+
+
+def wait(process: subprocess.Popen[str]) -> None:
+    process.wait(timeout=120)
+    assert process.returncode == 0, process.errors.read_text()[-4000:]  # type: ignore[attr-defined]
+
+
+def finish(command: list[str], env: dict[str, str], cwd: Path) -> None:
+    done = subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-4000:]
+
+
+def kill_when(
+    process: subprocess.Popen[str],
+    ready: Callable[[], bool],
+    what: str,
+    victim: Callable[[], int] | None = None,
+) -> None:
+    """SIGKILL the process (or the one `victim()` names) as soon as `ready()`; the process must
+    still be running then."""
+    import pytest
+
+    deadline = time.monotonic() + 60
+    while not ready():
+        if process.poll() is not None:
+            errors = process.errors.read_text()[-4000:]  # type: ignore[attr-defined]
+            pytest.fail(f"ended ({process.returncode}) before it was killed, {what}:\n{errors}")
+        assert time.monotonic() < deadline, f"not {what} after 60 s"
+        time.sleep(0.01)
+    if victim is not None:
+        os.kill(victim(), signal.SIGKILL)
+        return
+    os.kill(process.pid, signal.SIGKILL)
+    assert process.wait(timeout=30) == -signal.SIGKILL
 
 
 # --------------------------------------------------------------------------------------------------

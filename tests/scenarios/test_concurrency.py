@@ -10,12 +10,8 @@ batches and the outbox between workers).
 
 from __future__ import annotations
 
-import os
-import signal
 import sqlite3
-import subprocess
 import threading
-import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import date
@@ -36,10 +32,14 @@ from scenario_support import (
     drop_database,
     duplicates,
     environment,
+    finish,
+    kill_when,
     new_database,
     outcome,
     query,
     sends,
+    start,
+    wait,
 )
 
 from relance.models import ActionItem, Customer, Execution, OutboxMessage, Run
@@ -258,40 +258,6 @@ def by_customer(executions: list[tuple[Any, ...]]) -> dict[str, set[tuple[Any, .
     for row in executions:
         found.setdefault(row[1], set()).add(row)
     return found
-
-
-def start(command: list[str], env: dict[str, str], cwd: Path) -> subprocess.Popen[str]:
-    """Start in the background; stderr goes to a file (a pipe nobody reads could fill up)."""
-    errors = cwd / f"stderr-{time.monotonic_ns()}.txt"
-    with errors.open("w") as file:
-        process = subprocess.Popen(
-            command, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=file, text=True
-        )
-    process.errors = errors  # type: ignore[attr-defined]
-    return process
-
-
-def wait(process: subprocess.Popen[str]) -> None:
-    process.wait(timeout=120)
-    assert process.returncode == 0, process.errors.read_text()[-4000:]  # type: ignore[attr-defined]
-
-
-def finish(command: list[str], env: dict[str, str], cwd: Path) -> None:
-    done = subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr[-4000:]
-
-
-def kill_when(process: subprocess.Popen[str], ready: Callable[[], bool], what: str) -> None:
-    """SIGKILL the process as soon as `ready()`; it must still be running then."""
-    deadline = time.monotonic() + 60
-    while not ready():
-        if process.poll() is not None:
-            errors = process.errors.read_text()[-4000:]  # type: ignore[attr-defined]
-            pytest.fail(f"ended ({process.returncode}) before it was killed, {what}:\n{errors}")
-        assert time.monotonic() < deadline, f"not {what} after 60 s"
-        time.sleep(0.01)
-    os.kill(process.pid, signal.SIGKILL)
-    assert process.wait(timeout=30) == -signal.SIGKILL
 
 
 def test_a_cycle_then_a_delivery_killed_half_way_then_run_again(databases, tmp_path):

@@ -22,10 +22,13 @@ from scenario_support import (
     clone_database,
     cycle_command,
     drop_database,
+    duplicates,
     environment,
+    kill_when,
     new_database,
     outcome,
     query,
+    start,
 )
 
 CUSTOMERS = 300
@@ -73,6 +76,47 @@ def test_two_workers_write_what_one_process_writes(ledger, tmp_path):
     assert runs[0]["actions"] == runs[1]["actions"]
 
 
+def children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(c) for c in (task / "children").read_text().split()]
+    return found
+
+
+def test_a_worker_killed_mid_run_ends_the_run_and_the_day_run_again_completes(tmp_path):
+    """A worker that dies (SIGKILL, the out-of-memory killer) must not leave the run waiting for
+    it forever: the run fails, keeps what it wrote, and the same day run again completes it."""
+    url = new_database(tmp_path, "killed")
+    try:
+        build_in(url, tmp_path / "build", 1500, tmp_path / "csv")
+        reference = clone_database(url, tmp_path, "reference")
+        cycle_in(reference, tmp_path / "reference", workers=1)
+        expected = outcome(reference, DAY)
+        drop_database(reference)
+
+        env = environment(url, tmp_path / "var", RELANCE_CYCLE_WORKERS="2")
+        run = start(cycle_command(DAY, 20, "cycle"), env, tmp_path)
+        written = "SELECT count(*) FROM relance_execution"
+        kill_when(
+            run,
+            lambda: query(url, written)[0][0] >= 60,
+            "with spans written",
+            victim=lambda: children(run.pid)[0],
+        )
+        assert run.wait(timeout=60) != 0
+        assert "BrokenProcessPool" in run.errors.read_text()  # type: ignore[attr-defined]
+        partial = outcome(url, DAY)
+        assert 60 <= len(partial["executions"]) < len(expected["executions"])
+
+        cycle_in(url, tmp_path / "again", workers=2)
+        final = outcome(url, DAY)
+    finally:
+        drop_database(url)
+    assert duplicates([row[0] for row in final["executions"]]) == []
+    assert sorted(final["executions"]) == sorted(expected["executions"])
+    assert sorted(m[0] for m in final["messages"]) == sorted(m[0] for m in expected["messages"])
+
+
 # Runs a cycle on two workers over ranges of 5 customers; once the first range is written and the
 # workers have had time to compose the ranges submitted ahead, another connection puts the
 # customers of the third range on hold. Prints who was held and who was acted on.
@@ -94,7 +138,8 @@ time.sleep(2)
 other = sqlite3.connect(path)
 with other:
     marks = ", ".join("?" * len(held))
-    other.execute(f"UPDATE relance_customer SET hold_until = '2099-12-31' WHERE id IN ({marks})", held)
+    hold = f"UPDATE relance_customer SET hold_until = '2099-12-31' WHERE id IN ({marks})"
+    other.execute(hold, held)
 other.close()
 acted += [a["customer"] for part in parts for a in part.actions]
 print(json.dumps({"held": sorted(names.values()), "acted": acted}))
