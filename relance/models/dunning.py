@@ -103,7 +103,9 @@ class Execution(models.Model):
 
     key = models.CharField(max_length=500, unique=True)
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="executions")
+    customer = models.ForeignKey(  # no index of its own: those of Meta begin with it
+        Customer, on_delete=models.CASCADE, related_name="executions", db_index=False
+    )
     plan = models.ForeignKey(Plan, on_delete=models.SET_NULL, null=True, blank=True)
     plan_code = models.CharField(max_length=50, blank=True)
     step = models.ForeignKey(Step, on_delete=models.SET_NULL, null=True, blank=True)
@@ -161,8 +163,8 @@ class OutboxMessage(models.Model):
         Execution, on_delete=models.SET_NULL, null=True, blank=True, related_name="message"
     )
     channel = models.CharField(max_length=6)
-    status = models.CharField(
-        max_length=9, choices=Status.choices, default=Status.PLANNED, db_index=True
+    status = models.CharField(  # indexed with next_attempt_at (Meta), which serves both
+        max_length=9, choices=Status.choices, default=Status.PLANNED
     )
     to = models.JSONField(default=list)
     cc = models.JSONField(default=list)

@@ -77,18 +77,45 @@ class Inserter:
         self.row_marks = "(" + ", ".join("%s" for _ in self.fields) + ")"
         self.pk = quote(model._meta.pk.column)
 
-    def insert(self, rows: list[dict[str, Any]], *, unique: str | None = None) -> dict[Any, int]:
-        """Insert the rows. With `unique` (a column with a unique constraint), rows whose value is
-        already taken are left out instead of failing, and {value: primary key} of the rows
-        actually inserted is returned: how concurrent writers of the same keys each learn what
-        was theirs, and what their rows are called."""
-        if not rows:
-            return {}
+    def index(self, attname: str) -> int:
+        """Where a field's value is in a prepared row."""
+        return [f.attname for f in self.fields].index(attname)
+
+    def prepare(self, rows: list[dict[str, Any]]) -> list[list[Any]]:
+        """The rows' values converted for the database, in the table's column order: what
+        `insert_prepared` takes, and cheap to hand to another process."""
         # Defaults are converted once; identity converters are not called at all (hot loop).
         fields = [
             (f.attname, None if conv is _identity else conv, conv(default))
             for f, conv, default in zip(self.fields, self.converters, self.defaults, strict=True)
         ]
+        prepared = []
+        for row in rows:
+            values: list[Any] = []
+            append = values.append
+            for name, conv, default in fields:
+                if name not in row:
+                    append(default)
+                elif conv is None:
+                    append(row[name])
+                else:
+                    append(conv(row[name]))
+            prepared.append(values)
+        return prepared
+
+    def insert(self, rows: list[dict[str, Any]], *, unique: str | None = None) -> dict[Any, int]:
+        """Insert the rows. With `unique` (a column with a unique constraint), rows whose value is
+        already taken are left out instead of failing, and {value: primary key} of the rows
+        actually inserted is returned: how concurrent writers of the same keys each learn what
+        was theirs, and what their rows are called."""
+        return self.insert_prepared(self.prepare(rows), unique=unique)
+
+    def insert_prepared(
+        self, rows: list[list[Any]], *, unique: str | None = None
+    ) -> dict[Any, int]:
+        """`insert` for rows from `prepare`."""
+        if not rows:
+            return {}
         quote = connection.ops.quote_name
         tail = (
             f" ON CONFLICT ({quote(unique)}) DO NOTHING RETURNING {quote(unique)}, {self.pk}"
@@ -104,17 +131,8 @@ class Inserter:
             row_marks = self.row_marks.replace("%s", "?") if sqlite else self.row_marks
             for start in range(0, len(rows), self.batch):
                 part = rows[start : start + self.batch]
-                params: list[Any] = []
-                append = params.append
-                for row in part:
-                    for name, conv, default in fields:
-                        if name not in row:
-                            append(default)
-                        elif conv is None:
-                            append(row[name])
-                        else:
-                            append(conv(row[name]))
                 marks = ", ".join([row_marks] * len(part))
+                params = [value for row in part for value in row]
                 execute(f"INSERT INTO {self.table} ({self.columns}) VALUES {marks}{tail}", params)
                 if unique:
                     inserted.update(cursor.fetchall())

@@ -14,12 +14,13 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import cached_property
+from functools import cache, cached_property
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.db.models import Model
 from django.utils import timezone
 
 from relance.domain import assignment, engine, law
@@ -157,14 +158,20 @@ def _nobody_to_reach(snap: snapshots.CustomerSnapshot, step: Step, action: engin
 Owners = tuple[set[int], set[int], set[int]]  # users, groups, aliases an action item goes to
 
 
+@cache
+def _inserter(model: type[Model]) -> Inserter:
+    return Inserter(model)
+
+
 @dataclass
 class Batch:
-    """One batch's decisions as rows to insert: plain values, so that a worker process can
-    compose them and hand them to the one that writes."""
+    """One batch's decisions as rows to insert. Executions and messages come as values ready
+    for the database (`Inserter.prepare`): whoever composes them does that work, so that the
+    one process writing for several (services/cycle_workers) only inserts."""
 
     report: CycleReport
-    executions: list[dict[str, Any]] = field(default_factory=list)
-    messages: list[dict[str, Any]] = field(default_factory=list)
+    executions: list[list[Any]] = field(default_factory=list)
+    messages: list[list[Any]] = field(default_factory=list)  # execution_id to be filled in
     items: list[tuple[dict[str, Any], Owners]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
     skip_keys: list[str] = field(default_factory=list)  # parallel to report.skipped
@@ -173,15 +180,22 @@ class Batch:
 
 
 class _Composer:
-    """Turns one batch's decisions into rows (a `Batch`); `write` inserts them."""
+    """Turns one batch's decisions into rows (`batch()`); `write` inserts them."""
 
     def __init__(self, day: date, run_id: int | None, owners: _Owners) -> None:
         self.day = day
         self.run_id = run_id
         self.owners = owners
         self.now = timezone.now()
-        self.batch = Batch(CycleReport(day))
+        self.executions: list[dict[str, Any]] = []
+        self.messages: list[dict[str, Any]] = []
+        self.done = Batch(CycleReport(day))
         self.send_times: dict[tuple[int, str], datetime] = {}
+
+    def batch(self) -> Batch:
+        self.done.executions = _inserter(Execution).prepare(self.executions)
+        self.done.messages = _inserter(OutboxMessage).prepare(self.messages)
+        return self.done
 
     @cached_property
     def companies(self) -> dict[int, Company]:
@@ -234,13 +248,13 @@ class _Composer:
             "created_at": self.now,
             **values,
         }
-        self.batch.executions.append(row)
+        self.executions.append(row)
         return row
 
     def _event(
         self, snap: snapshots.CustomerSnapshot, kind: str, invoice: int | None, data: dict[str, Any]
     ) -> None:
-        self.batch.events.append(
+        self.done.events.append(
             {
                 "company_id": snap.customer.company_id,
                 "customer_id": snap.customer.pk,
@@ -257,8 +271,8 @@ class _Composer:
     ) -> None:
         """Superseded steps are reported, and recorded on the execution (`key`) that superseded
         them, so they stand or fall with it."""
-        self.batch.skip_keys += [key] * len(skips)
-        self.batch.report.skipped += [
+        self.done.skip_keys += [key] * len(skips)
+        self.done.report.skipped += [
             {
                 "customer": snap.customer.external_id,
                 "step": skip.step,
@@ -311,7 +325,7 @@ class _Composer:
         automatic = step.channel in AUTOMATIC_CHANNELS and step.mode == "auto"
         if automatic and to:
             status = "queued"  # composed when delivered (services/messages.compose)
-            self.batch.messages.append(
+            self.messages.append(
                 {
                     "key": action.key,
                     "company_id": customer.company_id,
@@ -343,7 +357,7 @@ class _Composer:
                 subject, body = "", _nobody_to_reach(snap, step, action)
             else:
                 subject, body = self._text(snap, step, action)
-            self.batch.items.append(
+            self.done.items.append(
                 (
                     {
                         "key": action.key,
@@ -358,7 +372,7 @@ class _Composer:
                     self.owners.resolve(step.owners, customer),
                 )
             )
-        self.batch.report.actions.append(
+        self.done.report.actions.append(
             {
                 "customer": customer.external_id,
                 "plan": plan_code,
@@ -381,7 +395,7 @@ class _Composer:
     ) -> None:
         customer = snap.customer
         promise = snap.promises[broken.promise]
-        self.batch.broken_promises.append(promise.pk)
+        self.done.broken_promises.append(promise.pk)
         reference = broken.invoices[0]
         step = Step(
             engine.MISSED_PAYMENT_NOTICE,
@@ -414,7 +428,7 @@ class _Composer:
         status = "open"
         if to:
             status = "queued"
-            self.batch.messages.append(
+            self.messages.append(
                 {
                     "key": broken.key,
                     "company_id": customer.company_id,
@@ -441,7 +455,7 @@ class _Composer:
                 "key": broken.key,
             },
         )
-        self.batch.report.actions.append(
+        self.done.report.actions.append(
             {
                 "customer": customer.external_id,
                 "plan": plan_code,
@@ -465,7 +479,7 @@ class _Composer:
         kept = [
             p.pk for pid, p in snap.promises.items() if p.pay_by < self.day and pid not in broken
         ]
-        self.batch.kept_promises += kept
+        self.done.kept_promises += kept
         for pk in kept:
             self._event(snap, "promise.kept", None, {"promise": pk, "date": self.day.isoformat()})
 
@@ -474,10 +488,12 @@ def write(batch: Batch) -> None:
     """Insert a composed batch, in the caller's transaction. An execution key already taken
     (another worker, an earlier run of a later date) means that work was done: everything
     hanging off it is dropped, not failed."""
-    mine = Inserter(Execution).insert(batch.executions, unique="key")
+    executions, outbox = _inserter(Execution), _inserter(OutboxMessage)
+    mine = executions.insert_prepared(batch.executions, unique="key")
     report = batch.report
+    key, execution = outbox.index("key"), outbox.index("execution_id")
     if len(mine) < len(batch.executions):
-        batch.messages = [m for m in batch.messages if m["key"] in mine]
+        batch.messages = [m for m in batch.messages if m[key] in mine]
         batch.items = [(i, o) for i, o in batch.items if i["key"] in mine]
         kept = {*mine, ""}  # events without a key (kept promises) always stay
         batch.events = [e for e in batch.events if e["data"].get("key", "") in kept]
@@ -492,8 +508,8 @@ def write(batch: Batch) -> None:
     if batch.kept_promises:
         Promise.objects.filter(pk__in=batch.kept_promises).update(status=Promise.Status.KEPT)
     for message in batch.messages:
-        message["execution_id"] = mine[message["key"]]
-    Inserter(OutboxMessage).insert(batch.messages)
+        message[execution] = mine[message[key]]
+    outbox.insert_prepared(batch.messages)
     if batch.items:
         _write_items(batch.items, mine)
     Inserter(Event).insert(batch.events)
@@ -557,7 +573,7 @@ def compose(customer_ids: list[int], day: date, run_id: int | None = None) -> Ba
         composer.kept(snap, decision)
         if decision.action:
             composer.act(snap, row.pk, row.code, steps, decision.action, decision.skipped)
-    return composer.batch
+    return composer.batch()
 
 
 def process_batch(
