@@ -10,7 +10,7 @@ a second run, a second worker or a resumed crash can only find the work done and
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -580,12 +580,7 @@ def process_batch(
     customer_ids: list[int], day: date, *, dry_run: bool = False, run_id: int | None = None
 ) -> CycleReport:
     """Evaluate and record one batch of customers in one transaction."""
-    with without_cycle_collector(), transaction.atomic():
-        batch = compose(customer_ids, day, run_id)
-        write(batch)
-        if dry_run:
-            transaction.set_rollback(True)
-    return batch.report
+    return _recorded(lambda: compose(customer_ids, day, run_id), dry_run)
 
 
 Span = list[int]  # consecutive customers (primary keys, in order) that a cycle may look at
@@ -604,9 +599,14 @@ def compose_span(span: Span, day: date, company_id: int | None, run_id: int | No
 def process_span(
     span: Span, day: date, company_id: int | None, *, dry_run: bool, run_id: int | None
 ) -> CycleReport:
-    """`process_batch` for a range of customers, triaged in the same transaction."""
+    """`process_batch` for a span of customers, triaged in the same transaction."""
+    return _recorded(lambda: compose_span(span, day, company_id, run_id), dry_run)
+
+
+def _recorded(composing: Callable[[], Batch], dry_run: bool) -> CycleReport:
+    """Compose and write in one transaction; a dry run rolls it back."""
     with without_cycle_collector(), transaction.atomic():
-        batch = compose_span(span, day, company_id, run_id)
+        batch = composing()
         write(batch)
         if dry_run:
             transaction.set_rollback(True)
