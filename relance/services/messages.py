@@ -16,6 +16,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
+
 from relance.domain import engine, law
 from relance.domain.merge_fields import CATALOGUE
 from relance.domain.money import Money, Totals
@@ -44,7 +46,7 @@ class Composed:
     values: dict[str, Any] = field(default_factory=dict)
     items: tuple[engine.Item, ...] = ()
     fees: dict[str, Decimal] = field(default_factory=dict)  # late interest + indemnities
-    attachments: tuple[int, ...] = ()  # invoices (pks) whose PDF goes with the message
+    attachments: tuple[int, ...] = ()  # invoices (pks) whose PDF or summary goes with it
 
 
 class _Fees:
@@ -239,12 +241,14 @@ def compose(messages: list[OutboxMessage], as_of: date) -> dict[int, Composed]:
     wanted = {pk for m in messages for pk in m.invoice_ids} | {
         e.reference_invoice_id for e in executions.values() if e.reference_invoice_id
     }
-    rows = {
-        pk: (ext, number, issued, due, currency, total)
-        for pk, ext, number, issued, due, currency, total in Invoice.objects.filter(
-            pk__in=wanted
-        ).values_list("pk", "external_id", "number", "issue_date", "due_date", "currency", "total")
-    }
+    rows: dict[int, tuple[Any, ...]] = {}
+    documents: set[int] = set()  # invoices with something to attach
+    for pk, *row, pdf in Invoice.objects.filter(pk__in=wanted).values_list(
+        "pk", "external_id", "number", "issue_date", "due_date", "currency", "total", "pdf"
+    ):
+        rows[pk] = tuple(row)
+        if pdf or settings.RELANCE_INVOICE_SUMMARIES:
+            documents.add(pk)
     owed: dict[int, Decimal] = defaultdict(Decimal)
     for pk, *_, amount, _total in amounts_due(sorted(customers), as_of):
         owed[pk] = amount
@@ -267,7 +271,8 @@ def compose(messages: list[OutboxMessage], as_of: date) -> dict[int, Composed]:
         except RenderError as exc:
             composed[message.pk] = Composed(problem=str(exc))
             continue
-        listed = [item(pk) for pk in message.invoice_ids if owed[pk] > 0 and pk in rows]
+        listed_pks = [pk for pk in message.invoice_ids if owed[pk] > 0 and pk in rows]
+        listed = [item(pk) for pk in listed_pks]
         reference_pk = execution.reference_invoice_id
         if reference_pk not in rows and not listed:
             composed[message.pk] = Composed(problem="none of its invoices can be found any more")
@@ -293,7 +298,7 @@ def compose(messages: list[OutboxMessage], as_of: date) -> dict[int, Composed]:
                 values=values,
                 items=tuple(listed),
                 fees=fees.per_currency(listed, as_of),
-                attachments=_attached(attach, reference_pk, listed, rows),
+                attachments=_attached(attach, reference_pk, listed_pks, documents),
             )
         except RenderError as exc:
             composed[message.pk] = Composed(problem=f"could not render the message ({exc})")
@@ -323,15 +328,15 @@ def _sources(
 
 
 def _attached(
-    attach: str, reference: int | None, listed: list[engine.Item], rows: dict[int, Any]
+    attach: str, reference: int | None, listed: list[int], documents: set[int]
 ) -> tuple[int, ...]:
-    """The invoices a step attaches: none, the reference, or those the message lists."""
+    """The invoices a step attaches (none, the reference, or those the message lists) that
+    have a document: their imported PDF, or a generated summary when RELANCE_INVOICE_SUMMARIES
+    is on. Known here, so that the channel looks up nothing for the many that have none."""
     if attach == ATTACH_NONE:
         return ()
-    if attach == ATTACH_REFERENCE:
-        return (reference,) if reference in rows else ()
-    by_id = {ext: pk for pk, (ext, *_) in rows.items()}
-    return tuple(by_id[i.id] for i in listed if i.id in by_id)
+    chosen = [reference] if attach == ATTACH_REFERENCE else listed
+    return tuple(pk for pk in chosen if pk in documents)
 
 
 def _contacts(customers: dict[int, Debtor]) -> dict[int, list[Contact]]:
