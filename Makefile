@@ -10,7 +10,7 @@ PORT ?= 8000
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install system-deps services demo test test-sqlite test-postgres check bench clean
+.PHONY: help install system-deps services demo test test-sqlite test-postgres check bench messages clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -69,6 +69,10 @@ bench: install ## Benchmarks: import, dunning cycle, delivery (SMTP, letters): f
 	$(PY) bench/import_bench.py
 	$(PY) bench/cycle_bench.py
 	$(PY) bench/delivery_bench.py
+
+messages: install ## Update the French .po from the code and compile it (needs GNU gettext)
+	cd relance && DJANGO_SETTINGS_MODULE=relance.settings ../$(BIN)/django-admin makemessages -l fr --no-location --ignore "*/migrations/*"
+	cd relance && DJANGO_SETTINGS_MODULE=relance.settings ../$(BIN)/django-admin compilemessages
 
 clean: ## Remove the virtualenv and local data
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

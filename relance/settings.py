@@ -124,13 +124,16 @@ TIME_ZONE = "UTC"
 USE_TZ = True
 
 STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "web" / "static"]  # the staff app's CSS and vendored htmx
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise expects it, even when empty
 WHITENOISE_USE_FINDERS = True
 MEDIA_URL = "media/"
 MEDIA_ROOT = VAR_DIR / "media"
 
-LOGIN_URL = "admin:login"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "customers"
+LOGOUT_REDIRECT_URL = "login"
 
 # Delivery: one backend per channel (dotted path to a class with `send(message)`).
 RELANCE_OUTBOX_DIR = Path(os.environ.get("RELANCE_OUTBOX_DIR", VAR_DIR / "outbox"))

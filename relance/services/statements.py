@@ -16,26 +16,37 @@ class StatementError(Exception):
     """The statement cannot be computed as asked (e.g. a reference rate is missing)."""
 
 
-def statement(customer_id: str, on: date, company: Company | None = None) -> dict[str, Any]:
+def statement(
+    customer_id: str, on: date, company: Company | None = None, *, strict: bool = True
+) -> dict[str, Any]:
     """Invoices issued by `on` with something left to pay, their lateness, the late-payment
     interest and fixed indemnity the company's law pack gives them (DESIGN §6), and totals.
     Unallocated credit is listed apart: it is the customer's, not a reduction of one invoice.
+
+    A reference rate missing for a period raises StatementError; with `strict=False` (a page
+    that must still show what is owed) those figures are None and `missing_rates` says why.
     """
     customer = lookup.customer(customer_id, company)
     terms = late_fees.terms_of(customer, customer.company)
     rates = late_fees.rate_table()
     position, lines = customer_position(customer, on)
     rows = []
+    missing: list[str] = []
     totals = Totals()
     for line in sorted(lines, key=lambda i: i.sort_key()):
         due = position.amount_due.get(line.id)
         if due is None or due <= 0:
             continue
         totals.add(Money(due, line.currency))
+        interest = indemnity = None
         try:
             fees = late_fees.LateFees.of(due, line.currency, line.due_date, on, terms, rates)
+            interest = format_amount(fees.interest, line.currency)
+            indemnity = format_amount(fees.indemnity, line.currency)
         except MissingRate as exc:
-            raise StatementError(f"{exc}: add it with `relance rate add`") from None
+            if strict:
+                raise StatementError(f"{exc}: add it with `relance rate add`") from None
+            missing.append(str(exc))
         rows.append(
             {
                 "id": line.external_id,
@@ -44,14 +55,17 @@ def statement(customer_id: str, on: date, company: Company | None = None) -> dic
                 "total": format_amount(line.total, line.currency),
                 "amount_due": format_amount(due, line.currency),
                 "days_late": max((on - line.due_date).days, 0),
-                "late_interest": format_amount(fees.interest, line.currency),
-                "fixed_indemnity": format_amount(fees.indemnity, line.currency),
+                "late_interest": interest,
+                "fixed_indemnity": indemnity,
             }
         )
-    return {
+    found = {
         "customer": customer.external_id,
         "date": on.isoformat(),
         "invoices": rows,
         "totals": totals.as_json(),
         "credit": position.credit.as_json(),
     }
+    if not strict:
+        found["missing_rates"] = sorted(set(missing))
+    return found

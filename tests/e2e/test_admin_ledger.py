@@ -1,4 +1,4 @@
-"""A credit controller logs in and finds the imported ledger (Django admin until the staff UI)."""
+"""A credit controller finds the imported ledger in the Django admin (raw rows, for staff)."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def test_login_and_browse_imported_invoices(page, company, relance, write_csv, t
         write_csv("p", PAYMENTS, [["P1", "C1", "I1", "2026-02-20", "EUR", "250.00"]]),
     )
 
-    page.goto("/")
+    page.goto("/admin/")
     page.get_by_label("Username").fill("claire")
     page.get_by_label("Password").fill("wrong")
     page.get_by_role("button", name="Log in").click()

@@ -1,0 +1,108 @@
+"""A credit controller and a sales rep use the staff app's customer pages in Chromium."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from relance.models import Company, Customer, Invoice, Membership
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+PASSWORD = "s3cret-pass!"
+
+
+@pytest.fixture
+def ledger() -> dict[str, Customer]:
+    hashed = make_password(PASSWORD)
+    users = {
+        name: get_user_model().objects.create(
+            username=name, email=f"{name}@ar.test", first_name=name.title(), password=hashed
+        )
+        for name in ("claire", "hugo")
+    }
+    company = Company.objects.create(
+        code="atelier", name="Atelier Lumière SAS", country="FR", currency="EUR"
+    )
+    Membership.objects.create(
+        company=company, user=users["claire"], role=Membership.Role.CREDIT_CONTROLLER
+    )
+    Membership.objects.create(company=company, user=users["hugo"], role=Membership.Role.SALES_REP)
+    customers = {}
+    for ext, name, rep in [
+        ("C1", "Boulangerie Dupont", users["hugo"]),
+        ("C2", "Garage Martin", None),
+        ("C3", "Pharmacie Centrale", None),
+    ]:
+        customers[ext] = Customer.objects.create(
+            company=company,
+            external_id=ext,
+            name=name,
+            currency="EUR",
+            country="FR",
+            time_zone="Europe/Paris",
+            sales_rep=rep,
+        )
+    due = timezone.localdate() - timedelta(days=12)
+    Invoice.objects.create(
+        company=company,
+        customer=customers["C1"],
+        external_id="I1",
+        number="F-2026-001",
+        issue_date=due - timedelta(days=30),
+        due_date=due,
+        currency="EUR",
+        total=Decimal("1250.00"),
+    )
+    return customers
+
+
+def log_in(page, username: str) -> None:
+    page.goto("/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Customers")).to_be_visible()
+
+
+def test_a_controller_searches_opens_a_customer_and_reads_it_in_french(page, ledger, tmp_path):
+    log_in(page, "claire")
+    rows = page.locator("table.grid tbody tr")
+    expect(rows).to_have_count(3)
+    page.get_by_label("Search").fill("garage")  # htmx replaces the rows as one types
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("Garage Martin")
+    assert "q=garage" in page.url  # the search is in the address, to share or come back to
+    page.get_by_label("Search").fill("")
+    expect(rows).to_have_count(3)
+    row = rows.filter(has_text="Boulangerie Dupont")
+    expect(row).to_contain_text("€1,250.00")
+    page.screenshot(path=str(tmp_path / "customers.png"), full_page=True)
+
+    row.get_by_role("link", name="Boulangerie Dupont").click()
+    expect(page.get_by_role("heading", name="Boulangerie Dupont")).to_be_visible()
+    invoice = page.locator("table.grid tbody tr", has_text="F-2026-001")
+    expect(invoice).to_contain_text("€1,250.00")
+    expect(invoice.locator("td").nth(3)).to_have_text("12")  # days late
+    expect(page.locator(".timeline")).to_contain_text("Invoice issued")
+    page.screenshot(path=str(tmp_path / "customer.png"), full_page=True)
+
+    page.get_by_label("Language").select_option("fr")
+    expect(page.get_by_role("heading", name="Factures ouvertes")).to_be_visible()
+    expect(invoice).to_contain_text("1\u202f250,00\u00a0€")
+    page.screenshot(path=str(tmp_path / "client.png"), full_page=True)
+
+
+def test_a_sales_rep_sees_only_their_customers(page, ledger):
+    log_in(page, "hugo")
+    rows = page.locator("table.grid tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("Boulangerie Dupont")
+    response = page.goto(f"/customers/{ledger['C2'].pk}/")
+    assert response is not None
+    assert response.status == 404

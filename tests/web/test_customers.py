@@ -1,0 +1,257 @@
+"""The staff app's customer pages: who sees what (roles, companies, a sales rep's own customers),
+search, amounts, languages, and an empty database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from relance.models import Company, Contact, Customer, Invoice, Membership, ReferenceRate
+
+Role = Membership.Role
+PASSWORD = "s3cret-pass!"
+
+
+@dataclass
+class World:
+    alpha: Company
+    beta: Company
+    users: dict[str, Any]
+    customers: dict[str, Customer]
+
+
+def _company(code: str, name: str) -> Company:
+    return Company.objects.create(code=code, name=name, country="FR", currency="EUR")
+
+
+def _customer(company: Company, ext: str, name: str, rep: Any = None) -> Customer:
+    return Customer.objects.create(
+        company=company,
+        external_id=ext,
+        name=name,
+        currency="EUR",
+        country="FR",
+        time_zone="Europe/Paris",
+        sales_rep=rep,
+    )
+
+
+def _invoice(customer: Customer, ext: str, total: str, days_late: int) -> Invoice:
+    due = timezone.localdate() - timedelta(days=days_late)
+    return Invoice.objects.create(
+        company=customer.company,
+        customer=customer,
+        external_id=ext,
+        number=f"F-{ext}",
+        issue_date=due - timedelta(days=30),
+        due_date=due,
+        currency="EUR",
+        total=Decimal(total),
+    )
+
+
+@pytest.fixture(scope="module")
+def hashed() -> str:
+    return make_password(PASSWORD)  # once: hashing is slow on purpose
+
+
+@pytest.fixture
+def world(db, hashed) -> World:
+    names = ("admin", "controller", "reader", "rep", "other_rep", "outsider", "beta_admin", "root")
+    users = {
+        name: get_user_model().objects.create(
+            username=name, email=f"{name}@ar.test", password=hashed, is_superuser=name == "root"
+        )
+        for name in names
+    }
+    alpha, beta = _company("alpha", "Alpha SAS"), _company("beta", "Beta Ltd")
+    for name, role in [
+        ("admin", Role.ADMIN),
+        ("controller", Role.CREDIT_CONTROLLER),
+        ("reader", Role.READ_ONLY),
+        ("rep", Role.SALES_REP),
+        ("other_rep", Role.SALES_REP),
+    ]:
+        Membership.objects.create(company=alpha, user=users[name], role=role)
+    Membership.objects.create(company=beta, user=users["beta_admin"], role=Role.ADMIN)
+    customers = {
+        "dupont": _customer(alpha, "A1", "Boulangerie Dupont", users["rep"]),
+        "martin": _customer(alpha, "A2", "Garage Martin", users["other_rep"]),
+        "nobody": _customer(alpha, "A3", "Pharmacie Sans Rep"),
+        "smith": _customer(beta, "B1", "Smith & Sons"),
+    }
+    _invoice(customers["dupont"], "I1", "1250.00", days_late=10)
+    _invoice(customers["dupont"], "I2", "300.00", days_late=-20)  # not due yet
+    Contact.objects.create(
+        company=alpha,
+        customer=customers["dupont"],
+        external_id="K1",
+        name="Jeanne Dupont",
+        email="jeanne@dupont.test",
+        roles=["billing"],
+    )
+    return World(alpha, beta, users, customers)
+
+
+def client_of(world: World, user: str, language: str = "en") -> Client:
+    client = Client(headers={"accept-language": language})
+    client.force_login(world.users[user])
+    return client
+
+
+def listed(client: Client, **params: str) -> str:
+    response = client.get(reverse("customers"), params)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+EVERYONE_IN_ALPHA = {"Boulangerie Dupont", "Garage Martin", "Pharmacie Sans Rep"}
+
+
+@pytest.mark.parametrize(
+    ("user", "seen"),
+    [
+        ("root", EVERYONE_IN_ALPHA | {"Smith &amp; Sons"}),
+        ("admin", EVERYONE_IN_ALPHA),
+        ("controller", EVERYONE_IN_ALPHA),
+        ("reader", EVERYONE_IN_ALPHA),
+        ("rep", {"Boulangerie Dupont"}),
+        ("other_rep", {"Garage Martin"}),
+        ("beta_admin", {"Smith &amp; Sons"}),
+        ("outsider", set()),
+    ],
+)
+def test_each_role_lists_only_the_customers_it_may_see(world, user, seen):
+    page = listed(client_of(world, user))
+    everyone = EVERYONE_IN_ALPHA | {"Smith &amp; Sons"}
+    assert {name for name in everyone if name in page} == seen
+
+
+@pytest.mark.parametrize(
+    ("user", "customer", "status"),
+    [
+        ("admin", "dupont", 200),
+        ("reader", "martin", 200),
+        ("rep", "dupont", 200),
+        ("rep", "martin", 404),  # another rep's customer, same company
+        ("rep", "nobody", 404),
+        ("admin", "smith", 404),  # another company's customer, by its id
+        ("beta_admin", "dupont", 404),
+        ("outsider", "dupont", 404),
+        ("root", "smith", 200),
+    ],
+)
+def test_a_customer_outside_ones_reach_is_not_found(world, user, customer, status):
+    url = reverse("customer", args=[world.customers[customer].pk])
+    assert client_of(world, user).get(url).status_code == status
+
+
+def test_anonymous_visitors_are_sent_to_the_login_page(world):
+    for url in (reverse("customers"), reverse("customer", args=[world.customers["dupont"].pk])):
+        response = Client().get(url)
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("login") + "?next=")
+
+
+def test_logging_in_leads_to_the_customers(world):
+    client = Client()
+    assert "Log in to relance" in client.get(reverse("login")).content.decode()
+    wrong = client.post(reverse("login"), {"username": "admin", "password": "nope"})
+    assert "match. Please try again." in wrong.content.decode()
+    right = client.post(reverse("login"), {"username": "admin", "password": PASSWORD})
+    assert right.status_code == 302
+    assert right["Location"] == reverse("customers")
+    assert client.get("/").headers["Location"] == reverse("customers")
+
+
+def test_the_list_shows_what_is_owed_and_overdue_and_searches(world):
+    client = client_of(world, "admin")
+    page = listed(client, q="dupont")
+    assert "Boulangerie Dupont" in page
+    assert "Garage Martin" not in page
+    assert "€1,550.00" in page  # owed: both invoices
+    assert "€1,250.00" in page  # overdue: the one past its due date
+    assert "Garage Martin" in listed(client, q="A2")
+    assert "No customer matches this search." in listed(client, q="zzz")
+
+
+def test_htmx_asks_for_the_rows_alone(world):
+    response = client_of(world, "admin").get(
+        reverse("customers"), {"q": "garage"}, headers={"HX-Request": "true"}
+    )
+    page = response.content.decode()
+    assert "Garage Martin" in page
+    assert "<html" not in page
+
+
+def test_the_company_filter_is_offered_to_who_sees_several(world):
+    root = client_of(world, "root")
+    assert "All companies" in listed(root)
+    only_beta = listed(root, company="beta")
+    assert "Smith &amp; Sons" in only_beta
+    assert "Garage Martin" not in only_beta
+    assert "All companies" not in listed(client_of(world, "admin"))
+
+
+def test_the_customer_page_shows_invoices_contacts_and_timeline(world):
+    page = (
+        client_of(world, "controller")
+        .get(reverse("customer", args=[world.customers["dupont"].pk]))
+        .content.decode()
+    )
+    assert "F-I1" in page
+    assert "F-I2" in page
+    assert "€1,550.00" in page  # owed today
+    assert "Jeanne Dupont" in page
+    assert "jeanne@dupont.test" in page
+    assert "Invoice issued" in page  # the timeline
+
+
+def test_pages_in_french(world):
+    client = client_of(world, "admin", language="fr")
+    page = listed(client)
+    assert "Clients" in page
+    assert "Échu" in page
+    assert "1 250,00\u00a0€" in page or "1\u202f250,00\u00a0€" in page
+    detail = client.get(reverse("customer", args=[world.customers["dupont"].pk]))
+    assert "Factures ouvertes" in detail.content.decode()
+
+
+def test_no_page_breaks_on_an_empty_database(db):
+    root = get_user_model().objects.create_superuser("root", "root@ar.test", PASSWORD)
+    client = Client()
+    client.force_login(root)
+    page = client.get(reverse("customers")).content.decode()
+    assert "No customers yet" in page
+    assert client.get(reverse("login")).status_code == 302  # already logged in
+
+
+def test_many_customers_are_paged(world):
+    for n in range(60):
+        _customer(world.alpha, f"P{n:03}", f"Papeterie {n:03}")
+    client = client_of(world, "admin")
+    first = listed(client, q="Papeterie")
+    assert "Papeterie 000" in first
+    assert "Papeterie 050" not in first
+    assert "Page 1 of 2" in first
+    assert "Papeterie 050" in listed(client, q="Papeterie", page="2")
+
+
+def test_a_missing_reference_rate_does_not_hide_what_is_owed(world):
+    ReferenceRate.objects.all().delete()
+    page = (
+        client_of(world, "admin")
+        .get(reverse("customer", args=[world.customers["dupont"].pk]))
+        .content.decode()
+    )
+    assert "€1,250.00" in page  # the overdue invoice's amount due is still there
+    assert "Late interest cannot be computed: no ECB rate known" in page
