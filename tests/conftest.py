@@ -54,3 +54,51 @@ class Cli:
 def relance(db) -> Cli:
     """Call the `relance` command in-process, against the test database."""
     return Cli()
+
+
+def _new_customer(company: Any, ext: str, name: str, rep: Any = None) -> Any:
+    from relance.models import Customer
+
+    return Customer.objects.create(
+        company=company,
+        external_id=ext,
+        name=name,
+        currency="EUR",
+        country="FR",
+        time_zone="Europe/Paris",
+        sales_rep=rep,
+    )
+
+
+def _new_invoice(customer: Any, ext: str, total: str, days_late: int) -> Any:
+    """An open EUR invoice of `total`, `days_late` days past its due date as of today."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from relance.models import Invoice
+
+    due = timezone.localdate() - timedelta(days=days_late)
+    return Invoice.objects.create(
+        company=customer.company,
+        customer=customer,
+        external_id=ext,
+        number=f"F-{ext}",
+        issue_date=due - timedelta(days=30),
+        due_date=due,
+        currency="EUR",
+        total=Decimal(total),
+    )
+
+
+@pytest.fixture
+def new_customer() -> Callable[..., Any]:
+    """new_customer(company, external id, name, sales rep=None): a French EUR customer."""
+    return _new_customer
+
+
+@pytest.fixture
+def new_invoice() -> Callable[..., Any]:
+    """new_invoice(customer, external id, total, days late)."""
+    return _new_invoice

@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-from decimal import Decimal
-
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
-from django.utils import timezone
 from playwright.sync_api import expect
 
-from relance.models import Company, Customer, Invoice, Membership
+from relance.models import Company, Customer, Membership
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 PASSWORD = "s3cret-pass!"
 
 
 @pytest.fixture
-def ledger() -> dict[str, Customer]:
+def ledger(new_customer, new_invoice) -> dict[str, Customer]:
     hashed = make_password(PASSWORD)
     users = {
         name: get_user_model().objects.create(
@@ -33,32 +29,12 @@ def ledger() -> dict[str, Customer]:
         company=company, user=users["claire"], role=Membership.Role.CREDIT_CONTROLLER
     )
     Membership.objects.create(company=company, user=users["hugo"], role=Membership.Role.SALES_REP)
-    customers = {}
-    for ext, name, rep in [
-        ("C1", "Boulangerie Dupont", users["hugo"]),
-        ("C2", "Garage Martin", None),
-        ("C3", "Pharmacie Centrale", None),
-    ]:
-        customers[ext] = Customer.objects.create(
-            company=company,
-            external_id=ext,
-            name=name,
-            currency="EUR",
-            country="FR",
-            time_zone="Europe/Paris",
-            sales_rep=rep,
-        )
-    due = timezone.localdate() - timedelta(days=12)
-    Invoice.objects.create(
-        company=company,
-        customer=customers["C1"],
-        external_id="I1",
-        number="F-2026-001",
-        issue_date=due - timedelta(days=30),
-        due_date=due,
-        currency="EUR",
-        total=Decimal("1250.00"),
-    )
+    customers = {
+        "C1": new_customer(company, "C1", "Boulangerie Dupont", users["hugo"]),
+        "C2": new_customer(company, "C2", "Garage Martin"),
+        "C3": new_customer(company, "C3", "Pharmacie Centrale"),
+    }
+    new_invoice(customers["C1"], "I1", "1250.00", days_late=12)
     return customers
 
 
@@ -86,7 +62,7 @@ def test_a_controller_searches_opens_a_customer_and_reads_it_in_french(page, led
 
     row.get_by_role("link", name="Boulangerie Dupont").click()
     expect(page.get_by_role("heading", name="Boulangerie Dupont")).to_be_visible()
-    invoice = page.locator("table.grid tbody tr", has_text="F-2026-001")
+    invoice = page.locator("table.grid tbody tr", has_text="F-I1")
     expect(invoice).to_contain_text("€1,250.00")
     expect(invoice.locator("td").nth(3)).to_have_text("12")  # days late
     expect(page.locator(".timeline")).to_contain_text("Invoice issued")

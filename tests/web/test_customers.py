@@ -4,8 +4,6 @@ search, amounts, languages, and an empty database."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -13,9 +11,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
 
-from relance.models import Company, Contact, Customer, Invoice, Membership, ReferenceRate
+from relance.models import Company, Contact, Customer, Membership, ReferenceRate
 
 Role = Membership.Role
 PASSWORD = "s3cret-pass!"
@@ -33,39 +30,13 @@ def _company(code: str, name: str) -> Company:
     return Company.objects.create(code=code, name=name, country="FR", currency="EUR")
 
 
-def _customer(company: Company, ext: str, name: str, rep: Any = None) -> Customer:
-    return Customer.objects.create(
-        company=company,
-        external_id=ext,
-        name=name,
-        currency="EUR",
-        country="FR",
-        time_zone="Europe/Paris",
-        sales_rep=rep,
-    )
-
-
-def _invoice(customer: Customer, ext: str, total: str, days_late: int) -> Invoice:
-    due = timezone.localdate() - timedelta(days=days_late)
-    return Invoice.objects.create(
-        company=customer.company,
-        customer=customer,
-        external_id=ext,
-        number=f"F-{ext}",
-        issue_date=due - timedelta(days=30),
-        due_date=due,
-        currency="EUR",
-        total=Decimal(total),
-    )
-
-
 @pytest.fixture(scope="module")
 def hashed() -> str:
     return make_password(PASSWORD)  # once: hashing is slow on purpose
 
 
 @pytest.fixture
-def world(db, hashed) -> World:
+def world(db, hashed, new_customer, new_invoice) -> World:
     names = ("admin", "controller", "reader", "rep", "other_rep", "outsider", "beta_admin", "root")
     users = {
         name: get_user_model().objects.create(
@@ -84,13 +55,13 @@ def world(db, hashed) -> World:
         Membership.objects.create(company=alpha, user=users[name], role=role)
     Membership.objects.create(company=beta, user=users["beta_admin"], role=Role.ADMIN)
     customers = {
-        "dupont": _customer(alpha, "A1", "Boulangerie Dupont", users["rep"]),
-        "martin": _customer(alpha, "A2", "Garage Martin", users["other_rep"]),
-        "nobody": _customer(alpha, "A3", "Pharmacie Sans Rep"),
-        "smith": _customer(beta, "B1", "Smith & Sons"),
+        "dupont": new_customer(alpha, "A1", "Boulangerie Dupont", users["rep"]),
+        "martin": new_customer(alpha, "A2", "Garage Martin", users["other_rep"]),
+        "nobody": new_customer(alpha, "A3", "Pharmacie Sans Rep"),
+        "smith": new_customer(beta, "B1", "Smith & Sons"),
     }
-    _invoice(customers["dupont"], "I1", "1250.00", days_late=10)
-    _invoice(customers["dupont"], "I2", "300.00", days_late=-20)  # not due yet
+    new_invoice(customers["dupont"], "I1", "1250.00", days_late=10)
+    new_invoice(customers["dupont"], "I2", "300.00", days_late=-20)  # not due yet
     Contact.objects.create(
         company=alpha,
         customer=customers["dupont"],
@@ -235,9 +206,9 @@ def test_no_page_breaks_on_an_empty_database(db):
     assert client.get(reverse("login")).status_code == 302  # already logged in
 
 
-def test_many_customers_are_paged(world):
+def test_many_customers_are_paged(world, new_customer):
     for n in range(60):
-        _customer(world.alpha, f"P{n:03}", f"Papeterie {n:03}")
+        new_customer(world.alpha, f"P{n:03}", f"Papeterie {n:03}")
     client = client_of(world, "admin")
     first = listed(client, q="Papeterie")
     assert "Papeterie 000" in first
