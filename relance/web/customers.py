@@ -7,7 +7,7 @@ today in the company's time zone: what is owed and, of it, what is overdue, per 
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -23,9 +23,12 @@ from django.utils.translation import gettext_lazy as _
 from relance.messaging import formatting
 from relance.models import Contact, Customer
 from relance.services import access, snapshots, timeline
+from relance.services.forecasting import forecast
 from relance.services.statements import statement
+from relance.web import dialogue
 
 PAGE_SIZE = 50
+UPCOMING_DAYS = 60  # how far ahead a customer's page forecasts its plan
 
 
 def _language() -> str:
@@ -94,6 +97,7 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "customer": customer,
         "today": formatting.day(today, language),
+        "hold_until": formatting.day(customer.hold_until, language) if customer.hold_until else "",
         "invoices": [_shown(row, language) for row in owed["invoices"]],
         "totals": [
             formatting.money(Decimal(v), c, language) for c, v in sorted(owed["totals"].items())
@@ -106,7 +110,14 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "timeline": [
             _described(e, language) for e in reversed(timeline.customer_timeline(customer))
         ][:100],
-        "may_act": access.may_act(request.user, customer.company_id),
+        "upcoming": [
+            {**step, "date": formatting.day(date.fromisoformat(step["date"]), language)}
+            for step in forecast(today, today + timedelta(days=UPCOMING_DAYS), customer_ids=[pk])
+        ],
+        "upcoming_days": UPCOMING_DAYS,
+        "forms": dialogue.forms_for(customer)
+        if access.may_act(request.user, customer.company_id)
+        else None,
     }
     return render(request, "relance/customer_detail.html", context)
 

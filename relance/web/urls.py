@@ -3,11 +3,14 @@
 from django.contrib.auth import views as auth
 from django.urls import path
 
-from relance.web import customers
+from relance.web import customers, dialogue
 
 urlpatterns = [
     path("login/", auth.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth.LogoutView.as_view(), name="logout"),
     path("customers/", customers.customer_list, name="customers"),
     path("customers/<int:pk>/", customers.customer_detail, name="customer"),
+    path("customers/<int:pk>/hold/", dialogue.hold, name="customer-hold"),
+    path("customers/<int:pk>/dispute/", dialogue.dispute, name="customer-dispute"),
+    path("customers/<int:pk>/promise/", dialogue.promise, name="customer-promise"),
 ]

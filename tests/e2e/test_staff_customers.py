@@ -68,6 +68,11 @@ def test_a_controller_searches_opens_a_customer_and_reads_it_in_french(page, led
     expect(page.locator(".timeline")).to_contain_text("Invoice issued")
     page.screenshot(path=str(tmp_path / "customer.png"), full_page=True)
 
+    page.get_by_role("button", name="Pause dunning").click()  # a week, the date proposed
+    expect(page.get_by_role("status")).to_contain_text("Dunning paused until")
+    expect(page.locator(".heading .badge")).to_contain_text("on hold until")
+    expect(page.locator(".timeline li").first).to_contain_text("On hold")
+
     page.get_by_label("Language").select_option("fr")
     expect(page.get_by_role("heading", name="Factures ouvertes")).to_be_visible()
     expect(invoice).to_contain_text("1\u202f250,00\u00a0€")

@@ -51,3 +51,31 @@ def test_dates_are_parsed_once_per_text():
     assert first is second
     assert str(first) == "2026-11-23"
     assert read(None) is None
+
+
+def test_an_invoice_paid_in_parts_is_not_left_with_a_residue(
+    db, company, new_customer, new_invoice
+):
+    """1082.83 + 336.54 + 42.33 = 1461.70, but not as SQLite's REAL sum: 2e-13 short."""
+    from datetime import date
+
+    from relance.models import Allocation, Payment
+    from relance.services.snapshots import amounts_due
+
+    customer = new_customer(company, "C1", "Dupont")
+    paid = new_invoice(customer, "I1", "1461.70", days_late=40)
+    owed = new_invoice(customer, "I2", "10.00", days_late=5)
+    for n, part in enumerate(["1082.83", "336.54", "42.33"]):
+        payment = Payment.objects.create(
+            company=company,
+            customer=customer,
+            external_id=f"P{n}",
+            date=date(2026, 1, 1),
+            currency="EUR",
+            amount=Decimal(part),
+        )
+        Allocation.objects.create(
+            invoice=paid, payment=payment, amount=Decimal(part), date=date(2026, 1, 1)
+        )
+    rows = amounts_due([customer.pk], date(2026, 12, 31))
+    assert [(row[0], row[7]) for row in rows] == [(owed.pk, Decimal("10.0000"))]

@@ -3,80 +3,14 @@ search, amounts, languages, and an empty database."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.hashers import make_password
 from django.test import Client
 from django.urls import reverse
 
-from relance.models import Company, Contact, Customer, Membership, ReferenceRate
+from relance.models import ReferenceRate
 
-Role = Membership.Role
-PASSWORD = "s3cret-pass!"
-
-
-@dataclass
-class World:
-    alpha: Company
-    beta: Company
-    users: dict[str, Any]
-    customers: dict[str, Customer]
-
-
-def _company(code: str, name: str) -> Company:
-    return Company.objects.create(code=code, name=name, country="FR", currency="EUR")
-
-
-@pytest.fixture(scope="module")
-def hashed() -> str:
-    return make_password(PASSWORD)  # once: hashing is slow on purpose
-
-
-@pytest.fixture
-def world(db, hashed, new_customer, new_invoice) -> World:
-    names = ("admin", "controller", "reader", "rep", "other_rep", "outsider", "beta_admin", "root")
-    users = {
-        name: get_user_model().objects.create(
-            username=name, email=f"{name}@ar.test", password=hashed, is_superuser=name == "root"
-        )
-        for name in names
-    }
-    alpha, beta = _company("alpha", "Alpha SAS"), _company("beta", "Beta Ltd")
-    for name, role in [
-        ("admin", Role.ADMIN),
-        ("controller", Role.CREDIT_CONTROLLER),
-        ("reader", Role.READ_ONLY),
-        ("rep", Role.SALES_REP),
-        ("other_rep", Role.SALES_REP),
-    ]:
-        Membership.objects.create(company=alpha, user=users[name], role=role)
-    Membership.objects.create(company=beta, user=users["beta_admin"], role=Role.ADMIN)
-    customers = {
-        "dupont": new_customer(alpha, "A1", "Boulangerie Dupont", users["rep"]),
-        "martin": new_customer(alpha, "A2", "Garage Martin", users["other_rep"]),
-        "nobody": new_customer(alpha, "A3", "Pharmacie Sans Rep"),
-        "smith": new_customer(beta, "B1", "Smith & Sons"),
-    }
-    new_invoice(customers["dupont"], "I1", "1250.00", days_late=10)
-    new_invoice(customers["dupont"], "I2", "300.00", days_late=-20)  # not due yet
-    Contact.objects.create(
-        company=alpha,
-        customer=customers["dupont"],
-        external_id="K1",
-        name="Jeanne Dupont",
-        email="jeanne@dupont.test",
-        roles=["billing"],
-    )
-    return World(alpha, beta, users, customers)
-
-
-def client_of(world: World, user: str, language: str = "en") -> Client:
-    client = Client(headers={"accept-language": language})
-    client.force_login(world.users[user])
-    return client
+PASSWORD = "s3cret-pass!"  # the one tests/web/conftest.py gives every user
 
 
 def listed(client: Client, **params: str) -> str:
@@ -102,7 +36,7 @@ EVERYONE_IN_ALPHA = {"Boulangerie Dupont", "Garage Martin", "Pharmacie Sans Rep"
     ],
 )
 def test_each_role_lists_only_the_customers_it_may_see(world, user, seen):
-    page = listed(client_of(world, user))
+    page = listed(world.client(user))
     everyone = EVERYONE_IN_ALPHA | {"Smith &amp; Sons"}
     assert {name for name in everyone if name in page} == seen
 
@@ -123,7 +57,7 @@ def test_each_role_lists_only_the_customers_it_may_see(world, user, seen):
 )
 def test_a_customer_outside_ones_reach_is_not_found(world, user, customer, status):
     url = reverse("customer", args=[world.customers[customer].pk])
-    assert client_of(world, user).get(url).status_code == status
+    assert world.client(user).get(url).status_code == status
 
 
 def test_anonymous_visitors_are_sent_to_the_login_page(world):
@@ -145,7 +79,7 @@ def test_logging_in_leads_to_the_customers(world):
 
 
 def test_the_list_shows_what_is_owed_and_overdue_and_searches(world):
-    client = client_of(world, "admin")
+    client = world.client("admin")
     page = listed(client, q="dupont")
     assert "Boulangerie Dupont" in page
     assert "Garage Martin" not in page
@@ -156,7 +90,7 @@ def test_the_list_shows_what_is_owed_and_overdue_and_searches(world):
 
 
 def test_htmx_asks_for_the_rows_alone(world):
-    response = client_of(world, "admin").get(
+    response = world.client("admin").get(
         reverse("customers"), {"q": "garage"}, headers={"HX-Request": "true"}
     )
     page = response.content.decode()
@@ -165,17 +99,17 @@ def test_htmx_asks_for_the_rows_alone(world):
 
 
 def test_the_company_filter_is_offered_to_who_sees_several(world):
-    root = client_of(world, "root")
+    root = world.client("root")
     assert "All companies" in listed(root)
     only_beta = listed(root, company="beta")
     assert "Smith &amp; Sons" in only_beta
     assert "Garage Martin" not in only_beta
-    assert "All companies" not in listed(client_of(world, "admin"))
+    assert "All companies" not in listed(world.client("admin"))
 
 
 def test_the_customer_page_shows_invoices_contacts_and_timeline(world):
     page = (
-        client_of(world, "controller")
+        world.client("controller")
         .get(reverse("customer", args=[world.customers["dupont"].pk]))
         .content.decode()
     )
@@ -188,7 +122,7 @@ def test_the_customer_page_shows_invoices_contacts_and_timeline(world):
 
 
 def test_pages_in_french(world):
-    client = client_of(world, "admin", language="fr")
+    client = world.client("admin", language="fr")
     page = listed(client)
     assert "Clients" in page
     assert "Échu" in page
@@ -209,7 +143,7 @@ def test_no_page_breaks_on_an_empty_database(db):
 def test_many_customers_are_paged(world, new_customer):
     for n in range(60):
         new_customer(world.alpha, f"P{n:03}", f"Papeterie {n:03}")
-    client = client_of(world, "admin")
+    client = world.client("admin")
     first = listed(client, q="Papeterie")
     assert "Papeterie 000" in first
     assert "Papeterie 050" not in first
@@ -220,7 +154,7 @@ def test_many_customers_are_paged(world, new_customer):
 def test_a_missing_reference_rate_does_not_hide_what_is_owed(world):
     ReferenceRate.objects.all().delete()
     page = (
-        client_of(world, "admin")
+        world.client("admin")
         .get(reverse("customer", args=[world.customers["dupont"].pk]))
         .content.decode()
     )

@@ -1,0 +1,153 @@
+"""What a credit controller records on a customer's page: a hold, a dispute, a promise to pay.
+
+Each is a small form posted to its own URL, done by services.dialogue (which logs the event for
+the timeline) and answered with a redirect to the customer's page and a message. Read-only users
+and sales reps see the customer but may not change it (403); a customer out of reach is 404.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from relance.messaging import formatting
+from relance.models import Customer, Invoice
+from relance.services import access, dialogue, snapshots
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")  # the browser's date picker
+
+
+class HoldForm(forms.Form):
+    until = forms.DateField(label=gettext_lazy("Pause dunning until"), widget=DATE)
+
+    def clean_until(self) -> Any:
+        until = self.cleaned_data["until"]
+        if until < timezone.localdate():
+            raise forms.ValidationError(gettext_lazy("The date is in the past."))
+        return until
+
+
+class DisputeForm(forms.Form):
+    invoice = forms.ModelChoiceField(queryset=Invoice.objects.none(), label=gettext_lazy("Invoice"))
+    reason = forms.CharField(label=gettext_lazy("Reason"), max_length=500)
+
+
+class PromiseForm(forms.Form):
+    invoices = forms.ModelMultipleChoiceField(
+        queryset=Invoice.objects.none(),
+        label=gettext_lazy("Invoices"),
+        widget=forms.CheckboxSelectMultiple,
+    )
+    pay_by = forms.DateField(label=gettext_lazy("Will pay by"), widget=DATE)
+
+
+def forms_for(customer: Customer, data: Any = None) -> dict[str, forms.Form]:
+    """The three forms, their invoice choices limited to this customer's unpaid invoices."""
+    today = timezone.localdate()
+    unpaid = [row[0] for row in snapshots.amounts_due([customer.pk], today)]
+    owed = Invoice.objects.filter(customer=customer, pk__in=unpaid)
+    dispute, promise = DisputeForm(data, prefix="dispute"), PromiseForm(data, prefix="promise")
+    dispute.fields["invoice"].queryset = owed.order_by("due_date", "number")  # type: ignore[attr-defined]
+    promise.fields["invoices"].queryset = owed.order_by("due_date", "number")  # type: ignore[attr-defined]
+    hold = HoldForm(data, prefix="hold", initial={"until": today + timedelta(days=7)})
+    promise.initial = {"pay_by": today + timedelta(days=7)}
+    return {"hold": hold, "dispute": dispute, "promise": promise}
+
+
+def _day(value: date) -> str:
+    return formatting.day(value, (get_language() or "en")[:2])
+
+
+def _acting_on(request: HttpRequest, pk: int) -> Customer:
+    customer = get_object_or_404(access.customers(request.user), pk=pk)
+    if not access.may_act(request.user, customer.company_id):
+        raise PermissionDenied
+    return customer
+
+
+def _done(request: HttpRequest, customer: Customer, form: forms.Form, text: str) -> HttpResponse:
+    if form.errors:
+        for field, errors in form.errors.items():
+            said = " ".join(str(e) for e in errors)
+            label = form.fields[field].label if field in form.fields else ""
+            messages.error(request, f"{label}: {said}" if label else said)
+    else:
+        messages.success(request, text)
+    return redirect("customer", pk=customer.pk)
+
+
+@login_required
+@require_POST
+def hold(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = _acting_on(request, pk)
+    form = forms_for(customer, request.POST)["hold"]
+    if form.is_valid():
+        until = form.cleaned_data["until"]
+        dialogue.hold(
+            customer.external_id, until, company=customer.company, source="web", actor=request.user
+        )
+        text = _("Dunning paused until %(until)s.") % {"until": _day(until)}
+        return _done(request, customer, form, text)
+    return _done(request, customer, form, "")
+
+
+@login_required
+@require_POST
+def dispute(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = _acting_on(request, pk)
+    form = forms_for(customer, request.POST)["dispute"]
+    if form.is_valid():
+        invoice = form.cleaned_data["invoice"]
+        try:
+            dialogue.open_dispute(
+                invoice.external_id,
+                timezone.localdate(),
+                reason=form.cleaned_data["reason"],
+                company=customer.company,
+                source="web",
+                actor=request.user,
+            )
+        except dialogue.Refused as exc:
+            form.add_error(None, str(exc))
+        else:
+            text = _("Dispute opened on %(number)s.") % {"number": invoice.number}
+            return _done(request, customer, form, text)
+    return _done(request, customer, form, "")
+
+
+@login_required
+@require_POST
+def promise(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = _acting_on(request, pk)
+    form = forms_for(customer, request.POST)["promise"]
+    if form.is_valid():
+        invoices = form.cleaned_data["invoices"]
+        try:
+            dialogue.add_promise(
+                customer.external_id,
+                [i.external_id for i in invoices],
+                form.cleaned_data["pay_by"],
+                timezone.localdate(),
+                company=customer.company,
+                source="web",
+                actor=request.user,
+            )
+        except dialogue.Refused as exc:
+            form.add_error(None, str(exc))
+        else:
+            text = _("Promise to pay by %(date)s recorded.") % {
+                "date": _day(form.cleaned_data["pay_by"])
+            }
+            return _done(request, customer, form, text)
+    return _done(request, customer, form, "")

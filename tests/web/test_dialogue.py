@@ -1,0 +1,137 @@
+"""Holds, disputes and promises recorded from a customer's page: who may, what it changes, and
+what a wrong entry says."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from relance.models import Dispute, Event, Invoice, Promise
+
+TODAY = timezone.localdate
+STANDARD = Path(__file__).resolve().parents[2] / "relance" / "plans" / "standard.yaml"
+
+
+def post(world, user: str, action: str, customer: str, data: dict[str, object]):
+    url = reverse(f"customer-{action}", args=[world.customers[customer].pk])
+    return world.client(user).post(url, data, follow=True)
+
+
+def invoice(ext: str) -> Invoice:
+    return Invoice.objects.get(external_id=ext)
+
+
+def test_a_controller_pauses_dunning_and_the_timeline_says_who(world):
+    until = TODAY() + timedelta(days=10)
+    response = post(world, "controller", "hold", "dupont", {"hold-until": until.isoformat()})
+    assert response.redirect_chain[-1][0] == reverse(
+        "customer", args=[world.customers["dupont"].pk]
+    )
+    world.customers["dupont"].refresh_from_db()
+    assert world.customers["dupont"].hold_until == until
+    event = Event.objects.get(kind="customer.held")
+    assert event.actor == world.users["controller"]
+    assert event.source == "web"
+    page = response.content.decode()
+    assert "Dunning paused until" in page
+    assert "On hold" in page  # the timeline
+
+
+def test_a_hold_in_the_past_is_refused_with_a_message(world):
+    yesterday = (TODAY() - timedelta(days=1)).isoformat()
+    response = post(world, "admin", "hold", "dupont", {"hold-until": yesterday})
+    assert "The date is in the past." in response.content.decode()
+    world.customers["dupont"].refresh_from_db()
+    assert world.customers["dupont"].hold_until is None
+
+
+@pytest.mark.parametrize(
+    ("user", "customer", "status"),
+    [
+        ("reader", "dupont", 403),  # sees the customer, may not change it
+        ("rep", "dupont", 403),
+        ("beta_admin", "dupont", 404),  # another company's customer
+        ("rep", "martin", 404),  # another rep's
+    ],
+)
+@pytest.mark.parametrize("action", ["hold", "dispute", "promise"])
+def test_who_may_not_record_gets_no_change(world, user, customer, status, action):
+    data = {
+        "hold-until": (TODAY() + timedelta(days=5)).isoformat(),
+        "dispute-invoice": invoice("I1").pk,
+        "dispute-reason": "wrong price",
+        "promise-invoices": [invoice("I1").pk],
+        "promise-pay_by": (TODAY() + timedelta(days=5)).isoformat(),
+    }
+    url = reverse(f"customer-{action}", args=[world.customers[customer].pk])
+    assert world.client(user).post(url, data).status_code == status
+    assert not Dispute.objects.exists()
+    assert not Promise.objects.exists()
+    assert not Event.objects.filter(kind="customer.held").exists()
+
+
+def test_only_those_who_may_record_see_the_forms(world):
+    url = reverse("customer", args=[world.customers["dupont"].pk])
+    assert "Pause dunning" in world.client("controller").get(url).content.decode()
+    assert "Pause dunning" not in world.client("reader").get(url).content.decode()
+    assert world.client("admin").get(reverse("customer-hold", args=[1])).status_code == 405
+
+
+def test_a_dispute_takes_the_invoice_out_of_dunning_once(world):
+    data = {"dispute-invoice": invoice("I1").pk, "dispute-reason": "goods damaged"}
+    first = post(world, "controller", "dispute", "dupont", data)
+    assert "Dispute opened on F-I1." in first.content.decode()
+    dispute = Dispute.objects.get()
+    assert dispute.invoice == invoice("I1")
+    assert dispute.reason == "goods damaged"
+    again = post(world, "controller", "dispute", "dupont", data)
+    assert "already has an open dispute" in again.content.decode()
+    assert Dispute.objects.count() == 1
+
+
+def test_a_dispute_on_another_customers_invoice_is_not_a_choice(world, new_invoice):
+    theirs = new_invoice(world.customers["martin"], "M1", "99.00", days_late=3)
+    data = {"dispute-invoice": theirs.pk, "dispute-reason": "forged"}
+    response = post(world, "admin", "dispute", "dupont", data)
+    assert "Select a valid choice" in response.content.decode()
+    assert not Dispute.objects.exists()
+
+
+def test_a_promise_covers_the_invoices_chosen(world):
+    pay_by = TODAY() + timedelta(days=14)
+    data = {"promise-invoices": [invoice("I1").pk], "promise-pay_by": pay_by.isoformat()}
+    response = post(world, "controller", "promise", "dupont", data)
+    assert "Promise to pay by" in response.content.decode()
+    promise = Promise.objects.get()
+    assert promise.pay_by == pay_by
+    assert [i.external_id for i in promise.invoices.all()] == ["I1"]
+    assert promise.created_by == world.users["controller"]
+
+
+def test_a_promise_for_yesterday_is_refused(world):
+    data = {
+        "promise-invoices": [invoice("I1").pk],
+        "promise-pay_by": (TODAY() - timedelta(days=1)).isoformat(),
+    }
+    response = post(world, "controller", "promise", "dupont", data)
+    assert "is before the day of the promise" in response.content.decode()
+    assert not Promise.objects.exists()
+
+
+def test_the_customer_page_forecasts_the_next_steps(world):
+    from relance.models import Plan
+    from relance.services.plans import load_plans
+
+    load_plans(STANDARD.read_text(encoding="utf-8"), company=world.alpha)
+    dupont = world.customers["dupont"]
+    dupont.plan = Plan.objects.get(code="standard")
+    dupont.save(update_fields=["plan"])
+    page = world.client("admin").get(reverse("customer", args=[dupont.pk])).content.decode()
+    upcoming = page[page.index("Next steps") : page.index("Open invoices")]
+    assert "Nothing planned." not in upcoming
+    assert "I1" in upcoming  # the reference invoice, and why the step falls on that day
+    assert "due" in upcoming
