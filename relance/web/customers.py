@@ -6,26 +6,31 @@ today in the company's time zone: what is owed and, of it, what is overdue, per 
 
 from __future__ import annotations
 
+import csv
 from collections import defaultdict
+from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from relance.domain.money import format_amount
 from relance.messaging import formatting
 from relance.models import Contact, Customer
 from relance.services import access, snapshots, timeline
 from relance.services.forecasting import forecast
 from relance.services.statements import statement
 from relance.web import dialogue
+from relance.web.customer_filters import CustomerFilter
 
 PAGE_SIZE = 50
 UPCOMING_DAYS = 60  # how far ahead a customer's page forecasts its plan
@@ -35,49 +40,125 @@ def _language() -> str:
     return (get_language() or "en")[:2]
 
 
-def _amounts(customers: list[Customer], today: date) -> dict[int, dict[str, list[str]]]:
-    """Customer pk -> {"owed": [...], "overdue": [...]}, each a formatted amount per currency."""
-    owed: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
-    overdue: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+Sums = dict[str, Decimal]  # currency -> amount
+
+
+def _sums(customers: list[Customer], today: date) -> dict[int, tuple[Sums, Sums]]:
+    """Customer pk -> (owed, overdue) per currency, in one query for them all."""
+    found: dict[int, tuple[Sums, Sums]] = defaultdict(
+        lambda: (defaultdict(Decimal), defaultdict(Decimal))
+    )
     for row in snapshots.amounts_due(sorted(c.pk for c in customers), today):
         customer, due, currency, amount = row[1], row[5], row[6], row[7]
-        owed[customer][currency] += amount
+        owed, overdue = found[customer]
+        owed[currency] += amount
         if due < today:
-            overdue[customer][currency] += amount
+            overdue[currency] += amount
+    return found
+
+
+def _amounts(customers: list[Customer], today: date) -> dict[int, dict[str, list[str]]]:
+    """Customer pk -> {"owed": [...], "overdue": [...]}, formatted per currency."""
+    sums = _sums(customers, today)
     language = _language()
 
-    def shown(sums: dict[str, Decimal]) -> list[str]:
-        return [formatting.money(v, c, language) for c, v in sorted(sums.items()) if v]
+    def shown(by_currency: Sums) -> list[str]:
+        return [formatting.money(v, c, language) for c, v in sorted(by_currency.items()) if v]
 
     return {
-        c.pk: {"owed": shown(owed.get(c.pk, {})), "overdue": shown(overdue.get(c.pk, {}))}
-        for c in customers
+        c.pk: {"owed": shown(sums[c.pk][0]), "overdue": shown(sums[c.pk][1])} for c in customers
     }
+
+
+def _filtered(request: HttpRequest) -> tuple[CustomerFilter, QuerySet[Customer]]:
+    visible = access.customers(request.user)
+    chosen = CustomerFilter(request.GET, visible, list(access.companies(request.user)))
+    query = chosen.apply(visible).select_related("company", "plan", "owner", "sales_rep")
+    return chosen, query.order_by("name", "pk")
 
 
 @login_required
 def customer_list(request: HttpRequest) -> HttpResponse:
-    """Search by name or id, filter by company, 50 a page; htmx asks for the table alone."""
-    query = access.customers(request.user).select_related("company", "plan", "sales_rep")
-    search = request.GET.get("q", "").strip()
-    if search:
-        query = query.filter(Q(name__icontains=search) | Q(external_id__icontains=search))
-    companies = list(access.companies(request.user))
-    company = request.GET.get("company", "")
-    if company:
-        query = query.filter(company__code=company)
-    page = Paginator(query.order_by("name", "pk"), PAGE_SIZE).get_page(request.GET.get("page"))
+    """Search and filters, 50 a page; htmx asks for the table alone."""
+    chosen, query = _filtered(request)
+    page = Paginator(query, PAGE_SIZE).get_page(request.GET.get("page"))
     shown = list(page.object_list)
+    kept = request.GET.copy()
+    kept.pop("page", None)
     context: dict[str, Any] = {
         "page": page,
         "rows": [(c, amounts) for c, amounts in zip(shown, _rows(shown), strict=True)],
-        "search": search,
-        "companies": companies,
-        "company": company,
+        "filters": chosen,
+        "search": chosen.chosen("q"),
+        "several_companies": chosen.offered("company") > 1,
+        "querystring": kept.urlencode(),
     }
     partial = request.headers.get("HX-Request") == "true"
     name = "relance/customer_rows.html" if partial else "relance/customer_list.html"
     return render(request, name, context)
+
+
+class _Echo:
+    """A file-like object whose write gives the line back, for a streamed CSV."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+@login_required
+def customer_export(request: HttpRequest) -> StreamingHttpResponse:
+    """The filtered list as CSV, amounts per currency in the contract's plain form
+    (`EUR 1250.00`), streamed a thousand customers at a time whatever the ledger's size."""
+    _, query = _filtered(request)
+    writer = csv.writer(_Echo())
+    today = timezone.localdate()
+
+    def lines() -> Iterator[str]:
+        yield writer.writerow(EXPORT_HEADER)
+        ids = list(query.values_list("pk", flat=True))
+        for start in range(0, len(ids), 1000):
+            chunk = list(query.filter(pk__in=ids[start : start + 1000]))
+            sums = _sums(chunk, today)
+            for c in chunk:
+                owed, overdue = sums.get(c.pk, ({}, {}))
+                yield writer.writerow(
+                    [
+                        c.company.code,
+                        c.external_id,
+                        c.name,
+                        c.segment,
+                        c.risk,
+                        c.plan.code if c.plan else "",
+                        c.owner.email if c.owner else "",
+                        c.sales_rep.email if c.sales_rep else "",
+                        c.hold_until.isoformat() if c.hold_until else "",
+                        _plain(owed),
+                        _plain(overdue),
+                    ]
+                )
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="customers-{today}.csv"'
+    return response
+
+
+EXPORT_HEADER = [
+    "company",
+    "customer_id",
+    "name",
+    "segment",
+    "risk",
+    "plan",
+    "owner_email",
+    "sales_rep_email",
+    "hold_until",
+    "owed",
+    "overdue",
+]
+
+
+def _plain(sums: dict[str, Decimal]) -> str:
+    return "; ".join(f"{c} {format_amount(v, c)}" for c, v in sorted(sums.items()) if v)
 
 
 def _rows(customers: list[Customer]) -> list[dict[str, list[str]]]:
@@ -94,11 +175,14 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     today = timezone.localdate()
     language = _language()
     owed = statement(customer.external_id, today, customer.company, strict=False)
+    pks = dict(customer.invoices.values_list("external_id", "pk"))
     context = {
         "customer": customer,
         "today": formatting.day(today, language),
         "hold_until": formatting.day(customer.hold_until, language) if customer.hold_until else "",
-        "invoices": [_shown(row, language) for row in owed["invoices"]],
+        "invoices": [
+            {**_shown(row, language), "pk": pks.get(row["id"])} for row in owed["invoices"]
+        ],
         "totals": [
             formatting.money(Decimal(v), c, language) for c, v in sorted(owed["totals"].items())
         ],
@@ -180,3 +264,53 @@ def _described(entry: dict[str, Any], language: str) -> dict[str, Any]:
         "invoice": entry.get("invoice") or "",
         "details": details,
     }
+
+
+@login_required
+def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One invoice: what is left to pay and why (payments and credit notes applied), disputes,
+    promises, and its own timeline."""
+    invoice = get_object_or_404(
+        access.invoices(request.user).select_related("customer", "company"), pk=pk
+    )
+    customer = invoice.customer
+    today = timezone.localdate()
+    language = _language()
+    owed = statement(customer.external_id, today, customer.company, strict=False)
+    line = next((row for row in owed["invoices"] if row["id"] == invoice.external_id), None)
+    money = partial(formatting.money, currency=invoice.currency, language=language)
+    settled = invoice.allocations.select_related("payment", "credit_note").order_by("date", "pk")
+    context = {
+        "invoice": invoice,
+        "customer": customer,
+        "today": formatting.day(today, language),
+        "issued": formatting.day(invoice.issue_date, language),
+        "due": formatting.day(invoice.due_date, language),
+        "total": money(invoice.total),
+        "line": _shown(line, language) if line else None,
+        "missing_rates": owed["missing_rates"],
+        "allocations": [
+            {
+                "date": formatting.day(a.date, language),
+                "what": _("Payment") if a.payment_id else _("Credit note"),
+                "reference": (a.payment or a.credit_note).external_id,  # type: ignore[union-attr]
+                "amount": money(a.amount),
+            }
+            for a in settled
+        ],
+        "disputes": [
+            {
+                "opened": formatting.day(d.opened_on, language),
+                "resolved": formatting.day(d.resolved_on, language) if d.resolved_on else "",
+                "reason": d.reason,
+                "resolution": d.resolution,
+            }
+            for d in invoice.disputes.order_by("-opened_on")
+        ],
+        "promises": [
+            {"pay_by": formatting.day(p.pay_by, language), "status": p.get_status_display()}
+            for p in invoice.promises.order_by("-promised_on")
+        ],
+        "timeline": [_described(e, language) for e in reversed(timeline.invoice_timeline(invoice))],
+    }
+    return render(request, "relance/invoice_detail.html", context)

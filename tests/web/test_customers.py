@@ -3,10 +3,13 @@ search, amounts, languages, and an empty database."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from relance.models import ReferenceRate
 
@@ -148,6 +151,7 @@ def test_many_customers_are_paged(world, new_customer):
     assert "Papeterie 000" in first
     assert "Papeterie 050" not in first
     assert "Page 1 of 2" in first
+    assert "?q=Papeterie&amp;page=2" in first  # the next page keeps the search
     assert "Papeterie 050" in listed(client, q="Papeterie", page="2")
 
 
@@ -160,3 +164,99 @@ def test_a_missing_reference_rate_does_not_hide_what_is_owed(world):
     )
     assert "€1,250.00" in page  # the overdue invoice's amount due is still there
     assert "Late interest cannot be computed: no ECB rate known" in page
+
+
+def test_filters_narrow_the_list_and_ignore_what_is_not_a_choice(world):
+    from relance.models import Dispute, Invoice
+
+    dupont, martin = world.customers["dupont"], world.customers["martin"]
+    dupont.risk, dupont.segment = "high", "retail"
+    dupont.save(update_fields=["risk", "segment"])
+    martin.hold_until = timezone.localdate() + timedelta(days=3)
+    martin.save(update_fields=["hold_until"])
+    client = world.client("admin")
+    names = {"Boulangerie Dupont", "Garage Martin", "Pharmacie Sans Rep"}
+
+    def shown(**params: str) -> set[str]:
+        page = listed(client, **params)
+        return {n for n in names if n in page}
+
+    assert shown(risk="high") == {"Boulangerie Dupont"}
+    assert shown(segment="retail") == {"Boulangerie Dupont"}
+    assert shown(rep=str(world.users["other_rep"].pk)) == {"Garage Martin"}
+    assert shown(flag="hold") == {"Garage Martin"}
+    assert shown(flag="dispute") == set()
+    Dispute.objects.create(
+        company=world.alpha,
+        customer=dupont,
+        invoice=Invoice.objects.get(external_id="I1"),
+        opened_on=timezone.localdate(),
+    )
+    assert shown(flag="dispute") == {"Boulangerie Dupont"}
+    assert shown(plan="-") == names  # nobody has an explicit plan here
+    assert shown(risk="nonsense", rep="not-a-number") == names  # ignored, not an error
+
+
+def test_the_export_is_the_filtered_list_with_plain_amounts(world):
+    import csv
+    import io
+
+    response = world.client("admin").get(reverse("customers-export"), {"q": "dupont"})
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[0][:3] == ["company", "customer_id", "name"]
+    assert rows[1:] == [
+        [
+            "alpha",
+            "A1",
+            "Boulangerie Dupont",
+            "",
+            "",
+            "",
+            "",
+            "rep@ar.test",
+            "",
+            "EUR 1550.00",
+            "EUR 1250.00",
+        ]
+    ]
+
+
+def test_a_sales_rep_exports_only_their_customers(world):
+    response = world.client("rep").get(reverse("customers-export"))
+    body = b"".join(response.streaming_content).decode()
+    assert "Boulangerie Dupont" in body
+    assert "Garage Martin" not in body
+
+
+def test_the_invoice_page_shows_what_is_left_and_why(world):
+    from datetime import date
+    from decimal import Decimal
+
+    from relance.models import Allocation, Invoice, Payment
+
+    invoice = Invoice.objects.get(external_id="I1")
+    payment = Payment.objects.create(
+        company=world.alpha,
+        customer=world.customers["dupont"],
+        external_id="P1",
+        date=date(2026, 1, 5),
+        currency="EUR",
+        amount=Decimal("250.00"),
+    )
+    Allocation.objects.create(
+        invoice=invoice, payment=payment, amount=Decimal("250.00"), date=date(2026, 1, 5)
+    )
+    url = reverse("invoice", args=[invoice.pk])
+    page = world.client("controller").get(url).content.decode()
+    assert "Invoice F-I1" in page
+    assert "€1,000.00" in page  # left to pay: 1,250.00 - 250.00
+    assert "P1" in page  # the payment applied
+    assert "Invoice issued" in page
+    customer_page = world.client("controller").get(
+        reverse("customer", args=[world.customers["dupont"].pk])
+    )
+    assert f'href="{url}"' in customer_page.content.decode()
+    for user in ("other_rep", "beta_admin", "outsider"):
+        assert world.client(user).get(url).status_code == 404
+    assert world.client("rep").get(url).status_code == 200

@@ -1,0 +1,105 @@
+"""The customers list's filters, shared by the page and its CSV export."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from relance.models import Customer, Dispute, Plan, Promise
+
+FLAGS = [
+    ("", _("Any state")),
+    ("hold", _("On hold")),
+    ("dispute", _("With an open dispute")),
+    ("promise", _("With an open promise")),
+]
+NO_PLAN = "-"  # customers whose plan the assignment rules choose
+
+
+class CustomerFilter(forms.Form):
+    """Every field optional; a value that is not a choice is ignored, never an error page."""
+
+    q = forms.CharField(required=False, label=_("Search"))
+    company = forms.ChoiceField(required=False, label=_("Company"))
+    segment = forms.ChoiceField(required=False, label=_("Segment"))
+    risk = forms.ChoiceField(required=False, label=_("Risk"))
+    plan = forms.ChoiceField(required=False, label=_("Plan"))
+    rep = forms.ChoiceField(required=False, label=_("Sales rep"))
+    flag = forms.ChoiceField(required=False, label=_("State"), choices=FLAGS)
+
+    def __init__(self, data: Any, visible: QuerySet[Customer], companies: list[Any]) -> None:
+        super().__init__(data)
+        self.visible = visible
+        reps = (
+            visible.exclude(sales_rep=None)
+            .values_list(
+                "sales_rep_id", "sales_rep__first_name", "sales_rep__last_name", "sales_rep__email"
+            )
+            .distinct()
+        )
+        names = sorted(
+            ((str(pk), f"{first} {last}".strip() or email) for pk, first, last, email in reps),
+            key=lambda choice: choice[1].lower(),
+        )
+        segments = visible.exclude(segment="").values_list("segment", flat=True).distinct()
+        plans = Plan.objects.filter(customers__in=visible).distinct().order_by("name")
+        self._offer("company", _("All companies"), [(c.code, c.name) for c in companies])
+        self._offer("segment", _("Any segment"), [(s, s) for s in sorted(segments)])
+        self._offer("risk", _("Any risk"), list(Customer.Risk.choices))
+        self._offer(
+            "plan",
+            _("Any plan"),
+            [(NO_PLAN, _("by the rules")), *((p.code, p.name) for p in plans)],
+        )
+        self._offer("rep", _("Any sales rep"), names)
+        for field in self.fields.values():
+            field.widget.attrs["aria-label"] = field.label
+        self.offered_segment = self.offered("segment")
+        self.offered_rep = self.offered("rep")
+        self.is_valid()  # fills cleaned_data with the valid fields
+
+    def _offer(self, name: str, anything: Any, choices: list[tuple[str, Any]]) -> None:
+        field: Any = self.fields[name]
+        field.choices = [("", anything), *choices]
+
+    def offered(self, name: str) -> int:
+        """How many values the filter offers (besides "any")."""
+        field: Any = self.fields[name]
+        return len(field.choices) - 1
+
+    def chosen(self, name: str) -> str:
+        return str(self.cleaned_data.get(name) or "")
+
+    def apply(self, query: QuerySet[Customer]) -> QuerySet[Customer]:
+        if search := self.chosen("q").strip():
+            query = query.filter(Q(name__icontains=search) | Q(external_id__icontains=search))
+        if company := self.chosen("company"):
+            query = query.filter(company__code=company)
+        if segment := self.chosen("segment"):
+            query = query.filter(segment=segment)
+        if risk := self.chosen("risk"):
+            query = query.filter(risk=risk)
+        if plan := self.chosen("plan"):
+            query = query.filter(plan=None) if plan == NO_PLAN else query.filter(plan__code=plan)
+        if rep := self.chosen("rep"):
+            query = query.filter(sales_rep_id=int(rep))
+        today = timezone.localdate()
+        match self.chosen("flag"):
+            case "hold":
+                query = query.filter(hold_until__gte=today)
+            case "dispute":
+                disputes = Dispute.objects.filter(customer=OuterRef("pk"), resolved_on=None)
+                query = query.filter(Exists(disputes))
+            case "promise":
+                promises = Promise.objects.filter(
+                    customer=OuterRef("pk"), status=Promise.Status.OPEN
+                )
+                query = query.filter(Exists(promises))
+        return query
+
+    def active(self) -> bool:
+        return any(self.chosen(name) for name in self.fields if name != "q")
