@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 
 from relance.domain import assignment
 from relance.domain import plans as domain
@@ -103,17 +104,30 @@ def _sync_steps(stored: Plan, plan: domain.Plan) -> None:
             row.save(update_fields=["active"])
 
 
+def plans_for(company: Company) -> Any:
+    """The plans a customer of this company may be given: the company's own and shared ones."""
+    return Plan.objects.filter(Q(company=company) | Q(company__isnull=True)).order_by("name")
+
+
 def assign_plan(
-    customer_id: str, plan_code: str, *, company: Company | None = None, source: str = "cli"
+    customer_id: str,
+    plan_code: str | None,
+    *,
+    company: Company | None = None,
+    source: str = "cli",
+    actor: Any = None,
 ) -> Customer:
-    """Give a customer an explicit plan; an explicit assignment wins over assignment rules."""
+    """Give a customer an explicit plan, which wins over the assignment rules; None hands the
+    choice back to the rules."""
     try:
         customer = lookup.customer(customer_id, company)
     except lookup.NotFound as exc:
         raise CustomerNotFound(str(exc)) from None
-    plan = Plan.objects.filter(code=plan_code).first()
-    if plan is None or plan.company_id not in (None, customer.company_id):
-        raise PlanNotFound(f"unknown plan '{plan_code}' for company {customer.company.code}")
+    plan = None
+    if plan_code is not None:
+        plan = plans_for(customer.company).filter(code=plan_code).first()
+        if plan is None:
+            raise PlanNotFound(f"unknown plan '{plan_code}' for company {customer.company.code}")
     with transaction.atomic():
         previous = customer.plan.code if customer.plan else None
         customer.plan = plan
@@ -122,8 +136,9 @@ def assign_plan(
             company=customer.company,
             customer=customer,
             source=source,
+            actor=actor,
             kind="plan.assigned",
-            data={"plan": plan.code, "previous": previous},
+            data={"plan": plan.code if plan else None, "previous": previous},
         )
     return customer
 

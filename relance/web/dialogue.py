@@ -1,4 +1,5 @@
-"""What a credit controller records on a customer's page: a hold, a dispute, a promise to pay.
+"""What a credit controller records on a customer's page: a hold, a dispute, a promise to pay,
+the plan.
 
 Each is a small form posted to its own URL, done by services.dialogue (which logs the event for
 the timeline) and answered with a redirect to the customer's page and a message. Read-only users
@@ -23,7 +24,7 @@ from django.views.decorators.http import require_POST
 
 from relance.messaging import formatting
 from relance.models import Customer, Invoice
-from relance.services import access, dialogue, snapshots
+from relance.services import access, dialogue, plans, snapshots
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")  # the browser's date picker
 
@@ -52,6 +53,10 @@ class PromiseForm(forms.Form):
     pay_by = forms.DateField(label=gettext_lazy("Will pay by"), widget=DATE)
 
 
+class PlanForm(forms.Form):
+    plan = forms.ChoiceField(label=gettext_lazy("Plan"), required=False)
+
+
 def forms_for(customer: Customer, data: Any = None) -> dict[str, forms.Form]:
     """The three forms, their invoice choices limited to this customer's unpaid invoices."""
     today = timezone.localdate()
@@ -62,7 +67,14 @@ def forms_for(customer: Customer, data: Any = None) -> dict[str, forms.Form]:
     promise.fields["invoices"].queryset = owed.order_by("due_date", "number")  # type: ignore[attr-defined]
     hold = HoldForm(data, prefix="hold", initial={"until": today + timedelta(days=7)})
     promise.initial = {"pay_by": today + timedelta(days=7)}
-    return {"hold": hold, "dispute": dispute, "promise": promise}
+    plan = PlanForm(
+        data, prefix="plan", initial={"plan": customer.plan.code if customer.plan else ""}
+    )
+    field: Any = plan.fields["plan"]
+    field.choices = [("", gettext_lazy("by the rules"))] + [
+        (p.code, p.name) for p in plans.plans_for(customer.company)
+    ]
+    return {"hold": hold, "dispute": dispute, "promise": promise, "plan": plan}
 
 
 def _day(value: date) -> str:
@@ -150,4 +162,23 @@ def promise(request: HttpRequest, pk: int) -> HttpResponse:
                 "date": _day(form.cleaned_data["pay_by"])
             }
             return _done(request, customer, form, text)
+    return _done(request, customer, form, "")
+
+
+@login_required
+@require_POST
+def change_plan(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = _acting_on(request, pk)
+    form = forms_for(customer, request.POST)["plan"]
+    if form.is_valid():
+        code = form.cleaned_data["plan"] or None
+        updated = plans.assign_plan(
+            customer.external_id, code, company=customer.company, source="web", actor=request.user
+        )
+        text = (
+            _("The plan is now %(plan)s.") % {"plan": updated.plan.name}
+            if updated.plan
+            else _("The assignment rules choose the plan again.")
+        )
+        return _done(request, customer, form, text)
     return _done(request, customer, form, "")

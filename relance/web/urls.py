@@ -15,4 +15,5 @@ urlpatterns = [
     path("customers/<int:pk>/hold/", dialogue.hold, name="customer-hold"),
     path("customers/<int:pk>/dispute/", dialogue.dispute, name="customer-dispute"),
     path("customers/<int:pk>/promise/", dialogue.promise, name="customer-promise"),
+    path("customers/<int:pk>/plan/", dialogue.change_plan, name="customer-plan"),
 ]

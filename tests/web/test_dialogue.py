@@ -58,7 +58,7 @@ def test_a_hold_in_the_past_is_refused_with_a_message(world):
         ("rep", "martin", 404),  # another rep's
     ],
 )
-@pytest.mark.parametrize("action", ["hold", "dispute", "promise"])
+@pytest.mark.parametrize("action", ["hold", "dispute", "promise", "plan"])
 def test_who_may_not_record_gets_no_change(world, user, customer, status, action):
     data = {
         "hold-until": (TODAY() + timedelta(days=5)).isoformat(),
@@ -66,12 +66,13 @@ def test_who_may_not_record_gets_no_change(world, user, customer, status, action
         "dispute-reason": "wrong price",
         "promise-invoices": [invoice("I1").pk],
         "promise-pay_by": (TODAY() + timedelta(days=5)).isoformat(),
+        "plan-plan": "",
     }
     url = reverse(f"customer-{action}", args=[world.customers[customer].pk])
     assert world.client(user).post(url, data).status_code == status
     assert not Dispute.objects.exists()
     assert not Promise.objects.exists()
-    assert not Event.objects.filter(kind="customer.held").exists()
+    assert not Event.objects.filter(kind__in=["customer.held", "plan.assigned"]).exists()
 
 
 def test_only_those_who_may_record_see_the_forms(world):
@@ -135,3 +136,24 @@ def test_the_customer_page_forecasts_the_next_steps(world):
     assert "Nothing planned." not in upcoming
     assert "I1" in upcoming  # the reference invoice, and why the step falls on that day
     assert "due" in upcoming
+
+
+def test_a_controller_gives_a_plan_then_hands_it_back_to_the_rules(world):
+    from relance.models import Plan
+    from relance.services.plans import load_plans
+
+    load_plans(STANDARD.read_text(encoding="utf-8"), company=world.alpha)
+    dupont = world.customers["dupont"]
+    given = post(world, "controller", "plan", "dupont", {"plan-plan": "standard"})
+    dupont.refresh_from_db()
+    assert dupont.plan == Plan.objects.get(code="standard")
+    assert "The plan is now" in given.content.decode()
+    event = Event.objects.get(kind="plan.assigned")
+    assert event.actor == world.users["controller"]
+    assert event.data == {"plan": "standard", "previous": None}
+    back = post(world, "controller", "plan", "dupont", {"plan-plan": ""})
+    dupont.refresh_from_db()
+    assert dupont.plan is None
+    assert "The assignment rules choose the plan again." in back.content.decode()
+    wrong = post(world, "controller", "plan", "dupont", {"plan-plan": "nonexistent"})
+    assert "Select a valid choice" in wrong.content.decode()
