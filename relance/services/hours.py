@@ -38,6 +38,11 @@ def after(company: Company, zone_name: str, at: datetime) -> datetime:
     return sending_window(company).next_opening(at, ZoneInfo(zone_name))
 
 
+def company_today(company: Company, now: datetime | None = None) -> date:
+    """The company's date: the day its cycle runs for, its pages say "today" for."""
+    return (now or timezone.now()).astimezone(ZoneInfo(company.time_zone)).date()
+
+
 def company_day_start(company: Company, now: datetime, days: int = 0) -> datetime:
     """Midnight of the company's day (`days` later): where its daily cap counts from."""
     zone = ZoneInfo(company.time_zone)

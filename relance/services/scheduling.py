@@ -8,12 +8,11 @@ scheduler that was down for a week sends one message per customer, not a burst.
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
 from relance.models import Company, Run
-from relance.services import cycle, outbox
+from relance.services import cycle, hours, outbox
 
 
 def tick(now: datetime | None = None) -> cycle.CycleReport | None:
@@ -21,7 +20,7 @@ def tick(now: datetime | None = None) -> cycle.CycleReport | None:
     now = now or timezone.now()
     last: cycle.CycleReport | None = None
     for company in Company.objects.order_by("pk"):
-        today = now.astimezone(ZoneInfo(company.time_zone)).date()
+        today = hours.company_today(company, now)
         done = Run.objects.filter(
             date=today, company=company, dry_run=False, finished_at__isnull=False
         )

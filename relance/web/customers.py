@@ -1,7 +1,7 @@
 """Customers: the list a credit controller works from, and one customer's page.
 
 Amounts are computed for the customers shown (one query for the page), in the database, as of
-today in the company's time zone: what is owed and, of it, what is overdue, per currency.
+today (settings.TIME_ZONE): what is owed and, of it, what is overdue, per currency.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from relance.domain.money import format_amount
 from relance.messaging import formatting
 from relance.models import Contact, Customer
-from relance.services import access, snapshots, timeline
+from relance.services import access, hours, snapshots, timeline
 from relance.services.forecasting import forecast
 from relance.services.statements import statement
 from relance.web import dialogue
@@ -172,7 +172,7 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         access.customers(request.user).select_related("company", "plan", "owner", "sales_rep"),
         pk=pk,
     )
-    today = timezone.localdate()
+    today = hours.company_today(customer.company)
     language = _language()
     owed = statement(customer.external_id, today, customer.company, strict=False)
     pks = dict(customer.invoices.values_list("external_id", "pk"))
@@ -274,7 +274,7 @@ def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
         access.invoices(request.user).select_related("customer", "company"), pk=pk
     )
     customer = invoice.customer
-    today = timezone.localdate()
+    today = hours.company_today(customer.company)
     language = _language()
     owed = statement(customer.external_id, today, customer.company, strict=False)
     line = next((row for row in owed["invoices"] if row["id"] == invoice.external_id), None)

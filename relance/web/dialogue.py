@@ -17,14 +17,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
-from django.utils import timezone
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from relance.messaging import formatting
 from relance.models import Customer, Invoice
-from relance.services import access, dialogue, plans, snapshots
+from relance.services import access, dialogue, hours, plans, snapshots
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")  # the browser's date picker
 
@@ -32,9 +31,13 @@ DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")  # the browser
 class HoldForm(forms.Form):
     until = forms.DateField(label=gettext_lazy("Pause dunning until"), widget=DATE)
 
+    def __init__(self, *args: Any, today: date, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.today = today  # the company's date
+
     def clean_until(self) -> Any:
         until = self.cleaned_data["until"]
-        if until < timezone.localdate():
+        if until < self.today:
             raise forms.ValidationError(gettext_lazy("The date is in the past."))
         return until
 
@@ -59,13 +62,13 @@ class PlanForm(forms.Form):
 
 def forms_for(customer: Customer, data: Any = None) -> dict[str, forms.Form]:
     """The three forms, their invoice choices limited to this customer's unpaid invoices."""
-    today = timezone.localdate()
+    today = hours.company_today(customer.company)
     unpaid = [row[0] for row in snapshots.amounts_due([customer.pk], today)]
     owed = Invoice.objects.filter(customer=customer, pk__in=unpaid)
     dispute, promise = DisputeForm(data, prefix="dispute"), PromiseForm(data, prefix="promise")
     dispute.fields["invoice"].queryset = owed.order_by("due_date", "number")  # type: ignore[attr-defined]
     promise.fields["invoices"].queryset = owed.order_by("due_date", "number")  # type: ignore[attr-defined]
-    hold = HoldForm(data, prefix="hold", initial={"until": today + timedelta(days=7)})
+    hold = HoldForm(data, prefix="hold", initial={"until": today + timedelta(days=7)}, today=today)
     promise.initial = {"pay_by": today + timedelta(days=7)}
     plan = PlanForm(
         data, prefix="plan", initial={"plan": customer.plan.code if customer.plan else ""}
@@ -124,7 +127,7 @@ def dispute(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             dialogue.open_dispute(
                 invoice.external_id,
-                timezone.localdate(),
+                hours.company_today(customer.company),
                 reason=form.cleaned_data["reason"],
                 company=customer.company,
                 source="web",
@@ -150,7 +153,7 @@ def promise(request: HttpRequest, pk: int) -> HttpResponse:
                 customer.external_id,
                 [i.external_id for i in invoices],
                 form.cleaned_data["pay_by"],
-                timezone.localdate(),
+                hours.company_today(customer.company),
                 company=customer.company,
                 source="web",
                 actor=request.user,

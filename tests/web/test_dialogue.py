@@ -8,12 +8,16 @@ from pathlib import Path
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from relance.models import Dispute, Event, Invoice, Promise
+from relance.services import hours
 
-TODAY = timezone.localdate
 STANDARD = Path(__file__).resolve().parents[2] / "relance" / "plans" / "standard.yaml"
+
+
+def today(world):
+    """The company's date, which the pages count from (not the server's)."""
+    return hours.company_today(world.alpha)
 
 
 def post(world, user: str, action: str, customer: str, data: dict[str, object]):
@@ -26,7 +30,7 @@ def invoice(ext: str) -> Invoice:
 
 
 def test_a_controller_pauses_dunning_and_the_timeline_says_who(world):
-    until = TODAY() + timedelta(days=10)
+    until = today(world) + timedelta(days=10)
     response = post(world, "controller", "hold", "dupont", {"hold-until": until.isoformat()})
     assert response.redirect_chain[-1][0] == reverse(
         "customer", args=[world.customers["dupont"].pk]
@@ -42,7 +46,7 @@ def test_a_controller_pauses_dunning_and_the_timeline_says_who(world):
 
 
 def test_a_hold_in_the_past_is_refused_with_a_message(world):
-    yesterday = (TODAY() - timedelta(days=1)).isoformat()
+    yesterday = (today(world) - timedelta(days=1)).isoformat()
     response = post(world, "admin", "hold", "dupont", {"hold-until": yesterday})
     assert "The date is in the past." in response.content.decode()
     world.customers["dupont"].refresh_from_db()
@@ -61,11 +65,11 @@ def test_a_hold_in_the_past_is_refused_with_a_message(world):
 @pytest.mark.parametrize("action", ["hold", "dispute", "promise", "plan"])
 def test_who_may_not_record_gets_no_change(world, user, customer, status, action):
     data = {
-        "hold-until": (TODAY() + timedelta(days=5)).isoformat(),
+        "hold-until": (today(world) + timedelta(days=5)).isoformat(),
         "dispute-invoice": invoice("I1").pk,
         "dispute-reason": "wrong price",
         "promise-invoices": [invoice("I1").pk],
-        "promise-pay_by": (TODAY() + timedelta(days=5)).isoformat(),
+        "promise-pay_by": (today(world) + timedelta(days=5)).isoformat(),
         "plan-plan": "",
     }
     url = reverse(f"customer-{action}", args=[world.customers[customer].pk])
@@ -103,7 +107,7 @@ def test_a_dispute_on_another_customers_invoice_is_not_a_choice(world, new_invoi
 
 
 def test_a_promise_covers_the_invoices_chosen(world):
-    pay_by = TODAY() + timedelta(days=14)
+    pay_by = today(world) + timedelta(days=14)
     data = {"promise-invoices": [invoice("I1").pk], "promise-pay_by": pay_by.isoformat()}
     response = post(world, "controller", "promise", "dupont", data)
     assert "Promise to pay by" in response.content.decode()
@@ -116,7 +120,7 @@ def test_a_promise_covers_the_invoices_chosen(world):
 def test_a_promise_for_yesterday_is_refused(world):
     data = {
         "promise-invoices": [invoice("I1").pk],
-        "promise-pay_by": (TODAY() - timedelta(days=1)).isoformat(),
+        "promise-pay_by": (today(world) - timedelta(days=1)).isoformat(),
     }
     response = post(world, "controller", "promise", "dupont", data)
     assert "is before the day of the promise" in response.content.decode()
