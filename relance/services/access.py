@@ -11,7 +11,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from relance.models import Company, Customer, Invoice, Membership
+from relance.models import Company, Customer, Invoice, Membership, OutboxMessage
 
 Role = Membership.Role
 #: Roles that may change things (hold, dispute, promise, plans…); read-only and sales reps may not,
@@ -47,3 +47,8 @@ def invoices(user: Any) -> QuerySet[Invoice]:
 
 def may_act(user: Any, company_id: int) -> bool:
     return roles(user).get(company_id) in ACTING
+
+
+def messages(user: Any) -> QuerySet[OutboxMessage]:
+    """Outbox messages to the customers this user may see."""
+    return OutboxMessage.objects.filter(customer__in=customers(user))

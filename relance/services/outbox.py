@@ -26,7 +26,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from relance.models import Dispute, OutboxMessage
+from relance.models import Dispute, Event, OutboxMessage
 from relance.services import hours
 from relance.services import messages as composing
 from relance.services.snapshots import amounts_due
@@ -308,3 +308,61 @@ def deliver_due(
             _deliver_batch(messages, worker, as_of, now or timezone.now(), channel_for)
         )
     return report
+
+
+class NotNow(ValueError):
+    """The message is not in a state that allows this (message says which)."""
+
+
+RETRYABLE = (Status.FAILED, Status.DEAD, Status.CANCELLED)
+CANCELLABLE = (Status.PLANNED, Status.FAILED)
+
+
+def retry(message: OutboxMessage, *, actor: Any = None, now: datetime | None = None) -> None:
+    """Queue a failed, dead or cancelled message again, for delivery at once, with its tries
+    counted afresh. Compare-and-set on its status: a message sent or in flight meanwhile is left
+    alone (NotNow), so a retry can never send a message twice."""
+    now = now or timezone.now()
+    _change(
+        message,
+        RETRYABLE,
+        "message.retried",
+        actor,
+        status=Status.PLANNED,
+        attempts=0,
+        next_attempt_at=now,
+        last_error="",
+        claimed_by="",
+        claimed_at=None,
+    )
+
+
+def cancel(message: OutboxMessage, *, actor: Any = None) -> None:
+    """Keep a queued or failed message from ever leaving (compare-and-set, as `retry`)."""
+    who = getattr(actor, "email", "") or getattr(actor, "username", "") or "staff"
+    _change(
+        message,
+        CANCELLABLE,
+        "message.cancelled",
+        actor,
+        status=Status.CANCELLED,
+        last_error=f"cancelled by {who}",
+    )
+
+
+def _change(
+    message: OutboxMessage, allowed: tuple[str, ...], kind: str, actor: Any, **changes: Any
+) -> None:
+    with transaction.atomic():
+        done = OutboxMessage.objects.filter(pk=message.pk, status__in=allowed).update(**changes)
+        if not done:
+            current = OutboxMessage.objects.filter(pk=message.pk).values_list("status", flat=True)
+            raise NotNow(f"the message is {current.first() or 'gone'}")
+        Event.objects.create(
+            company_id=message.company_id,
+            customer_id=message.customer_id,
+            source="web",
+            actor=actor,
+            kind=kind,
+            data={"key": message.key, "channel": message.channel, "previous": message.status},
+        )

@@ -229,6 +229,7 @@ _KINDS = {
     "message.failed": _("Message failed"),
     "message.dead": _("Message not sent"),
     "message.cancelled": _("Message cancelled"),
+    "message.retried": _("Message queued again"),
     "dispute.opened": _("Dispute opened"),
     "dispute.resolved": _("Dispute resolved"),
     "promise.created": _("Promise to pay"),

@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth
 from django.urls import path
 
-from relance.web import customers, dialogue
+from relance.web import customers, dialogue, outbox
 
 urlpatterns = [
     path("login/", auth.LoginView.as_view(redirect_authenticated_user=True), name="login"),
@@ -11,6 +11,9 @@ urlpatterns = [
     path("customers/", customers.customer_list, name="customers"),
     path("customers/export.csv", customers.customer_export, name="customers-export"),
     path("customers/<int:pk>/", customers.customer_detail, name="customer"),
+    path("outbox/", outbox.outbox_list, name="outbox"),
+    path("outbox/<int:pk>/retry/", outbox.outbox_retry, name="outbox-retry"),
+    path("outbox/<int:pk>/cancel/", outbox.outbox_cancel, name="outbox-cancel"),
     path("invoices/<int:pk>/", customers.invoice_detail, name="invoice"),
     path("customers/<int:pk>/hold/", dialogue.hold, name="customer-hold"),
     path("customers/<int:pk>/dispute/", dialogue.dispute, name="customer-dispute"),

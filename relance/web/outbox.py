@@ -1,0 +1,103 @@
+"""The outbox monitor: what is queued, sent, failing or dead, and retrying or cancelling a
+message (services.outbox does it with compare-and-set, so nothing can leave twice)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages as notices
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from relance.models import OutboxMessage
+from relance.services import access, outbox
+
+Status = OutboxMessage.Status
+TABS = {
+    "problems": (gettext_lazy("Problems"), (Status.FAILED, Status.DEAD)),
+    "queued": (gettext_lazy("Queued"), (Status.PLANNED, Status.CLAIMED)),
+    "printing": (gettext_lazy("In print"), (Status.PRINTING,)),
+    "sent": (gettext_lazy("Sent"), (Status.SENT,)),
+    "cancelled": (gettext_lazy("Cancelled"), (Status.CANCELLED,)),
+}
+PAGE_SIZE = 50
+
+
+@login_required
+def outbox_list(request: HttpRequest) -> HttpResponse:
+    visible = access.messages(request.user)
+    counts = dict(visible.values_list("status").annotate(n=Count("pk")).values_list("status", "n"))
+    tab = request.GET.get("tab", "problems")
+    if tab not in TABS:
+        tab = "problems"
+    query = visible.filter(status__in=TABS[tab][1]).select_related("customer", "execution")
+    search = request.GET.get("q", "").strip()
+    if search:
+        query = query.filter(
+            Q(customer__name__icontains=search) | Q(customer__external_id__icontains=search)
+        )
+    page = Paginator(query.order_by("-created_at", "-pk"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    acting = {c for c, role in access.roles(request.user).items() if role in access.ACTING}
+    context: dict[str, Any] = {
+        "tabs": [
+            (key, label, sum(counts.get(s, 0) for s in statuses))
+            for key, (label, statuses) in TABS.items()
+        ],
+        "tab": tab,
+        "search": search,
+        "page": page,
+        "rows": [
+            (
+                m,
+                m.status in outbox.RETRYABLE and m.company_id in acting,
+                m.status in outbox.CANCELLABLE and m.company_id in acting,
+            )
+            for m in page.object_list
+        ],
+    }
+    return render(request, "relance/outbox.html", context)
+
+
+def _acting_on(request: HttpRequest, pk: int) -> OutboxMessage:
+    message = get_object_or_404(access.messages(request.user), pk=pk)
+    if not access.may_act(request.user, message.company_id):
+        raise PermissionDenied
+    return message
+
+
+def _back(request: HttpRequest) -> HttpResponse:
+    target = request.POST.get("next", "")
+    return redirect(target if target.startswith("/outbox/") else "outbox")
+
+
+@login_required
+@require_POST
+def outbox_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    message = _acting_on(request, pk)
+    try:
+        outbox.retry(message, actor=request.user)
+        notices.success(request, _("Queued again: it leaves at the next delivery."))
+    except outbox.NotNow as exc:
+        notices.error(request, _("Not retried: %(why)s.") % {"why": exc})
+    return _back(request)
+
+
+@login_required
+@require_POST
+def outbox_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    message = _acting_on(request, pk)
+    try:
+        outbox.cancel(message, actor=request.user)
+        notices.success(request, _("Cancelled: it will not be sent."))
+    except outbox.NotNow as exc:
+        notices.error(request, _("Not cancelled: %(why)s.") % {"why": exc})
+    return _back(request)
