@@ -11,7 +11,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from relance.models import Company, Customer, Invoice, Membership, OutboxMessage
+from relance.models import ActionItem, Company, Customer, Invoice, Membership, OutboxMessage
 
 Role = Membership.Role
 #: Roles that may change things (hold, dispute, promise, plans…); read-only and sales reps may not,
@@ -52,3 +52,8 @@ def may_act(user: Any, company_id: int) -> bool:
 def messages(user: Any) -> QuerySet[OutboxMessage]:
     """Outbox messages to the customers this user may see."""
     return OutboxMessage.objects.filter(customer__in=customers(user))
+
+
+def action_items(user: Any) -> QuerySet[ActionItem]:
+    """Action items about the customers this user may see."""
+    return ActionItem.objects.filter(customer__in=customers(user))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -27,18 +28,37 @@ def inbox(
         user = get_user_model().objects.filter(email__iexact=user_email).first()
         if user is None:
             return items.none()
-        items = items.filter(
-            Q(assignees=user) | Q(groups__in=user.groups.all()) | Q(aliases__members=user)
-        ).distinct()
+        items = for_user(user, items)
     return items.order_by("-priority", "due_date", "pk")
+
+
+def for_user(user: Any, items: QuerySet[ActionItem] | None = None) -> QuerySet[ActionItem]:
+    """The items that are this user's: assigned to them, their groups or their aliases."""
+    items = ActionItem.objects.all() if items is None else items
+    return items.filter(
+        Q(assignees=user) | Q(groups__in=user.groups.all()) | Q(aliases__members=user)
+    ).distinct()
 
 
 @transaction.atomic
 def close(
-    item_id: int, *, by: str, outcome: str, note: str = "", skip: bool = False, source: str = "cli"
+    item_id: int,
+    *,
+    by: Any,
+    outcome: str,
+    note: str = "",
+    skip: bool = False,
+    source: str = "cli",
+    record: bool = False,
+    pay_by: date | None = None,
+    today: date | None = None,
 ) -> ActionItem:
-    """Mark an item done (with its outcome) or skipped (with the reason in `note`)."""
-    user = get_user_model().objects.filter(email__iexact=by).first()
+    """Mark an item done (with its outcome) or skipped (with the reason in `note`). `by` is the
+    staff user or their address. With `record`, a call that got a promise (outcome `promised`,
+    with `pay_by`) records the promise for the invoices of the step, and one that was disputed
+    (`disputed`) opens a dispute on its reference invoice, the note as reason: in the same
+    transaction, so the item is not closed if that fails."""
+    user = by if hasattr(by, "pk") else get_user_model().objects.filter(email__iexact=by).first()
     if user is None:
         raise ActionRefused(f"no staff user with the address {by}")
     item = ActionItem.objects.select_for_update().filter(pk=item_id).first()
@@ -50,6 +70,8 @@ def close(
         raise ActionRefused(f"unknown outcome '{outcome}'; outcomes: {', '.join(OUTCOMES)}")
     if skip and not note:
         raise ActionRefused("say why the item is skipped (--note)")
+    if record and not skip and outcome in ("promised", "disputed"):
+        _record_dialogue(item, user, outcome, note, pay_by, today or timezone.localdate(), source)
     item.status = ActionItem.Status.SKIPPED if skip else ActionItem.Status.DONE
     item.outcome = outcome
     item.note = note
@@ -71,3 +93,39 @@ def close(
         data=data,
     )
     return item
+
+
+def _record_dialogue(
+    item: ActionItem,
+    user: Any,
+    outcome: str,
+    note: str,
+    pay_by: date | None,
+    today: date,
+    source: str,
+) -> None:
+    from relance.services import dialogue
+
+    execution = item.execution
+    if execution is None or not execution.reference_external_id:
+        raise ActionRefused(f"action item {item.pk} names no invoice to promise or dispute")
+    company, customer = item.company, item.customer.external_id
+    try:
+        if outcome == "promised":
+            if pay_by is None:
+                raise ActionRefused("say by when the customer will pay")
+            invoices = execution.invoices or [execution.reference_external_id]
+            dialogue.add_promise(
+                customer, invoices, pay_by, today, company=company, source=source, actor=user
+            )
+        else:
+            dialogue.open_dispute(
+                execution.reference_external_id,
+                today,
+                reason=note,
+                company=company,
+                source=source,
+                actor=user,
+            )
+    except dialogue.Refused as exc:
+        raise ActionRefused(str(exc)) from None

@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth
 from django.urls import path
 
-from relance.web import customers, dialogue, outbox
+from relance.web import customers, dialogue, inbox, outbox
 
 urlpatterns = [
     path("login/", auth.LoginView.as_view(redirect_authenticated_user=True), name="login"),
@@ -11,6 +11,8 @@ urlpatterns = [
     path("customers/", customers.customer_list, name="customers"),
     path("customers/export.csv", customers.customer_export, name="customers-export"),
     path("customers/<int:pk>/", customers.customer_detail, name="customer"),
+    path("actions/", inbox.inbox, name="actions"),
+    path("actions/<int:pk>/close/", inbox.close, name="action-close"),
     path("outbox/", outbox.outbox_list, name="outbox"),
     path("outbox/<int:pk>/retry/", outbox.outbox_retry, name="outbox-retry"),
     path("outbox/<int:pk>/cancel/", outbox.outbox_cancel, name="outbox-cancel"),

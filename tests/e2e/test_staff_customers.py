@@ -87,3 +87,53 @@ def test_a_sales_rep_sees_only_their_customers(page, ledger):
     response = page.goto(f"/customers/{ledger['C2'].pk}/")
     assert response is not None
     assert response.status == 404
+
+
+def test_a_controller_completes_a_call_that_got_a_promise(page, ledger, tmp_path):
+    from relance.models import ActionItem, Execution, Promise
+    from relance.services import hours
+
+    customer = ledger["C1"]
+    execution = Execution.objects.create(
+        key="call-1",
+        company=customer.company,
+        customer=customer,
+        plan_code="standard",
+        step_name="Account owner call",
+        reference_external_id="I1",
+        date=hours.company_today(customer.company),
+        status=Execution.Status.EXECUTED,
+        channel="call",
+        mode="manual",
+        customer_facing=True,
+        invoices=["I1"],
+        totals={"EUR": "1250.00"},
+    )
+    item = ActionItem.objects.create(
+        company=customer.company,
+        customer=customer,
+        execution=execution,
+        kind=ActionItem.Kind.CALL,
+        title="Account owner call",
+        body="Ask when F-I1 will be paid.",
+        due_date=execution.date,
+        priority=12,
+    )
+    item.assignees.add(get_user_model().objects.get(username="claire"))
+
+    log_in(page, "claire")
+    page.get_by_role("link", name="Actions").click()
+    card = page.locator("article.action", has_text="Boulangerie Dupont")
+    expect(card).to_contain_text("12 days late")
+    card.get_by_text("Script and details").click()
+    expect(card).to_contain_text("Ask when F-I1 will be paid.")
+    card.get_by_label("Outcome").select_option("promised")
+    card.get_by_role("button", name="Done").click()
+    expect(page.get_by_role("status")).to_contain_text("Done: Account owner call")
+    expect(page.locator("article.action")).to_have_count(0)
+    page.screenshot(path=str(tmp_path / "actions.png"), full_page=True)
+    assert Promise.objects.get().invoices.get().external_id == "I1"
+
+    page.get_by_role("link", name="Customers").click()
+    page.get_by_role("link", name="Boulangerie Dupont").click()
+    expect(page.locator(".timeline")).to_contain_text("Promise to pay")

@@ -1,0 +1,145 @@
+"""The Actions inbox: one's own items first, closed with an outcome; a call that got a promise
+or a dispute records it at once, and a failure to record leaves the item open."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import Group
+from django.urls import reverse
+
+from relance.models import ActionItem, Dispute, Event, Execution, Promise
+from relance.services import hours
+
+
+def call(
+    world, customer: str, key: str, *, to: str | None = None, priority: int = 10
+) -> ActionItem:
+    c = world.customers[customer]
+    execution = Execution.objects.create(
+        key=key,
+        company=c.company,
+        customer=c,
+        plan_code="standard",
+        step_name="Account owner call",
+        step_index=3,
+        reference_external_id="I1" if customer == "dupont" else "",
+        date=hours.company_today(c.company),
+        status=Execution.Status.EXECUTED,
+        channel="call",
+        mode="manual",
+        customer_facing=True,
+        invoices=["I1"] if customer == "dupont" else [],
+        totals={"EUR": "1250.00"} if customer == "dupont" else {},
+    )
+    item = ActionItem.objects.create(
+        company=c.company,
+        customer=c,
+        execution=execution,
+        kind=ActionItem.Kind.CALL,
+        title=f"Account owner call: {c.name}",
+        body="Hello, this is Claire from Alpha SAS about invoice F-I1.",
+        due_date=execution.date,
+        priority=priority,
+    )
+    if to:
+        item.assignees.add(world.users[to])
+    return item
+
+
+@pytest.fixture
+def items(world):
+    return {
+        "dupont": call(world, "dupont", "x-dupont", to="controller", priority=10),
+        "martin": call(world, "martin", "x-martin", priority=40),
+        "smith": call(world, "smith", "x-smith", to="controller"),
+    }
+
+
+def inbox(world, user: str, **params: str) -> str:
+    response = world.client(user).get(reverse("actions"), params)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def close(world, user: str, item: ActionItem, **fields: str):
+    data = {f"item{item.pk}-{name}": value for name, value in fields.items()}
+    if fields.pop("skip", None):
+        data["skip"] = "1"
+    return world.client(user).post(reverse("action-close", args=[item.pk]), data, follow=True)
+
+
+def test_mine_first_then_everyones_within_reach_by_priority(world, items):
+    mine = inbox(world, "controller")
+    assert "Boulangerie Dupont" in mine
+    assert "Garage Martin" not in mine  # not assigned to them
+    assert "Smith" not in mine  # assigned, but another company's customer
+    assert "€1,250.00" in mine  # what the step was about
+    assert "Hello, this is Claire" in mine  # the call script
+    everyone = inbox(world, "controller", scope="all")
+    assert everyone.index("Garage Martin") < everyone.index("Boulangerie Dupont")  # 40 > 10
+    assert "Nothing for you right now." in inbox(world, "reader")
+
+
+def test_a_group_sees_its_items(world, items):
+    group = Group.objects.create(name="recouvrement")
+    world.users["reader"].groups.add(group)
+    items["martin"].groups.add(group)
+    assert "Garage Martin" in inbox(world, "reader")
+
+
+def test_a_call_closed_as_reached_records_who_and_the_outcome(world, items):
+    response = close(world, "controller", items["dupont"], outcome="reached", note="will check")
+    assert "Done: Account owner call" in response.content.decode()
+    items["dupont"].refresh_from_db()
+    assert items["dupont"].status == ActionItem.Status.DONE
+    assert items["dupont"].outcome == "reached"
+    assert items["dupont"].completed_by == world.users["controller"]
+    assert Event.objects.get(kind="action.done").source == "web"
+
+
+def test_a_call_that_got_a_promise_records_it(world, items):
+    pay_by = hours.company_today(world.alpha) + timedelta(days=10)
+    close(world, "controller", items["dupont"], outcome="promised", pay_by=pay_by.isoformat())
+    promise = Promise.objects.get()
+    assert promise.pay_by == pay_by
+    assert [i.external_id for i in promise.invoices.all()] == ["I1"]
+    assert promise.created_by == world.users["controller"]
+    items["dupont"].refresh_from_db()
+    assert items["dupont"].outcome == "promised"
+
+
+def test_a_promise_without_a_date_leaves_the_item_open(world, items):
+    response = close(world, "controller", items["dupont"], outcome="promised", pay_by="")
+    assert "say by when the customer will pay" in response.content.decode()
+    items["dupont"].refresh_from_db()
+    assert items["dupont"].status == ActionItem.Status.OPEN
+    assert not Promise.objects.exists()
+
+
+def test_a_call_that_was_disputed_opens_the_dispute(world, items):
+    close(world, "controller", items["dupont"], outcome="disputed", note="never delivered")
+    dispute = Dispute.objects.get()
+    assert dispute.invoice.external_id == "I1"
+    assert dispute.reason == "never delivered"
+
+
+def test_skipping_needs_a_reason(world, items):
+    response = close(world, "controller", items["dupont"], outcome="done", skip="1")
+    assert "say why the item is skipped" in response.content.decode()
+    close(world, "controller", items["dupont"], outcome="done", note="paid meanwhile", skip="1")
+    items["dupont"].refresh_from_db()
+    assert items["dupont"].status == ActionItem.Status.SKIPPED
+
+
+@pytest.mark.parametrize(
+    ("user", "item", "status"),
+    [("reader", "dupont", 403), ("rep", "martin", 404), ("controller", "smith", 404)],
+)
+def test_who_may_not_close_changes_nothing(world, items, user, item, status):
+    url = reverse("action-close", args=[items[item].pk])
+    response = world.client(user).post(url, {f"item{items[item].pk}-outcome": "done"})
+    assert response.status_code == status
+    items[item].refresh_from_db()
+    assert items[item].status == ActionItem.Status.OPEN
