@@ -45,8 +45,13 @@ def invoices(user: Any) -> QuerySet[Invoice]:
     return Invoice.objects.filter(customer__in=customers(user))
 
 
+def acting_in(user: Any) -> set[int]:
+    """The companies where this user may change things."""
+    return {company for company, role in roles(user).items() if role in ACTING}
+
+
 def may_act(user: Any, company_id: int) -> bool:
-    return roles(user).get(company_id) in ACTING
+    return company_id in acting_in(user)
 
 
 def messages(user: Any) -> QuerySet[OutboxMessage]:

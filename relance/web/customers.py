@@ -15,12 +15,10 @@ from functools import partial
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from relance.domain.money import format_amount
@@ -29,15 +27,11 @@ from relance.models import Contact, Customer
 from relance.services import access, hours, snapshots, timeline
 from relance.services.forecasting import forecast
 from relance.services.statements import statement
-from relance.web import dialogue
+from relance.web import dialogue, pages
 from relance.web.customer_filters import CustomerFilter
 
 PAGE_SIZE = 50
 UPCOMING_DAYS = 60  # how far ahead a customer's page forecasts its plan
-
-
-def _language() -> str:
-    return (get_language() or "en")[:2]
 
 
 Sums = dict[str, Decimal]  # currency -> amount
@@ -60,7 +54,7 @@ def _sums(customers: list[Customer], today: date) -> dict[int, tuple[Sums, Sums]
 def _amounts(customers: list[Customer], today: date) -> dict[int, dict[str, list[str]]]:
     """Customer pk -> {"owed": [...], "overdue": [...]}, formatted per currency."""
     sums = _sums(customers, today)
-    language = _language()
+    language = pages.language()
 
     def shown(by_currency: Sums) -> list[str]:
         return [formatting.money(v, c, language) for c, v in sorted(by_currency.items()) if v]
@@ -81,17 +75,14 @@ def _filtered(request: HttpRequest) -> tuple[CustomerFilter, QuerySet[Customer]]
 def customer_list(request: HttpRequest) -> HttpResponse:
     """Search and filters, 50 a page; htmx asks for the table alone."""
     chosen, query = _filtered(request)
-    page = Paginator(query, PAGE_SIZE).get_page(request.GET.get("page"))
-    shown = list(page.object_list)
-    kept = request.GET.copy()
-    kept.pop("page", None)
+    listed = pages.paged(request, query, PAGE_SIZE)
+    shown = list(listed["page"].object_list)
     context: dict[str, Any] = {
-        "page": page,
+        **listed,
         "rows": [(c, amounts) for c, amounts in zip(shown, _rows(shown), strict=True)],
         "filters": chosen,
         "search": chosen.chosen("q"),
         "several_companies": chosen.offered("company") > 1,
-        "querystring": kept.urlencode(),
     }
     partial = request.headers.get("HX-Request") == "true"
     name = "relance/customer_rows.html" if partial else "relance/customer_list.html"
@@ -173,7 +164,7 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         pk=pk,
     )
     today = hours.company_today(customer.company)
-    language = _language()
+    language = pages.language()
     owed = statement(customer.external_id, today, customer.company, strict=False)
     pks = dict(customer.invoices.values_list("external_id", "pk"))
     context = {
@@ -276,7 +267,7 @@ def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     customer = invoice.customer
     today = hours.company_today(customer.company)
-    language = _language()
+    language = pages.language()
     owed = statement(customer.external_id, today, customer.company, strict=False)
     line = next((row for row in owed["invoices"] if row["id"] == invoice.external_id), None)
     money = partial(formatting.money, currency=invoice.currency, language=language)

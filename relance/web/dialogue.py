@@ -8,6 +8,7 @@ and sales reps see the customer but may not change it (403); a customer out of r
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -17,13 +18,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
-from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from relance.messaging import formatting
 from relance.models import Customer, Invoice
 from relance.services import access, dialogue, hours, plans, snapshots
+from relance.web import pages
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")  # the browser's date picker
 
@@ -81,7 +83,7 @@ def forms_for(customer: Customer, data: Any = None) -> dict[str, forms.Form]:
 
 
 def _day(value: date) -> str:
-    return formatting.day(value, (get_language() or "en")[:2])
+    return formatting.day(value, pages.language())
 
 
 def _acting_on(request: HttpRequest, pk: int) -> Customer:
@@ -102,86 +104,83 @@ def _done(request: HttpRequest, customer: Customer, form: forms.Form, text: str)
     return redirect("customer", pk=customer.pk)
 
 
+def _record(
+    request: HttpRequest, pk: int, name: str, act: Callable[[Customer, dict[str, Any]], str]
+) -> HttpResponse:
+    """Who may, the form named `name` valid, then `act` (the service call, returning what to
+    tell the user); a refusal from the service is shown as the form's error."""
+    customer = _acting_on(request, pk)
+    form = forms_for(customer, request.POST)[name]
+    if form.is_valid():
+        try:
+            return _done(request, customer, form, act(customer, form.cleaned_data))
+        except dialogue.Refused as exc:
+            form.add_error(None, str(exc))
+    return _done(request, customer, form, "")
+
+
 @login_required
 @require_POST
 def hold(request: HttpRequest, pk: int) -> HttpResponse:
-    customer = _acting_on(request, pk)
-    form = forms_for(customer, request.POST)["hold"]
-    if form.is_valid():
-        until = form.cleaned_data["until"]
+    def act(customer: Customer, data: dict[str, Any]) -> str:
+        until = data["until"]
         dialogue.hold(
             customer.external_id, until, company=customer.company, source="web", actor=request.user
         )
-        text = _("Dunning paused until %(until)s.") % {"until": _day(until)}
-        return _done(request, customer, form, text)
-    return _done(request, customer, form, "")
+        return _("Dunning paused until %(until)s.") % {"until": _day(until)}
+
+    return _record(request, pk, "hold", act)
 
 
 @login_required
 @require_POST
 def dispute(request: HttpRequest, pk: int) -> HttpResponse:
-    customer = _acting_on(request, pk)
-    form = forms_for(customer, request.POST)["dispute"]
-    if form.is_valid():
-        invoice = form.cleaned_data["invoice"]
-        try:
-            dialogue.open_dispute(
-                invoice.external_id,
-                hours.company_today(customer.company),
-                reason=form.cleaned_data["reason"],
-                company=customer.company,
-                source="web",
-                actor=request.user,
-            )
-        except dialogue.Refused as exc:
-            form.add_error(None, str(exc))
-        else:
-            text = _("Dispute opened on %(number)s.") % {"number": invoice.number}
-            return _done(request, customer, form, text)
-    return _done(request, customer, form, "")
+    def act(customer: Customer, data: dict[str, Any]) -> str:
+        invoice = data["invoice"]
+        dialogue.open_dispute(
+            invoice.external_id,
+            hours.company_today(customer.company),
+            reason=data["reason"],
+            company=customer.company,
+            source="web",
+            actor=request.user,
+        )
+        return _("Dispute opened on %(number)s.") % {"number": invoice.number}
+
+    return _record(request, pk, "dispute", act)
 
 
 @login_required
 @require_POST
 def promise(request: HttpRequest, pk: int) -> HttpResponse:
-    customer = _acting_on(request, pk)
-    form = forms_for(customer, request.POST)["promise"]
-    if form.is_valid():
-        invoices = form.cleaned_data["invoices"]
-        try:
-            dialogue.add_promise(
-                customer.external_id,
-                [i.external_id for i in invoices],
-                form.cleaned_data["pay_by"],
-                hours.company_today(customer.company),
-                company=customer.company,
-                source="web",
-                actor=request.user,
-            )
-        except dialogue.Refused as exc:
-            form.add_error(None, str(exc))
-        else:
-            text = _("Promise to pay by %(date)s recorded.") % {
-                "date": _day(form.cleaned_data["pay_by"])
-            }
-            return _done(request, customer, form, text)
-    return _done(request, customer, form, "")
+    def act(customer: Customer, data: dict[str, Any]) -> str:
+        dialogue.add_promise(
+            customer.external_id,
+            [i.external_id for i in data["invoices"]],
+            data["pay_by"],
+            hours.company_today(customer.company),
+            company=customer.company,
+            source="web",
+            actor=request.user,
+        )
+        return _("Promise to pay by %(date)s recorded.") % {"date": _day(data["pay_by"])}
+
+    return _record(request, pk, "promise", act)
 
 
 @login_required
 @require_POST
 def change_plan(request: HttpRequest, pk: int) -> HttpResponse:
-    customer = _acting_on(request, pk)
-    form = forms_for(customer, request.POST)["plan"]
-    if form.is_valid():
-        code = form.cleaned_data["plan"] or None
+    def act(customer: Customer, data: dict[str, Any]) -> str:
         updated = plans.assign_plan(
-            customer.external_id, code, company=customer.company, source="web", actor=request.user
+            customer.external_id,
+            data["plan"] or None,
+            company=customer.company,
+            source="web",
+            actor=request.user,
         )
-        text = (
-            _("The plan is now %(plan)s.") % {"plan": updated.plan.name}
-            if updated.plan
-            else _("The assignment rules choose the plan again.")
-        )
-        return _done(request, customer, form, text)
-    return _done(request, customer, form, "")
+        if updated.plan:
+            return _("The plan is now %(plan)s.") % {"plan": updated.plan.name}
+        return _("The assignment rules choose the plan again.")
+
+    return _record(request, pk, "plan", act)

@@ -11,16 +11,16 @@ from django import forms
 from django.contrib import messages as notices
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from relance.messaging import formatting
 from relance.models import ActionItem
 from relance.services import access, actions, hours
+from relance.web import pages
 
 OUTCOMES = [
     ("done", gettext_lazy("Done")),
@@ -52,9 +52,10 @@ def inbox(request: HttpRequest) -> HttpResponse:
     items = items.select_related("customer__company", "execution").order_by(
         "-priority", "due_date", "pk"
     )
-    page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
-    language = (get_language() or "en")[:2]
-    acting = {c for c, role in access.roles(request.user).items() if role in access.ACTING}
+    listed = pages.paged(request, items, PAGE_SIZE)
+    page = listed["page"]
+    language = pages.language()
+    acting = access.acting_in(request.user)
     shown = ActionItem.objects.filter(pk__in=[i.pk for i in page.object_list])
     own = set(actions.for_user(request.user, shown).values_list("pk", flat=True))
     rows = [
@@ -72,7 +73,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     ]
     context = {
         "rows": rows,
-        "page": page,
+        **listed,
         "scope": scope,
         "mine": actions.for_user(request.user, visible).count(),
         "everyone": visible.count(),

@@ -3,12 +3,12 @@ message (services.outbox does it with compare-and-set, so nothing can leave twic
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages as notices
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from relance.models import OutboxMessage
 from relance.services import access, outbox
+from relance.web import pages
 
 Status = OutboxMessage.Status
 TABS = {
@@ -43,10 +44,8 @@ def outbox_list(request: HttpRequest) -> HttpResponse:
         query = query.filter(
             Q(customer__name__icontains=search) | Q(customer__external_id__icontains=search)
         )
-    page = Paginator(query.order_by("-created_at", "-pk"), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
-    acting = {c for c, role in access.roles(request.user).items() if role in access.ACTING}
+    listed = pages.paged(request, query.order_by("-created_at", "-pk"), PAGE_SIZE)
+    acting = access.acting_in(request.user)
     context: dict[str, Any] = {
         "tabs": [
             (key, label, sum(counts.get(s, 0) for s in statuses))
@@ -54,14 +53,14 @@ def outbox_list(request: HttpRequest) -> HttpResponse:
         ],
         "tab": tab,
         "search": search,
-        "page": page,
+        **listed,
         "rows": [
             (
                 m,
                 m.status in outbox.RETRYABLE and m.company_id in acting,
                 m.status in outbox.CANCELLABLE and m.company_id in acting,
             )
-            for m in page.object_list
+            for m in listed["page"].object_list
         ],
     }
     return render(request, "relance/outbox.html", context)
@@ -79,25 +78,42 @@ def _back(request: HttpRequest) -> HttpResponse:
     return redirect(target if target.startswith("/outbox/") else "outbox")
 
 
+def _changed(
+    request: HttpRequest,
+    pk: int,
+    change: Callable[..., None],
+    done: str,
+    refused: str,
+) -> HttpResponse:
+    """Retry or cancel (`change`, compare-and-set in services.outbox), saying what came of it."""
+    message = _acting_on(request, pk)
+    try:
+        change(message, actor=request.user)
+        notices.success(request, done)
+    except outbox.NotNow as exc:
+        notices.error(request, refused % {"why": exc})
+    return _back(request)
+
+
 @login_required
 @require_POST
 def outbox_retry(request: HttpRequest, pk: int) -> HttpResponse:
-    message = _acting_on(request, pk)
-    try:
-        outbox.retry(message, actor=request.user)
-        notices.success(request, _("Queued again: it leaves at the next delivery."))
-    except outbox.NotNow as exc:
-        notices.error(request, _("Not retried: %(why)s.") % {"why": exc})
-    return _back(request)
+    return _changed(
+        request,
+        pk,
+        outbox.retry,
+        _("Queued again: it leaves at the next delivery."),
+        _("Not retried: %(why)s."),
+    )
 
 
 @login_required
 @require_POST
 def outbox_cancel(request: HttpRequest, pk: int) -> HttpResponse:
-    message = _acting_on(request, pk)
-    try:
-        outbox.cancel(message, actor=request.user)
-        notices.success(request, _("Cancelled: it will not be sent."))
-    except outbox.NotNow as exc:
-        notices.error(request, _("Not cancelled: %(why)s.") % {"why": exc})
-    return _back(request)
+    return _changed(
+        request,
+        pk,
+        outbox.cancel,
+        _("Cancelled: it will not be sent."),
+        _("Not cancelled: %(why)s."),
+    )
