@@ -1,4 +1,4 @@
-"""Stored dashboard figures and forecast (staff app: dashboard, calendar)."""
+"""Stored dashboard figures per company and currency (staff app: dashboard)."""
 
 from django.db import migrations
 
