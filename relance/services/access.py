@@ -11,7 +11,15 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from relance.models import ActionItem, Company, Customer, Invoice, Membership, OutboxMessage
+from relance.models import (
+    ActionItem,
+    Company,
+    Customer,
+    Invoice,
+    Membership,
+    OutboxMessage,
+    Plan,
+)
 
 Role = Membership.Role
 #: Roles that may change things (hold, dispute, promise, plans…); read-only and sales reps may not,
@@ -43,6 +51,13 @@ def customers(user: Any) -> QuerySet[Customer]:
 
 def invoices(user: Any) -> QuerySet[Invoice]:
     return Invoice.objects.filter(customer__in=customers(user))
+
+
+def plans(user: Any) -> QuerySet[Plan]:
+    """Plans of the user's companies, and those shared by every company."""
+    if not user.is_authenticated:
+        return Plan.objects.none()
+    return Plan.objects.filter(Q(company__in=companies(user)) | Q(company__isnull=True))
 
 
 def acting_in(user: Any) -> set[int]:

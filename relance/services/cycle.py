@@ -34,6 +34,7 @@ from relance.models import (
     Event,
     Execution,
     OutboxMessage,
+    Plan,
     Promise,
     Run,
 )
@@ -624,23 +625,44 @@ def plans_of(
     rule_sets = plan_service.rules_by_company()
     paid = snapshots.paid_invoices([s.customer.pk for s in unassigned], day)
     for snap in unassigned:
-        c = snap.customer
-        rules = rule_sets.get(c.company_id, rule_sets.get(None, []))
-        balance = Totals(Money(i.amount_due, i.currency) for i in snap.account.items)
-        facts = assignment.CustomerFacts(
-            external_id=c.external_id,
-            segment=c.segment,
-            risk=c.risk,
-            country=c.country,
-            currency=c.currency,
-            credit_limit=c.credit_limit,
-            balance=dict(balance),
-            average_days_late=assignment.average_days_late(paid.get(c.pk, []), day),
-        )
-        code, _ = assignment.choose_plan(facts, rules)
+        rules = rule_sets.get(snap.customer.company_id, rule_sets.get(None, []))
+        code, _ = assignment.choose_plan(_facts(snap, paid, day), rules)
         if code in plans.codes:
-            chosen[c.pk] = plans.codes[code]
+            chosen[snap.customer.pk] = plans.codes[code]
     return chosen
+
+
+def _facts(
+    snap: snapshots.CustomerSnapshot, paid: dict[int, Any], day: date
+) -> assignment.CustomerFacts:
+    c = snap.customer
+    balance = Totals(Money(i.amount_due, i.currency) for i in snap.account.items)
+    return assignment.CustomerFacts(
+        external_id=c.external_id,
+        segment=c.segment,
+        risk=c.risk,
+        country=c.country,
+        currency=c.currency,
+        credit_limit=c.credit_limit,
+        balance=dict(balance),
+        average_days_late=assignment.average_days_late(paid.get(c.pk, []), day),
+    )
+
+
+def explain_plan(
+    customer_pk: int, day: date, rules: list[assignment.Rule] | None = None
+) -> tuple[str | None, str]:
+    """(plan code, why) for one customer on `day`, as the cycle would choose it; `rules` tries
+    a rule set that is not stored yet (the rules editor's tester)."""
+    [debtor] = snapshots.debtors([customer_pk])
+    [snap] = snapshots.load([debtor], day, history_days=0)
+    if rules is None:
+        if debtor.plan_id:
+            return Plan.objects.get(pk=debtor.plan_id).code, "explicit assignment"
+        rule_sets = plan_service.rules_by_company()
+        rules = rule_sets.get(debtor.company_id, rule_sets.get(None, []))
+    paid = snapshots.paid_invoices([customer_pk], day)
+    return assignment.choose_plan(_facts(snap, paid, day), rules)
 
 
 def start_run(

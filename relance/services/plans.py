@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,7 +13,7 @@ from django.db.models import Q
 
 from relance.domain import assignment
 from relance.domain import plans as domain
-from relance.models import AssignmentRules, Company, Customer, Event, Plan, Step
+from relance.models import AssignmentRules, Company, Customer, Event, Execution, Plan, Step
 from relance.services import lookup
 
 
@@ -47,29 +50,16 @@ def load_plans(text: str, *, company: Company | None = None, source: str = "cli"
     result = PlanLoadResult()
     with transaction.atomic():
         for plan in plans:
-            definition = domain.plan_to_dict(plan)
             stored = Plan.objects.filter(code=plan.code).first()
             if (
                 stored is not None
-                and stored.definition == definition
+                and stored.definition == domain.plan_to_dict(plan)
                 and (stored.company_id == (company.pk if company else None))
             ):
                 result.unchanged.append(plan.code)
                 continue
-            if stored is None:
-                stored = Plan(code=plan.code)
-                result.created.append(plan.code)
-            else:
-                result.updated.append(plan.code)
-            stored.company = company
-            stored.name = plan.name
-            stored.min_contact_delay_days = plan.min_contact_delay_days
-            stored.repeat_last_every_days = plan.repeat_last_every_days
-            stored.repeat_last_max = plan.repeat_last_max
-            stored.tolerance = {cur: str(amount) for cur, amount in plan.tolerance.items()}
-            stored.definition = definition
-            stored.save()
-            _sync_steps(stored, plan)
+            (result.created if stored is None else result.updated).append(plan.code)
+            _store(stored or Plan(code=plan.code), plan, company)
             result.warnings.extend(
                 domain.Problem(f"{plan.code}: {w.path}", w.message, w.severity)
                 for w in domain.plan_warnings(plan)
@@ -84,12 +74,41 @@ def load_plans(text: str, *, company: Company | None = None, source: str = "cli"
     return result
 
 
-def _sync_steps(stored: Plan, plan: domain.Plan) -> None:
-    """Mirror the steps as rows, matched by name so a step keeps its id when the plan is edited."""
-    existing = {s.name: s for s in stored.steps.all()}
+def _store(
+    stored: Plan,
+    plan: domain.Plan,
+    company: Company | None,
+    renamed: Mapping[str, str] | None = None,
+) -> Plan:
+    stored.company = company
+    stored.name = plan.name
+    stored.min_contact_delay_days = plan.min_contact_delay_days
+    stored.repeat_last_every_days = plan.repeat_last_every_days
+    stored.repeat_last_max = plan.repeat_last_max
+    stored.tolerance = {cur: str(amount) for cur, amount in plan.tolerance.items()}
+    stored.definition = domain.plan_to_dict(plan)
+    stored.save()
+    _sync_steps(stored, plan, renamed or {})
+    return stored
+
+
+def _sync_steps(stored: Plan, plan: domain.Plan, renamed: Mapping[str, str]) -> None:
+    """Mirror the steps as rows, matched by name so a step keeps its id when the plan is edited;
+    a step renamed in the editor (`renamed`: old name -> new) keeps its row too."""
+    rows = list(stored.steps.all())
+    existing = {row.name: row for row in rows if row.name not in renamed}
+    for row in rows:
+        if row.name in renamed:
+            displaced = existing.pop(renamed[row.name], None)
+            if displaced is not None:  # a removed step had that name: it keeps its row, renamed
+                displaced.name = f"{displaced.name} (removed, {displaced.pk})"[:200]
+                displaced.active = False
+                displaced.save(update_fields=["name", "active"])
+            existing[renamed[row.name]] = row
     keep = set()
     for position, step in enumerate(plan.steps, start=1):
         row = existing.get(step.name) or Step(plan=stored, name=step.name)
+        row.name = step.name
         row.position = position
         row.trigger_days = step.trigger_days
         row.trigger_from = step.trigger_from
@@ -102,6 +121,79 @@ def _sync_steps(stored: Plan, plan: domain.Plan) -> None:
         if name not in keep:
             row.active = False
             row.save(update_fields=["active"])
+
+
+def fingerprint(definition: Mapping[str, Any]) -> str:
+    """A short digest of a plan's stored form: an editor sends back the one it started from, so
+    two people editing the same plan cannot silently overwrite each other's changes."""
+    text = json.dumps(definition, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+class PlanChanged(RuntimeError):
+    """The plan was saved by someone else since the editor read it."""
+
+
+@dataclass
+class PlanSaved:
+    plan: Plan
+    warnings: list[domain.Problem]
+
+
+def save_plan(
+    definition: Mapping[str, Any],
+    *,
+    company: Company | None,
+    stored: Plan | None = None,
+    expected: str | None = None,
+    renamed: Mapping[str, str] | None = None,
+    actor: Any = None,
+    source: str = "web",
+) -> PlanSaved:
+    """Store one plan edited as a whole (the editor's way; YAML files go through load_plans).
+
+    Raises domain.PlanError listing every problem (paths without the plan's code, e.g.
+    `steps[2].subject`), PlanChanged when `expected` is not the stored plan's fingerprint.
+    A renamed step (`renamed`: old name -> new) stays the same step: its row and the history of
+    what it already did keep counting, so the engine never runs it again for the same invoices.
+    """
+    warnings: list[domain.Problem] = []
+    plan = domain.parse_plan(definition, "", warnings=warnings)
+    renamed = {old: new for old, new in (renamed or {}).items() if old != new}
+    with transaction.atomic():
+        if stored is None:
+            if Plan.objects.filter(code=plan.code).exists():
+                raise domain.PlanError(
+                    [domain.Problem("code", f"a plan with the code '{plan.code}' already exists")]
+                )
+            row = Plan(code=plan.code)
+            previous = None
+        else:
+            row = Plan.objects.select_for_update().get(pk=stored.pk)
+            previous = row.definition
+            if expected is not None and fingerprint(row.definition) != expected:
+                raise PlanChanged(row.code)
+            if plan.code != row.code:
+                raise domain.PlanError([domain.Problem("code", "a plan's code cannot change")])
+        _store(row, plan, company, renamed)
+        if renamed:
+            _rename_history(row, renamed)
+        if company is not None:
+            Event.objects.create(
+                company=company,
+                source=source,
+                actor=actor,
+                kind="plan.created" if previous is None else "plan.edited",
+                data={"plan": plan.code, "renamed": renamed} if renamed else {"plan": plan.code},
+            )
+    return PlanSaved(row, warnings)
+
+
+def _rename_history(plan: Plan, renamed: Mapping[str, str]) -> None:
+    """The engine knows what a customer already had by step name (domain.engine.Past): carry the
+    old name's executions over to the new one."""
+    for old, new in renamed.items():
+        Execution.objects.filter(plan_code=plan.code, step_name=old).update(step_name=new)
 
 
 def plans_for(company: Company) -> Any:
@@ -162,9 +254,17 @@ def load_rules(
 ) -> RulesLoadResult:
     """Replace the assignment rules (of one company, or the default set) after validating them
     against the plans that exist; raises domain.PlanError listing every problem."""
+    return save_rules(domain.read_yaml(text), company=company, source=source)
+
+
+def save_rules(
+    document: object, *, company: Company | None, source: str = "web", actor: Any = None
+) -> RulesLoadResult:
+    """Replace the assignment rules with `document` (their YAML form, as the rules editor builds
+    it); raises domain.PlanError listing every problem, with paths such as rules[2].when.risk."""
     warnings: list[domain.Problem] = []
-    rules = assignment.load_rules_yaml(
-        text, plans=set(Plan.objects.values_list("code", flat=True)), warnings=warnings
+    rules = assignment.parse_rules(
+        document, plans=set(Plan.objects.values_list("code", flat=True)), warnings=warnings
     )
     with transaction.atomic():
         AssignmentRules.objects.update_or_create(
@@ -172,9 +272,23 @@ def load_rules(
         )
         if company is not None:
             Event.objects.create(
-                company=company, source=source, kind="rules.loaded", data={"rules": len(rules)}
+                company=company,
+                source=source,
+                actor=actor,
+                kind="rules.loaded",
+                data={"rules": len(rules)},
             )
     return RulesLoadResult(len(rules), company.code if company else None, warnings)
+
+
+def rules_of(company: Company) -> tuple[list[dict[str, Any]], bool]:
+    """The YAML form of the rules that apply to the company's customers, and whether they are
+    the company's own (False: the default set for every company, or none at all)."""
+    own = AssignmentRules.objects.filter(company=company).first()
+    if own is not None:
+        return own.definition, True
+    default = AssignmentRules.objects.filter(company__isnull=True).first()
+    return (default.definition if default else []), False
 
 
 def rules_by_company() -> dict[int | None, list[assignment.Rule]]:

@@ -9,8 +9,8 @@ from typing import Any
 
 from relance.channels.sms import segments
 from relance.domain import engine
-from relance.domain.plans import SMS
-from relance.models import Company
+from relance.domain.plans import SMS, Plan, Step
+from relance.models import Company, Customer
 from relance.services import late_fees, lookup, messages, snapshots
 
 
@@ -36,13 +36,26 @@ def preview(
     if step is None:
         names = ", ".join(s.name for s in plan.steps)
         raise PreviewError(f"plan '{plan_code}' has no step '{step_name}' (steps: {names})")
+    return render_step(customer, plan, step, day, language=language)
+
+
+def render_step(
+    customer: Customer,
+    plan: Plan,
+    step: Step,
+    day: date,
+    *,
+    language: str | None = None,
+) -> dict[str, Any]:
+    """The step's message for this customer as if it ran on `day` about their oldest unpaid
+    invoice: also how the plan editor previews a step before it is saved."""
     [debtor] = snapshots.debtors([customer.pk])
     if language:
         debtor = dataclasses.replace(debtor, language=language)
     [snap] = snapshots.load([debtor], day, history_days=0)
     items = engine.open_items(plan, snap.account, day)
     if not items:
-        raise PreviewError(f"customer {customer_id} owes nothing on {day.isoformat()}")
+        raise PreviewError(f"customer {customer.external_id} owes nothing on {day.isoformat()}")
     reference = items[0]
     listed = engine.selection(step, reference, items, day)
     values = messages.context(
@@ -57,11 +70,12 @@ def preview(
     subject, body = messages.render_texts(messages.step_text(step, debtor.language), values)
     result: dict[str, Any] = {
         "customer": customer.external_id,
-        "plan": plan_code,
+        "plan": plan.code,
         "step": step.name,
         "channel": step.channel,
         "language": debtor.language,
         "reference_invoice": reference.id,
+        "reference_number": reference.number,
         "invoices": [i.id for i in listed],
         "subject": subject,
         "body": body,

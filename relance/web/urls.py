@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth
 from django.urls import path
 
-from relance.web import customers, dialogue, inbox, outbox
+from relance.web import customers, dialogue, inbox, outbox, plans, rules
 
 urlpatterns = [
     path("login/", auth.LoginView.as_view(redirect_authenticated_user=True), name="login"),
@@ -21,4 +21,18 @@ urlpatterns = [
     path("customers/<int:pk>/dispute/", dialogue.dispute, name="customer-dispute"),
     path("customers/<int:pk>/promise/", dialogue.promise, name="customer-promise"),
     path("customers/<int:pk>/plan/", dialogue.change_plan, name="customer-plan"),
+    path("plans/", plans.plan_list, name="plans"),
+    path("plans/new/", plans.plan_new, name="plan-new"),
+    path("plans/rules/", rules.rules, name="rules"),
+    path("plans/rules/save/", rules.rules_save, name="rules-save"),
+    path("plans/<int:pk>/", plans.plan_edit, name="plan"),
+    path("plans/<int:pk>/plan.yaml", plans.plan_yaml, name="plan-yaml"),
+    path("plans/<int:pk>/settings/", plans.settings_save, name="plan-settings"),
+    path("plans/<int:pk>/steps/<int:index>/", plans.step_save, name="plan-step"),
+    path("plans/<int:pk>/steps/<int:index>/preview/", plans.step_preview, name="plan-step-preview"),
+    path(
+        "plans/<int:pk>/steps/<int:index>/<slug:change>/",
+        plans.step_change,
+        name="plan-step-change",
+    ),
 ]
