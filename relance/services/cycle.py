@@ -719,3 +719,70 @@ def mark_delivered(report: CycleReport, statuses: dict[str, str]) -> None:
     for action in report.actions:
         if action["status"] == "queued" and statuses.get(action["key"]) == "sent":
             action["status"] = "sent"
+
+
+class StepRefused(ValueError):
+    """A step cannot be sent now; the message says why, for the person who asked."""
+
+
+def step_now(customer_pk: int, step_name: str, day: date, *, actor: Any = None) -> dict[str, Any]:
+    """A step of the customer's plan done today because a person asked, whatever its timing and
+    the minimum contact delay: what the cycle would have done on its date, under the same key.
+
+    So it counts as done (the cycle will not send it again for that invoice) and a second click
+    or a run that already did it changes nothing: StepRefused says it was done. A customer on hold
+    is refused too: the hold was put there on purpose. Returns the report's action.
+    """
+    with without_cycle_collector(), transaction.atomic():
+        [debtor] = snapshots.debtors([customer_pk], lock=True)
+        if debtor.hold_until and debtor.hold_until >= day:
+            raise StepRefused(f"dunning is paused until {debtor.hold_until.isoformat()}")
+        plans = snapshots.PlanCache()
+        [snap] = snapshots.load([debtor], day, history_days=0)
+        chosen = plans_of([snap], plans, day).get(customer_pk)
+        if chosen is None:
+            raise StepRefused("the customer has no plan")
+        row, plan, steps = plans.get(chosen)
+        found = [(i, s) for i, s in enumerate(plan.steps, start=1) if s.name == step_name]
+        if not found:
+            raise StepRefused(f"plan {row.code} has no step '{step_name}'")
+        [(index, step)] = found
+        items = engine.open_items(plan, snap.account, day)
+        if not items:
+            raise StepRefused("nothing is owed that the plan may chase")
+        reference = items[0]
+        listed = engine.selection(step, reference, items, day)
+        account = snap.account
+        key = engine.execution_key(
+            account.customer, row.code, step.name, reference.id, 0, account.company
+        )
+        who = getattr(actor, "username", "") or "someone"
+        action = engine.Action(
+            index,
+            step,
+            reference,
+            0,
+            listed,
+            Totals(Money(i.amount_due, i.currency) for i in listed),
+            key,
+            f"sent now by {who}, before its date and whatever the contact delay",
+        )
+        composer = _Composer(day, None, _Owners())
+        composer.act(snap, row.pk, row.code, steps, action, ())
+        batch = composer.batch()
+        batch.events.append(
+            {
+                "company_id": debtor.company_id,
+                "customer_id": customer_pk,
+                "invoice_id": snap.invoice_pks.get(reference.id),
+                "at": composer.now,
+                "source": "web",
+                "actor_id": getattr(actor, "pk", None),
+                "kind": "step.sent_now",
+                "data": {"key": key, "plan": row.code, "step": step.name},
+            }
+        )
+        write(batch)
+        if not batch.report.actions:
+            raise StepRefused(f"'{step.name}' was already done for invoice {reference.number}")
+        return {**batch.report.actions[0], "reference_number": reference.number}

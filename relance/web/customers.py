@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from relance.domain.money import format_amount
 from relance.messaging import formatting
 from relance.models import Contact, Customer
-from relance.services import access, hours, snapshots, timeline
+from relance.services import access, cycle, hours, plans, snapshots, timeline
 from relance.services.forecasting import forecast
 from relance.services.statements import statement
 from relance.web import dialogue, pages
@@ -167,6 +167,8 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     language = pages.language()
     owed = statement(customer.external_id, today, customer.company, strict=False)
     pks = dict(customer.invoices.values_list("external_id", "pk"))
+    plan_code, plan_reason = cycle.explain_plan(customer.pk, today)
+    may_act = access.may_act(request.user, customer.company_id)
     context = {
         "customer": customer,
         "today": formatting.day(today, language),
@@ -190,9 +192,9 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
             for step in forecast(today, today + timedelta(days=UPCOMING_DAYS), customer_ids=[pk])
         ],
         "upcoming_days": UPCOMING_DAYS,
-        "forms": dialogue.forms_for(customer)
-        if access.may_act(request.user, customer.company_id)
-        else None,
+        "plan": plans.plans_for(customer.company).filter(code=plan_code or "").first(),
+        "plan_reason": plan_reason,
+        "forms": dialogue.forms_for(customer, plan_code=plan_code) if may_act else None,
     }
     return render(request, "relance/customer_detail.html", context)
 
@@ -229,6 +231,7 @@ _KINDS = {
     "customer.held": _("On hold"),
     "contact.bounced": _("Contact bounced"),
     "plan.assigned": _("Plan assigned"),
+    "step.sent_now": _("Step sent now"),
 }
 
 

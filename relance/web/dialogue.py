@@ -24,7 +24,7 @@ from django.views.decorators.http import require_POST
 
 from relance.messaging import formatting
 from relance.models import Customer, Invoice
-from relance.services import access, dialogue, hours, plans, snapshots
+from relance.services import access, cycle, dialogue, hours, plans, snapshots
 from relance.web import pages
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")  # the browser's date picker
@@ -62,9 +62,18 @@ class PlanForm(forms.Form):
     plan = forms.ChoiceField(label=gettext_lazy("Plan"), required=False)
 
 
-def forms_for(customer: Customer, data: Any = None) -> dict[str, forms.Form]:
-    """The three forms, their invoice choices limited to this customer's unpaid invoices."""
+class SendStepForm(forms.Form):
+    step = forms.ChoiceField(label=gettext_lazy("Step of the plan"))
+
+
+def forms_for(
+    customer: Customer, data: Any = None, plan_code: str | None = None
+) -> dict[str, forms.Form]:
+    """The forms, their invoice choices limited to this customer's unpaid invoices and the steps
+    offered to send now to those of the plan the cycle would use (`plan_code`, found if None)."""
     today = hours.company_today(customer.company)
+    if plan_code is None:
+        plan_code, _why = cycle.explain_plan(customer.pk, today)
     unpaid = [row[0] for row in snapshots.amounts_due([customer.pk], today)]
     owed = Invoice.objects.filter(customer=customer, pk__in=unpaid)
     dispute, promise = DisputeForm(data, prefix="dispute"), PromiseForm(data, prefix="promise")
@@ -79,7 +88,14 @@ def forms_for(customer: Customer, data: Any = None) -> dict[str, forms.Form]:
     field.choices = [("", gettext_lazy("by the rules"))] + [
         (p.code, p.name) for p in plans.plans_for(customer.company)
     ]
-    return {"hold": hold, "dispute": dispute, "promise": promise, "plan": plan}
+    send = SendStepForm(data, prefix="send")
+    stored = plans.plans_for(customer.company).filter(code=plan_code or "").first()
+    steps: Any = send.fields["step"]
+    steps.choices = [
+        (s["name"], f"{n}. {s['name']}")
+        for n, s in enumerate(stored.definition["steps"] if stored else [], start=1)
+    ]
+    return {"hold": hold, "dispute": dispute, "promise": promise, "plan": plan, "send": send}
 
 
 def _day(value: date) -> str:
@@ -184,3 +200,20 @@ def change_plan(request: HttpRequest, pk: int) -> HttpResponse:
         return _("The assignment rules choose the plan again.")
 
     return _record(request, pk, "plan", act)
+
+
+@login_required
+@require_POST
+def send_step(request: HttpRequest, pk: int) -> HttpResponse:
+    def act(customer: Customer, data: dict[str, Any]) -> str:
+        today = hours.company_today(customer.company)
+        try:
+            done = cycle.step_now(customer.pk, data["step"], today, actor=request.user)
+        except cycle.StepRefused as exc:
+            raise dialogue.Refused(str(exc)) from None
+        values = {"step": done["step"], "invoice": done["reference_number"]}
+        if done["status"] == "queued":
+            return _("%(step)s is queued for invoice %(invoice)s.") % values
+        return _("%(step)s is in the Actions inbox, for invoice %(invoice)s.") % values
+
+    return _record(request, pk, "send", act)

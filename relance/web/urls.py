@@ -21,6 +21,7 @@ urlpatterns = [
     path("customers/<int:pk>/dispute/", dialogue.dispute, name="customer-dispute"),
     path("customers/<int:pk>/promise/", dialogue.promise, name="customer-promise"),
     path("customers/<int:pk>/plan/", dialogue.change_plan, name="customer-plan"),
+    path("customers/<int:pk>/send-step/", dialogue.send_step, name="customer-send-step"),
     path("plans/", plans.plan_list, name="plans"),
     path("plans/new/", plans.plan_new, name="plan-new"),
     path("plans/rules/", rules.rules, name="rules"),

@@ -161,3 +161,57 @@ def test_a_controller_gives_a_plan_then_hands_it_back_to_the_rules(world):
     assert "The assignment rules choose the plan again." in back.content.decode()
     wrong = post(world, "controller", "plan", "dupont", {"plan-plan": "nonexistent"})
     assert "Select a valid choice" in wrong.content.decode()
+
+
+def _on_standard(world):
+    from relance.models import Plan
+    from relance.services.plans import load_plans
+
+    load_plans(STANDARD.read_text(encoding="utf-8"), company=world.alpha)
+    dupont = world.customers["dupont"]
+    dupont.plan = Plan.objects.get(code="standard")
+    dupont.save(update_fields=["plan"])
+    return dupont
+
+
+def test_a_step_sent_now_is_queued_once_and_counts_as_done(world):
+    from relance.models import Execution, OutboxMessage
+
+    dupont = _on_standard(world)
+    page = world.client("controller").get(reverse("customer", args=[dupont.pk])).content.decode()
+    assert "given to this customer" in page
+    assert "5. Formal notice" in page  # the plan's steps are offered
+    sent = post(world, "controller", "send-step", "dupont", {"send-step": "Firm reminder"})
+    assert "Firm reminder is queued for invoice F-I1." in sent.content.decode()
+    message = OutboxMessage.objects.get()
+    assert message.to == ["jeanne@dupont.test"]
+    execution = Execution.objects.get()
+    assert execution.step_name == "Firm reminder"
+    assert execution.reason.startswith("sent now by controller")
+    assert Event.objects.get(kind="step.sent_now").actor == world.users["controller"]
+    again = post(world, "controller", "send-step", "dupont", {"send-step": "Firm reminder"})
+    assert "was already done for invoice F-I1" in again.content.decode()
+    assert OutboxMessage.objects.count() == 1
+
+
+def test_a_call_sent_now_lands_in_the_inbox(world):
+    from relance.models import ActionItem
+
+    _on_standard(world)
+    done = post(world, "controller", "send-step", "dupont", {"send-step": "Account owner call"})
+    assert "in the Actions inbox" in done.content.decode()
+    assert ActionItem.objects.get().kind == ActionItem.Kind.CALL
+
+
+def test_no_step_is_sent_now_during_a_hold_or_by_a_reader(world):
+    from relance.models import OutboxMessage
+
+    dupont = _on_standard(world)
+    dupont.hold_until = today(world) + timedelta(days=3)
+    dupont.save(update_fields=["hold_until"])
+    held = post(world, "controller", "send-step", "dupont", {"send-step": "Firm reminder"})
+    assert "dunning is paused until" in held.content.decode()
+    url = reverse("customer-send-step", args=[dupont.pk])
+    assert world.client("reader").post(url, {"send-step": "Firm reminder"}).status_code == 403
+    assert world.client("beta_admin").post(url, {"send-step": "Firm reminder"}).status_code == 404
+    assert not OutboxMessage.objects.exists()
