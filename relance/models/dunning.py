@@ -222,6 +222,9 @@ class ActionItem(models.Model):
     body = models.TextField(blank=True)
     due_date = models.DateField()
     priority = models.IntegerField(default=0)
+    priority_parts = models.JSONField(
+        default=dict, blank=True, help_text="What the priority is made of (domain.priority)"
+    )
     assignees = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
     groups = models.ManyToManyField(Group, blank=True, related_name="+")
     aliases = models.ManyToManyField(Alias, blank=True, related_name="+")

@@ -9,11 +9,12 @@ a second run, a second worker or a resumed crash can only find the work done and
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import cache, cached_property
 from typing import Any
 
@@ -23,7 +24,7 @@ from django.db import transaction
 from django.db.models import Model
 from django.utils import timezone
 
-from relance.domain import assignment, engine, law
+from relance.domain import assignment, engine, law, priority
 from relance.domain.money import Money, Totals
 from relance.domain.plans import AUTOMATIC_CHANNELS, CALL, SMS, Step
 from relance.messaging import formatting
@@ -368,7 +369,12 @@ class _Composer:
                         "title": f"{title}: {customer.name}"[:300],
                         "body": f"{subject}\n\n{body}".strip() if subject else body,
                         "due_date": self.day,
-                        "priority": action.reference.days_late(self.day),
+                        "priority": priority.priority(
+                            action.reference.days_late(self.day),
+                            action.totals,
+                            customer.risk,
+                            broke_a_promise=False,  # known when written (_write_items)
+                        ),
                     },
                     self.owners.resolve(step.owners, customer),
                 )
@@ -516,9 +522,30 @@ def write(batch: Batch) -> None:
     Inserter(Event).insert(batch.events)
 
 
+def _broke_a_promise(items: list[dict[str, Any]]) -> set[int]:
+    """Customers of these items who broke a promise lately: one query, only for the batches
+    that have manual work."""
+    if not items:
+        return set()
+    since = min(i["due_date"] for i in items) - timedelta(days=priority.BROKEN_WINDOW_DAYS)
+    return set(
+        Promise.objects.filter(
+            customer_id__in={i["customer_id"] for i in items},
+            status=Promise.Status.BROKEN,
+            broken_on__gte=since,
+        ).values_list("customer_id", flat=True)
+    )
+
+
 def _write_items(composed: list[tuple[dict[str, Any], Owners]], executions: dict[str, int]) -> None:
     """Action items and who they go to (users, groups, aliases)."""
     items = [{**item, "execution_id": executions[item.pop("key")]} for item, _ in composed]
+    broke = _broke_a_promise(items)
+    for item in items:
+        rank: priority.Priority = item["priority"]
+        if item["customer_id"] in broke:
+            rank = dataclasses.replace(rank, broken_promise=priority.BROKEN_PROMISE)
+        item["priority"], item["priority_parts"] = rank.score, rank.parts()
     Inserter(ActionItem).insert(items)
     created = dict(
         ActionItem.objects.filter(execution_id__in=[i["execution_id"] for i in items]).values_list(

@@ -14,7 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from relance.messaging import formatting
@@ -43,6 +43,23 @@ class CloseForm(forms.Form):
     note = forms.CharField(required=False, label=gettext_lazy("Note"), max_length=2000)
 
 
+def _parts(item: ActionItem) -> list[str]:
+    """The priority's parts in words (domain.priority), as they were when the item was made."""
+    parts = item.priority_parts or {}
+    words = []
+    if days := parts.get("days_late"):
+        words.append(
+            ngettext("%(n)s day late", "%(n)s days late", days) % {"n": days},
+        )
+    if points := parts.get("amount"):
+        words.append(_("%(n)s for the amount") % {"n": points})
+    if points := parts.get("risk"):
+        words.append(_("%(n)s for the risk (%(risk)s)") % {"n": points, "risk": item.customer.risk})
+    if points := parts.get("broken_promise"):
+        words.append(_("%(n)s for a broken promise") % {"n": points})
+    return words
+
+
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
     """Mine (assigned to me, my groups, my aliases) or everyone's within my reach."""
@@ -63,6 +80,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "item": item,
             "due": formatting.day(item.due_date, language),
             "owed": _owed(item, language),
+            "parts": _parts(item),
             "form": CloseForm(
                 prefix=f"item{item.pk}",
                 initial={"pay_by": hours.company_today(item.customer.company) + timedelta(7)},

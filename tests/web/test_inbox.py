@@ -143,3 +143,45 @@ def test_who_may_not_close_changes_nothing(world, items, user, item, status):
     assert response.status_code == status
     items[item].refresh_from_db()
     assert items[item].status == ActionItem.Status.OPEN
+
+
+CALL_PLAN = """
+code: calls
+name: Calls
+steps:
+  - name: Call
+    trigger: {days: 1}
+    channel: call
+    owners: [owner]
+    subject: Call {{ customer.name }}
+    body: Ask about {{ totals }}.
+"""
+
+
+def test_the_cycle_ranks_a_call_with_its_parts_shown(world):
+    from relance.models import Plan
+    from relance.services import cycle
+    from relance.services.plans import load_plans
+
+    load_plans(CALL_PLAN, company=world.alpha)
+    dupont = world.customers["dupont"]
+    dupont.plan, dupont.risk, dupont.owner = Plan.objects.get(), "high", world.users["controller"]
+    dupont.save()
+    today = hours.company_today(world.alpha)
+    broken = Promise.objects.create(
+        company=world.alpha,
+        customer=dupont,
+        pay_by=today - timedelta(days=20),
+        promised_on=today - timedelta(days=30),
+        status=Promise.Status.BROKEN,
+        broken_on=today - timedelta(days=19),
+    )
+    assert broken.pk
+    cycle.run_cycle(today, source="test")
+    item = ActionItem.objects.get()
+    # 10 days late (I1), €1,250 (I1 alone: I2 is not due), high risk, a promise broken lately
+    assert item.priority_parts == {"days_late": 10, "amount": 10, "risk": 30, "broken_promise": 40}
+    assert item.priority == 90
+    page = inbox(world, "controller")
+    assert "Priority <strong>90</strong> = 10 days late + 10 for the amount" in page
+    assert "+ 30 for the risk (high) + 40 for a broken promise" in page
