@@ -78,9 +78,10 @@ def _new_invoice(customer: Any, ext: str, total: str, days_late: int) -> Any:
     from django.utils import timezone
 
     from relance.models import Invoice
+    from relance.services import balances
 
     due = timezone.localdate() - timedelta(days=days_late)
-    return Invoice.objects.create(
+    invoice = Invoice.objects.create(
         company=customer.company,
         customer=customer,
         external_id=ext,
@@ -90,6 +91,8 @@ def _new_invoice(customer: Any, ext: str, total: str, days_late: int) -> Any:
         currency="EUR",
         total=Decimal(total),
     )
+    balances.refresh([customer.pk])  # as the import does
+    return invoice
 
 
 @pytest.fixture

@@ -70,6 +70,13 @@ class Customer(models.Model):
     hold_until = models.DateField(
         null=True, blank=True, help_text="No dunning step runs up to and including this date"
     )
+    oldest_unpaid_due = models.DateField(
+        null=True,
+        blank=True,
+        db_index=True,
+        editable=False,
+        help_text="Due date of the oldest invoice left to pay (kept by services.balances)",
+    )
 
     class Meta:
         ordering = ["company", "name"]

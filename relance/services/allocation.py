@@ -14,6 +14,7 @@ from itertools import islice
 from relance.domain import ledger
 from relance.domain.ledger import CREDIT_NOTE, PAYMENT, InvoiceLine, Position, Settlement, allocate
 from relance.models import Allocation, CreditNote, Customer, Invoice, Payment
+from relance.services import balances
 from relance.services.bulk_insert import Inserter
 
 BATCH = 500
@@ -86,6 +87,7 @@ def reallocate(customer_ids: Iterable[int]) -> int:
             for a in allocate(invoices, settlements)
         ]
         inserter.insert(rows)
+        balances.refresh(chunk)
         written += len(rows)
     return written
 

@@ -44,7 +44,7 @@ from relance.models import (
     Plan,
 )
 from relance.models.validators import is_time_zone
-from relance.services import allocation, bulk_insert
+from relance.services import allocation, balances, bulk_insert
 
 CHUNK = 2000
 MAX_REPORTED_ERRORS = 1000
@@ -778,9 +778,11 @@ def import_stream(
                 progress(reader.bytes_read)
         if result.ok and spec.reallocates:
             touched = writer.touched_customers - {0}
+            settled = touched
             if spec.model is Invoice:
-                touched = allocation.customers_with_settlements(touched)
-            allocation.reallocate(touched)
+                settled = allocation.customers_with_settlements(touched)
+                balances.refresh(touched - settled)  # reallocate refreshes the others
+            allocation.reallocate(settled)
         if result.ok and not dry_run:
             Event.objects.create(
                 company=company,

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 from django import forms
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -18,6 +19,25 @@ FLAGS = [
     ("promise", _("With an open promise")),
 ]
 NO_PLAN = "-"  # customers whose plan the assignment rules choose
+LATE = [
+    ("", _("Any lateness")),
+    ("current", _("Nothing overdue")),
+    ("1-30", _("1 to 30 days late")),
+    ("31-60", _("31 to 60 days late")),
+    ("61-90", _("61 to 90 days late")),
+    ("91-", _("Over 90 days late")),
+    ("paid", _("Nothing owed")),
+]
+SORTS = [
+    ("", _("By name")),
+    ("late", _("Most late first")),
+    ("id", _("By customer id")),
+]
+ORDER: dict[str, list[Any]] = {
+    "": ["name", "pk"],
+    "late": [F("oldest_unpaid_due").asc(nulls_last=True), "name", "pk"],
+    "id": ["external_id", "pk"],
+}
 
 
 class CustomerFilter(forms.Form):
@@ -29,22 +49,14 @@ class CustomerFilter(forms.Form):
     risk = forms.ChoiceField(required=False, label=_("Risk"))
     plan = forms.ChoiceField(required=False, label=_("Plan"))
     rep = forms.ChoiceField(required=False, label=_("Sales rep"))
+    owner = forms.ChoiceField(required=False, label=_("Owner"))
+    late = forms.ChoiceField(required=False, label=_("Overdue"), choices=LATE)
     flag = forms.ChoiceField(required=False, label=_("State"), choices=FLAGS)
+    sort = forms.ChoiceField(required=False, label=_("Sort"), choices=SORTS)
 
     def __init__(self, data: Any, visible: QuerySet[Customer], companies: list[Any]) -> None:
         super().__init__(data)
         self.visible = visible
-        reps = (
-            visible.exclude(sales_rep=None)
-            .values_list(
-                "sales_rep_id", "sales_rep__first_name", "sales_rep__last_name", "sales_rep__email"
-            )
-            .distinct()
-        )
-        names = sorted(
-            ((str(pk), f"{first} {last}".strip() or email) for pk, first, last, email in reps),
-            key=lambda choice: choice[1].lower(),
-        )
         segments = visible.exclude(segment="").values_list("segment", flat=True).distinct()
         plans = Plan.objects.filter(customers__in=visible).distinct().order_by("name")
         self._offer("company", _("All companies"), [(c.code, c.name) for c in companies])
@@ -55,11 +67,13 @@ class CustomerFilter(forms.Form):
             _("Any plan"),
             [(NO_PLAN, _("by the rules")), *((p.code, p.name) for p in plans)],
         )
-        self._offer("rep", _("Any sales rep"), names)
+        self._offer("rep", _("Any sales rep"), _people(visible, "sales_rep"))
+        self._offer("owner", _("Any owner"), _people(visible, "owner"))
         for field in self.fields.values():
             field.widget.attrs["aria-label"] = field.label
         self.offered_segment = self.offered("segment")
         self.offered_rep = self.offered("rep")
+        self.offered_owner = self.offered("owner")
         self.is_valid()  # fills cleaned_data with the valid fields
 
     def _offer(self, name: str, anything: Any, choices: list[tuple[str, Any]]) -> None:
@@ -87,7 +101,11 @@ class CustomerFilter(forms.Form):
             query = query.filter(plan=None) if plan == NO_PLAN else query.filter(plan__code=plan)
         if rep := self.chosen("rep"):
             query = query.filter(sales_rep_id=int(rep))
+        if owner := self.chosen("owner"):
+            query = query.filter(owner_id=int(owner))
         today = timezone.localdate()
+        if late := self.chosen("late"):
+            query = _late(query, late, today)
         match self.chosen("flag"):
             case "hold":
                 query = query.filter(hold_until__gte=today)
@@ -101,5 +119,34 @@ class CustomerFilter(forms.Form):
                 query = query.filter(Exists(promises))
         return query
 
+    def ordering(self) -> list[Any]:
+        return ORDER[self.chosen("sort")]
+
     def active(self) -> bool:
-        return any(self.chosen(name) for name in self.fields if name != "q")
+        return any(self.chosen(name) for name in self.fields if name not in ("q", "sort"))
+
+
+def _people(visible: QuerySet[Customer], role: str) -> list[tuple[str, str]]:
+    """The sales reps (or owners) of these customers, by name."""
+    found = (
+        visible.exclude(**{role: None})
+        .values_list(f"{role}_id", f"{role}__first_name", f"{role}__last_name", f"{role}__email")
+        .distinct()
+    )
+    return sorted(
+        ((str(pk), f"{first} {last}".strip() or email) for pk, first, last, email in found),
+        key=lambda choice: choice[1].lower(),
+    )
+
+
+def _late(query: QuerySet[Customer], bucket: str, today: date) -> QuerySet[Customer]:
+    """Customers by how late their oldest unpaid invoice is (Customer.oldest_unpaid_due)."""
+    if bucket == "paid":
+        return query.filter(oldest_unpaid_due=None)
+    if bucket == "current":
+        return query.filter(oldest_unpaid_due__gte=today)
+    low, _sep, high = bucket.partition("-")
+    query = query.filter(oldest_unpaid_due__lte=today - timedelta(days=int(low)))
+    if high:
+        query = query.filter(oldest_unpaid_due__gte=today - timedelta(days=int(high)))
+    return query

@@ -68,7 +68,7 @@ def _filtered(request: HttpRequest) -> tuple[CustomerFilter, QuerySet[Customer]]
     visible = access.customers(request.user)
     chosen = CustomerFilter(request.GET, visible, list(access.companies(request.user)))
     query = chosen.apply(visible).select_related("company", "plan", "owner", "sales_rep")
-    return chosen, query.order_by("name", "pk")
+    return chosen, query.order_by(*chosen.ordering())
 
 
 @login_required

@@ -197,6 +197,27 @@ def test_filters_narrow_the_list_and_ignore_what_is_not_a_choice(world):
     assert shown(risk="nonsense", rep="not-a-number") == names  # ignored, not an error
 
 
+def test_customers_by_how_late_they_are_and_by_owner(world, new_invoice):
+    martin = world.customers["martin"]
+    new_invoice(martin, "M1", "80.00", days_late=45)
+    martin.owner = world.users["controller"]
+    martin.save(update_fields=["owner"])
+    client = world.client("admin")
+
+    def order(**params: str) -> list[str]:
+        page = listed(client, **params)
+        found = [(page.find(n), n) for n in EVERYONE_IN_ALPHA if n in page]
+        return [n for _, n in sorted(found)]
+
+    assert order(late="1-30") == ["Boulangerie Dupont"]  # I1, 10 days late
+    assert order(late="31-60") == ["Garage Martin"]
+    assert order(late="91-") == []
+    assert order(late="paid") == ["Pharmacie Sans Rep"]
+    assert order(owner=str(world.users["controller"].pk)) == ["Garage Martin"]
+    assert order(sort="late") == ["Garage Martin", "Boulangerie Dupont", "Pharmacie Sans Rep"]
+    assert order() == ["Boulangerie Dupont", "Garage Martin", "Pharmacie Sans Rep"]
+
+
 def test_the_export_is_the_filtered_list_with_plain_amounts(world):
     import csv
     import io
