@@ -87,6 +87,10 @@ def test_a_sales_rep_sees_only_their_customers(page, ledger):
     response = page.goto(f"/customers/{ledger['C2'].pk}/")
     assert response is not None
     assert response.status == 404
+    page.goto(f"/customers/{ledger['C1'].pk}/")  # their own customer: read, not changed
+    expect(page.get_by_role("heading", name="Boulangerie Dupont")).to_be_visible()
+    expect(page.get_by_role("heading", name="Record")).to_have_count(0)
+    expect(page.get_by_role("button", name="Send now")).to_have_count(0)
 
 
 def test_a_controller_completes_a_call_that_got_a_promise(page, ledger, tmp_path):
