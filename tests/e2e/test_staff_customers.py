@@ -121,14 +121,15 @@ def test_a_controller_completes_a_call_that_got_a_promise(page, ledger, tmp_path
         title="Account owner call",
         body="Ask when F-I1 will be paid.",
         due_date=execution.date,
-        priority=12,
+        priority=22,
+        priority_parts={"days_late": 12, "amount": 10},
     )
     item.assignees.add(get_user_model().objects.get(username="claire"))
 
     log_in(page, "claire")
     page.get_by_role("link", name="Actions").click()
     card = page.locator("article.action", has_text="Boulangerie Dupont")
-    expect(card).to_contain_text("12 days late")
+    expect(card).to_contain_text("Priority 22 = 12 days late + 10 for the amount")
     card.get_by_text("Script and details").click()
     expect(card).to_contain_text("Ask when F-I1 will be paid.")
     card.get_by_label("Outcome").select_option("promised")
