@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth
 from django.urls import path
 
-from relance.web import customers, dialogue, inbox, outbox, plans, rules
+from relance.web import customers, dialogue, inbox, outbox, plans, rules, team
 
 urlpatterns = [
     path("login/", auth.LoginView.as_view(redirect_authenticated_user=True), name="login"),
@@ -22,6 +22,12 @@ urlpatterns = [
     path("customers/<int:pk>/promise/", dialogue.promise, name="customer-promise"),
     path("customers/<int:pk>/plan/", dialogue.change_plan, name="customer-plan"),
     path("customers/<int:pk>/send-step/", dialogue.send_step, name="customer-send-step"),
+    path("team/", team.team_page, name="team"),
+    path("team/add/", team.member_add, name="team-add"),
+    path("team/<int:pk>/role/", team.member_role, name="team-role"),
+    path("team/<int:pk>/remove/", team.member_remove, name="team-remove"),
+    path("team/<int:pk>/invite/", team.member_invite, name="team-invite"),
+    path("invite/<uidb64>/<token>/", team.AcceptInvitation.as_view(), name="invite"),
     path("plans/", plans.plan_list, name="plans"),
     path("plans/new/", plans.plan_new, name="plan-new"),
     path("plans/rules/", rules.rules, name="rules"),

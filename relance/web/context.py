@@ -1,0 +1,20 @@
+"""What every staff page's layout needs to know about the reader."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
+
+from relance.models import Membership
+from relance.services import access
+
+
+def staff(request: HttpRequest) -> dict[str, Any]:
+    """Whether to offer the team page: asked only when a page shows the menu."""
+
+    def manages_team() -> bool:
+        return Membership.Role.ADMIN in access.roles(request.user).values()
+
+    return {"manages_team": SimpleLazyObject(manages_team)}

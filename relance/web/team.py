@@ -1,0 +1,173 @@
+"""The team page: a company's admins give people a role (admin, credit controller, sales rep,
+read-only), change it, take it away, and send invitations; and the page where an invited person
+chooses their password. Everything else about users stays in the Django admin."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import views as auth
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import SetPasswordForm
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from relance.messaging import formatting
+from relance.models import Company, Membership
+from relance.services import access, team
+from relance.web import pages
+
+ROLES = [
+    (Membership.Role.ADMIN, gettext_lazy("Administrator")),
+    (Membership.Role.CREDIT_CONTROLLER, gettext_lazy("Credit controller")),
+    (Membership.Role.SALES_REP, gettext_lazy("Sales rep")),
+    (Membership.Role.READ_ONLY, gettext_lazy("Read-only")),
+]
+
+
+class AddForm(forms.Form):
+    email = forms.EmailField(label=gettext_lazy("Email"))
+    name = forms.CharField(label=gettext_lazy("Name"), required=False, max_length=150)
+    role = forms.ChoiceField(label=gettext_lazy("Role"), choices=ROLES)
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(label=gettext_lazy("Role"), choices=ROLES)
+
+
+def administered(user: Any) -> list[Company]:
+    """The companies where this user manages the team."""
+    return list(
+        Company.objects.filter(
+            pk__in=[c for c, role in access.roles(user).items() if role == Membership.Role.ADMIN]
+        ).order_by("name")
+    )
+
+
+def _company(request: HttpRequest) -> Company:
+    companies = administered(request.user)
+    if not companies:
+        raise PermissionDenied
+    chosen = request.GET.get("company") or request.POST.get("company") or ""
+    if chosen.isdigit():
+        return get_object_or_404(
+            Company.objects.filter(pk__in=[c.pk for c in companies]), pk=chosen
+        )
+    return companies[0]
+
+
+def _membership(request: HttpRequest, pk: int) -> Membership:
+    membership = get_object_or_404(Membership.objects.select_related("user", "company"), pk=pk)
+    if membership.company not in administered(request.user):
+        if membership.company_id in access.roles(request.user):
+            raise PermissionDenied
+        raise Http404
+    return membership
+
+
+def _back(membership: Membership) -> HttpResponse:
+    return redirect(reverse("team") + f"?company={membership.company_id}")
+
+
+@login_required
+def team_page(request: HttpRequest, form: AddForm | None = None) -> HttpResponse:
+    company = _company(request)
+    language = pages.language()
+    rows = [
+        {
+            "membership": m,
+            "form": RoleForm(initial={"role": m.role}, prefix=f"m{m.pk}"),
+            "last_seen": formatting.day(timezone.localdate(m.user.last_login), language)
+            if m.user.last_login
+            else "",
+        }
+        for m in team.members(company)
+    ]
+    context = {
+        "company": company,
+        "companies": administered(request.user),
+        "rows": rows,
+        "form": form or AddForm(initial={"role": Membership.Role.CREDIT_CONTROLLER}),
+    }
+    return render(request, "relance/team.html", context)
+
+
+@login_required
+@require_POST
+def member_add(request: HttpRequest) -> HttpResponse:
+    company = _company(request)
+    form = AddForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            membership = team.add(
+                company, data["email"], data["name"], data["role"], actor=request.user
+            )
+        except team.Refused as exc:
+            form.add_error("email", str(exc))
+        else:
+            if not membership.user.has_usable_password() or not membership.user.is_active:
+                team.invite(membership, request.build_absolute_uri("/"), actor=request.user)
+                messages.success(request, _("%(email)s added and invited.") % data)
+            else:
+                messages.success(request, _("%(email)s added.") % data)
+            return _back(membership)
+    return team_page(request, form)
+
+
+@login_required
+@require_POST
+def member_role(request: HttpRequest, pk: int) -> HttpResponse:
+    membership = _membership(request, pk)
+    form = RoleForm(request.POST, prefix=f"m{pk}")
+    if form.is_valid():
+        try:
+            team.change_role(membership, form.cleaned_data["role"], actor=request.user)
+            messages.success(request, _("Role changed."))
+        except team.Refused as exc:
+            messages.error(request, str(exc))
+    return _back(membership)
+
+
+@login_required
+@require_POST
+def member_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    membership = _membership(request, pk)
+    try:
+        team.remove(membership, actor=request.user)
+        messages.success(request, _("%(email)s removed.") % {"email": membership.user.email})
+    except team.Refused as exc:
+        messages.error(request, str(exc))
+    return _back(membership)
+
+
+@login_required
+@require_POST
+def member_invite(request: HttpRequest, pk: int) -> HttpResponse:
+    membership = _membership(request, pk)
+    team.invite(membership, request.build_absolute_uri("/"), actor=request.user)
+    messages.success(request, _("Invitation sent to %(email)s.") % {"email": membership.user.email})
+    return _back(membership)
+
+
+class ActivatingPasswordForm(SetPasswordForm):
+    """Choosing one's password is accepting the invitation: the account becomes active."""
+
+    def save(self, commit: bool = True) -> Any:
+        self.user.is_active = True
+        return super().save(commit)
+
+
+class AcceptInvitation(auth.PasswordResetConfirmView):
+    form_class = ActivatingPasswordForm
+    template_name = "registration/invite.html"
+    post_reset_login = True
+    success_url = "/"
