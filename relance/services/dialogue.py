@@ -148,3 +148,18 @@ def add_promise(
         },
     )
     return promise
+
+
+def add_note(customer: Customer, text: str, *, source: str = "cli", actor: Any = None) -> Event:
+    """A note on the customer's timeline: what a call said, what was agreed, what to watch."""
+    text = text.strip()
+    if not text:
+        raise Refused("the note is empty")
+    return Event.objects.create(
+        company=customer.company,
+        customer=customer,
+        source=source,
+        actor=actor,
+        kind="note.added",
+        data={"text": text},
+    )

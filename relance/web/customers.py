@@ -232,6 +232,7 @@ _KINDS = {
     "contact.bounced": _("Contact bounced"),
     "plan.assigned": _("Plan assigned"),
     "step.sent_now": _("Step sent now"),
+    "note.added": _("Note"),
 }
 
 
@@ -246,6 +247,9 @@ def _described(entry: dict[str, Any], language: str) -> dict[str, Any]:
         to = ", ".join(entry.get("to") or [])
         details = f"{entry.get('channel', '')} → {to}: {entry.get('subject', '')}"
         details += f" ({entry['error']})" if entry.get("error") else ""
+    elif kind == "note.added":
+        details = entry.get("text", "")
+        details += f" ({entry['by']})" if entry.get("by") else ""
     elif kind in ("invoice.issued", "payment.received", "credit_note.issued"):
         amount = formatting.money(Decimal(entry["amount"]), entry["currency"], language)
         details = f"{entry.get('number') or entry.get('id', '')} {amount}"

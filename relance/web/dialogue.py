@@ -62,6 +62,12 @@ class PlanForm(forms.Form):
     plan = forms.ChoiceField(label=gettext_lazy("Plan"), required=False)
 
 
+class NoteForm(forms.Form):
+    text = forms.CharField(
+        label=gettext_lazy("Note"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
 class SendStepForm(forms.Form):
     step = forms.ChoiceField(label=gettext_lazy("Step of the plan"))
 
@@ -95,7 +101,14 @@ def forms_for(
         (s["name"], f"{n}. {s['name']}")
         for n, s in enumerate(stored.definition["steps"] if stored else [], start=1)
     ]
-    return {"hold": hold, "dispute": dispute, "promise": promise, "plan": plan, "send": send}
+    return {
+        "hold": hold,
+        "dispute": dispute,
+        "promise": promise,
+        "plan": plan,
+        "send": send,
+        "note": NoteForm(data, prefix="note"),
+    }
 
 
 def _day(value: date) -> str:
@@ -217,3 +230,13 @@ def send_step(request: HttpRequest, pk: int) -> HttpResponse:
         return _("%(step)s is in the Actions inbox, for invoice %(invoice)s.") % values
 
     return _record(request, pk, "send", act)
+
+
+@login_required
+@require_POST
+def note(request: HttpRequest, pk: int) -> HttpResponse:
+    def act(customer: Customer, data: dict[str, Any]) -> str:
+        dialogue.add_note(customer, data["text"], source="web", actor=request.user)
+        return _("Note added.")
+
+    return _record(request, pk, "note", act)

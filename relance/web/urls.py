@@ -22,6 +22,7 @@ urlpatterns = [
     path("customers/<int:pk>/promise/", dialogue.promise, name="customer-promise"),
     path("customers/<int:pk>/plan/", dialogue.change_plan, name="customer-plan"),
     path("customers/<int:pk>/send-step/", dialogue.send_step, name="customer-send-step"),
+    path("customers/<int:pk>/note/", dialogue.note, name="customer-note"),
     path("team/", team.team_page, name="team"),
     path("team/add/", team.member_add, name="team-add"),
     path("team/<int:pk>/role/", team.member_role, name="team-role"),

@@ -215,3 +215,20 @@ def test_no_step_is_sent_now_during_a_hold_or_by_a_reader(world):
     assert world.client("reader").post(url, {"send-step": "Firm reminder"}).status_code == 403
     assert world.client("beta_admin").post(url, {"send-step": "Firm reminder"}).status_code == 404
     assert not OutboxMessage.objects.exists()
+
+
+def test_a_note_goes_on_the_timeline_with_its_author(world):
+    added = post(
+        world, "controller", "note", "dupont", {"note-text": "  Paid by cheque, to check.  "}
+    )
+    page = added.content.decode()
+    assert "Note added." in page
+    assert "Paid by cheque, to check. (controller)" in page
+    event = Event.objects.get(kind="note.added")
+    assert event.data == {"text": "Paid by cheque, to check."}
+    assert event.actor == world.users["controller"]
+    empty = post(world, "controller", "note", "dupont", {"note-text": ""})
+    assert "This field is required." in empty.content.decode()
+    url = reverse("customer-note", args=[world.customers["dupont"].pk])
+    assert world.client("reader").post(url, {"note-text": "x"}).status_code == 403
+    assert Event.objects.filter(kind="note.added").count() == 1
