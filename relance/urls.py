@@ -5,7 +5,7 @@ from django.views.generic import RedirectView
 import relance.web.admin  # noqa: F401  (registers the ledger in the admin)
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="customers", permanent=False)),
+    path("", RedirectView.as_view(pattern_name="dashboard", permanent=False)),
     path("", include("relance.web.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

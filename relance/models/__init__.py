@@ -16,6 +16,7 @@ from relance.models.dunning import (
 from relance.models.event import AppendOnly, Event
 from relance.models.law import ReferenceRate
 from relance.models.plan import AssignmentRules, Plan, Step
+from relance.models.receivables import DailyFigures
 
 __all__ = [
     "ActionItem",
@@ -27,6 +28,7 @@ __all__ = [
     "Contact",
     "CreditNote",
     "Customer",
+    "DailyFigures",
     "Dispute",
     "Event",
     "Execution",

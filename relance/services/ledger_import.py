@@ -44,7 +44,7 @@ from relance.models import (
     Plan,
 )
 from relance.models.validators import is_time_zone
-from relance.services import allocation, balances, bulk_insert
+from relance.services import allocation, balances, bulk_insert, hours, receivables
 
 CHUNK = 2000
 MAX_REPORTED_ERRORS = 1000
@@ -784,6 +784,7 @@ def import_stream(
                 balances.refresh(touched - settled)  # reallocate refreshes the others
             allocation.reallocate(settled)
         if result.ok and not dry_run:
+            receivables.forget(company, [hours.company_today(company)])
             Event.objects.create(
                 company=company,
                 actor=actor,

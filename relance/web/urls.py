@@ -3,11 +3,12 @@
 from django.contrib.auth import views as auth
 from django.urls import path
 
-from relance.web import customers, dialogue, inbox, outbox, plans, rules, team
+from relance.web import customers, dashboard, dialogue, inbox, outbox, plans, rules, team
 
 urlpatterns = [
     path("login/", auth.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth.LogoutView.as_view(), name="logout"),
+    path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("customers/", customers.customer_list, name="customers"),
     path("customers/export.csv", customers.customer_export, name="customers-export"),
     path("customers/<int:pk>/", customers.customer_detail, name="customer"),

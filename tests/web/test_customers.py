@@ -70,15 +70,15 @@ def test_anonymous_visitors_are_sent_to_the_login_page(world):
         assert response["Location"].startswith(reverse("login") + "?next=")
 
 
-def test_logging_in_leads_to_the_customers(world):
+def test_logging_in_leads_to_the_dashboard(world):
     client = Client()
     assert "Log in to relance" in client.get(reverse("login")).content.decode()
     wrong = client.post(reverse("login"), {"username": "admin", "password": "nope"})
     assert "match. Please try again." in wrong.content.decode()
     right = client.post(reverse("login"), {"username": "admin", "password": PASSWORD})
     assert right.status_code == 302
-    assert right["Location"] == reverse("customers")
-    assert client.get("/").headers["Location"] == reverse("customers")
+    assert right["Location"] == reverse("dashboard")
+    assert client.get("/").headers["Location"] == reverse("dashboard")
 
 
 def test_the_list_shows_what_is_owed_and_overdue_and_searches(world):
