@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 import orjson
@@ -221,6 +222,13 @@ class CustomerSnapshot:
     promises: dict[str, Promise] = field(default_factory=dict)  # promise id (str pk) -> row
 
 
+@lru_cache(maxsize=64)
+def _parsed(code: str, definition: bytes) -> DomainPlan:
+    """Plans are parsed (and their templates checked) once per process and version: a page
+    showing one customer's next steps would otherwise parse every plan on every view."""
+    return parse_plan(orjson.loads(definition), code)
+
+
 class PlanCache:
     """Every plan parsed once per batch (plans are few), by primary key and by code."""
 
@@ -232,7 +240,11 @@ class PlanCache:
         ):
             steps[plan_id][name] = pk
         for row in Plan.objects.all():
-            self._plans[row.pk] = (row, parse_plan(row.definition, row.code), steps[row.pk])
+            self._plans[row.pk] = (
+                row,
+                _parsed(row.code, orjson.dumps(row.definition)),
+                steps[row.pk],
+            )
         self.codes = {row.code: pk for pk, (row, _, _) in self._plans.items()}
 
     def get(self, pk: int) -> tuple[Plan, DomainPlan, dict[str, int]]:
