@@ -46,6 +46,7 @@ demo: install ## Install, migrate, load the demo ledger, run today's cycle, serv
 	$(BIN)/relance init
 	$(BIN)/relance demo
 	$(BIN)/relance run --date $$(date +%F) | tail -n 1
+	$(BIN)/relance forecast --from $$(date +%F) --to $$(date -d +29days +%F) --store
 	@echo "Staff UI on http://$(HOST):$(PORT)/ - log in as admin / relance-demo (Ctrl-C stops)"
 	$(BIN)/relance serve --host $(HOST) --port $(PORT)
 

@@ -361,9 +361,14 @@ def run(
 @cli.command()
 @click.option("--from", "start", type=DAY, required=True)
 @click.option("--to", "end", type=DAY, required=True)
+@click.option(
+    "--store",
+    is_flag=True,
+    help="Store it as each company's calendar in the staff app (as the daily tick does).",
+)
 @company_option
 @json_option
-def forecast(start: date, end: date, company_code: str | None, as_json: bool) -> None:
+def forecast(start: date, end: date, store: bool, company_code: str | None, as_json: bool) -> None:
     """The steps the plans will run between two dates if nobody pays, promises or disputes."""
     from relance.services.companies import UnknownCompany, get_company
     from relance.services.forecasting import forecast as compute
@@ -372,6 +377,15 @@ def forecast(start: date, end: date, company_code: str | None, as_json: bool) ->
         raise click.BadParameter("--to is before --from", param_hint="--to")
     with rejections(as_json, UnknownCompany):
         company_id = get_company(company_code).pk if company_code else None
+    if store:
+        from relance.models import Company
+        from relance.services import calendar
+
+        days = (end - start).days + 1
+        companies = Company.objects.filter(pk=company_id) if company_id else Company.objects.all()
+        stored = sum(calendar.refresh(c, start, days) for c in companies)
+        emit(as_json, {"stored": stored}, f"Stored {stored} calendar entries.")
+        return
     items = compute(start, end, company_id=company_id)
     emit(
         as_json,

@@ -14,6 +14,7 @@ from relance.models.dunning import (
     Run,
 )
 from relance.models.event import AppendOnly, Event
+from relance.models.forecast import ForecastEntry
 from relance.models.law import ReferenceRate
 from relance.models.plan import AssignmentRules, Plan, Step
 from relance.models.receivables import DailyFigures
@@ -32,6 +33,7 @@ __all__ = [
     "Dispute",
     "Event",
     "Execution",
+    "ForecastEntry",
     "Invoice",
     "Membership",
     "OutboxMessage",

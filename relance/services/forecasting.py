@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
@@ -9,18 +10,19 @@ from relance.domain import engine
 from relance.services import snapshots
 from relance.services.cycle import plans_of
 
+Forecast = tuple[int, str, engine.ForecastItem]  # customer pk, plan code, what comes
 
-def forecast(
+
+def items(
     start: date,
     end: date,
     *,
     company_id: int | None = None,
     customer_ids: list[int] | None = None,
     batch_size: int = 1000,
-) -> list[dict[str, Any]]:
-    """Forecast items of every customer with a plan, by date then customer."""
+) -> Iterator[Forecast]:
+    """Every customer's forecast items, a batch of customers at a time."""
     plans = snapshots.PlanCache()
-    items: list[engine.ForecastItem] = []
     batches = (
         [customer_ids]
         if customer_ids is not None
@@ -34,9 +36,27 @@ def forecast(
             chosen = plan_of.get(snap.customer.pk)
             if chosen is None:
                 continue
-            _, plan, _ = plans.get(chosen)
-            items += engine.forecast(plan, snap.account, snap.history, start, end)
-    items.sort(key=lambda i: (i.date, i.customer, i.step_index))
+            row, plan, _ = plans.get(chosen)
+            for item in engine.forecast(plan, snap.account, snap.history, start, end):
+                yield snap.customer.pk, row.code, item
+
+
+def forecast(
+    start: date,
+    end: date,
+    *,
+    company_id: int | None = None,
+    customer_ids: list[int] | None = None,
+    batch_size: int = 1000,
+) -> list[dict[str, Any]]:
+    """Forecast items of every customer with a plan, by date then customer."""
+    found = [
+        i
+        for _, _, i in items(
+            start, end, company_id=company_id, customer_ids=customer_ids, batch_size=batch_size
+        )
+    ]
+    found.sort(key=lambda i: (i.date, i.customer, i.step_index))
     return [
         {
             "date": i.date.isoformat(),
@@ -47,5 +67,5 @@ def forecast(
             "reference_invoice": i.reference_invoice,
             "reason": i.reason,
         }
-        for i in items
+        for i in found
     ]

@@ -12,12 +12,12 @@ from datetime import datetime
 from django.utils import timezone
 
 from relance.models import Company, Run
-from relance.services import cycle, hours, outbox, receivables
+from relance.services import calendar, cycle, hours, outbox, receivables
 
 
 def tick(now: datetime | None = None) -> cycle.CycleReport | None:
     """Run the cycle of every company whose local today has no finished run yet, deliver, and
-    record the day's receivables."""
+    store the day's receivables and the calendar of the days to come."""
     now = now or timezone.now()
     last: cycle.CycleReport | None = None
     for company in Company.objects.order_by("pk"):
@@ -30,4 +30,5 @@ def tick(now: datetime | None = None) -> cycle.CycleReport | None:
         last = cycle.run_cycle(today, company_id=company.pk, source="scheduler")
         outbox.deliver_due(as_of=today)
         receivables.record(company, today)  # a point a day for the dashboard's trend
+        calendar.refresh(company, today)
     return last

@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth
 from django.urls import path
 
-from relance.web import customers, dashboard, dialogue, inbox, outbox, plans, rules, team
+from relance.web import calendar, customers, dashboard, dialogue, inbox, outbox, plans, rules, team
 
 urlpatterns = [
     path("login/", auth.LoginView.as_view(redirect_authenticated_user=True), name="login"),
@@ -13,6 +13,7 @@ urlpatterns = [
     path("customers/export.csv", customers.customer_export, name="customers-export"),
     path("customers/<int:pk>/", customers.customer_detail, name="customer"),
     path("actions/", inbox.inbox, name="actions"),
+    path("calendar/", calendar.calendar_page, name="calendar"),
     path("actions/<int:pk>/close/", inbox.close, name="action-close"),
     path("outbox/", outbox.outbox_list, name="outbox"),
     path("outbox/<int:pk>/retry/", outbox.outbox_retry, name="outbox-retry"),

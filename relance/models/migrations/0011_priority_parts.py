@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("relance", "0014_forecast"),
+        ("relance", "0010_fewer_cycle_indexes"),
     ]
 
     operations = [

@@ -13,7 +13,7 @@ def fill(apps, schema_editor):  # type: ignore[no-untyped-def]
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("relance", "0015_priority_parts"),
+        ("relance", "0011_priority_parts"),
     ]
 
     operations = [

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('relance', '0016_oldest_unpaid_due'),
+        ('relance', '0012_oldest_unpaid_due'),
     ]
 
     operations = [

@@ -1,0 +1,81 @@
+"""The calendar: what the plans will send or ask people to do over the next 30 days, day by day,
+with the engine's reason for each, filtered by company, channel or plan (services.calendar)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from itertools import groupby
+from typing import Any
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from relance.messaging import formatting
+from relance.services import access, calendar, hours
+from relance.web import pages
+from relance.web.plan_forms import CHANNELS
+
+PAGE_SIZE = 100
+
+
+class CalendarFilter(forms.Form):
+    company = forms.ChoiceField(required=False, label=_("Company"))
+    channel = forms.ChoiceField(
+        required=False, label=_("Channel"), choices=[("", _("Any channel")), *CHANNELS]
+    )
+    plan = forms.ChoiceField(required=False, label=_("Plan"))
+
+    def __init__(self, data: Any, companies: list[Any], plans: list[str]) -> None:
+        super().__init__(data)
+        company: Any = self.fields["company"]
+        company.choices = [("", _("All companies")), *((str(c.pk), c.name) for c in companies)]
+        plan: Any = self.fields["plan"]
+        plan.choices = [("", _("Any plan")), *((p, p) for p in plans)]
+        for field in self.fields.values():
+            field.widget.attrs["aria-label"] = field.label
+        self.is_valid()
+
+    def chosen(self, name: str) -> str:
+        return str(self.cleaned_data.get(name) or "")
+
+
+@login_required
+def calendar_page(request: HttpRequest) -> HttpResponse:
+    companies = list(access.companies(request.user))
+    today = hours.company_today(companies[0]) if companies else timezone.localdate()
+    entries = calendar.upcoming(request.user, today, today + timedelta(days=calendar.DAYS - 1))
+    plans = sorted(set(entries.values_list("plan_code", flat=True).distinct()))
+    chosen = CalendarFilter(request.GET, companies, plans)
+    if company := chosen.chosen("company"):
+        entries = entries.filter(company_id=int(company))
+    if channel := chosen.chosen("channel"):
+        entries = entries.filter(channel=channel)
+    if plan := chosen.chosen("plan"):
+        entries = entries.filter(plan_code=plan)
+    language = pages.language()
+    counts = {
+        row["day"]: row["n"] for row in entries.values("day").annotate(n=Count("pk")).order_by()
+    }
+    listed = pages.paged(
+        request, entries.select_related("customer").order_by("day", "customer__name"), PAGE_SIZE
+    )
+    days = [
+        {"day": formatting.day(day, language), "count": counts.get(day, 0), "entries": list(rows)}
+        for day, rows in groupby(listed["page"].object_list, key=lambda e: e.day)
+    ]
+    at = calendar.computed_at(entries)
+    context = {
+        "filters": chosen,
+        "several_companies": len(companies) > 1,
+        "days": days,
+        "total": sum(counts.values()),
+        "computed_at": formatting.day(timezone.localdate(at), language) if at else "",
+        "computed_time": timezone.localtime(at).strftime("%H:%M") if at else "",
+        **listed,
+    }
+    return render(request, "relance/calendar.html", context)

@@ -1,0 +1,82 @@
+"""The calendar: the stored forecast of the next 30 days, within reach, filtered; the same as
+the forecast the cycle would follow."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.test import Client
+
+from relance.models import ForecastEntry, Plan
+from relance.services import calendar, forecasting, hours
+from relance.services.plans import load_plans
+
+STANDARD = Path(__file__).resolve().parents[2] / "relance" / "plans" / "standard.yaml"
+
+
+@pytest.fixture
+def stored(world):
+    load_plans(STANDARD.read_text(encoding="utf-8"))
+    standard = Plan.objects.get(code="standard")
+    for name in ("dupont", "smith"):
+        world.customers[name].plan = standard
+        world.customers[name].save()
+    today = hours.company_today(world.alpha)
+    for company in (world.alpha, world.beta):
+        calendar.refresh(company, today)
+    return today
+
+
+def test_the_stored_calendar_is_the_forecast(world, stored):
+    end = stored + timedelta(days=calendar.DAYS - 1)
+    expected = forecasting.forecast(stored, end, company_id=world.alpha.pk)
+    rows = ForecastEntry.objects.filter(company=world.alpha).order_by("day", "step_index")
+    assert [(r.day.isoformat(), r.step, r.reference, r.reason) for r in rows] == [
+        (i["date"], i["step"], i["reference_invoice"], i["reason"]) for i in expected
+    ]
+    assert rows  # Dupont's I1 (10 days late) and I2 (due in 20 days) have steps coming
+    calendar.refresh(world.alpha, stored)  # replaced, not added
+    assert ForecastEntry.objects.filter(company=world.alpha).count() == len(expected)
+
+
+def test_the_page_lists_days_with_reasons_within_reach(world, stored):
+    page = world.client("controller").get("/calendar/").content.decode()
+    assert "Boulangerie Dupont" in page
+    assert "Smith" not in page
+    entry = ForecastEntry.objects.filter(company=world.alpha).first()
+    assert entry.reason in page
+    assert world.client("other_rep").get("/calendar/").content.decode().count("Dupont") == 0
+    by_letter = world.client("controller").get("/calendar/", {"channel": "letter"}).content.decode()
+    by_email = world.client("controller").get("/calendar/", {"channel": "email"}).content.decode()
+    letters = ForecastEntry.objects.filter(company=world.alpha, channel="letter").count()
+    emails = ForecastEntry.objects.filter(company=world.alpha, channel="email").count()
+    assert ("Boulangerie Dupont" in by_letter) == bool(letters)
+    assert ("Boulangerie Dupont" in by_email) == bool(emails)
+
+
+def test_another_companys_filter_shows_nothing_of_it(world, stored):
+    page = world.client("controller").get("/calendar/", {"company": world.beta.pk})
+    assert "Smith" not in page.content.decode()
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_the_page_without_a_forecast(db, django_user_model, language):
+    user = django_user_model.objects.create(username="lonely", is_superuser=True)
+    client = Client(headers={"accept-language": language})
+    client.force_login(user)
+    assert client.get("/calendar/").status_code == 200
+
+
+def test_the_daily_tick_stores_the_calendar_and_the_days_figures(world):
+    from relance.models import DailyFigures
+    from relance.services import scheduling
+
+    load_plans(STANDARD.read_text(encoding="utf-8"))
+    world.customers["dupont"].plan = Plan.objects.get(code="standard")
+    world.customers["dupont"].save()
+    scheduling.tick()
+    today = hours.company_today(world.alpha)
+    assert ForecastEntry.objects.filter(company=world.alpha, day__gte=today).exists()
+    assert DailyFigures.objects.filter(company=world.alpha, day=today, currency="EUR").exists()
