@@ -350,6 +350,18 @@ def test_message_for_an_invoice_paid_before_delivery_is_cancelled(ledger, write_
     assert report.count("cancelled") == 1
 
 
+def test_forecast_stored_as_the_calendar(ledger):
+    from relance.models import ForecastEntry
+
+    out = ledger.json("forecast", "--from", "2026-02-20", "--to", "2026-03-31")
+    stored = ledger.json("forecast", "--from", "2026-02-20", "--to", "2026-03-31", "--store")
+    assert stored == {"stored": len(out["items"])}
+    rows = ForecastEntry.objects.select_related("customer").order_by("day", "customer__external_id")
+    assert [(r.day.isoformat(), r.customer.external_id, r.step_index) for r in rows] == [
+        (i["date"], i["customer"], i["step_index"]) for i in out["items"]
+    ]
+
+
 def test_forecast_and_statement_contracts(ledger, write_csv):
     out = ledger.json("forecast", "--from", "2026-02-20", "--to", "2026-03-31")
     items = [
