@@ -676,17 +676,14 @@ def _facts(
     )
 
 
-def explain_plan(
-    customer_pk: int, day: date, rules: list[assignment.Rule] | None = None
-) -> tuple[str | None, str]:
-    """(plan code, why) for one customer on `day`, as the cycle would choose it; `rules` tries
-    a rule set that is not stored yet (the rules editor's tester)."""
+def explain_plan(customer_pk: int, day: date) -> tuple[str | None, str]:
+    """(plan code, why) for one customer on `day`, as the cycle would choose it: what the
+    customer page and the rules editor's "which plan?" say."""
     [debtor] = snapshots.debtors([customer_pk])
-    if rules is None:
-        if debtor.plan_id:
-            return Plan.objects.get(pk=debtor.plan_id).code, "explicit assignment"
-        rule_sets = plan_service.rules_by_company()
-        rules = rule_sets.get(debtor.company_id, rule_sets.get(None, []))
+    if debtor.plan_id:
+        return Plan.objects.get(pk=debtor.plan_id).code, "explicit assignment"
+    rule_sets = plan_service.rules_by_company()
+    rules = rule_sets.get(debtor.company_id, rule_sets.get(None, []))
     [snap] = snapshots.load([debtor], day, history_days=0)
     paid = snapshots.paid_invoices([customer_pk], day)
     return assignment.choose_plan(_facts(snap, paid, day), rules)
