@@ -7,7 +7,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.test import Client
 
 from relance.models import ForecastEntry, Plan
 from relance.services import calendar, forecasting, hours
@@ -59,14 +58,6 @@ def test_the_page_lists_days_with_reasons_within_reach(world, stored):
 def test_another_companys_filter_shows_nothing_of_it(world, stored):
     page = world.client("controller").get("/calendar/", {"company": world.beta.pk})
     assert "Smith" not in page.content.decode()
-
-
-@pytest.mark.parametrize("language", ["en", "fr"])
-def test_the_page_without_a_forecast(db, django_user_model, language):
-    user = django_user_model.objects.create(username="lonely", is_superuser=True)
-    client = Client(headers={"accept-language": language})
-    client.force_login(user)
-    assert client.get("/calendar/").status_code == 200
 
 
 def test_the_daily_tick_stores_the_calendar_and_the_days_figures(world):

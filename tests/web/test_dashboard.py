@@ -89,15 +89,6 @@ def test_nothing_of_another_company(world, user):
     assert "Boulangerie Dupont" not in shown
 
 
-@pytest.mark.parametrize("language", ["en", "fr"])
-def test_the_page_on_an_empty_database(db, django_user_model, language):
-    user = django_user_model.objects.create(username="lonely", is_superuser=True)
-    client = Client(headers={"accept-language": language})
-    client.force_login(user)
-    response = client.get("/dashboard/")
-    assert response.status_code == 200
-
-
 def test_the_trend_draws_dso_over_stored_days(world):
     today = hours.company_today(world.alpha)
     for back in (2, 1):

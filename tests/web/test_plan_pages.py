@@ -280,14 +280,3 @@ def test_yaml_export_loads_back(world, plan):
     response = world.client("reader").get(f"/plans/{plan.pk}/plan.yaml")
     assert response["Content-Disposition"] == 'attachment; filename="alpha-std.yaml"'
     assert yaml.safe_load(response.content) == plan.definition
-
-
-@pytest.mark.parametrize("language", ["en", "fr"])
-def test_pages_render_on_an_empty_database(db, django_user_model, language):
-    from django.test import Client
-
-    user = django_user_model.objects.create(username="lonely", is_superuser=True)
-    client = Client(headers={"accept-language": language})
-    client.force_login(user)
-    assert client.get("/plans/").status_code == 200
-    assert client.get("/plans/new/").status_code == 200
