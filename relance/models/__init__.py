@@ -1,5 +1,6 @@
 """Persistence only: behaviour lives in relance.domain and relance.services."""
 
+from relance.models.campaign import Campaign, Wave
 from relance.models.company import Alias, Company, Membership
 from relance.models.customer import Contact, Customer
 from relance.models.documents import Allocation, CreditNote, Invoice, Payment
@@ -25,6 +26,7 @@ __all__ = [
     "Allocation",
     "AppendOnly",
     "AssignmentRules",
+    "Campaign",
     "Company",
     "Contact",
     "CreditNote",
@@ -45,4 +47,5 @@ __all__ = [
     "ReferenceRate",
     "Run",
     "Step",
+    "Wave",
 ]

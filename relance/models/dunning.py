@@ -130,6 +130,14 @@ class Execution(models.Model):
         help_text="Earlier steps this one skipped (rule 4): [{step, step_index}]",
     )
     run = models.ForeignKey(Run, on_delete=models.SET_NULL, null=True, blank=True)
+    wave = models.ForeignKey(
+        "relance.Wave",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="executions",
+        db_index=False,  # a partial index (Meta): the cycle's many rows have none
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -137,6 +145,9 @@ class Execution(models.Model):
         indexes = [
             models.Index(fields=["customer", "date"]),
             models.Index(fields=["customer", "reference_invoice"]),
+            models.Index(
+                fields=["wave"], condition=Q(wave__isnull=False), name="execution_of_a_wave"
+            ),
         ]
 
     def __str__(self) -> str:

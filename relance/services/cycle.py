@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import gc
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -84,16 +84,21 @@ def _reach(contact: Any, channel: str) -> str:
 
 
 def recipients(step: Step, snap: snapshots.CustomerSnapshot) -> list[str]:
-    """The step's recipients, falling back to primary then any reachable contact when the roles
-    it names have nobody reachable (a bounced billing address must not silence the plan). A
+    """The step's recipients (see `reachable`)."""
+    return reachable(step.recipients, snap, step.channel)
+
+
+def reachable(entries: Sequence[str], snap: snapshots.CustomerSnapshot, channel: str) -> list[str]:
+    """Addresses of these recipients, falling back to primary then any reachable contact when the
+    roles named have nobody reachable (a bounced billing address must not silence the plan). A
     letter is addressed to these contacts at the customer's postal address."""
-    found = _addresses(step.recipients, snap, step.channel)
-    if found or not any(r.startswith("role:") for r in step.recipients):
+    found = _addresses(entries, snap, channel)
+    if found or not any(r.startswith("role:") for r in entries):
         return found
     for fallback in (["role:primary"], [f"role:{r}" for r in ("billing", "escalation", "legal")]):
-        if found := _addresses(fallback, snap, step.channel):
+        if found := _addresses(fallback, snap, channel):
             return found
-    return list(dict.fromkeys(a for c in snap.contacts if (a := _reach(c, step.channel))))
+    return list(dict.fromkeys(a for c in snap.contacts if (a := _reach(c, channel))))
 
 
 class _Owners:

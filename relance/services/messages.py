@@ -9,22 +9,23 @@ items are rendered by the cycle, since a person reads them in the inbox.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 
 from relance.domain import engine, law
 from relance.domain.merge_fields import CATALOGUE
 from relance.domain.money import Money, Totals
-from relance.domain.plans import ATTACH_NONE, ATTACH_REFERENCE, SMS, Step
+from relance.domain.plans import ATTACH_NONE, ATTACH_REFERENCE, SMS, Channel, Step
 from relance.messaging import formatting, library
 from relance.messaging.sandbox import RenderError, render
-from relance.models import Company, Contact, Execution, Invoice, OutboxMessage
+from relance.models import Campaign, Company, Contact, Execution, Invoice, OutboxMessage
 from relance.services import late_fees
 from relance.services.snapshots import Debtor, Person, PlanCache, amounts_due, debtors
 
@@ -103,7 +104,7 @@ _EVENT_ROOTS = ("promise", "instalment", "dispute", "credit", "card", "paid")
 def context(
     company: Company,
     customer: Debtor,
-    reference: engine.Item,
+    reference: engine.Item | None,
     invoices: Sequence[engine.Item],
     today: date,
     *,
@@ -113,7 +114,8 @@ def context(
     fees: _Fees | None = None,
 ) -> dict[str, Any]:
     """Every merge field of the catalogue, formatted for the customer's language. Fields of other
-    kinds of messages (promise, dispute…) are present and empty unless `extra` gives them."""
+    kinds of messages (promise, dispute…) are present and empty unless `extra` gives them, and
+    so are the reference invoice's when there is none (a campaign to customers who owe nothing)."""
     language = customer.language
     fees = fees or _Fees(company, customer, rates)
 
@@ -146,7 +148,7 @@ def context(
     applies = not fees.terms.waived and (
         fees.terms.pack != law.NONE or fees.terms.contract_rate is not None
     )
-    indemnity = _statutory_indemnity(fees.terms, reference) if applies else None
+    indemnity = _statutory_indemnity(fees.terms, reference) if applies and reference else None
     values: dict[str, Any] = {
         "customer": {
             "id": customer.external_id,
@@ -173,16 +175,20 @@ def context(
             "bic": company.bic,
         },
         "payment": {
-            "reference": f"{customer.external_id} {reference.number}",
+            "reference": " ".join(
+                filter(None, (customer.external_id, reference and reference.number))
+            ),
             "iban": company.iban,
             "bic": company.bic,
             "link": "",  # the payment provider comes with the customer portal
             "bank_transfer": customer.pays_by_bank_transfer,
         },
-        "reference": invoice(reference),
+        "reference": invoice(reference)
+        if reference
+        else dict.fromkeys(CATALOGUE["reference"] or (), ""),
         "invoices": [invoice(i) for i in invoices],
         "totals": ", ".join(money(totals[c], c) for c in totals),
-        "days_late": reference.days_late(today),
+        "days_late": reference.days_late(today) if reference else "",
         "owner": _person(customer.owner),
         "sales_rep": _person(customer.sales_rep),
         "portal": {"link": ""},  # the signed portal link comes with the customer portal
@@ -215,6 +221,29 @@ def step_text(step: Step, language: str) -> tuple[str, str]:
     return text.subject, text.sms if step.channel == SMS else text.body
 
 
+def campaign_text(campaign: Campaign, language: str) -> tuple[str, str]:
+    """(subject, body) sources of a campaign: its own text, a library template's or a plan
+    step's, in `language` as step_text reads them."""
+    if campaign.body.strip():
+        return campaign.subject, campaign.body
+    if campaign.template:
+        template = library.templates().get(campaign.template)
+        if template is None:
+            raise RenderError(f"no template '{campaign.template}' in the library")
+        text = template.text(language)
+        return text.subject, text.sms if campaign.channel == SMS else text.body
+    if campaign.plan_id is None:
+        raise RenderError("the campaign has no text")
+    try:
+        _, plan, _ = PlanCache().get(campaign.plan_id)
+    except KeyError:
+        raise RenderError("the campaign's plan no longer exists") from None
+    step = next((s for s in plan.steps if s.name == campaign.step_name), None)
+    if step is None:
+        raise RenderError(f"plan '{plan.code}' has no step '{campaign.step_name}'")
+    return step_text(dataclasses.replace(step, channel=cast(Channel, campaign.channel)), language)
+
+
 def _built_in(name: str, channel: str, language: str) -> tuple[str, str] | None:
     template = library.templates().get(BUILT_IN.get(name, ""))
     if template is None:
@@ -234,7 +263,9 @@ def compose(messages: list[OutboxMessage], as_of: date) -> dict[int, Composed]:
 
     A few queries for the whole batch: executions, customers, contacts, invoices and their amounts
     due. The invoices listed are those the cycle chose that still have something to pay."""
-    executions = Execution.objects.in_bulk([m.execution_id for m in messages if m.execution_id])
+    executions = Execution.objects.select_related("wave__campaign").in_bulk(
+        [m.execution_id for m in messages if m.execution_id]
+    )
     customers = {c.pk: c for c in debtors(sorted({m.customer_id for m in messages}))}
     companies = Company.objects.in_bulk({c.company_id for c in customers.values()})
     contacts = _contacts(customers)
@@ -266,18 +297,22 @@ def compose(messages: list[OutboxMessage], as_of: date) -> dict[int, Composed]:
             composed[message.pk] = Composed(message.subject, message.body)
             continue
         customer = customers[message.customer_id]
+        campaign = execution.wave.campaign if execution.wave is not None else None
         try:
-            sources, attach = _sources(execution, message.channel, customer.language, plans)
+            if campaign is not None:
+                sources, attach = campaign_text(campaign, customer.language), ATTACH_NONE
+            else:
+                sources, attach = _sources(execution, message.channel, customer.language, plans)
         except RenderError as exc:
             composed[message.pk] = Composed(problem=str(exc))
             continue
         listed_pks = [pk for pk in message.invoice_ids if owed[pk] > 0 and pk in rows]
         listed = [item(pk) for pk in listed_pks]
         reference_pk = execution.reference_invoice_id
-        if reference_pk not in rows and not listed:
+        if reference_pk not in rows and not listed and campaign is None:
             composed[message.pk] = Composed(problem="none of its invoices can be found any more")
             continue
-        reference = item(reference_pk) if reference_pk in rows else listed[0]
+        reference = item(reference_pk) if reference_pk in rows else next(iter(listed), None)
         fees = _Fees(companies[customer.company_id], customer, rates)
         values = context(
             companies[customer.company_id],

@@ -12,13 +12,16 @@ from datetime import datetime
 from django.utils import timezone
 
 from relance.models import Company, Run
-from relance.services import calendar, cycle, hours, outbox, receivables
+from relance.services import calendar, campaigns, cycle, hours, outbox, receivables
 
 
 def tick(now: datetime | None = None) -> cycle.CycleReport | None:
     """Run the cycle of every company whose local today has no finished run yet, deliver, and
-    store the day's receivables and the calendar of the days to come."""
+    store the day's receivables and the calendar of the days to come. Campaign waves whose time
+    has come are launched on every tick, and their messages delivered within business hours."""
     now = now or timezone.now()
+    if campaigns.launch_due(now):
+        outbox.deliver_due()
     last: cycle.CycleReport | None = None
     for company in Company.objects.order_by("pk"):
         today = hours.company_today(company, now)

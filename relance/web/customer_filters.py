@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
 from typing import Any
 
 from django import forms
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from relance.models import Customer, Dispute, Plan, Promise
+from relance.models import Customer, Plan
+from relance.services import segments
 
 FLAGS = [
     ("", _("Any state")),
@@ -18,7 +18,7 @@ FLAGS = [
     ("dispute", _("With an open dispute")),
     ("promise", _("With an open promise")),
 ]
-NO_PLAN = "-"  # customers whose plan the assignment rules choose
+NO_PLAN = segments.NO_PLAN
 LATE = [
     ("", _("Any lateness")),
     ("current", _("Nothing overdue")),
@@ -89,35 +89,8 @@ class CustomerFilter(forms.Form):
         return str(self.cleaned_data.get(name) or "")
 
     def apply(self, query: QuerySet[Customer]) -> QuerySet[Customer]:
-        if search := self.chosen("q").strip():
-            query = query.filter(Q(name__icontains=search) | Q(external_id__icontains=search))
-        if company := self.chosen("company"):
-            query = query.filter(company__code=company)
-        if segment := self.chosen("segment"):
-            query = query.filter(segment=segment)
-        if risk := self.chosen("risk"):
-            query = query.filter(risk=risk)
-        if plan := self.chosen("plan"):
-            query = query.filter(plan=None) if plan == NO_PLAN else query.filter(plan__code=plan)
-        if rep := self.chosen("rep"):
-            query = query.filter(sales_rep_id=int(rep))
-        if owner := self.chosen("owner"):
-            query = query.filter(owner_id=int(owner))
-        today = timezone.localdate()
-        if late := self.chosen("late"):
-            query = _late(query, late, today)
-        match self.chosen("flag"):
-            case "hold":
-                query = query.filter(hold_until__gte=today)
-            case "dispute":
-                disputes = Dispute.objects.filter(customer=OuterRef("pk"), resolved_on=None)
-                query = query.filter(Exists(disputes))
-            case "promise":
-                promises = Promise.objects.filter(
-                    customer=OuterRef("pk"), status=Promise.Status.OPEN
-                )
-                query = query.filter(Exists(promises))
-        return query
+        criteria = {name: self.chosen(name) for name in self.fields if name != "sort"}
+        return segments.matching(query, criteria, timezone.localdate())
 
     def ordering(self) -> list[Any]:
         return ORDER[self.chosen("sort")]
@@ -137,16 +110,3 @@ def _people(visible: QuerySet[Customer], role: str) -> list[tuple[str, str]]:
         ((str(pk), f"{first} {last}".strip() or email) for pk, first, last, email in found),
         key=lambda choice: choice[1].lower(),
     )
-
-
-def _late(query: QuerySet[Customer], bucket: str, today: date) -> QuerySet[Customer]:
-    """Customers by how late their oldest unpaid invoice is (Customer.oldest_unpaid_due)."""
-    if bucket == "paid":
-        return query.filter(oldest_unpaid_due=None)
-    if bucket == "current":
-        return query.filter(oldest_unpaid_due__gte=today)
-    low, _sep, high = bucket.partition("-")
-    query = query.filter(oldest_unpaid_due__lte=today - timedelta(days=int(low)))
-    if high:
-        query = query.filter(oldest_unpaid_due__gte=today - timedelta(days=int(high)))
-    return query

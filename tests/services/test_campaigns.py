@@ -1,0 +1,206 @@
+"""Broadcasts: a segment reached once per wave, whatever runs twice; new waves to all or to those
+still matching; scheduling; the contact they count as; what they say and what they brought in."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from relance.models import Contact, Customer, Execution, OutboxMessage, Payment, Plan, Wave
+from relance.services import balances, campaigns, cycle, outbox, scheduling
+from relance.services.campaigns import CampaignError
+
+PLANS = Path(__file__).resolve().parents[2] / "relance" / "plans"
+SEGMENT, ALL, MATCHING = Wave.Audience.SEGMENT, Wave.Audience.ALL, Wave.Audience.MATCHING
+BODY = "Dear {{ customer.name }}, you owe {{ totals }}. Our bank details change on 1 January."
+
+
+@pytest.fixture
+def ledger(company, new_customer, new_invoice):
+    """Three customers who owe (one with no address), one who owes nothing."""
+    found = {}
+    for ext, name, late in [("C1", "Acme", 20), ("C2", "Bistro", 40), ("C3", "Cafe", 5)]:
+        found[ext] = new_customer(company, ext, name)
+        new_invoice(found[ext], f"I-{ext}", "100.00", days_late=late)
+    found["C4"] = new_customer(company, "C4", "Deli")
+    for ext in ("C1", "C2", "C4"):
+        Contact.objects.create(
+            company=company,
+            customer=found[ext],
+            external_id=f"K-{ext}",
+            name=f"Billing {ext}",
+            email=f"billing@{ext.lower()}.test",
+            roles=["billing"],
+        )
+    return found
+
+
+def _campaign(company, **criteria):
+    return campaigns.create(
+        company, "New bank details", criteria, "email", subject="News", body=BODY
+    )
+
+
+def _deliver() -> None:
+    """Deliver what is queued, whatever the hour: messages wait for business hours."""
+    outbox.deliver_due(now=timezone.now() + timedelta(days=4))
+
+
+def _reached(wave: Wave) -> set[str]:
+    return set(Execution.objects.filter(wave=wave).values_list("customer__external_id", flat=True))
+
+
+@pytest.mark.parametrize(
+    ("options", "problem"),
+    [
+        ({"channel": "call", "body": "x"}, "cannot be broadcast"),
+        ({"channel": "email"}, "choose one text"),
+        ({"channel": "email", "body": "x", "template": "first_reminder"}, "choose one text"),
+        ({"channel": "email", "template": "no_such"}, "no template 'no_such'"),
+        ({"channel": "email", "body": "{% if %}"}, "cannot be used: line 1"),
+        ({"channel": "email", "body": "{{ custmer.name }}"}, "unknown merge field 'custmer'"),
+    ],
+)
+def test_a_campaign_without_one_usable_text_is_refused(company, options, problem):
+    channel = options.pop("channel")
+    with pytest.raises(CampaignError, match=problem):
+        campaigns.create(company, "Bad", {}, channel, **options)
+
+
+def test_the_first_wave_reaches_the_segment_once_and_counts_who_has_no_address(ledger, company):
+    campaign = _campaign(company, owes="yes")
+    wave = campaigns.add_wave(campaign, 1, SEGMENT)
+    assert wave.sent_at is not None
+    assert _reached(wave) == {"C1", "C2"}  # C3 owes but has no address; C4 owes nothing
+    assert (wave.reached, wave.unreachable) == (2, 1)
+    message = OutboxMessage.objects.get(customer=ledger["C1"])
+    assert message.key == f"campaign:{campaign.pk}:wave:1:customer:{ledger['C1'].pk}"
+    assert message.to == ["billing@c1.test"]
+    execution = message.execution
+    assert execution.customer_facing and execution.invoices == ["I-C1"]
+    assert execution.totals == {"EUR": "100.00"}
+
+    assert campaigns.launch(wave) == 0  # launched twice: nothing more
+    with pytest.raises(CampaignError, match="wave 1 of this campaign already exists"):
+        campaigns.add_wave(campaign, 1, SEGMENT)  # the same form posted twice
+    assert OutboxMessage.objects.count() == 2
+
+
+def test_later_waves_go_to_everyone_reached_or_to_those_still_in_the_segment(ledger, company):
+    campaign = _campaign(company, late="1-30")
+    first = campaigns.add_wave(campaign, 1, SEGMENT)
+    assert _reached(first) == {"C1"}
+    ledger["C2"].invoices.update(due_date=timezone.localdate() - timedelta(days=25))
+    balances.refresh([ledger["C2"].pk])
+    Payment.objects.create(
+        company=company,
+        customer=ledger["C1"],
+        external_id="P1",
+        date=timezone.localdate(),
+        currency="EUR",
+        amount=Decimal("100.00"),
+    )
+    from relance.services import allocation
+
+    allocation.reallocate([ledger["C1"].pk])
+    with pytest.raises(CampaignError, match="later ones to those reached"):
+        campaigns.add_wave(campaign, 2, SEGMENT)
+    second = campaigns.add_wave(campaign, 2, MATCHING)
+    assert _reached(second) == set()  # C1 paid; C2 is in the segment now but was never reached
+    third = campaigns.add_wave(campaign, 3, ALL)
+    assert _reached(third) == {"C1"}
+
+
+def test_a_scheduled_wave_waits_for_its_time_and_can_be_cancelled_until_then(ledger, company):
+    campaign = _campaign(company)
+    now = timezone.now()
+    wave = campaigns.add_wave(campaign, 1, SEGMENT, now + timedelta(hours=2), now=now)
+    assert wave.sent_at is None and not Execution.objects.filter(wave=wave).exists()
+    assert campaigns.launch_due(now + timedelta(hours=1)) == 0
+    assert campaigns.launch_due(now + timedelta(hours=2)) == 1
+    wave.refresh_from_db()
+    assert _reached(wave) == {"C1", "C2", "C4"}
+    with pytest.raises(CampaignError, match="already gone out"):
+        campaigns.cancel_wave(wave)
+
+    later = campaigns.add_wave(campaign, 2, ALL, now + timedelta(days=3), now=now)
+    campaigns.cancel_wave(later)
+    assert not Wave.objects.filter(pk=later.pk).exists()
+    assert campaigns.next_number(campaign) == 2
+
+
+def test_the_scheduler_launches_due_waves(ledger, company):
+    campaign = _campaign(company, owes="no")
+    now = timezone.now()
+    wave = campaigns.add_wave(campaign, 1, SEGMENT, now + timedelta(minutes=5), now=now)
+    scheduling.tick(now + timedelta(minutes=10))
+    wave.refresh_from_db()
+    assert wave.sent_at is not None and _reached(wave) == {"C4"}
+
+
+def test_messages_say_the_campaign_text_with_merge_fields_even_to_who_owes_nothing(ledger, company):
+    campaigns.add_wave(_campaign(company), 1, SEGMENT)
+    _deliver()
+    sent = {m.to[0]: m for m in mail.outbox}
+    assert sent["billing@c1.test"].subject == "News"
+    assert sent["billing@c1.test"].body.startswith("Dear Acme, you owe €100.00.")
+    assert sent["billing@c4.test"].body.startswith("Dear Deli, you owe .")
+    assert set(OutboxMessage.objects.values_list("status", flat=True)) == {"sent"}
+
+
+def test_a_plan_step_or_a_template_can_be_broadcast_in_the_customers_language(
+    ledger, company, relance
+):
+    relance.json("plan", "load", PLANS / "standard.yaml")
+    plan = Plan.objects.get(code="standard")
+    by_step = campaigns.create(
+        company, "Reminder", {"owes": "yes"}, "email", plan=plan, step_name="Payment reminder"
+    )
+    Customer.objects.filter(pk=ledger["C2"].pk).update(language="fr")
+    campaigns.add_wave(by_step, 1, SEGMENT)
+    _deliver()
+    subjects = {m.to[0]: m.subject for m in mail.outbox}
+    assert "F-I-C1" in subjects["billing@c1.test"]
+    assert "F-I-C2" in subjects["billing@c2.test"] and "facture" in subjects["billing@c2.test"]
+    with pytest.raises(CampaignError, match="has no step 'Gone'"):
+        campaigns.create(company, "Bad", {}, "email", plan=plan, step_name="Gone")
+
+
+@pytest.mark.parametrize("counts", [True, False])
+def test_a_campaign_delays_the_plans_only_when_it_counts_as_a_contact(
+    ledger, company, relance, counts
+):
+    relance.json("plan", "load", PLANS / "standard.yaml")
+    Customer.objects.filter(pk=ledger["C1"].pk).update(plan=Plan.objects.get(code="standard"))
+    campaign = campaigns.create(
+        company, "Notice", {}, "email", subject="x", body="y", counts_as_contact=counts
+    )
+    campaigns.add_wave(campaign, 1, SEGMENT)
+    report = cycle.run_cycle(timezone.localdate(), company_id=company.pk)
+    sent = [a["step"] for a in report.actions if a["customer"] == "C1"]
+    assert sent == ([] if counts else ["Payment reminder"])
+
+
+def test_results_show_messages_owed_and_paid_since(ledger, company):
+    campaign = _campaign(company, owes="yes")
+    campaigns.add_wave(campaign, 1, SEGMENT)
+    outbox.cancel(OutboxMessage.objects.get(customer=ledger["C2"]))
+    _deliver()
+    Payment.objects.create(
+        company=company,
+        customer=ledger["C2"],
+        external_id="P2",
+        date=timezone.localdate(),
+        currency="EUR",
+        amount=Decimal("60.00"),
+    )
+    [result] = campaigns.results(campaign)
+    assert result.messages == {"sent": 1, "cancelled": 1}
+    assert result.owed == {"EUR": Decimal("200.00")}
+    assert result.paid_since == {"EUR": Decimal("60.00")}
+    assert result.paying_customers == 1
