@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Max, QuerySet, Sum
 from django.utils import timezone
 
+from relance.domain import engine
 from relance.domain.merge_fields import check_template
 from relance.domain.money import Totals
 from relance.domain.plans import AUTOMATIC_CHANNELS
@@ -35,7 +36,7 @@ from relance.models import (
     Plan,
     Wave,
 )
-from relance.services import cycle, hours, messages, segments, snapshots
+from relance.services import cycle, hours, late_fees, messages, segments, snapshots
 
 #: Who a campaign writes to: the billing contacts, with the plans' fallbacks when none is reachable.
 RECIPIENTS = ["role:billing"]
@@ -63,8 +64,7 @@ def create(
     """A campaign with exactly one text: its own body, a library template or a plan step's."""
     if channel not in AUTOMATIC_CHANNELS:
         raise CampaignError(f"channel '{channel}' cannot be broadcast (email, sms or letter)")
-    sources = [bool(body.strip()), bool(template), plan is not None]
-    if sum(sources) != 1:
+    if sum([bool(body.strip()), bool(template), plan is not None]) != 1:
         raise CampaignError("choose one text: a template, a plan step, or write a body")
     if template and template not in library.templates():
         raise CampaignError(f"no template '{template}' in the library")
@@ -213,10 +213,7 @@ def _queue(
         if not to:
             missed += 1
             continue
-        owed = sorted(
-            (i for i in snap.account.items if i.amount_due > 0),
-            key=lambda i: (i.due_date, i.issue_date, i.number),
-        )
+        owed = _owed(snap)
         key = f"campaign:{campaign.pk}:wave:{wave.number}:customer:{customer.pk}"
         executions.append(
             Execution(
@@ -255,6 +252,53 @@ def _queue(
         ignore_conflicts=True,
     )
     return len(written), missed
+
+
+@dataclass
+class Preview:
+    """Who the first wave would reach today and what the first of them would read."""
+
+    count: int
+    customers: list[Customer]
+    subject: str = ""
+    body: str = ""
+    problem: str = ""
+
+
+def preview(campaign: Campaign, today: date, limit: int = 10) -> Preview:
+    """The segment's size, its first customers by name, and the message to the first of them,
+    composed as at delivery (the campaign need not be saved)."""
+    segment = audience(campaign, Wave.Audience.SEGMENT, today)
+    found = Preview(segment.count(), list(segment.order_by("name", "pk")[:limit]))
+    if not found.customers:
+        return found
+    [debtor] = snapshots.debtors([found.customers[0].pk])
+    [snap] = snapshots.load([debtor], today, history_days=0)
+    owed = _owed(snap)
+    values = messages.context(
+        campaign.company,
+        debtor,
+        next(iter(owed), None),
+        owed,
+        today,
+        rates=late_fees.rate_table(),
+        contact=snap.contacts[0] if snap.contacts else None,
+    )
+    try:
+        found.subject, found.body = messages.render_texts(
+            messages.campaign_text(campaign, debtor.language), values
+        )
+    except messages.RenderError as exc:
+        found.problem = str(exc)
+    return found
+
+
+def _owed(snap: snapshots.CustomerSnapshot) -> list[engine.Item]:
+    """The customer's unpaid invoices, oldest due first: those a campaign message lists."""
+    return sorted(
+        (i for i in snap.account.items if i.amount_due > 0),
+        key=lambda i: (i.due_date, i.issue_date, i.number),
+    )
 
 
 @dataclass

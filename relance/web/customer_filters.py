@@ -28,6 +28,16 @@ LATE = [
     ("91-", _("Over 90 days late")),
     ("paid", _("Nothing owed")),
 ]
+OWES = [
+    ("", _("Owing or not")),
+    ("yes", _("Has an unpaid invoice")),
+    ("no", _("Owes nothing")),
+]
+PAYS_BY = [
+    ("", _("Any way of paying")),
+    ("yes", _("Pays by bank transfer")),
+    ("no", _("Does not pay by bank transfer")),
+]
 SORTS = [
     ("", _("By name")),
     ("late", _("Most late first")),
@@ -52,6 +62,8 @@ class CustomerFilter(forms.Form):
     owner = forms.ChoiceField(required=False, label=_("Owner"))
     late = forms.ChoiceField(required=False, label=_("Overdue"), choices=LATE)
     flag = forms.ChoiceField(required=False, label=_("State"), choices=FLAGS)
+    owes = forms.ChoiceField(required=False, label=_("Owes"), choices=OWES)
+    bank_transfer = forms.ChoiceField(required=False, label=_("Pays by"), choices=PAYS_BY)
     sort = forms.ChoiceField(required=False, label=_("Sort"), choices=SORTS)
 
     def __init__(self, data: Any, visible: QuerySet[Customer], companies: list[Any]) -> None:

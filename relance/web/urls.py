@@ -3,7 +3,18 @@
 from django.contrib.auth import views as auth
 from django.urls import path
 
-from relance.web import calendar, customers, dashboard, dialogue, inbox, outbox, plans, rules, team
+from relance.web import (
+    calendar,
+    campaigns,
+    customers,
+    dashboard,
+    dialogue,
+    inbox,
+    outbox,
+    plans,
+    rules,
+    team,
+)
 
 urlpatterns = [
     path("login/", auth.LoginView.as_view(redirect_authenticated_user=True), name="login"),
@@ -25,6 +36,16 @@ urlpatterns = [
     path("customers/<int:pk>/plan/", dialogue.change_plan, name="customer-plan"),
     path("customers/<int:pk>/send-step/", dialogue.send_step, name="customer-send-step"),
     path("customers/<int:pk>/note/", dialogue.note, name="customer-note"),
+    path("campaigns/", campaigns.campaign_list, name="campaigns"),
+    path("campaigns/new/", campaigns.campaign_new, name="campaign-new"),
+    path("campaigns/preview/", campaigns.campaign_preview, name="campaign-preview"),
+    path("campaigns/<int:pk>/", campaigns.campaign_detail, name="campaign"),
+    path("campaigns/<int:pk>/send/", campaigns.wave_send, name="campaign-send"),
+    path(
+        "campaigns/<int:pk>/waves/<int:number>/cancel/",
+        campaigns.wave_cancel,
+        name="campaign-wave-cancel",
+    ),
     path("team/", team.team_page, name="team"),
     path("team/add/", team.member_add, name="team-add"),
     path("team/<int:pk>/role/", team.member_role, name="team-role"),

@@ -14,6 +14,7 @@ PAGES = [
     "/plans/",
     "/plans/new/",
     "/plans/rules/",
+    "/campaigns/",
 ]
 
 
@@ -31,3 +32,4 @@ def test_the_team_page_needs_a_company_to_manage(db, django_user_model):
     client = Client()
     client.force_login(user)
     assert client.get("/team/").status_code == 403
+    assert client.get("/campaigns/new/").status_code == 403

@@ -1,0 +1,121 @@
+"""The campaign pages: build a segment, preview, create, send a wave once, schedule and cancel,
+in both languages, and who may see or send what."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from django.utils import timezone
+
+from relance.models import Campaign, Execution, OutboxMessage, Wave
+
+TEXT = "Hello {{ customer.name }}, you owe {{ totals }}."
+
+
+def _new(client, **extra):
+    data = {
+        "name": "Year-end notice",
+        "company": "alpha",
+        "owes": "yes",
+        "channel": "email",
+        "text": "own",
+        "subject": "Before the holidays",
+        "body": TEXT,
+        "counts_as_contact": "on",
+        **extra,
+    }
+    return client.post("/campaigns/new/", data)
+
+
+def test_a_controller_previews_creates_and_sends_a_wave_once(world):
+    client = world.client("controller")
+    preview = client.post(
+        "/campaigns/preview/",
+        {
+            "name": "x",
+            "company": "alpha",
+            "owes": "yes",
+            "channel": "email",
+            "text": "own",
+            "body": TEXT,
+        },
+    ).content.decode()
+    assert "1 customer in the segment" in preview
+    assert "Hello Boulangerie Dupont, you owe €1,550.00." in preview
+
+    response = _new(client)
+    campaign = Campaign.objects.get()
+    assert response.url == f"/campaigns/{campaign.pk}/"
+    assert campaign.criteria == {"owes": "yes"}
+    assert campaign.company == world.alpha
+    page = client.get(response.url).content.decode()
+    assert "1 customer in the segment today" in page
+    assert "Boulangerie Dupont" in page
+
+    sent = client.post(f"/campaigns/{campaign.pk}/send/", {"number": 1, "when": "now"})
+    assert sent.status_code == 302
+    again = client.post(f"/campaigns/{campaign.pk}/send/", {"number": 1, "when": "now"})
+    assert "wave 1 of this campaign already exists" in again.content.decode()
+    [message] = OutboxMessage.objects.all()
+    assert message.to == ["jeanne@dupont.test"]
+    assert message.customer == world.customers["dupont"]
+    page = client.get(f"/campaigns/{campaign.pk}/").content.decode()
+    assert "Send again: wave 2" in page
+    assert "planned 1" in page
+
+
+def test_a_wave_scheduled_in_the_company_zone_waits_and_can_be_cancelled(world):
+    client = world.client("admin")
+    _new(client)
+    campaign = Campaign.objects.get()
+    zone = ZoneInfo(world.alpha.time_zone)
+    at = timezone.localtime(timezone.now() + timedelta(days=2), zone).replace(tzinfo=None)
+    client.post(
+        f"/campaigns/{campaign.pk}/send/",
+        {"number": 1, "when": "later", "send_at": at.strftime("%Y-%m-%dT%H:%M")},
+    )
+    wave = Wave.objects.get()
+    assert wave.sent_at is None
+    assert not Execution.objects.exists()
+    assert timezone.localtime(wave.send_at, zone).strftime("%H:%M") == at.strftime("%H:%M")
+    assert "scheduled" in client.get(f"/campaigns/{campaign.pk}/").content.decode()
+    client.post(f"/campaigns/{campaign.pk}/waves/1/cancel/")
+    assert not Wave.objects.exists()
+
+
+def test_bad_input_is_shown_on_the_form(world):
+    client = world.client("controller")
+    response = _new(client, body="{% if %}")
+    assert response.status_code == 200
+    assert "the text cannot be used: line 1" in response.content.decode()
+    response = _new(client, body="", text="own")
+    assert "choose one text" in response.content.decode()
+    later = client.post(f"/campaigns/{0}/send/", {"number": 1, "when": "later"})
+    assert later.status_code == 404
+    assert not Campaign.objects.exists()
+
+
+def test_readers_see_campaigns_but_do_not_send_and_others_do_not_see_them(world):
+    _new(world.client("admin"))
+    campaign = Campaign.objects.get()
+    reader = world.client("reader")
+    assert reader.get(f"/campaigns/{campaign.pk}/").status_code == 200
+    assert "Send to the segment" not in reader.get(f"/campaigns/{campaign.pk}/").content.decode()
+    assert reader.get("/campaigns/new/").status_code == 403
+    assert (
+        reader.post(f"/campaigns/{campaign.pk}/send/", {"number": 1, "when": "now"}).status_code
+        == 403
+    )
+    for outsider in ("rep", "beta_admin", "outsider"):
+        assert world.client(outsider).get(f"/campaigns/{campaign.pk}/").status_code == 404
+        assert "Year-end notice" not in world.client(outsider).get("/campaigns/").content.decode()
+    assert not Wave.objects.exists()
+
+
+def test_the_pages_speak_french(world):
+    client = world.client("controller", "fr")
+    assert "Nouvelle campagne" in client.get("/campaigns/").content.decode()
+    _new(client)
+    page = client.get(f"/campaigns/{Campaign.objects.get().pk}/").content.decode()
+    assert "Envoyer au segment" in page
