@@ -161,6 +161,8 @@ RELANCE_MAX_DELIVERY_ATTEMPTS = 5
 # STARTTLS, smtps://… for TLS), any Django/anymail backend with EMAIL_BACKEND (its settings in
 # ANYMAIL, as JSON in RELANCE_ANYMAIL), else one .eml file per message under <outbox>/email.
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "relance@localhost")
+# Where the staff app is reached from outside: the links in sales reps' emails start with it.
+RELANCE_BASE_URL = os.environ.get("RELANCE_BASE_URL", "http://localhost:8000")
 EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "30"))
 if smtp_url := os.environ.get("RELANCE_SMTP_URL"):
     _smtp = urlsplit(smtp_url)

@@ -118,7 +118,7 @@ class EmailChannel:
             self.close()
             refused = {r: code for r, (code, _) in error.recipients.items()}
             permanent = [r for r, code in refused.items() if code >= 500]
-            if permanent:
+            if permanent and message.customer_id:  # a staff address is no customer contact
                 mark_bounced(
                     message.company_id,
                     message.customer_id,
@@ -151,7 +151,7 @@ class EmailChannel:
         delivery)."""
         detail = "; ".join(f"{address}: {code}" for address, code in refused.items())
         permanent = [a for a, code in refused.items() if code >= 500]
-        if permanent:
+        if permanent and message.customer_id:
             mark_bounced(message.company_id, message.customer_id, permanent, detail, "email")
         later = [a for a, code in refused.items() if code < 500]
         if later:
@@ -161,9 +161,10 @@ class EmailChannel:
 
     def build(self, message: OutboxMessage) -> EmailMultiAlternatives:
         customer = message.customer  # claimed with its company and owner (services.outbox)
-        company = customer.company
+        company = message.company
         sender = company.sender_email or settings.DEFAULT_FROM_EMAIL
-        reply_to = (customer.owner.email if customer.owner else "") or company.reply_to
+        owner = customer.owner if customer else None  # none for a message to staff
+        reply_to = (owner.email if owner else "") or company.reply_to
         email = EmailMultiAlternatives(
             subject=message.subject,
             body=message.body,
@@ -217,6 +218,7 @@ def _summary(message: OutboxMessage, line: dict[str, Any]) -> bytes:
     from relance.documents import InvoiceLine, Party, render_invoice_summary
 
     customer = message.customer
+    assert customer is not None  # only a customer's message attaches invoices
     return render_invoice_summary(
         stationery(customer.company),
         Party(customer.name),

@@ -29,7 +29,7 @@ class FileChannel:
         payload = {
             "key": message.key,
             "channel": message.channel,
-            "customer": message.customer.external_id,
+            "customer": message.customer.external_id if message.customer else None,
             "to": message.to,
             "cc": message.cc,
             "subject": message.subject,

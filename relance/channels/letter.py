@@ -136,6 +136,10 @@ class LetterChannel:
 
     def send(self, message: OutboxMessage) -> None:
         customer = message.customer  # claimed with its company (services.outbox)
+        if customer is None:
+            raise DeliveryError(
+                "a letter goes to a customer: this message has none", permanent=True
+            )
         if not (customer.address_line1 or customer.city):
             raise DeliveryError(
                 f"no postal address for customer {customer.external_id}: add it (customers "

@@ -124,6 +124,7 @@ STEP_KEYS: Final = (
     "template",
     "subject",
     "body",
+    "notify_sales_rep_days_before",
 )
 TRIGGER_KEYS: Final = ("days", "from")
 
@@ -145,6 +146,8 @@ class Step:
     handles a manual step) hold `owner`, `sales_rep`, `group:NAME` or a staff email address.
     `subject` and `body` are Jinja2 sources, rendered later in a sandbox; `template` names a
     template of the library (in the recipient's language), used where they are empty.
+    `notify_sales_rep_days_before`: the customer's sales rep hears of the step that many days
+    ahead, with one-click links to hold, dispute or record a promise (a firm step's heads-up).
     """
 
     name: str
@@ -159,6 +162,7 @@ class Step:
     subject: str = ""
     body: str = ""
     template: str = ""
+    notify_sales_rep_days_before: int | None = None
 
     @property
     def is_customer_facing(self) -> bool:
@@ -586,6 +590,9 @@ def _step(raw: object, index: int, r: _Report) -> Step | None:
     )
     if body:
         _check_template(body, _join(base, "body"), r)
+    heads_up = _int(
+        raw, "notify_sales_rep_days_before", base, r, minimum=1, what="a number of days, 1 or more"
+    )
 
     if (
         len(r.errors) != errors_before
@@ -616,6 +623,7 @@ def _step(raw: object, index: int, r: _Report) -> Step | None:
         subject=subject,
         body=body,
         template=template,
+        notify_sales_rep_days_before=heads_up,
     )
 
 
@@ -867,7 +875,8 @@ def load_plans_yaml(text: str, *, warnings: list[Problem] | None = None) -> list
 
 
 def plan_to_dict(plan: Plan) -> dict[str, Any]:
-    """The YAML form of a plan, every key explicit (amounts as strings), for storage and export.
+    """The YAML form of a plan, every key explicit but the optional sales rep heads-up (amounts
+    as strings), for storage and export.
 
     `parse_plan(plan_to_dict(plan)) == plan` for every plan that `parse_plan` produced.
     """
@@ -891,6 +900,11 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
                 "template": step.template,
                 "subject": step.subject,
                 "body": step.body,
+                **(
+                    {"notify_sales_rep_days_before": step.notify_sales_rep_days_before}
+                    if step.notify_sales_rep_days_before
+                    else {}
+                ),
             }
             for step in plan.steps
         ],

@@ -169,7 +169,9 @@ class OutboxMessage(models.Model):
 
     key = models.CharField(max_length=500, unique=True)
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="messages")
+    customer = models.ForeignKey(  # empty: a message to staff (a sales rep's digest)
+        Customer, on_delete=models.CASCADE, null=True, blank=True, related_name="messages"
+    )
     execution = models.OneToOneField(
         Execution, on_delete=models.SET_NULL, null=True, blank=True, related_name="message"
     )

@@ -70,8 +70,12 @@ def may_act(user: Any, company_id: int) -> bool:
 
 
 def messages(user: Any) -> QuerySet[OutboxMessage]:
-    """Outbox messages to the customers this user may see."""
-    return OutboxMessage.objects.filter(customer__in=customers(user))
+    """Outbox messages to the customers this user may see, and those to staff (sales reps'
+    digests) of the companies whose customers they all see."""
+    whole = [company for company, role in roles(user).items() if role != Role.SALES_REP]
+    return OutboxMessage.objects.filter(
+        Q(customer__in=customers(user)) | Q(customer=None, company_id__in=whole)
+    )
 
 
 def action_items(user: Any) -> QuerySet[ActionItem]:

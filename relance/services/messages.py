@@ -266,7 +266,9 @@ def compose(messages: list[OutboxMessage], as_of: date) -> dict[int, Composed]:
     executions = Execution.objects.select_related("wave__campaign").in_bulk(
         [m.execution_id for m in messages if m.execution_id]
     )
-    customers = {c.pk: c for c in debtors(sorted({m.customer_id for m in messages}))}
+    customers = {
+        c.pk: c for c in debtors(sorted({m.customer_id for m in messages if m.customer_id}))
+    }
     companies = Company.objects.in_bulk({c.company_id for c in customers.values()})
     contacts = _contacts(customers)
     wanted = {pk for m in messages for pk in m.invoice_ids} | {
@@ -293,7 +295,7 @@ def compose(messages: list[OutboxMessage], as_of: date) -> dict[int, Composed]:
     composed: dict[int, Composed] = {}
     for message in messages:
         execution = executions.get(message.execution_id or 0)
-        if execution is None:  # written by hand or by an older version: sent as it stands
+        if execution is None or message.customer_id is None:  # written by hand: as it stands
             composed[message.pk] = Composed(message.subject, message.body)
             continue
         customer = customers[message.customer_id]

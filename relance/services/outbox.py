@@ -86,7 +86,7 @@ def claim(worker: str, limit: int = 100, now: datetime | None = None) -> list[Ou
         )
     return list(
         OutboxMessage.objects.filter(pk__in=claimed, claimed_by=worker, claimed_at=now)
-        .select_related("customer__company", "customer__owner")
+        .select_related("company", "customer__company", "customer__owner")
         .order_by("pk")
     )
 
@@ -94,7 +94,7 @@ def claim(worker: str, limit: int = 100, now: datetime | None = None) -> list[Ou
 def still_owed(messages: list[OutboxMessage], as_of: date) -> set[int]:
     """The messages (pks) chasing at least one invoice still unpaid and undisputed on `as_of`;
     two queries for the whole batch."""
-    customers = sorted({m.customer_id for m in messages})
+    customers = sorted({m.customer_id for m in messages if m.customer_id})
     due = {row[0] for row in amounts_due(customers, as_of)}
     disputed = set(
         Dispute.objects.filter(invoice_id__in=due, opened_on__lte=as_of)
@@ -202,13 +202,13 @@ def _deliver_batch(
     )
     for message in _over_the_cap([m for m in held if m.pk in owed], now):
         owed.discard(message.pk)
-        company = message.customer.company
+        company = message.company
         lease.record(
             [message],
             status=Status.PLANNED,
             last_error=f"daily cap of {company.daily_cap} messages reached",
             next_attempt_at=hours.after(
-                company, message.customer.time_zone, hours.company_day_start(company, now, 1)
+                company, _zone(message), hours.company_day_start(company, now, 1)
             ),
         )
     composed = composing.compose([m for m in held if m.pk in owed], as_of)
@@ -238,7 +238,7 @@ def _deliver_batch(
                 attempts=attempts,
                 last_error=str(error)[:2000],
                 next_attempt_at=hours.after(
-                    message.customer.company, message.customer.time_zone, now + backoff(attempts)
+                    message.company, _zone(message), now + backoff(attempts)
                 ),
                 **({"to": retry_only, "cc": []} if retry_only else {}),
             )
@@ -253,12 +253,17 @@ def _deliver_batch(
     return {m.key: outcome.get(m.pk, LOST) for m in messages}
 
 
+def _zone(message: OutboxMessage) -> str:
+    """The recipient's time zone: the customer's, or the company's for a message to staff."""
+    return message.customer.time_zone if message.customer else message.company.time_zone
+
+
 def _over_the_cap(messages: list[OutboxMessage], now: datetime) -> list[OutboxMessage]:
     """The messages beyond their company's daily cap (the company's own day), in claim order."""
     over: list[OutboxMessage] = []
     room: dict[int, int] = {}
     for message in messages:
-        company = message.customer.company
+        company = message.company
         if company.daily_cap is None:
             continue
         if company.pk not in room:

@@ -12,13 +12,14 @@ from datetime import datetime
 from django.utils import timezone
 
 from relance.models import Company, Run
-from relance.services import calendar, campaigns, cycle, hours, outbox, receivables
+from relance.services import calendar, campaigns, cycle, hours, outbox, receivables, sales_reps
 
 
 def tick(now: datetime | None = None) -> cycle.CycleReport | None:
-    """Run the cycle of every company whose local today has no finished run yet, deliver, and
-    store the day's receivables and the calendar of the days to come. Campaign waves whose time
-    has come are launched on every tick, and their messages delivered within business hours."""
+    """Run the cycle of every company whose local today has no finished run yet; store the day's
+    receivables and the calendar of the days to come; queue the sales reps' heads-ups and weekly
+    digests; deliver. Campaign waves whose time has come are launched on every tick, and their
+    messages delivered within business hours."""
     now = now or timezone.now()
     if campaigns.launch_due(now):
         outbox.deliver_due()
@@ -31,7 +32,8 @@ def tick(now: datetime | None = None) -> cycle.CycleReport | None:
         if done.exists():
             continue
         last = cycle.run_cycle(today, company_id=company.pk, source="scheduler")
-        outbox.deliver_due(as_of=today)
         receivables.record(company, today)  # a point a day for the dashboard's trend
         calendar.refresh(company, today)
+        sales_reps.run_daily(company, today, now)  # heads-ups read the calendar just stored
+        outbox.deliver_due(as_of=today)
     return last

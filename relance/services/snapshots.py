@@ -52,6 +52,11 @@ def _sqlite_amount(value: Any) -> Any:
     return Decimal(round(value * 10000)).scaleb(-4)
 
 
+def as_decimal(value: Any) -> Decimal:
+    """An amount of amounts_due's rows as a Decimal, whatever the database."""
+    return Decimal(value) if value.__class__ is int else _sqlite_amount(value)
+
+
 def _json(value: Any) -> Any:
     return orjson.loads(value) if isinstance(value, str) else value
 

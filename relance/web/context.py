@@ -12,9 +12,16 @@ from relance.services import access
 
 
 def staff(request: HttpRequest) -> dict[str, Any]:
-    """Whether to offer the team page: asked only when a page shows the menu."""
+    """Whether to offer the team page and the sales rep's page: asked only when a page shows
+    the menu."""
 
     def manages_team() -> bool:
         return Membership.Role.ADMIN in access.roles(request.user).values()
 
-    return {"manages_team": SimpleLazyObject(manages_team)}
+    def sells() -> bool:
+        return access.customers(request.user).filter(sales_rep=request.user.pk).exists()
+
+    return {
+        "manages_team": SimpleLazyObject(manages_team),
+        "sells": SimpleLazyObject(sells),
+    }

@@ -90,6 +90,15 @@ class StepForm(forms.Form):
     owner_groups = forms.MultipleChoiceField(label=_("Teams"), required=False)
     owner_people = forms.MultipleChoiceField(label=_("People and shared mailboxes"), required=False)
     attach = forms.ChoiceField(label=_("Invoices listed and attached"), choices=ATTACHMENTS)
+    notify_sales_rep_days_before = forms.IntegerField(
+        label=_("Tell the sales rep, days before"),
+        required=False,
+        min_value=1,
+        help_text=_(
+            "The customer's sales rep hears of this step that many days ahead, with links to "
+            "hold, flag a dispute or record a promise without logging in."
+        ),
+    )
     template = forms.ChoiceField(label=_("Template"), required=False)
     subject = forms.CharField(label=_("Subject"), required=False, max_length=500)
     body = forms.CharField(
@@ -143,6 +152,7 @@ class StepForm(forms.Form):
             "owner_groups": [o for o in owners if o.startswith("group:")],
             "owner_people": [o for o in owners if "@" in o],
             "attach": step.get("attach", "overdue"),
+            "notify_sales_rep_days_before": step.get("notify_sales_rep_days_before"),
             "template": step.get("template", ""),
             "subject": step.get("subject", ""),
             "body": step.get("body", ""),
@@ -162,6 +172,7 @@ class StepForm(forms.Form):
             cc=data["cc"] + _addresses(data["cc_addresses"]),
             owners=data["owners"] + data["owner_groups"] + data["owner_people"],
             attach=data["attach"],
+            notify_sales_rep_days_before=data["notify_sales_rep_days_before"],
             template=data["template"],
             subject=data["subject"],
             body=data["body"].replace("\r\n", "\n"),

@@ -13,6 +13,7 @@ from relance.web import (
     outbox,
     plans,
     rules,
+    sales_reps,
     team,
 )
 
@@ -46,6 +47,8 @@ urlpatterns = [
         campaigns.wave_cancel,
         name="campaign-wave-cancel",
     ),
+    path("my-customers/", sales_reps.my_customers, name="my-customers"),
+    path("rep/<str:token>/", sales_reps.rep_link, name="rep-link"),
     path("team/", team.team_page, name="team"),
     path("team/add/", team.member_add, name="team-add"),
     path("team/<int:pk>/role/", team.member_role, name="team-role"),

@@ -1,0 +1,127 @@
+"""The sales rep's pages: their customers' unpaid invoices, and the page a signed link opens
+(no login) to hold a customer, flag a dispute or record a promise (services.sales_reps).
+
+A link opened is never acted on by the GET itself (mail scanners follow links): the page asks
+for the click that confirms, and the form says which invoices and, for a promise, which date.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from relance.messaging import formatting
+from relance.services import access, dialogue, hours, sales_reps
+from relance.services.sales_reps import DISPUTE, HOLD, PROMISE
+from relance.web import pages
+
+
+def titles() -> dict[str, str]:
+    """What each link does, in the reader's language."""
+    return {
+        HOLD: gettext("Pause dunning for %(days)s days") % {"days": sales_reps.HOLD_DAYS},
+        DISPUTE: gettext("Flag a dispute"),
+        PROMISE: gettext("Record a promise to pay"),
+    }
+
+
+@login_required
+def my_customers(request: HttpRequest) -> HttpResponse:
+    """The unpaid invoices of the customers whose sales rep the reader is, most late first,
+    with their next step and the same one-click actions as in the digest."""
+    mine = list(
+        access.customers(request.user).filter(sales_rep=request.user.pk).select_related("company")
+    )
+    today = hours.company_today(mine[0].company) if mine else None
+    rows = []
+    language = pages.language()
+    for entry in sales_reps.unpaid(mine, today) if today else []:
+        for invoice in entry.invoices:
+            invoice["amount"] = formatting.money(
+                invoice["amount_due"], invoice["currency"], language
+            )
+        rows.append(
+            {
+                "entry": entry,
+                "totals": _amounts(entry.totals),
+                "links": [
+                    (label, sales_reps.token(request.user, entry.customer, action))
+                    for action, label in titles().items()
+                ],
+            }
+        )
+    return render(request, "relance/my_customers.html", {"rows": rows, "count": len(mine)})
+
+
+def _amounts(totals: Any) -> str:
+    return ", ".join(formatting.money(totals[c], c, pages.language()) for c in totals)
+
+
+class LinkForm(forms.Form):
+    invoices = forms.MultipleChoiceField(
+        label=_("Invoices"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    pay_by = forms.DateField(
+        label=_("Promised payment date"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    reason = forms.CharField(
+        label=_("What is wrong"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, data: Any, action: str, invoices: list[dict[str, Any]]) -> None:
+        super().__init__(data)
+        field: Any = self.fields["invoices"]
+        field.choices = [
+            (i["id"], f"{i['number']} · {i['due_date'].isoformat()}") for i in invoices
+        ]
+        field.initial = [i["id"] for i in invoices]
+        if action != PROMISE:
+            del self.fields["pay_by"]
+        if action != DISPUTE:
+            del self.fields["reason"]
+        if action == HOLD:
+            del self.fields["invoices"]
+
+
+def rep_link(request: HttpRequest, token: str) -> HttpResponse:
+    """GET shows what the link does and asks to confirm; POST does it."""
+    try:
+        grant = sales_reps.read(token)
+    except sales_reps.LinkRefused as exc:
+        return render(request, "relance/rep_link.html", {"refused": str(exc)}, status=403)
+    customer = grant.customer
+    today = hours.company_today(customer.company)
+    owing = sales_reps.unpaid([customer], today)
+    invoices = owing[0].invoices if owing else []
+    form = LinkForm(request.POST if request.method == "POST" else None, grant.action, invoices)
+    done = ""
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            done = sales_reps.act(
+                grant,
+                today,
+                invoices=data.get("invoices") or [],
+                pay_by=data.get("pay_by"),
+                reason=data.get("reason") or "",
+            )
+        except dialogue.Refused as exc:
+            form.add_error(None, str(exc))
+    context = {
+        "grant": grant,
+        "title": titles()[grant.action],
+        "customer": customer,
+        "invoices": invoices,
+        "totals": _amounts(owing[0].totals) if owing else "",
+        "form": form,
+        "done": done,
+    }
+    return render(request, "relance/rep_link.html", context)
