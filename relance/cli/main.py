@@ -836,6 +836,8 @@ def demo(seed: int, customers: int, password: str, as_json: bool) -> None:
         for c, counts in summary["companies"].items()
     ]
     lines.append(f"Log in as {summary['login']['username']} / {summary['login']['password']}")
+    if rep := summary.get("sales_rep_login"):
+        lines.append(f"A sales rep: {rep['username']} / {rep['password']}")
     emit(as_json, summary, "\n".join(lines))
 
 

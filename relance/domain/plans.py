@@ -875,8 +875,7 @@ def load_plans_yaml(text: str, *, warnings: list[Problem] | None = None) -> list
 
 
 def plan_to_dict(plan: Plan) -> dict[str, Any]:
-    """The YAML form of a plan, every key explicit but the optional sales rep heads-up (amounts
-    as strings), for storage and export.
+    """The YAML form of a plan, every key explicit (amounts as strings), for storage and export.
 
     `parse_plan(plan_to_dict(plan)) == plan` for every plan that `parse_plan` produced.
     """
@@ -900,11 +899,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
                 "template": step.template,
                 "subject": step.subject,
                 "body": step.body,
-                **(
-                    {"notify_sales_rep_days_before": step.notify_sales_rep_days_before}
-                    if step.notify_sales_rep_days_before
-                    else {}
-                ),
+                "notify_sales_rep_days_before": step.notify_sales_rep_days_before,
             }
             for step in plan.steps
         ],

@@ -95,7 +95,28 @@ def load_demo(
             summary["companies"][spec.company] = counts
             _give_addresses(company, seed)
     summary["login"] = {"username": admin.get_username(), "password": password}
+    rep = _sales_rep(password)
+    if rep is not None:
+        summary["sales_rep_login"] = {"username": rep.get_username(), "password": password}
     return summary
+
+
+def _sales_rep(password: str) -> Any:
+    """One demo sales rep who can log in (imported staff wait for an invitation), to show the
+    sales rep's page and digest."""
+    member = (
+        Membership.objects.filter(role=Membership.Role.SALES_REP)
+        .order_by("company__code", "user__pk")
+        .select_related("user")
+        .first()
+    )
+    if member is None:
+        return None
+    user = member.user
+    user.is_active = True
+    user.set_password(password)
+    user.save()
+    return user
 
 
 def _admin(password: str) -> Any:

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Min, QuerySet
+from django.db.models import Count, Min, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -30,7 +30,7 @@ from relance.models import (
     OutboxMessage,
     Promise,
 )
-from relance.services import access, actions, hours, receivables
+from relance.services import access, actions, calendar, hours, receivables
 from relance.web import pages
 
 LISTED = 8
@@ -119,6 +119,24 @@ def _trend(companies: list[Company], request: HttpRequest, since: date) -> dict[
     }
 
 
+def _week(request: HttpRequest, ids: list[int], today: date, language: str) -> list[Any]:
+    """The steps the stored forecast holds for the next 7 days: per day, how many per channel."""
+    entries = calendar.upcoming(request.user, today, today + timedelta(days=6))
+    counts = (
+        entries.filter(company_id__in=ids)
+        .values_list("day", "channel")
+        .annotate(n=Count("pk"))
+        .order_by("day", "channel")
+    )
+    days: dict[date, list[tuple[str, int]]] = {}
+    for day, channel, n in counts:
+        days.setdefault(day, []).append((channel, n))
+    return [
+        {"day": formatting.day(day, language), "channels": found, "total": sum(n for _, n in found)}
+        for day, found in days.items()
+    ]
+
+
 def _lists(request: HttpRequest, companies: list[Company], today: date) -> dict[str, Any]:
     ids = [c.pk for c in companies]
     customers = access.customers(request.user).filter(company_id__in=ids)
@@ -135,6 +153,7 @@ def _lists(request: HttpRequest, companies: list[Company], today: date) -> dict[
     problems = messages.filter(status__in=[OutboxMessage.Status.FAILED, OutboxMessage.Status.DEAD])
     language = pages.language()
     return {
+        "week": _week(request, ids, today, language),
         "actions_mine": actions.for_user(request.user, open_items).count(),
         "actions_all": open_items.count(),
         "promises_due": [

@@ -46,6 +46,7 @@ def my_customers(request: HttpRequest) -> HttpResponse:
             invoice["amount"] = formatting.money(
                 invoice["amount_due"], invoice["currency"], language
             )
+            invoice["due"] = formatting.day(invoice["due_date"], language)
         rows.append(
             {
                 "entry": entry,

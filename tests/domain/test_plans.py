@@ -799,6 +799,7 @@ def test_plan_to_dict_is_the_explicit_yaml_form() -> None:
         "template": "",
         "subject": "",
         "body": "Call {{ customer.name }}.",
+        "notify_sales_rep_days_before": None,
     }
     assert set(exported) == set(plans_module.PLAN_KEYS)
     assert all(set(step) == set(plans_module.STEP_KEYS) for step in exported["steps"])
@@ -966,3 +967,15 @@ def test_unknown_merge_fields_are_warnings_with_line_and_column() -> None:
     assert "line 1, column 7: unknown merge field 'cutsomer'" in found["steps[1].subject"]
     assert "line 2, column 29: unknown merge field 'inv.nubmer'" in found["steps[1].body"]
     assert "fields of invoices" in found["steps[1].body"]
+
+
+def test_a_step_may_tell_the_sales_rep_ahead_by_a_whole_number_of_days() -> None:
+    data = valid_plan()
+    data["steps"][1]["notify_sales_rep_days_before"] = 3
+    assert parse_plan(data).steps[1].notify_sales_rep_days_before == 3
+    data["steps"][1]["notify_sales_rep_days_before"] = 0
+    with pytest.raises(
+        PlanError,
+        match=r"steps\[2\]\.notify_sales_rep_days_before: must be a number of days, 1 or more",
+    ):
+        parse_plan(data)

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 
-from relance.models import DailyFigures, Dispute, Invoice, OutboxMessage, Promise
+from relance.models import DailyFigures, Dispute, ForecastEntry, Invoice, OutboxMessage, Promise
 from relance.services import hours, receivables
 
 
@@ -96,3 +96,37 @@ def test_the_trend_draws_dso_over_stored_days(world):
     shown = page(world, "admin")
     assert "<polyline" in shown
     assert "DSO, last 3 days" in shown
+
+
+def test_the_next_7_days_steps_from_the_stored_forecast_and_staff_messages(world):
+    today = hours.company_today(world.alpha)
+    for offset, channel, customer in [
+        (1, "email", "dupont"),
+        (1, "call", "dupont"),
+        (3, "email", "martin"),
+        (9, "email", "dupont"),  # beyond the week
+        (2, "email", "smith"),  # another company
+    ]:
+        ForecastEntry.objects.create(
+            company=world.customers[customer].company,
+            customer=world.customers[customer],
+            day=today + timedelta(days=offset),
+            plan_code="standard",
+            step="Payment reminder",
+            step_index=2,
+            channel=channel,
+            reference="I1",
+            reason="15 days after the due date",
+        )
+    OutboxMessage.objects.create(  # a sales rep's digest that could not leave
+        key="digest", company=world.alpha, channel="email", to=["rep@ar.test"], status="dead"
+    )
+    shown = page(world, "controller")
+    section = shown[shown.index("Steps in the next 7 days") : shown.index("Messages not sent")]
+    assert section.count("<p>") == 3  # two days, and the calendar link
+    assert "call 1" in section
+    assert "email 1" in section
+    assert "rep@ar.test" in shown
+    rep = page(world, "rep")
+    rep_section = rep[rep.index("Steps in the next 7 days") : rep.index("Messages not sent")]
+    assert rep_section.count("<p>") == 2  # Dupont's day only
