@@ -49,8 +49,8 @@ def _position_sql(day: date) -> tuple[str, list[Any]]:
     by_plan: dict[int, list[tuple[int, int, date]]] = defaultdict(list)
     for plan, position, from_issue, cutoff in _due_steps(day):
         by_plan[plan].append((position, from_issue, cutoff))
-    if not by_plan:
-        return "NULL", []
+    if not by_plan:  # typed: PostgreSQL takes a bare NULL in a CTE column for text
+        return "CAST(NULL AS INTEGER)", []
     plans, params = [], []
     for plan, steps in by_plan.items():
         whens = []
