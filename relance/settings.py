@@ -74,7 +74,7 @@ WSGI_APPLICATION = "relance.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "web" / "templates"],
+        "DIRS": [BASE_DIR / "web" / "templates", BASE_DIR / "portal" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -125,7 +125,10 @@ TIME_ZONE = "UTC"
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATICFILES_DIRS = [BASE_DIR / "web" / "static"]  # the staff app's CSS and vendored htmx
+STATICFILES_DIRS = [  # the staff app's CSS and vendored htmx, the portal's CSS
+    BASE_DIR / "web" / "static",
+    BASE_DIR / "portal" / "static",
+]
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise expects it, even when empty
 WHITENOISE_USE_FINDERS = True
@@ -186,6 +189,15 @@ RELANCE_INVOICE_SUMMARIES = os.environ.get("RELANCE_INVOICE_SUMMARIES", "").lowe
 # Celery: workers on Redis in production; without a broker every task runs in this process.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", CELERY_BROKER_URL)
+# The portal's rate limits count in the cache: per process in embedded mode, shared by every
+# process through Redis when RELANCE_CACHE_URL (e.g. redis://127.0.0.1:6379/1) is set.
+if os.environ.get("RELANCE_CACHE_URL"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["RELANCE_CACHE_URL"],
+        }
+    }
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True  # a worker killed mid-batch leaves the batch to another worker

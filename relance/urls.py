@@ -7,6 +7,7 @@ import relance.web.admin  # noqa: F401  (registers the ledger in the admin)
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="dashboard", permanent=False)),
     path("", include("relance.web.urls")),
+    path("", include("relance.portal.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     # ESP event webhooks (bounces), e.g. /anymail/postmark/tracking/, authenticated by anymail.

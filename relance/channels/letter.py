@@ -59,7 +59,7 @@ def stationery(company: Company) -> Stationery:
     )
 
 
-def _totals(items: Any, fees: dict[str, Decimal], language: str) -> tuple[tuple[str, str], ...]:
+def totals_rows(items: Any, fees: dict[str, Decimal], language: str) -> tuple[tuple[str, str], ...]:
     """Per currency: the invoices' amount due, the late fees on them, the sum of both."""
     due: dict[str, Decimal] = defaultdict(Decimal)
     for item in items:
@@ -119,7 +119,7 @@ def build_letter(message: OutboxMessage, customer: Customer) -> Letter:
         subject=message.subject,
         body=reflow(message.body),
         invoices=lines,
-        totals=_totals(items, fees, language),
+        totals=totals_rows(items, fees, language),
         payment=(
             PaymentInstructions(company.iban, company.bic, values["payment"]["reference"])
             if company.iban and "payment" in values

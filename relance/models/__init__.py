@@ -18,6 +18,7 @@ from relance.models.event import AppendOnly, Event
 from relance.models.forecast import ForecastEntry
 from relance.models.law import ReferenceRate
 from relance.models.plan import AssignmentRules, Plan, Step
+from relance.models.portal import PortalCode
 from relance.models.receivables import DailyFigures
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "OutboxMessage",
     "Payment",
     "Plan",
+    "PortalCode",
     "PrintBatch",
     "PrintedLetter",
     "Promise",

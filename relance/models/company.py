@@ -65,6 +65,18 @@ class Company(models.Model):
         choices=[("FR", "France (L441-10)"), ("EU", "EU default"), ("UK", "UK"), ("NONE", "None")],
         help_text="Late-payment law; empty: from the company's country",
     )
+    portal_link_days = models.PositiveSmallIntegerField(
+        default=30, help_text="Days a customer's portal link works before a new one is needed"
+    )
+    dispute_ack_hours = models.PositiveSmallIntegerField(
+        default=8, help_text="A dispute is acknowledged within this many business hours"
+    )
+    dispute_resolve_days = models.PositiveSmallIntegerField(
+        default=10, help_text="…and resolved within this many business days"
+    )
+    promise_max_days = models.PositiveSmallIntegerField(
+        default=30, help_text="A customer may promise to pay at most this many days ahead"
+    )
     members: models.ManyToManyField = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="Membership", related_name="companies", blank=True
     )

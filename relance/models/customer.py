@@ -67,6 +67,9 @@ class Customer(models.Model):
     )
     notes = models.TextField(blank=True)
     tags = models.JSONField(default=list, blank=True)
+    portal_version = models.PositiveIntegerField(
+        default=0, help_text="Raised to revoke every portal link sent so far"
+    )
     hold_until = models.DateField(
         null=True, blank=True, help_text="No dunning step runs up to and including this date"
     )

@@ -10,6 +10,7 @@ from django.contrib.auth.models import Group
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from relance.models.company import Alias, Company
 from relance.models.customer import Customer
@@ -18,7 +19,16 @@ from relance.models.plan import Plan, Step
 
 
 class Dispute(models.Model):
-    """A disputed invoice leaves dunning from `opened_on` until it is resolved."""
+    """A disputed invoice leaves dunning from `opened_on` until it is resolved. One raised from
+    the portal carries its category, the customer's message and proof, and the deadlines the
+    company's service level gives it (business time, services.disputes)."""
+
+    class Category(models.TextChoices):
+        WRONG_AMOUNT = "wrong_amount", _("Wrong amount")
+        NOT_RECEIVED = "not_received", _("Goods or service not received")
+        QUALITY = "quality", _("Quality problem")
+        ALREADY_PAID = "already_paid", _("Already paid")
+        OTHER = "other", _("Something else")
 
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="disputes")
@@ -27,6 +37,13 @@ class Dispute(models.Model):
     resolved_on = models.DateField(null=True, blank=True)
     reason = models.TextField(blank=True)
     resolution = models.TextField(blank=True)
+    category = models.CharField(max_length=12, choices=Category.choices, blank=True)
+    proof = models.FileField(upload_to="disputes/%Y/%m/", blank=True)
+    source = models.CharField(max_length=30, blank=True)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    acknowledge_by = models.DateTimeField(null=True, blank=True)
+    resolve_by = models.DateTimeField(null=True, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-opened_on"]

@@ -26,7 +26,7 @@ from relance.domain.plans import ATTACH_NONE, ATTACH_REFERENCE, SMS, Channel, St
 from relance.messaging import formatting, library
 from relance.messaging.sandbox import RenderError, render
 from relance.models import Campaign, Company, Contact, Execution, Invoice, OutboxMessage
-from relance.services import late_fees
+from relance.services import late_fees, portal_links
 from relance.services.snapshots import Debtor, Person, PlanCache, amounts_due, debtors
 
 #: The library template of the messages the engine sends outside any plan step.
@@ -191,7 +191,7 @@ def context(
         "days_late": reference.days_late(today) if reference else "",
         "owner": _person(customer.owner),
         "sales_rep": _person(customer.sales_rep),
-        "portal": {"link": ""},  # the signed portal link comes with the customer portal
+        "portal": {"link": portal_links.link(customer)},
         "law": {
             "applies": applies,
             "pack": fees.terms.pack if applies else "",

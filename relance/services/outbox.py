@@ -57,15 +57,19 @@ def _ready(now: datetime) -> Q:
     )
 
 
-def claim(worker: str, limit: int = 100, now: datetime | None = None) -> list[OutboxMessage]:
-    """Take up to `limit` messages ready for delivery; no other worker can hold the same ones."""
+def claim(
+    worker: str, limit: int = 100, now: datetime | None = None, keys: list[str] | None = None
+) -> list[OutboxMessage]:
+    """Take up to `limit` messages ready for delivery (only those of `keys` when given); no other
+    worker can hold the same ones."""
     now = now or timezone.now()
     claimed: list[int] = []
+    ready_now = _ready(now) & (Q(key__in=keys) if keys is not None else Q())
     if connection.vendor == "postgresql":
         with transaction.atomic():
             ids = list(
                 OutboxMessage.objects.select_for_update(skip_locked=True)
-                .filter(_ready(now))
+                .filter(ready_now)
                 .order_by("pk")
                 .values_list("pk", flat=True)[:limit]
             )
@@ -75,8 +79,8 @@ def claim(worker: str, limit: int = 100, now: datetime | None = None) -> list[Ou
             claimed = ids
     else:
         # One UPDATE whose WHERE re-checks readiness: atomic, so two workers never both win a row.
-        ready = OutboxMessage.objects.filter(_ready(now)).order_by("pk").values("pk")[:limit]
-        OutboxMessage.objects.filter(_ready(now), pk__in=ready).update(
+        ready = OutboxMessage.objects.filter(ready_now).order_by("pk").values("pk")[:limit]
+        OutboxMessage.objects.filter(ready_now, pk__in=ready).update(
             status=Status.CLAIMED, claimed_by=worker, claimed_at=now
         )
         claimed = list(
@@ -311,6 +315,19 @@ def deliver_due(
     while messages := claim(worker, batch, now):
         report.statuses.update(
             _deliver_batch(messages, worker, as_of, now or timezone.now(), channel_for)
+        )
+    return report
+
+
+def deliver_now(keys: list[str], now: datetime | None = None) -> DeliveryReport:
+    """Deliver these messages at once if they are ready (a code a person on a page waits for):
+    the same claim and compare-and-set as every delivery, so nothing leaves twice."""
+    now = now or timezone.now()
+    report = DeliveryReport()
+    messages = claim(worker_name(), len(keys), now, keys=keys)
+    if messages:
+        report.statuses.update(
+            _deliver_batch(messages, worker_name(), timezone.localdate(now), now, channel_for)
         )
     return report
 

@@ -128,6 +128,7 @@ class Debtor:
     late_interest_rate: Decimal | None = None
     late_fees_waived: bool = False
     time_zone: str = "UTC"
+    portal_version: int = 0  # what the customer's portal link must carry
 
 
 _DEBTOR_COLUMNS = (
@@ -160,6 +161,7 @@ _DEBTOR_COLUMNS = (
     "late_interest_rate",
     "late_fees_waived",
     "time_zone",
+    "portal_version",
 )
 
 
@@ -200,6 +202,7 @@ def debtors(customer_ids: Sequence[int], *, lock: bool = False) -> list[Debtor]:
             late_interest_rate=r[26],
             late_fees_waived=bool(r[27]),
             time_zone=r[28] or "UTC",
+            portal_version=r[29],
         )
         for r in rows
     ]

@@ -1,0 +1,15 @@
+"""The customer portal's addresses: everything under the personal link /p/<token>/."""
+
+from django.urls import path
+
+from relance.portal import views
+
+urlpatterns = [
+    path("p/<str:token>/", views.statement, name="portal"),
+    path("p/<str:token>/new-link/", views.new_link, name="portal-new-link"),
+    path("p/<str:token>/dispute/", views.dispute, name="portal-dispute"),
+    path("p/<str:token>/promise/", views.promise, name="portal-promise"),
+    path("p/<str:token>/statement.pdf", views.statement_pdf, name="portal-statement-pdf"),
+    path("p/<str:token>/statement.csv", views.statement_csv, name="portal-statement-csv"),
+    path("p/<str:token>/invoices/<str:invoice>.pdf", views.invoice_pdf, name="portal-invoice-pdf"),
+]

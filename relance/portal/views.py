@@ -1,0 +1,347 @@
+"""The customer portal: pages a customer opens from the personal link in their messages, with no
+login. Every view reads the customer from the signed link (services.portal_links) and only that
+customer's data; a bad link gets a page saying why, and an expired or withdrawn one offers a code
+by email to get a fresh link. Pages speak the customer's language unless the visitor picks
+another; attempts are rate-limited per address and per link."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from functools import wraps
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django import forms
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+
+from relance.messaging import formatting
+from relance.models import Customer
+from relance.services import dialogue, disputes, hours, portal, portal_codes, portal_links
+from relance.services.dialogue import Refused
+
+LANGUAGES = ("en", "fr")
+#: Requests per address in ten minutes before the portal answers 429: enough for a person,
+#: far too few to guess links or codes.
+LIMIT, WINDOW = 60, 600
+CODE_LIMIT = 10  # code pages (send and check) per address in ten minutes
+
+
+def _address(request: HttpRequest) -> str:
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def _over(request: HttpRequest, scope: str, limit: int) -> bool:
+    key = f"portal:{scope}:{_address(request)}"
+    cache.add(key, 0, WINDOW)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, WINDOW)
+        count = 1
+    return count > limit
+
+
+def _too_many(request: HttpRequest) -> HttpResponse:
+    return render(request, "portal/refused.html", {"message": _too_many_text()}, status=429)
+
+
+def _too_many_text() -> str:
+    return str(_("Too many attempts from your connection. Wait ten minutes and try again."))
+
+
+def _language(request: HttpRequest, customer: Customer | None) -> str:
+    chosen = request.GET.get("lang") or request.COOKIES.get("portal_lang", "")
+    if chosen in LANGUAGES:
+        return chosen
+    return customer.language if customer is not None and customer.language in LANGUAGES else "en"
+
+
+View = Callable[..., HttpResponse]
+
+
+def customer_page(view: View) -> View:
+    """Rate limit, read the link, speak the customer's language, and hand the customer to the
+    view; a refused link gets its page (with the code form when a code can re-issue it)."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, token: str, *args: Any, **kwargs: Any) -> HttpResponse:
+        if _over(request, "page", LIMIT):
+            return _too_many(request)
+        try:
+            customer = portal_links.read(token)
+        except portal_links.LinkRefused as refused:
+            with translation.override(_language(request, None)):
+                return _refused(request, token, refused)
+        language = _language(request, customer)
+        with translation.override(language):
+            response = view(request, customer, language, *args, **kwargs)
+        if request.GET.get("lang") in LANGUAGES:
+            response.set_cookie("portal_lang", language, max_age=365 * 86400, samesite="Lax")
+        response.headers.setdefault("Cache-Control", "private, no-store")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")  # the token is in the URL
+        return response
+
+    return wrapper
+
+
+class EmailForm(forms.Form):
+    email = forms.EmailField(label=_("Your email address"))
+
+
+class CodeForm(forms.Form):
+    code = forms.RegexField(label=_("Code"), regex=r"^\s*\d{6}\s*$", max_length=12)
+
+
+def _refused(request: HttpRequest, token: str, refused: portal_links.LinkRefused) -> HttpResponse:
+    context = {
+        "message": str(refused),
+        "can_reissue": refused.customer_pk is not None,
+        "email_form": EmailForm(),
+        "token": token,
+    }
+    return render(request, "portal/refused.html", context, status=403)
+
+
+def new_link(request: HttpRequest, token: str) -> HttpResponse:
+    """From an expired or withdrawn link: email a code to a known contact, then trade the code
+    for a fresh link. The page says the same whether the address is known or not."""
+    if request.method != "POST":
+        return redirect("portal", token=token)
+    if _over(request, "code", CODE_LIMIT):
+        return _too_many(request)
+    try:
+        portal_links.read(token)
+        return redirect("portal", token=token)  # the link works: nothing to re-issue
+    except portal_links.LinkRefused as refused:
+        customer_pk = refused.customer_pk
+        if customer_pk is None:
+            return _refused(request, token, refused)
+    customer = Customer.objects.get(pk=customer_pk)
+    language = _language(request, customer)
+    with translation.override(language):
+        if "code" in request.POST:
+            code_form = CodeForm(request.POST)
+            if code_form.is_valid():
+                fresh = portal_codes.check_code(customer_pk, code_form.cleaned_data["code"])
+                if fresh is not None:
+                    return redirect("portal", token=fresh)
+            code_form.add_error(None, _("This code is not right, or no longer valid."))
+            return render(request, "portal/code.html", {"form": code_form, "token": token})
+        email_form = EmailForm(request.POST)
+        if not email_form.is_valid():
+            context = {"message": "", "can_reissue": True, "email_form": email_form, "token": token}
+            return render(request, "portal/refused.html", context, status=400)
+        sent = portal_codes.send_code(customer_pk, email_form.cleaned_data["email"])
+        if sent.too_many:
+            return _too_many(request)
+        return render(request, "portal/code.html", {"form": CodeForm(), "token": token})
+
+
+@customer_page
+def statement(request: HttpRequest, customer: Customer, language: str) -> HttpResponse:
+    today = hours.company_today(customer.company)
+    account = portal.account(customer, today, language)
+    company = customer.company
+    context = {
+        "customer": customer,
+        "company": company,
+        "account": account,
+        "today": account.on,
+        "language": language,
+        "token": request.resolver_match.kwargs["token"] if request.resolver_match else "",
+    }
+    return render(request, "portal/statement.html", context)
+
+
+@customer_page
+def invoice_pdf(
+    request: HttpRequest, customer: Customer, language: str, invoice: str
+) -> HttpResponse:
+    try:
+        name, content = portal.invoice_pdf(
+            customer, invoice, hours.company_today(customer.company), language
+        )
+    except portal.NotFound:
+        return render(
+            request,
+            "portal/refused.html",
+            {"message": _("There is no such invoice on your account.")},
+            status=404,
+        )
+    return _download(content, name, "application/pdf")
+
+
+@customer_page
+def statement_pdf(request: HttpRequest, customer: Customer, language: str) -> HttpResponse:
+    today = hours.company_today(customer.company)
+    content = portal.statement_pdf(customer, today, language)
+    return _download(content, f"statement-{customer.external_id}-{today}.pdf", "application/pdf")
+
+
+@customer_page
+def statement_csv(request: HttpRequest, customer: Customer, language: str) -> HttpResponse:
+    today = hours.company_today(customer.company)
+    content = portal.statement_csv(customer, today).encode("utf-8")
+    return _download(content, f"statement-{customer.external_id}-{today}.csv", "text/csv")
+
+
+def _download(content: bytes, name: str, kind: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=kind)
+    safe = "".join(c if c.isalnum() or c in "-_." else "-" for c in name)
+    response["Content-Disposition"] = f'attachment; filename="{safe}"'
+    return response
+
+
+class DisputeForm(forms.Form):
+    invoices = forms.MultipleChoiceField(
+        label=_("Which invoices?"), widget=forms.CheckboxSelectMultiple
+    )
+    category = forms.ChoiceField(
+        label=_("What is wrong?"),
+        widget=forms.RadioSelect,
+        choices=[
+            ("wrong_amount", _("The amount is wrong")),
+            ("not_received", _("We did not receive the goods or service")),
+            ("quality", _("A quality problem")),
+            ("already_paid", _("We have already paid")),
+            ("other", _("Something else")),
+        ],
+    )
+    message = forms.CharField(
+        label=_("Tell us more"), widget=forms.Textarea(attrs={"rows": 4}), max_length=4000
+    )
+    proof = forms.FileField(
+        label=_("Proof (PDF, PNG or JPEG, at most 5 MB)"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.png,.jpg,.jpeg"}),
+    )
+
+    def __init__(self, *args: Any, invoices: list[dict[str, Any]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field: Any = self.fields["invoices"]
+        field.choices = [
+            (i["id"], f"{i['number']} · {i['amount_due']}") for i in invoices if not i["disputed"]
+        ]
+
+
+class PromiseForm(forms.Form):
+    invoices = forms.MultipleChoiceField(
+        label=_("Which invoices will you pay?"), widget=forms.CheckboxSelectMultiple
+    )
+    pay_by = forms.DateField(label=_("Paid by"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(
+        self, *args: Any, invoices: list[dict[str, Any]], latest: Any, today: Any, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        field: Any = self.fields["invoices"]
+        field.choices = [
+            (i["id"], f"{i['number']} · {i['amount_due']}")
+            for i in invoices
+            if not i["disputed"] and not i["promised_for"]
+        ]
+        self.latest, self.today = latest, today
+        self.fields["pay_by"].widget.attrs.update(min=today.isoformat(), max=latest.isoformat())
+
+    def clean_pay_by(self) -> Any:
+        day = self.cleaned_data["pay_by"]
+        if day < self.today:
+            raise forms.ValidationError(_("Choose a date from today."))
+        if day > self.latest:
+            raise forms.ValidationError(
+                _("Choose a date by %(day)s at the latest.") % {"day": self.latest.isoformat()}
+            )
+        return day
+
+
+def _token(request: HttpRequest) -> str:
+    return request.resolver_match.kwargs["token"] if request.resolver_match else ""
+
+
+@customer_page
+def dispute(request: HttpRequest, customer: Customer, language: str) -> HttpResponse:
+    today = hours.company_today(customer.company)
+    account = portal.account(customer, today, language)
+    post = request.method == "POST"
+    form = DisputeForm(
+        request.POST if post else None, request.FILES if post else None, invoices=account.invoices
+    )
+    context: dict[str, Any] = {
+        "customer": customer,
+        "company": customer.company,
+        "token": _token(request),
+        "form": form,
+    }
+    if post and form.is_valid():
+        upload = form.cleaned_data.get("proof")
+        content = upload.read(disputes.MAX_PROOF + 1) if upload else None
+        try:
+            raised = disputes.raise_from_portal(
+                customer,
+                form.cleaned_data["invoices"],
+                form.cleaned_data["category"],
+                form.cleaned_data["message"],
+                content,
+            )
+        except Refused as exc:
+            form.add_error(None, str(exc))
+        else:
+            context["raised"] = raised
+            context["acknowledge_by"] = _moment(raised.acknowledge_by, customer, language)
+            context["resolve_by"] = _moment(raised.resolve_by, customer, language)
+    return render(
+        request,
+        "portal/dispute.html",
+        context,
+        status=400 if post and "raised" not in context else 200,
+    )
+
+
+@customer_page
+def promise(request: HttpRequest, customer: Customer, language: str) -> HttpResponse:
+    company = customer.company
+    today = hours.company_today(company)
+    account = portal.account(customer, today, language)
+    latest = today + timedelta(days=company.promise_max_days)
+    post = request.method == "POST"
+    form = PromiseForm(
+        request.POST if post else None, invoices=account.invoices, latest=latest, today=today
+    )
+    context: dict[str, Any] = {
+        "customer": customer,
+        "company": company,
+        "token": _token(request),
+        "form": form,
+        "latest": latest,
+    }
+    if post and form.is_valid():
+        try:
+            made = dialogue.add_promise(
+                customer.external_id,
+                form.cleaned_data["invoices"],
+                form.cleaned_data["pay_by"],
+                today,
+                company=company,
+                source="portal",
+            )
+        except Refused as exc:
+            form.add_error(None, str(exc))
+        else:
+            context["promised"] = made
+            context["pay_by"] = formatting.day(made.pay_by, language)
+    return render(
+        request,
+        "portal/promise.html",
+        context,
+        status=400 if post and "promised" not in context else 200,
+    )
+
+
+def _moment(at: Any, customer: Customer, language: str) -> str:
+    local = timezone.localtime(at, ZoneInfo(customer.company.time_zone))
+    return f"{formatting.day(local.date(), language)} {local:%H:%M}"

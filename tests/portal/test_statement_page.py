@@ -1,0 +1,62 @@
+"""The statement a customer reads: amounts due with French late fees, credit, payments received,
+bank details and the reference to quote; PDF and CSV downloads; in their language."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from django.test import Client
+from django.utils import timezone
+
+from relance.services import late_fees, messages, portal_links, snapshots
+
+
+def test_the_statement_in_the_customers_language_with_late_fees(ledger):
+    text = Client().get(ledger.path()).content.decode()
+    assert "Factures à régler" in text
+    assert "1\u202f000,00\xa0€" in text  # I1 after the payment of 250
+    assert "300,00\xa0€" in text
+    assert "40 jours de retard" in text
+    assert "Indemnité forfaitaire" in text or "indemnité de recouvrement 40,00\xa0€" in text
+    assert "FR7630006000011234567890189" in text
+    assert "C1 F-I1" in text  # the reference to quote
+    assert "Paiement P1" in text
+
+
+def test_the_visitor_can_read_it_in_english(ledger):
+    client = Client()
+    text = client.get(ledger.path() + "?lang=en").content.decode()
+    assert "Invoices to pay" in text
+    assert "€1,000.00" in text
+    assert "Invoices to pay" in client.get(ledger.path()).content.decode()  # remembered
+
+
+def test_documents_download(ledger):
+    client = Client()
+    invoice = client.get(ledger.path(suffix="invoices/I1.pdf"))
+    assert invoice["Content-Type"] == "application/pdf"
+    assert invoice.content.startswith(b"%PDF")
+    assert 'filename="F-I1-summary.pdf"' in invoice["Content-Disposition"]
+    statement = client.get(ledger.path(suffix="statement.pdf"))
+    assert statement.content.startswith(b"%PDF")
+    rows = list(
+        csv.DictReader(
+            io.StringIO(client.get(ledger.path(suffix="statement.csv")).content.decode())
+        )
+    )
+    assert [(r["invoice_id"], r["amount_due"]) for r in rows] == [
+        ("I1", "1000.00"),
+        ("I2", "300.00"),
+    ]
+    assert rows[0]["fixed_indemnity"] == "40.00"
+
+
+def test_messages_carry_the_customers_link(ledger):
+    [debtor] = snapshots.debtors([ledger.dupont.pk])
+    values = messages.context(
+        ledger.company, debtor, None, [], timezone.localdate(), rates=late_fees.rate_table()
+    )
+    link = values["portal"]["link"]
+    assert link.startswith("http://localhost:8000/p/")
+    assert portal_links.read(link.rsplit("/p/", 1)[1].rstrip("/")) == ledger.dupont
