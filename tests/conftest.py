@@ -105,3 +105,14 @@ def new_customer() -> Callable[..., Any]:
 def new_invoice() -> Callable[..., Any]:
     """new_invoice(customer, external id, total, days late)."""
     return _new_invoice
+
+
+@pytest.fixture(autouse=True)
+def _english_by_default():
+    """Each test starts in English: Django's LocaleMiddleware leaves the language of the last
+    request active in the thread, which would make a later test's messages French."""
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.deactivate()

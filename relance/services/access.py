@@ -40,13 +40,31 @@ def companies(user: Any) -> QuerySet[Company]:
     return Company.objects.filter(pk__in=list(roles(user))).order_by("name")
 
 
-def customers(user: Any) -> QuerySet[Customer]:
-    """The customers this user may see: all of their companies', or a sales rep's own."""
+def _split(user: Any) -> tuple[list[int], list[int]]:
+    """(companies whose every customer the user sees, companies where they see their own)."""
     whole: list[int] = []
     own: list[int] = []
     for company, role in roles(user).items():
         (own if role == Role.SALES_REP else whole).append(company)
+    return whole, own
+
+
+def customers(user: Any) -> QuerySet[Customer]:
+    """The customers this user may see: all of their companies', or a sales rep's own."""
+    whole, own = _split(user)
     return Customer.objects.filter(Q(company_id__in=whole) | Q(company_id__in=own, sales_rep=user))
+
+
+def about_customers(user: Any) -> Q:
+    """Rows about customers (they have `company` and `customer`) this user may see, on the
+    rows' own company column where the whole company is visible: no subquery on customers,
+    which a large outbox or inbox would pay for on every page. Rows with no customer (messages
+    to staff) belong to those who see the whole company."""
+    whole, own = _split(user)
+    found = Q(company_id__in=whole)
+    if own:  # else no join on customers at all
+        found |= Q(company_id__in=own, customer__sales_rep=user)
+    return found
 
 
 def invoices(user: Any) -> QuerySet[Invoice]:
@@ -72,12 +90,9 @@ def may_act(user: Any, company_id: int) -> bool:
 def messages(user: Any) -> QuerySet[OutboxMessage]:
     """Outbox messages to the customers this user may see, and those to staff (sales reps'
     digests) of the companies whose customers they all see."""
-    whole = [company for company, role in roles(user).items() if role != Role.SALES_REP]
-    return OutboxMessage.objects.filter(
-        Q(customer__in=customers(user)) | Q(customer=None, company_id__in=whole)
-    )
+    return OutboxMessage.objects.filter(about_customers(user))
 
 
 def action_items(user: Any) -> QuerySet[ActionItem]:
     """Action items about the customers this user may see."""
-    return ActionItem.objects.filter(customer__in=customers(user))
+    return ActionItem.objects.filter(about_customers(user))

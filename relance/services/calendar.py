@@ -55,9 +55,7 @@ def refresh(company: Company, start: date, days: int = DAYS) -> int:
 
 def upcoming(user: Any, start: date, end: date) -> QuerySet[ForecastEntry]:
     """Stored entries between two dates, of the customers this user may see."""
-    return ForecastEntry.objects.filter(
-        customer__in=access.customers(user), day__gte=start, day__lte=end
-    )
+    return ForecastEntry.objects.filter(access.about_customers(user), day__gte=start, day__lte=end)
 
 
 def computed_at(entries: QuerySet[ForecastEntry]) -> datetime | None:

@@ -338,6 +338,6 @@ def results(campaign: Campaign) -> list[WaveResult]:
         result.paid_since = dict(
             payments.values_list("currency").annotate(s=Sum("amount")).values_list("currency", "s")
         )
-        result.paying_customers = payments.values("customer").distinct().count()
+        result.paying_customers = payments.values("customer").order_by().distinct().count()
         found.append(result)
     return found

@@ -49,7 +49,7 @@ def calendar_page(request: HttpRequest) -> HttpResponse:
     companies = list(access.companies(request.user))
     today = hours.company_today(companies[0]) if companies else timezone.localdate()
     entries = calendar.upcoming(request.user, today, today + timedelta(days=calendar.DAYS - 1))
-    plans = sorted(set(entries.values_list("plan_code", flat=True).distinct()))
+    plans = sorted(set(entries.values_list("plan_code", flat=True).order_by().distinct()))
     chosen = CalendarFilter(request.GET, companies, plans)
     if company := chosen.chosen("company"):
         entries = entries.filter(company_id=int(company))

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Min, QuerySet
+from django.db.models import Count, Min, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -139,13 +139,13 @@ def _week(request: HttpRequest, ids: list[int], today: date, language: str) -> l
 
 def _lists(request: HttpRequest, companies: list[Company], today: date) -> dict[str, Any]:
     ids = [c.pk for c in companies]
-    customers = access.customers(request.user).filter(company_id__in=ids)
     open_items: QuerySet[ActionItem] = access.action_items(request.user).filter(
         company_id__in=ids, status=ActionItem.Status.OPEN
     )
-    promises = Promise.objects.filter(customer__in=customers).select_related("customer")
+    visible = access.about_customers(request.user) & Q(company_id__in=ids)
+    promises = Promise.objects.filter(visible).select_related("customer")
     disputes = (
-        Dispute.objects.filter(customer__in=customers, resolved_on=None)
+        Dispute.objects.filter(visible, resolved_on=None)
         .select_related("customer", "invoice")
         .order_by("opened_on", "pk")
     )

@@ -56,7 +56,7 @@ def test_lists_of_the_day(world):
     today = hours.company_today(world.alpha)
     Promise.objects.create(company=world.alpha, customer=dupont, promised_on=today, pay_by=today)
     Promise.objects.create(
-        company=world.alpha,
+        company=world.beta,
         customer=world.customers["smith"],
         promised_on=today,
         pay_by=today,
