@@ -9,10 +9,11 @@ from __future__ import annotations
 import csv
 from collections import defaultdict
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import partial
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
@@ -23,8 +24,8 @@ from django.utils.translation import gettext_lazy as _
 
 from relance.domain.money import format_amount
 from relance.messaging import formatting
-from relance.models import Contact, Customer
-from relance.services import access, cycle, hours, plans, snapshots, timeline
+from relance.models import Contact, Customer, Dispute
+from relance.services import access, cycle, hours, plans, portal_links, snapshots, timeline
 from relance.services.forecasting import forecast
 from relance.services.statements import statement
 from relance.web import dialogue, pages
@@ -195,8 +196,39 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "plan": plans.plans_for(customer.company).filter(code=plan_code or "").first(),
         "plan_reason": plan_reason,
         "forms": dialogue.forms_for(customer, plan_code=plan_code) if may_act else None,
+        "disputes": _open_disputes(customer, language),
+        "portal_link": portal_links.link(customer) if may_act else "",
     }
     return render(request, "relance/customer_detail.html", context)
+
+
+def _open_disputes(customer: Customer, language: str) -> list[dict[str, Any]]:
+    """Open disputes with what the customer said and where each stands against the company's
+    service level (deadlines in the company's zone)."""
+    now = timezone.now()
+    zone = ZoneInfo(customer.company.time_zone)
+
+    def moment(at: datetime | None) -> str:
+        if at is None:
+            return ""
+        local = timezone.localtime(at, zone)
+        return f"{formatting.day(local.date(), language)} {local:%H:%M}"
+
+    return [
+        {
+            "dispute": d,
+            "opened": formatting.day(d.opened_on, language),
+            "acknowledge_by": moment(d.acknowledge_by),
+            "ack_late": d.acknowledged_at is None
+            and d.acknowledge_by is not None
+            and d.acknowledge_by < now,
+            "resolve_by": moment(d.resolve_by),
+            "resolve_late": d.resolve_by is not None and d.resolve_by < now,
+        }
+        for d in Dispute.objects.filter(customer=customer, resolved_on=None)
+        .select_related("invoice")
+        .order_by("opened_on", "pk")
+    ]
 
 
 def _shown(row: dict[str, Any], language: str) -> dict[str, Any]:

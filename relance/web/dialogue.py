@@ -16,15 +16,15 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from relance.messaging import formatting
-from relance.models import Customer, Invoice
-from relance.services import access, cycle, dialogue, hours, plans, snapshots
+from relance.models import Customer, Dispute, Invoice
+from relance.services import access, cycle, dialogue, hours, plans, portal_links, snapshots
 from relance.web import pages
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")  # the browser's date picker
@@ -240,3 +240,24 @@ def note(request: HttpRequest, pk: int) -> HttpResponse:
         return _("Note added.")
 
     return _record(request, pk, "note", act)
+
+
+@login_required
+@require_POST
+def portal_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    """Every portal link sent to this customer stops working (a forwarded email, a lost phone)."""
+    customer = _acting_on(request, pk)
+    portal_links.revoke(customer, actor=request.user)
+    messages.success(request, _("Every portal link sent so far is withdrawn."))
+    return redirect("customer", pk=customer.pk)
+
+
+@login_required
+def dispute_proof(request: HttpRequest, pk: int) -> FileResponse:
+    """The proof a customer attached to a dispute, for whoever may see the customer."""
+    found = get_object_or_404(
+        Dispute.objects.filter(customer__in=access.customers(request.user)).exclude(proof=""),
+        pk=pk,
+    )
+    name = found.proof.name.rsplit("/", 1)[-1]
+    return FileResponse(found.proof.open("rb"), as_attachment=True, filename=name)

@@ -37,6 +37,10 @@ urlpatterns = [
     path("customers/<int:pk>/plan/", dialogue.change_plan, name="customer-plan"),
     path("customers/<int:pk>/send-step/", dialogue.send_step, name="customer-send-step"),
     path("customers/<int:pk>/note/", dialogue.note, name="customer-note"),
+    path(
+        "customers/<int:pk>/portal/revoke/", dialogue.portal_revoke, name="customer-portal-revoke"
+    ),
+    path("disputes/<int:pk>/proof/", dialogue.dispute_proof, name="dispute-proof"),
     path("campaigns/", campaigns.campaign_list, name="campaigns"),
     path("campaigns/new/", campaigns.campaign_new, name="campaign-new"),
     path("campaigns/preview/", campaigns.campaign_preview, name="campaign-preview"),

@@ -1,0 +1,61 @@
+"""Staff side of the portal: a customer's open disputes with their deadlines and proof, the link
+to see the portal as the customer does, and withdrawing every link; who may do what."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.core.files.base import ContentFile
+from django.test import Client
+from django.utils import timezone
+
+from relance.models import Dispute, Invoice
+from relance.services import portal_links
+
+
+def _portal_dispute(world, proof: bytes = b"%PDF-1.4 proof"):
+    now = timezone.now()
+    dispute = Dispute(
+        company=world.alpha,
+        customer=world.customers["dupont"],
+        invoice=Invoice.objects.get(external_id="I1"),
+        opened_on=timezone.localdate(),
+        reason="Delivered broken",
+        category=Dispute.Category.QUALITY,
+        source="portal",
+        opened_at=now - timedelta(days=3),
+        acknowledge_by=now - timedelta(days=2),
+        resolve_by=now + timedelta(days=7),
+    )
+    dispute.proof.save("photo.pdf", ContentFile(proof), save=False)
+    dispute.save()
+    return dispute
+
+
+def test_the_customer_page_shows_open_disputes_with_deadlines_and_proof(world):
+    dispute = _portal_dispute(world)
+    page = world.client("controller").get(f"/customers/{world.customers['dupont'].pk}/")
+    text = page.content.decode()
+    assert "Open disputes" in text
+    assert "Quality problem" in text
+    assert "Delivered broken" in text
+    assert 'class="badge late"' in text  # acknowledgement overdue
+    proof = world.client("reader").get(f"/disputes/{dispute.pk}/proof/")
+    assert b"".join(proof.streaming_content) == b"%PDF-1.4 proof"
+    assert world.client("beta_admin").get(f"/disputes/{dispute.pk}/proof/").status_code == 404
+    assert world.client("other_rep").get(f"/disputes/{dispute.pk}/proof/").status_code == 404
+
+
+def test_acting_staff_open_the_portal_and_withdraw_its_links(world):
+    dupont = world.customers["dupont"]
+    page = world.client("controller").get(f"/customers/{dupont.pk}/").content.decode()
+    assert "Open the portal as the customer sees it" in page
+    sent = portal_links.token(dupont)
+    assert Client().get(f"/p/{sent}/").status_code == 200
+    assert world.client("reader").post(f"/customers/{dupont.pk}/portal/revoke/").status_code == 403
+    assert (
+        "Open the portal"
+        not in world.client("reader").get(f"/customers/{dupont.pk}/").content.decode()
+    )
+    world.client("controller").post(f"/customers/{dupont.pk}/portal/revoke/")
+    assert Client().get(f"/p/{sent}/").status_code == 403
