@@ -83,7 +83,7 @@ def customer_page(view: View) -> View:
         if request.GET.get("lang") in LANGUAGES:
             response.set_cookie("portal_lang", language, max_age=365 * 86400, samesite="Lax")
         response.headers.setdefault("Cache-Control", "private, no-store")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")  # the token is in the URL
+        response.headers.setdefault("Referrer-Policy", "same-origin")  # the token is in the URL
         return response
 
     return wrapper

@@ -29,7 +29,7 @@ def test_the_link_opens_the_customers_own_account(ledger):
     assert "Boulangerie Dupont" in text
     assert "Garage Martin" not in text
     assert page["Cache-Control"] == "private, no-store"
-    assert page["Referrer-Policy"] == "no-referrer"
+    assert page["Referrer-Policy"] == "same-origin"  # never sent to another site
 
 
 def test_tampered_links_are_refused(ledger):
