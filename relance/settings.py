@@ -164,6 +164,11 @@ RELANCE_MAX_DELIVERY_ATTEMPTS = 5
 # STARTTLS, smtps://… for TLS), any Django/anymail backend with EMAIL_BACKEND (its settings in
 # ANYMAIL, as JSON in RELANCE_ANYMAIL), else one .eml file per message under <outbox>/email.
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "relance@localhost")
+# Stripe Checkout for the portal's online payments (companies with payment_provider "stripe"):
+# the secret key creates sessions, the webhook secret checks the events at /payments/stripe/.
+RELANCE_STRIPE_SECRET_KEY = os.environ.get("RELANCE_STRIPE_SECRET_KEY", "")
+RELANCE_STRIPE_WEBHOOK_SECRET = os.environ.get("RELANCE_STRIPE_WEBHOOK_SECRET", "")
+RELANCE_STRIPE_API = os.environ.get("RELANCE_STRIPE_API", "https://api.stripe.com")
 # Where the staff app is reached from outside: the links in sales reps' emails start with it.
 RELANCE_BASE_URL = os.environ.get("RELANCE_BASE_URL", "http://localhost:8000")
 EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "30"))

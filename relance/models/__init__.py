@@ -17,6 +17,7 @@ from relance.models.dunning import (
 from relance.models.event import AppendOnly, Event
 from relance.models.forecast import ForecastEntry
 from relance.models.law import ReferenceRate
+from relance.models.payments import PaymentRequest
 from relance.models.plan import AssignmentRules, Plan, Step
 from relance.models.portal import PortalCode
 from relance.models.receivables import DailyFigures
@@ -41,6 +42,7 @@ __all__ = [
     "Membership",
     "OutboxMessage",
     "Payment",
+    "PaymentRequest",
     "Plan",
     "PortalCode",
     "PrintBatch",

@@ -77,6 +77,29 @@ class Company(models.Model):
     promise_max_days = models.PositiveSmallIntegerField(
         default=30, help_text="A customer may promise to pay at most this many days ahead"
     )
+    payment_provider = models.CharField(
+        max_length=6,
+        blank=True,
+        choices=[("", "None: bank transfer only"), ("link", "Payment link"), ("stripe", "Stripe")],
+        help_text="How customers pay online from the portal",
+    )
+    payment_link_template = models.CharField(
+        max_length=500,
+        blank=True,
+        help_text="Payment link provider: the URL, with {reference} {amount} {currency} "
+        "{customer} {return_url} filled in",
+    )
+    payment_webhook_secret = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="Payment link provider: the shared secret its confirmations are signed with",
+    )
+    thanks_template = models.CharField(
+        max_length=100,
+        blank=True,
+        default="payment_thanks",
+        help_text="Library template thanking for a payment made online (empty: none)",
+    )
     members: models.ManyToManyField = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="Membership", related_name="companies", blank=True
     )

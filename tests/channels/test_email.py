@@ -3,16 +3,9 @@ CC, Reply-To, a stable Message-ID), refusals that bounce a contact, and temporar
 
 from __future__ import annotations
 
-import email
-import socket
-from collections.abc import Iterator
 from datetime import date
-from email.message import EmailMessage
-from email.policy import default
-from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from relance.channels.email import message_id
 from relance.models import ActionItem, Contact, Event, OutboxMessage
@@ -45,56 +38,6 @@ steps:
     subject: "Second notice"
     body: "Still unpaid: {{ totals }}"
 """
-
-
-class Sink:
-    """An SMTP server's handler that keeps what it receives, refusing some recipients."""
-
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-        self.envelopes: list[tuple[str, list[str]]] = []
-        self.refuse: dict[str, str] = {}  # address -> SMTP reply
-
-    async def handle_RCPT(
-        self, server: Any, session: Any, envelope: Any, address: str, options: Any
-    ) -> str:
-        if address in self.refuse:
-            return self.refuse[address]
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
-        parsed = email.message_from_bytes(envelope.original_content, policy=default)
-        self.messages.append(parsed)  # type: ignore[arg-type]
-        return "250 Message accepted"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@pytest.fixture
-def smtp(settings) -> Iterator[Sink]:
-    sink = Sink()
-    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        settings.EMAIL_BACKEND = "relance.channels.email.SmtpBackend"
-        settings.EMAIL_HOST = "127.0.0.1"
-        settings.EMAIL_PORT = controller.port
-        settings.EMAIL_USE_TLS = False
-        settings.RELANCE_CHANNELS = {
-            **settings.RELANCE_CHANNELS,
-            "email": "relance.channels.email.EmailChannel",
-        }
-        outbox.channel_for.cache_clear()
-        yield sink
-    finally:
-        outbox.channel_for.cache_clear()
-        controller.stop()
 
 
 @pytest.fixture

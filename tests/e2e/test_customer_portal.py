@@ -1,17 +1,22 @@
 """A customer uses the portal from the link in their email, in Chromium on a phone-sized screen:
-statement, PDF download, a dispute with its deadlines, a promise; expired and tampered links."""
+statement, PDF download, a dispute with its deadlines, a promise, paying by the payment link
+with the thank-you email over real SMTP; expired and tampered links."""
 
 from __future__ import annotations
 
+import html
+import json
 import time
 from datetime import timedelta
+from urllib.parse import parse_qs, urlparse
 
 import pytest
+import requests
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from relance.models import Company, Contact, Dispute, Promise
-from relance.services import portal_links
+from relance.models import Company, Contact, Dispute, PaymentRequest, Promise
+from relance.services import online_payments, portal_links
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -100,3 +105,67 @@ def test_expired_and_tampered_links_are_refused(phone, new_customer, new_invoice
     expect(phone.locator("main")).not_to_contain_text("Boulangerie Dupont")
     phone.goto(f"/p/{portal_links.token(customer)[:-4]}abcd/?lang=en")
     expect(phone.locator(".problem")).to_contain_text("This link is not valid")
+
+
+def test_paying_by_the_payment_link_brings_the_thank_you_email(
+    phone, live_server, new_customer, new_invoice, smtp, tmp_path
+):
+    company = Company.objects.create(
+        code="lumiere",
+        name="Lumiere Studio Ltd",
+        country="GB",
+        currency="GBP",
+        payment_provider="link",
+        payment_link_template="https://pay.example.test/checkout?ref={reference}&amount={amount}"
+        "&back={return_url}",
+        payment_webhook_secret="shared-secret",
+        sender_email="ar@lumiere.test",
+    )
+    customer = new_customer(company, "C1", "Hartley & Sons")
+    new_invoice(customer, "I1", "420.00", days_late=12)
+    Contact.objects.create(
+        company=company,
+        customer=customer,
+        external_id="K1",
+        name="Ann Hartley",
+        email="ann@hartley.test",
+        roles=["billing"],
+    )
+    provider: dict[str, str] = {}
+
+    def checkout_page(route):  # stands in for the provider's page: a link back to the portal
+        asked = parse_qs(urlparse(route.request.url).query)
+        provider.update({k: v[0] for k, v in asked.items()})
+        route.fulfill(
+            content_type="text/html",
+            body=f'<h1>Fake provider</h1><a href="{html.escape(asked["back"][0])}">Back</a>',
+        )
+
+    phone.route("https://pay.example.test/**", checkout_page)
+    phone.goto(f"/p/{portal_links.token(customer)}/")
+    phone.get_by_role("button", name="Pay €420.00 now").click()
+    expect(phone.get_by_role("heading", name="Fake provider")).to_be_visible()
+    reference = PaymentRequest.objects.get().reference
+    assert (provider["ref"], provider["amount"]) == (reference, "420.00")
+    phone.get_by_role("link", name="Back").click()
+    expect(phone.locator(".done")).to_contain_text("Your payment is being confirmed")
+
+    body = json.dumps(
+        {"reference": reference, "id": "tx-981", "amount": "420.00", "currency": "EUR"}
+    ).encode()
+    confirmed = requests.post(
+        f"{live_server.url}/payments/link/lumiere/",
+        data=body,
+        headers={
+            "Content-Type": "application/json",
+            "X-Relance-Signature": online_payments.sign_link(body, "shared-secret"),
+        },
+        timeout=10,
+    )
+    assert confirmed.json() == {"payment": "link-tx-981", "new": True}
+    [thanks] = smtp.messages
+    assert thanks["To"] == "ann@hartley.test"
+    assert thanks["Subject"] == "Thank you for your payment of €420.00"
+    phone.reload()
+    expect(phone.locator(".totals")).to_contain_text("Nothing to pay. Thank you!")
+    phone.screenshot(path=str(tmp_path / "paid.png"), full_page=True)
