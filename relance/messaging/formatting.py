@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal, get_currency_precision
@@ -66,6 +67,14 @@ def money(amount: Decimal, currency: str, language: str) -> str:
 @lru_cache(maxsize=8192)  # the same due dates come back in every message of a run
 def day(value: date | None, language: str) -> str:
     return format_date(value, format="long", locale=locale(language)) if value else ""
+
+
+def moment(at: datetime | None, zone: str, language: str) -> str:
+    """A moment as a person in `zone` reads it: "7 December 2026 16:00" (24-hour clock)."""
+    if at is None:
+        return ""
+    local = at.astimezone(ZoneInfo(zone))
+    return f"{day(local.date(), language)} {local:%H:%M}"
 
 
 def percent(rate: Decimal, language: str) -> str:

@@ -11,7 +11,6 @@ from datetime import timedelta
 from decimal import Decimal
 from functools import wraps
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django import forms
 from django.conf import settings
@@ -19,7 +18,7 @@ from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -307,8 +306,12 @@ def dispute(request: HttpRequest, customer: Customer, language: str) -> HttpResp
             form.add_error(None, str(exc))
         else:
             context["raised"] = raised
-            context["acknowledge_by"] = _moment(raised.acknowledge_by, customer, language)
-            context["resolve_by"] = _moment(raised.resolve_by, customer, language)
+            context["acknowledge_by"] = formatting.moment(
+                raised.acknowledge_by, customer.company.time_zone, language
+            )
+            context["resolve_by"] = formatting.moment(
+                raised.resolve_by, customer.company.time_zone, language
+            )
     return render(
         request,
         "portal/dispute.html",
@@ -355,11 +358,6 @@ def promise(request: HttpRequest, customer: Customer, language: str) -> HttpResp
         context,
         status=400 if post and "promised" not in context else 200,
     )
-
-
-def _moment(at: Any, customer: Customer, language: str) -> str:
-    local = timezone.localtime(at, ZoneInfo(customer.company.time_zone))
-    return f"{formatting.day(local.date(), language)} {local:%H:%M}"
 
 
 @customer_page

@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -19,9 +18,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from relance.domain import business_time
-from relance.messaging import formatting, library
-from relance.models import Company, Contact, Customer, Dispute, Event, Invoice, OutboxMessage
-from relance.services import hours, late_fees, messages, snapshots
+from relance.messaging import formatting
+from relance.models import Company, Customer, Dispute, Event, Invoice, OutboxMessage
+from relance.services import hours, notices
 from relance.services.dialogue import Refused
 
 MAX_PROOF = 5 * 1024 * 1024
@@ -138,53 +137,24 @@ def raise_from_portal(
 
 
 def _queue_receipt(customer: Customer, made: list[Dispute], now: datetime) -> None:
-    """The library's acknowledgement, in the customer's language, to their billing contacts."""
-    to = [
-        c.email
-        for c in Contact.objects.filter(customer=customer, bounced=False).exclude(email="")
-        if "billing" in c.roles or "primary" in c.roles
-    ] or list(
-        Contact.objects.filter(customer=customer, bounced=False)
-        .exclude(email="")
-        .values_list("email", flat=True)[:1]
-    )
-    if not to:
-        return
-    [debtor] = snapshots.debtors([customer.pk])
-    language = debtor.language
+    """The library's acknowledgement, in the customer's language."""
     first = made[0]
-    values = messages.context(
-        customer.company,
-        debtor,
-        None,
-        [],
+    language, zone = customer.language, customer.company.time_zone
+    notices.queue(
+        customer,
+        "dispute_acknowledgement",
+        f"dispute-receipt:{first.pk}",
         first.opened_on,
-        rates=late_fees.rate_table(),
-        contact=Contact.objects.filter(customer=customer, email=to[0]).first(),
-        extra={
+        now,
+        {
             "dispute": {
                 "reason": first.reason,
                 "opened_on": formatting.day(first.opened_on, language),
                 "invoices": ", ".join(d.invoice.number for d in made),
-                "acknowledge_by": _moment(first.acknowledge_by, customer, language),
-                "resolve_by": formatting.day(
-                    timezone.localtime(first.resolve_by, _zone(customer)).date(), language
-                ),
+                "acknowledge_by": formatting.moment(first.acknowledge_by, zone, language),
+                "resolve_by": formatting.moment(first.resolve_by, zone, language),
             }
         },
-    )
-    text = library.templates()["dispute_acknowledgement"].text(language)
-    subject, body = messages.render_texts((text.subject, text.body), values)
-    OutboxMessage.objects.create(
-        key=f"dispute-receipt:{first.pk}",
-        company=customer.company,
-        customer=customer,
-        channel="email",
-        to=to,
-        subject=subject,
-        body=body,
-        created_at=now,
-        next_attempt_at=now,
     )
 
 
@@ -195,6 +165,7 @@ def _queue_notice(customer: Customer, made: list[Dispute], now: datetime) -> Non
         return
     language = "fr" if customer.company.country == "FR" else "en"
     first = made[0]
+    zone = customer.company.time_zone
     with translation.override(language):
         subject = _("%(customer)s disputes %(invoices)s") % {
             "customer": customer.name,
@@ -212,8 +183,8 @@ def _queue_notice(customer: Customer, made: list[Dispute], now: datetime) -> Non
                 "",
                 _("Acknowledge by %(ack)s, resolve by %(resolve)s.")
                 % {
-                    "ack": _moment(first.acknowledge_by, customer, language),
-                    "resolve": _moment(first.resolve_by, customer, language),
+                    "ack": formatting.moment(first.acknowledge_by, zone, language),
+                    "resolve": formatting.moment(first.resolve_by, zone, language),
                 },
             ]
         )
@@ -228,17 +199,6 @@ def _queue_notice(customer: Customer, made: list[Dispute], now: datetime) -> Non
         created_at=now,
         next_attempt_at=now,
     )
-
-
-def _zone(customer: Customer) -> ZoneInfo:
-    return ZoneInfo(customer.company.time_zone)
-
-
-def _moment(at: datetime | None, customer: Customer, language: str) -> str:
-    if at is None:
-        return ""
-    local = timezone.localtime(at, _zone(customer))
-    return f"{formatting.day(local.date(), language)} {local:%H:%M}"
 
 
 def countdown(dispute: Dispute, now: datetime | None = None) -> dict[str, Any]:

@@ -28,9 +28,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from relance.domain.money import minor_units, parse_amount
-from relance.messaging import formatting, library
-from relance.models import Contact, Customer, Event, Invoice, OutboxMessage, Payment, PaymentRequest
-from relance.services import allocation, hours, late_fees, messages, outbox, snapshots, statements
+from relance.messaging import formatting
+from relance.models import Customer, Event, Invoice, OutboxMessage, Payment, PaymentRequest
+from relance.services import allocation, hours, notices, outbox, statements
 
 LINK, STRIPE = "link", "stripe"
 STRIPE_TOLERANCE_SECONDS = 300
@@ -258,32 +258,21 @@ def _cancel_paid_reminders(customer: Customer, day: date) -> int:
 
 
 def _queue_thanks(request: PaymentRequest, payment: Payment, now: datetime) -> str:
-    """The company's thank-you template, in the customer's language, to the billing contacts."""
-    company, customer = request.company, request.customer
-    template = library.templates().get(company.thanks_template or "")
-    contacts = [
-        c
-        for c in Contact.objects.filter(customer=customer, bounced=False).exclude(email="")
-        if "billing" in c.roles or "primary" in c.roles
-    ] or list(Contact.objects.filter(customer=customer, bounced=False).exclude(email="")[:1])
-    if template is None or not contacts:
-        return ""
-    [debtor] = snapshots.debtors([customer.pk])
-    language = debtor.language
+    """The company's thank-you template, in the customer's language."""
+    customer = request.customer
+    language = customer.language
     numbers = dict(
         Invoice.objects.filter(customer=customer, external_id__in=request.invoice_ids).values_list(
             "external_id", "number"
         )
     )
-    values = messages.context(
-        company,
-        debtor,
-        None,
-        [],
+    return notices.queue(
+        customer,
+        request.company.thanks_template,
+        f"thanks:{request.reference}",
         payment.date,
-        rates=late_fees.rate_table(),
-        contact=contacts[0],
-        extra={
+        now,
+        {
             "paid": {
                 "amount": formatting.money(payment.amount, payment.currency, language),
                 "date": formatting.day(payment.date, language),
@@ -291,18 +280,3 @@ def _queue_thanks(request: PaymentRequest, payment: Payment, now: datetime) -> s
             }
         },
     )
-    text = template.text(language)
-    subject, body = messages.render_texts((text.subject, text.body), values)
-    key = f"thanks:{request.reference}"
-    OutboxMessage.objects.create(
-        key=key,
-        company=company,
-        customer=customer,
-        channel="email",
-        to=[c.email for c in contacts],
-        subject=subject,
-        body=body,
-        created_at=now,
-        next_attempt_at=now,
-    )
-    return key

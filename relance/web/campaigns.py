@@ -273,7 +273,7 @@ def _detail(request: HttpRequest, campaign: Campaign, form: WaveForm) -> HttpRes
             {
                 "wave": wave,
                 "audience": wave.get_audience_display(),
-                "when": _when(wave.sent_at or wave.send_at, language, zone),
+                "when": formatting.moment(wave.sent_at or wave.send_at, zone, language),
                 "messages": result.messages,
                 "owed": _amounts(result.owed, language),
                 "paid": _amounts(result.paid_since, language),
@@ -298,12 +298,6 @@ def _detail(request: HttpRequest, campaign: Campaign, form: WaveForm) -> HttpRes
 
 def _amounts(amounts: dict[str, Any], language: str) -> str:
     return ", ".join(formatting.money(a, c, language) for c, a in sorted(amounts.items()))
-
-
-def _when(at: datetime, language: str, zone: str) -> str:
-    """The moment in the company's time zone, where its people and customers are."""
-    local = timezone.localtime(at, ZoneInfo(zone))
-    return f"{formatting.day(local.date(), language)} {local:%H:%M}"
 
 
 def _acting_on(request: HttpRequest, pk: int) -> Campaign:
@@ -341,7 +335,10 @@ def wave_send(request: HttpRequest, pk: int) -> HttpResponse:
                 notices.success(
                     request,
                     _("Wave %(n)s will leave on %(when)s.")
-                    % {"n": wave.number, "when": _when(wave.send_at, pages.language(), zone)},
+                    % {
+                        "n": wave.number,
+                        "when": formatting.moment(wave.send_at, zone, pages.language()),
+                    },
                 )
             return redirect("campaign", campaign.pk)
     return _detail(request, campaign, form)

@@ -13,7 +13,6 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import partial
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
@@ -206,13 +205,10 @@ def _open_disputes(customer: Customer, language: str) -> list[dict[str, Any]]:
     """Open disputes with what the customer said and where each stands against the company's
     service level (deadlines in the company's zone)."""
     now = timezone.now()
-    zone = ZoneInfo(customer.company.time_zone)
+    zone = customer.company.time_zone
 
     def moment(at: datetime | None) -> str:
-        if at is None:
-            return ""
-        local = timezone.localtime(at, zone)
-        return f"{formatting.day(local.date(), language)} {local:%H:%M}"
+        return formatting.moment(at, zone, language)
 
     return [
         {

@@ -1,0 +1,59 @@
+"""One library template sent to a customer outside any plan step (a dispute's receipt, thanks
+for a payment): rendered now in the customer's language, to their billing contacts (else their
+first reachable one), queued in the outbox under a key of the event's."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from relance.messaging import library
+from relance.models import Contact, Customer, OutboxMessage
+from relance.services import late_fees, messages, snapshots
+
+
+def billing_contacts(customer: Customer) -> list[Contact]:
+    reachable = Contact.objects.filter(customer=customer, bounced=False).exclude(email="")
+    found = [c for c in reachable.order_by("pk") if {"billing", "primary"} & set(c.roles)]
+    return found or list(reachable.order_by("pk")[:1])
+
+
+def queue(
+    customer: Customer,
+    template: str,
+    key: str,
+    day: date,
+    now: datetime,
+    extra: dict[str, Any],
+) -> str:
+    """Queue the template for the customer; the key, or "" when there is no such template or
+    nobody to write to. `extra` gives the event's merge fields (e.g. `paid`, `dispute`)."""
+    found = library.templates().get(template)
+    contacts = billing_contacts(customer)
+    if found is None or not contacts:
+        return ""
+    [debtor] = snapshots.debtors([customer.pk])
+    values = messages.context(
+        customer.company,
+        debtor,
+        None,
+        [],
+        day,
+        rates=late_fees.rate_table(),
+        contact=contacts[0],
+        extra=extra,
+    )
+    text = found.text(debtor.language)
+    subject, body = messages.render_texts((text.subject, text.body), values)
+    OutboxMessage.objects.create(
+        key=key,
+        company=customer.company,
+        customer=customer,
+        channel="email",
+        to=[c.email for c in contacts],
+        subject=subject,
+        body=body,
+        created_at=now,
+        next_attempt_at=now,
+    )
+    return key
