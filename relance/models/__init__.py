@@ -17,6 +17,7 @@ from relance.models.dunning import (
 from relance.models.event import AppendOnly, Event
 from relance.models.forecast import ForecastEntry
 from relance.models.law import ReferenceRate
+from relance.models.payment_plans import Instalment, PaymentPlan
 from relance.models.payments import PaymentRequest
 from relance.models.plan import AssignmentRules, Plan, Step
 from relance.models.portal import PortalCode
@@ -38,10 +39,12 @@ __all__ = [
     "Event",
     "Execution",
     "ForecastEntry",
+    "Instalment",
     "Invoice",
     "Membership",
     "OutboxMessage",
     "Payment",
+    "PaymentPlan",
     "PaymentRequest",
     "Plan",
     "PortalCode",

@@ -77,6 +77,22 @@ class Company(models.Model):
     promise_max_days = models.PositiveSmallIntegerField(
         default=30, help_text="A customer may promise to pay at most this many days ahead"
     )
+    plan_max_instalments = models.PositiveSmallIntegerField(
+        default=6, help_text="A payment plan has at most this many instalments"
+    )
+    plan_max_days = models.PositiveSmallIntegerField(
+        default=180, help_text="…its last instalment at most this many days ahead"
+    )
+    plan_auto_approve_below = models.DecimalField(
+        max_digits=18,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text="Plans for less than this (in the plan's currency) are approved at once",
+    )
+    plan_grace_days = models.PositiveSmallIntegerField(
+        default=7, help_text="An instalment this many days late breaks the plan"
+    )
     payment_provider = models.CharField(
         max_length=6,
         blank=True,

@@ -10,6 +10,7 @@ urlpatterns = [
     path("p/<str:token>/dispute/", views.dispute, name="portal-dispute"),
     path("p/<str:token>/promise/", views.promise, name="portal-promise"),
     path("p/<str:token>/pay/", views.pay, name="portal-pay"),
+    path("p/<str:token>/payment-plan/", views.payment_plan, name="portal-payment-plan"),
     path("payments/stripe/", views.stripe_webhook, name="stripe-webhook"),
     path("payments/link/<slug:company>/", views.link_webhook, name="payment-link-webhook"),
     path("p/<str:token>/statement.pdf", views.statement_pdf, name="portal-statement-pdf"),

@@ -25,12 +25,13 @@ from django.views.decorators.http import require_POST
 
 from relance.domain.money import minor_units
 from relance.messaging import formatting
-from relance.models import Company, Customer
+from relance.models import Company, Customer, PaymentPlan
 from relance.services import (
     dialogue,
     disputes,
     hours,
     online_payments,
+    payment_plans,
     portal,
     portal_codes,
     portal_links,
@@ -443,3 +444,68 @@ def _confirmed(reference: str, provider_id: str, amount: str, currency: str) -> 
     except online_payments.PaymentRefused as exc:
         return JsonResponse({"error": str(exc)}, status=400)
     return JsonResponse({"payment": done.payment.external_id, "new": done.new})
+
+
+class PlanForm(forms.Form):
+    invoices = forms.MultipleChoiceField(
+        label=_("Which invoices?"), widget=forms.CheckboxSelectMultiple
+    )
+    count = forms.TypedChoiceField(label=_("In how many monthly instalments?"), coerce=int)
+    first = forms.DateField(
+        label=_("First instalment on"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args: Any, invoices: list[dict[str, Any]], most: int, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        field: Any = self.fields["invoices"]
+        field.choices = [
+            (i["id"], f"{i['number']} · {i['amount_due']}")
+            for i in invoices
+            if not i["disputed"] and not i["in_plan"]
+        ]
+        count: Any = self.fields["count"]
+        count.choices = [(n, str(n)) for n in range(2, most + 1)]
+
+
+@customer_page
+def payment_plan(request: HttpRequest, customer: Customer, language: str) -> HttpResponse:
+    """Ask for a payment plan, or accept the schedule staff proposed instead."""
+    company = customer.company
+    today = hours.company_today(company)
+    account = portal.account(customer, today, language)
+    post = request.method == "POST"
+    context: dict[str, Any] = {
+        "customer": customer,
+        "company": company,
+        "token": _token(request),
+        "latest": today + timedelta(days=company.plan_max_days),
+    }
+    if post and "accept" in request.POST:
+        offered = PaymentPlan.objects.filter(
+            customer=customer,
+            pk=request.POST.get("accept") or 0,
+            status=PaymentPlan.Status.COUNTERED,
+        ).first()
+        if offered is not None:
+            payment_plans.accept_counter(offered)
+        return redirect("portal", token=_token(request))
+    form = PlanForm(
+        request.POST if post else None,
+        invoices=account.invoices,
+        most=company.plan_max_instalments,
+    )
+    context["form"] = form
+    if post and form.is_valid():
+        try:
+            made = payment_plans.request(
+                customer,
+                form.cleaned_data["invoices"],
+                form.cleaned_data["count"],
+                form.cleaned_data["first"],
+            )
+        except payment_plans.PlanRefused as exc:
+            form.add_error(None, str(exc))
+        else:
+            context["plan"] = portal.plan_view(made, today, language)
+    status = 400 if post and "plan" not in context else 200
+    return render(request, "portal/payment_plan.html", context, status=status)

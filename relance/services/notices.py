@@ -4,9 +4,11 @@ first reachable one), queued in the outbox under a key of the event's."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
+from relance.domain import engine
 from relance.messaging import library
 from relance.models import Contact, Customer, OutboxMessage
 from relance.services import late_fees, messages, snapshots
@@ -25,9 +27,11 @@ def queue(
     day: date,
     now: datetime,
     extra: dict[str, Any],
+    invoices: Sequence[engine.Item] = (),
 ) -> str:
     """Queue the template for the customer; the key, or "" when there is no such template or
-    nobody to write to. `extra` gives the event's merge fields (e.g. `paid`, `dispute`)."""
+    nobody to write to. `extra` gives the event's merge fields (e.g. `paid`, `dispute`);
+    `invoices` those the message lists, the first as its reference."""
     found = library.templates().get(template)
     contacts = billing_contacts(customer)
     if found is None or not contacts:
@@ -36,8 +40,8 @@ def queue(
     values = messages.context(
         customer.company,
         debtor,
-        None,
-        [],
+        invoices[0] if invoices else None,
+        invoices,
         day,
         rates=late_fees.rate_table(),
         contact=contacts[0],

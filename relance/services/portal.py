@@ -27,8 +27,8 @@ from relance.documents import (
 )
 from relance.domain.money import Money, Totals
 from relance.messaging import formatting
-from relance.models import CreditNote, Customer, Dispute, Invoice, Payment, Promise
-from relance.services import statements
+from relance.models import CreditNote, Customer, Dispute, Invoice, Payment, PaymentPlan, Promise
+from relance.services import payment_plans, statements
 
 HISTORY_DAYS = 365
 TITLES = {"fr": "Relevé de compte", "en": "Statement of account"}
@@ -56,6 +56,7 @@ class Account:
     credit_notes: list[dict[str, str]] = field(default_factory=list)
     reference: str = ""
     missing_rates: list[str] = field(default_factory=list)
+    plans: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _amount(value: str | None) -> Decimal | None:
@@ -74,6 +75,11 @@ def account(customer: Customer, on: date, language: str) -> Account:
         )
     )
     zone = ZoneInfo(customer.company.time_zone)
+    planned = set(
+        PaymentPlan.invoices.through.objects.filter(
+            paymentplan__customer=customer, paymentplan__status__in=PaymentPlan.PAUSING
+        ).values_list("invoice__external_id", flat=True)
+    )
     promised = dict(
         Promise.objects.filter(customer=customer, status=Promise.Status.OPEN).values_list(
             "invoices__external_id", "pay_by"
@@ -102,6 +108,7 @@ def account(customer: Customer, on: date, language: str) -> Account:
                 "fixed_indemnity": money(indemnity, currency, language) if indemnity else "",
                 "has_pdf": has_pdf,
                 "disputed": row["id"] in disputed,
+                "in_plan": row["id"] in planned,
                 "answer_by": formatting.day(
                     timezone.localtime(disputed[row["id"]], zone).date(), language
                 )
@@ -142,7 +149,32 @@ def account(customer: Customer, on: date, language: str) -> Account:
             )
     first = result.invoices[0]["number"] if result.invoices else ""
     result.reference = " ".join(filter(None, (customer.external_id, first)))
+    shown = PaymentPlan.objects.filter(customer=customer).exclude(
+        status__in=[PaymentPlan.Status.COMPLETED]
+    )[:3]
+    result.plans = [plan_view(p, on, language) for p in shown]
     return result
+
+
+def plan_view(plan: PaymentPlan, on: date, language: str) -> dict[str, Any]:
+    """A payment plan as the customer reads it: its state and each instalment, met or not."""
+    state = payment_plans.progress(plan, on)
+    return {
+        "plan": plan,
+        "total": formatting.money(plan.total, plan.currency, language),
+        "paid": formatting.money(state.paid, plan.currency, language),
+        "invoices": ", ".join(plan.invoices.order_by("due_date").values_list("number", flat=True)),
+        "instalments": [
+            {
+                "number": i.number,
+                "due_date": formatting.day(i.due_date, language),
+                "amount": formatting.money(i.amount, plan.currency, language),
+                "met": state.met.get(i.number, False),
+                "late": not state.met.get(i.number, False) and i.due_date < on,
+            }
+            for i in plan.instalments.order_by("number")
+        ],
+    }
 
 
 def _invoices(customer: Customer) -> dict[str, tuple[date, date, bool]]:

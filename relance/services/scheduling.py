@@ -12,7 +12,16 @@ from datetime import datetime
 from django.utils import timezone
 
 from relance.models import Company, Run
-from relance.services import calendar, campaigns, cycle, hours, outbox, receivables, sales_reps
+from relance.services import (
+    calendar,
+    campaigns,
+    cycle,
+    hours,
+    outbox,
+    payment_plans,
+    receivables,
+    sales_reps,
+)
 
 
 def tick(now: datetime | None = None) -> cycle.CycleReport | None:
@@ -31,6 +40,7 @@ def tick(now: datetime | None = None) -> cycle.CycleReport | None:
         )
         if done.exists():
             continue
+        payment_plans.run_daily(company, today, now)  # broken plans' invoices: dunned today
         last = cycle.run_cycle(today, company_id=company.pk, source="scheduler")
         receivables.record(company, today)  # a point a day for the dashboard's trend
         calendar.refresh(company, today)

@@ -34,6 +34,7 @@ from relance.models import (
     Dispute,
     Execution,
     Invoice,
+    PaymentPlan,
     Plan,
     Promise,
     Step,
@@ -368,12 +369,29 @@ def load(customers: list[Debtor], day: date, history_days: int) -> list[Customer
         .filter(Q(resolved_on__isnull=True) | Q(resolved_on__gt=day))
         .values_list("invoice_id", flat=True)
     )
+    planned = set(  # in a payment plan asked for or kept: out of dunning (DESIGN §3)
+        PaymentPlan.invoices.through.objects.filter(
+            of_customers(ids, "paymentplan__customer_id"),
+            paymentplan__status__in=PaymentPlan.PAUSING,
+        ).values_list("invoice_id", flat=True)
+    )
     items: dict[int, list[engine.Item]] = defaultdict(list)
     pks: dict[int, dict[str, int]] = defaultdict(dict)
     item = engine.Item
     for pk, cust, ext, number, issued, due, currency, amount, total in rows:
         items[cust].append(
-            item(ext, number, issued, due, currency, amount, False, pk in disputed, False, total)
+            item(
+                ext,
+                number,
+                issued,
+                due,
+                currency,
+                amount,
+                False,
+                pk in disputed,
+                pk in planned,
+                total,
+            )
         )
         pks[cust][ext] = pk
 

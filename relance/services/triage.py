@@ -9,8 +9,9 @@ plan is due for it, no execution of that plan has it as reference at that step o
 (rule 4), and it may be the reference invoice (rule 3), i.e. no invoice that is *certainly open*
 comes before it in rule 3's order. Certainly open means: more than the plan's tolerance plus half
 a ten-thousandth left to pay (SQLite computes amounts as REAL; amounts have four decimals at
-most, so this margin absorbs its rounding), not void, issued, not disputed. Whichever invoice the
-engine then takes as reference, it is not pending, so every due step of it has run.
+most, so this margin absorbs its rounding), not void, issued, not disputed, in no payment plan.
+Whichever invoice the engine then takes as reference, it is not pending, so every due step of it
+has run.
 
 Always looked at: customers without a plan (assignment rules may give one), customers with an open
 promise (its end changes the open set and may send a notice), and customers on plans whose last
@@ -26,7 +27,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import Q
 
-from relance.models import AssignmentRules, Customer, Plan, Promise, Step
+from relance.models import AssignmentRules, Customer, PaymentPlan, Plan, Promise, Step
 
 
 def _due_steps(day: date) -> list[tuple[Any, ...]]:
@@ -95,6 +96,10 @@ def _rule_3_key(alias: str) -> str:
     )
 
 
+#: Payment plan states that keep invoices out of dunning, as SQL (fixed words, not user input).
+PAUSING = "(" + ", ".join(f"'{status}'" for status in PaymentPlan.PAUSING) + ")"
+
+
 def _pending_sql(
     day: date, company_id: int | None, span: tuple[int, int] | None = None
 ) -> tuple[str, list[Any]]:
@@ -131,6 +136,11 @@ def _pending_sql(
                   SELECT 1 FROM relance_dispute AS d
                   WHERE d.invoice_id = o.id AND d.opened_on <= %s
                     AND (d.resolved_on IS NULL OR d.resolved_on > %s)
+              )
+              AND NOT EXISTS (
+                  SELECT 1 FROM relance_paymentplan_invoices AS ppi
+                  JOIN relance_paymentplan AS pp ON pp.id = ppi.paymentplan_id
+                  WHERE ppi.invoice_id = o.id AND pp.status IN {PAUSING}
               )
             GROUP BY o.customer_id
         ),

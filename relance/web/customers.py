@@ -23,8 +23,17 @@ from django.utils.translation import gettext_lazy as _
 
 from relance.domain.money import format_amount
 from relance.messaging import formatting
-from relance.models import Contact, Customer, Dispute
-from relance.services import access, cycle, hours, plans, portal_links, snapshots, timeline
+from relance.models import Contact, Customer, Dispute, PaymentPlan
+from relance.services import (
+    access,
+    cycle,
+    hours,
+    plans,
+    portal,
+    portal_links,
+    snapshots,
+    timeline,
+)
 from relance.services.forecasting import forecast
 from relance.services.statements import statement
 from relance.web import dialogue, pages
@@ -196,6 +205,13 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "plan_reason": plan_reason,
         "forms": dialogue.forms_for(customer, plan_code=plan_code) if may_act else None,
         "disputes": _open_disputes(customer, language),
+        "payment_plans": [
+            portal.plan_view(p, today, language)
+            for p in PaymentPlan.objects.filter(customer=customer).exclude(
+                status=PaymentPlan.Status.COMPLETED
+            )[:5]
+        ],
+        "plan_range": range(2, customer.company.plan_max_instalments + 1),
         "portal_link": portal_links.link(customer) if may_act else "",
     }
     return render(request, "relance/customer_detail.html", context)

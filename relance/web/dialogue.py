@@ -23,8 +23,17 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from relance.messaging import formatting
-from relance.models import Customer, Dispute, Invoice
-from relance.services import access, cycle, dialogue, hours, plans, portal_links, snapshots
+from relance.models import Customer, Dispute, Invoice, PaymentPlan
+from relance.services import (
+    access,
+    cycle,
+    dialogue,
+    hours,
+    payment_plans,
+    plans,
+    portal_links,
+    snapshots,
+)
 from relance.web import pages
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")  # the browser's date picker
@@ -261,3 +270,32 @@ def dispute_proof(request: HttpRequest, pk: int) -> FileResponse:
     )
     name = found.proof.name.rsplit("/", 1)[-1]
     return FileResponse(found.proof.open("rb"), as_attachment=True, filename=name)
+
+
+@login_required
+@require_POST
+def payment_plan_decide(request: HttpRequest, pk: int, plan: int) -> HttpResponse:
+    """Approve, reject (with a note the customer reads) or counter-propose a payment plan."""
+    customer = _acting_on(request, pk)
+    found = get_object_or_404(PaymentPlan, pk=plan, customer=customer)
+    decision = request.POST.get("decision", "")
+    note = request.POST.get("note", "")
+    try:
+        if decision == "approve":
+            payment_plans.approve(found, actor=request.user)
+            said = _("The payment plan is agreed.")
+        elif decision == "reject":
+            payment_plans.reject(found, note, actor=request.user)
+            said = _("The payment plan is rejected: its invoices return to dunning.")
+        elif decision == "counter":
+            count = int(request.POST.get("count") or 0)
+            first = date.fromisoformat(request.POST.get("first") or "")
+            payment_plans.counter(found, count, first, note, actor=request.user)
+            said = _("Your proposal waits for the customer to accept it on the portal.")
+        else:
+            raise payment_plans.PlanRefused(_("Choose what to do with the plan."))
+    except (payment_plans.PlanRefused, ValueError) as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, said)
+    return redirect("customer", pk=customer.pk)

@@ -41,6 +41,11 @@ urlpatterns = [
         "customers/<int:pk>/portal/revoke/", dialogue.portal_revoke, name="customer-portal-revoke"
     ),
     path("disputes/<int:pk>/proof/", dialogue.dispute_proof, name="dispute-proof"),
+    path(
+        "customers/<int:pk>/payment-plans/<int:plan>/",
+        dialogue.payment_plan_decide,
+        name="customer-payment-plan",
+    ),
     path("campaigns/", campaigns.campaign_list, name="campaigns"),
     path("campaigns/new/", campaigns.campaign_new, name="campaign-new"),
     path("campaigns/preview/", campaigns.campaign_preview, name="campaign-preview"),

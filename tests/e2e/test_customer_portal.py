@@ -15,7 +15,7 @@ import requests
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from relance.models import Company, Contact, Dispute, PaymentRequest, Promise
+from relance.models import Company, Contact, Dispute, PaymentPlan, PaymentRequest, Promise
 from relance.services import online_payments, portal_links
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -169,3 +169,21 @@ def test_paying_by_the_payment_link_brings_the_thank_you_email(
     phone.reload()
     expect(phone.locator(".totals")).to_contain_text("Nothing to pay. Thank you!")
     phone.screenshot(path=str(tmp_path / "paid.png"), full_page=True)
+
+
+def test_a_customer_asks_for_a_payment_plan(phone, new_customer, new_invoice, tmp_path):
+    company = Company.objects.create(code="a", name="Atelier", country="GB", currency="EUR")
+    customer = new_customer(company, "C1", "Hartley & Sons")
+    new_invoice(customer, "I1", "1200.00", days_late=20)
+    phone.goto(f"/p/{portal_links.token(customer)}/")
+    phone.get_by_role("link", name="Ask for a payment plan").click()
+    phone.get_by_label("F-I1").check()
+    phone.get_by_label("In how many monthly instalments?").select_option("3")
+    first = timezone.localdate() + timedelta(days=7)
+    phone.get_by_label("First instalment on").fill(first.isoformat())
+    phone.get_by_role("button", name="Ask for this plan").click()
+    expect(phone.locator(".done")).to_contain_text("we have received your request")
+    expect(phone.locator(".plan")).to_contain_text("€400.00")
+    phone.screenshot(path=str(tmp_path / "plan.png"), full_page=True)
+    plan = PaymentPlan.objects.get()
+    assert (plan.status, plan.instalments.count()) == ("requested", 3)

@@ -1,21 +1,22 @@
 """Triage may leave customers out of a day's cycle only when the engine would decide nothing for
 them: checked day by day against the engine run on every customer, on a generated ledger with
-payments, credit notes, several plans with tolerances, a repeating plan, disputes, holds and
-promises made and broken along the way."""
+payments, credit notes, several plans with tolerances, a repeating plan, disputes, holds,
+promises made and broken and payment plans asked for and rejected along the way."""
 
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
 from scenario_support import build_ledger
 
-from relance.models import Customer, Invoice, Plan
-from relance.services import cycle, triage
+from relance.models import Customer, Invoice, PaymentPlan, Plan
+from relance.services import cycle, payment_plans, triage
 from relance.services.dialogue import add_promise, hold, open_dispute, resolve_dispute
 from relance.services.plans import load_plans
+from relance.services.snapshots import amounts_due
 
 ROOT = Path(__file__).resolve().parents[2]
 START = date(2026, 11, 23)  # the generated ledger's `today`
@@ -45,6 +46,17 @@ def stir(day: date, rng: random.Random) -> None:
     own = [i.external_id for i in invoices if i.customer_id == customers[1].pk][:2]
     if own:
         add_promise(customers[1].external_id, own, day + timedelta(days=rng.randint(0, 4)), day)
+    for planned in PaymentPlan.objects.filter(status__in=PaymentPlan.PAUSING):
+        payment_plans.reject(planned, "no")  # its invoices return to dunning
+    noon = datetime.combine(day, time(12), UTC)
+    unpaid = amounts_due([customers[2].pk], day)
+    for currency in ("EUR", "GBP", "USD"):
+        theirs = [row[2] for row in unpaid if row[1] == customers[2].pk and row[6] == currency]
+        try:
+            payment_plans.request(customers[2], theirs[:2], 2, day + timedelta(days=5), now=noon)
+            return
+        except payment_plans.PlanRefused:  # nothing unpaid in that currency, or disputed
+            continue
 
 
 @pytest.mark.django_db
@@ -70,3 +82,4 @@ def test_triage_never_leaves_out_a_customer_the_engine_acts_on(tmp_path):
         cycle.run_cycle(day)
         stir(day, rng)
     assert left_out > len(pks)  # it does leave out the quiet ones
+    assert PaymentPlan.objects.filter(status=PaymentPlan.Status.REJECTED).count() >= 3
