@@ -15,6 +15,7 @@ PAGES = [
     "/plans/new/",
     "/plans/rules/",
     "/campaigns/",
+    "/my-customers/",
 ]
 
 
