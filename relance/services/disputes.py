@@ -14,13 +14,15 @@ from typing import Any
 
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from relance.domain import business_time
 from relance.messaging import formatting
-from relance.models import Company, Customer, Dispute, Event, Invoice, OutboxMessage
-from relance.services import hours, notices
+from relance.models import Company, Customer, Dispute, Event, Invoice, Membership, OutboxMessage
+from relance.services import dialogue, hours, notices
 from relance.services.dialogue import Refused
 
 MAX_PROOF = 5 * 1024 * 1024
@@ -211,3 +213,156 @@ def countdown(dispute: Dispute, now: datetime | None = None) -> dict[str, Any]:
         found["resolve_hours_left"] = int(left.total_seconds() // 3600)
         found["late"] = left.total_seconds() < 0
     return found
+
+
+OUTCOMES = {
+    "credit_note": gettext_lazy("A credit note is issued"),
+    "corrected_invoice": gettext_lazy("A corrected invoice replaces it"),
+    "rejected": gettext_lazy("The invoice stands"),
+}
+
+
+def acknowledge(dispute: Dispute, *, actor: Any = None, now: datetime | None = None) -> None:
+    """A person has read it: the acknowledgement deadline is met (recorded once)."""
+    now = now or timezone.now()
+    if Dispute.objects.filter(pk=dispute.pk, acknowledged_at=None).update(acknowledged_at=now):
+        dispute.acknowledged_at = now
+        _event(dispute, "dispute.acknowledged", actor, {})
+
+
+def reply(dispute: Dispute, text: str, *, actor: Any = None, now: datetime | None = None) -> str:
+    """A written answer to the customer (their billing contacts), which also acknowledges."""
+    now = now or timezone.now()
+    if not text.strip():
+        raise Refused(_("Write the answer."))
+    acknowledge(dispute, actor=actor, now=now)
+    key = _to_customer(dispute, text.strip(), "reply", now)
+    _event(dispute, "dispute.replied", actor, {"text": text.strip()})
+    return key
+
+
+def resolve(
+    dispute: Dispute,
+    outcome: str,
+    explanation: str,
+    *,
+    actor: Any = None,
+    now: datetime | None = None,
+) -> None:
+    """Close the dispute with its outcome; the customer is told. A rejection must say why. The
+    invoice returns to dunning the next day if it is still owed (a credit note or a corrected
+    invoice comes through the ledger import)."""
+    now = now or timezone.now()
+    if outcome not in OUTCOMES:
+        raise Refused(_("Choose how the dispute ends."))
+    if outcome == "rejected" and not explanation.strip():
+        raise Refused(_("Say why the invoice stands: the customer reads it."))
+    today = hours.company_today(dispute.company, now)
+    with transaction.atomic():
+        acknowledge(dispute, actor=actor, now=now)
+        resolution = f"{OUTCOMES[outcome]}. {explanation.strip()}".strip()
+        dialogue.resolve_dispute(
+            dispute.invoice.external_id,
+            max(today, dispute.opened_on),
+            resolution=resolution,
+            company=dispute.company,
+            source="web",
+            actor=actor,
+        )
+        with translation.override(dispute.customer.language or "en"):
+            text = "\n\n".join(filter(None, [str(OUTCOMES[outcome]) + ".", explanation.strip()]))
+        _to_customer(dispute, text, "resolved", now)
+
+
+def _to_customer(dispute: Dispute, text: str, kind: str, now: datetime) -> str:
+    customer = dispute.customer
+    contacts = notices.billing_contacts(customer)
+    if not contacts:
+        return ""
+    with translation.override(customer.language or "en"):
+        subject = _("Your dispute about invoice %(number)s") % {"number": dispute.invoice.number}
+        greeting = _("Hello,")
+        closing = _("Kind regards,")
+    key = f"dispute-{kind}:{dispute.pk}:{now:%Y%m%d%H%M%S%f}"
+    OutboxMessage.objects.create(
+        key=key,
+        company=dispute.company,
+        customer=customer,
+        channel="email",
+        to=[c.email for c in contacts],
+        subject=subject,
+        body=f"{greeting}\n\n{text}\n\n{closing}\n{dispute.company.name}\n",
+        created_at=now,
+        next_attempt_at=now,
+    )
+    return key
+
+
+def _event(dispute: Dispute, kind: str, actor: Any, data: dict[str, Any]) -> None:
+    Event.objects.create(
+        company=dispute.company,
+        customer=dispute.customer,
+        invoice=dispute.invoice,
+        source="web",
+        actor=actor if getattr(actor, "pk", None) else None,
+        kind=kind,
+        data=data,
+    )
+
+
+def escalate(now: datetime | None = None) -> int:
+    """Disputes past their acknowledgement or resolution deadline: the company's admins and the
+    customer's owner hear of it, once per dispute and deadline. Returns how many notices."""
+    now = now or timezone.now()
+    late = Dispute.objects.filter(resolved_on=None).filter(
+        Q(acknowledged_at=None, acknowledge_by__lt=now) | Q(resolve_by__lt=now)
+    )
+    made = 0
+    for dispute in late.select_related("company", "customer__owner", "invoice"):
+        kind = "resolve" if dispute.resolve_by and dispute.resolve_by < now else "acknowledge"
+        key = f"dispute-breach:{dispute.pk}:{kind}"
+        if OutboxMessage.objects.filter(key=key).exists():
+            continue
+        company, customer = dispute.company, dispute.customer
+        admins = list(
+            Membership.objects.filter(company=company, role=Membership.Role.ADMIN)
+            .exclude(user__email="")
+            .values_list("user__email", flat=True)
+        )
+        owner = customer.owner.email if customer.owner else ""
+        to = list(dict.fromkeys(filter(None, [*admins, owner]))) or list(
+            filter(None, [company.email])
+        )
+        if not to:
+            continue
+        language = "fr" if company.country == "FR" else "en"
+        deadline = dispute.resolve_by if kind == "resolve" else dispute.acknowledge_by
+        with translation.override(language):
+            subject = _("Late: the dispute of %(customer)s on %(number)s") % {
+                "customer": customer.name,
+                "number": dispute.invoice.number,
+            }
+            body = (
+                _("The %(what)s deadline of this dispute was %(when)s and it is not met.")
+                % {
+                    "what": _("resolution") if kind == "resolve" else _("acknowledgement"),
+                    "when": formatting.moment(deadline, company.time_zone, language),
+                }
+                + "\n\n"
+                + _("Customer: %(customer)s (%(id)s). Their message: %(message)s")
+                % {"customer": customer.name, "id": customer.external_id, "message": dispute.reason}
+            )
+        OutboxMessage.objects.create(
+            key=key,
+            company=company,
+            customer=None,
+            channel="email",
+            to=to,
+            subject=subject,
+            body=body + "\n",
+            created_at=now,
+            next_attempt_at=now,
+        )
+        _event(dispute, "dispute.escalated", None, {"deadline": kind, "to": to})
+        made += 1
+    return made

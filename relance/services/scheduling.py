@@ -16,6 +16,7 @@ from relance.services import (
     calendar,
     campaigns,
     cycle,
+    disputes,
     hours,
     outbox,
     payment_plans,
@@ -30,7 +31,7 @@ def tick(now: datetime | None = None) -> cycle.CycleReport | None:
     digests; deliver. Campaign waves whose time has come are launched on every tick, and their
     messages delivered within business hours."""
     now = now or timezone.now()
-    if campaigns.launch_due(now):
+    if campaigns.launch_due(now) + disputes.escalate(now):
         outbox.deliver_due()
     last: cycle.CycleReport | None = None
     for company in Company.objects.order_by("pk"):

@@ -27,6 +27,7 @@ from relance.models import Contact, Customer, Dispute, PaymentPlan
 from relance.services import (
     access,
     cycle,
+    disputes,
     hours,
     plans,
     portal,
@@ -205,6 +206,7 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "plan_reason": plan_reason,
         "forms": dialogue.forms_for(customer, plan_code=plan_code) if may_act else None,
         "disputes": _open_disputes(customer, language),
+        "outcomes": list(disputes.OUTCOMES.items()),
         "payment_plans": [
             portal.plan_view(p, today, language)
             for p in PaymentPlan.objects.filter(customer=customer).exclude(

@@ -28,6 +28,7 @@ from relance.services import (
     access,
     cycle,
     dialogue,
+    disputes,
     hours,
     payment_plans,
     plans,
@@ -299,3 +300,40 @@ def payment_plan_decide(request: HttpRequest, pk: int, plan: int) -> HttpRespons
     else:
         messages.success(request, said)
     return redirect("customer", pk=customer.pk)
+
+
+@login_required
+@require_POST
+def dispute_act(request: HttpRequest, pk: int) -> HttpResponse:
+    """Acknowledge, answer or resolve a dispute from the customer's page."""
+    found = get_object_or_404(
+        Dispute.objects.select_related("customer", "invoice", "company"),
+        pk=pk,
+        customer__in=access.customers(request.user),
+        resolved_on=None,
+    )
+    if not access.may_act(request.user, found.company_id):
+        raise PermissionDenied
+    action = request.POST.get("action", "")
+    try:
+        if action == "acknowledge":
+            disputes.acknowledge(found, actor=request.user)
+            said = _("Acknowledged.")
+        elif action == "reply":
+            disputes.reply(found, request.POST.get("text", ""), actor=request.user)
+            said = _("Your answer is on its way to the customer.")
+        elif action == "resolve":
+            disputes.resolve(
+                found,
+                request.POST.get("outcome", ""),
+                request.POST.get("explanation", ""),
+                actor=request.user,
+            )
+            said = _("The dispute is resolved and the customer told.")
+        else:
+            raise dialogue.Refused(_("Choose what to do with the dispute."))
+    except dialogue.Refused as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, said)
+    return redirect("customer", pk=found.customer_id)

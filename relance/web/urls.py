@@ -41,6 +41,7 @@ urlpatterns = [
         "customers/<int:pk>/portal/revoke/", dialogue.portal_revoke, name="customer-portal-revoke"
     ),
     path("disputes/<int:pk>/proof/", dialogue.dispute_proof, name="dispute-proof"),
+    path("disputes/<int:pk>/", dialogue.dispute_act, name="dispute-act"),
     path(
         "customers/<int:pk>/payment-plans/<int:plan>/",
         dialogue.payment_plan_decide,

@@ -9,8 +9,8 @@ from django.core.files.base import ContentFile
 from django.test import Client
 from django.utils import timezone
 
-from relance.models import Dispute, Invoice
-from relance.services import portal_links
+from relance.models import Dispute, Event, Invoice, OutboxMessage
+from relance.services import disputes, portal_links
 
 
 def _portal_dispute(world, proof: bytes = b"%PDF-1.4 proof"):
@@ -59,3 +59,61 @@ def test_acting_staff_open_the_portal_and_withdraw_its_links(world):
     )
     world.client("controller").post(f"/customers/{dupont.pk}/portal/revoke/")
     assert Client().get(f"/p/{sent}/").status_code == 403
+
+
+def test_staff_acknowledge_answer_and_resolve_a_dispute(world):
+    dispute = _portal_dispute(world)
+    client = world.client("controller")
+    client.post(f"/disputes/{dispute.pk}/", {"action": "reply", "text": "We check with the depot."})
+    dispute.refresh_from_db()
+    assert dispute.acknowledged_at is not None
+    answer = OutboxMessage.objects.get(key__startswith="dispute-reply:")
+    assert answer.to == ["jeanne@dupont.test"]
+    assert "We check with the depot." in answer.body
+    refused = client.post(f"/disputes/{dispute.pk}/", {"action": "resolve", "outcome": "rejected"})
+    assert refused.status_code == 302
+    dispute.refresh_from_db()
+    assert dispute.resolved_on is None  # a rejection must say why
+    client.post(
+        f"/disputes/{dispute.pk}/",
+        {
+            "action": "resolve",
+            "outcome": "rejected",
+            "explanation": "Delivered intact: signed note.",
+        },
+    )
+    dispute.refresh_from_db()
+    assert dispute.resolved_on == timezone.localdate()
+    assert dispute.resolution == "The invoice stands. Delivered intact: signed note."
+    told = OutboxMessage.objects.get(key__startswith="dispute-resolved:")
+    assert "Delivered intact: signed note." in told.body
+    assert Event.objects.filter(kind="dispute.resolved").exists()
+    assert world.client("reader").post(f"/disputes/{dispute.pk}/", {}).status_code == 404
+
+
+def test_a_reader_cannot_act_on_a_dispute(world):
+    dispute = _portal_dispute(world)
+    assert (
+        world.client("reader")
+        .post(f"/disputes/{dispute.pk}/", {"action": "acknowledge"})
+        .status_code
+        == 403
+    )
+    assert (
+        world.client("beta_admin")
+        .post(f"/disputes/{dispute.pk}/", {"action": "acknowledge"})
+        .status_code
+        == 404
+    )
+
+
+def test_late_disputes_are_escalated_to_admins_and_owner_once(world):
+    dispute = _portal_dispute(world)  # its acknowledgement is two days late
+    assert disputes.escalate() == 1
+    assert disputes.escalate() == 0
+    notice = OutboxMessage.objects.get(key=f"dispute-breach:{dispute.pk}:acknowledge")
+    assert notice.to == ["admin@ar.test"]
+    assert notice.customer is None
+    later = timezone.now() + timedelta(days=8)  # past the resolution deadline too
+    assert disputes.escalate(later) == 1
+    assert Event.objects.filter(kind="dispute.escalated").count() == 2
