@@ -22,6 +22,7 @@ from relance.models.payments import PaymentRequest
 from relance.models.plan import AssignmentRules, Plan, Step
 from relance.models.portal import PortalCode
 from relance.models.receivables import DailyFigures
+from relance.models.smart_notices import SmartNotice
 
 __all__ = [
     "ActionItem",
@@ -53,6 +54,7 @@ __all__ = [
     "Promise",
     "ReferenceRate",
     "Run",
+    "SmartNotice",
     "Step",
     "Wave",
 ]

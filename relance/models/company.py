@@ -93,6 +93,9 @@ class Company(models.Model):
     plan_grace_days = models.PositiveSmallIntegerField(
         default=7, help_text="An instalment this many days late breaks the plan"
     )
+    credit_notice_percent = models.PositiveSmallIntegerField(
+        default=80, help_text="Customers using this share of their credit limit are told, once"
+    )
     payment_provider = models.CharField(
         max_length=6,
         blank=True,

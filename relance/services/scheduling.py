@@ -22,6 +22,7 @@ from relance.services import (
     payment_plans,
     receivables,
     sales_reps,
+    smart_notices,
 )
 
 
@@ -46,5 +47,6 @@ def tick(now: datetime | None = None) -> cycle.CycleReport | None:
         receivables.record(company, today)  # a point a day for the dashboard's trend
         calendar.refresh(company, today)
         sales_reps.run_daily(company, today, now)  # heads-ups read the calendar just stored
+        smart_notices.run_daily(company, today, now)
         outbox.deliver_due(as_of=today)
     return last
