@@ -69,6 +69,12 @@ CATALOGUE: dict[str, dict[str, str] | None] = {
         "late_interest": "interest accrued on the invoices listed, per currency",
     },
     "promise": {"pay_by": "date promised", "amount": "amount promised (may be empty)"},
+    "discount": {
+        "percent": "early-payment discount on the reference invoice, e.g. 2% (empty: none)",
+        "until": "last day a payment takes it",
+        "amount": "what may be deducted",
+        "to_pay": "the invoice total less the discount",
+    },
     "instalment": {
         "number": "instalment number",
         "due_date": "its due date",

@@ -14,6 +14,7 @@ from relance.models.dunning import (
     Promise,
     Run,
 )
+from relance.models.early_payment import DiscountProposal
 from relance.models.event import AppendOnly, Event
 from relance.models.forecast import ForecastEntry
 from relance.models.law import ReferenceRate
@@ -36,6 +37,7 @@ __all__ = [
     "CreditNote",
     "Customer",
     "DailyFigures",
+    "DiscountProposal",
     "Dispute",
     "Event",
     "Execution",

@@ -96,6 +96,16 @@ class Company(models.Model):
     credit_notice_percent = models.PositiveSmallIntegerField(
         default=80, help_text="Customers using this share of their credit limit are told, once"
     )
+    early_discount_percent = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Early-payment discount, e.g. 2.00 (empty: none)",
+    )
+    early_discount_days = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="…if paid within this many days of issue"
+    )
     payment_provider = models.CharField(
         max_length=6,
         blank=True,

@@ -19,7 +19,7 @@ from typing import Any, cast
 
 from django.conf import settings
 
-from relance.domain import engine, law
+from relance.domain import early_payment, engine, law
 from relance.domain.merge_fields import CATALOGUE
 from relance.domain.money import Money, Totals
 from relance.domain.plans import ATTACH_NONE, ATTACH_REFERENCE, SMS, Channel, Step
@@ -203,9 +203,37 @@ def context(
         **{root: dict.fromkeys(CATALOGUE[root] or (), "") for root in _EVENT_ROOTS},
         "today": formatting.day(today, language),
     }
+    values["discount"] = _discount(company, reference, today, language)
     for key, more in (extra or {}).items():
         values[key] = {**values.get(key, {}), **more} if isinstance(more, dict) else more
     return values
+
+
+def _discount(
+    company: Company, reference: engine.Item | None, today: date, language: str
+) -> dict[str, str]:
+    """The early-payment discount the reference invoice can still take (nothing paid on it yet),
+    else every field empty."""
+    if reference is None or reference.total is None or reference.amount_due != reference.total:
+        return dict.fromkeys(CATALOGUE["discount"] or (), "")
+    found = early_payment.open_on(
+        early_payment.offer(
+            reference.total,
+            reference.currency,
+            reference.issue_date,
+            company.early_discount_percent,
+            company.early_discount_days,
+        ),
+        today,
+    )
+    if found is None:
+        return dict.fromkeys(CATALOGUE["discount"] or (), "")
+    return {
+        "percent": formatting.percent(found.percent, language),
+        "until": formatting.day(found.until, language),
+        "amount": formatting.money(found.amount, reference.currency, language),
+        "to_pay": formatting.money(found.to_pay, reference.currency, language),
+    }
 
 
 def step_text(step: Step, language: str) -> tuple[str, str]:

@@ -25,6 +25,7 @@ from relance.documents import (
     render_invoice_summary,
     render_letter,
 )
+from relance.domain import early_payment
 from relance.domain.money import Money, Totals
 from relance.messaging import formatting
 from relance.models import CreditNote, Customer, Dispute, Invoice, Payment, PaymentPlan, Promise
@@ -95,6 +96,18 @@ def account(customer: Customer, on: date, language: str) -> Account:
             overdue.add(Money(due, currency))
         fees.add(Money((interest or Decimal(0)) + (indemnity or Decimal(0)), currency))
         issued, due_on, has_pdf = known[row["id"]]
+        offer = early_payment.open_on(
+            early_payment.offer(
+                Decimal(row["total"]),
+                currency,
+                issued,
+                customer.company.early_discount_percent,
+                customer.company.early_discount_days,
+            ),
+            on,
+        )
+        if offer is not None and due != Decimal(row["total"]):
+            offer = None  # partly paid: the discount is for paying the whole at once
         result.invoices.append(
             {
                 "id": row["id"],
@@ -107,6 +120,13 @@ def account(customer: Customer, on: date, language: str) -> Account:
                 "late_interest": money(interest, currency, language) if interest else "",
                 "fixed_indemnity": money(indemnity, currency, language) if indemnity else "",
                 "has_pdf": has_pdf,
+                "discount": {
+                    "percent": formatting.percent(offer.percent, language),
+                    "until": formatting.day(offer.until, language),
+                    "to_pay": money(offer.to_pay, currency, language),
+                }
+                if offer
+                else None,
                 "disputed": row["id"] in disputed,
                 "in_plan": row["id"] in planned,
                 "answer_by": formatting.day(

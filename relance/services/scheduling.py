@@ -16,6 +16,7 @@ from relance.services import (
     calendar,
     campaigns,
     cycle,
+    discounts,
     disputes,
     hours,
     outbox,
@@ -43,6 +44,7 @@ def tick(now: datetime | None = None) -> cycle.CycleReport | None:
         if done.exists():
             continue
         payment_plans.run_daily(company, today, now)  # broken plans' invoices: dunned today
+        discounts.propose(company, today)  # the rest of a discount taken is not chased
         last = cycle.run_cycle(today, company_id=company.pk, source="scheduler")
         receivables.record(company, today)  # a point a day for the dashboard's trend
         calendar.refresh(company, today)

@@ -31,6 +31,7 @@ from relance.models import (
     AssignmentRules,
     Contact,
     Customer,
+    DiscountProposal,
     Dispute,
     Execution,
     Invoice,
@@ -373,6 +374,10 @@ def load(customers: list[Debtor], day: date, history_days: int) -> list[Customer
         PaymentPlan.invoices.through.objects.filter(
             of_customers(ids, "paymentplan__customer_id"),
             paymentplan__status__in=PaymentPlan.PAUSING,
+        ).values_list("invoice_id", flat=True)
+    ) | set(  # an early-payment discount taken, waiting for staff: its rest is not chased
+        DiscountProposal.objects.filter(
+            of_customers(ids), status=DiscountProposal.Status.PROPOSED
         ).values_list("invoice_id", flat=True)
     )
     items: dict[int, list[engine.Item]] = defaultdict(list)

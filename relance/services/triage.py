@@ -9,9 +9,9 @@ plan is due for it, no execution of that plan has it as reference at that step o
 (rule 4), and it may be the reference invoice (rule 3), i.e. no invoice that is *certainly open*
 comes before it in rule 3's order. Certainly open means: more than the plan's tolerance plus half
 a ten-thousandth left to pay (SQLite computes amounts as REAL; amounts have four decimals at
-most, so this margin absorbs its rounding), not void, issued, not disputed, in no payment plan.
-Whichever invoice the engine then takes as reference, it is not pending, so every due step of it
-has run.
+most, so this margin absorbs its rounding), not void, issued, not disputed, in no payment plan,
+with no early-payment discount to confirm. Whichever invoice the engine then takes as reference,
+it is not pending, so every due step of it has run.
 
 Always looked at: customers without a plan (assignment rules may give one), customers with an open
 promise (its end changes the open set and may send a notice), and customers on plans whose last
@@ -136,6 +136,10 @@ def _pending_sql(
                   SELECT 1 FROM relance_dispute AS d
                   WHERE d.invoice_id = o.id AND d.opened_on <= %s
                     AND (d.resolved_on IS NULL OR d.resolved_on > %s)
+              )
+              AND NOT EXISTS (
+                  SELECT 1 FROM relance_discountproposal AS dp
+                  WHERE dp.invoice_id = o.id AND dp.status = 'proposed'
               )
               AND NOT EXISTS (
                   SELECT 1 FROM relance_paymentplan_invoices AS ppi

@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from relance.domain.money import format_amount
 from relance.messaging import formatting
-from relance.models import Contact, Customer, Dispute, PaymentPlan
+from relance.models import Contact, Customer, DiscountProposal, Dispute, PaymentPlan
 from relance.services import (
     access,
     cycle,
@@ -207,6 +207,16 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "forms": dialogue.forms_for(customer, plan_code=plan_code) if may_act else None,
         "disputes": _open_disputes(customer, language),
         "outcomes": list(disputes.OUTCOMES.items()),
+        "discounts": [
+            {
+                "proposal": d,
+                "amount": formatting.money(d.amount, d.currency, language),
+                "paid_on": formatting.day(d.paid_on, language),
+            }
+            for d in DiscountProposal.objects.filter(
+                customer=customer, status=DiscountProposal.Status.PROPOSED
+            ).select_related("invoice")
+        ],
         "payment_plans": [
             portal.plan_view(p, today, language)
             for p in PaymentPlan.objects.filter(customer=customer).exclude(

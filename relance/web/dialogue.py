@@ -23,11 +23,12 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from relance.messaging import formatting
-from relance.models import Customer, Dispute, Invoice, PaymentPlan
+from relance.models import Customer, DiscountProposal, Dispute, Invoice, PaymentPlan
 from relance.services import (
     access,
     cycle,
     dialogue,
+    discounts,
     disputes,
     hours,
     payment_plans,
@@ -336,4 +337,27 @@ def dispute_act(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, str(exc))
     else:
         messages.success(request, said)
+    return redirect("customer", pk=found.customer_id)
+
+
+@login_required
+@require_POST
+def discount_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    """Confirm (a credit note settles the rest) or decline an early-payment discount taken."""
+    found = get_object_or_404(
+        DiscountProposal.objects.select_related("company", "customer", "invoice"),
+        pk=pk,
+        customer__in=access.customers(request.user),
+    )
+    if not access.may_act(request.user, found.company_id):
+        raise PermissionDenied
+    try:
+        if request.POST.get("decision") == "confirm":
+            discounts.confirm(found, actor=request.user)
+            messages.success(request, _("The discount is confirmed by a credit note."))
+        else:
+            discounts.decline(found, actor=request.user)
+            messages.success(request, _("The discount is declined: the rest stays owed."))
+    except dialogue.Refused as exc:
+        messages.error(request, str(exc))
     return redirect("customer", pk=found.customer_id)

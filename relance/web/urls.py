@@ -42,6 +42,7 @@ urlpatterns = [
     ),
     path("disputes/<int:pk>/proof/", dialogue.dispute_proof, name="dispute-proof"),
     path("disputes/<int:pk>/", dialogue.dispute_act, name="dispute-act"),
+    path("discounts/<int:pk>/", dialogue.discount_decide, name="discount-decide"),
     path(
         "customers/<int:pk>/payment-plans/<int:plan>/",
         dialogue.payment_plan_decide,
