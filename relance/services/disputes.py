@@ -190,17 +190,7 @@ def _queue_notice(customer: Customer, made: list[Dispute], now: datetime) -> Non
                 },
             ]
         )
-    OutboxMessage.objects.create(
-        key=f"dispute-notice:{first.pk}",
-        company=customer.company,
-        customer=None,
-        channel="email",
-        to=[address],
-        subject=subject,
-        body=body + "\n",
-        created_at=now,
-        next_attempt_at=now,
-    )
+    notices.to_staff(customer.company, f"dispute-notice:{first.pk}", [address], subject, body, now)
 
 
 def countdown(dispute: Dispute, now: datetime | None = None) -> dict[str, Any]:
@@ -352,17 +342,7 @@ def escalate(now: datetime | None = None) -> int:
                 + _("Customer: %(customer)s (%(id)s). Their message: %(message)s")
                 % {"customer": customer.name, "id": customer.external_id, "message": dispute.reason}
             )
-        OutboxMessage.objects.create(
-            key=key,
-            company=company,
-            customer=None,
-            channel="email",
-            to=to,
-            subject=subject,
-            body=body + "\n",
-            created_at=now,
-            next_attempt_at=now,
-        )
+        notices.to_staff(company, key, to, subject, body, now)
         _event(dispute, "dispute.escalated", None, {"deadline": kind, "to": to})
         made += 1
     return made

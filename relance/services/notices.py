@@ -10,7 +10,7 @@ from typing import Any
 
 from relance.domain import engine
 from relance.messaging import library
-from relance.models import Contact, Customer, OutboxMessage
+from relance.models import Company, Contact, Customer, OutboxMessage
 from relance.services import late_fees, messages, snapshots
 
 
@@ -61,3 +61,20 @@ def queue(
         next_attempt_at=now,
     )
     return key
+
+
+def to_staff(
+    company: Company, key: str, to: list[str], subject: str, body: str, now: datetime
+) -> OutboxMessage:
+    """A message to people of the company (no customer), through the outbox like any other."""
+    return OutboxMessage.objects.create(
+        key=key,
+        company=company,
+        customer=None,
+        channel="email",
+        to=to,
+        subject=subject,
+        body=body.rstrip("\n") + "\n",
+        created_at=now,
+        next_attempt_at=now,
+    )

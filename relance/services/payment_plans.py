@@ -306,14 +306,11 @@ def _tell_staff(plan: PaymentPlan, now: datetime) -> None:
             for i in plan.instalments.order_by("number")
         ]
         lines += ["", _("Approve, counter-propose or reject it on the customer's page.")]
-    OutboxMessage.objects.create(
-        key=f"payment-plan-request:{plan.pk}",
-        company=customer.company,
-        customer=None,
-        channel="email",
-        to=[address],
-        subject=subject,
-        body="\n".join(lines) + "\n",
-        created_at=now,
-        next_attempt_at=now,
+    notices.to_staff(
+        customer.company,
+        f"payment-plan-request:{plan.pk}",
+        [address],
+        subject,
+        "\n".join(lines),
+        now,
     )

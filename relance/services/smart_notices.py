@@ -160,17 +160,7 @@ def _tell_owner(
         body = _("The customer has been told. Their page: customer %(id)s.") % {
             "id": customer.external_id
         }
-    OutboxMessage.objects.create(
-        key=f"notice-owner:{row}",
-        company=customer.company,
-        customer=None,
-        channel="email",
-        to=[address],
-        subject=subject,
-        body=body + "\n",
-        created_at=now,
-        next_attempt_at=now,
-    )
+    notices.to_staff(customer.company, f"notice-owner:{row}", [address], subject, body, now)
 
 
 def _promises(company: Company, today: date, now: datetime) -> int:
