@@ -72,6 +72,10 @@ class Promise(models.Model):
     invoices = models.ManyToManyField(Invoice, related_name="promises")
     promised_on = models.DateField()
     pay_by = models.DateField()
+    amount = models.DecimalField(
+        max_digits=18, decimal_places=4, null=True, blank=True, help_text="Empty: what is owed"
+    )
+    currency = models.CharField(max_length=3, blank=True)
     status = models.CharField(max_length=6, choices=Status.choices, default=Status.OPEN)
     broken_on = models.DateField(null=True, blank=True)
     created_by = models.ForeignKey(

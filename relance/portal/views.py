@@ -249,6 +249,12 @@ class PromiseForm(forms.Form):
         label=_("Which invoices will you pay?"), widget=forms.CheckboxSelectMultiple
     )
     pay_by = forms.DateField(label=_("Paid by"), widget=forms.DateInput(attrs={"type": "date"}))
+    amount = forms.DecimalField(
+        label=_("Amount (leave empty: all of it)"),
+        required=False,
+        min_value=Decimal("0.01"),
+        decimal_places=2,
+    )
 
     def __init__(
         self, *args: Any, invoices: list[dict[str, Any]], latest: Any, today: Any, **kwargs: Any
@@ -347,6 +353,7 @@ def promise(request: HttpRequest, customer: Customer, language: str) -> HttpResp
                 today,
                 company=company,
                 source="portal",
+                amount=form.cleaned_data.get("amount"),
             )
         except Refused as exc:
             form.add_error(None, str(exc))

@@ -83,6 +83,14 @@ def _reach(contact: Any, channel: str) -> str:
     return contact.phone if channel == "sms" else contact.email
 
 
+def _promised(promise: Any, language: str) -> dict[str, str]:
+    """A promise's merge fields for its missed-payment notice (the date formatted at delivery)."""
+    amount = ""
+    if promise.amount is not None and promise.currency:
+        amount = formatting.money(promise.amount, promise.currency, language)
+    return {"pay_by": promise.pay_by.isoformat(), "amount": amount}
+
+
 def recipients(step: Step, snap: snapshots.CustomerSnapshot) -> list[str]:
     """The step's recipients (see `reachable`)."""
     return reachable(step.recipients, snap, step.channel)
@@ -449,7 +457,7 @@ class _Composer:
                     "to": to,
                     "cc": [],
                     "invoice_ids": [snap.invoice_pks[i.id] for i in broken.invoices],
-                    "merge_data": {"promise": {"pay_by": promise.pay_by.isoformat()}},
+                    "merge_data": {"promise": _promised(promise, customer.language)},
                     "created_at": self.now,
                     "next_attempt_at": self._first_send(customer),
                     "status": OutboxMessage.Status.PLANNED,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -116,8 +117,10 @@ def add_promise(
     company: Company | None = None,
     source: str = "cli",
     actor: Any = None,
+    amount: Decimal | None = None,
 ) -> Promise:
-    """The invoices leave dunning until `pay_by`; unpaid the day after, the promise is broken."""
+    """The invoices leave dunning until `pay_by`; unpaid the day after, the promise is broken.
+    An amount, when given, is in the invoices' one currency."""
     customer = lookup.customer(customer_id, company)
     if pay_by < on:
         raise Refused(f"the promised date {pay_by} is before the day of the promise {on}")
@@ -127,11 +130,16 @@ def add_promise(
     missing = sorted(set(invoice_ids) - {i.external_id for i in invoices})
     if missing:
         raise Refused(f"customer '{customer_id}' has no invoice {', '.join(missing)}")
+    currencies = {i.currency for i in invoices}
+    if amount is not None and (amount <= 0 or len(currencies) != 1):
+        raise Refused("a promised amount is positive, for invoices in one currency")
     promise = Promise.objects.create(
         company=customer.company,
         customer=customer,
         promised_on=on,
         pay_by=pay_by,
+        amount=amount,
+        currency=next(iter(currencies)) if amount is not None else "",
         created_by=actor,
     )
     promise.invoices.set(invoices)

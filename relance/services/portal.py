@@ -29,7 +29,7 @@ from relance.domain import early_payment
 from relance.domain.money import Money, Totals
 from relance.messaging import formatting
 from relance.models import CreditNote, Customer, Dispute, Invoice, Payment, PaymentPlan, Promise
-from relance.services import payment_plans, statements
+from relance.services import disputes, payment_plans, statements
 
 HISTORY_DAYS = 365
 TITLES = {"fr": "Relevé de compte", "en": "Statement of account"}
@@ -70,11 +70,12 @@ def account(customer: Customer, on: date, language: str) -> Account:
     money = formatting.money
     result = Account(customer, on, language, missing_rates=found.get("missing_rates", []))
     known = _invoices(customer)
-    disputed = dict(
-        Dispute.objects.filter(customer=customer, resolved_on=None).values_list(
-            "invoice__external_id", "resolve_by"
+    disputed = {
+        d.invoice.external_id: d
+        for d in Dispute.objects.filter(customer=customer, resolved_on=None).select_related(
+            "invoice", "company"
         )
-    )
+    }
     zone = ZoneInfo(customer.company.time_zone)
     planned = set(
         PaymentPlan.invoices.through.objects.filter(
@@ -129,11 +130,7 @@ def account(customer: Customer, on: date, language: str) -> Account:
                 else None,
                 "disputed": row["id"] in disputed,
                 "in_plan": row["id"] in planned,
-                "answer_by": formatting.day(
-                    timezone.localtime(disputed[row["id"]], zone).date(), language
-                )
-                if disputed.get(row["id"])
-                else "",
+                **_answer(disputed.get(row["id"]), zone, language),
                 "promised_for": formatting.day(promised[row["id"]], language)
                 if row["id"] in promised
                 else "",
@@ -194,6 +191,17 @@ def plan_view(plan: PaymentPlan, on: date, language: str) -> dict[str, Any]:
             }
             for i in plan.instalments.order_by("number")
         ],
+    }
+
+
+def _answer(dispute: Dispute | None, zone: ZoneInfo, language: str) -> dict[str, Any]:
+    """When the customer will have an answer to their dispute, and the business hours left."""
+    if dispute is None or dispute.resolve_by is None:
+        return {"answer_by": "", "hours_left": None}
+    state = disputes.countdown(dispute)
+    return {
+        "answer_by": formatting.day(timezone.localtime(dispute.resolve_by, zone).date(), language),
+        "hours_left": max(state["resolve_hours_left"], 0),
     }
 
 

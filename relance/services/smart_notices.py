@@ -183,8 +183,16 @@ def _promises(company: Company, today: date, now: datetime) -> int:
         )
         if not owed:
             continue  # paid already: nothing to remind
+        amount = (
+            formatting.money(promise.amount, promise.currency, customer.language)
+            if promise.amount is not None and promise.currency
+            else ""
+        )
         values = {
-            "promise": {"pay_by": formatting.day(promise.pay_by, customer.language), "amount": ""}
+            "promise": {
+                "pay_by": formatting.day(promise.pay_by, customer.language),
+                "amount": amount,
+            }
         }
         if notices.queue(customer, "promise_reminder", key, today, now, values, invoices=owed):
             sent += 1

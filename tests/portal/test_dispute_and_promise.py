@@ -4,7 +4,9 @@ receipted and told to staff; nothing of another customer can be named."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
+from decimal import Decimal
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -42,6 +44,7 @@ def test_a_dispute_with_proof_leaves_dunning_with_its_deadlines(ledger):
     assert notice.to == ["compta@atelier.test"]  # no owner: the company's address
     statement = Client().get(ledger.path()).content.decode()
     assert "Contestée : nous examinons votre demande" in statement
+    assert re.search(r"réponse au plus tard le [^,]+, dans \d+ heures? ouvrées?", statement)
 
 
 def test_proof_is_checked_by_its_bytes_and_size(ledger):
@@ -79,11 +82,13 @@ def test_a_promise_within_the_companys_limit(ledger):
     assert not Promise.objects.exists()
     pay_by = today + timedelta(days=10)
     page = Client().post(
-        ledger.path(suffix="promise/"), {"invoices": ["I1", "I2"], "pay_by": pay_by.isoformat()}
+        ledger.path(suffix="promise/"),
+        {"invoices": ["I1", "I2"], "pay_by": pay_by.isoformat(), "amount": "500.00"},
     )
     assert page.status_code == 200
     promise = Promise.objects.get()
     assert promise.pay_by == pay_by
+    assert (promise.amount, promise.currency) == (Decimal("500.00"), "EUR")
     assert sorted(promise.invoices.values_list("external_id", flat=True)) == ["I1", "I2"]
     assert Event.objects.get(kind="promise.created").source == "portal"
     assert "Vous avez promis de régler avant le" in Client().get(ledger.path()).content.decode()
@@ -93,3 +98,28 @@ def test_the_forms_need_their_csrf_token(ledger):
     client = Client(enforce_csrf_checks=True)
     assert _dispute(ledger, client).status_code == 403
     assert client.post(ledger.path(suffix="promise/"), {}).status_code == 403
+
+
+def test_a_broken_promise_notice_says_the_amount_promised(ledger, relance):
+    from pathlib import Path
+
+    from relance.services import cycle, dialogue
+
+    plans = Path(__file__).resolve().parents[2] / "relance" / "plans"
+    relance.json("plan", "load", plans / "standard.yaml")
+    relance.json("plan", "assign", "C1", "standard", "--company", "atelier")
+    today = timezone.localdate()
+    dialogue.add_promise(
+        "C1",
+        ["I1"],
+        today - timedelta(days=1),
+        today - timedelta(days=3),
+        company=ledger.company,
+        amount=Decimal("500.00"),
+    )
+    cycle.run_cycle(today, company_id=ledger.company.pk)
+    notice = OutboxMessage.objects.get(key__contains="promise")
+    assert notice.merge_data["promise"] == {
+        "pay_by": (today - timedelta(days=1)).isoformat(),
+        "amount": "500,00\xa0€",
+    }
