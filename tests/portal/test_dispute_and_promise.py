@@ -97,7 +97,8 @@ def test_a_promise_within_the_companys_limit(ledger):
 def test_the_forms_need_their_csrf_token(ledger):
     client = Client(enforce_csrf_checks=True)
     assert _dispute(ledger, client).status_code == 403
-    assert client.post(ledger.path(suffix="promise/"), {}).status_code == 403
+    for form in ("promise/", "payment-plan/", "pay/"):
+        assert client.post(ledger.path(suffix=form), {"currency": "EUR"}).status_code == 403
 
 
 def test_a_broken_promise_notice_says_the_amount_promised(ledger, relance):
