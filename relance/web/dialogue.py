@@ -16,6 +16,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
@@ -131,6 +132,19 @@ def _acting_on(request: HttpRequest, pk: int) -> Customer:
     if not access.may_act(request.user, customer.company_id):
         raise PermissionDenied
     return customer
+
+
+def _acting_on_row(request: HttpRequest, rows: QuerySet[Any], pk: int) -> Any:
+    """A row about a customer (dispute, discount…) this user may see, and act on (else 403)."""
+    found = get_object_or_404(
+        rows.select_related("company", "customer").filter(
+            customer__in=access.customers(request.user)
+        ),
+        pk=pk,
+    )
+    if not access.may_act(request.user, found.company_id):
+        raise PermissionDenied
+    return found
 
 
 def _done(request: HttpRequest, customer: Customer, form: forms.Form, text: str) -> HttpResponse:
@@ -307,14 +321,9 @@ def payment_plan_decide(request: HttpRequest, pk: int, plan: int) -> HttpRespons
 @require_POST
 def dispute_act(request: HttpRequest, pk: int) -> HttpResponse:
     """Acknowledge, answer or resolve a dispute from the customer's page."""
-    found = get_object_or_404(
-        Dispute.objects.select_related("customer", "invoice", "company"),
-        pk=pk,
-        customer__in=access.customers(request.user),
-        resolved_on=None,
+    found = _acting_on_row(
+        request, Dispute.objects.filter(resolved_on=None).select_related("invoice"), pk
     )
-    if not access.may_act(request.user, found.company_id):
-        raise PermissionDenied
     action = request.POST.get("action", "")
     try:
         if action == "acknowledge":
@@ -344,13 +353,7 @@ def dispute_act(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def discount_decide(request: HttpRequest, pk: int) -> HttpResponse:
     """Confirm (a credit note settles the rest) or decline an early-payment discount taken."""
-    found = get_object_or_404(
-        DiscountProposal.objects.select_related("company", "customer", "invoice"),
-        pk=pk,
-        customer__in=access.customers(request.user),
-    )
-    if not access.may_act(request.user, found.company_id):
-        raise PermissionDenied
+    found = _acting_on_row(request, DiscountProposal.objects.select_related("invoice"), pk)
     try:
         if request.POST.get("decision") == "confirm":
             discounts.confirm(found, actor=request.user)
