@@ -149,6 +149,7 @@ def context(
         fees.terms.pack != law.NONE or fees.terms.contract_rate is not None
     )
     indemnity = _statutory_indemnity(fees.terms, reference) if applies and reference else None
+    portal = portal_links.link(customer)
     values: dict[str, Any] = {
         "customer": {
             "id": customer.external_id,
@@ -180,7 +181,7 @@ def context(
             ),
             "iban": company.iban,
             "bic": company.bic,
-            "link": "",  # the payment provider comes with the customer portal
+            "link": portal if company.payment_provider else "",  # pay online from the portal
             "bank_transfer": customer.pays_by_bank_transfer,
         },
         "reference": invoice(reference)
@@ -191,7 +192,7 @@ def context(
         "days_late": reference.days_late(today) if reference else "",
         "owner": _person(customer.owner),
         "sales_rep": _person(customer.sales_rep),
-        "portal": {"link": portal_links.link(customer)},
+        "portal": {"link": portal},
         "law": {
             "applies": applies,
             "pack": fees.terms.pack if applies else "",
