@@ -96,9 +96,16 @@ def _scope(company_id: int | None, customer_ids: Sequence[int] | None) -> tuple[
 
 
 def compute(
-    day: date, *, company_id: int | None = None, customer_ids: Sequence[int] | None = None
+    day: date,
+    *,
+    company_id: int | None = None,
+    customer_ids: Sequence[int] | None = None,
+    since: date | None = None,
 ) -> dict[str, Figures]:
-    """Currency -> figures at the end of `day`, for a company or for some customers."""
+    """Currency -> figures at the end of `day`, for a company or for some customers; credit sales
+    over [since, day] (the PERIOD_DAYS days up to `day` by default)."""
+    since = since or day - timedelta(days=PERIOD_DAYS - 1)
+    period_days = (day - since).days + 1
     where, scope = _scope(company_id, customer_ids)
     d = connection.ops.adapt_datefield_value
     cases: list[str] = []
@@ -135,21 +142,21 @@ def compute(
                 _amount(receivables),
                 _amount(current),
                 {name: _amount(a) for (name, _, _), a in zip(BUCKETS, aging, strict=True)},
+                period_days=period_days,
             )
-        start = d(day - timedelta(days=PERIOD_DAYS))
         sales = f"""
             SELECT currency, SUM(total) FROM relance_invoice
-            WHERE {where} AND status = 'open' AND issue_date > %s AND issue_date <= %s
+            WHERE {where} AND status = 'open' AND issue_date >= %s AND issue_date <= %s
             GROUP BY currency
         """
         credit = f"""
             SELECT currency, -SUM(amount) FROM relance_creditnote
-            WHERE {where} AND date > %s AND date <= %s GROUP BY currency
+            WHERE {where} AND date >= %s AND date <= %s GROUP BY currency
         """
         for query in (sales, credit):
-            cursor.execute(query, [*scope, start, d(day)])
+            cursor.execute(query, [*scope, d(since), d(day)])
             for currency, amount in cursor.fetchall():
-                figures = found.setdefault(currency, Figures(currency))
+                figures = found.setdefault(currency, Figures(currency, period_days=period_days))
                 figures.credit_sales += _amount(amount)
     return found
 

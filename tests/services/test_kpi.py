@@ -1,0 +1,107 @@
+"""KPIs (DESIGN §5) on a ledger computed by hand: a partial payment, a credit note, an invoice not
+yet due, another currency; `relance kpi --json` gives the same figures as the service."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from relance.models import CreditNote, Invoice, Payment
+from relance.services import allocation
+from relance.services.kpi import KpiError, report
+
+
+@pytest.fixture
+def books(company, new_customer):
+    customer = new_customer(company, "C1", "Acme")
+
+    def invoice(ext, issued, due, total, currency="EUR"):
+        return Invoice.objects.create(
+            company=company,
+            customer=customer,
+            external_id=ext,
+            number=ext,
+            issue_date=issued,
+            due_date=due,
+            currency=currency,
+            total=Decimal(total),
+        )
+
+    invoice("A", date(2025, 12, 1), date(2025, 12, 31), "1000.00")
+    invoice("B", date(2026, 1, 5), date(2026, 2, 4), "600.00")
+    c = invoice("C", date(2026, 1, 10), date(2026, 1, 20), "300.00")
+    invoice("D", date(2026, 1, 10), date(2026, 1, 25), "200.00", "USD")
+    Payment.objects.create(  # oldest first: on A
+        company=company,
+        customer=customer,
+        external_id="P1",
+        date=date(2026, 1, 10),
+        currency="EUR",
+        amount=Decimal("400.00"),
+    )
+    CreditNote.objects.create(
+        company=company,
+        customer=customer,
+        external_id="CN1",
+        invoice=c,
+        date=date(2026, 1, 15),
+        currency="EUR",
+        amount=Decimal("100.00"),
+    )
+    allocation.reallocate([customer.pk])
+    return company
+
+
+def test_kpis_by_hand_in_euros(books):
+    # receivables(31 Dec) = A 1000; receivables(31 Jan) = A 600 + B 600 + C 200 = 1400,
+    # of which current (B, due 4 Feb) 600; credit sales = B 600 + C 300 - CN 100 = 800; 31 days.
+    assert report(date(2026, 1, 1), date(2026, 1, 31), [books], "EUR") == {
+        "from": "2026-01-01",
+        "to": "2026-01-31",
+        "currency": "EUR",
+        "dso": 54.2,  # 1400 / 800 x 31 = 54.25, half-even
+        "best_possible_dso": 23.2,  # 600 / 800 x 31 = 23.25
+        "add": 31.0,
+        "cei": 33.3,  # (1000 + 800 - 1400) / (1000 + 800 - 600) x 100
+        "aging": {
+            "current": "600.00",
+            "1-30": "200.00",  # C, 11 days late
+            "31-60": "600.00",  # A, 31 days late
+            "61-90": "0.00",
+            "91-120": "0.00",
+            "120+": "0.00",
+        },
+    }
+
+
+def test_another_currency_is_never_added_in(books):
+    usd = report(date(2026, 1, 1), date(2026, 1, 31), [books], "usd")
+    assert (usd["dso"], usd["best_possible_dso"], usd["add"], usd["cei"]) == (31.0, 0.0, 31.0, 0.0)
+    assert usd["aging"]["1-30"] == "200.00"
+    with pytest.raises(KpiError, match="several currencies"):
+        report(date(2026, 1, 1), date(2026, 1, 31), [books, _other_books(books)])
+    assert report(date(2026, 1, 1), date(2026, 1, 31), [books])["currency"] == "EUR"  # the books'
+
+
+def _other_books(company):
+    from relance.models import Company
+
+    return Company.objects.create(code="uk", name="UK Ltd", country="GB", currency="GBP")
+
+
+def test_nothing_sold_means_no_ratio(books):
+    empty = report(date(2025, 6, 1), date(2025, 6, 30), [books], "JPY")
+    assert empty["dso"] is None
+    assert empty["aging"]["current"] == "0"
+    with pytest.raises(KpiError, match="ends"):
+        report(date(2026, 2, 1), date(2026, 1, 1), [books])
+
+
+def test_the_cli_prints_the_same(books, relance):
+    assert relance.json(
+        "kpi", "--from", "2026-01-01", "--to", "2026-01-31", "--currency", "EUR"
+    ) == (report(date(2026, 1, 1), date(2026, 1, 31), [books], "EUR"))
+    result = relance("kpi", "--from", "2026-01-31", "--to", "2026-01-01")
+    assert result.exit_code == 1
