@@ -359,6 +359,72 @@ def run(
 
 
 @cli.command()
+@click.option("--from", "start", type=DAY, required=True)
+@click.option("--to", "end", type=DAY, required=True)
+@click.option(
+    "--store",
+    is_flag=True,
+    help="Store it as each company's calendar in the staff app (as the daily tick does).",
+)
+@company_option
+@json_option
+def forecast(start: date, end: date, store: bool, company_code: str | None, as_json: bool) -> None:
+    """The steps the plans will run between two dates if nobody pays, promises or disputes."""
+    from relance.services.companies import UnknownCompany, get_company
+    from relance.services.forecasting import forecast as compute
+
+    if end < start:
+        raise click.BadParameter("--to is before --from", param_hint="--to")
+    with rejections(as_json, UnknownCompany):
+        company_id = get_company(company_code).pk if company_code else None
+    if store:
+        from relance.models import Company
+        from relance.services import calendar
+
+        days = (end - start).days + 1
+        companies = Company.objects.filter(pk=company_id) if company_id else Company.objects.all()
+        stored = sum(calendar.refresh(c, start, days) for c in companies)
+        emit(as_json, {"stored": stored}, f"Stored {stored} calendar entries.")
+        return
+    items = compute(start, end, company_id=company_id)
+    emit(
+        as_json,
+        {"items": items},
+        "\n".join(
+            f"{i['date']} {i['customer']}: {i['step']} ({i['channel']}) for "
+            f"{i['reference_invoice']}: {i['reason']}"
+            for i in items
+        )
+        or "Nothing planned in that period.",
+    )
+
+
+@cli.command()
+@click.argument("customer_id")
+@click.option("--date", "day", type=DAY, required=True)
+@company_option
+@json_option
+def statement(customer_id: str, day: date, company_code: str | None, as_json: bool) -> None:
+    """What CUSTOMER_ID owes on --date, invoice by invoice, with totals per currency."""
+    from relance.services.companies import UnknownCompany, get_company
+    from relance.services.lookup import NotFound
+    from relance.services.statements import StatementError
+    from relance.services.statements import statement as compute
+
+    with rejections(as_json, UnknownCompany, NotFound, StatementError):
+        target = get_company(company_code) if company_code else None
+        result = compute(customer_id, day, target)
+    lines = [
+        f"{i['number']:<16} {i['amount_due']:>14} {i['currency']}  {i['days_late']:>4} days late"
+        f"  interest {i['late_interest']:>10}  indemnity {i['fixed_indemnity']:>7}"
+        for i in result["invoices"]
+    ]
+    lines += [f"Total {cur}: {amount}" for cur, amount in result["totals"].items()]
+    lines += [f"Unallocated credit {cur}: {amount}" for cur, amount in result["credit"].items()]
+    emit(as_json, result, "\n".join(lines) or "Nothing owed.")
+
+
+@cli.command()
 @click.option("--from", "start", type=DAY, required=True, help="First day of the period.")
 @click.option("--to", "end", type=DAY, required=True, help="Last day of the period.")
 @click.option("--currency", help="ISO code (default: the only one owed, else the company's).")

@@ -4,6 +4,7 @@ from django.contrib.auth import views as auth
 from django.urls import path
 
 from relance.web import (
+    analytics,
     calendar,
     campaigns,
     customers,
@@ -26,6 +27,8 @@ urlpatterns = [
     path("customers/<int:pk>/", customers.customer_detail, name="customer"),
     path("actions/", inbox.inbox, name="actions"),
     path("calendar/", calendar.calendar_page, name="calendar"),
+    path("analytics/", analytics.analytics_page, name="analytics"),
+    path("analytics/kpis.csv", analytics.analytics_csv, name="analytics-csv"),
     path("actions/<int:pk>/close/", inbox.close, name="action-close"),
     path("outbox/", outbox.outbox_list, name="outbox"),
     path("outbox/<int:pk>/retry/", outbox.outbox_retry, name="outbox-retry"),

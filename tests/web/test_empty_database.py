@@ -16,6 +16,7 @@ PAGES = [
     "/plans/rules/",
     "/campaigns/",
     "/my-customers/",
+    "/analytics/",
 ]
 
 

@@ -1,0 +1,122 @@
+"""The Analytics page: KPIs month by month over the last twelve months (DSO, best-possible DSO,
+ADD, CEI, what is owed and overdue, credit sales) per currency, for the companies and customers the
+reader chooses (the customers list's filters), as a chart (Chart.js, vendored) and a table, and
+the same as CSV (services.analytics)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import EmptyResultSet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from relance.domain.money import format_amount
+from relance.messaging import formatting
+from relance.services import access, analytics, hours
+from relance.web import pages
+from relance.web.customer_filters import CustomerFilter
+
+MONTHS = 12
+CRITERIA = ("company", "segment", "risk", "plan", "rep", "owner")
+
+
+def _trend(request: HttpRequest) -> tuple[CustomerFilter, dict[str, list[analytics.Month]]]:
+    companies = list(access.companies(request.user))
+    visible = access.customers(request.user)
+    chosen = CustomerFilter(request.GET, visible, companies)
+    today = hours.company_today(companies[0]) if companies else timezone.localdate()
+    criteria = {name: chosen.chosen(name) for name in CRITERIA}
+    customers = chosen.apply(visible) if any(criteria.values()) else visible
+    try:
+        sql, params = customers.order_by().values("pk").query.sql_with_params()
+    except EmptyResultSet:  # no company at all: nothing to show
+        return chosen, {}
+    trend = analytics.monthly((f"i.customer_id IN ({sql})", list(params)), _months(today))
+    return chosen, trend
+
+
+def _months(today: Any) -> list[Any]:
+    return analytics.months_until(today, MONTHS)
+
+
+@login_required
+def analytics_page(request: HttpRequest) -> HttpResponse:
+    chosen, trend = _trend(request)
+    language = pages.language()
+    currencies = sorted(trend)
+    currency = request.GET.get("currency") or (currencies[0] if currencies else "")
+    rows = trend.get(currency, [])
+    shown = [row.shown() for row in rows]
+    table = [
+        {
+            **s,
+            "label": formatting.day(row.end, language),
+            "receivables": formatting.money(s["receivables"], currency, language),
+            "overdue": formatting.money(s["overdue"], currency, language),
+            "credit_sales": formatting.money(s["credit_sales"], currency, language),
+        }
+        for s, row in zip(shown, rows, strict=True)
+    ]
+    chart = {
+        "labels": [s["month"] for s in shown],
+        "dso": [s["dso"] for s in shown],
+        "best": [s["best_possible_dso"] for s in shown],
+        "cei": [s["cei"] for s in shown],
+    }
+    context = {
+        "filters": chosen,
+        "several_companies": len(list(access.companies(request.user))) > 1,
+        "currencies": currencies,
+        "currency": currency,
+        "table": table,
+        "chart": json.dumps(chart),
+        "querystring": request.GET.urlencode(),
+    }
+    return render(request, "relance/analytics.html", context)
+
+
+@login_required
+def analytics_csv(request: HttpRequest) -> HttpResponse:
+    """Every currency's months, amounts in the contract's form (DESIGN §4)."""
+    _chosen, trend = _trend(request)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        [
+            "currency",
+            "month",
+            "dso",
+            "best_possible_dso",
+            "add",
+            "cei",
+            "receivables",
+            "overdue",
+            "credit_sales",
+        ]
+    )
+    for currency, rows in sorted(trend.items()):
+        for row in rows:
+            s = row.shown()
+            writer.writerow(
+                [
+                    currency,
+                    s["month"],
+                    *(
+                        "" if s[k] is None else s[k]
+                        for k in ("dso", "best_possible_dso", "add", "cei")
+                    ),
+                    *(
+                        format_amount(s[k], currency)
+                        for k in ("receivables", "overdue", "credit_sales")
+                    ),
+                ]
+            )
+    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="relance-kpis.csv"'
+    return response

@@ -1,0 +1,74 @@
+"""Monthly trends equal the KPIs computed month by month (services.receivables / services.kpi),
+on the hand-computed ledger and on a generated one."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+from test_kpi import books  # noqa: F401  (the hand-computed ledger)
+
+from relance.models import Customer
+from relance.services import analytics, receivables
+from relance.services.kpi import kpis
+
+
+def _scope(company):
+    return ("i.company_id = %s", [company.pk])
+
+
+def test_january_as_computed_by_hand(books):  # noqa: F811
+    [(start, end)] = [(date(2026, 1, 1), date(2026, 1, 31))]
+    eur = analytics.monthly(_scope(books), [(start, end)])["EUR"][0]
+    assert (eur.receivables, eur.current, eur.credit_sales, eur.opening) == (
+        Decimal("1400.00"),
+        Decimal("600.00"),
+        Decimal("800.00"),
+        Decimal("1000.00"),
+    )
+    shown = eur.shown()
+    assert (shown["dso"], shown["best_possible_dso"], shown["add"], shown["cei"]) == (
+        54.2,
+        23.2,
+        31.0,
+        33.3,
+    )
+
+
+def test_every_month_equals_the_kpis_of_that_month(books):  # noqa: F811
+    months = analytics.months_until(date(2026, 3, 15), 5)
+    assert months[0] == (date(2025, 11, 1), date(2025, 11, 30))
+    assert months[-1] == (date(2026, 3, 1), date(2026, 3, 15))
+    trend = analytics.monthly(_scope(books), months)
+    for n, (start, end) in enumerate(months):
+        expected = kpis(start, end, [books])
+        for currency, row in expected.items():
+            got = trend[currency][n].shown()
+            assert (got["dso"], got["best_possible_dso"], got["add"], got["cei"]) == (
+                row["dso"],
+                row["best_possible_dso"],
+                row["add"],
+                row["cei"],
+            ), (start, currency)
+            figures = receivables.compute(end, company_id=books.pk, since=start)
+            if currency in figures:
+                assert trend[currency][n].receivables == figures[currency].receivables
+                assert trend[currency][n].current == figures[currency].current
+
+
+def test_a_generated_ledger_agrees_month_by_month(db, tmp_path):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scenarios"))
+    from scenario_support import build_ledger
+
+    build_ledger(60, tmp_path / "csv", seed=3)
+    company = Customer.objects.first().company
+    months = analytics.months_until(date(2026, 11, 23), 6)
+    trend = analytics.monthly(_scope(company), months)
+    for n, (start, end) in enumerate(months):
+        figures = receivables.compute(end, company_id=company.pk, since=start)
+        for currency, f in figures.items():
+            assert trend[currency][n].receivables == f.receivables, (start, currency)
+            assert trend[currency][n].current == f.current, (start, currency)
+            assert trend[currency][n].credit_sales == f.credit_sales, (start, currency)
