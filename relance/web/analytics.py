@@ -8,37 +8,59 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import EmptyResultSet
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from relance.domain.money import format_amount
 from relance.messaging import formatting
-from relance.services import access, analytics, hours
+from relance.models import Customer, Execution
+from relance.services import access, analytics, effectiveness, hours
 from relance.web import pages
 from relance.web.customer_filters import CustomerFilter
 
 MONTHS = 12
+EFFECT_DAYS = 90  # steps of the last 90 days: the 30 days after most of them have passed
+GROUP_LABELS = {
+    "step": gettext_lazy("Plan step"),
+    "channel": gettext_lazy("Channel"),
+    "owner": gettext_lazy("Owner"),
+    "sales_rep": gettext_lazy("Sales rep"),
+    "segment": gettext_lazy("Segment"),
+}
 CRITERIA = ("company", "segment", "risk", "plan", "rep", "owner")
 
 
-def _trend(request: HttpRequest) -> tuple[CustomerFilter, dict[str, list[analytics.Month]]]:
+def _chosen(request: HttpRequest) -> tuple[CustomerFilter, QuerySet[Customer], date]:
+    """The filters, the customers they keep among those the reader sees, and today."""
     companies = list(access.companies(request.user))
     visible = access.customers(request.user)
     chosen = CustomerFilter(request.GET, visible, companies)
     today = hours.company_today(companies[0]) if companies else timezone.localdate()
     criteria = {name: chosen.chosen(name) for name in CRITERIA}
-    customers = chosen.apply(visible) if any(criteria.values()) else visible
+    return chosen, chosen.apply(visible) if any(criteria.values()) else visible, today
+
+
+def _trend(request: HttpRequest) -> tuple[CustomerFilter, dict[str, list[analytics.Month]]]:
+    chosen, customers, today = _chosen(request)
     try:
         sql, params = customers.order_by().values("pk").query.sql_with_params()
     except EmptyResultSet:  # no company at all: nothing to show
         return chosen, {}
     trend = analytics.monthly((f"i.customer_id IN ({sql})", list(params)), _months(today))
     return chosen, trend
+
+
+def _percent(value: Any) -> str:
+    return "" if value is None else f"{value.quantize(Decimal('0.1'))} %"
 
 
 def _months(today: Any) -> list[Any]:
@@ -69,7 +91,30 @@ def analytics_page(request: HttpRequest) -> HttpResponse:
         "best": [s["best_possible_dso"] for s in shown],
         "cei": [s["cei"] for s in shown],
     }
+    by = request.GET.get("by") or "step"
+    by = by if by in effectiveness.GROUPS else "step"
+    _f, customers, today = _chosen(request)
+    ran = Execution.objects.filter(
+        customer__in=customers, date__gt=today - timedelta(days=EFFECT_DAYS), date__lte=today
+    )
+    steps = [
+        {
+            "row": row,
+            "group": " · ".join(g for g in row.group if g) or "—",
+            "owed": formatting.money(row.owed, row.currency, language),
+            "paid": [
+                (formatting.money(row.paid[d], row.currency, language), _percent(row.share(d)))
+                for d in effectiveness.WINDOWS
+            ],
+            "answered": _percent(row.answer_rate),
+        }
+        for row in effectiveness.measure(ran, by)
+    ]
     context = {
+        "steps": steps,
+        "by": by,
+        "groups": [(key, GROUP_LABELS[key]) for key in effectiveness.GROUPS],
+        "effect_days": EFFECT_DAYS,
         "filters": chosen,
         "several_companies": len(list(access.companies(request.user))) > 1,
         "currencies": currencies,

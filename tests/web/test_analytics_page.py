@@ -57,3 +57,43 @@ def test_the_page_speaks_french(world):
     page = world.client("controller", "fr").get("/analytics/").content.decode()
     assert "Analyse" in page
     assert "1\u202f550,00\xa0€" in page
+
+
+def test_what_the_steps_brought_in_by_step_and_by_owner(world):
+    from decimal import Decimal
+
+    from relance.models import Execution, Payment
+    from relance.services import allocation
+
+    today = timezone.localdate()
+    invoice = Invoice.objects.get(external_id="I1")
+    Execution.objects.create(
+        key="k1",
+        company=world.alpha,
+        customer=world.customers["dupont"],
+        plan_code="standard",
+        step_name="Payment reminder",
+        reference_invoice=invoice,
+        reference_external_id="I1",
+        date=today - timedelta(days=20),
+        status="executed",
+        channel="email",
+        mode="auto",
+        customer_facing=True,
+    )
+    Payment.objects.create(
+        company=world.alpha,
+        customer=world.customers["dupont"],
+        external_id="P1",
+        invoice=invoice,
+        date=today - timedelta(days=17),
+        currency="EUR",
+        amount=Decimal("625.00"),
+    )
+    allocation.reallocate([world.customers["dupont"].pk])
+    page = world.client("controller").get("/analytics/").content.decode()
+    assert "standard · Payment reminder · email" in page
+    assert "50.0 %" in page  # 625 of the 1,250 owed, within 7 days
+    by_owner = world.client("controller").get("/analytics/", {"by": "owner"}).content.decode()
+    assert "Payment reminder" not in by_owner
+    assert world.client("beta_admin").get("/analytics/").content.decode().count("50.0 %") == 0
