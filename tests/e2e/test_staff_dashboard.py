@@ -46,6 +46,7 @@ def test_the_analytics_page_draws_its_chart(page, new_customer, new_invoice, tmp
     expect(page.get_by_role("heading", name="Analytics")).to_be_visible()
     expect(page.locator("table.kpis tbody tr")).to_have_count(12)
     expect(page.locator("table.kpis tbody tr").last).to_contain_text("€1,250.00")
+    page.wait_for_function("() => window.Chart && Chart.getChart('kpi-chart')")  # deferred script
     drawn = page.evaluate("() => Chart.getChart('kpi-chart').data.datasets.length")
     assert drawn == 3
     page.screenshot(path=str(tmp_path / "analytics.png"), full_page=True)
