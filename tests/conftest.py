@@ -112,6 +112,14 @@ def new_invoice() -> Callable[..., Any]:
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: rate limits and cached trends are per test."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _english_by_default():
     """Each test starts in English: Django's LocaleMiddleware leaves the language of the last
     request active in the thread, which would make a later test's messages French."""

@@ -10,14 +10,20 @@ over invoices due on or after d. The figures equal services.receivables.compute'
 from __future__ import annotations
 
 import calendar
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
+from django.core.cache import cache
 from django.db import connection
+from django.db.models import Max, Q
 
+from relance.models import Event
+
+CACHE_SECONDS = 6 * 3600
 ZERO = Decimal(0)
 ONE_DECIMAL = Decimal("0.1")
 
@@ -73,6 +79,24 @@ class Month:
             "overdue": self.receivables - self.current,
             "credit_sales": self.credit_sales,
         }
+
+
+def cached_monthly(
+    scope: tuple[str, list[Any]], months: list[tuple[date, date]]
+) -> dict[str, list[Month]]:
+    """`monthly`, kept in the cache until the ledger changes: a twelve-month trend over a million
+    invoices takes seconds (3.1 s measured), and past months only change when imports or payments
+    arrive, which the key follows (the newest such event)."""
+    changed = Event.objects.filter(
+        Q(kind__startswith="import.") | Q(kind="payment.received")
+    ).aggregate(last=Max("pk"))["last"]
+    digest = hashlib.sha256(repr((scope, months, changed)).encode()).hexdigest()
+    key = f"analytics:monthly:{digest}"
+    found = cache.get(key)
+    if found is None:
+        found = monthly(scope, months)
+        cache.set(key, found, CACHE_SECONDS)
+    return found
 
 
 def months_until(today: date, count: int) -> list[tuple[date, date]]:

@@ -55,8 +55,8 @@ def _trend(request: HttpRequest) -> tuple[CustomerFilter, dict[str, list[analyti
         sql, params = customers.order_by().values("pk").query.sql_with_params()
     except EmptyResultSet:  # no company at all: nothing to show
         return chosen, {}
-    trend = analytics.monthly((f"i.customer_id IN ({sql})", list(params)), _months(today))
-    return chosen, trend
+    scope = (f"i.customer_id IN ({sql})", list(params))
+    return chosen, analytics.cached_monthly(scope, _months(today))
 
 
 def _percent(value: Any) -> str:

@@ -66,3 +66,15 @@ def test_a_generated_ledger_agrees_month_by_month(db, tmp_path):
             assert trend[currency][n].receivables == f.receivables, (start, currency)
             assert trend[currency][n].current == f.current, (start, currency)
             assert trend[currency][n].credit_sales == f.credit_sales, (start, currency)
+
+
+def test_the_trend_is_kept_until_the_ledger_changes(books):  # noqa: F811
+    from relance.models import Event, Invoice
+
+    months = analytics.months_until(date(2026, 1, 31), 1)
+    first = analytics.cached_monthly(_scope(books), months)
+    Invoice.objects.filter(external_id="B").update(total=Decimal("700.00"))
+    assert analytics.cached_monthly(_scope(books), months) == first  # kept
+    Event.objects.create(company=books, source="csv", kind="import.invoices")
+    again = analytics.cached_monthly(_scope(books), months)
+    assert again["EUR"][0].credit_sales == first["EUR"][0].credit_sales + 100
