@@ -5,6 +5,7 @@ currency's minor unit (half-even) happens here, at presentation, and nowhere bef
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -62,6 +63,11 @@ def money(amount: Decimal, currency: str, language: str) -> str:
     whole, _, fraction = f"{rounded:,f}".partition(".")
     text = whole.replace(",", shape.group) + (shape.decimal + fraction if fraction else "")
     return f"{shape.prefix}{text}{shape.suffix}"
+
+
+def amounts(by_currency: Mapping[str, Decimal], language: str) -> str:
+    """Amounts in several currencies side by side, in currency order: never added up."""
+    return ", ".join(money(a, c, language) for c, a in sorted(by_currency.items()))
 
 
 @lru_cache(maxsize=8192)  # the same due dates come back in every message of a run

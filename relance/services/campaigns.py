@@ -20,7 +20,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Max, QuerySet, Sum
 from django.utils import timezone
 
-from relance.domain import engine
 from relance.domain.merge_fields import check_template
 from relance.domain.money import Totals
 from relance.domain.plans import AUTOMATIC_CHANNELS
@@ -213,7 +212,7 @@ def _queue(
         if not to:
             missed += 1
             continue
-        owed = _owed(snap)
+        owed = snapshots.unpaid(snap.account.items)
         key = f"campaign:{campaign.pk}:wave:{wave.number}:customer:{customer.pk}"
         executions.append(
             Execution(
@@ -274,7 +273,7 @@ def preview(campaign: Campaign, today: date, limit: int = 10) -> Preview:
         return found
     [debtor] = snapshots.debtors([found.customers[0].pk])
     [snap] = snapshots.load([debtor], today, history_days=0)
-    owed = _owed(snap)
+    owed = snapshots.unpaid(snap.account.items)
     values = messages.context(
         campaign.company,
         debtor,
@@ -291,14 +290,6 @@ def preview(campaign: Campaign, today: date, limit: int = 10) -> Preview:
     except messages.RenderError as exc:
         found.problem = str(exc)
     return found
-
-
-def _owed(snap: snapshots.CustomerSnapshot) -> list[engine.Item]:
-    """The customer's unpaid invoices, oldest due first: those a campaign message lists."""
-    return sorted(
-        (i for i in snap.account.items if i.amount_due > 0),
-        key=lambda i: (i.due_date, i.issue_date, i.number),
-    )
 
 
 @dataclass

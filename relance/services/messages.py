@@ -188,7 +188,7 @@ def context(
         if reference
         else dict.fromkeys(CATALOGUE["reference"] or (), ""),
         "invoices": [invoice(i) for i in invoices],
-        "totals": ", ".join(money(totals[c], c) for c in totals),
+        "totals": formatting.amounts(totals, language),
         "days_late": reference.days_late(today) if reference else "",
         "owner": _person(customer.owner),
         "sales_rep": _person(customer.sales_rep),
@@ -198,7 +198,7 @@ def context(
             "pack": fees.terms.pack if applies else "",
             "rate": formatting.percent(rate, language) if applies and rate is not None else "",
             "indemnity": money(*indemnity) if indemnity else "",
-            "late_interest": ", ".join(money(a, c) for c, a in sorted(interest.items())),
+            "late_interest": formatting.amounts(interest, language),
         },
         # Filled in by the event that sends the message (`extra`), empty until then.
         **{root: dict.fromkeys(CATALOGUE[root] or (), "") for root in _EVENT_ROOTS},

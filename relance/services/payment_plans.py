@@ -257,11 +257,8 @@ def _notice(
     customer = plan.customer
     language = customer.language
     money = formatting.money
-    [debtor] = snapshots.debtors([customer.pk])
-    [snap] = snapshots.load([debtor], today, history_days=0)
     ids = set(plan.invoices.values_list("external_id", flat=True))
-    items = [i for i in snap.account.items if i.id in ids and i.amount_due > 0]
-    items.sort(key=lambda i: (i.due_date, i.issue_date, i.number))
+    items = snapshots.unpaid_of(customer.pk, today, ids)
     made = notices.queue(
         customer,
         template,

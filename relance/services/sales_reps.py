@@ -188,10 +188,6 @@ def _reps(company: Company) -> list[Any]:
     )
 
 
-def _money(totals: Totals, language: str) -> str:
-    return ", ".join(formatting.money(totals[c], c, language) for c in totals)
-
-
 def _actions(rep: Any, customer: Customer) -> str:
     return "\n".join(
         f"  {label}: {link(rep, customer, action)}"
@@ -223,17 +219,17 @@ def digest_text(rep: Any, company: Company, today: date) -> tuple[str, str] | No
             _("Your customers at %(company)s owe %(owed)s, of which %(overdue)s is overdue.")
             % {
                 "company": company.name,
-                "owed": _money(
+                "owed": formatting.amounts(
                     Totals.of((i["amount_due"], i["currency"]) for u in owing for i in u.invoices),
                     language,
                 ),
-                "overdue": _money(overdue, language) or "0",
+                "overdue": formatting.amounts(overdue, language) or "0",
             },
             "",
         ]
         for entry in owing:
             who = f"{entry.customer.name} ({entry.customer.external_id})"
-            lines.append(f"{who}: {_money(entry.totals, language)}")
+            lines.append(f"{who}: {formatting.amounts(entry.totals, language)}")
             for invoice in entry.invoices:
                 late = (
                     _("%(n)s days late") % {"n": invoice["days_late"]}

@@ -125,12 +125,7 @@ def _once(
             row = SmartNotice.objects.create(
                 customer=customer, kind=kind, about=about, sent_on=today
             )
-            [debtor] = snapshots.debtors([customer.pk])
-            [snap] = snapshots.load([debtor], today, history_days=0)
-            owed = sorted(
-                (i for i in snap.account.items if i.amount_due > 0),
-                key=lambda i: (i.due_date, i.issue_date, i.number),
-            )
+            owed = snapshots.unpaid_of(customer.pk, today)
             notices.queue(customer, template, f"notice:{row.pk}", today, now, values, invoices=owed)
             _tell_owner(customer, kind, row.pk, values, now)
     except IntegrityError:
@@ -175,12 +170,7 @@ def _promises(company: Company, today: date, now: datetime) -> int:
             continue
         customer = promise.customer
         ids = set(promise.invoices.values_list("external_id", flat=True))
-        [debtor] = snapshots.debtors([customer.pk])
-        [snap] = snapshots.load([debtor], today, history_days=0)
-        owed = sorted(
-            (i for i in snap.account.items if i.id in ids and i.amount_due > 0),
-            key=lambda i: (i.due_date, i.issue_date, i.number),
-        )
+        owed = snapshots.unpaid_of(customer.pk, today, ids)
         if not owed:
             continue  # paid already: nothing to remind
         amount = (

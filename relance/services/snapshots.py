@@ -9,7 +9,7 @@ millions of values and the engine needs none of a model's behaviour.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -469,6 +469,22 @@ def load(customers: list[Debtor], day: date, history_days: int) -> list[Customer
             )
         )
     return snapshots
+
+
+def unpaid(items: Iterable[engine.Item], ids: Collection[str] | None = None) -> list[engine.Item]:
+    """The items with something left to pay (those of `ids` when given), in rule 3's order:
+    what a message outside the plans lists."""
+    return sorted(
+        (i for i in items if i.amount_due > 0 and (ids is None or i.id in ids)),
+        key=engine.Item.sort_key,
+    )
+
+
+def unpaid_of(customer_pk: int, day: date, ids: Collection[str] | None = None) -> list[engine.Item]:
+    """One customer's unpaid invoices on `day` (see `unpaid`)."""
+    [debtor] = debtors([customer_pk])
+    [snap] = load([debtor], day, history_days=0)
+    return unpaid(snap.account.items, ids)
 
 
 def customers_in_batches(

@@ -275,8 +275,8 @@ def _detail(request: HttpRequest, campaign: Campaign, form: WaveForm) -> HttpRes
                 "audience": wave.get_audience_display(),
                 "when": formatting.moment(wave.sent_at or wave.send_at, zone, language),
                 "messages": result.messages,
-                "owed": _amounts(result.owed, language),
-                "paid": _amounts(result.paid_since, language),
+                "owed": formatting.amounts(result.owed, language),
+                "paid": formatting.amounts(result.paid_since, language),
                 "paying": result.paying_customers,
             }
         )
@@ -294,10 +294,6 @@ def _detail(request: HttpRequest, campaign: Campaign, form: WaveForm) -> HttpRes
         "zone": zone,
     }
     return render(request, "relance/campaign_detail.html", context)
-
-
-def _amounts(amounts: dict[str, Any], language: str) -> str:
-    return ", ".join(formatting.money(a, c, language) for c, a in sorted(amounts.items()))
 
 
 def _acting_on(request: HttpRequest, pk: int) -> Campaign:

@@ -50,7 +50,7 @@ def my_customers(request: HttpRequest) -> HttpResponse:
         rows.append(
             {
                 "entry": entry,
-                "totals": _amounts(entry.totals),
+                "totals": formatting.amounts(entry.totals, pages.language()),
                 "links": [
                     (label, sales_reps.token(request.user, entry.customer, action))
                     for action, label in titles().items()
@@ -58,10 +58,6 @@ def my_customers(request: HttpRequest) -> HttpResponse:
             }
         )
     return render(request, "relance/my_customers.html", {"rows": rows, "count": len(mine)})
-
-
-def _amounts(totals: Any) -> str:
-    return ", ".join(formatting.money(totals[c], c, pages.language()) for c in totals)
 
 
 class LinkForm(forms.Form):
@@ -121,7 +117,7 @@ def rep_link(request: HttpRequest, token: str) -> HttpResponse:
         "title": titles()[grant.action],
         "customer": customer,
         "invoices": invoices,
-        "totals": _amounts(owing[0].totals) if owing else "",
+        "totals": formatting.amounts(owing[0].totals, pages.language()) if owing else "",
         "form": form,
         "done": done,
     }
