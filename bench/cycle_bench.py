@@ -39,7 +39,7 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from measure import ALWAYS_OPEN, generated_ledger, profile_report, run_measured  # noqa: E402
+from measure import ALWAYS_OPEN, embedded_env, generated_ledger, profile_report, run_measured  # noqa: E402
 
 ROOT = HERE.parent
 BIN = Path(sys.executable).parent
@@ -327,9 +327,7 @@ def main() -> None:
     say = (lambda *a: None) if args.json else print
     data = generated_ledger(args.out, args.customers, args.invoices, args.seed, say)
     work = Path(tempfile.mkdtemp(prefix="relance-cycle-bench-"))
-    env = {**os.environ, "RELANCE_VAR_DIR": str(work), "DJANGO_SETTINGS_MODULE": "relance.settings"}
-    env.pop("DATABASE_URL", None)
-    env.pop("CELERY_BROKER_URL", None)  # the embedded, in-process cycle
+    env = embedded_env(work)  # the embedded, in-process cycle
     relance = str(BIN / "relance")
     db = work / "relance.sqlite3"
     day, next_day = args.day, args.day + timedelta(days=1)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
 import shutil
 import sqlite3
 import sys
@@ -23,7 +22,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from measure import generated_ledger, run_measured  # noqa: E402
+from measure import embedded_env, generated_ledger, run_measured  # noqa: E402
 
 BIN = Path(sys.executable).parent
 
@@ -66,8 +65,7 @@ def main() -> None:
     data = generated_ledger(args.out, args.customers, args.invoices, args.seed, say)
 
     work = Path(tempfile.mkdtemp(prefix="relance-bench-"))
-    env = {**os.environ, "RELANCE_VAR_DIR": str(work), "DJANGO_SETTINGS_MODULE": "relance.settings"}
-    env.pop("DATABASE_URL", None)
+    env = embedded_env(work)
     relance = str(BIN / "relance")
     figures: dict[str, dict[str, float]] = {}
     try:

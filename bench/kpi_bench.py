@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import sqlite3
 import sys
@@ -26,7 +25,7 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from measure import generated_ledger, run_measured  # noqa: E402
+from measure import embedded_env, generated_ledger, run_measured  # noqa: E402
 
 BIN = Path(sys.executable).parent
 DAY = date(2026, 11, 23)  # the generator's `today`
@@ -80,9 +79,7 @@ def main() -> None:
     say = (lambda *a: None) if args.json else print
     data = generated_ledger(args.out, args.customers, args.invoices, args.seed, say)
     work = Path(tempfile.mkdtemp(prefix="relance-kpi-bench-"))
-    env = {**os.environ, "RELANCE_VAR_DIR": str(work), "DJANGO_SETTINGS_MODULE": "relance.settings"}
-    for name in ("DATABASE_URL", "CELERY_BROKER_URL", "RELANCE_DEBUG"):
-        env.pop(name, None)
+    env = embedded_env(work)
     relance = str(BIN / "relance")
     try:
         say(f"building the ledger in {work} …")

@@ -12,6 +12,15 @@ from pathlib import Path
 from typing import Any
 
 
+def embedded_env(work: Path) -> dict[str, str]:
+    """The environment of a `relance` child on its own SQLite database under `work`, in-process
+    (whatever the benchmark's own shell points at)."""
+    env = {**os.environ, "RELANCE_VAR_DIR": str(work), "DJANGO_SETTINGS_MODULE": "relance.settings"}
+    for name in ("DATABASE_URL", "CELERY_BROKER_URL", "RELANCE_DEBUG"):
+        env.pop(name, None)
+    return env
+
+
 def run_measured(args: list[str], env: dict[str, str]) -> tuple[float, int, str]:
     """Run a command as a child; return its wall time, its own peak RSS (bytes, from wait4's
     rusage, so one step's memory is not mixed with the benchmark's) and its stdout."""

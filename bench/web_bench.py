@@ -41,7 +41,7 @@ import requests
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from measure import ALWAYS_OPEN, generated_ledger, run_measured  # noqa: E402
+from measure import ALWAYS_OPEN, embedded_env, generated_ledger, run_measured  # noqa: E402
 
 ROOT = HERE.parent
 BIN = Path(sys.executable).parent
@@ -202,9 +202,7 @@ def main() -> None:
 
     data = generated_ledger(args.out, args.customers, args.invoices, args.seed, say)
     work = Path(tempfile.mkdtemp(prefix="relance-web-bench-"))
-    env = {**os.environ, "RELANCE_VAR_DIR": str(work), "DJANGO_SETTINGS_MODULE": "relance.settings"}
-    for name in ("DATABASE_URL", "CELERY_BROKER_URL", "RELANCE_DEBUG"):
-        env.pop(name, None)
+    env = embedded_env(work)
     server = None
     try:
         say(f"building the ledger in {work} …")
