@@ -3,11 +3,13 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 import relance.web.admin  # noqa: F401  (registers the ledger in the admin)
+from relance.api.app import urls as api_urls
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="dashboard", permanent=False)),
     path("", include("relance.web.urls")),
     path("", include("relance.portal.urls")),
+    path("api/", api_urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     # ESP event webhooks (bounces), e.g. /anymail/postmark/tracking/, authenticated by anymail.

@@ -1,5 +1,6 @@
 """Persistence only: behaviour lives in relance.domain and relance.services."""
 
+from relance.models.api import ApiToken, IdempotencyKey
 from relance.models.campaign import Campaign, Wave
 from relance.models.company import Alias, Company, Membership
 from relance.models.customer import Contact, Customer
@@ -24,11 +25,14 @@ from relance.models.plan import AssignmentRules, Plan, Step
 from relance.models.portal import PortalCode
 from relance.models.receivables import DailyFigures
 from relance.models.smart_notices import SmartNotice
+from relance.models.webhooks import EVENT_TYPES, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
+    "EVENT_TYPES",
     "ActionItem",
     "Alias",
     "Allocation",
+    "ApiToken",
     "AppendOnly",
     "AssignmentRules",
     "Campaign",
@@ -42,6 +46,7 @@ __all__ = [
     "Event",
     "Execution",
     "ForecastEntry",
+    "IdempotencyKey",
     "Instalment",
     "Invoice",
     "Membership",
@@ -59,4 +64,6 @@ __all__ = [
     "SmartNotice",
     "Step",
     "Wave",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -690,7 +690,7 @@ class _Writer:
         if not rows:
             return
         model: Any = self.kind.model
-        names = [k for k in rows[0] if k != "external_id"]
+        names = sorted({k for r in rows for k in r} - {"external_id"})  # JSON rows may differ
         existing = {
             ext: (pk, values)
             for ext, pk, *values in model.objects.filter(
@@ -709,7 +709,11 @@ class _Writer:
                 self.touched_customers.add(row.get("customer_id", 0))
                 continue
             pk, current = found
-            diff = {n: fields[n] for n, old in zip(names, current, strict=True) if fields[n] != old}
+            diff = {
+                n: fields[n]
+                for n, old in zip(names, current, strict=True)
+                if n in fields and fields[n] != old
+            }
             if not diff:
                 self.ctx.result.unchanged += 1
                 continue
@@ -753,10 +757,76 @@ def import_stream(
     result = ImportResult(kind=kind, company=company.code, dry_run=dry_run)
     spec = _KINDS[kind](_Context(company=company, result=result))
     reader = _Reader(stream, result)
+
+    def report_progress() -> None:
+        if progress:
+            progress(reader.bytes_read)
+
+    records = reader.records(spec.columns, spec.required)
+    return _upsert(spec, records, dry_run, actor, source, filename, report_progress)
+
+
+def import_rows(
+    kind: str,
+    rows: Sequence[Mapping[str, Any]],
+    company: Company,
+    *,
+    dry_run: bool = False,
+    actor: Any = None,
+    source: str = "api",
+) -> ImportResult:
+    """Validate and upsert rows given as JSON objects (the API): the same columns and checks as
+    the CSV files, rows numbered from 1. A key absent from a row leaves that field as it is."""
+    if kind not in _KINDS:
+        raise ImportRejected(f"unknown kind '{kind}'; kinds: {', '.join(KINDS)}")
+    result = ImportResult(kind=kind, company=company.code, dry_run=dry_run)
+    spec = _KINDS[kind](_Context(company=company, result=result))
+    records = _json_records(rows, spec, result)
+    return _upsert(spec, records, dry_run, actor, source, "", lambda: None)
+
+
+def _json_value(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return "|".join(_json_value(v) for v in value)
+    return str(value).strip()
+
+
+def _json_records(
+    rows: Sequence[Mapping[str, Any]], spec: _Kind, result: ImportResult
+) -> Iterator[_Record]:
+    for number, row in enumerate(rows, start=1):
+        unknown = sorted(set(row) - set(spec.columns))
+        for name in unknown:
+            result.add_error(
+                number, name, f"unknown field '{name}'; the fields are: {', '.join(spec.columns)}"
+            )
+        if unknown:
+            continue
+        values = {name: _json_value(value) for name, value in row.items()}
+        for name in spec.required - set(values):
+            values[name] = ""  # reported as required by the parser
+        yield _Record(number, values)
+
+
+def _upsert(
+    spec: _Kind,
+    records: Iterator[_Record],
+    dry_run: bool,
+    actor: Any,
+    source: str,
+    filename: str,
+    progress: Callable[[], None],
+) -> ImportResult:
+    ctx = spec.ctx
+    result, company, kind = ctx.result, ctx.company, spec.name
     writer = _Writer(spec)
     seen: set[str] = set()
     with transaction.atomic():
-        for chunk in _chunks(reader.records(spec.columns, spec.required), CHUNK):
+        for chunk in _chunks(records, CHUNK):
             spec.prepare(chunk)
             rows = []
             for rec in chunk:
@@ -774,8 +844,7 @@ def import_stream(
                 rows.append(fields)
             if result.ok:
                 writer.write(rows)
-            if progress:
-                progress(reader.bytes_read)
+            progress()
         if result.ok and spec.reallocates:
             touched = writer.touched_customers - {0}
             settled = touched
@@ -816,4 +885,4 @@ def import_file(kind: str, path: Path | str, company: Company, **options: Any) -
         return import_stream(kind, stream, company, filename=path.name, **options)
 
 
-__all__ = ["KINDS", "ImportRejected", "ImportResult", "RowError", "import_file"]
+__all__ = ["KINDS", "ImportRejected", "ImportResult", "RowError", "import_file", "import_rows"]

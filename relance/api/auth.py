@@ -1,0 +1,35 @@
+"""Bearer tokens (services.api_tokens): every request acts in its token's company only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja.security import HttpBearer
+
+from relance.api.errors import Forbidden
+from relance.models import ApiToken, Company
+from relance.services import api_tokens
+
+
+class TokenAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> ApiToken | None:
+        found = getattr(request, "api_token", None)  # the idempotency middleware looked it up
+        return found if found is not None else api_tokens.authenticate(token)
+
+
+def token_of(request: Any) -> ApiToken:
+    token: ApiToken = request.auth
+    return token
+
+
+def company_of(request: Any) -> Company:
+    return token_of(request).company
+
+
+def writing(request: Any) -> Company:
+    """The token's company, once the token is known to be allowed to change things."""
+    token = token_of(request)
+    if token.scope != ApiToken.Scope.WRITE:
+        raise Forbidden(f"token {token.prefix}… is read-only; create a read-and-write token")
+    return token.company

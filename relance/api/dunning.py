@@ -1,0 +1,598 @@
+"""Dunning over HTTP: plans and their assignment, holds, runs, the forecast, the actions inbox,
+promises, disputes, campaigns and the KPIs, each scoped to the token's company."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.http import HttpRequest
+from ninja import Query, Router, Schema, Status
+from pydantic import Field
+
+from relance.api.auth import company_of, token_of, writing
+from relance.api.errors import ERRORS, Invalid, NotFound
+from relance.api.pagination import MAX_LIMIT, page
+from relance.api.schemas import Strict, page_of
+from relance.domain.money import format_amount
+from relance.models import (
+    ActionItem,
+    Campaign,
+    Company,
+    Customer,
+    Dispute,
+    Promise,
+    Run,
+)
+from relance.services import (
+    actions,
+    campaigns,
+    cycle,
+    dialogue,
+    forecasting,
+    hours,
+    kpi,
+    lookup,
+    outbox,
+    plans,
+)
+from relance.tasks import dispatch
+
+router = Router()
+MAX_FORECAST_DAYS = 92
+
+
+def _source(request: HttpRequest) -> str:
+    return f"api:{token_of(request).prefix}"
+
+
+def _customer(company: Company, external_id: str) -> Customer:
+    found = Customer.objects.filter(company=company, external_id=external_id).first()
+    if found is None:
+        raise NotFound(f"no customer '{external_id}' in company {company.code}")
+    return found
+
+
+def _refused(exc: Exception, field: str | None = None) -> Invalid:
+    return Invalid(str(exc), [{"field": field, "message": str(exc)}])
+
+
+# --- plans and assignment -----------------------------------------------------------------------
+
+
+class StepOut(Schema):
+    position: int
+    name: str
+    trigger_days: int
+    trigger_from: str
+    channel: str
+    mode: str
+
+
+class PlanOut(Schema):
+    code: str
+    name: str
+    shared: bool = Field(description="Shared by every company rather than this one's own")
+    steps: list[StepOut]
+
+
+@router.get("/plans", response={200: list[PlanOut], **ERRORS}, tags=["Plans"])
+def list_plans(request: HttpRequest) -> list[dict[str, Any]]:
+    found = plans.plans_for(company_of(request)).prefetch_related("steps")
+    return [
+        {
+            "code": p.code,
+            "name": p.name,
+            "shared": p.company_id is None,
+            "steps": [s for s in p.steps.all() if s.active],
+        }
+        for p in found
+    ]
+
+
+class AssignmentOut(Schema):
+    customer_id: str
+    plan: str | None
+    reason: str
+
+
+class AssignmentIn(Strict):
+    plan: str | None = Field(description="Plan code; null hands the choice back to the rules")
+
+
+def _assignment(customer: Customer) -> dict[str, Any]:
+    code, reason = cycle.explain_plan(customer.pk, hours.company_today(customer.company))
+    return {"customer_id": customer.external_id, "plan": code, "reason": reason}
+
+
+@router.get(
+    "/customers/{external_id}/plan", response={200: AssignmentOut, **ERRORS}, tags=["Plans"]
+)
+def get_assignment(request: HttpRequest, external_id: str) -> dict[str, Any]:
+    """The plan the cycle would use for this customer today, and why."""
+    return _assignment(_customer(company_of(request), external_id))
+
+
+@router.put(
+    "/customers/{external_id}/plan", response={200: AssignmentOut, **ERRORS}, tags=["Plans"]
+)
+def assign(request: HttpRequest, external_id: str, payload: AssignmentIn) -> dict[str, Any]:
+    company = writing(request)
+    customer = _customer(company, external_id)
+    try:
+        plans.assign_plan(
+            customer.external_id, payload.plan, company=company, source=_source(request)
+        )
+    except plans.PlanNotFound as exc:
+        raise _refused(exc, "plan") from None
+    return _assignment(customer)
+
+
+class HoldIn(Strict):
+    until: dt.date = Field(description="No step runs up to and including this day")
+
+
+class HoldOut(Schema):
+    customer_id: str
+    hold_until: dt.date | None
+
+
+@router.post("/customers/{external_id}/hold", response={200: HoldOut, **ERRORS}, tags=["Customers"])
+def hold(request: HttpRequest, external_id: str, payload: HoldIn) -> dict[str, Any]:
+    company = writing(request)
+    customer = _customer(company, external_id)
+    dialogue.hold(customer.external_id, payload.until, company=company, source=_source(request))
+    customer.refresh_from_db(fields=["hold_until"])
+    return {"customer_id": customer.external_id, "hold_until": customer.hold_until}
+
+
+# --- runs and forecast --------------------------------------------------------------------------
+
+
+class RunOut(Schema):
+    id: int
+    date: dt.date
+    started_at: dt.datetime
+    finished_at: dt.datetime | None
+    source: str
+    counts: dict[str, int]
+
+
+class RunIn(Strict):
+    date: dt.date | None = Field(None, description="The company's today if left out")
+    dry_run: bool = Field(False, description="Say what would happen; write and send nothing")
+
+
+class CycleOut(Schema):
+    date: dt.date
+    dry_run: bool
+    run: RunOut | None
+    actions: list[dict[str, Any]]
+    skipped: list[dict[str, Any]]
+
+
+def _run_out(r: Run) -> dict[str, Any]:
+    fields = ("id", "date", "started_at", "finished_at", "source", "counts")
+    return {f: getattr(r, f) for f in fields}
+
+
+@router.get("/runs", response={200: page_of(RunOut), **ERRORS}, tags=["Runs"])
+def list_runs(
+    request: HttpRequest, cursor: str | None = None, limit: int = Query(100, ge=1, le=MAX_LIMIT)
+) -> dict[str, Any]:
+    rows = Run.objects.filter(company=company_of(request), dry_run=False)
+    return page(rows, cursor, limit, _run_out)
+
+
+@router.post("/runs", response={200: CycleOut, **ERRORS}, tags=["Runs"])
+def start_run(request: HttpRequest, payload: RunIn) -> dict[str, Any]:
+    """Run the company's dunning cycle now and deliver what it queued, as `relance run` does."""
+    company = writing(request)
+    today = hours.company_today(company)
+    day = payload.date or today
+    if day > today and not payload.dry_run:
+        raise Invalid(
+            f"{day} is after today ({today}) in the company's time zone: only a dry run "
+            "may look ahead",
+            [{"field": "date", "message": "a real run is for today or a past day"}],
+        )
+    before = set(Run.objects.filter(company=company).values_list("pk", flat=True))
+    report = dispatch.run_cycle(
+        day, dry_run=payload.dry_run, company_id=company.pk, source=_source(request)
+    )
+    if not (payload.dry_run or dispatch.asynchronous()):
+        cycle.mark_delivered(report, outbox.deliver_due(as_of=day).statuses)
+    run = Run.objects.filter(company=company).exclude(pk__in=before).order_by("-pk").first()
+    return {
+        "date": day,
+        "dry_run": payload.dry_run,
+        "run": run,
+        "actions": report.actions,
+        "skipped": report.skipped,
+    }
+
+
+class ForecastOut(Schema):
+    date: dt.date
+    customer: str
+    step: str
+    step_index: int
+    channel: str
+    reference_invoice: str | None
+    reason: str
+
+
+@router.get("/forecast", response={200: list[ForecastOut], **ERRORS}, tags=["Runs"])
+def forecast(
+    request: HttpRequest,
+    start: dt.date = Query(..., alias="from"),
+    end: dt.date = Query(..., alias="to"),
+) -> list[dict[str, Any]]:
+    """The steps the plans will run between two days if nobody pays, promises or disputes."""
+    if end < start or (end - start).days > MAX_FORECAST_DAYS:
+        raise Invalid(
+            f"ask for 0 to {MAX_FORECAST_DAYS} days, `from` first",
+            [{"field": "to", "message": f"within {MAX_FORECAST_DAYS} days after `from`"}],
+        )
+    return forecasting.forecast(start, end, company_id=company_of(request).pk)
+
+
+# --- actions inbox ------------------------------------------------------------------------------
+
+
+class ActionOut(Schema):
+    id: int
+    customer_id: str
+    kind: str
+    title: str
+    body: str
+    due_date: dt.date
+    priority: int
+    status: str
+    outcome: str
+    note: str
+    assignees: list[str]
+
+
+class CloseIn(Strict):
+    outcome: str = Field(description=", ".join(actions.OUTCOMES))
+    note: str = ""
+    skip: bool = Field(False, description="Skipped rather than done: the note says why")
+    pay_by: dt.date | None = Field(None, description="For `promised`: the date promised")
+    by: str | None = Field(
+        None, description="The staff member's address; the token's creator if left out"
+    )
+
+
+def _action_out(item: ActionItem) -> dict[str, Any]:
+    return {
+        "id": item.pk,
+        "customer_id": item.customer.external_id,
+        "kind": item.kind,
+        "title": item.title,
+        "body": item.body,
+        "due_date": item.due_date,
+        "priority": item.priority,
+        "status": item.status,
+        "outcome": item.outcome,
+        "note": item.note,
+        "assignees": sorted(u.email for u in item.assignees.all()),
+    }
+
+
+@router.get("/actions", response={200: page_of(ActionOut), **ERRORS}, tags=["Actions"])
+def list_actions(
+    request: HttpRequest,
+    status: str = "open",
+    assignee: str | None = None,
+    cursor: str | None = None,
+    limit: int = Query(100, ge=1, le=MAX_LIMIT),
+) -> dict[str, Any]:
+    rows = ActionItem.objects.filter(company=company_of(request), status=status)
+    if assignee:
+        user = get_user_model().objects.filter(email__iexact=assignee).first()
+        rows = actions.for_user(user, rows) if user else rows.none()
+    rows = rows.select_related("customer").prefetch_related("assignees")
+    return page(rows, cursor, limit, _action_out)
+
+
+@router.post("/actions/{item_id}/close", response={200: ActionOut, **ERRORS}, tags=["Actions"])
+def close_action(request: HttpRequest, item_id: int, payload: CloseIn) -> dict[str, Any]:
+    company = writing(request)
+    if not ActionItem.objects.filter(company=company, pk=item_id).exists():
+        raise NotFound(f"no action item {item_id} in company {company.code}")
+    by: Any = token_of(request).created_by
+    if payload.by:
+        by = (
+            get_user_model()
+            .objects.filter(email__iexact=payload.by, membership__company=company)
+            .first()
+        )
+        if by is None:
+            raise Invalid(
+                f"{payload.by} is not a member of company {company.code}",
+                [{"field": "by", "message": "a staff member of the company"}],
+            )
+    if by is None:
+        raise Invalid("say who did it", [{"field": "by", "message": "the staff member's address"}])
+    try:
+        item = actions.close(
+            item_id,
+            by=by,
+            outcome=payload.outcome,
+            note=payload.note,
+            skip=payload.skip,
+            source=_source(request),
+            record=True,
+            pay_by=payload.pay_by,
+            today=hours.company_today(company),
+        )
+    except actions.ActionRefused as exc:
+        raise _refused(exc) from None
+    return _action_out(item)
+
+
+# --- promises and disputes ----------------------------------------------------------------------
+
+
+class PromiseOut(Schema):
+    id: int
+    customer_id: str
+    invoice_ids: list[str]
+    promised_on: dt.date
+    pay_by: dt.date
+    amount: str | None
+    currency: str
+    status: str
+    broken_on: dt.date | None
+
+
+class PromiseIn(Strict):
+    customer_id: str
+    invoice_ids: list[str] = Field(min_length=1, max_length=500)
+    pay_by: dt.date
+    amount: Decimal | None = Field(None, description="If not everything the invoices owe")
+
+
+def _promise_out(p: Promise) -> dict[str, Any]:
+    return {
+        "id": p.pk,
+        "customer_id": p.customer.external_id,
+        "invoice_ids": sorted(i.external_id for i in p.invoices.all()),
+        "promised_on": p.promised_on,
+        "pay_by": p.pay_by,
+        "amount": format_amount(p.amount, p.currency) if p.amount is not None else None,
+        "currency": p.currency,
+        "status": p.status,
+        "broken_on": p.broken_on,
+    }
+
+
+@router.get("/promises", response={200: page_of(PromiseOut), **ERRORS}, tags=["Promises"])
+def list_promises(
+    request: HttpRequest,
+    status: str | None = None,
+    customer_id: str | None = None,
+    cursor: str | None = None,
+    limit: int = Query(100, ge=1, le=MAX_LIMIT),
+) -> dict[str, Any]:
+    rows = Promise.objects.filter(company=company_of(request))
+    if status:
+        rows = rows.filter(status=status)
+    if customer_id:
+        rows = rows.filter(customer__external_id=customer_id)
+    rows = rows.select_related("customer").prefetch_related("invoices")
+    return page(rows, cursor, limit, _promise_out)
+
+
+@router.post("/promises", response={201: PromiseOut, **ERRORS}, tags=["Promises"])
+def create_promise(request: HttpRequest, payload: PromiseIn) -> Status[dict[str, Any]]:
+    company = writing(request)
+    customer = _customer(company, payload.customer_id)
+    try:
+        promise = dialogue.add_promise(
+            customer.external_id,
+            payload.invoice_ids,
+            payload.pay_by,
+            hours.company_today(company),
+            company=company,
+            source=_source(request),
+            amount=payload.amount,
+        )
+    except dialogue.Refused as exc:
+        raise _refused(exc) from None
+    return Status(201, _promise_out(promise))
+
+
+class DisputeOut(Schema):
+    id: int
+    customer_id: str
+    invoice_id: str
+    opened_on: dt.date
+    resolved_on: dt.date | None
+    category: str
+    reason: str
+    resolution: str
+
+
+class DisputeIn(Strict):
+    invoice_id: str
+    reason: str = Field("", max_length=5000)
+
+
+class ResolveIn(Strict):
+    resolution: str = Field("", max_length=5000)
+    on: dt.date | None = Field(None, description="The company's today if left out")
+
+
+def _dispute_out(d: Dispute) -> dict[str, Any]:
+    return {
+        "id": d.pk,
+        "customer_id": d.customer.external_id,
+        "invoice_id": d.invoice.external_id,
+        "opened_on": d.opened_on,
+        "resolved_on": d.resolved_on,
+        "category": d.category,
+        "reason": d.reason,
+        "resolution": d.resolution,
+    }
+
+
+@router.get("/disputes", response={200: page_of(DisputeOut), **ERRORS}, tags=["Disputes"])
+def list_disputes(
+    request: HttpRequest,
+    open: bool | None = None,
+    customer_id: str | None = None,
+    cursor: str | None = None,
+    limit: int = Query(100, ge=1, le=MAX_LIMIT),
+) -> dict[str, Any]:
+    rows = Dispute.objects.filter(company=company_of(request))
+    if open is not None:
+        rows = rows.filter(resolved_on__isnull=open)
+    if customer_id:
+        rows = rows.filter(customer__external_id=customer_id)
+    return page(rows.select_related("customer", "invoice"), cursor, limit, _dispute_out)
+
+
+@router.post("/disputes", response={201: DisputeOut, **ERRORS}, tags=["Disputes"])
+def open_dispute(request: HttpRequest, payload: DisputeIn) -> Status[dict[str, Any]]:
+    company = writing(request)
+    try:
+        dispute = dialogue.open_dispute(
+            payload.invoice_id,
+            hours.company_today(company),
+            reason=payload.reason,
+            company=company,
+            source=_source(request),
+        )
+    except lookup.NotFound as exc:
+        raise NotFound(str(exc)) from None
+    except dialogue.Refused as exc:
+        raise _refused(exc, "invoice_id") from None
+    return Status(201, _dispute_out(dispute))
+
+
+@router.post(
+    "/disputes/{dispute_id}/resolve", response={200: DisputeOut, **ERRORS}, tags=["Disputes"]
+)
+def resolve_dispute(request: HttpRequest, dispute_id: int, payload: ResolveIn) -> dict[str, Any]:
+    company = writing(request)
+    dispute = Dispute.objects.filter(company=company, pk=dispute_id).select_related("invoice")
+    found = dispute.first()
+    if found is None:
+        raise NotFound(f"no dispute {dispute_id} in company {company.code}")
+    if found.resolved_on is not None:
+        raise Invalid(f"dispute {dispute_id} was resolved on {found.resolved_on}")
+    try:
+        resolved = dialogue.resolve_dispute(
+            found.invoice.external_id,
+            payload.on or hours.company_today(company),
+            resolution=payload.resolution,
+            company=company,
+            source=_source(request),
+        )
+    except dialogue.Refused as exc:
+        raise _refused(exc, "on") from None
+    return _dispute_out(resolved)
+
+
+# --- campaigns ----------------------------------------------------------------------------------
+
+
+class WaveOut(Schema):
+    number: int
+    audience: str
+    send_at: dt.datetime
+    sent_at: dt.datetime | None
+    reached: int
+    unreachable: int
+    messages: dict[str, int]
+    owed: dict[str, str]
+    paid_since: dict[str, str]
+
+
+class CampaignOut(Schema):
+    id: int
+    name: str
+    channel: str
+    criteria: dict[str, Any]
+    created_at: dt.datetime
+    waves: list[WaveOut]
+
+
+def _campaign_out(c: Campaign) -> dict[str, Any]:
+    waves = []
+    for r in campaigns.results(c):
+        w = r.wave
+        waves.append(
+            {
+                "number": w.number,
+                "audience": w.audience,
+                "send_at": w.send_at,
+                "sent_at": w.sent_at,
+                "reached": w.reached,
+                "unreachable": w.unreachable,
+                "messages": r.messages,
+                "owed": {k: format_amount(v, k) for k, v in r.owed.items()},
+                "paid_since": {k: format_amount(v, k) for k, v in r.paid_since.items()},
+            }
+        )
+    return {
+        "id": c.pk,
+        "name": c.name,
+        "channel": c.channel,
+        "criteria": c.criteria,
+        "created_at": c.created_at,
+        "waves": waves,
+    }
+
+
+@router.get("/campaigns", response={200: page_of(CampaignOut), **ERRORS}, tags=["Campaigns"])
+def list_campaigns(
+    request: HttpRequest, cursor: str | None = None, limit: int = Query(20, ge=1, le=100)
+) -> dict[str, Any]:
+    rows = Campaign.objects.filter(company=company_of(request))
+    return page(rows, cursor, limit, _campaign_out)
+
+
+@router.get("/campaigns/{campaign_id}", response={200: CampaignOut, **ERRORS}, tags=["Campaigns"])
+def get_campaign(request: HttpRequest, campaign_id: int) -> dict[str, Any]:
+    company = company_of(request)
+    found = Campaign.objects.filter(company=company, pk=campaign_id).first()
+    if found is None:
+        raise NotFound(f"no campaign {campaign_id} in company {company.code}")
+    return _campaign_out(found)
+
+
+# --- KPIs ---------------------------------------------------------------------------------------
+
+
+class KpiOut(Schema):
+    model_config = {"populate_by_name": True}
+
+    start: dt.date = Field(alias="from")
+    to: dt.date
+    currency: str
+    dso: float | None
+    best_possible_dso: float | None
+    add: float | None
+    cei: float | None
+    aging: dict[str, str]
+
+
+@router.get("/kpi", response={200: KpiOut, **ERRORS}, tags=["KPIs"], by_alias=True)
+def kpis(
+    request: HttpRequest,
+    start: dt.date = Query(..., alias="from"),
+    end: dt.date = Query(..., alias="to"),
+    currency: str | None = None,
+) -> dict[str, Any]:
+    """DSO, best-possible DSO, ADD, CEI and aging (DESIGN §4 and §5), as `relance kpi --json`."""
+    if end < start:
+        raise Invalid("`to` is before `from`", [{"field": "to", "message": "on or after `from`"}])
+    try:
+        return kpi.report(start, end, [company_of(request)], currency)
+    except kpi.KpiError as exc:
+        raise _refused(exc, "currency") from None

@@ -1,0 +1,180 @@
+"""What the API reads and writes. Ledger fields are the CSV columns of DESIGN §4, typed; a field
+left out of a PUT keeps its value, null clears it. Amounts are decimal strings."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from decimal import Decimal
+from typing import Any
+
+from ninja import Schema
+from pydantic import ConfigDict, Field
+
+Amount = Decimal | None
+_ID = Field(min_length=1, max_length=100)
+
+
+class Strict(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CustomerFields(Strict):
+    name: str | None = None
+    currency: str | None = None
+    language: str | None = None
+    time_zone: str | None = None
+    country: str | None = None
+    segment: str | None = None
+    risk: str | None = None
+    credit_limit: Amount = None
+    pays_by_bank_transfer: bool | None = None
+    card_expiry: str | None = Field(None, description="YYYY-MM")
+    owner_email: str | None = None
+    sales_rep_email: str | None = None
+    plan: str | None = Field(None, description="Plan code; null: the assignment rules choose")
+    address_line1: str | None = None
+    address_line2: str | None = None
+    postal_code: str | None = None
+    city: str | None = None
+    late_interest_rate: Amount = Field(None, description="Contract rate, % a year")
+    late_fees_waived: bool | None = None
+
+
+class CustomerNew(CustomerFields):
+    external_id: str = _ID
+    name: str = Field(min_length=1, max_length=200)
+
+
+class CustomerOut(Schema):
+    external_id: str
+    name: str
+    currency: str
+    language: str
+    time_zone: str
+    country: str
+    segment: str
+    risk: str
+    credit_limit: str | None
+    pays_by_bank_transfer: bool
+    card_expiry: str | None
+    owner_email: str | None
+    sales_rep_email: str | None
+    plan: str | None
+    address_line1: str
+    address_line2: str
+    postal_code: str
+    city: str
+    late_interest_rate: str | None
+    late_fees_waived: bool
+    hold_until: dt.date | None
+    oldest_unpaid_due: dt.date | None
+
+
+class ContactFields(Strict):
+    customer_id: str | None = None
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = Field(None, description="E.164, or national in the customer's country")
+    roles: list[str] | None = Field(None, description="billing, primary, sales, legal…")
+
+
+class ContactNew(ContactFields):
+    external_id: str = _ID
+    customer_id: str = _ID
+
+
+class ContactOut(Schema):
+    external_id: str
+    customer_id: str
+    name: str
+    email: str
+    phone: str
+    roles: list[str]
+    bounced: bool
+
+
+class InvoiceFields(Strict):
+    customer_id: str | None = None
+    number: str | None = None
+    issue_date: dt.date | None = None
+    due_date: dt.date | None = None
+    currency: str | None = None
+    total: Amount = None
+    sales_rep_email: str | None = None
+    status: str | None = Field(None, description="open or void")
+
+
+class InvoiceNew(InvoiceFields):
+    external_id: str = _ID
+    customer_id: str = _ID
+    number: str = _ID
+    issue_date: dt.date
+    due_date: dt.date
+    currency: str
+    total: Decimal
+
+
+class InvoiceOut(Schema):
+    external_id: str
+    customer_id: str
+    number: str
+    issue_date: dt.date
+    due_date: dt.date
+    currency: str
+    total: str
+    amount_due: str
+    sales_rep_email: str | None
+    status: str
+
+
+class SettlementFields(Strict):
+    customer_id: str | None = None
+    invoice_id: str | None = Field(None, description="The invoice it settles first, if any")
+    date: dt.date | None = None
+    currency: str | None = None
+    amount: Amount = None
+
+
+class SettlementNew(SettlementFields):
+    external_id: str = _ID
+    customer_id: str = _ID
+    date: dt.date
+    currency: str
+    amount: Decimal
+
+
+class SettlementOut(Schema):
+    external_id: str
+    customer_id: str
+    invoice_id: str | None
+    date: dt.date
+    currency: str
+    amount: str
+
+
+class RowErrorOut(Schema):
+    row: int | None
+    field: str | None
+    message: str
+
+
+class ImportOut(Schema):
+    kind: str
+    created: int
+    updated: int
+    unchanged: int
+    invited_users: list[str]
+
+
+@functools.cache
+def page_of(item: Any) -> Any:
+    """The schema of one page of `item`s."""
+    return type(
+        f"{item.__name__.removesuffix('Out')}Page",
+        (Schema,),
+        {
+            "__annotations__": {"data": list[item], "next_cursor": str | None},
+            "__module__": __name__,
+        },
+    )
