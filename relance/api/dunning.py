@@ -15,7 +15,7 @@ from pydantic import Field
 from relance.api.auth import company_of, token_of, writing
 from relance.api.errors import ERRORS, Invalid, NotFound
 from relance.api.pagination import MAX_LIMIT, page
-from relance.api.schemas import Strict, page_of
+from relance.api.schemas import Day, Strict, page_of
 from relance.domain.money import format_amount
 from relance.models import (
     ActionItem,
@@ -131,7 +131,7 @@ def assign(request: HttpRequest, external_id: str, payload: AssignmentIn) -> dic
 
 
 class HoldIn(Strict):
-    until: dt.date = Field(description="No step runs up to and including this day")
+    until: Day = Field(description="No step runs up to and including this day")
 
 
 class HoldOut(Schema):
@@ -161,7 +161,7 @@ class RunOut(Schema):
 
 
 class RunIn(Strict):
-    date: dt.date | None = Field(None, description="The company's today if left out")
+    date: Day | None = Field(None, description="The company's today if left out")
     dry_run: bool = Field(False, description="Say what would happen; write and send nothing")
 
 
@@ -227,8 +227,8 @@ class ForecastOut(Schema):
 @router.get("/forecast", response={200: list[ForecastOut], **ERRORS}, tags=["Runs"])
 def forecast(
     request: HttpRequest,
-    start: dt.date = Query(..., alias="from"),
-    end: dt.date = Query(..., alias="to"),
+    start: Day = Query(..., alias="from"),
+    end: Day = Query(..., alias="to"),
 ) -> list[dict[str, Any]]:
     """The steps the plans will run between two days if nobody pays, promises or disputes."""
     if end < start or (end - start).days > MAX_FORECAST_DAYS:
@@ -260,7 +260,7 @@ class CloseIn(Strict):
     outcome: str = Field(description=", ".join(actions.OUTCOMES))
     note: str = ""
     skip: bool = Field(False, description="Skipped rather than done: the note says why")
-    pay_by: dt.date | None = Field(None, description="For `promised`: the date promised")
+    pay_by: Day | None = Field(None, description="For `promised`: the date promised")
     by: str | None = Field(
         None, description="The staff member's address; the token's creator if left out"
     )
@@ -352,7 +352,7 @@ class PromiseOut(Schema):
 class PromiseIn(Strict):
     customer_id: str
     invoice_ids: list[str] = Field(min_length=1, max_length=500)
-    pay_by: dt.date
+    pay_by: Day
     amount: Decimal | None = Field(None, description="If not everything the invoices owe")
 
 
@@ -424,7 +424,7 @@ class DisputeIn(Strict):
 
 class ResolveIn(Strict):
     resolution: str = Field("", max_length=5000)
-    on: dt.date | None = Field(None, description="The company's today if left out")
+    on: Day | None = Field(None, description="The company's today if left out")
 
 
 def _dispute_out(d: Dispute) -> dict[str, Any]:
@@ -585,8 +585,8 @@ class KpiOut(Schema):
 @router.get("/kpi", response={200: KpiOut, **ERRORS}, tags=["KPIs"], by_alias=True)
 def kpis(
     request: HttpRequest,
-    start: dt.date = Query(..., alias="from"),
-    end: dt.date = Query(..., alias="to"),
+    start: Day = Query(..., alias="from"),
+    end: Day = Query(..., alias="to"),
     currency: str | None = None,
 ) -> dict[str, Any]:
     """DSO, best-possible DSO, ADD, CEI and aging (DESIGN §4 and §5), as `relance kpi --json`."""

@@ -288,8 +288,8 @@ class InvoiceFilters(Schema):
     customer_id: str | None = None
     status: str | None = None
     currency: str | None = None
-    due_before: dt.date | None = None
-    due_after: dt.date | None = None
+    due_before: schemas.Day | None = None
+    due_after: schemas.Day | None = None
     unpaid: bool | None = Field(None, description="Open with something left to pay")
 
     def apply(self, rows: QuerySet[Invoice], company: Company) -> QuerySet[Invoice]:
@@ -315,8 +315,8 @@ class SettlementFilters(Schema):
     customer_id: str | None = None
     invoice_id: str | None = None
     currency: str | None = None
-    date_from: dt.date | None = None
-    date_to: dt.date | None = None
+    date_from: schemas.Day | None = None
+    date_to: schemas.Day | None = None
 
     def apply(self, rows: QuerySet[Any], company: Company) -> QuerySet[Any]:
         if self.customer_id is not None:

@@ -6,12 +6,15 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 from ninja import Schema
 from pydantic import ConfigDict, Field
 
 Amount = Decimal | None
+#: A day the ledger can hold: far enough either way for any real invoice, near enough that
+#: adding the longest delays and periods to it stays a valid date.
+Day = Annotated[dt.date, Field(ge=dt.date(1900, 1, 1), le=dt.date(2199, 12, 31))]
 _ID = Field(min_length=1, max_length=100)
 
 
@@ -97,8 +100,8 @@ class ContactOut(Schema):
 class InvoiceFields(Strict):
     customer_id: str | None = None
     number: str | None = None
-    issue_date: dt.date | None = None
-    due_date: dt.date | None = None
+    issue_date: Day | None = None
+    due_date: Day | None = None
     currency: str | None = None
     total: Amount = None
     sales_rep_email: str | None = None
@@ -109,8 +112,8 @@ class InvoiceNew(InvoiceFields):
     external_id: str = _ID
     customer_id: str = _ID
     number: str = _ID
-    issue_date: dt.date
-    due_date: dt.date
+    issue_date: Day
+    due_date: Day
     currency: str
     total: Decimal
 
@@ -131,7 +134,7 @@ class InvoiceOut(Schema):
 class SettlementFields(Strict):
     customer_id: str | None = None
     invoice_id: str | None = Field(None, description="The invoice it settles first, if any")
-    date: dt.date | None = None
+    date: Day | None = None
     currency: str | None = None
     amount: Amount = None
 
@@ -139,7 +142,7 @@ class SettlementFields(Strict):
 class SettlementNew(SettlementFields):
     external_id: str = _ID
     customer_id: str = _ID
-    date: dt.date
+    date: Day
     currency: str
     amount: Decimal
 

@@ -394,6 +394,8 @@ class _Kind:
         ok = True
         for column, raw in rec.values.items():
             try:
+                if "\x00" in raw:
+                    raise FieldError("contains a NUL character, which no text may hold")
                 values[column] = self.parsers[column](raw)
             except FieldError as exc:
                 self.ctx.result.add_error(rec.row, column, str(exc))

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from relance.models import Customer, IdempotencyKey, Promise
+from relance.models import ApiToken, Customer, IdempotencyKey, Promise
+from relance.services import idempotency
 
 
 def _key(k):
@@ -51,8 +52,7 @@ def test_an_error_answer_is_replayed_too(api, new_customer, new_invoice):
 
 
 def test_a_key_still_running_is_a_conflict_and_an_empty_key_is_refused(api):
-    token = __import__("relance.models", fromlist=["ApiToken"]).ApiToken.objects.get(name="alpha")
-    from relance.services import idempotency
+    token = ApiToken.objects.get(name="alpha")
 
     body = b'{"external_id": "C1", "name": "x"}'
     print_ = idempotency.fingerprint("POST", "/api/v1/customers", body)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from relance.models import Customer, Event, Invoice
+from relance.services import ledger_import
 
 
 def _customer(api, ext="C1", **fields):
@@ -186,3 +187,16 @@ def test_unknown_rows_are_404_with_the_error_body(api):
         }
     }
     assert not Invoice.objects.exists()
+
+
+def test_text_no_database_can_hold_is_refused(api):
+    for payload in ({"name": "Nul\u0000"}, {"name": "half \ud800 a pair"}):
+        answer = api.put("/customers/C1", payload)
+        assert answer.status == 422
+        assert "NUL" in answer.body["error"]["message"]
+    assert api.get("/customers/C%00").status == 422
+    result = ledger_import.import_rows(
+        "customers", [{"external_id": "C\x00", "name": "x"}], api.alpha
+    )
+    assert [(e.row, e.field) for e in result.errors] == [(1, "external_id")]
+    assert not Customer.objects.exists()
