@@ -39,7 +39,7 @@ from relance.models import (
     Promise,
     Run,
 )
-from relance.services import hours, late_fees, messages, snapshots, triage
+from relance.services import hours, late_fees, messages, snapshots, triage, webhooks
 from relance.services import plans as plan_service
 from relance.services.bulk_insert import Inserter
 
@@ -525,6 +525,7 @@ def write(batch: Batch) -> None:
         Promise.objects.filter(pk__in=batch.broken_promises).update(
             status=Promise.Status.BROKEN, broken_on=report.date
         )
+        webhooks.promises_broken(batch.broken_promises)
     if batch.kept_promises:
         Promise.objects.filter(pk__in=batch.kept_promises).update(status=Promise.Status.KEPT)
     for message in batch.messages:
@@ -577,6 +578,7 @@ def _write_items(composed: list[tuple[dict[str, Any], Owners]], executions: dict
         links[ActionItem.aliases.through] += [{"actionitem_id": pk, "alias_id": a} for a in aliases]
     for through, rows in links.items():
         Inserter(through).insert(rows)
+    webhooks.actions_created(created.values())
 
 
 @contextmanager

@@ -10,7 +10,7 @@ from typing import Any
 from django.db import transaction
 
 from relance.models import Company, Customer, Dispute, Event, Invoice, Promise
-from relance.services import lookup
+from relance.services import lookup, webhooks
 
 
 class Refused(ValueError):
@@ -72,6 +72,7 @@ def open_dispute(
         kind="dispute.opened",
         data={"on": on.isoformat(), "reason": reason},
     )
+    webhooks.dispute_changed(dispute, "dispute.opened")
     return dispute
 
 
@@ -104,6 +105,7 @@ def resolve_dispute(
         kind="dispute.resolved",
         data={"on": on.isoformat(), "resolution": resolution},
     )
+    webhooks.dispute_changed(dispute, "dispute.resolved")
     return dispute
 
 
@@ -155,6 +157,7 @@ def add_promise(
             "invoices": sorted(i.external_id for i in invoices),
         },
     )
+    webhooks.promise_created(promise)
     return promise
 
 

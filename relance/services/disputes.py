@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy
 from relance.domain import business_time
 from relance.messaging import formatting
 from relance.models import Company, Customer, Dispute, Event, Invoice, Membership, OutboxMessage
-from relance.services import dialogue, hours, notices
+from relance.services import dialogue, hours, notices, webhooks
 from relance.services.dialogue import Refused
 
 MAX_PROOF = 5 * 1024 * 1024
@@ -133,6 +133,7 @@ def raise_from_portal(
                     "resolve_by": resolve_by.isoformat(),
                 },
             )
+            webhooks.dispute_changed(dispute, "dispute.opened")
         _queue_receipt(customer, made, now)
         _queue_notice(customer, made, now)
     return Raised(made, acknowledge_by, resolve_by)

@@ -44,7 +44,7 @@ from relance.models import (
     Plan,
 )
 from relance.models.validators import is_time_zone
-from relance.services import allocation, balances, bulk_insert, hours, receivables
+from relance.services import allocation, balances, bulk_insert, hours, receivables, webhooks
 
 CHUNK = 2000
 MAX_REPORTED_ERRORS = 1000
@@ -687,6 +687,9 @@ class _Writer:
         self.ctx = kind.ctx
         self.touched_customers: set[int] = set()
         self.inserter = bulk_insert.Inserter(kind.model)
+        self.tells_payments = kind.model is Payment and webhooks.subscribed(
+            kind.ctx.company.pk, "payment.received"
+        )
 
     def write(self, rows: list[dict[str, Any]]) -> None:
         if not rows:
@@ -725,6 +728,11 @@ class _Writer:
             to_update.append(model(pk=pk, **diff))
             self.touched_customers.add(fields.get("customer_id", 0))
         self.inserter.insert(to_create)
+        if to_create and self.tells_payments:
+            created = Payment.objects.filter(
+                company_id=company_id, external_id__in=[r["external_id"] for r in to_create]
+            ).select_related("customer", "invoice")
+            webhooks.payments_received(company_id, created)
         if to_update:
             model.objects.bulk_update(to_update, sorted(changed_fields), batch_size=500)
         self.ctx.result.created += len(to_create)

@@ -30,7 +30,7 @@ from django.utils import timezone
 from relance.domain.money import minor_units, parse_amount
 from relance.messaging import formatting
 from relance.models import Customer, Event, Invoice, OutboxMessage, Payment, PaymentRequest
-from relance.services import allocation, hours, notices, outbox, statements
+from relance.services import allocation, hours, notices, outbox, statements, webhooks
 
 LINK, STRIPE = "link", "stripe"
 STRIPE_TOLERANCE_SECONDS = 300
@@ -222,6 +222,7 @@ def confirm(
         request.paid_at = now
         request.save(update_fields=["status", "payment", "provider_id", "paid_at"])
         allocation.reallocate([customer.pk])
+        webhooks.payments_received(company.pk, [payment])
         cancelled = _cancel_paid_reminders(customer, day)
         Event.objects.create(
             company=company,

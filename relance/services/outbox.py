@@ -27,7 +27,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from relance.models import Dispute, Event, OutboxMessage
-from relance.services import hours
+from relance.services import hours, webhooks
 from relance.services import messages as composing
 from relance.services.snapshots import amounts_due
 
@@ -254,6 +254,7 @@ def _deliver_batch(
         .exclude(status=Status.CLAIMED)
         .values_list("pk", "status")
     )
+    webhooks.reminders_sent(m for m in messages if outcome.get(m.pk) == Status.SENT)
     return {m.key: outcome.get(m.pk, LOST) for m in messages}
 
 

@@ -15,6 +15,7 @@ from django.utils.module_loading import import_string
 
 from relance.documents import merge_pdfs
 from relance.models import Event, OutboxMessage, PrintBatch
+from relance.services import webhooks
 
 
 class PrintRunError(ValueError):
@@ -77,9 +78,12 @@ def mark_posted(batch_id: int, by: str, provider_reference: str = "") -> dict[st
         batch.posted_by = by[:200]
         batch.provider_reference = provider_reference[:200]
         batch.save()
-        sent = OutboxMessage.objects.filter(
+        letters = OutboxMessage.objects.filter(
             letter__batch=batch, status=OutboxMessage.Status.PRINTING
-        ).update(status=OutboxMessage.Status.SENT, sent_at=now)
+        )
+        posted = list(letters.select_related("customer"))
+        sent = letters.update(status=OutboxMessage.Status.SENT, sent_at=now)
+        webhooks.reminders_sent(posted)
         Event.objects.create(
             company=batch.company,
             source="print",

@@ -19,11 +19,13 @@ from relance.services import (
     discounts,
     disputes,
     hours,
+    idempotency,
     outbox,
     payment_plans,
     receivables,
     sales_reps,
     smart_notices,
+    webhooks,
 )
 
 
@@ -51,4 +53,6 @@ def tick(now: datetime | None = None) -> cycle.CycleReport | None:
         sales_reps.run_daily(company, today, now)  # heads-ups read the calendar just stored
         smart_notices.run_daily(company, today, now)
         outbox.deliver_due(as_of=today)
+    webhooks.deliver_due(now)  # every tick: retries come back within minutes
+    idempotency.forget_old(now)
     return last

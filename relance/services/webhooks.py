@@ -1,0 +1,370 @@
+"""Outgoing webhooks: a company's endpoints are told about reminders sent, action items created,
+payments received, promises made and broken, disputes opened and resolved.
+
+Each event becomes one delivery per subscribed endpoint, written in the transaction that made
+the event happen (so a rolled-back import tells nobody) and posted after it by the tick. A
+delivery is signed like Stripe's: `Relance-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of
+"<t>.<body>" with the endpoint's secret>`, so a receiver checks both who sent it and when. Any
+answer but 2xx is retried with backoff (1 min, 5 min, 30 min, 2 h, 6 h, 12 h, 24 h), then the
+delivery is dead and shown as such in the staff app. Delivery is at least once: a receiver
+deduplicates by the event's `id`, which is the same on every try."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import secrets
+import time
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.utils import timezone
+
+from relance.domain.money import format_amount
+from relance.models import (
+    EVENT_TYPES,
+    ActionItem,
+    Company,
+    Dispute,
+    Event,
+    Execution,
+    Invoice,
+    OutboxMessage,
+    Payment,
+    Promise,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+
+log = logging.getLogger(__name__)
+BACKOFF = [timedelta(minutes=m) for m in (1, 5, 30, 120, 360, 720, 1440)]
+MAX_ATTEMPTS = len(BACKOFF) + 1
+TIMEOUT_SECONDS = 10
+LEASE = timedelta(minutes=5)
+TOLERANCE_SECONDS = 300
+Status = WebhookDelivery.Status
+
+
+class WebhookRefused(ValueError):
+    pass
+
+
+# --- subscriptions ------------------------------------------------------------------------------
+
+
+def _checked(url: str, events: Iterable[str]) -> tuple[str, list[str]]:
+    url = url.strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise WebhookRefused(f"'{url}' is not an http(s) URL")
+    chosen = [e for e in EVENT_TYPES if e in set(events)]
+    unknown = sorted(set(events) - set(EVENT_TYPES))
+    if unknown:
+        raise WebhookRefused(
+            f"unknown events {', '.join(unknown)}; events: {', '.join(EVENT_TYPES)}"
+        )
+    if not chosen:
+        raise WebhookRefused("choose at least one event")
+    return url, chosen
+
+
+@transaction.atomic
+def subscribe(
+    company: Company, url: str, events: Iterable[str], *, actor: Any = None, source: str = "web"
+) -> WebhookEndpoint:
+    url, chosen = _checked(url, events)
+    endpoint = WebhookEndpoint.objects.create(
+        company=company, url=url, events=chosen, secret=f"whsec_{secrets.token_hex(24)}"
+    )
+    Event.objects.create(
+        company=company,
+        actor=actor if getattr(actor, "pk", None) else None,
+        source=source,
+        kind="webhook.subscribed",
+        data={"url": url, "events": chosen},
+    )
+    return endpoint
+
+
+@transaction.atomic
+def unsubscribe(endpoint: WebhookEndpoint, *, actor: Any = None, source: str = "web") -> None:
+    Event.objects.create(
+        company=endpoint.company,
+        actor=actor if getattr(actor, "pk", None) else None,
+        source=source,
+        kind="webhook.removed",
+        data={"url": endpoint.url},
+    )
+    endpoint.delete()
+
+
+# --- events -------------------------------------------------------------------------------------
+
+
+def subscribed(company_id: int, event_type: str) -> bool:
+    """Whether anyone listens: lets bulk paths skip building events nobody receives."""
+    return any(
+        event_type in events
+        for events in WebhookEndpoint.objects.filter(
+            company_id=company_id, active=True
+        ).values_list("events", flat=True)
+    )
+
+
+def emit(company_id: int, event_type: str, events: list[tuple[str, dict[str, Any]]]) -> int:
+    """Queue `events` ((id, data) pairs) for the company's endpoints subscribed to the type, in
+    the caller's transaction; an event already queued for an endpoint is not queued again."""
+    if not events:
+        return 0
+    assert event_type in EVENT_TYPES, event_type
+    endpoints = [
+        e
+        for e in WebhookEndpoint.objects.filter(company_id=company_id, active=True)
+        if event_type in e.events
+    ]
+    if not endpoints:
+        return 0
+    now = timezone.now()
+    rows = [
+        WebhookDelivery(
+            endpoint=endpoint,
+            event_id=event_id,
+            event_type=event_type,
+            payload=_envelope(event_id, event_type, now, data),
+            next_attempt_at=now,
+            created_at=now,
+        )
+        for endpoint in endpoints
+        for event_id, data in events
+    ]
+    WebhookDelivery.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)
+
+
+def _envelope(event_id: str, event_type: str, at: datetime, data: dict[str, Any]) -> Any:
+    envelope = {"id": event_id, "type": event_type, "created": at.isoformat(), "data": data}
+    return json.loads(json.dumps(envelope, cls=DjangoJSONEncoder))  # dates, decimals as text
+
+
+def payments_received(company_id: int, payments: Iterable[Payment]) -> int:
+    return emit(
+        company_id,
+        "payment.received",
+        [
+            (
+                f"payment.received:{p.external_id}",
+                {
+                    "payment_id": p.external_id,
+                    "customer_id": p.customer.external_id,
+                    "invoice_id": p.invoice.external_id if p.invoice else None,
+                    "date": p.date,
+                    "currency": p.currency,
+                    "amount": format_amount(p.amount, p.currency),
+                },
+            )
+            for p in payments
+        ],
+    )
+
+
+def _promise(p: Promise) -> dict[str, Any]:
+    return {
+        "promise_id": p.pk,
+        "customer_id": p.customer.external_id,
+        "invoice_ids": sorted(i.external_id for i in p.invoices.all()),
+        "pay_by": p.pay_by,
+        "amount": format_amount(p.amount, p.currency) if p.amount is not None else None,
+        "currency": p.currency or None,
+        "broken_on": p.broken_on,
+    }
+
+
+def promise_created(promise: Promise) -> int:
+    return emit(
+        promise.company_id,
+        "promise.created",
+        [(f"promise.created:{promise.pk}", _promise(promise))],
+    )
+
+
+def _nobody_listens() -> bool:
+    return not WebhookEndpoint.objects.filter(active=True).exists()
+
+
+def promises_broken(promise_ids: Iterable[int]) -> int:
+    if _nobody_listens():
+        return 0
+    found = Promise.objects.filter(pk__in=list(promise_ids)).select_related("customer")
+    by_company: dict[int, list[tuple[str, dict[str, Any]]]] = {}
+    for p in found.prefetch_related("invoices"):
+        by_company.setdefault(p.company_id, []).append((f"promise.broken:{p.pk}", _promise(p)))
+    return sum(emit(company, "promise.broken", events) for company, events in by_company.items())
+
+
+def dispute_changed(dispute: Dispute, event_type: str) -> int:
+    data = {
+        "dispute_id": dispute.pk,
+        "customer_id": dispute.customer.external_id,
+        "invoice_id": dispute.invoice.external_id,
+        "category": dispute.category,
+        "reason": dispute.reason,
+        "opened_on": dispute.opened_on,
+        "resolved_on": dispute.resolved_on,
+        "resolution": dispute.resolution,
+    }
+    return emit(dispute.company_id, event_type, [(f"{event_type}:{dispute.pk}", data)])
+
+
+def actions_created(item_ids: Iterable[int]) -> int:
+    if _nobody_listens():
+        return 0
+    found = (
+        ActionItem.objects.filter(pk__in=list(item_ids))
+        .select_related("customer")
+        .prefetch_related("assignees")
+    )
+    by_company: dict[int, list[tuple[str, dict[str, Any]]]] = {}
+    for item in found:
+        data = {
+            "action_id": item.pk,
+            "customer_id": item.customer.external_id,
+            "kind": item.kind,
+            "title": item.title,
+            "due_date": item.due_date,
+            "priority": item.priority,
+            "assignees": sorted(u.email for u in item.assignees.all()),
+        }
+        by_company.setdefault(item.company_id, []).append((f"action.created:{item.pk}", data))
+    return sum(emit(company, "action.created", events) for company, events in by_company.items())
+
+
+def reminders_sent(messages: Iterable[OutboxMessage]) -> int:
+    """Messages to customers that left (not staff notices): two queries for the lot."""
+    sent = [m for m in messages if m.customer_id is not None]
+    if not sent or _nobody_listens():
+        return 0
+    invoices = dict(
+        Invoice.objects.filter(pk__in={i for m in sent for i in m.invoice_ids}).values_list(
+            "pk", "external_id"
+        )
+    )
+    steps = dict(
+        Execution.objects.filter(pk__in={m.execution_id for m in sent}).values_list(
+            "pk", "step_name"
+        )
+    )
+    by_company: dict[int, list[tuple[str, dict[str, Any]]]] = {}
+    for m in sent:
+        data = {
+            "key": m.key,
+            "customer_id": m.customer.external_id if m.customer else None,
+            "step": steps.get(m.execution_id) if m.execution_id else None,
+            "channel": m.channel,
+            "to": m.to,
+            "subject": m.subject,
+            "invoice_ids": [invoices[i] for i in m.invoice_ids if i in invoices],
+        }
+        by_company.setdefault(m.company_id, []).append((f"reminder.sent:{m.key}", data))
+    return sum(emit(company, "reminder.sent", events) for company, events in by_company.items())
+
+
+# --- delivery -----------------------------------------------------------------------------------
+
+
+def sign(secret: str, body: bytes, at: int) -> str:
+    digest = hmac.new(secret.encode(), f"{at}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={at},v1={digest}"
+
+
+def verify(secret: str, header: str, body: bytes, now: float | None = None) -> bool:
+    """What a receiver does: the signature matches and is at most five minutes old."""
+    parts = dict(p.split("=", 1) for p in header.split(",") if "=" in p)
+    try:
+        at = int(parts["t"])
+    except (KeyError, ValueError):
+        return False
+    if abs((now if now is not None else time.time()) - at) > TOLERANCE_SECONDS:
+        return False
+    return hmac.compare_digest(sign(secret, body, at), f"t={at},v1={parts.get('v1', '')}")
+
+
+def _claim(now: datetime, limit: int) -> list[WebhookDelivery]:
+    """Deliveries due, each leased by a compare-and-set on its next attempt time, so two ticks
+    never post the same one at once."""
+    due = list(
+        WebhookDelivery.objects.filter(status=Status.PENDING, next_attempt_at__lte=now)
+        .select_related("endpoint")
+        .order_by("next_attempt_at", "pk")[:limit]
+    )
+    mine = []
+    for d in due:
+        leased = WebhookDelivery.objects.filter(
+            pk=d.pk, status=Status.PENDING, next_attempt_at=d.next_attempt_at
+        ).update(next_attempt_at=now + LEASE)
+        if leased:
+            mine.append(d)
+    return mine
+
+
+def _post(delivery: WebhookDelivery, now: datetime) -> tuple[int | None, str]:
+    body = json.dumps(delivery.payload, separators=(",", ":")).encode()
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "relance-webhooks/1",
+        "Relance-Event": delivery.event_type,
+        "Relance-Delivery": str(delivery.pk),
+        "Relance-Signature": sign(delivery.endpoint.secret, body, int(now.timestamp())),
+    }
+    try:
+        response = requests.post(
+            delivery.endpoint.url,
+            data=body,
+            headers=headers,
+            timeout=TIMEOUT_SECONDS,
+            allow_redirects=False,
+        )
+    except requests.RequestException as exc:
+        return None, str(exc)[:500]
+    ok = 200 <= response.status_code < 300
+    return response.status_code, "" if ok else f"HTTP {response.status_code}: {response.text[:200]}"
+
+
+def deliver_due(now: datetime | None = None, limit: int = 200) -> dict[str, int]:
+    """Post the deliveries whose time has come; count them by outcome."""
+    now = now or timezone.now()
+    counts = {"delivered": 0, "retrying": 0, "dead": 0}
+    for delivery in _claim(now, limit):
+        code, error = _post(delivery, now)
+        attempts = delivery.attempts + 1
+        fields: dict[str, Any] = {
+            "attempts": attempts,
+            "last_status_code": code,
+            "last_error": error,
+        }
+        if not error:
+            fields.update(status=Status.DELIVERED, delivered_at=timezone.now())
+            counts["delivered"] += 1
+        elif attempts >= MAX_ATTEMPTS:
+            fields.update(status=Status.DEAD)
+            counts["dead"] += 1
+        else:
+            fields.update(next_attempt_at=now + BACKOFF[attempts - 1])
+            counts["retrying"] += 1
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(**fields)
+        if error:
+            log.warning("webhook %s to %s failed: %s", delivery.pk, delivery.endpoint.url, error)
+    return counts
+
+
+def retry(delivery: WebhookDelivery) -> None:
+    """Try a failed or dead delivery again now, with a fresh count of tries."""
+    WebhookDelivery.objects.filter(pk=delivery.pk).exclude(status=Status.DELIVERED).update(
+        status=Status.PENDING, attempts=0, next_attempt_at=timezone.now()
+    )
