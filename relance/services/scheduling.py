@@ -33,7 +33,8 @@ def tick(now: datetime | None = None) -> cycle.CycleReport | None:
     """Run the cycle of every company whose local today has no finished run yet; store the day's
     receivables and the calendar of the days to come; queue the sales reps' heads-ups and weekly
     digests; deliver. Campaign waves whose time has come are launched on every tick, and their
-    messages delivered within business hours."""
+    messages delivered within business hours; webhooks due are posted on every tick too, and
+    idempotency keys older than a day forgotten."""
     now = now or timezone.now()
     if campaigns.launch_due(now) + disputes.escalate(now):
         outbox.deliver_due()
