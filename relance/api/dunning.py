@@ -580,19 +580,31 @@ class KpiOut(Schema):
     add: float | None
     cei: float | None
     aging: dict[str, str]
+    weighted_days_to_pay: float | None = None
+    weighted_days_late: float | None = None
+    percent_current: float | None = None
+    promise_kept_rate: float | None = None
+    promises_settled: int | None = None
+    dispute_resolution_days: float | None = None
+    disputes_resolved: int | None = None
+    cash_collected: str | None = None
 
 
-@router.get("/kpi", response={200: KpiOut, **ERRORS}, tags=["KPIs"], by_alias=True)
+@router.get(
+    "/kpi", exclude_unset=True, response={200: KpiOut, **ERRORS}, tags=["KPIs"], by_alias=True
+)
 def kpis(
     request: HttpRequest,
     start: Day = Query(..., alias="from"),
     end: Day = Query(..., alias="to"),
     currency: str | None = None,
+    more: bool = False,
 ) -> dict[str, Any]:
-    """DSO, best-possible DSO, ADD, CEI and aging (DESIGN §4 and §5), as `relance kpi --json`."""
+    """DSO, best-possible DSO, ADD, CEI and aging (DESIGN §4 and §5), as `relance kpi --json`;
+    with `more=true`, the other measures of `relance kpi --more`."""
     if end < start:
         raise Invalid("`to` is before `from`", [{"field": "to", "message": "on or after `from`"}])
     try:
-        return kpi.report(start, end, [company_of(request)], currency)
+        return kpi.report(start, end, [company_of(request)], currency, more=more)
     except kpi.KpiError as exc:
         raise _refused(exc, "currency") from None

@@ -431,9 +431,20 @@ def statement(customer_id: str, day: date, company_code: str | None, as_json: bo
 @click.option(
     "--company", "company_code", metavar="CODE", help="One company (default: all of them)."
 )
+@click.option(
+    "--more",
+    is_flag=True,
+    help="Also weighted days to pay and late, % current, promise-kept rate, dispute "
+    "resolution days and cash collected.",
+)
 @json_option
 def kpi(
-    start: date, end: date, currency: str | None, company_code: str | None, as_json: bool
+    start: date,
+    end: date,
+    currency: str | None,
+    company_code: str | None,
+    more: bool,
+    as_json: bool,
 ) -> None:
     """DSO, best-possible DSO, ADD, CEI and aging over a period, in one currency (DESIGN §5)."""
     from relance.models import Company
@@ -442,13 +453,21 @@ def kpi(
 
     with rejections(as_json, UnknownCompany, KpiError):
         companies = [get_company(company_code)] if company_code else list(Company.objects.all())
-        result = report(start, end, companies, currency)
+        result = report(start, end, companies, currency, more=more)
     aging = ", ".join(f"{bucket} {amount}" for bucket, amount in result["aging"].items())
     text = (
         f"{start} to {end}, {result['currency']}: DSO {result['dso']}, best-possible DSO "
         f"{result['best_possible_dso']}, ADD {result['add']}, CEI {result['cei']}\n"
         f"aging: {aging}"
     )
+    if more:
+        text += (
+            f"\nweighted days to pay {result['weighted_days_to_pay']} (late "
+            f"{result['weighted_days_late']}), current {result['percent_current']} %, promises "
+            f"kept {result['promise_kept_rate']} % of {result['promises_settled']}, disputes "
+            f"resolved in {result['dispute_resolution_days']} days ({result['disputes_resolved']}),"
+            f" cash collected {result['cash_collected']}"
+        )
     emit(as_json, result, text)
 
 

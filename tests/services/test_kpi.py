@@ -105,3 +105,110 @@ def test_the_cli_prints_the_same(books, relance):
     ) == (report(date(2026, 1, 1), date(2026, 1, 31), [books], "EUR"))
     result = relance("kpi", "--from", "2026-01-31", "--to", "2026-01-01")
     assert result.exit_code == 1
+
+
+def test_the_other_measures_by_hand(books):
+    from relance.models import Customer, Dispute, Promise
+
+    customer = Customer.objects.get(external_id="C1")
+    invoices = {i.external_id: i for i in Invoice.objects.all()}
+
+    def promise(status, pay_by, *refs):
+        made = Promise.objects.create(
+            company=books,
+            customer=customer,
+            promised_on=date(2026, 1, 2),
+            pay_by=pay_by,
+            status=status,
+        )
+        made.invoices.set([invoices[r] for r in refs])
+
+    promise(Promise.Status.KEPT, date(2026, 1, 12), "A")
+    promise(Promise.Status.KEPT, date(2026, 1, 20), "B", "C")
+    promise(Promise.Status.BROKEN, date(2026, 1, 25), "B")
+    promise(Promise.Status.OPEN, date(2026, 1, 30), "C")  # not settled: not counted
+    promise(Promise.Status.BROKEN, date(2026, 2, 3), "B")  # due after the period
+    promise(Promise.Status.KEPT, date(2026, 1, 20), "D")  # USD
+    for ref, opened, resolved in [
+        ("B", date(2026, 1, 6), date(2026, 1, 16)),  # 10 days
+        ("C", date(2026, 1, 12), date(2026, 1, 15)),  # 3 days
+        ("A", date(2026, 1, 20), None),  # still open
+        ("D", date(2026, 1, 11), date(2026, 1, 12)),  # USD
+    ]:
+        Dispute.objects.create(
+            company=books,
+            customer=customer,
+            invoice=invoices[ref],
+            opened_on=opened,
+            resolved_on=resolved,
+        )
+    found = report(date(2026, 1, 1), date(2026, 1, 31), [books], "EUR", more=True)
+    assert found["dso"] == 54.2  # DESIGN §4's object is all there
+    assert {
+        k: v
+        for k, v in found.items()
+        if k not in report(date(2026, 1, 1), date(2026, 1, 31), [books], "EUR")
+    } == {
+        # P1 (400) settled A, issued 1 Dec and due 31 Dec, on 10 Jan: 40 days, 10 late.
+        "weighted_days_to_pay": 40.0,
+        "weighted_days_late": 10.0,
+        "percent_current": 42.9,  # 600 not due of 1400 owed
+        "promise_kept_rate": 66.7,  # two kept, one broken
+        "promises_settled": 3,
+        "dispute_resolution_days": 6.5,  # (10 + 3) / 2
+        "disputes_resolved": 2,
+        "cash_collected": "400.00",
+    }
+    usd = report(date(2026, 1, 1), date(2026, 1, 31), [books], "USD", more=True)
+    assert (usd["weighted_days_to_pay"], usd["cash_collected"]) == (None, "0.00")
+    assert (usd["promise_kept_rate"], usd["dispute_resolution_days"]) == (100.0, 1.0)
+
+
+def test_weights_follow_the_amounts(company, new_customer):
+    customer = new_customer(company, "C9", "Weighted")
+    for ext, issued, total in [
+        ("X", date(2026, 3, 1), "300.00"),
+        ("Y", date(2026, 3, 21), "100.00"),
+    ]:
+        Invoice.objects.create(
+            company=company,
+            customer=customer,
+            external_id=ext,
+            number=ext,
+            issue_date=issued,
+            due_date=issued,
+            currency="EUR",
+            total=Decimal(total),
+        )
+        Payment.objects.create(
+            company=company,
+            customer=customer,
+            external_id=f"P{ext}",
+            invoice=Invoice.objects.get(external_id=ext),
+            date=date(2026, 3, 31),
+            currency="EUR",
+            amount=Decimal(total),
+        )
+    allocation.reallocate([customer.pk])
+    found = report(date(2026, 3, 1), date(2026, 3, 31), [company], "EUR", more=True)
+    assert found["weighted_days_to_pay"] == 25.0  # (300 x 30 + 100 x 10) / 400
+    assert found["cash_collected"] == "400.00"
+
+
+def test_the_cli_and_the_api_say_more_alike(books, relance):
+    from relance.services import api_tokens
+
+    _, secret = api_tokens.create(books, "kpi", "read")
+    from django.test import Client
+
+    api = Client().get(
+        "/api/v1/kpi?from=2026-01-01&to=2026-01-31&currency=EUR&more=true",
+        headers={"Authorization": f"Bearer {secret}"},
+    )
+    cli = relance.json(
+        "kpi", "--from", "2026-01-01", "--to", "2026-01-31", "--currency", "EUR", "--more"
+    )
+    assert api.json() == cli
+    assert cli["cash_collected"] == "400.00"
+    text = relance("kpi", "--from", "2026-01-01", "--to", "2026-01-31", "--more").output
+    assert "weighted days to pay 40.0" in text
