@@ -1,10 +1,10 @@
-"""Monthly KPI trends (DESIGN §5) for the Analytics page, in three grouped queries whatever the
+"""Monthly KPI trends (DESIGN §5) for the Analytics page, in four grouped queries whatever the
 number of months: invoice totals by (issue date, due date), allocations by (the day they count
-from, due date) and credit notes by date, per currency. Receivables and the part not yet due at any
-day are then sums over those groups: receivables(d) = totals issued by d - allocations counted by
-d (an allocation counts from its date, or the invoice's issue date if later), current(d) the same
-over invoices due on or after d. The figures equal services.receivables.compute's for each month
-(tested), at a fraction of twelve full passes.
+from, due date), credit notes and payments by date, per currency. Receivables and the part not
+yet due at any day are then sums over those groups: receivables(d) = totals issued by d -
+allocations counted by d (an allocation counts from its date, or the invoice's issue date if
+later), current(d) the same over invoices due on or after d. The figures equal
+services.receivables.compute's for each month (tested), at a fraction of twelve full passes.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ class Month:
     current: Decimal
     credit_sales: Decimal
     opening: Decimal  # receivables the day before the month
+    cash: Decimal = ZERO  # payments dated in the month
 
     @property
     def days(self) -> int:
@@ -65,6 +66,10 @@ class Month:
             return None
         return (collectable - self.receivables) / denominator * 100
 
+    @property
+    def percent_current(self) -> Decimal | None:
+        return self.current / self.receivables * 100 if self.receivables > 0 else None
+
     def shown(self) -> dict[str, Any]:
         def one(value: Decimal | None) -> float | None:
             return None if value is None else float(value.quantize(ONE_DECIMAL, ROUND_HALF_EVEN))
@@ -75,9 +80,11 @@ class Month:
             "best_possible_dso": one(self.best_dso),
             "add": one(self.add),
             "cei": one(self.cei),
+            "percent_current": one(self.percent_current),
             "receivables": self.receivables,
             "overdue": self.receivables - self.current,
             "credit_sales": self.credit_sales,
+            "cash_collected": self.cash,
         }
 
 
@@ -134,6 +141,7 @@ def monthly(
     totals: dict[str, list[tuple[date, date, Decimal]]] = defaultdict(list)
     paid: dict[str, list[tuple[date, date, Decimal]]] = defaultdict(list)
     credits: dict[str, list[tuple[date, Decimal]]] = defaultdict(list)
+    payments: dict[str, list[tuple[date, Decimal]]] = defaultdict(list)
     with connection.cursor() as cursor:
         cursor.execute(
             f"""SELECT i.currency, i.issue_date, i.due_date, SUM(i.total)
@@ -160,6 +168,13 @@ def monthly(
         )
         for currency, day, amount in cursor.fetchall():
             credits[currency].append((_day(day), _amount(amount)))
+        cursor.execute(
+            f"""SELECT i.currency, i.date, SUM(i.amount) FROM relance_payment i
+                WHERE {where} AND i.date >= %s AND i.date <= %s GROUP BY i.currency, i.date""",
+            [*params, d(min(start for start, _ in months)), d(last)],
+        )
+        for currency, day, amount in cursor.fetchall():
+            payments[currency].append((_day(day), _amount(amount)))
 
     def owed(currency: str, day: date, not_due: bool) -> Decimal:
         issued = sum(
@@ -173,7 +188,7 @@ def monthly(
         return issued - settled
 
     found: dict[str, list[Month]] = {}
-    for currency in sorted(set(totals) | set(credits)):
+    for currency in sorted(set(totals) | set(credits) | set(payments)):
         rows = []
         for start, end in months:
             sales = sum((a for i, _due, a in totals[currency] if start <= i <= end), ZERO)
@@ -186,6 +201,7 @@ def monthly(
                     owed(currency, end, True),
                     sales,
                     owed(currency, date.fromordinal(start.toordinal() - 1), False),
+                    sum((a for day, a in payments[currency] if start <= day <= end), ZERO),
                 )
             )
         found[currency] = rows

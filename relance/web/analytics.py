@@ -82,6 +82,7 @@ def analytics_page(request: HttpRequest) -> HttpResponse:
             "receivables": formatting.money(s["receivables"], currency, language),
             "overdue": formatting.money(s["overdue"], currency, language),
             "credit_sales": formatting.money(s["credit_sales"], currency, language),
+            "cash_collected": formatting.money(s["cash_collected"], currency, language),
         }
         for s, row in zip(shown, rows, strict=True)
     ]
@@ -140,9 +141,11 @@ def analytics_csv(request: HttpRequest) -> HttpResponse:
             "best_possible_dso",
             "add",
             "cei",
+            "percent_current",
             "receivables",
             "overdue",
             "credit_sales",
+            "cash_collected",
         ]
     )
     for currency, rows in sorted(trend.items()):
@@ -154,11 +157,11 @@ def analytics_csv(request: HttpRequest) -> HttpResponse:
                     s["month"],
                     *(
                         "" if s[k] is None else s[k]
-                        for k in ("dso", "best_possible_dso", "add", "cei")
+                        for k in ("dso", "best_possible_dso", "add", "cei", "percent_current")
                     ),
                     *(
                         format_amount(s[k], currency)
-                        for k in ("receivables", "overdue", "credit_sales")
+                        for k in ("receivables", "overdue", "credit_sales", "cash_collected")
                     ),
                 ]
             )

@@ -10,8 +10,9 @@ from pathlib import Path
 
 from test_kpi import books  # noqa: F401  (the hand-computed ledger)
 
+from relance.domain.money import format_amount
 from relance.models import Customer
-from relance.services import analytics, receivables
+from relance.services import analytics, kpi, receivables
 
 
 def _scope(company):
@@ -34,6 +35,7 @@ def test_january_as_computed_by_hand(books):  # noqa: F811
         31.0,
         33.3,
     )
+    assert (shown["percent_current"], shown["cash_collected"]) == (42.9, Decimal("400.00"))
 
 
 def test_every_month_equals_the_figures_computed_for_it_alone(books):  # noqa: F811
@@ -66,6 +68,10 @@ def test_a_generated_ledger_agrees_month_by_month(db, tmp_path):
             assert trend[currency][n].receivables == f.receivables, (start, currency)
             assert trend[currency][n].current == f.current, (start, currency)
             assert trend[currency][n].credit_sales == f.credit_sales, (start, currency)
+            more = kpi.report(start, end, [company], currency, more=True)
+            shown = trend[currency][n].shown()
+            assert format_amount(shown["cash_collected"], currency) == more["cash_collected"]
+            assert shown["percent_current"] == more["percent_current"], (start, currency)
 
 
 def test_the_trend_is_kept_until_the_ledger_changes(books):  # noqa: F811
