@@ -13,6 +13,7 @@ with `parse_plan`, which is why that pair round-trips exactly.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -125,14 +126,29 @@ STEP_KEYS: Final = (
     "subject",
     "body",
     "notify_sales_rep_days_before",
+    "variant_b",
 )
 TRIGGER_KEYS: Final = ("days", "from")
+VARIANT_KEYS: Final = ("share", "template", "subject", "body")
+VARIANT_A: Final = "A"
+VARIANT_B: Final = "B"
 
 _SLUG = re.compile(r"[a-z0-9][a-z0-9_-]*")
 _EMAIL = re.compile(
     r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+"
     r"@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+"
 )
+
+
+@dataclass(frozen=True, slots=True)
+class Variant:
+    """The other text of an A/B test of a step: `share` percent of the plan's customers get it
+    (each customer always the same side, see `variant_for`), the others the step's own text."""
+
+    share: int = 50
+    template: str = ""
+    subject: str = ""
+    body: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +179,7 @@ class Step:
     body: str = ""
     template: str = ""
     notify_sales_rep_days_before: int | None = None
+    variant_b: Variant | None = None
 
     @property
     def is_customer_facing(self) -> bool:
@@ -530,6 +547,60 @@ def _trigger(raw: object, base: str, r: _Report) -> tuple[int | None, TriggerFro
     return days, _choice(raw, "from", base, r, TRIGGER_FROMS, required=False)
 
 
+def variant_for(step: Step, customer: str, plan_code: str) -> str:
+    """ "A" or "B" for a step with an A/B test ("" without): a hash of the plan, step and
+    customer, so a customer stays on one side run after run and the split needs no stored
+    state."""
+    if step.variant_b is None:
+        return ""
+    digest = hashlib.sha256(f"{plan_code}\x1f{step.name}\x1f{customer}".encode()).digest()
+    return (
+        VARIANT_B if int.from_bytes(digest[:8], "big") % 100 < step.variant_b.share else VARIANT_A
+    )
+
+
+def _variant(raw: object, base: str, channel: str | None, r: _Report) -> Variant | None:
+    """`variant_b: {share, template | subject and body}`: checked as the step's own text is."""
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping):
+        r.error(base, f"must be a mapping with {', '.join(VARIANT_KEYS)}, not {_describe(raw)}")
+        return None
+    errors_before = len(r.errors)
+    _check_keys(raw, VARIANT_KEYS, base, r)
+    share = _int(raw, "share", base, r, minimum=1, what="a percentage from 1 to 99")
+    if share is not None and share > 99:
+        r.error(_join(base, "share"), f"must be a percentage from 1 to 99, not {share}")
+    template = _text(raw, "template", base, r, required=False)
+    if template and not _SLUG.fullmatch(template):
+        r.error(
+            _join(base, "template"), f"'{template}' is not a template name such as first_reminder"
+        )
+    needs_subject = channel in SUBJECT_CHANNELS and not template
+    subject = _text(
+        raw,
+        "subject",
+        base,
+        r,
+        required=f"is required for {channel} steps without a template" if needs_subject else False,
+    )
+    body = _text(
+        raw,
+        "body",
+        base,
+        r,
+        required=False if template else "is required, or a template",
+        single_line=False,
+        strip=False,
+    )
+    for key, source in (("subject", subject), ("body", body)):
+        if source:
+            _check_template(source, _join(base, key), r)
+    if len(r.errors) != errors_before or subject is None or body is None or template is None:
+        return None
+    return Variant(share=share or 50, template=template, subject=subject, body=body)
+
+
 def _step(raw: object, index: int, r: _Report) -> Step | None:
     base = f"steps[{index}]"
     if not isinstance(raw, Mapping):
@@ -593,6 +664,7 @@ def _step(raw: object, index: int, r: _Report) -> Step | None:
     heads_up = _int(
         raw, "notify_sales_rep_days_before", base, r, minimum=1, what="a number of days, 1 or more"
     )
+    variant_b = _variant(raw.get("variant_b"), _join(base, "variant_b"), channel, r)
 
     if (
         len(r.errors) != errors_before
@@ -624,6 +696,7 @@ def _step(raw: object, index: int, r: _Report) -> Step | None:
         body=body,
         template=template,
         notify_sales_rep_days_before=heads_up,
+        variant_b=variant_b,
     )
 
 
@@ -900,6 +973,16 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
                 "subject": step.subject,
                 "body": step.body,
                 "notify_sales_rep_days_before": step.notify_sales_rep_days_before,
+                "variant_b": (
+                    {
+                        "share": step.variant_b.share,
+                        "template": step.variant_b.template,
+                        "subject": step.variant_b.subject,
+                        "body": step.variant_b.body,
+                    }
+                    if step.variant_b
+                    else None
+                ),
             }
             for step in plan.steps
         ],

@@ -132,6 +132,9 @@ class Execution(models.Model):
     step = models.ForeignKey(Step, on_delete=models.SET_NULL, null=True, blank=True)
     step_name = models.CharField(max_length=200)
     step_index = models.PositiveIntegerField(null=True, blank=True)
+    variant = models.CharField(
+        max_length=1, blank=True, default="", help_text="A or B for a step under an A/B test"
+    )
     reference_invoice = models.ForeignKey(
         Invoice, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from relance.domain import assignment, engine, law, priority
 from relance.domain.money import Money, Totals
-from relance.domain.plans import AUTOMATIC_CHANNELS, CALL, SMS, Step
+from relance.domain.plans import AUTOMATIC_CHANNELS, CALL, SMS, Step, variant_for
 from relance.messaging import formatting
 from relance.models import (
     ActionItem,
@@ -323,6 +323,7 @@ class _Composer:
             step_id=steps.get(step.name),
             step_name=step.name,
             step_index=action.step_index,
+            variant=variant_for(step, customer.external_id, plan_code),
             reference_invoice_id=reference,
             reference_external_id=action.reference.id,
             repetition=action.repetition,

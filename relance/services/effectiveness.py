@@ -45,6 +45,7 @@ GROUPS = {
     "owner": ("customer__owner__email",),
     "sales_rep": ("customer__sales_rep__email",),
     "segment": ("customer__segment",),
+    "variant": ("plan_code", "step_name", "variant"),  # steps under an A/B test, side by side
 }
 _MONEY: Any = DecimalField(max_digits=18, decimal_places=4)
 ZERO = Decimal(0)
@@ -88,7 +89,8 @@ def _paid_within(days: int) -> Any:
 
 
 def measure(executions: QuerySet[Execution], by: str = "step") -> list[Row]:
-    """The effectiveness rows of these executions (those with a reference invoice)."""
+    """The effectiveness rows of these executions (those with a reference invoice); by
+    "variant", only the steps under an A/B test, one row per side."""
     keys = GROUPS[by]
     owed_then = Coalesce(
         Subquery(
@@ -110,6 +112,8 @@ def measure(executions: QuerySet[Execution], by: str = "step") -> list[Row]:
             at__date__lte=_days_after(ANSWER_DAYS),
         )
     )
+    if by == "variant":
+        executions = executions.exclude(variant="")
     scoped = executions.filter(reference_invoice__isnull=False).annotate(
         currency=F("reference_invoice__currency"),
         owed_now=F("reference_invoice__total") - owed_then,

@@ -22,7 +22,7 @@ from django.conf import settings
 from relance.domain import early_payment, engine, law
 from relance.domain.merge_fields import CATALOGUE
 from relance.domain.money import Money, Totals
-from relance.domain.plans import ATTACH_NONE, ATTACH_REFERENCE, SMS, Channel, Step
+from relance.domain.plans import ATTACH_NONE, ATTACH_REFERENCE, SMS, VARIANT_B, Channel, Step
 from relance.messaging import formatting, library
 from relance.messaging.sandbox import RenderError, render
 from relance.models import Campaign, Company, Contact, Execution, Invoice, OutboxMessage
@@ -374,8 +374,9 @@ def compose(messages: list[OutboxMessage], as_of: date) -> dict[int, Composed]:
 def _sources(
     execution: Execution, channel: str, language: str, plans: PlanCache
 ) -> tuple[tuple[str, str], str]:
-    """The templates of the step that produced this execution, as the plan is now, and which
-    invoices the step attaches (its `attach` setting)."""
+    """The templates of the step that produced this execution, as the plan is now (the B text
+    for a customer on that side of an A/B test), and which invoices the step attaches (its
+    `attach` setting)."""
     if execution.plan_id is None:
         found = _built_in(execution.step_name, channel, language)
         if found is None:
@@ -390,6 +391,9 @@ def _sources(
         raise RenderError(
             f"step '{execution.step_name}' is no longer in plan '{execution.plan_code}'"
         )
+    if execution.variant == VARIANT_B and step.variant_b is not None:
+        b = step.variant_b
+        step = dataclasses.replace(step, template=b.template, subject=b.subject, body=b.body)
     return step_text(step, language), step.attach
 
 

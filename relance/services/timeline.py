@@ -138,6 +138,7 @@ def _executions(customer: Customer, invoice: Invoice | None) -> list[dict[str, A
                     "plan": e.plan_code,
                     "step": e.step_name,
                     "step_index": e.step_index,
+                    "variant": e.variant,
                     "channel": e.channel,
                     "reason": e.reason,
                     "invoices": e.invoices,

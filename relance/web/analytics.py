@@ -35,6 +35,7 @@ GROUP_LABELS = {
     "owner": gettext_lazy("Owner"),
     "sales_rep": gettext_lazy("Sales rep"),
     "segment": gettext_lazy("Segment"),
+    "variant": gettext_lazy("A/B test (step and variant)"),
 }
 CRITERIA = ("company", "segment", "risk", "plan", "rep", "owner")
 

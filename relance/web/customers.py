@@ -298,6 +298,8 @@ def _described(entry: dict[str, Any], language: str) -> dict[str, Any]:
     kind = entry["kind"]
     if kind.startswith("step."):
         details = f"{entry.get('step', '')} ({entry.get('channel') or entry.get('plan', '')})"
+        if entry.get("variant"):
+            details += " · " + _("A/B test: variant %(side)s") % {"side": entry["variant"]}
         details += f": {entry['reason']}" if entry.get("reason") else ""
     elif kind.startswith("message."):
         to = ", ".join(entry.get("to") or [])

@@ -107,6 +107,23 @@ class StepForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 12, "spellcheck": "true"}),
         help_text=_("Leave empty to use the template, in the customer's language."),
     )
+    variant_share = forms.IntegerField(
+        label=_("Share of customers getting variant B (%)"),
+        required=False,
+        min_value=1,
+        max_value=99,
+        help_text=_(
+            "Leave empty for no A/B test. Each customer always gets the same variant; "
+            "Analytics compares what each brought in."
+        ),
+    )
+    variant_template = forms.ChoiceField(label=_("Variant B template"), required=False)
+    variant_subject = forms.CharField(label=_("Variant B subject"), required=False, max_length=500)
+    variant_body = forms.CharField(
+        label=_("Variant B text"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "true"}),
+    )
 
     def __init__(self, *args: Any, company: Company | None, step: Mapping[str, Any], **kw: Any):
         super().__init__(*args, **kw)
@@ -118,6 +135,8 @@ class StepForm(forms.Form):
         self._choices("owner_people", staff, owners, "@")
         field: Any = self.fields["template"]
         field.choices = [("", _("None: I write the text"))] + [(n, n) for n in library.names()]
+        variant: Any = self.fields["variant_template"]
+        variant.choices = field.choices
 
     def _choices(self, name: str, offered: Iterable[str], stored: set[str], mark: str) -> None:
         """Offer the known values, and keep any stored one that is not among them."""
@@ -137,6 +156,7 @@ class StepForm(forms.Form):
             return ", ".join(e for e in entries if "@" in e)
 
         owners = list(step.get("owners", ()))
+        variant = step.get("variant_b") or {}
         return {
             "name": step.get("name", ""),
             "days": abs(days),
@@ -156,6 +176,10 @@ class StepForm(forms.Form):
             "template": step.get("template", ""),
             "subject": step.get("subject", ""),
             "body": step.get("body", ""),
+            "variant_share": variant.get("share"),
+            "variant_template": variant.get("template", ""),
+            "variant_subject": variant.get("subject", ""),
+            "variant_body": variant.get("body", ""),
         }
 
     def as_step(self) -> dict[str, Any]:
@@ -176,8 +200,24 @@ class StepForm(forms.Form):
             template=data["template"],
             subject=data["subject"],
             body=data["body"].replace("\r\n", "\n"),
+            variant_b=self._variant(data),
         )
         return step
+
+    @staticmethod
+    def _variant(data: Mapping[str, Any]) -> dict[str, Any] | None:
+        """An A/B test once a share or a B text is given (the domain then checks it whole)."""
+        body = (data["variant_body"] or "").replace("\r\n", "\n")
+        if data["variant_share"] is None and not (
+            data["variant_template"] or data["variant_subject"] or body
+        ):
+            return None
+        return {
+            "share": data["variant_share"] or 50,
+            "template": data["variant_template"],
+            "subject": data["variant_subject"],
+            "body": body,
+        }
 
     def show_problems(self, problems: Iterable[domain.Problem], index: int) -> None:
         """Put the domain's problems about step `index` (1-based) next to their fields."""
@@ -214,6 +254,8 @@ def step_field(path: str, index: int) -> str | None:
     if found is None or int(found.group(1)) != index:
         return None
     key = found.group(2) or ""
+    if key == "variant_b":
+        return f"variant_{found.group(3) or 'share'}"
     return _FIELD_OF.get(key, key)
 
 

@@ -800,6 +800,7 @@ def test_plan_to_dict_is_the_explicit_yaml_form() -> None:
         "subject": "",
         "body": "Call {{ customer.name }}.",
         "notify_sales_rep_days_before": None,
+        "variant_b": None,
     }
     assert set(exported) == set(plans_module.PLAN_KEYS)
     assert all(set(step) == set(plans_module.STEP_KEYS) for step in exported["steps"])
@@ -872,6 +873,13 @@ def step_data(draw: st.DrawFn, name: str) -> dict[str, object]:
     if channel in ("email", "letter") or draw(st.booleans()):
         step["subject"] = draw(SINGLE_LINE | TEMPLATES.filter(lambda t: "\n" not in t))
     step["body"] = draw(TEMPLATES | FREE_TEXT.filter(str.strip))
+    if draw(st.booleans()):  # an A/B test of the text
+        variant: dict[str, object] = {"body": draw(TEMPLATES | FREE_TEXT.filter(str.strip))}
+        if channel in ("email", "letter"):
+            variant["subject"] = draw(SINGLE_LINE)
+        if draw(st.booleans()):
+            variant["share"] = draw(st.integers(1, 99))
+        step["variant_b"] = variant
     return step
 
 
@@ -979,3 +987,47 @@ def test_a_step_may_tell_the_sales_rep_ahead_by_a_whole_number_of_days() -> None
         match=r"steps\[2\]\.notify_sales_rep_days_before: must be a number of days, 1 or more",
     ):
         parse_plan(data)
+
+
+# ---------------------------------------------------------------------------------------------
+# A/B tests of a step's text
+
+
+def _with_variant(variant: object) -> dict[str, Any]:
+    data = valid_plan()
+    data["steps"][0]["variant_b"] = variant
+    return data
+
+
+def test_a_variant_is_checked_like_the_steps_own_text() -> None:
+    plan = parse_plan(_with_variant({"subject": "Reminder", "body": "Please pay {{ totals }}."}))
+    assert plan.steps[0].variant_b == plans_module.Variant(
+        50, "", "Reminder", "Please pay {{ totals }}."
+    )
+    assert plan.steps[1].variant_b is None
+    assert errors_of(_with_variant({"body": "x", "share": 100, "colour": "red"})) == {
+        "steps[1].variant_b.share": "must be a percentage from 1 to 99, not 100",
+        "steps[1].variant_b.colour": errors_of(
+            _with_variant({"colour": "red", "template": "first_reminder"})
+        )["steps[1].variant_b.colour"],
+        "steps[1].variant_b.subject": "is required for email steps without a template",
+    }
+    assert "steps[1].variant_b.body" in errors_of(
+        _with_variant({"subject": "s", "body": "{{ oops"})
+    )
+    assert errors_of(_with_variant("B")) == {
+        "steps[1].variant_b": (
+            "must be a mapping with share, template, subject, body, not 'B' (text)"
+        )
+    }
+    assert parse_plan(_with_variant({"template": "first_reminder", "share": 20})).steps[0].variant_b
+
+
+def test_each_customer_stays_on_one_side_and_the_share_holds() -> None:
+    step = parse_plan(_with_variant({"template": "first_reminder", "share": 30})).steps[0]
+    sides = [plans_module.variant_for(step, f"C{n}", "basic") for n in range(2000)]
+    assert sides == [plans_module.variant_for(step, f"C{n}", "basic") for n in range(2000)]
+    assert set(sides) == {"A", "B"}
+    assert 0.26 < sides.count("B") / len(sides) < 0.34
+    plain = parse_plan(valid_plan()).steps[0]
+    assert plans_module.variant_for(plain, "C1", "basic") == ""

@@ -280,3 +280,43 @@ def test_yaml_export_loads_back(world, plan):
     response = world.client("reader").get(f"/plans/{plan.pk}/plan.yaml")
     assert response["Content-Disposition"] == 'attachment; filename="alpha-std.yaml"'
     assert yaml.safe_load(response.content) == plan.definition
+
+
+def test_an_ab_test_is_set_in_the_editor_and_checked_there(world, plan):
+    client = world.client("controller")
+    response = client.post(
+        f"/plans/{plan.pk}/steps/2/",
+        _step_post(
+            plan,
+            2,
+            variant_share="30",
+            variant_template="",
+            variant_subject="Help?",
+            variant_body="Can we help with {{ reference.number }}?",
+        ),
+    )
+    assert response.status_code == 302
+    step = Plan.objects.get(pk=plan.pk).definition["steps"][1]
+    assert step["variant_b"] == {
+        "share": 30,
+        "template": "",
+        "subject": "Help?",
+        "body": "Can we help with {{ reference.number }}?",
+    }
+    page = client.get(response["Location"]).content.decode()
+    assert "A/B test of the text" in page
+    assert 'value="30"' in page
+    refused = client.post(
+        f"/plans/{plan.pk}/steps/2/",
+        _step_post(Plan.objects.get(pk=plan.pk), 2, variant_subject="", variant_body="{{ oops"),
+    )
+    assert refused.status_code == 200
+    assert 'id="field-variant_body"' in refused.content.decode()
+    assert Plan.objects.get(pk=plan.pk).definition["steps"][1]["variant_b"]["share"] == 30
+    client.post(
+        f"/plans/{plan.pk}/steps/2/",
+        _step_post(
+            Plan.objects.get(pk=plan.pk), 2, variant_share="", variant_subject="", variant_body=""
+        ),
+    )
+    assert Plan.objects.get(pk=plan.pk).definition["steps"][1]["variant_b"] is None
