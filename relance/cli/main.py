@@ -709,6 +709,13 @@ def actions_skip(item_id: int, by: str, note: str, as_json: bool) -> None:
 @click.option("--step", "step_name", required=True, help="The step's name.")
 @click.option("--date", "day", type=DAY, help="As of this day (default: today).")
 @click.option("--language", type=click.Choice(["fr", "en"]), help="Default: the customer's.")
+@click.option(
+    "--variant",
+    type=click.Choice(["A", "B"]),
+    default="A",
+    show_default=True,
+    help="B: the text of the step's A/B test.",
+)
 @company_option
 @json_option
 def preview(
@@ -717,6 +724,7 @@ def preview(
     step_name: str,
     day: date | None,
     language: str | None,
+    variant: str,
     company_code: str | None,
     as_json: bool,
 ) -> None:
@@ -738,6 +746,7 @@ def preview(
             day or timezone.localdate(),
             company=target,
             language=language,
+            side=variant,
         )
     sms = shown.get("sms")
     length = (

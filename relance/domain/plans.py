@@ -16,7 +16,7 @@ import difflib
 import hashlib
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any, Final, Literal, TypeVar, cast
 
@@ -557,6 +557,14 @@ def variant_for(step: Step, customer: str, plan_code: str) -> str:
     return (
         VARIANT_B if int.from_bytes(digest[:8], "big") % 100 < step.variant_b.share else VARIANT_A
     )
+
+
+def with_side(step: Step, side: str) -> Step:
+    """The step as the customers of `side` ("A", "B" or "") of its A/B test receive it."""
+    if side != VARIANT_B or step.variant_b is None:
+        return step
+    b = step.variant_b
+    return replace(step, template=b.template, subject=b.subject, body=b.body)
 
 
 def _variant(raw: object, base: str, channel: str | None, r: _Report) -> Variant | None:

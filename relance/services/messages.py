@@ -22,7 +22,7 @@ from django.conf import settings
 from relance.domain import early_payment, engine, law
 from relance.domain.merge_fields import CATALOGUE
 from relance.domain.money import Money, Totals
-from relance.domain.plans import ATTACH_NONE, ATTACH_REFERENCE, SMS, VARIANT_B, Channel, Step
+from relance.domain.plans import ATTACH_NONE, ATTACH_REFERENCE, SMS, Channel, Step, with_side
 from relance.messaging import formatting, library
 from relance.messaging.sandbox import RenderError, render
 from relance.models import Campaign, Company, Contact, Execution, Invoice, OutboxMessage
@@ -391,10 +391,7 @@ def _sources(
         raise RenderError(
             f"step '{execution.step_name}' is no longer in plan '{execution.plan_code}'"
         )
-    if execution.variant == VARIANT_B and step.variant_b is not None:
-        b = step.variant_b
-        step = dataclasses.replace(step, template=b.template, subject=b.subject, body=b.body)
-    return step_text(step, language), step.attach
+    return step_text(with_side(step, execution.variant), language), step.attach
 
 
 def _attached(

@@ -9,7 +9,7 @@ from typing import Any
 
 from relance.channels.sms import segments
 from relance.domain import engine
-from relance.domain.plans import SMS, Plan, Step
+from relance.domain.plans import SMS, VARIANT_B, Plan, Step, with_side
 from relance.models import Company, Customer
 from relance.services import late_fees, lookup, messages, snapshots
 
@@ -26,7 +26,9 @@ def preview(
     *,
     company: Company | None = None,
     language: str | None = None,
+    side: str = "",
 ) -> dict[str, Any]:
+    """`side` "B" previews the B text of a step under an A/B test."""
     customer = lookup.customer(customer_id, company)
     plans = snapshots.PlanCache()
     if plan_code not in plans.codes:
@@ -36,7 +38,9 @@ def preview(
     if step is None:
         names = ", ".join(s.name for s in plan.steps)
         raise PreviewError(f"plan '{plan_code}' has no step '{step_name}' (steps: {names})")
-    return render_step(customer, plan, step, day, language=language)
+    if side == VARIANT_B and step.variant_b is None:
+        raise PreviewError(f"step '{step_name}' has no A/B test: no variant B to preview")
+    return render_step(customer, plan, with_side(step, side), day, language=language)
 
 
 def render_step(

@@ -407,7 +407,7 @@ def step_preview(request: HttpRequest, pk: int, index: int) -> HttpResponse:
     else:
         try:
             draft = domain.parse_plan(_step_definition(plan, index, form))
-            step = draft.steps[index - 1]
+            step = domain.with_side(draft.steps[index - 1], request.POST.get("preview_side", ""))
             context["result"] = preview.render_step(customer, draft, step, _today(plan))
             context["customer"] = customer
         except domain.PlanError as exc:

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from relance.domain.plans import load_plans_yaml, variant_for
 from relance.models import Contact, Execution, Invoice, Payment
-from relance.services import allocation, cycle, effectiveness, outbox, plans
+from relance.services import allocation, cycle, effectiveness, outbox, plans, preview
 
 PLAN = """
 code: ab
@@ -79,3 +79,19 @@ def test_both_sides_go_out_and_are_measured_apart(company, new_customer, new_inv
     assert (
         effectiveness.measure(Execution.objects.exclude(variant="B"), "variant")[0].group[2] == "A"
     )
+
+
+def test_either_side_can_be_previewed(company, new_customer, new_invoice, relance):
+    plans.load_plans(PLAN)
+    new_invoice(new_customer(company, "C1", "Dupont"), "I1", "100.00", days_late=6)
+    today = timezone.localdate()
+    assert preview.preview("C1", "ab", "Reminder", today)["subject"] == "Invoice F-I1 is late"
+    b = preview.preview("C1", "ab", "Reminder", today, side="B")
+    assert b["subject"] == "Can we help with F-I1?"
+    shown = relance.json("preview", "C1", "--plan", "ab", "--step", "Reminder", "--variant", "B")
+    assert shown["subject"] == b["subject"]
+    plans.load_plans(PLAN.split("    variant_b:")[0])
+    refused = relance.json(
+        "preview", "C1", "--plan", "ab", "--step", "Reminder", "--variant", "B", code=1
+    )
+    assert "no A/B test" in str(refused)
