@@ -15,7 +15,7 @@ api = NinjaAPI(
         "Accounts-receivable collections: the ledger, dunning plans, runs, the actions inbox, "
         "promises, disputes, campaigns and KPIs of one company.\n\n"
         "Authenticate with `Authorization: Bearer rl_…`, a token created by a company admin "
-        "under Team → API tokens. Read-only tokens may only GET. Every POST accepts an "
+        "on the Integrations page. Read-only tokens may only GET. Every POST accepts an "
         "`Idempotency-Key` header: a retry with the same key and body gets the first answer "
         "again (with `Idempotent-Replayed: true`); the same key with another body is a 409. "
         'Errors always look like `{"error": {"type", "message", "details": [{"row", "field", '

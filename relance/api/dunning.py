@@ -78,7 +78,12 @@ class PlanOut(Schema):
     steps: list[StepOut]
 
 
-@router.get("/plans", response={200: list[PlanOut], **ERRORS}, tags=["Plans"])
+@router.get(
+    "/plans",
+    response={200: list[PlanOut], **ERRORS},
+    tags=["Plans"],
+    summary="The plans a customer of the company may be given",
+)
 def list_plans(request: HttpRequest) -> list[dict[str, Any]]:
     found = plans.plans_for(company_of(request)).prefetch_related("steps")
     return [
@@ -108,7 +113,10 @@ def _assignment(customer: Customer) -> dict[str, Any]:
 
 
 @router.get(
-    "/customers/{external_id}/plan", response={200: AssignmentOut, **ERRORS}, tags=["Plans"]
+    "/customers/{external_id}/plan",
+    response={200: AssignmentOut, **ERRORS},
+    tags=["Plans"],
+    summary="The customer's plan today, and why",
 )
 def get_assignment(request: HttpRequest, external_id: str) -> dict[str, Any]:
     """The plan the cycle would use for this customer today, and why."""
@@ -116,7 +124,10 @@ def get_assignment(request: HttpRequest, external_id: str) -> dict[str, Any]:
 
 
 @router.put(
-    "/customers/{external_id}/plan", response={200: AssignmentOut, **ERRORS}, tags=["Plans"]
+    "/customers/{external_id}/plan",
+    response={200: AssignmentOut, **ERRORS},
+    tags=["Plans"],
+    summary="Give a customer a plan (null: the rules choose)",
 )
 def assign(request: HttpRequest, external_id: str, payload: AssignmentIn) -> dict[str, Any]:
     company = writing(request)
@@ -139,7 +150,12 @@ class HoldOut(Schema):
     hold_until: dt.date | None
 
 
-@router.post("/customers/{external_id}/hold", response={200: HoldOut, **ERRORS}, tags=["Customers"])
+@router.post(
+    "/customers/{external_id}/hold",
+    response={200: HoldOut, **ERRORS},
+    tags=["Customers"],
+    summary="Hold dunning of a customer until a day",
+)
 def hold(request: HttpRequest, external_id: str, payload: HoldIn) -> dict[str, Any]:
     company = writing(request)
     customer = _customer(company, external_id)
@@ -178,7 +194,12 @@ def _run_out(r: Run) -> dict[str, Any]:
     return {f: getattr(r, f) for f in fields}
 
 
-@router.get("/runs", response={200: page_of(RunOut), **ERRORS}, tags=["Runs"])
+@router.get(
+    "/runs",
+    response={200: page_of(RunOut), **ERRORS},
+    tags=["Runs"],
+    summary="Past runs of the cycle",
+)
 def list_runs(
     request: HttpRequest, cursor: str | None = None, limit: int = Query(100, ge=1, le=MAX_LIMIT)
 ) -> dict[str, Any]:
@@ -186,7 +207,12 @@ def list_runs(
     return page(rows, cursor, limit, _run_out)
 
 
-@router.post("/runs", response={200: CycleOut, **ERRORS}, tags=["Runs"])
+@router.post(
+    "/runs",
+    response={200: CycleOut, **ERRORS},
+    tags=["Runs"],
+    summary="Run the dunning cycle now and deliver",
+)
 def start_run(request: HttpRequest, payload: RunIn) -> dict[str, Any]:
     """Run the company's dunning cycle now and deliver what it queued, as `relance run` does."""
     company = writing(request)
@@ -224,7 +250,12 @@ class ForecastOut(Schema):
     reason: str
 
 
-@router.get("/forecast", response={200: list[ForecastOut], **ERRORS}, tags=["Runs"])
+@router.get(
+    "/forecast",
+    response={200: list[ForecastOut], **ERRORS},
+    tags=["Runs"],
+    summary="What the plans will do between two days",
+)
 def forecast(
     request: HttpRequest,
     start: Day = Query(..., alias="from"),
@@ -282,7 +313,12 @@ def _action_out(item: ActionItem) -> dict[str, Any]:
     }
 
 
-@router.get("/actions", response={200: page_of(ActionOut), **ERRORS}, tags=["Actions"])
+@router.get(
+    "/actions",
+    response={200: page_of(ActionOut), **ERRORS},
+    tags=["Actions"],
+    summary="The actions inbox",
+)
 def list_actions(
     request: HttpRequest,
     status: str = "open",
@@ -298,7 +334,12 @@ def list_actions(
     return page(rows, cursor, limit, _action_out)
 
 
-@router.post("/actions/{item_id}/close", response={200: ActionOut, **ERRORS}, tags=["Actions"])
+@router.post(
+    "/actions/{item_id}/close",
+    response={200: ActionOut, **ERRORS},
+    tags=["Actions"],
+    summary="Close an action item with its outcome",
+)
 def close_action(request: HttpRequest, item_id: int, payload: CloseIn) -> dict[str, Any]:
     company = writing(request)
     if not ActionItem.objects.filter(company=company, pk=item_id).exists():
@@ -370,7 +411,12 @@ def _promise_out(p: Promise) -> dict[str, Any]:
     }
 
 
-@router.get("/promises", response={200: page_of(PromiseOut), **ERRORS}, tags=["Promises"])
+@router.get(
+    "/promises",
+    response={200: page_of(PromiseOut), **ERRORS},
+    tags=["Promises"],
+    summary="Promises to pay",
+)
 def list_promises(
     request: HttpRequest,
     status: str | None = None,
@@ -387,7 +433,12 @@ def list_promises(
     return page(rows, cursor, limit, _promise_out)
 
 
-@router.post("/promises", response={201: PromiseOut, **ERRORS}, tags=["Promises"])
+@router.post(
+    "/promises",
+    response={201: PromiseOut, **ERRORS},
+    tags=["Promises"],
+    summary="Record a promise to pay",
+)
 def create_promise(request: HttpRequest, payload: PromiseIn) -> Status[dict[str, Any]]:
     company = writing(request)
     customer = _customer(company, payload.customer_id)
@@ -440,7 +491,12 @@ def _dispute_out(d: Dispute) -> dict[str, Any]:
     }
 
 
-@router.get("/disputes", response={200: page_of(DisputeOut), **ERRORS}, tags=["Disputes"])
+@router.get(
+    "/disputes",
+    response={200: page_of(DisputeOut), **ERRORS},
+    tags=["Disputes"],
+    summary="Disputes",
+)
 def list_disputes(
     request: HttpRequest,
     open: bool | None = None,
@@ -456,7 +512,12 @@ def list_disputes(
     return page(rows.select_related("customer", "invoice"), cursor, limit, _dispute_out)
 
 
-@router.post("/disputes", response={201: DisputeOut, **ERRORS}, tags=["Disputes"])
+@router.post(
+    "/disputes",
+    response={201: DisputeOut, **ERRORS},
+    tags=["Disputes"],
+    summary="Open a dispute on an invoice",
+)
 def open_dispute(request: HttpRequest, payload: DisputeIn) -> Status[dict[str, Any]]:
     company = writing(request)
     try:
@@ -475,7 +536,10 @@ def open_dispute(request: HttpRequest, payload: DisputeIn) -> Status[dict[str, A
 
 
 @router.post(
-    "/disputes/{dispute_id}/resolve", response={200: DisputeOut, **ERRORS}, tags=["Disputes"]
+    "/disputes/{dispute_id}/resolve",
+    response={200: DisputeOut, **ERRORS},
+    tags=["Disputes"],
+    summary="Resolve a dispute: dunning of the invoice resumes",
 )
 def resolve_dispute(request: HttpRequest, dispute_id: int, payload: ResolveIn) -> dict[str, Any]:
     company = writing(request)
@@ -549,7 +613,12 @@ def _campaign_out(c: Campaign) -> dict[str, Any]:
     }
 
 
-@router.get("/campaigns", response={200: page_of(CampaignOut), **ERRORS}, tags=["Campaigns"])
+@router.get(
+    "/campaigns",
+    response={200: page_of(CampaignOut), **ERRORS},
+    tags=["Campaigns"],
+    summary="Campaigns and their results",
+)
 def list_campaigns(
     request: HttpRequest, cursor: str | None = None, limit: int = Query(20, ge=1, le=100)
 ) -> dict[str, Any]:
@@ -557,7 +626,12 @@ def list_campaigns(
     return page(rows, cursor, limit, _campaign_out)
 
 
-@router.get("/campaigns/{campaign_id}", response={200: CampaignOut, **ERRORS}, tags=["Campaigns"])
+@router.get(
+    "/campaigns/{campaign_id}",
+    response={200: CampaignOut, **ERRORS},
+    tags=["Campaigns"],
+    summary="One campaign, wave by wave",
+)
 def get_campaign(request: HttpRequest, campaign_id: int) -> dict[str, Any]:
     company = company_of(request)
     found = Campaign.objects.filter(company=company, pk=campaign_id).first()
@@ -591,7 +665,12 @@ class KpiOut(Schema):
 
 
 @router.get(
-    "/kpi", exclude_unset=True, response={200: KpiOut, **ERRORS}, tags=["KPIs"], by_alias=True
+    "/kpi",
+    exclude_unset=True,
+    response={200: KpiOut, **ERRORS},
+    tags=["KPIs"],
+    by_alias=True,
+    summary="DSO, best-possible DSO, ADD, CEI and aging over a period (and more)",
 )
 def kpis(
     request: HttpRequest,

@@ -219,12 +219,20 @@ def _register(router: Router, kind: Kind, path: str, filters: type[Schema]) -> N
             "invited_users": result.invited_users,
         }
 
-    router.get(path, response={200: Page, **ERRORS}, operation_id=f"list_{slug}", tags=tag)(
-        list_rows
-    )
-    router.post(path, response={201: kind.out, **ERRORS}, operation_id=f"create_{slug}", tags=tag)(
-        create_row
-    )
+    router.get(
+        path,
+        response={200: Page, **ERRORS},
+        operation_id=f"list_{slug}",
+        tags=tag,
+        summary=f"List {kind.label}s, filtered, a page at a time",
+    )(list_rows)
+    router.post(
+        path,
+        response={201: kind.out, **ERRORS},
+        operation_id=f"create_{slug}",
+        tags=tag,
+        summary=f"Create a {kind.label} (409 if its external id exists)",
+    )(create_row)
     router.post(
         f"{path}/batch",
         response={200: schemas.ImportOut, **ERRORS},
@@ -237,6 +245,7 @@ def _register(router: Router, kind: Kind, path: str, filters: type[Schema]) -> N
         response={200: kind.out, **ERRORS},
         operation_id=f"get_{slug}",
         tags=tag,
+        summary=f"One {kind.label} by external id",
     )(get_row)
     router.put(
         f"{path}/{{external_id}}",

@@ -461,12 +461,16 @@ def kpi(
         f"aging: {aging}"
     )
     if more:
+
+        def shown(key: str, unit: str = "") -> str:
+            return "—" if result[key] is None else f"{result[key]}{unit}"
+
         text += (
-            f"\nweighted days to pay {result['weighted_days_to_pay']} (late "
-            f"{result['weighted_days_late']}), current {result['percent_current']} %, promises "
-            f"kept {result['promise_kept_rate']} % of {result['promises_settled']}, disputes "
-            f"resolved in {result['dispute_resolution_days']} days ({result['disputes_resolved']}),"
-            f" cash collected {result['cash_collected']}"
+            f"\nweighted days to pay {shown('weighted_days_to_pay')} (late "
+            f"{shown('weighted_days_late')}), current {shown('percent_current', ' %')}, "
+            f"promises kept {shown('promise_kept_rate', ' %')} of {result['promises_settled']}, "
+            f"disputes resolved in {shown('dispute_resolution_days', ' days')} on average "
+            f"({result['disputes_resolved']}), cash collected {result['cash_collected']}"
         )
     emit(as_json, result, text)
 
