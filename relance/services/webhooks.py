@@ -337,10 +337,15 @@ def _post(delivery: WebhookDelivery, now: datetime) -> tuple[int | None, str]:
 
 
 def deliver_due(now: datetime | None = None, limit: int = 200) -> dict[str, int]:
-    """Post the deliveries whose time has come; count them by outcome."""
+    """Post the deliveries whose time has come; count them by outcome. Once an endpoint fails,
+    its other deliveries wait for the next pass, so a dead URL costs one timeout per tick."""
     now = now or timezone.now()
-    counts = {"delivered": 0, "retrying": 0, "dead": 0}
+    counts = {"delivered": 0, "retrying": 0, "dead": 0, "deferred": 0}
+    failing: set[int] = set()
     for delivery in _claim(now, limit):
+        if delivery.endpoint_id in failing:  # one timeout per endpoint per pass, not one each
+            counts["deferred"] += 1  # tried again when its lease ends
+            continue
         code, error = _post(delivery, now)
         attempts = delivery.attempts + 1
         fields: dict[str, Any] = {
@@ -359,6 +364,7 @@ def deliver_due(now: datetime | None = None, limit: int = 200) -> dict[str, int]
             counts["retrying"] += 1
         WebhookDelivery.objects.filter(pk=delivery.pk).update(**fields)
         if error:
+            failing.add(delivery.endpoint_id)
             log.warning("webhook %s to %s failed: %s", delivery.pk, delivery.endpoint.url, error)
     return counts
 
