@@ -567,18 +567,12 @@ def with_side(step: Step, side: str) -> Step:
     return replace(step, template=b.template, subject=b.subject, body=b.body)
 
 
-def _variant(raw: object, base: str, channel: str | None, r: _Report) -> Variant | None:
-    """`variant_b: {share, template | subject and body}`: checked as the step's own text is."""
-    if raw is None:
-        return None
-    if not isinstance(raw, Mapping):
-        r.error(base, f"must be a mapping with {', '.join(VARIANT_KEYS)}, not {_describe(raw)}")
-        return None
-    errors_before = len(r.errors)
-    _check_keys(raw, VARIANT_KEYS, base, r)
-    share = _int(raw, "share", base, r, minimum=1, what="a percentage from 1 to 99")
-    if share is not None and share > 99:
-        r.error(_join(base, "share"), f"must be a percentage from 1 to 99, not {share}")
+def _message_text(
+    raw: Mapping[Any, Any], base: str, channel: str | None, r: _Report
+) -> tuple[str | None, str | None, str | None]:
+    """(template, subject, body) of a step or of its variant B: a library template, or a
+    subject (for channels that have one) and a body of its own, each a valid Jinja2 source;
+    None for a value that is wrong (reported)."""
     template = _text(raw, "template", base, r, required=False)
     if template and not _SLUG.fullmatch(template):
         r.error(
@@ -597,13 +591,33 @@ def _variant(raw: object, base: str, channel: str | None, r: _Report) -> Variant
         "body",
         base,
         r,
-        required=False if template else "is required, or a template",
+        required=(
+            False
+            if template
+            else "is required (the message text, call script or task description), or a template"
+        ),
         single_line=False,
         strip=False,
     )
     for key, source in (("subject", subject), ("body", body)):
         if source:
             _check_template(source, _join(base, key), r)
+    return template, subject, body
+
+
+def _variant(raw: object, base: str, channel: str | None, r: _Report) -> Variant | None:
+    """`variant_b: {share, template | subject and body}`: checked as the step's own text is."""
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping):
+        r.error(base, f"must be a mapping with {', '.join(VARIANT_KEYS)}, not {_describe(raw)}")
+        return None
+    errors_before = len(r.errors)
+    _check_keys(raw, VARIANT_KEYS, base, r)
+    share = _int(raw, "share", base, r, minimum=1, what="a percentage from 1 to 99")
+    if share is not None and share > 99:
+        r.error(_join(base, "share"), f"must be a percentage from 1 to 99, not {share}")
+    template, subject, body = _message_text(raw, base, channel, r)
     if len(r.errors) != errors_before or subject is None or body is None or template is None:
         return None
     return Variant(share=share or 50, template=template, subject=subject, body=body)
@@ -639,36 +653,7 @@ def _step(raw: object, index: int, r: _Report) -> Step | None:
     if attach is None and raw.get("attach") is None and channel is not None:
         attach = ATTACH_NONE if channel in MANUAL_ONLY_CHANNELS else ATTACH_OVERDUE
 
-    template = _text(raw, "template", base, r, required=False)
-    if template and not _SLUG.fullmatch(template):
-        r.error(
-            _join(base, "template"), f"'{template}' is not a template name such as first_reminder"
-        )
-    needs_subject = channel in SUBJECT_CHANNELS and not template
-    subject = _text(
-        raw,
-        "subject",
-        base,
-        r,
-        required=f"is required for {channel} steps without a template" if needs_subject else False,
-    )
-    if subject:
-        _check_template(subject, _join(base, "subject"), r)
-    body = _text(
-        raw,
-        "body",
-        base,
-        r,
-        required=(
-            False
-            if template
-            else "is required (the message text, call script or task description), or a template"
-        ),
-        single_line=False,
-        strip=False,
-    )
-    if body:
-        _check_template(body, _join(base, "body"), r)
+    template, subject, body = _message_text(raw, base, channel, r)
     heads_up = _int(
         raw, "notify_sales_rep_days_before", base, r, minimum=1, what="a number of days, 1 or more"
     )
