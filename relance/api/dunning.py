@@ -37,6 +37,7 @@ from relance.services import (
     lookup,
     outbox,
     plans,
+    resources,
 )
 from relance.tasks import dispatch
 
@@ -297,22 +298,6 @@ class CloseIn(Strict):
     )
 
 
-def _action_out(item: ActionItem) -> dict[str, Any]:
-    return {
-        "id": item.pk,
-        "customer_id": item.customer.external_id,
-        "kind": item.kind,
-        "title": item.title,
-        "body": item.body,
-        "due_date": item.due_date,
-        "priority": item.priority,
-        "status": item.status,
-        "outcome": item.outcome,
-        "note": item.note,
-        "assignees": sorted(u.email for u in item.assignees.all()),
-    }
-
-
 @router.get(
     "/actions",
     response={200: page_of(ActionOut), **ERRORS},
@@ -331,7 +316,7 @@ def list_actions(
         user = get_user_model().objects.filter(email__iexact=assignee).first()
         rows = actions.for_user(user, rows) if user else rows.none()
     rows = rows.select_related("customer").prefetch_related("assignees")
-    return page(rows, cursor, limit, _action_out)
+    return page(rows, cursor, limit, resources.action)
 
 
 @router.post(
@@ -372,7 +357,7 @@ def close_action(request: HttpRequest, item_id: int, payload: CloseIn) -> dict[s
         )
     except actions.ActionRefused as exc:
         raise _refused(exc) from None
-    return _action_out(item)
+    return resources.action(item)
 
 
 # --- promises and disputes ----------------------------------------------------------------------
@@ -397,20 +382,6 @@ class PromiseIn(Strict):
     amount: Decimal | None = Field(None, description="If not everything the invoices owe")
 
 
-def _promise_out(p: Promise) -> dict[str, Any]:
-    return {
-        "id": p.pk,
-        "customer_id": p.customer.external_id,
-        "invoice_ids": sorted(i.external_id for i in p.invoices.all()),
-        "promised_on": p.promised_on,
-        "pay_by": p.pay_by,
-        "amount": format_amount(p.amount, p.currency) if p.amount is not None else None,
-        "currency": p.currency,
-        "status": p.status,
-        "broken_on": p.broken_on,
-    }
-
-
 @router.get(
     "/promises",
     response={200: page_of(PromiseOut), **ERRORS},
@@ -430,7 +401,7 @@ def list_promises(
     if customer_id:
         rows = rows.filter(customer__external_id=customer_id)
     rows = rows.select_related("customer").prefetch_related("invoices")
-    return page(rows, cursor, limit, _promise_out)
+    return page(rows, cursor, limit, resources.promise)
 
 
 @router.post(
@@ -454,7 +425,7 @@ def create_promise(request: HttpRequest, payload: PromiseIn) -> Status[dict[str,
         )
     except dialogue.Refused as exc:
         raise _refused(exc) from None
-    return Status(201, _promise_out(promise))
+    return Status(201, resources.promise(promise))
 
 
 class DisputeOut(Schema):
@@ -478,19 +449,6 @@ class ResolveIn(Strict):
     on: Day | None = Field(None, description="The company's today if left out")
 
 
-def _dispute_out(d: Dispute) -> dict[str, Any]:
-    return {
-        "id": d.pk,
-        "customer_id": d.customer.external_id,
-        "invoice_id": d.invoice.external_id,
-        "opened_on": d.opened_on,
-        "resolved_on": d.resolved_on,
-        "category": d.category,
-        "reason": d.reason,
-        "resolution": d.resolution,
-    }
-
-
 @router.get(
     "/disputes",
     response={200: page_of(DisputeOut), **ERRORS},
@@ -509,7 +467,7 @@ def list_disputes(
         rows = rows.filter(resolved_on__isnull=open)
     if customer_id:
         rows = rows.filter(customer__external_id=customer_id)
-    return page(rows.select_related("customer", "invoice"), cursor, limit, _dispute_out)
+    return page(rows.select_related("customer", "invoice"), cursor, limit, resources.dispute)
 
 
 @router.post(
@@ -532,7 +490,7 @@ def open_dispute(request: HttpRequest, payload: DisputeIn) -> Status[dict[str, A
         raise NotFound(str(exc)) from None
     except dialogue.Refused as exc:
         raise _refused(exc, "invoice_id") from None
-    return Status(201, _dispute_out(dispute))
+    return Status(201, resources.dispute(dispute))
 
 
 @router.post(
@@ -559,7 +517,7 @@ def resolve_dispute(request: HttpRequest, dispute_id: int, payload: ResolveIn) -
         )
     except dialogue.Refused as exc:
         raise _refused(exc, "on") from None
-    return _dispute_out(resolved)
+    return resources.dispute(resolved)
 
 
 # --- campaigns ----------------------------------------------------------------------------------

@@ -19,13 +19,9 @@ from relance.api.errors import ERRORS, Conflict, Invalid, NotFound
 from relance.api.pagination import MAX_LIMIT, page
 from relance.domain.money import format_amount
 from relance.models import Company, Contact, CreditNote, Customer, Invoice, Payment
-from relance.services import hours, ledger_import
+from relance.services import hours, ledger_import, resources
 
 MAX_BATCH = 1000
-
-
-def _money(amount: Any, currency: str) -> str:
-    return format_amount(amount, currency)
 
 
 def _email(user: Any) -> str | None:
@@ -42,7 +38,9 @@ def customer_out(c: Customer) -> dict[str, Any]:
         "country": c.country,
         "segment": c.segment,
         "risk": c.risk,
-        "credit_limit": _money(c.credit_limit, c.currency) if c.credit_limit is not None else None,
+        "credit_limit": format_amount(c.credit_limit, c.currency)
+        if c.credit_limit is not None
+        else None,
         "pays_by_bank_transfer": c.pays_by_bank_transfer,
         "card_expiry": c.card_expiry.strftime("%Y-%m") if c.card_expiry else None,
         "owner_email": _email(c.owner),
@@ -85,21 +83,10 @@ def invoice_out(i: Invoice) -> dict[str, Any]:
         "issue_date": i.issue_date,
         "due_date": i.due_date,
         "currency": i.currency,
-        "total": _money(i.total, i.currency),
-        "amount_due": _money(due, i.currency),
+        "total": format_amount(i.total, i.currency),
+        "amount_due": format_amount(due, i.currency),
         "sales_rep_email": _email(i.sales_rep),
         "status": i.status,
-    }
-
-
-def settlement_out(s: CreditNote | Payment) -> dict[str, Any]:
-    return {
-        "external_id": s.external_id,
-        "customer_id": s.customer.external_id,
-        "invoice_id": s.invoice.external_id if s.invoice else None,
-        "date": s.date,
-        "currency": s.currency,
-        "amount": _money(s.amount, s.currency),
     }
 
 
@@ -400,7 +387,7 @@ for _kind, _model, _label in (
             schemas.SettlementFields,
             schemas.SettlementNew,
             schemas.SettlementOut,
-            settlement_out,
+            resources.settlement,
             ("customer", "invoice"),
         ),
         f"/{_kind}",

@@ -27,7 +27,6 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
-from relance.domain.money import format_amount
 from relance.models import (
     EVENT_TYPES,
     ActionItem,
@@ -42,6 +41,7 @@ from relance.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from relance.services import resources
 
 log = logging.getLogger(__name__)
 BACKOFF = [timedelta(minutes=m) for m in (1, 5, 30, 120, 360, 720, 1440)]
@@ -154,43 +154,15 @@ def _envelope(event_id: str, event_type: str, at: datetime, data: dict[str, Any]
 
 
 def payments_received(company_id: int, payments: Iterable[Payment]) -> int:
-    return emit(
-        company_id,
-        "payment.received",
-        [
-            (
-                f"payment.received:{p.external_id}",
-                {
-                    "payment_id": p.external_id,
-                    "customer_id": p.customer.external_id,
-                    "invoice_id": p.invoice.external_id if p.invoice else None,
-                    "date": p.date,
-                    "currency": p.currency,
-                    "amount": format_amount(p.amount, p.currency),
-                },
-            )
-            for p in payments
-        ],
-    )
-
-
-def _promise(p: Promise) -> dict[str, Any]:
-    return {
-        "promise_id": p.pk,
-        "customer_id": p.customer.external_id,
-        "invoice_ids": sorted(i.external_id for i in p.invoices.all()),
-        "pay_by": p.pay_by,
-        "amount": format_amount(p.amount, p.currency) if p.amount is not None else None,
-        "currency": p.currency or None,
-        "broken_on": p.broken_on,
-    }
+    events = [(f"payment.received:{p.external_id}", resources.settlement(p)) for p in payments]
+    return emit(company_id, "payment.received", events)
 
 
 def promise_created(promise: Promise) -> int:
     return emit(
         promise.company_id,
         "promise.created",
-        [(f"promise.created:{promise.pk}", _promise(promise))],
+        [(f"promise.created:{promise.pk}", resources.promise(promise))],
     )
 
 
@@ -204,21 +176,14 @@ def promises_broken(promise_ids: Iterable[int]) -> int:
     found = Promise.objects.filter(pk__in=list(promise_ids)).select_related("customer")
     by_company: dict[int, list[tuple[str, dict[str, Any]]]] = {}
     for p in found.prefetch_related("invoices"):
-        by_company.setdefault(p.company_id, []).append((f"promise.broken:{p.pk}", _promise(p)))
+        by_company.setdefault(p.company_id, []).append(
+            (f"promise.broken:{p.pk}", resources.promise(p))
+        )
     return sum(emit(company, "promise.broken", events) for company, events in by_company.items())
 
 
 def dispute_changed(dispute: Dispute, event_type: str) -> int:
-    data = {
-        "dispute_id": dispute.pk,
-        "customer_id": dispute.customer.external_id,
-        "invoice_id": dispute.invoice.external_id,
-        "category": dispute.category,
-        "reason": dispute.reason,
-        "opened_on": dispute.opened_on,
-        "resolved_on": dispute.resolved_on,
-        "resolution": dispute.resolution,
-    }
+    data = resources.dispute(dispute)
     return emit(dispute.company_id, event_type, [(f"{event_type}:{dispute.pk}", data)])
 
 
@@ -232,16 +197,8 @@ def actions_created(item_ids: Iterable[int]) -> int:
     )
     by_company: dict[int, list[tuple[str, dict[str, Any]]]] = {}
     for item in found:
-        data = {
-            "action_id": item.pk,
-            "customer_id": item.customer.external_id,
-            "kind": item.kind,
-            "title": item.title,
-            "due_date": item.due_date,
-            "priority": item.priority,
-            "assignees": sorted(u.email for u in item.assignees.all()),
-        }
-        by_company.setdefault(item.company_id, []).append((f"action.created:{item.pk}", data))
+        event = (f"action.created:{item.pk}", resources.action(item))
+        by_company.setdefault(item.company_id, []).append(event)
     return sum(emit(company, "action.created", events) for company, events in by_company.items())
 
 

@@ -85,7 +85,7 @@ def test_payments_imported_are_told_but_not_a_dry_run(company, endpoint, receive
     [event] = _events(receiver)
     assert event["type"] == "payment.received"
     assert event["data"] == {
-        "payment_id": "P1",
+        "external_id": "P1",
         "customer_id": "C1",
         "invoice_id": None,
         "date": "2026-11-02",
@@ -126,7 +126,7 @@ def test_the_cycle_tells_reminders_actions_and_broken_promises(
     assert by_type["reminder.sent"][0]["to"] == ["a@dupont.test"]
     assert [d["customer_id"] for d in by_type["action.created"]] == ["C3"]
     assert by_type["action.created"][0]["kind"] == "call"
-    assert [d["promise_id"] for d in by_type["promise.broken"]] == [promise.pk]
+    assert [d["id"] for d in by_type["promise.broken"]] == [promise.pk]
 
 
 def test_failures_are_retried_with_backoff_then_dead(
