@@ -159,6 +159,7 @@ def new_link(request: HttpRequest, token: str) -> HttpResponse:
 @customer_page
 def statement(request: HttpRequest, customer: Customer, language: str) -> HttpResponse:
     today = hours.company_today(customer.company)
+    portal.note_visit(customer, today)
     account = portal.account(customer, today, language)
     company = customer.company
     context = {

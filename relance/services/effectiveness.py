@@ -1,8 +1,8 @@
 """Which steps bring cash in: for the steps executed in a period, grouped by plan step (or by
 channel, owner, sales rep or segment), how many ran, what their reference invoices still owed
 when they ran, how much of it was paid within 7, 14 and 30 days after, the median days from the
-step to the first payment, and how often the customer answered (a promise or a dispute) within
-14 days. Per currency: amounts of different currencies are never added.
+step to the first payment, and how often the customer answered (opened their portal, promised or
+disputed) within 14 days. Per currency: amounts of different currencies are never added.
 
 Set-based: one query with correlated subqueries per execution over the reference invoice's
 allocations and the customer's events, grouped in SQL; only the median is taken in Python, from
@@ -107,7 +107,7 @@ def measure(executions: QuerySet[Execution], by: str = "step") -> list[Row]:
     answered = Exists(
         Event.objects.filter(
             customer_id=OuterRef("customer_id"),
-            kind__in=["promise.created", "dispute.opened"],
+            kind__in=["portal.visited", "promise.created", "dispute.opened"],
             at__date__gte=OuterRef("date"),
             at__date__lte=_days_after(ANSWER_DAYS),
         )

@@ -28,7 +28,16 @@ from relance.documents import (
 from relance.domain import early_payment
 from relance.domain.money import Money, Totals
 from relance.messaging import formatting
-from relance.models import CreditNote, Customer, Dispute, Invoice, Payment, PaymentPlan, Promise
+from relance.models import (
+    CreditNote,
+    Customer,
+    Dispute,
+    Event,
+    Invoice,
+    Payment,
+    PaymentPlan,
+    Promise,
+)
 from relance.services import disputes, payment_plans, statements
 
 HISTORY_DAYS = 365
@@ -62,6 +71,23 @@ class Account:
 
 def _amount(value: str | None) -> Decimal | None:
     return Decimal(value) if value else None
+
+
+def note_visit(customer: Customer, on: date) -> bool:
+    """Log the customer's first look at their statement each day ("portal.visited"): an answer
+    to a reminder as much as a promise is, counted by Analytics' effectiveness, and a hint on
+    the timeline that the customer is paying attention. Once a day keeps the log readable."""
+    seen = Event.objects.filter(customer=customer, kind="portal.visited", data__on=on.isoformat())
+    if seen.exists():
+        return False
+    Event.objects.create(
+        company_id=customer.company_id,
+        customer=customer,
+        source="portal",
+        kind="portal.visited",
+        data={"on": on.isoformat()},
+    )
+    return True
 
 
 def account(customer: Customer, on: date, language: str) -> Account:

@@ -289,6 +289,7 @@ _KINDS = {
     "plan.assigned": _("Plan assigned"),
     "step.sent_now": _("Step sent now"),
     "note.added": _("Note"),
+    "portal.visited": _("Looked at their portal"),
 }
 
 

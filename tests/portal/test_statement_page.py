@@ -60,3 +60,33 @@ def test_messages_carry_the_customers_link(ledger):
     link = values["portal"]["link"]
     assert link.startswith("http://localhost:8000/p/")
     assert portal_links.read(link.rsplit("/p/", 1)[1].rstrip("/")) == ledger.dupont
+
+
+def test_a_visit_is_logged_once_a_day_and_counts_as_an_answer(ledger):
+    from datetime import timedelta
+
+    from relance.models import Event, Execution
+    from relance.services import effectiveness
+
+    customer = ledger.dupont
+    invoice = customer.invoices.order_by("due_date").first()
+    Execution.objects.create(
+        key="visit-test",
+        company=customer.company,
+        customer=customer,
+        plan_code="standard",
+        step_name="Payment reminder",
+        reference_invoice=invoice,
+        reference_external_id=invoice.external_id,
+        date=timezone.localdate() - timedelta(days=2),
+        status="executed",
+        channel="email",
+        mode="auto",
+        customer_facing=True,
+    )
+    client = Client()
+    client.get(ledger.path())
+    client.get(ledger.path())
+    assert Event.objects.filter(customer=customer, kind="portal.visited").count() == 1
+    [row] = effectiveness.measure(Execution.objects.filter(key="visit-test"))
+    assert row.answered == 1
