@@ -66,12 +66,13 @@ check: install ## Lint, format check, types and the architecture contract
 	$(BIN)/mypy relance bench
 	$(BIN)/lint-imports
 
-bench: install ## Benchmarks: import, dunning cycle, delivery (SMTP, letters), staff pages under gunicorn, KPIs: figures and ratios against same-run baselines
+bench: install ## Benchmarks: import, dunning cycle, delivery (SMTP, letters), staff pages under gunicorn, KPIs, the REST API: figures and ratios against same-run baselines
 	$(PY) bench/import_bench.py
 	$(PY) bench/cycle_bench.py
 	$(PY) bench/delivery_bench.py
 	$(PY) bench/web_bench.py
 	$(PY) bench/kpi_bench.py
+	$(PY) bench/api_bench.py
 
 messages: install ## Update the French .po from the code and compile it (needs GNU gettext)
 	cd relance && DJANGO_SETTINGS_MODULE=relance.settings ../$(BIN)/django-admin makemessages -l fr --no-location --ignore "*/migrations/*"

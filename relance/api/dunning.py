@@ -9,13 +9,13 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.http import HttpRequest
-from ninja import Query, Router, Schema, Status
+from ninja import Query, Router, Status
 from pydantic import Field
 
 from relance.api.auth import company_of, token_of, writing
 from relance.api.errors import ERRORS, Invalid, NotFound
 from relance.api.pagination import MAX_LIMIT, page
-from relance.api.schemas import Day, Strict, page_of
+from relance.api.schemas import Day, Out, Strict, page_of
 from relance.domain.money import format_amount
 from relance.models import (
     ActionItem,
@@ -63,7 +63,7 @@ def _refused(exc: Exception, field: str | None = None) -> Invalid:
 # --- plans and assignment -----------------------------------------------------------------------
 
 
-class StepOut(Schema):
+class StepOut(Out):
     position: int
     name: str
     trigger_days: int
@@ -72,7 +72,7 @@ class StepOut(Schema):
     mode: str
 
 
-class PlanOut(Schema):
+class PlanOut(Out):
     code: str
     name: str
     shared: bool = Field(description="Shared by every company rather than this one's own")
@@ -98,7 +98,7 @@ def list_plans(request: HttpRequest) -> list[dict[str, Any]]:
     ]
 
 
-class AssignmentOut(Schema):
+class AssignmentOut(Out):
     customer_id: str
     plan: str | None
     reason: str
@@ -146,7 +146,7 @@ class HoldIn(Strict):
     until: Day = Field(description="No step runs up to and including this day")
 
 
-class HoldOut(Schema):
+class HoldOut(Out):
     customer_id: str
     hold_until: dt.date | None
 
@@ -168,7 +168,7 @@ def hold(request: HttpRequest, external_id: str, payload: HoldIn) -> dict[str, A
 # --- runs and forecast --------------------------------------------------------------------------
 
 
-class RunOut(Schema):
+class RunOut(Out):
     id: int
     date: dt.date
     started_at: dt.datetime
@@ -182,7 +182,7 @@ class RunIn(Strict):
     dry_run: bool = Field(False, description="Say what would happen; write and send nothing")
 
 
-class CycleOut(Schema):
+class CycleOut(Out):
     date: dt.date
     dry_run: bool
     run: RunOut | None
@@ -241,7 +241,7 @@ def start_run(request: HttpRequest, payload: RunIn) -> dict[str, Any]:
     }
 
 
-class ForecastOut(Schema):
+class ForecastOut(Out):
     date: dt.date
     customer: str
     step: str
@@ -274,7 +274,7 @@ def forecast(
 # --- actions inbox ------------------------------------------------------------------------------
 
 
-class ActionOut(Schema):
+class ActionOut(Out):
     id: int
     customer_id: str
     kind: str
@@ -363,7 +363,7 @@ def close_action(request: HttpRequest, item_id: int, payload: CloseIn) -> dict[s
 # --- promises and disputes ----------------------------------------------------------------------
 
 
-class PromiseOut(Schema):
+class PromiseOut(Out):
     id: int
     customer_id: str
     invoice_ids: list[str]
@@ -428,7 +428,7 @@ def create_promise(request: HttpRequest, payload: PromiseIn) -> Status[dict[str,
     return Status(201, resources.promise(promise))
 
 
-class DisputeOut(Schema):
+class DisputeOut(Out):
     id: int
     customer_id: str
     invoice_id: str
@@ -523,7 +523,7 @@ def resolve_dispute(request: HttpRequest, dispute_id: int, payload: ResolveIn) -
 # --- campaigns ----------------------------------------------------------------------------------
 
 
-class WaveOut(Schema):
+class WaveOut(Out):
     number: int
     audience: str
     send_at: dt.datetime
@@ -535,7 +535,7 @@ class WaveOut(Schema):
     paid_since: dict[str, str]
 
 
-class CampaignOut(Schema):
+class CampaignOut(Out):
     id: int
     name: str
     channel: str
@@ -601,7 +601,7 @@ def get_campaign(request: HttpRequest, campaign_id: int) -> dict[str, Any]:
 # --- KPIs ---------------------------------------------------------------------------------------
 
 
-class KpiOut(Schema):
+class KpiOut(Out):
     model_config = {"populate_by_name": True}
 
     start: dt.date = Field(alias="from")

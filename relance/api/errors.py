@@ -7,25 +7,26 @@ import logging
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import NinjaAPI, Schema
+from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from pydantic import BaseModel
 
 log = logging.getLogger(__name__)
 
 
-class Detail(Schema):
+class Detail(BaseModel):
     row: int | None = None
     field: str | None = None
     message: str
 
 
-class ErrorBody(Schema):
+class ErrorBody(BaseModel):
     type: str
     message: str
     details: list[Detail] = []
 
 
-class ErrorOut(Schema):
+class ErrorOut(BaseModel):
     error: ErrorBody
 
 

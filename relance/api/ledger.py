@@ -7,18 +7,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import DecimalField, Model, Q, QuerySet, Sum, Value
+from django.db.models import DecimalField, Model, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
-from pydantic import Field, create_model
+from pydantic import BaseModel, Field, create_model
 
 from relance.api import schemas
 from relance.api.auth import company_of, token_of, writing
 from relance.api.errors import ERRORS, Conflict, Invalid, NotFound
 from relance.api.pagination import MAX_LIMIT, page
 from relance.domain.money import format_amount
-from relance.models import Company, Contact, CreditNote, Customer, Invoice, Payment
+from relance.models import Allocation, Company, Contact, CreditNote, Customer, Invoice, Payment
 from relance.services import hours, ledger_import, resources
 
 MAX_BATCH = 1000
@@ -91,8 +91,19 @@ def invoice_out(i: Invoice) -> dict[str, Any]:
 
 
 def _with_settled(rows: QuerySet[Invoice]) -> QuerySet[Invoice]:
-    zero = Value(0, output_field=DecimalField(max_digits=18, decimal_places=4))
-    return rows.annotate(settled=Coalesce(Sum("allocations__amount"), zero))
+    """What was allocated to each invoice, as a correlated subquery: computed for the rows of
+    the page only (a join and GROUP BY summed every invoice past the cursor: 69 ms a page of
+    500 with 20,000 invoices, growing with the ledger)."""
+    money: DecimalField[Any, Any] = DecimalField(max_digits=18, decimal_places=4)
+    allocated = (
+        Allocation.objects.filter(invoice=OuterRef("pk"))
+        .values("invoice")
+        .annotate(s=Sum("amount"))
+        .values("s")[:1]
+    )
+    return rows.annotate(
+        settled=Coalesce(Subquery(allocated, output_field=money), Value(0, output_field=money))
+    )
 
 
 @dataclass(frozen=True)
@@ -102,9 +113,9 @@ class Kind:
     name: str  # the importer's kind
     label: str
     model: type[Model]
-    fields: type[Schema]
-    new: type[Schema]
-    out: type[Schema]
+    fields: type[BaseModel]
+    new: type[BaseModel]
+    out: type[BaseModel]
     shape: Callable[[Any], dict[str, Any]]
     related: tuple[str, ...]
 
@@ -122,9 +133,9 @@ class Kind:
         """Upsert `rows`; a row naming an existing external id changes only the fields it
         gives, so it is laid over the row as it stands before the importer checks it whole."""
         company = writing(request)
-        columns = set(ledger_import.columns_of(self.name)[0])
-        ids = [r["external_id"] for r in rows if isinstance(r.get("external_id"), str)]
-        current = {
+        columns, required = ledger_import.columns_of(self.name)
+        ids = [r["external_id"] for r in rows if _partial(r, required)]
+        current = {  # only for rows that leave out a field the checks need
             row.external_id: {k: v for k, v in self.shape(row).items() if k in columns}
             for row in self.rows(company).filter(external_id__in=ids)
         }
@@ -141,8 +152,16 @@ class Kind:
         return result
 
 
-def _values(payload: Schema) -> dict[str, Any]:
-    return payload.model_dump(exclude_unset=True)
+def _partial(row: dict[str, Any], required: frozenset[str]) -> bool:
+    """Whether a row leaves out a value its checks read: a required column, or the currency an
+    amount (a customer's credit limit) is checked against."""
+    if not isinstance(row.get("external_id"), str):
+        return False
+    return bool(required - row.keys()) or ("credit_limit" in row and "currency" not in row)
+
+
+def _values(payload: BaseModel) -> dict[str, Any]:
+    return payload.model_dump(mode="json", exclude_unset=True)  # dates and amounts as text
 
 
 def _register(router: Router, kind: Kind, path: str, filters: type[Schema]) -> None:

@@ -8,8 +8,7 @@ import functools
 from decimal import Decimal
 from typing import Annotated, Any
 
-from ninja import Schema
-from pydantic import ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 Amount = Decimal | None
 #: A day the ledger can hold: far enough either way for any real invoice, near enough that
@@ -18,8 +17,17 @@ Day = Annotated[dt.date, Field(ge=dt.date(1900, 1, 1), le=dt.date(2199, 12, 31))
 _ID = Field(min_length=1, max_length=100)
 
 
-class Strict(Schema):
+class Strict(BaseModel):
+    """What clients send: unknown fields refused. A plain pydantic model, not ninja's Schema,
+    whose per-object hook for reading Django models cost 60 % of a 1,000-row batch."""
+
     model_config = ConfigDict(extra="forbid")
+
+
+class Out(BaseModel):
+    """What the API answers, built from dicts or read from objects by pydantic itself."""
+
+    model_config = ConfigDict(from_attributes=True)
 
 
 class CustomerFields(Strict):
@@ -49,7 +57,7 @@ class CustomerNew(CustomerFields):
     name: str = Field(min_length=1, max_length=200)
 
 
-class CustomerOut(Schema):
+class CustomerOut(Out):
     external_id: str
     name: str
     currency: str
@@ -87,7 +95,7 @@ class ContactNew(ContactFields):
     customer_id: str = _ID
 
 
-class ContactOut(Schema):
+class ContactOut(Out):
     external_id: str
     customer_id: str
     name: str
@@ -118,7 +126,7 @@ class InvoiceNew(InvoiceFields):
     total: Decimal
 
 
-class InvoiceOut(Schema):
+class InvoiceOut(Out):
     external_id: str
     customer_id: str
     number: str
@@ -147,7 +155,7 @@ class SettlementNew(SettlementFields):
     amount: Decimal
 
 
-class SettlementOut(Schema):
+class SettlementOut(Out):
     external_id: str
     customer_id: str
     invoice_id: str | None
@@ -156,13 +164,13 @@ class SettlementOut(Schema):
     amount: str
 
 
-class RowErrorOut(Schema):
+class RowErrorOut(Out):
     row: int | None
     field: str | None
     message: str
 
 
-class ImportOut(Schema):
+class ImportOut(Out):
     kind: str
     created: int
     updated: int
@@ -175,7 +183,7 @@ def page_of(item: Any) -> Any:
     """The schema of one page of `item`s."""
     return type(
         f"{item.__name__.removesuffix('Out')}Page",
-        (Schema,),
+        (Out,),
         {
             "__annotations__": {"data": list[item], "next_cursor": str | None},
             "__module__": __name__,

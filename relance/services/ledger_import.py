@@ -796,6 +796,8 @@ def import_rows(
 
 
 def _json_value(value: Any) -> str:
+    if isinstance(value, str):
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, bool):
