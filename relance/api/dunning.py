@@ -9,13 +9,14 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.http import HttpRequest
-from ninja import Query, Router, Status
+from ninja import Body, Query, Router, Status
 from pydantic import Field
 
 from relance.api.auth import company_of, token_of, writing
-from relance.api.errors import ERRORS, Invalid, NotFound
+from relance.api.errors import ERRORS, Conflict, Forbidden, Invalid, NotFound
 from relance.api.pagination import MAX_LIMIT, page
 from relance.api.schemas import Day, Out, Strict, page_of
+from relance.domain import plans as domain
 from relance.domain.money import format_amount
 from relance.models import (
     ActionItem,
@@ -23,6 +24,7 @@ from relance.models import (
     Company,
     Customer,
     Dispute,
+    Plan,
     Promise,
     Run,
 )
@@ -96,6 +98,70 @@ def list_plans(request: HttpRequest) -> list[dict[str, Any]]:
         }
         for p in found
     ]
+
+
+class PlanDefinitionOut(Out):
+    code: str
+    shared: bool
+    definition: dict[str, Any] = Field(description="The plan in DESIGN §4's form (as YAML's)")
+    warnings: list[str] = []
+
+
+def _plan_row(company: Company, code: str) -> Plan:
+    found = plans.plans_for(company).filter(code=code).first()
+    if found is None:
+        raise NotFound(f"no plan '{code}' for company {company.code}")
+    return found
+
+
+@router.get(
+    "/plans/{code}",
+    response={200: PlanDefinitionOut, **ERRORS},
+    tags=["Plans"],
+    summary="One plan's definition",
+)
+def get_plan(request: HttpRequest, code: str) -> dict[str, Any]:
+    row = _plan_row(company_of(request), code)
+    return {"code": row.code, "shared": row.company_id is None, "definition": row.definition}
+
+
+@router.put(
+    "/plans/{code}",
+    response={200: PlanDefinitionOut, 201: PlanDefinitionOut, **ERRORS},
+    tags=["Plans"],
+    summary="Create or replace one of the company's own plans, checked whole",
+)
+def put_plan(
+    request: HttpRequest, code: str, payload: dict[str, Any] = Body(...)
+) -> Status[dict[str, Any]]:
+    """The body is the plan as `relance plan load` reads it (DESIGN §4), as JSON; its `code`
+    is the path's. Every problem is reported by path, and nothing is stored unless all is
+    right. A step renamed here is a new step: renaming keeps its history in the plan editor."""
+    company = writing(request)
+    stored = Plan.objects.filter(code=code).first()
+    if stored is not None and stored.company_id != company.pk:
+        if stored.company_id is None:
+            raise Forbidden(
+                f"plan '{code}' is shared by every company: `relance plan load` changes it"
+            )
+        raise Conflict(f"the code '{code}' is another company's plan")
+    try:
+        saved = plans.save_plan(
+            {**payload, "code": code},
+            company=company,
+            stored=stored,
+            source=_source(request),
+        )
+    except domain.PlanError as exc:
+        details = [{"field": p.path or None, "message": p.message} for p in exc.problems]
+        raise Invalid(f"plan '{code}' was not saved: {len(details)} problem(s)", details) from None
+    answer = {
+        "code": saved.plan.code,
+        "shared": False,
+        "definition": saved.plan.definition,
+        "warnings": [f"{w.path}: {w.message}" for w in saved.warnings],
+    }
+    return Status(200 if stored is not None else 201, answer)
 
 
 class AssignmentOut(Out):

@@ -168,3 +168,38 @@ def test_the_actions_inbox(api, new_customer):
     item.refresh_from_db()
     assert item.completed_by.email == "admin@alpha.test"  # the token's creator
     assert api.post(f"/actions/{item.pk}/close", {"outcome": "done"}, token="beta").status == 404
+
+
+def test_plans_as_code(api, new_customer):
+    definition = {
+        "name": "Gentle",
+        "steps": [
+            {
+                "name": "Reminder",
+                "trigger": {"days": 7},
+                "channel": "email",
+                "recipients": ["role:billing"],
+                "template": "first_reminder",
+            }
+        ],
+    }
+    made = api.put("/plans/gentle", definition)
+    assert made.status == 201, made.body
+    assert made.body["definition"]["steps"][0]["trigger"] == {"days": 7, "from": "due_date"}
+    assert api.get("/plans/gentle").body["definition"] == made.body["definition"]
+    assert "gentle" in [p["code"] for p in api.get("/plans").body]
+    definition["steps"][0]["channel"] = "fax"
+    wrong = api.put("/plans/gentle", definition)
+    assert wrong.status == 422
+    assert wrong.body["error"]["details"][0]["field"] == "steps[1].channel"
+    assert api.get("/plans/gentle").body["definition"]["steps"][0]["channel"] == "email"
+    definition["steps"][0]["channel"] = "email"
+    definition["name"] = "Gentler"
+    assert api.put("/plans/gentle", definition).status == 200
+    new_customer(api.alpha, "A1", "Dupont")
+    assert api.put("/customers/A1/plan", {"plan": "gentle"}).body["plan"] == "gentle"
+    assert api.put("/plans/gentle", definition, token="beta").status == 409
+    assert api.get("/plans/gentle", token="beta").status == 404
+    plans.load_plans((PLANS / "standard.yaml").read_text())  # shared by every company
+    assert api.put("/plans/standard", definition).status == 403
+    assert api.put("/plans/other", definition, token="alpha_read").status == 403
