@@ -48,7 +48,7 @@ for _ in range(3):
 from relance.services.kpi import measures
 t = time.perf_counter()
 for currency, figures in found.items():
-    measures(start, end, companies, currency, figures)
+    measures(start, end, companies, currency)
 more = time.perf_counter() - t
 print(json.dumps({{"seconds": min(runs), "more_seconds": more, "found": found}}))
 """

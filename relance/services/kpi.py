@@ -9,10 +9,10 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
-from django.db.models import Count, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 
 from relance.domain.money import format_amount, parse_amount
-from relance.models import Allocation, Company, Dispute, Payment, Promise
+from relance.models import Allocation, Company, Customer, Dispute, Payment, Promise
 from relance.services import receivables
 from relance.services.receivables import BUCKETS, Figures
 
@@ -86,7 +86,12 @@ def report(
             raise KpiError("several currencies: choose one with --currency")
     currency = currency.upper()
     result = found.get(currency) or _nothing(start, end, currency)
-    return {**result, **measures(start, end, companies, currency, result)} if more else result
+    if not more:
+        return result
+    aging = [parse_amount(v, currency) for v in result["aging"].values()]
+    owed = sum(aging, Decimal(0))
+    current = _rounded(aging[0] / owed * 100) if owed > 0 else None
+    return {**result, "percent_current": current, **measures(start, end, companies, currency)}
 
 
 def _weighted_days(rows: Any, day_of: str, amounts: Decimal) -> Decimal:
@@ -95,12 +100,16 @@ def _weighted_days(rows: Any, day_of: str, amounts: Decimal) -> Decimal:
 
 
 def measures(
-    start: date, end: date, companies: list[Company], currency: str, kpis: dict[str, Any]
+    start: date,
+    end: date,
+    companies: list[Company],
+    currency: str,
+    customers: QuerySet[Customer] | None = None,
 ) -> dict[str, Any]:
-    """What a team watches beside DESIGN §5's ratios, for the period and currency:
+    """What a team watches beside DESIGN §5's ratios, for the period and currency (and, when
+    given, only these customers, as the Analytics page filters them):
     - weighted days to pay: the days from issue to payment of what payments of the period
       settled, weighted by the amount each settled (and weighted days late, from the due date);
-    - percent current: the share of receivables at `to` not yet due;
     - promise-kept rate: of the promises due in the period and settled one way or the other, the
       share kept;
     - dispute resolution days: the mean days from opening to resolution of the disputes resolved
@@ -108,13 +117,15 @@ def measures(
     - cash collected: the payments dated in the period.
     Each is a few grouped queries: amounts are summed per day in SQL and weighted here, which
     no date arithmetic portable between SQLite and PostgreSQL could do in the query."""
-    period = {"company__in": companies, "currency": currency}
+    whose = Q() if customers is None else Q(customer__in=customers)
     paid = Allocation.objects.filter(
         payment__isnull=False,
         payment__date__range=(start, end),
         invoice__company__in=companies,
         invoice__currency=currency,
     )
+    if customers is not None:
+        paid = paid.filter(invoice__customer__in=customers)
     amount = paid.aggregate(s=Sum("amount"))["s"] or Decimal(0)
     days_to_pay = days_late = None
     if amount > 0:
@@ -123,10 +134,9 @@ def measures(
         due = paid.values("invoice__due_date").annotate(s=Sum("amount"))
         days_to_pay = paid_on - _weighted_days(issued, "invoice__issue_date", amount)
         days_late = paid_on - _weighted_days(due, "invoice__due_date", amount)
-    aging = [parse_amount(v, currency) for v in kpis["aging"].values()]
-    owed = sum(aging, Decimal(0))
     settled = dict(
         Promise.objects.filter(
+            whose,
             company__in=companies,
             pay_by__range=(start, end),
             status__in=[Promise.Status.KEPT, Promise.Status.BROKEN],
@@ -138,7 +148,7 @@ def measures(
     )
     promised = sum(settled.values())
     resolved = Dispute.objects.filter(
-        company__in=companies, resolved_on__range=(start, end), invoice__currency=currency
+        whose, company__in=companies, resolved_on__range=(start, end), invoice__currency=currency
     )
     count = resolved.count()
     resolution = None
@@ -148,11 +158,12 @@ def measures(
         resolution = _weighted_days(ends, "resolved_on", Decimal(count)) - _weighted_days(
             starts, "opened_on", Decimal(count)
         )
-    cash = Payment.objects.filter(**period, date__range=(start, end)).aggregate(s=Sum("amount"))
+    cash = Payment.objects.filter(
+        whose, company__in=companies, currency=currency, date__range=(start, end)
+    ).aggregate(s=Sum("amount"))
     return {
         "weighted_days_to_pay": _rounded(days_to_pay),
         "weighted_days_late": _rounded(days_late),
-        "percent_current": _rounded(aging[0] / owed * 100) if owed > 0 else None,
         "promise_kept_rate": (
             _rounded(Decimal(settled.get(Promise.Status.KEPT, 0)) / promised * 100)
             if promised

@@ -112,7 +112,18 @@ def analytics_page(request: HttpRequest) -> HttpResponse:
         }
         for row in effectiveness.measure(ran, by)
     ]
+    period = None
+    if currency in trend:
+        start = today - timedelta(days=EFFECT_DAYS - 1)
+        companies = list(access.companies(request.user))
+        m = analytics.cached_measures(start, today, companies, currency, customers)
+        period = {
+            **m,
+            "cash": formatting.money(Decimal(m["cash_collected"]), currency, language),
+            "start": formatting.day(start, language),
+        }
     context = {
+        "period": period,
         "steps": steps,
         "by": by,
         "groups": [(key, GROUP_LABELS[key]) for key in effectiveness.GROUPS],

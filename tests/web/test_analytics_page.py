@@ -97,3 +97,37 @@ def test_what_the_steps_brought_in_by_step_and_by_owner(world):
     by_owner = world.client("controller").get("/analytics/", {"by": "owner"}).content.decode()
     assert "Payment reminder" not in by_owner
     assert world.client("beta_admin").get("/analytics/").content.decode().count("50.0 %") == 0
+
+
+def test_the_last_90_days_in_figures_follow_the_filters(world):
+    from decimal import Decimal
+
+    from relance.models import Payment, Promise
+    from relance.services import allocation
+
+    dupont = world.customers["dupont"]
+    i1 = Invoice.objects.get(external_id="I1")
+    Payment.objects.create(
+        company=world.alpha,
+        customer=dupont,
+        external_id="P1",
+        invoice=i1,
+        date=timezone.localdate() - timedelta(days=1),
+        currency="EUR",
+        amount=Decimal("250.00"),
+    )
+    allocation.reallocate([dupont.pk])
+    promise = Promise.objects.create(
+        company=world.alpha,
+        customer=dupont,
+        promised_on=timezone.localdate() - timedelta(days=10),
+        pay_by=timezone.localdate() - timedelta(days=3),
+        status=Promise.Status.KEPT,
+    )
+    promise.invoices.set([i1])
+    page = world.client("controller").get("/analytics/").content.decode()
+    assert '<span class="figure">€250.00</span>collected' in page
+    assert '<span class="figure">100.0 %</span>of promises kept' in page
+    assert "1 promise due" in page
+    martins = world.client("controller").get("/analytics/", {"rep": world.users["other_rep"].pk})
+    assert "€250.00" not in martins.content.decode()  # Martin's rep sees none of Dupont's
