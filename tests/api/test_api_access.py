@@ -65,3 +65,22 @@ def test_the_schema_and_docs_are_public_and_local(client):
     docs = client.get("/api/docs")
     assert docs.status_code == 200
     assert b"cdn" not in docs.content.lower()  # Swagger UI from our own static files
+
+
+def test_tokens_from_the_command_line(api, relance):
+    made = relance.json("token", "create", "--name", "nightly", "--write", "--company", "beta")
+    assert (made["company"], made["scope"]) == ("beta", "write")
+    answer = api.client.get(
+        "/api/v1/customers", headers={"Authorization": f"Bearer {made['token']}"}
+    )
+    assert answer.status_code == 200
+    listed = relance.json("token", "list", "--company", "beta")["tokens"]
+    assert [t["name"] for t in listed] == ["nightly", "beta"]
+    assert made["token"] not in str(listed)
+    prefix = made["token"].split("_")[1]
+    assert relance.json("token", "revoke", prefix)["revoked"] is True
+    again = api.client.get(
+        "/api/v1/customers", headers={"Authorization": f"Bearer {made['token']}"}
+    )
+    assert again.status_code == 401
+    assert relance.json("token", "revoke", "ffffffff", code=1)["error"] == "unknown token"
