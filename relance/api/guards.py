@@ -1,5 +1,7 @@
-"""Text no database column can hold is refused before any view sees it: a NUL character, which
-PostgreSQL rejects, or half of a UTF-16 surrogate pair, which is not text at all."""
+"""What stands around the API's views: text no database column can hold is refused before any
+view sees it (a NUL character, which PostgreSQL rejects, or half of a UTF-16 surrogate pair), and
+the answers Django gives outside ninja's routes (an unknown path, a method an operation does
+not take) come in the API's error body too."""
 
 from __future__ import annotations
 
@@ -52,3 +54,29 @@ class StorableTextMiddleware:
             with contextlib.suppress(ValueError):  # the API answers 422 for a body not JSON
                 texts += _strings(json.loads(request.body))
         return any(_unstorable(t) for t in texts)
+
+
+class JsonErrorsMiddleware:
+    """404 and 405 under /api/ in the API's error body, rather than Django's HTML page."""
+
+    MESSAGES = {
+        404: ("not_found", "no such API path; the operations are listed at /api/docs"),
+        405: ("method_not_allowed", "this path does not take that method"),
+    }
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        found = self.MESSAGES.get(response.status_code)
+        if (
+            found is None
+            or not request.path.startswith("/api/")
+            or response.get("Content-Type", "").startswith("application/json")
+        ):
+            return response
+        answer = JsonResponse(body(*found), status=response.status_code)
+        if "Allow" in response:
+            answer["Allow"] = response["Allow"]
+        return answer

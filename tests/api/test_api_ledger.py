@@ -200,3 +200,13 @@ def test_text_no_database_can_hold_is_refused(api):
     )
     assert [(e.row, e.field) for e in result.errors] == [(1, "external_id")]
     assert not Customer.objects.exists()
+
+
+def test_unknown_paths_and_methods_answer_in_the_error_body(api):
+    missing = api.get("/nope")
+    assert missing.status == 404
+    assert missing.body["error"]["type"] == "not_found"
+    wrong = api.call("DELETE", "/customers")
+    assert wrong.status == 405
+    assert wrong.body["error"]["type"] == "method_not_allowed"
+    assert "GET" in wrong.headers["Allow"]
