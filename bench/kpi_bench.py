@@ -5,7 +5,9 @@ credit notes, from bench/generate.py), then times, over the generator's last 90 
 computation (services.kpi: receivables at the end of the period and the day before, current,
 aging, credit sales; in process, after a warm-up run) and, as the limit, one plain SQL query
 computing the same DSO with sqlite3 directly. Both DSOs must agree; goal: ratio <= 2x. It also
-times the measures `relance kpi --more` adds (weighted days to pay, promise-kept rate…).
+times the measures `relance kpi --more` adds (weighted days to pay, promise-kept rate…), and
+the Analytics page's effectiveness table over the steps the standard plan's cycle runs 60 days
+before the end (so the payments that followed are in the ledger), by step and by owner.
 
     .venv/bin/python bench/kpi_bench.py [--customers N] [--invoices N]
 """
@@ -30,6 +32,7 @@ from measure import embedded_env, generated_ledger, run_measured  # noqa: E402
 
 BIN = Path(sys.executable).parent
 DAY = date(2026, 11, 23)  # the generator's `today`
+PLAN = HERE.parent / "relance" / "plans" / "standard.yaml"
 START = DAY - timedelta(days=89)
 
 KPI = """
@@ -53,6 +56,30 @@ more = time.perf_counter() - t
 print(json.dumps({{"seconds": min(runs), "more_seconds": more, "found": found}}))
 """
 
+# Effectiveness of the steps a cycle ran 60 days before the end (payments came after them),
+# against one grouped count of the same executions (no subqueries) as the floor.
+EFFECT = """
+import json, time
+from datetime import date, timedelta
+from django.db.models import Count
+from relance.models import Execution
+from relance.services import effectiveness
+end = date.fromisoformat({end!r})
+ran = Execution.objects.filter(date__gt=end - timedelta(days=90), date__lte=end)
+found = {{}}
+for by in ("step", "owner"):
+    effectiveness.measure(ran, by)  # warm
+    t = time.perf_counter()
+    rows = effectiveness.measure(ran, by)
+    found[by] = time.perf_counter() - t
+t = time.perf_counter()
+list(ran.values("plan_code", "step_name").annotate(n=Count("pk")))
+floor = time.perf_counter() - t
+paid = sum(r.paid[30] for r in rows)
+print(json.dumps({{"executions": ran.count(), "seconds": found, "floor": floor,
+                   "paid_30": str(paid)}}))
+"""
+
 # The limit: DSO per currency in one statement, as a person would write it by hand.
 LIMIT = """
 WITH owed AS (
@@ -72,6 +99,26 @@ SELECT o.currency,
        SUM(o.due) * :days / (SELECT SUM(amount) FROM sales s WHERE s.currency = o.currency)
 FROM owed o WHERE o.due > 0.00005 GROUP BY o.currency
 """
+
+
+def _effectiveness(
+    relance: str, env: dict[str, str], con: sqlite3.Connection, say: Any
+) -> dict[str, Any]:
+    """Run the standard plan's cycle 60 days before the end, then time effectiveness."""
+    run_measured([relance, "plan", "load", str(PLAN), "--json"], env)
+    with con:
+        con.execute(
+            "UPDATE relance_customer "
+            "SET plan_id = (SELECT id FROM relance_plan WHERE code = 'standard')"
+        )
+    ran_on = DAY - timedelta(days=60)
+    seconds, _, _ = run_measured(
+        [relance, "run", "--date", ran_on.isoformat(), "--no-deliver", "--json"], env
+    )
+    say(f"  cycle of {ran_on}       {seconds:6.1f} s")
+    script = EFFECT.format(end=DAY.isoformat())
+    _, _, out = run_measured([relance, "manage", "shell", "-c", script], env)
+    return dict(json.loads(out.strip().splitlines()[-1]))
 
 
 def main() -> None:
@@ -100,6 +147,7 @@ def main() -> None:
         ours = json.loads(out.strip().splitlines()[-1])
         con = sqlite3.connect(work / "relance.sqlite3")
         params = {"start": START.isoformat(), "end": DAY.isoformat(), "days": 90}
+        effect = _effectiveness(relance, env, con, say)
         con.execute(LIMIT, params).fetchall()  # warm the page cache as ours was
         runs, limit_rows = [], []
         for _ in range(3):
@@ -124,6 +172,13 @@ def main() -> None:
         "dso": {c: ours["found"][c]["dso"] for c in sorted(ours["found"])},
         "limit_dso": {c: float(round(v, 1)) for c, v in sorted(limit.items())},
         "same_dso": agree,
+        "effectiveness": {
+            "executions": effect["executions"],
+            "by_step_seconds": round(effect["seconds"]["step"], 3),
+            "by_owner_seconds": round(effect["seconds"]["owner"], 3),
+            "grouped_count_seconds": round(effect["floor"], 3),
+            "paid_within_30_days": effect["paid_30"],
+        },
     }
     if args.json:
         print(json.dumps(figures, indent=2))
@@ -136,6 +191,12 @@ def main() -> None:
         f"the limit's: {agree}; peak RSS of the process {figures['peak_rss_mib']} MiB\n"
         f"the other measures (`relance kpi --more`: weighted days to pay, % current, promises "
         f"kept, dispute resolution, cash collected), every currency: {figures['more_seconds']} s"
+    )
+    e = figures["effectiveness"]
+    print(
+        f"effectiveness of the {e['executions']} steps a cycle ran 60 days before the end: "
+        f"{e['by_step_seconds']} s by step, {e['by_owner_seconds']} s by owner; one grouped "
+        f"count of the same steps {e['grouped_count_seconds']} s"
     )
 
 
