@@ -22,7 +22,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from measure import embedded_env, generated_ledger, run_measured  # noqa: E402
+from measure import embedded_env, generated_ledger, ledger_arguments, run_measured  # noqa: E402
 
 BIN = Path(sys.executable).parent
 
@@ -54,11 +54,7 @@ def limit_insert(path: Path, db: Path) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--customers", type=int, default=100_000)
-    parser.add_argument("--invoices", type=int, default=1_000_000)
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--out", type=Path, default=HERE / "out")
-    parser.add_argument("--json", action="store_true", help="Print the figures as JSON only.")
+    ledger_arguments(parser)
     args = parser.parse_args()
 
     say = (lambda *a: None) if args.json else print

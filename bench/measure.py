@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
 import sys
@@ -10,6 +11,17 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+
+def ledger_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """The options of the benchmarks on the generated 1M-invoice ledger: its size and seed,
+    where its CSV files are kept, and JSON output."""
+    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--invoices", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "out")
+    parser.add_argument("--json", action="store_true", help="Print the figures as JSON only.")
+    return parser
 
 
 def embedded_env(work: Path) -> dict[str, str]:

@@ -41,7 +41,7 @@ import requests
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from measure import ALWAYS_OPEN, embedded_env, generated_ledger, run_measured  # noqa: E402
+from measure import ALWAYS_OPEN, embedded_env, generated_ledger, ledger_arguments, run_measured  # noqa: E402
 
 ROOT = HERE.parent
 BIN = Path(sys.executable).parent
@@ -187,16 +187,12 @@ def load(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--customers", type=int, default=100_000)
-    parser.add_argument("--invoices", type=int, default=1_000_000)
-    parser.add_argument("--seed", type=int, default=7)
+    ledger_arguments(parser)
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--requests", type=int, default=30, help="pages per user")
     parser.add_argument("--workers", type=int, default=(os.cpu_count() or 1) * 2 + 1)
     parser.add_argument("--think", type=float, default=5.0, help="mean pause between pages (s)")
-    parser.add_argument("--out", type=Path, default=HERE / "out")
     parser.add_argument("--keep", action="store_true", help="Keep the temporary database.")
-    parser.add_argument("--json", action="store_true", help="Print the figures as JSON only.")
     args = parser.parse_args()
     say = (lambda *a: None) if args.json else print
 
