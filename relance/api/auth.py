@@ -23,6 +23,11 @@ def token_of(request: Any) -> ApiToken:
     return token
 
 
+def source_of(request: Any) -> str:
+    """How the event log names what this token did: `api:<prefix>`."""
+    return f"api:{token_of(request).prefix}"
+
+
 def company_of(request: Any) -> Company:
     return token_of(request).company
 

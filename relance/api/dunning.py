@@ -12,7 +12,7 @@ from django.http import HttpRequest
 from ninja import Body, Query, Router, Status
 from pydantic import Field
 
-from relance.api.auth import company_of, token_of, writing
+from relance.api.auth import company_of, source_of, token_of, writing
 from relance.api.errors import ERRORS, Conflict, Forbidden, Invalid, NotFound
 from relance.api.pagination import MAX_LIMIT, page
 from relance.api.schemas import Day, Out, Strict, page_of
@@ -45,10 +45,6 @@ from relance.tasks import dispatch
 
 router = Router()
 MAX_FORECAST_DAYS = 92
-
-
-def _source(request: HttpRequest) -> str:
-    return f"api:{token_of(request).prefix}"
 
 
 def _customer(company: Company, external_id: str) -> Customer:
@@ -150,7 +146,7 @@ def put_plan(
             {**payload, "code": code},
             company=company,
             stored=stored,
-            source=_source(request),
+            source=source_of(request),
         )
     except domain.PlanError as exc:
         details = [{"field": p.path or None, "message": p.message} for p in exc.problems]
@@ -201,7 +197,7 @@ def assign(request: HttpRequest, external_id: str, payload: AssignmentIn) -> dic
     customer = _customer(company, external_id)
     try:
         plans.assign_plan(
-            customer.external_id, payload.plan, company=company, source=_source(request)
+            customer.external_id, payload.plan, company=company, source=source_of(request)
         )
     except plans.PlanNotFound as exc:
         raise _refused(exc, "plan") from None
@@ -226,7 +222,7 @@ class HoldOut(Out):
 def hold(request: HttpRequest, external_id: str, payload: HoldIn) -> dict[str, Any]:
     company = writing(request)
     customer = _customer(company, external_id)
-    dialogue.hold(customer.external_id, payload.until, company=company, source=_source(request))
+    dialogue.hold(customer.external_id, payload.until, company=company, source=source_of(request))
     customer.refresh_from_db(fields=["hold_until"])
     return {"customer_id": customer.external_id, "hold_until": customer.hold_until}
 
@@ -293,7 +289,7 @@ def start_run(request: HttpRequest, payload: RunIn) -> dict[str, Any]:
         )
     before = set(Run.objects.filter(company=company).values_list("pk", flat=True))
     report = dispatch.run_cycle(
-        day, dry_run=payload.dry_run, company_id=company.pk, source=_source(request)
+        day, dry_run=payload.dry_run, company_id=company.pk, source=source_of(request)
     )
     if not (payload.dry_run or dispatch.asynchronous()):
         cycle.mark_delivered(report, outbox.deliver_due(as_of=day).statuses)
@@ -416,7 +412,7 @@ def close_action(request: HttpRequest, item_id: int, payload: CloseIn) -> dict[s
             outcome=payload.outcome,
             note=payload.note,
             skip=payload.skip,
-            source=_source(request),
+            source=source_of(request),
             record=True,
             pay_by=payload.pay_by,
             today=hours.company_today(company),
@@ -486,7 +482,7 @@ def create_promise(request: HttpRequest, payload: PromiseIn) -> Status[dict[str,
             payload.pay_by,
             hours.company_today(company),
             company=company,
-            source=_source(request),
+            source=source_of(request),
             amount=payload.amount,
         )
     except dialogue.Refused as exc:
@@ -550,7 +546,7 @@ def open_dispute(request: HttpRequest, payload: DisputeIn) -> Status[dict[str, A
             hours.company_today(company),
             reason=payload.reason,
             company=company,
-            source=_source(request),
+            source=source_of(request),
         )
     except lookup.NotFound as exc:
         raise NotFound(str(exc)) from None
@@ -579,7 +575,7 @@ def resolve_dispute(request: HttpRequest, dispute_id: int, payload: ResolveIn) -
             payload.on or hours.company_today(company),
             resolution=payload.resolution,
             company=company,
-            source=_source(request),
+            source=source_of(request),
         )
     except dialogue.Refused as exc:
         raise _refused(exc, "on") from None

@@ -14,7 +14,7 @@ from ninja import Query, Router, Schema, Status
 from pydantic import BaseModel, Field, create_model
 
 from relance.api import schemas
-from relance.api.auth import company_of, token_of, writing
+from relance.api.auth import company_of, source_of, writing
 from relance.api.errors import ERRORS, Conflict, Invalid, NotFound
 from relance.api.pagination import MAX_LIMIT, page
 from relance.domain.money import format_amount
@@ -140,9 +140,7 @@ class Kind:
             for row in self.rows(company).filter(external_id__in=ids)
         }
         merged = [{**current.get(r.get("external_id"), {}), **r} for r in rows]
-        result = ledger_import.import_rows(
-            self.name, merged, company, source=f"api:{token_of(request).prefix}"
-        )
+        result = ledger_import.import_rows(self.name, merged, company, source=source_of(request))
         if not result.ok:
             details = [e.as_json() for e in result.errors]
             if len(rows) == 1:

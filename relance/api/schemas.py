@@ -164,12 +164,6 @@ class SettlementOut(Out):
     amount: str
 
 
-class RowErrorOut(Out):
-    row: int | None
-    field: str | None
-    message: str
-
-
 class ImportOut(Out):
     kind: str
     created: int

@@ -24,6 +24,7 @@ from django.db.models import Max, Q, QuerySet
 
 from relance.models import Company, Customer, Event
 from relance.services import kpi
+from relance.services.snapshots import day_of, summed
 
 CACHE_SECONDS = 6 * 3600
 ZERO = Decimal(0)
@@ -143,18 +144,6 @@ def months_until(today: date, count: int) -> list[tuple[date, date]]:
     return list(reversed(found))
 
 
-def _amount(value: Any) -> Decimal:
-    if value is None:
-        return ZERO
-    if isinstance(value, Decimal):
-        return value
-    return Decimal(round(value * 10000)).scaleb(-4)  # SQLite sums REALs
-
-
-def _day(value: Any) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
-
-
 def monthly(
     scope: tuple[str, list[Any]], months: list[tuple[date, date]]
 ) -> dict[str, list[Month]]:
@@ -177,7 +166,7 @@ def monthly(
             [*params, d(last)],
         )
         for currency, issued, due, amount in cursor.fetchall():
-            totals[currency].append((_day(issued), _day(due), _amount(amount)))
+            totals[currency].append((day_of(issued), day_of(due), summed(amount)))
         cursor.execute(
             f"""SELECT i.currency, {later}, i.due_date, SUM(a.amount)
                 FROM relance_allocation a JOIN relance_invoice i ON i.id = a.invoice_id
@@ -186,21 +175,21 @@ def monthly(
             [*params, d(last)],
         )
         for currency, counted, due, amount in cursor.fetchall():
-            paid[currency].append((_day(counted), _day(due), _amount(amount)))
+            paid[currency].append((day_of(counted), day_of(due), summed(amount)))
         cursor.execute(
             f"""SELECT i.currency, i.date, SUM(i.amount) FROM relance_creditnote i
                 WHERE {where} AND i.date <= %s GROUP BY i.currency, i.date""",
             [*params, d(last)],
         )
         for currency, day, amount in cursor.fetchall():
-            credits[currency].append((_day(day), _amount(amount)))
+            credits[currency].append((day_of(day), summed(amount)))
         cursor.execute(
             f"""SELECT i.currency, i.date, SUM(i.amount) FROM relance_payment i
                 WHERE {where} AND i.date >= %s AND i.date <= %s GROUP BY i.currency, i.date""",
             [*params, d(min(start for start, _ in months)), d(last)],
         )
         for currency, day, amount in cursor.fetchall():
-            payments[currency].append((_day(day), _amount(amount)))
+            payments[currency].append((day_of(day), summed(amount)))
 
     def owed(currency: str, day: date, not_due: bool) -> Decimal:
         issued = sum(

@@ -14,7 +14,7 @@ from __future__ import annotations
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -36,6 +36,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from relance.models import Allocation, Event, Execution
+from relance.services.snapshots import day_of, summed
 
 WINDOWS = (7, 14, 30)
 ANSWER_DAYS = 14
@@ -137,8 +138,8 @@ def measure(executions: QuerySet[Execution], by: str = "step") -> list[Row]:
             group,
             found["currency"],
             found["n"],
-            _decimal(found["owed"]),
-            {d: _decimal(found[f"p{d}"]) for d in WINDOWS},
+            summed(found["owed"]),
+            {d: summed(found[f"p{d}"]) for d in WINDOWS},
             found["answers"],
         )
     first_paid = scoped.annotate(
@@ -149,20 +150,8 @@ def measure(executions: QuerySet[Execution], by: str = "step") -> list[Row]:
     ).filter(first__isnull=False)
     days: dict[tuple[Any, ...], list[int]] = defaultdict(list)
     for *group, currency, ran, first in first_paid.values_list(*keys, "currency", "date", "first"):
-        days[(*(str(g or "") for g in group), currency)].append((_day(first) - _day(ran)).days)
+        days[(*(str(g or "") for g in group), currency)].append((day_of(first) - day_of(ran)).days)
     for key, values in days.items():
         if key in rows:
             rows[key].median_days = float(statistics.median(values))
     return list(rows.values())
-
-
-def _decimal(value: Any) -> Decimal:
-    if value is None:
-        return ZERO
-    if isinstance(value, Decimal):
-        return value
-    return Decimal(round(value * 10000)).scaleb(-4)
-
-
-def _day(value: Any) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])

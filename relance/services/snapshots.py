@@ -59,6 +59,16 @@ def as_decimal(value: Any) -> Decimal:
     return Decimal(value) if value.__class__ is int else _sqlite_amount(value)
 
 
+def summed(value: Any) -> Decimal:
+    """An amount SQL summed, as Decimal: nothing summed is zero; SQLite's REAL as above."""
+    return Decimal(0) if value is None else _sqlite_amount(value)
+
+
+def day_of(value: Any) -> date:
+    """A date raw SQL returned: a `date` from PostgreSQL, ISO text from SQLite."""
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
 def _json(value: Any) -> Any:
     return orjson.loads(value) if isinstance(value, str) else value
 

@@ -108,14 +108,16 @@ def unsubscribe(endpoint: WebhookEndpoint, *, actor: Any = None, source: str = "
 # --- events -------------------------------------------------------------------------------------
 
 
+def _listening(company_id: int, event_type: str) -> list[WebhookEndpoint]:
+    """The company's live endpoints subscribed to `event_type` (events are a JSON list, which
+    a portable query cannot search: filtered here, among a company's few endpoints)."""
+    found = WebhookEndpoint.objects.filter(company_id=company_id, active=True)
+    return [e for e in found if event_type in e.events]
+
+
 def subscribed(company_id: int, event_type: str) -> bool:
     """Whether anyone listens: lets bulk paths skip building events nobody receives."""
-    return any(
-        event_type in events
-        for events in WebhookEndpoint.objects.filter(
-            company_id=company_id, active=True
-        ).values_list("events", flat=True)
-    )
+    return bool(_listening(company_id, event_type))
 
 
 def emit(company_id: int, event_type: str, events: list[tuple[str, dict[str, Any]]]) -> int:
@@ -124,11 +126,7 @@ def emit(company_id: int, event_type: str, events: list[tuple[str, dict[str, Any
     if not events:
         return 0
     assert event_type in EVENT_TYPES, event_type
-    endpoints = [
-        e
-        for e in WebhookEndpoint.objects.filter(company_id=company_id, active=True)
-        if event_type in e.events
-    ]
+    endpoints = _listening(company_id, event_type)
     if not endpoints:
         return 0
     now = timezone.now()
