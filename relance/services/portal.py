@@ -5,7 +5,6 @@ the reader's language; nothing of another customer can be reached from here."""
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -25,7 +24,7 @@ from relance.documents import (
     render_invoice_summary,
     render_letter,
 )
-from relance.domain import early_payment
+from relance.domain import csv_cells, early_payment
 from relance.domain.money import Money, Totals
 from relance.messaging import formatting
 from relance.models import (
@@ -348,6 +347,11 @@ class _Owed:
     currency: str
 
 
+def _number(amount: str | None) -> Decimal | str:
+    """An amount of the contract's form back as a number, so the CSV writes it as one."""
+    return Decimal(amount) if amount else ""
+
+
 def statement_csv(customer: Customer, on: date) -> str:
     """The statement as CSV, amounts in the contract's form (DESIGN §4), for a spreadsheet."""
     found = statements.statement(customer.external_id, on, customer.company, strict=False)
@@ -362,7 +366,7 @@ def statement_csv(customer: Customer, on: date) -> str:
         "late_interest",
         "fixed_indemnity",
     ]
-    writer = csv.writer(out)
+    writer = csv_cells.writer(out)  # text that could be a formula is read as text
     writer.writerow(columns)
     for row in found["invoices"]:
         writer.writerow(
@@ -370,11 +374,11 @@ def statement_csv(customer: Customer, on: date) -> str:
                 row["id"],
                 row["number"],
                 row["currency"],
-                row["total"],
-                row["amount_due"],
+                _number(row["total"]),
+                _number(row["amount_due"]),
                 row["days_late"],
-                row["late_interest"] or "",
-                row["fixed_indemnity"] or "",
+                _number(row["late_interest"]),
+                _number(row["fixed_indemnity"]),
             ]
         )
     return out.getvalue()

@@ -5,7 +5,6 @@ the same as CSV (services.analytics)."""
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from datetime import date, timedelta
@@ -20,7 +19,8 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
-from relance.domain.money import format_amount
+from relance.domain import csv_cells
+from relance.domain.money import quantize
 from relance.messaging import formatting
 from relance.models import Customer, Execution
 from relance.services import access, analytics, effectiveness, hours
@@ -144,7 +144,7 @@ def analytics_csv(request: HttpRequest) -> HttpResponse:
     """Every currency's months, amounts in the contract's form (DESIGN §4)."""
     _chosen, trend = _trend(request)
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_cells.writer(out)  # text that could be a formula is read as text
     writer.writerow(
         [
             "currency",
@@ -171,8 +171,8 @@ def analytics_csv(request: HttpRequest) -> HttpResponse:
                         "" if s[k] is None else s[k]
                         for k in ("dso", "best_possible_dso", "add", "cei", "percent_current")
                     ),
-                    *(
-                        format_amount(s[k], currency)
+                    *(  # numbers, negative ones included, in the contract's form
+                        quantize(s[k], currency)
                         for k in ("receivables", "overdue", "credit_sales", "cash_collected")
                     ),
                 ]

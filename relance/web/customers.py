@@ -6,7 +6,6 @@ today (settings.TIME_ZONE): what is owed and, of it, what is overdue, per curren
 
 from __future__ import annotations
 
-import csv
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
@@ -21,6 +20,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from relance.domain import csv_cells
 from relance.domain.money import format_amount
 from relance.messaging import formatting
 from relance.models import Contact, Customer, DiscountProposal, Dispute, PaymentPlan
@@ -111,7 +111,7 @@ def customer_export(request: HttpRequest) -> StreamingHttpResponse:
     """The filtered list as CSV, amounts per currency in the contract's plain form
     (`EUR 1250.00`), streamed a thousand customers at a time whatever the ledger's size."""
     _, query = _filtered(request)
-    writer = csv.writer(_Echo())
+    writer = csv_cells.writer(_Echo())  # text that could be a formula is read as text
     today = timezone.localdate()
 
     def lines() -> Iterator[str]:
