@@ -3,9 +3,10 @@ before the steps a plan marks (`notify_sales_rep_days_before`), and one-click si
 hold a customer 7 days, flag a dispute or record a promise without logging in.
 
 A link names one rep, one customer and one action, is signed (Django's signing, salted) and
-expires after LINK_DAYS; it works only while that person is still the customer's sales rep. The
-messages go through the outbox like any other, to staff (no customer), under keys that make
-them weekly (`digest:…:<ISO week>`) or once per step and invoice (`heads-up:…`).
+expires after LINK_DAYS; it works only while that person is still the customer's sales rep, an
+active user and a member of the customer's company. The messages go through the outbox like
+any other, to staff (no customer), under keys that make them weekly (`digest:…:<ISO week>`) or
+once per step and invoice (`heads-up:…`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from relance.models import (
     Dispute,
     Event,
     ForecastEntry,
+    Membership,
     OutboxMessage,
     Promise,
 )
@@ -82,11 +84,20 @@ def read(value: str) -> Grant:
         Customer.objects.select_related("company", "sales_rep").filter(pk=data.get("c")).first()
     )
     user = get_user_model().objects.filter(pk=data.get("u"), is_active=True).first()
-    if customer is None or user is None or customer.sales_rep_id != user.pk:
+    if (
+        customer is None
+        or user is None
+        or customer.sales_rep_id != user.pk
+        or not _member(user.pk, customer.company_id)  # left the company, customer not yet moved
+    ):
         raise LinkRefused(_("This link no longer works: you are not this customer's sales rep."))
     if data.get("a") not in ACTIONS:
         raise LinkRefused(_("This link is not valid."))
     return Grant(user, customer, data["a"])
+
+
+def _member(user_id: int, company_id: int) -> bool:
+    return Membership.objects.filter(user_id=user_id, company_id=company_id).exists()
 
 
 def act(grant: Grant, today: date, *, invoices: list[str], pay_by: date | None, reason: str) -> str:
@@ -181,10 +192,16 @@ def _language(company: Company) -> str:
 
 def _reps(company: Company) -> list[Any]:
     """People who are the sales rep of at least one of the company's customers and have an
-    address: members with the sales rep role or not (an owner may also sell)."""
+    address: members with the sales rep role or not (an owner may also sell); someone who left
+    the company or was deactivated gets nothing (their links would not work anyway)."""
     ids = Customer.objects.filter(company=company, sales_rep__isnull=False).values("sales_rep")
+    members = Membership.objects.filter(company=company).values("user")
     return list(
-        get_user_model().objects.filter(pk__in=ids, is_active=True).exclude(email="").order_by("pk")
+        get_user_model()
+        .objects.filter(pk__in=ids, is_active=True)
+        .filter(pk__in=members)
+        .exclude(email="")
+        .order_by("pk")
     )
 
 
@@ -305,6 +322,10 @@ def queue_heads_ups(company: Company, today: date, now: datetime | None = None) 
     entries = (
         ForecastEntry.objects.filter(company=company, day__gte=today, day__lte=horizon)
         .filter(Q(customer__sales_rep__isnull=False) & ~Q(customer__sales_rep__email=""))
+        .filter(
+            customer__sales_rep__is_active=True,
+            customer__sales_rep__in=Membership.objects.filter(company=company).values("user"),
+        )
         .select_related("customer__sales_rep")
         .order_by("day", "pk")
     )

@@ -11,18 +11,29 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 from django.utils import timezone
 
-from relance.models import Customer, Dispute, Event, ForecastEntry, OutboxMessage, Promise
-from relance.services import calendar, dialogue, outbox, sales_reps
+from relance.models import (
+    Company,
+    Customer,
+    Dispute,
+    Event,
+    ForecastEntry,
+    Membership,
+    OutboxMessage,
+    Promise,
+)
+from relance.services import calendar, dialogue, outbox, sales_reps, team
 from relance.services.sales_reps import DISPUTE, HOLD, PROMISE, LinkRefused
 
 PLANS = Path(__file__).resolve().parents[2] / "relance" / "plans"
 
 
 @pytest.fixture
-def rep(db):
-    return get_user_model().objects.create(
+def rep(company):
+    paul = get_user_model().objects.create(
         username="paul", first_name="Paul", email="paul@sales.test"
     )
+    Membership.objects.create(company=company, user=paul, role=Membership.Role.SALES_REP)
+    return paul
 
 
 @pytest.fixture
@@ -61,6 +72,39 @@ def test_a_link_expires_and_stops_when_the_rep_changes(book, rep, monkeypatch):
     Customer.objects.filter(pk=book["acme"].pk).update(sales_rep=None)
     with pytest.raises(LinkRefused, match="not this customer's sales rep"):
         sales_reps.read(token)
+
+
+def test_a_link_stops_when_the_customer_goes_to_another_rep(book, rep):
+    token = sales_reps.token(rep, book["acme"], HOLD)
+    other = get_user_model().objects.create(username="lea", email="lea@sales.test")
+    Customer.objects.filter(pk=book["acme"].pk).update(sales_rep=other)
+    with pytest.raises(LinkRefused, match="not this customer's sales rep"):
+        sales_reps.read(token)
+
+
+def test_a_link_stops_when_its_rep_leaves_the_company(book, rep, company):
+    """Removed from the team (the customer still names them: nobody reassigned it yet)."""
+    token = sales_reps.token(rep, book["acme"], DISPUTE)
+    assert sales_reps.read(token).user == rep
+    team.remove(Membership.objects.get(user=rep, company=company), actor=None)
+    with pytest.raises(LinkRefused, match="no longer works"):
+        sales_reps.read(token)
+    assert sales_reps.queue_digests(company, timezone.localdate()) == 0  # nor gets digests
+
+
+def test_a_link_stops_when_its_rep_is_deactivated(book, rep):
+    token = sales_reps.token(rep, book["acme"], PROMISE)
+    type(rep).objects.filter(pk=rep.pk).update(is_active=False)
+    with pytest.raises(LinkRefused, match="no longer works"):
+        sales_reps.read(token)
+
+
+def test_a_link_of_another_companys_member_is_refused(book, rep, company):
+    """A member of another company only, though still named on the customer."""
+    other = Company.objects.create(code="other", name="Other", country="FR", currency="EUR")
+    Membership.objects.filter(user=rep).update(company=other)
+    with pytest.raises(LinkRefused, match="no longer works"):
+        sales_reps.read(sales_reps.token(rep, book["acme"], HOLD))
 
 
 def test_what_the_links_do_is_recorded_as_the_rep(book, rep):

@@ -8,7 +8,7 @@ from datetime import timedelta
 from django.test import Client
 from django.utils import timezone
 
-from relance.models import Customer, Dispute, Event, OutboxMessage, Promise
+from relance.models import Customer, Dispute, Event, Membership, OutboxMessage, Promise
 from relance.services import sales_reps
 from relance.services.sales_reps import DISPUTE, HOLD, PROMISE
 
@@ -68,6 +68,20 @@ def test_a_tampered_or_foreign_link_is_refused_with_a_reason(world):
     assert foreign.status_code == 403
     assert "not this customer&#x27;s sales rep" in foreign.content.decode()
     assert anonymous.post(_path(world, HOLD, customer="martin")).status_code == 403
+    assert Customer.objects.get(pk=world.customers["martin"].pk).hold_until is None
+
+
+def test_a_link_of_a_rep_who_left_the_company_or_was_deactivated_is_refused(world):
+    anonymous = Client()
+    path = _path(world, HOLD)
+    Membership.objects.filter(user=world.users["rep"]).delete()  # left; Dupont not moved yet
+    assert anonymous.get(path).status_code == 403
+    assert anonymous.post(path).status_code == 403
+    assert Customer.objects.get(pk=world.customers["dupont"].pk).hold_until is None
+    martin = _path(world, HOLD, customer="martin", rep="other_rep")
+    assert anonymous.get(martin).status_code == 200
+    type(world.users["other_rep"]).objects.filter(username="other_rep").update(is_active=False)
+    assert anonymous.post(martin).status_code == 403
     assert Customer.objects.get(pk=world.customers["martin"].pk).hold_until is None
 
 
