@@ -188,6 +188,10 @@ if smtp_url := os.environ.get("RELANCE_SMTP_URL"):
 else:
     EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "relance.channels.email.EmlDirectoryBackend")
 ANYMAIL = json.loads(os.environ.get("RELANCE_ANYMAIL", "{}"))
+# The ESPs' bounce webhooks (/anymail/<esp>/tracking/) are refused (403) unless authenticated:
+# this "user:password" as HTTP basic auth in the URL given to the ESP, or the ESP's signing key.
+if os.environ.get("RELANCE_ANYMAIL_WEBHOOK_SECRET"):
+    ANYMAIL.setdefault("WEBHOOK_SECRET", os.environ["RELANCE_ANYMAIL_WEBHOOK_SECRET"])
 # A generated one-page summary for attached invoices without an imported PDF (slow: ~0.2 s each).
 RELANCE_INVOICE_SUMMARIES = os.environ.get("RELANCE_INVOICE_SUMMARIES", "").lower() in (
     "1",
