@@ -6,6 +6,7 @@ another; attempts are rate-limited per address and per link."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
@@ -37,6 +38,8 @@ from relance.services import (
     portal_links,
 )
 from relance.services.dialogue import Refused
+
+logger = logging.getLogger(__name__)
 
 LANGUAGES = ("en", "fr")
 #: Requests per address in ten minutes before the portal answers 429: enough for a person,
@@ -150,10 +153,27 @@ def new_link(request: HttpRequest, token: str) -> HttpResponse:
         if not email_form.is_valid():
             context = {"message": "", "can_reissue": True, "email_form": email_form, "token": token}
             return render(request, "portal/refused.html", context, status=400)
-        sent = portal_codes.send_code(customer_pk, email_form.cleaned_data["email"])
-        if sent.too_many:
+        job = portal_codes.ask(customer_pk, email_form.cleaned_data["email"], _address(request))
+        if job is None:
             return _too_many(request)
-        return render(request, "portal/code.html", {"form": CodeForm(), "token": token})
+        page = render(request, "portal/code.html", {"form": CodeForm(), "token": token})
+        return _after(page, job)  # the same answer, as fast, for a known or unknown address
+
+
+def _after(response: HttpResponse, job: Callable[[], object]) -> HttpResponse:
+    """Run `job` once the answer has gone: the WSGI server closes a response after sending it,
+    and Django then runs its closers (before request_finished, with the database still open).
+    A failure is logged; the visitor has their answer already."""
+
+    def run() -> None:
+        try:
+            job()
+        except Exception:
+            logger.exception("portal: a code could not be sent")
+
+    # Django's own list of what closing a response runs (FileResponse closes its file there)
+    response._resource_closers.append(run)  # type: ignore[attr-defined]
+    return response
 
 
 @customer_page

@@ -1,16 +1,30 @@
 """One-time codes that re-issue a customer's portal link: emailed through the outbox, only to an
 address the ledger already has for that customer; stored as a keyed hash; good for CODE_MINUTES
-and CODE_TRIES tries, used once; at most CODES_PER_HOUR codes an hour per customer."""
+and CODE_TRIES tries, used once.
+
+Asking gives the same answer, after the same work, whether the address is known or not: the
+request only counts the asking (`ask`); the code is made, queued in the outbox and emailed by
+the job `ask` returns, which the portal runs once its answer has gone (so neither the answer
+nor its timing says whether the address is one of the customer's).
+
+Limits (counted in the cache, like the portal's other limits, for known and unknown addresses
+alike): CODES_PER_HOUR per address and connection asking, and a ceiling of
+ADDRESS_CODES_PER_HOUR per address whoever asks. Someone else asking for the customer's address
+uses up their own connection's allowance, not the customer's; reaching the ceiling takes many
+connections, and even then any code already sent still works: every live code is accepted, not
+only the latest, so codes asked by someone else do not spoil the one the customer is typing."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone, translation
@@ -22,7 +36,9 @@ from relance.services.portal_links import token
 
 CODE_MINUTES = 15
 CODE_TRIES = 5
-CODES_PER_HOUR = 3
+CODES_PER_HOUR = 3  # per address and connection (IP address) asking
+ADDRESS_CODES_PER_HOUR = 10  # per address, whoever asks
+HOUR = 3600
 
 
 def _digest(code: str, customer_pk: int) -> str:
@@ -38,15 +54,38 @@ class CodeSent:
     too_many: bool = False
 
 
+def _counted(key: str) -> int:
+    """One more in this hour's count under `key`; the new count."""
+    cache.add(key, 0, HOUR)
+    try:
+        return int(cache.incr(key))
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, HOUR)
+        return 1
+
+
+def _normal(email: str) -> str:
+    return email.strip().lower()
+
+
+def ask(customer_pk: int, email: str, requester: str) -> Callable[[], CodeSent] | None:
+    """Count a request for a code for `email` from `requester` (the connection's address): None
+    when over a limit; otherwise the job that sends the code (if the address is known), to run
+    once the answer has gone. The same work for any address, known or not."""
+    address = hashlib.sha256(_normal(email).encode()).hexdigest()[:32]
+    if _counted(f"portal-code:{customer_pk}:{address}:{requester}") > CODES_PER_HOUR:
+        return None  # this connection asked enough: the address's ceiling is left untouched
+    if _counted(f"portal-code:{customer_pk}:{address}") > ADDRESS_CODES_PER_HOUR:
+        return None
+    return lambda: send_code(customer_pk, email)
+
+
 def send_code(customer_pk: int, email: str, now: datetime | None = None) -> CodeSent:
-    """Email a one-time code to `email` if it is one of the customer's contacts; at most
-    CODES_PER_HOUR codes an hour per customer."""
+    """Email a one-time code to `email` if it is one of the customer's contacts: queued in the
+    outbox, then delivered. The caller has counted the request (`ask`)."""
     now = now or timezone.now()
     customer = Customer.objects.select_related("company").get(pk=customer_pk)
-    recent = PortalCode.objects.filter(customer=customer, created_at__gt=now - timedelta(hours=1))
-    if recent.count() >= CODES_PER_HOUR:
-        return CodeSent(False, too_many=True)
-    address = email.strip().lower()
+    address = _normal(email)
     known = {
         e.lower()
         for e in Contact.objects.filter(customer=customer, bounced=False)
@@ -83,32 +122,36 @@ def send_code(customer_pk: int, email: str, now: datetime | None = None) -> Code
 
 
 def check_code(customer_pk: int, code: str, now: datetime | None = None) -> str | None:
-    """A fresh link token when `code` is the customer's latest unused code, still valid and not
-    tried too often; None otherwise (every wrong try counts)."""
+    """A fresh link token when `code` is one of the customer's unused codes, still valid and not
+    tried too often; None otherwise. A wrong try counts against every live code (it was a guess
+    at each of them); once one works, the others are retired with it."""
     now = now or timezone.now()
     with transaction.atomic():
-        latest = (
+        live = list(
             PortalCode.objects.select_for_update()
             .filter(
                 customer_id=customer_pk,
                 used_at=None,
                 created_at__gt=now - timedelta(minutes=CODE_MINUTES),
+                attempts__lt=CODE_TRIES,
             )
             .order_by("-created_at", "-pk")
-            .first()
         )
-        if latest is None or latest.attempts >= CODE_TRIES:
+        digest = _digest(code.strip(), customer_pk)
+        found = next((c for c in live if hmac.compare_digest(c.digest, digest)), None)
+        if found is None:
+            if live:
+                PortalCode.objects.filter(pk__in=[c.pk for c in live]).update(
+                    attempts=F("attempts") + 1
+                )
             return None
-        if not hmac.compare_digest(latest.digest, _digest(code.strip(), customer_pk)):
-            PortalCode.objects.filter(pk=latest.pk).update(attempts=F("attempts") + 1)
-            return None
-        PortalCode.objects.filter(pk=latest.pk).update(used_at=now)
+        PortalCode.objects.filter(pk__in=[c.pk for c in live]).update(used_at=now)
         customer = Customer.objects.get(pk=customer_pk)
         Event.objects.create(
             company_id=customer.company_id,
             customer=customer,
             source="portal",
             kind="portal.link_reissued",
-            data={"email": latest.email},
+            data={"email": found.email},
         )
     return token(customer)
