@@ -175,6 +175,9 @@ RELANCE_STRIPE_WEBHOOK_SECRET = os.environ.get("RELANCE_STRIPE_WEBHOOK_SECRET", 
 RELANCE_STRIPE_API = os.environ.get("RELANCE_STRIPE_API", "https://api.stripe.com")
 # Where the staff app is reached from outside: the links in sales reps' emails start with it.
 RELANCE_BASE_URL = os.environ.get("RELANCE_BASE_URL", "http://localhost:8000")
+# Outgoing webhooks only reach public addresses; comma-separated host names and/or addresses or
+# CIDR networks let on-premise receivers in, e.g. "receiver.internal,10.0.0.0/8,127.0.0.1".
+RELANCE_WEBHOOK_ALLOW = os.environ.get("RELANCE_WEBHOOK_ALLOW", "")
 EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "30"))
 if smtp_url := os.environ.get("RELANCE_SMTP_URL"):
     _smtp = urlsplit(smtp_url)

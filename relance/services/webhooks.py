@@ -7,7 +7,15 @@ delivery is signed like Stripe's: `Relance-Signature: t=<unix time>,v1=<hex HMAC
 "<t>.<body>" with the endpoint's secret>`, so a receiver checks both who sent it and when. Any
 answer but 2xx is retried with backoff (1 min, 5 min, 30 min, 2 h, 6 h, 12 h, 24 h), then the
 delivery is dead and shown as such in the staff app. Delivery is at least once: a receiver
-deduplicates by the event's `id`, which is the same on every try."""
+deduplicates by the event's `id`, which is the same on every try.
+
+Endpoints are guarded against SSRF (services/egress.py): an address that is not public (unless
+the operator allows it with RELANCE_WEBHOOK_ALLOW) is refused when registered and again at each
+delivery, which connects to the address it checked and follows no redirect. What is stored of an
+answer is its status code and a generic reason ("answered 500", "timed out", "could not
+connect", "address not allowed", "redirect not followed"), never its body. Each pass delivers
+company by company, each within a time budget, so one company's dead endpoints cost the others
+at most that budget."""
 
 from __future__ import annotations
 
@@ -22,10 +30,11 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-import requests
+import urllib3
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from relance.models import (
     EVENT_TYPES,
@@ -41,12 +50,14 @@ from relance.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
-from relance.services import resources
+from relance.services import egress, resources
 
 log = logging.getLogger(__name__)
 BACKOFF = [timedelta(minutes=m) for m in (1, 5, 30, 120, 360, 720, 1440)]
 MAX_ATTEMPTS = len(BACKOFF) + 1
-TIMEOUT_SECONDS = 10
+CONNECT_TIMEOUT_SECONDS = 5
+TIMEOUT_SECONDS = 10  # connecting and answering, in all
+COMPANY_BUDGET_SECONDS = 30  # a company's share of a pass: no new post once it is spent
 LEASE = timedelta(minutes=5)
 TOLERANCE_SECONDS = 300
 Status = WebhookDelivery.Status
@@ -64,6 +75,15 @@ def _checked(url: str, events: Iterable[str]) -> tuple[str, list[str]]:
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise WebhookRefused(f"'{url}' is not an http(s) URL")
+    try:
+        egress.check(url)
+    except egress.AddressRefused as exc:
+        raise WebhookRefused(
+            _(
+                "This address is on a private network: relance only sends webhooks to public "
+                "addresses. An operator can allow it with RELANCE_WEBHOOK_ALLOW."
+            )
+        ) from exc
     chosen = [e for e in EVENT_TYPES if e in set(events)]
     unknown = sorted(set(events) - set(EVENT_TYPES))
     if unknown:
@@ -250,11 +270,25 @@ def verify(secret: str, header: str, body: bytes, now: float | None = None) -> b
     return hmac.compare_digest(sign(secret, body, at), f"t={at},v1={parts.get('v1', '')}")
 
 
-def _claim(now: datetime, limit: int) -> list[WebhookDelivery]:
-    """Deliveries due, each leased by a compare-and-set on its next attempt time, so two ticks
-    never post the same one at once."""
+# What is stored of a failure: a status code and one of these, never what the endpoint answered
+# (it could be another service's banner); refused and reset connections read the same.
+TIMED_OUT = "timed out"
+NO_CONNECTION = "could not connect"
+NOT_ALLOWED = "address not allowed"
+REDIRECTED = "redirect not followed"
+
+
+def answered(code: int) -> str:
+    return f"answered {code}"
+
+
+def _claim(now: datetime, limit: int, company_id: int) -> list[WebhookDelivery]:
+    """The company's deliveries due, each leased by a compare-and-set on its next attempt time,
+    so two ticks never post the same one at once."""
     due = list(
-        WebhookDelivery.objects.filter(status=Status.PENDING, next_attempt_at__lte=now)
+        WebhookDelivery.objects.filter(
+            status=Status.PENDING, next_attempt_at__lte=now, endpoint__company_id=company_id
+        )
         .select_related("endpoint")
         .order_by("next_attempt_at", "pk")[:limit]
     )
@@ -269,6 +303,7 @@ def _claim(now: datetime, limit: int) -> list[WebhookDelivery]:
 
 
 def _post(delivery: WebhookDelivery, now: datetime) -> tuple[int | None, str]:
+    """Post one delivery: its status code and "" when taken, else the generic reason."""
     body = json.dumps(delivery.payload, separators=(",", ":")).encode()
     headers = {
         "Content-Type": "application/json",
@@ -278,30 +313,79 @@ def _post(delivery: WebhookDelivery, now: datetime) -> tuple[int | None, str]:
         "Relance-Signature": sign(delivery.endpoint.secret, body, int(now.timestamp())),
     }
     try:
-        response = requests.post(
-            delivery.endpoint.url,
-            data=body,
-            headers=headers,
-            timeout=TIMEOUT_SECONDS,
-            allow_redirects=False,
+        target = egress.resolve(delivery.endpoint.url)  # DNS may have changed since registered
+    except egress.AddressRefused:
+        return None, NOT_ALLOWED
+    except egress.NotFound:
+        return None, NO_CONNECTION
+    try:
+        code = egress.post(
+            target,
+            body,
+            headers,
+            connect_timeout=CONNECT_TIMEOUT_SECONDS,
+            total_timeout=TIMEOUT_SECONDS,
         )
-    except requests.RequestException as exc:
-        return None, str(exc)[:500]
-    ok = 200 <= response.status_code < 300
-    return response.status_code, "" if ok else f"HTTP {response.status_code}: {response.text[:200]}"
+    except urllib3.exceptions.NewConnectionError:  # before the timeouts: it is one of them
+        return None, NO_CONNECTION
+    except (urllib3.exceptions.TimeoutError, TimeoutError):
+        return None, TIMED_OUT
+    except (urllib3.exceptions.HTTPError, OSError):  # reset, TLS refused, protocol error
+        return None, NO_CONNECTION
+    if 200 <= code < 300:
+        return code, ""
+    return code, REDIRECTED if 300 <= code < 400 else answered(code)
 
 
-def deliver_due(now: datetime | None = None, limit: int = 200) -> dict[str, int]:
-    """Post the deliveries whose time has come; count them by outcome. Once an endpoint fails,
-    its other deliveries wait for the next pass, so a dead URL costs one timeout per tick."""
+def _companies_due(now: datetime, company_id: int | None) -> list[int]:
+    if company_id is not None:
+        return [company_id]
+    return list(
+        WebhookDelivery.objects.filter(status=Status.PENDING, next_attempt_at__lte=now)
+        .order_by("endpoint__company_id")
+        .values_list("endpoint__company_id", flat=True)
+        .distinct()
+    )
+
+
+def deliver_due(
+    now: datetime | None = None,
+    limit: int = 200,
+    *,
+    company_id: int | None = None,
+    budget_seconds: float = COMPANY_BUDGET_SECONDS,
+) -> dict[str, int]:
+    """Post the deliveries whose time has come, company by company (only `company_id`'s when
+    given), at most `limit` per company; count them by outcome. Once an endpoint fails, its
+    other deliveries wait for the next pass, so a dead URL costs one timeout per pass; once a
+    company's pass has taken `budget_seconds`, its remaining deliveries wait for the next pass
+    too, so no company holds up the others for longer than that (and a short timeout)."""
     now = now or timezone.now()
     counts = {"delivered": 0, "retrying": 0, "dead": 0, "deferred": 0}
+    for company in _companies_due(now, company_id):
+        _deliver_company(company, now, limit, budget_seconds, counts)
+    return counts
+
+
+def _deliver_company(
+    company_id: int, now: datetime, limit: int, budget_seconds: float, counts: dict[str, int]
+) -> None:
+    started = time.monotonic()
+    posted = False
     failing: set[int] = set()
-    for delivery in _claim(now, limit):
+    for delivery in _claim(now, limit, company_id):
         if delivery.endpoint_id in failing:  # one timeout per endpoint per pass, not one each
             counts["deferred"] += 1  # tried again when its lease ends
             continue
+        if posted and time.monotonic() - started >= budget_seconds:
+            # Out of time: given back as it was, first in line for the next pass.
+            WebhookDelivery.objects.filter(
+                pk=delivery.pk, status=Status.PENDING, next_attempt_at=now + LEASE
+            ).update(next_attempt_at=delivery.next_attempt_at)
+            counts["deferred"] += 1
+            continue
         code, error = _post(delivery, now)
+        posted = True
         attempts = delivery.attempts + 1
         fields: dict[str, Any] = {
             "attempts": attempts,
@@ -321,11 +405,11 @@ def deliver_due(now: datetime | None = None, limit: int = 200) -> dict[str, int]
         if error:
             failing.add(delivery.endpoint_id)
             log.warning("webhook %s to %s failed: %s", delivery.pk, delivery.endpoint.url, error)
-    return counts
 
 
 def retry(delivery: WebhookDelivery) -> None:
-    """Try a failed or dead delivery again now, with a fresh count of tries."""
+    """Make a failed or dead delivery due now, with a fresh count of tries: the next pass (the
+    tick's, or the company's task the staff app queues) posts it."""
     WebhookDelivery.objects.filter(pk=delivery.pk).exclude(status=Status.DELIVERED).update(
         status=Status.PENDING, attempts=0, next_attempt_at=timezone.now()
     )

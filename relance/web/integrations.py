@@ -3,6 +3,7 @@ once), webhook endpoints and the log of what was posted to them, with a retry.""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from django import forms
@@ -14,14 +15,17 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
+from kombu.exceptions import OperationalError
 
 from relance.messaging import formatting
 from relance.models import EVENT_TYPES, ApiToken, Company, WebhookDelivery, WebhookEndpoint
 from relance.services import api_tokens, webhooks
+from relance.tasks.cycle import deliver_webhooks
 from relance.web import pages
 from relance.web.team import _company, administered
 
 LOG_ROWS = 50
+logger = logging.getLogger(__name__)
 
 
 class TokenForm(forms.Form):
@@ -47,6 +51,27 @@ class WebhookForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         initial=list(EVENT_TYPES),
     )
+
+
+def _answer(delivery: WebhookDelivery) -> str:
+    """What the log shows of the last try: the status code or a generic reason, never what the
+    endpoint answered (rows written before relance stopped storing bodies included)."""
+    code, error = delivery.last_status_code, delivery.last_error
+    if not error:
+        return f"HTTP {code}" if code else ""
+    reasons = {
+        webhooks.TIMED_OUT: _("timed out"),
+        webhooks.NO_CONNECTION: _("could not connect"),
+        webhooks.NOT_ALLOWED: _("address not allowed"),
+        webhooks.REDIRECTED: _("redirect not followed"),
+    }
+    if error in reasons:
+        return reasons[error]
+    if code is None:
+        return reasons[webhooks.NO_CONNECTION]
+    if 300 <= code < 400:
+        return reasons[webhooks.REDIRECTED]
+    return _("answered %(code)s") % {"code": code}
 
 
 def _back(company: Company) -> HttpResponse:
@@ -83,6 +108,7 @@ def integrations_page(
     log = [
         {
             "delivery": d,
+            "answer": _answer(d),
             "created": when(d.created_at),
             "next": when(d.next_attempt_at) if d.status == WebhookDelivery.Status.PENDING else "",
         }
@@ -166,11 +192,19 @@ def webhook_remove(request: HttpRequest, pk: int) -> HttpResponse:
 def delivery_retry(request: HttpRequest, pk: int) -> HttpResponse:
     delivery = _owned(request, WebhookDelivery, pk, "endpoint__company")
     assert isinstance(delivery, WebhookDelivery)
-    webhooks.retry(delivery)
-    webhooks.deliver_due()
+    company = delivery.endpoint.company
+    webhooks.retry(delivery)  # due now, committed (no ATOMIC_REQUESTS) before the task reads it
+    # Only this company's deliveries, in the background (in this request, within a few seconds,
+    # when there is no Celery broker); another company's wait for the tick.
+    try:
+        deliver_webhooks.delay(company.pk)
+    except OperationalError:  # the broker is away: the tick posts it, the delivery being due
+        logger.warning("could not queue webhook deliveries of company %s", company.pk)
     delivery.refresh_from_db()
     if delivery.status == WebhookDelivery.Status.DELIVERED:
         messages.success(request, _("Delivered."))
     else:
-        messages.error(request, _("Still failing: %(error)s") % {"error": delivery.last_error})
-    return _back(delivery.endpoint.company)
+        messages.success(
+            request, _("Queued: it will be posted again shortly. The log shows the last answer.")
+        )
+    return _back(company)

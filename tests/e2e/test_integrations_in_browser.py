@@ -20,7 +20,7 @@ PASSWORD = "s3cret-pass!"
 
 
 def test_an_admin_connects_the_erp(
-    page, live_server, receiver, new_customer, new_invoice, tmp_path
+    page, live_server, receiver, new_customer, new_invoice, tmp_path, settings
 ):
     claire = get_user_model().objects.create(
         username="claire", email="claire@atelier.test", password=make_password(PASSWORD)
@@ -47,6 +47,11 @@ def test_an_admin_connects_the_erp(
     )
     assert answer.json()["amount_due"] == "1250.00"
 
+    page.get_by_label("URL").fill("http://169.254.169.254/latest/meta-data/")
+    page.get_by_role("button", name="Add the webhook").click()
+    expect(page.locator("form", has_text="Add the webhook")).to_contain_text("private network")
+
+    settings.RELANCE_WEBHOOK_ALLOW = "127.0.0.1"  # the operator lets the local receiver in
     page.get_by_label("URL").fill(receiver.url)
     for name in ("reminder.sent", "action.created", "payment.received", "promise.created"):
         page.get_by_label(name).uncheck()
