@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -54,6 +55,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "anymail",
     "ninja",  # serves Swagger UI from its own static files, no CDN
+    "axes",  # login throttling (see AXES_* below)
     "relance.apps.RelanceConfig",
 ]
 
@@ -65,11 +67,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "relance.web.sessions.SlidingExpiryMiddleware",
     "relance.api.guards.JsonErrorsMiddleware",
     "relance.api.guards.StorableTextMiddleware",
     "relance.api.idempotency.IdempotencyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as axes documents: turns a lockout into its page
 ]
 
 ROOT_URLCONF = "relance.urls"
@@ -117,9 +121,41 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 MIGRATION_MODULES = {"relance": "relance.models.migrations"}
 
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
 ]
+
+# Login throttling (django-axes): RELANCE_LOGIN_FAILURES wrong passwords for one account from one
+# address lock that pair out for RELANCE_LOGIN_COOLOFF_MINUTES (each new try during the lock starts
+# it again). Keyed on the pair, not on the account alone (anyone could then lock anyone out) nor on
+# the address alone (an office behind one NAT address would lock itself out). An admin unlocks with
+# `relance user unlock USERNAME`, the Team page or the admin's Access attempts.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out pair before any check
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("RELANCE_LOGIN_FAILURES", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("RELANCE_LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True  # a few typos before the right password are forgotten
+AXES_LOCKOUT_CALLABLE = "relance.web.login_throttling.locked_out"
+AXES_CLIENT_IP_CALLABLE = "relance.web.login_throttling.client_address"
+# Behind N reverse proxies that each append to X-Forwarded-For, the client's address is the Nth
+# from the right; 0 (the default) uses the connection's address, as the header can be forged.
+RELANCE_TRUSTED_PROXIES = int(os.environ.get("RELANCE_TRUSTED_PROXIES", "0"))
+
+# Sessions end after RELANCE_SESSION_IDLE_HOURS without a request (relance.web.sessions slides the
+# expiry forward, writing the session at most every few minutes), and when the password changes
+# (Django checks a hash of it on every request). Cookies: HttpOnly, SameSite=Lax, and Secure when
+# RELANCE_HTTPS is on (off by default, for the embedded http://localhost setup).
+SESSION_COOKIE_AGE = int(float(os.environ.get("RELANCE_SESSION_IDLE_HOURS", "8")) * 3600)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = _env_bool("RELANCE_HTTPS", False)
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("fr", "Français")]

@@ -543,6 +543,30 @@ def token_revoke(prefix: str, as_json: bool) -> None:
     emit(as_json, {"prefix": found.prefix, "revoked": True}, f"Revoked {found.name}.")
 
 
+@cli.group("user", context_settings=CONTEXT)
+def user_group() -> None:
+    """Staff accounts (everything else about them is in the admin and on the Team page)."""
+
+
+@user_group.command("unlock")
+@click.argument("username")
+@json_option
+def user_unlock(username: str, as_json: bool) -> None:
+    """Let USERNAME log in again after too many wrong passwords, from every address."""
+    from django.contrib.auth import get_user_model
+
+    from relance.services import logins
+
+    if not get_user_model().objects.filter(username=username).exists():
+        reject(f"no user {username}", as_json, {"error": "unknown user", "username": username})
+    was_locked = logins.unlock(username)
+    emit(
+        as_json,
+        {"username": username, "was_locked": was_locked},
+        f"{username} can log in again." if was_locked else f"{username} was not locked.",
+    )
+
+
 @cli.group()
 def rate() -> None:
     """Reference rates of the late-payment law packs (ECB, BOE, FR_LEGAL)."""

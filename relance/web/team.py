@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 
 from relance.messaging import formatting
 from relance.models import Company, Membership
-from relance.services import access, team
+from relance.services import access, logins, team
 from relance.web import pages
 
 ROLES = [
@@ -81,6 +81,9 @@ def _back(membership: Membership) -> HttpResponse:
 def team_page(request: HttpRequest, form: AddForm | None = None) -> HttpResponse:
     company = _company(request)
     language = pages.language()
+    members = team.members(company)
+    locked = logins.locked(m.user.get_username() for m in members)
+    roles = dict(ROLES)
     rows = [
         {
             "membership": m,
@@ -88,11 +91,14 @@ def team_page(request: HttpRequest, form: AddForm | None = None) -> HttpResponse
             "last_seen": formatting.day(timezone.localdate(m.user.last_login), language)
             if m.user.last_login
             else "",
+            "locked": m.user.get_username() in locked,
         }
-        for m in team.members(company)
+        for m in members
     ]
+    invitations = [{**i, "role_label": roles[i["role"]]} for i in team.pending(company)]
     context = {
         "company": company,
+        "invitations": invitations,
         "companies": administered(request.user),
         "rows": rows,
         "form": form or AddForm(initial={"role": Membership.Role.CREDIT_CONTROLLER}),
@@ -108,18 +114,20 @@ def member_add(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         data = form.cleaned_data
         try:
-            membership = team.add(
-                company, data["email"], data["name"], data["role"], actor=request.user
+            team.add(
+                company,
+                data["email"],
+                data["name"],
+                data["role"],
+                actor=request.user,
+                base_url=request.build_absolute_uri("/"),
             )
         except team.Refused as exc:
             form.add_error("email", str(exc))
         else:
-            if not membership.user.has_usable_password() or not membership.user.is_active:
-                team.invite(membership, request.build_absolute_uri("/"), actor=request.user)
-                messages.success(request, _("%(email)s added and invited.") % data)
-            else:
-                messages.success(request, _("%(email)s added.") % data)
-            return _back(membership)
+            # The same answer whether the address is new or has an account (in any company).
+            messages.success(request, _("Invitation sent to %(email)s.") % data)
+            return redirect(reverse("team") + f"?company={company.pk}")
     return team_page(request, form)
 
 
@@ -158,6 +166,50 @@ def member_invite(request: HttpRequest, pk: int) -> HttpResponse:
     return _back(membership)
 
 
+@login_required
+@require_POST
+def member_unlock(request: HttpRequest, pk: int) -> HttpResponse:
+    """Let a member locked out by too many wrong passwords log in again."""
+    membership = _membership(request, pk)
+    logins.unlock(membership.user.get_username())
+    team._log(membership.company, request.user, "member.unlocked", email=membership.user.email)
+    messages.success(request, _("%(email)s can log in again.") % {"email": membership.user.email})
+    return _back(membership)
+
+
+@login_required
+@require_POST
+def invitation_cancel(request: HttpRequest) -> HttpResponse:
+    company = _company(request)
+    email = request.POST.get("email", "")
+    team.cancel_invitation(company, email, actor=request.user)
+    messages.success(request, _("Invitation to %(email)s cancelled.") % {"email": email})
+    return redirect(reverse("team") + f"?company={company.pk}")
+
+
+@login_required
+def join(request: HttpRequest, token: str) -> HttpResponse:
+    """An invitation to join a company, for someone who already has an account: they see which
+    company and role, and accept (POST); only then are they a member."""
+    try:
+        invitation = team.read_invitation(token, request.user)
+    except team.InvalidInvitation:
+        return render(request, "relance/team_join.html", {"invitation": None})
+    except team.NotYours:
+        return render(request, "relance/team_join.html", {"not_yours": True}, status=403)
+    if request.method == "POST":
+        try:
+            team.join(token, request.user)
+        except team.InvalidInvitation:
+            return render(request, "relance/team_join.html", {"invitation": None})
+        messages.success(
+            request, _("You have joined %(company)s.") % {"company": invitation.company.name}
+        )
+        return redirect("dashboard")
+    context = {"invitation": invitation, "role": dict(ROLES)[Membership.Role(invitation.role)]}
+    return render(request, "relance/team_join.html", context)
+
+
 class ActivatingPasswordForm(SetPasswordForm):
     """Choosing one's password is accepting the invitation: the account becomes active."""
 
@@ -170,4 +222,5 @@ class AcceptInvitation(auth.PasswordResetConfirmView):
     form_class = ActivatingPasswordForm
     template_name = "registration/invite.html"
     post_reset_login = True
+    post_reset_login_backend = "django.contrib.auth.backends.ModelBackend"
     success_url = "/"

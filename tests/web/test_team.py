@@ -60,7 +60,7 @@ def test_inviting_someone_new_then_accepting(world):
         },
         follow=True,
     )
-    assert "new@ar.test added and invited." in response.content.decode()
+    assert "Invitation sent to new@ar.test." in response.content.decode()
     user = get_user_model().objects.get(email="new@ar.test")
     assert not user.is_active
     assert (user.first_name, user.last_name) == ("Nina", "Petit")
@@ -112,3 +112,124 @@ def test_roles_change_but_the_last_admin_stays(world):
 @pytest.mark.parametrize("language", ["en", "fr"])
 def test_the_page_renders_in_both_languages(world, language):
     assert world.client("admin", language).get("/team/").status_code == 200
+
+
+def add(world, email: str, role: str = "sales_rep"):
+    return world.client("admin").post(
+        "/team/add/", {"company": world.alpha.pk, "email": email, "name": "", "role": role}
+    )
+
+
+def join_link(message) -> str:
+    return re.search(r"http://testserver(/team/join/\S+)", message.body).group(1)
+
+
+def test_adding_another_companys_user_attaches_nothing_and_answers_as_for_anyone(world):
+    unknown = add(world, "stranger@ar.test")
+    existing = add(world, "beta_admin@ar.test")
+    assert existing.status_code == unknown.status_code == 302
+    assert existing["Location"] == unknown["Location"]
+    assert len(mail.outbox) == 2  # one email each
+    assert not Membership.objects.filter(company=world.alpha, user=world.users["beta_admin"])
+    page = world.client("admin").get(existing["Location"]).content.decode()
+    # both listed the same way, as invited, until they answer
+    for email in ("stranger@ar.test", "beta_admin@ar.test"):
+        row = re.search(rf"<tr>(?:(?!</tr>).)*{re.escape(email)}.*?</tr>", page, re.S).group(0)
+        assert "invited" in row
+    messages = [
+        m.message
+        for m in existing.wsgi_request._messages  # type: ignore[attr-defined]
+    ] + [m.message for m in unknown.wsgi_request._messages]  # type: ignore[attr-defined]
+    assert messages == [
+        "Invitation sent to beta_admin@ar.test.",
+        "Invitation sent to stranger@ar.test.",
+    ]
+
+
+def test_the_invited_user_accepts_and_joins_with_the_role(world):
+    add(world, "BETA_ADMIN@ar.test", role="read_only")
+    [invitation] = mail.outbox
+    assert invitation.to == ["BETA_ADMIN@ar.test"]
+    assert "Alpha SAS" in invitation.body
+    link = join_link(invitation)
+
+    visitor = Client()
+    assert visitor.get(link)["Location"].startswith("/login/?next=")  # log in first
+    visitor.post("/login/", {"username": "beta_admin", "password": "s3cret-pass!"})
+    page = visitor.get(link).content.decode()
+    assert "Alpha SAS" in page
+    assert "Read-only" in page
+    assert not Membership.objects.filter(company=world.alpha, user=world.users["beta_admin"])
+    done = visitor.post(link, follow=True)
+    assert "You have joined Alpha SAS." in done.content.decode()
+    joined = Membership.objects.get(company=world.alpha, user=world.users["beta_admin"])
+    assert joined.role == Role.READ_ONLY
+    assert Event.objects.filter(kind="member.joined", company=world.alpha).count() == 1
+    # once is enough: the link does nothing more
+    visitor.post(link)
+    assert Membership.objects.filter(company=world.alpha).count() == 6
+
+
+def test_an_invitation_is_for_its_address_only(world):
+    add(world, "beta_admin@ar.test", role="admin")
+    link = join_link(mail.outbox[0])
+    thief = world.client("outsider")
+    page = thief.get(link)
+    assert page.status_code == 403
+    assert "sent to another address" in page.content.decode()
+    assert thief.post(link).status_code == 403
+    assert not Membership.objects.filter(company=world.alpha, user=world.users["outsider"])
+    assert not Membership.objects.filter(company=world.alpha, user=world.users["beta_admin"])
+
+
+@pytest.mark.parametrize("tampered", ["role", "company", "garbage"])
+def test_a_forged_or_altered_invitation_does_nothing(world, tampered):
+    import base64
+    import json
+
+    add(world, "beta_admin@ar.test", role="read_only")
+    link = join_link(mail.outbox[0])
+    token = link.rstrip("/").rsplit("/", 1)[1]
+    if tampered == "garbage":
+        forged = "x" + token
+    else:
+        payload, _sep, rest = token.partition(":")
+        data = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        data["r" if tampered == "role" else "c"] = "admin" if tampered == "role" else world.beta.pk
+        raw = base64.urlsafe_b64encode(json.dumps(data, separators=(",", ":")).encode())
+        forged = raw.decode().rstrip("=") + ":" + rest
+    client = world.client("beta_admin")
+    assert "This link no longer works" in client.get(f"/team/join/{forged}/").content.decode()
+    client.post(f"/team/join/{forged}/")
+    assert Membership.objects.filter(user=world.users["beta_admin"]).count() == 1  # beta only
+
+
+def test_an_invitation_stops_working_once_the_member_is_removed(world):
+    add(world, "beta_admin@ar.test")
+    link = join_link(mail.outbox[0])
+    client = world.client("beta_admin")
+    client.post(link)
+    joined = Membership.objects.get(company=world.alpha, user=world.users["beta_admin"])
+    world.client("admin").post(f"/team/{joined.pk}/remove/")
+    assert "This link no longer works" in client.get(link).content.decode()
+    client.post(link)
+    assert not Membership.objects.filter(company=world.alpha, user=world.users["beta_admin"])
+
+
+def test_an_admin_cancels_a_pending_invitation(world):
+    add(world, "beta_admin@ar.test")
+    link = join_link(mail.outbox[0])
+    admin = world.client("admin")
+    page = admin.get("/team/").content.decode()
+    assert "beta_admin@ar.test" in page
+    done = admin.post(
+        "/team/invitations/cancel/",
+        {"company": world.alpha.pk, "email": "beta_admin@ar.test"},
+        follow=True,
+    )
+    assert "Invitation to beta_admin@ar.test cancelled." in done.content.decode()
+    assert "beta_admin@ar.test" not in admin.get("/team/").content.decode()
+    client = world.client("beta_admin")
+    assert "This link no longer works" in client.get(link).content.decode()
+    client.post(link)
+    assert not Membership.objects.filter(company=world.alpha, user=world.users["beta_admin"])
