@@ -13,7 +13,7 @@ from ninja import Body, Query, Router, Status
 from pydantic import Field
 
 from relance.api.auth import company_of, source_of, token_of, writing
-from relance.api.errors import ERRORS, Conflict, Forbidden, Invalid, NotFound
+from relance.api.errors import ERRORS, Invalid, NotFound
 from relance.api.pagination import MAX_LIMIT, page
 from relance.api.schemas import Day, Out, Strict, page_of
 from relance.domain import plans as domain
@@ -73,7 +73,6 @@ class StepOut(Out):
 class PlanOut(Out):
     code: str
     name: str
-    shared: bool = Field(description="Shared by every company rather than this one's own")
     steps: list[StepOut]
 
 
@@ -81,7 +80,7 @@ class PlanOut(Out):
     "/plans",
     response={200: list[PlanOut], **ERRORS},
     tags=["Plans"],
-    summary="The plans a customer of the company may be given",
+    summary="The company's plans (its own: codes are unique per company)",
 )
 def list_plans(request: HttpRequest) -> list[dict[str, Any]]:
     found = plans.plans_for(company_of(request)).prefetch_related("steps")
@@ -89,7 +88,6 @@ def list_plans(request: HttpRequest) -> list[dict[str, Any]]:
         {
             "code": p.code,
             "name": p.name,
-            "shared": p.company_id is None,
             "steps": [s for s in p.steps.all() if s.active],
         }
         for p in found
@@ -98,7 +96,6 @@ def list_plans(request: HttpRequest) -> list[dict[str, Any]]:
 
 class PlanDefinitionOut(Out):
     code: str
-    shared: bool
     definition: dict[str, Any] = Field(description="The plan in DESIGN §4's form (as YAML's)")
     warnings: list[str] = []
 
@@ -118,7 +115,7 @@ def _plan_row(company: Company, code: str) -> Plan:
 )
 def get_plan(request: HttpRequest, code: str) -> dict[str, Any]:
     row = _plan_row(company_of(request), code)
-    return {"code": row.code, "shared": row.company_id is None, "definition": row.definition}
+    return {"code": row.code, "definition": row.definition}
 
 
 @router.put(
@@ -134,13 +131,7 @@ def put_plan(
     is the path's. Every problem is reported by path, and nothing is stored unless all is
     right. A step renamed here is a new step: renaming keeps its history in the plan editor."""
     company = writing(request)
-    stored = Plan.objects.filter(code=code).first()
-    if stored is not None and stored.company_id != company.pk:
-        if stored.company_id is None:
-            raise Forbidden(
-                f"plan '{code}' is shared by every company: `relance plan load` changes it"
-            )
-        raise Conflict(f"the code '{code}' is another company's plan")
+    stored = plans.plans_for(company).filter(code=code).first()
     try:
         saved = plans.save_plan(
             {**payload, "code": code},
@@ -153,7 +144,6 @@ def put_plan(
         raise Invalid(f"plan '{code}' was not saved: {len(details)} problem(s)", details) from None
     answer = {
         "code": saved.plan.code,
-        "shared": False,
         "definition": saved.plan.definition,
         "warnings": [f"{w.path}: {w.message}" for w in saved.warnings],
     }

@@ -88,12 +88,16 @@ def cli() -> None:
 @cli.command()
 @json_option
 def init(as_json: bool) -> None:
-    """Create or migrate the database; create company `default` (FR, EUR) if none exists."""
+    """Create or migrate the database; create company `default` (FR, EUR) if none exists.
+
+    The shipped plans go into the library, which every new company starts from."""
     from django.core.management import call_command
 
     from relance.services.companies import ensure_default_company
+    from relance.services.plans import seed_library
 
     call_command("migrate", interactive=False, verbosity=0)
+    seed_library()
     created = ensure_default_company()
     from django.db import connection
 
@@ -249,10 +253,18 @@ def _load_yaml_file(
 
 @plan.command("load")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@company_option
+@click.option(
+    "--company",
+    "company_code",
+    metavar="CODE",
+    help="Into this company's plans only (default: the library and every company).",
+)
 @json_option
 def plan_load(file: Path, company_code: str | None, as_json: bool) -> None:
-    """Validate and upsert (by code) the plan or list of plans in a YAML FILE."""
+    """Validate and upsert (by code) the plan or list of plans in a YAML FILE.
+
+    With --company, into that company's plans only; without, into the library and every
+    company (each keeps its own copy, which later loads with --company change alone)."""
     from relance.services.plans import load_plans
 
     result = _load_yaml_file(file, company_code, as_json, "plan is", load_plans)

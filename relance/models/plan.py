@@ -7,7 +7,12 @@ from relance.models.company import Company
 
 class Plan(models.Model):
     """A stored dunning plan. `definition` is the validated YAML form; steps mirror it as rows
-    so executions and effectiveness figures can point at a step that keeps its id across edits."""
+    so executions and effectiveness figures can point at a step that keeps its id across edits.
+
+    A plan belongs to one company, which alone follows and edits it: codes are unique per
+    company, so two companies may each have their own `standard`. Plans without a company are
+    the library (the shipped plans and those loaded for every company), copied into each company
+    when it is created; no customer ever follows a library plan itself."""
 
     company = models.ForeignKey(
         Company,
@@ -15,9 +20,9 @@ class Plan(models.Model):
         null=True,
         blank=True,
         related_name="plans",
-        help_text="Empty: available to every company",
+        help_text="Empty: the library, copied into each new company",
     )
-    code = models.SlugField(max_length=50, unique=True)
+    code = models.SlugField(max_length=50)
     name = models.CharField(max_length=200)
     min_contact_delay_days = models.PositiveIntegerField(default=0)
     repeat_last_every_days = models.PositiveIntegerField(null=True, blank=True)
@@ -27,6 +32,12 @@ class Plan(models.Model):
 
     class Meta:
         ordering = ["code"]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "code"], name="plan_code_per_company"),
+            models.UniqueConstraint(
+                fields=["code"], condition=models.Q(company__isnull=True), name="library_plan_code"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"

@@ -72,10 +72,10 @@ def invoices(user: Any) -> QuerySet[Invoice]:
 
 
 def plans(user: Any) -> QuerySet[Plan]:
-    """Plans of the user's companies, and those shared by every company."""
+    """Plans of the user's companies (library plans are the operator's, edited with the CLI)."""
     if not user.is_authenticated:
         return Plan.objects.none()
-    return Plan.objects.filter(Q(company__in=companies(user)) | Q(company__isnull=True))
+    return Plan.objects.filter(company__in=companies(user))
 
 
 def acting_in(user: Any) -> set[int]:

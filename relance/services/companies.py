@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from relance.models import Company, Event
+from relance.services import plans
 
 DEFAULT_CODE = "default"
 
@@ -16,17 +17,21 @@ class UnknownCompany(LookupError):
     pass
 
 
+@transaction.atomic
 def ensure_default_company() -> Company | None:
-    """`relance init` promises a company `default` (FR, EUR) when there is none at all."""
+    """`relance init` promises a company `default` (FR, EUR) when there is none at all; like every
+    new company, it starts with its own copy of the library's plans."""
     if Company.objects.exists():
         return None
-    return Company.objects.create(
+    company = Company.objects.create(
         code=DEFAULT_CODE,
         name="Default company",
         country="FR",
         currency="EUR",
         time_zone="Europe/Paris",
     )
+    plans.copy_library(company)
+    return company
 
 
 def get_company(code: str | None) -> Company:
@@ -40,7 +45,8 @@ def get_company(code: str | None) -> Company:
 
 @transaction.atomic
 def upsert_company(code: str, *, source: str = "cli", **fields: Any) -> tuple[Company, bool]:
-    """Create the company or update the fields given; raises ValidationError naming each field."""
+    """Create the company (with its own copy of the library's plans) or update the fields given;
+    raises ValidationError naming each field."""
     given = {k: v for k, v in fields.items() if v is not None}
     if "currency" in given:
         given["currency"] = given["currency"].upper()
@@ -56,6 +62,8 @@ def upsert_company(code: str, *, source: str = "cli", **fields: Any) -> tuple[Co
         setattr(company, key, value)
     company.full_clean()
     company.save()
+    if created:
+        plans.copy_library(company, source=source)
     Event.objects.create(
         company=company,
         source=source,

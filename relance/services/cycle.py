@@ -670,8 +670,9 @@ def plans_of(
     for snap in unassigned:
         rules = rule_sets.get(snap.customer.company_id, rule_sets.get(None, []))
         code, _ = assignment.choose_plan(_facts(snap, paid, day), rules)
-        if code in plans.codes:
-            chosen[snap.customer.pk] = plans.codes[code]
+        found = plans.of_company(snap.customer.company_id, code) if code else None
+        if found is not None:
+            chosen[snap.customer.pk] = found
     return chosen
 
 

@@ -15,12 +15,11 @@ from typing import Any
 from django.contrib.auth import get_user_model
 
 from relance.demo.generator import demo_specs, write_csvs
-from relance.models import Customer, Membership
+from relance.models import Company, Customer, Membership, Plan
 from relance.services.companies import upsert_company
 from relance.services.ledger_import import KINDS, ImportRejected, import_file
-from relance.services.plans import load_plans, load_rules
+from relance.services.plans import SHIPPED, copy_library, load_rules, seed_library
 
-PLANS_DIR = Path(__file__).resolve().parent.parent / "plans"
 RULES_FILE = "rules.yaml"
 COMPANIES = {
     "default": {
@@ -57,13 +56,12 @@ COMPANIES = {
 
 
 def load_shipped_plans() -> list[str]:
-    codes: list[str] = []
-    for path in sorted(PLANS_DIR.glob("*.yaml")):
-        if path.name == RULES_FILE:
-            continue
-        result = load_plans(path.read_text(encoding="utf-8"), source="demo")
-        codes += result.created + result.updated + result.unchanged
-    return codes
+    """The shipped plans in the library, and a copy in each company that lacks one (a company
+    keeps its own version of a plan it already has)."""
+    seed_library()
+    for company in Company.objects.all():
+        copy_library(company, source="demo")
+    return sorted(Plan.objects.filter(company__isnull=True).values_list("code", flat=True))
 
 
 def load_demo(
@@ -76,7 +74,7 @@ def load_demo(
     """Idempotent: running it again re-imports the same files and changes nothing."""
     today = today or date.today()
     summary: dict[str, Any] = {"companies": {}, "plans": load_shipped_plans()}
-    load_rules((PLANS_DIR / RULES_FILE).read_text(encoding="utf-8"), source="demo")
+    load_rules((SHIPPED / RULES_FILE).read_text(encoding="utf-8"), source="demo")
     admin = _admin(password)
     with tempfile.TemporaryDirectory(prefix="relance-demo-") as tmp:
         for spec in demo_specs(today, seed=seed):

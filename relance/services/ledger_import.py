@@ -331,11 +331,7 @@ class _Context:
 
     def plan(self, code: str) -> int:
         if not self.plans:
-            self.plans = {
-                c: pk
-                for c, pk, company_id in Plan.objects.values_list("code", "pk", "company_id")
-                if company_id in (None, self.company.pk)
-            }
+            self.plans = dict(Plan.objects.filter(company=self.company).values_list("code", "pk"))
         try:
             return self.plans[code]
         except KeyError:

@@ -6,10 +6,10 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
 
 from relance.domain import assignment
 from relance.domain import plans as domain
@@ -42,36 +42,74 @@ class PlanLoadResult:
 
 
 def load_plans(text: str, *, company: Company | None = None, source: str = "cli") -> PlanLoadResult:
-    """Validate a YAML document of one plan or a list, then upsert every plan by code.
+    """Validate a YAML document of one plan or a list, then upsert every plan by code: into the
+    company given, else into the library and every company (the operator's way to give all of
+    them the same plan; each company's copy stays its own afterwards).
 
     Raises domain.PlanError listing every problem; nothing is stored unless all plans are valid.
+    A code is reported created when some company (or the library) did not have it, updated when
+    one of them had it otherwise, unchanged when all had it as it is.
     """
     plans = domain.load_plans_yaml(text)
+    owners: list[Company | None] = [company] if company else [None, *Company.objects.all()]
     result = PlanLoadResult()
     with transaction.atomic():
         for plan in plans:
-            stored = Plan.objects.filter(code=plan.code).first()
-            if (
-                stored is not None
-                and stored.definition == domain.plan_to_dict(plan)
-                and (stored.company_id == (company.pk if company else None))
-            ):
+            outcomes = {_upsert(plan, owner, source) for owner in owners}
+            if "created" in outcomes:
+                result.created.append(plan.code)
+            elif "updated" in outcomes:
+                result.updated.append(plan.code)
+            else:
                 result.unchanged.append(plan.code)
                 continue
-            (result.created if stored is None else result.updated).append(plan.code)
-            _store(stored or Plan(code=plan.code), plan, company)
             result.warnings.extend(
                 domain.Problem(f"{plan.code}: {w.path}", w.message, w.severity)
                 for w in domain.plan_warnings(plan)
             )
-            if company is not None:
-                Event.objects.create(
-                    company=company,
-                    source=source,
-                    kind="plan.loaded",
-                    data={"plan": plan.code},
-                )
     return result
+
+
+def _upsert(plan: domain.Plan, company: Company | None, source: str) -> str:
+    """Store one plan for one company (None: the library): created, updated or unchanged."""
+    stored = Plan.objects.filter(company=company, code=plan.code).first()
+    if stored is not None and stored.definition == domain.plan_to_dict(plan):
+        return "unchanged"
+    _store(stored or Plan(code=plan.code), plan, company)
+    if company is not None:
+        Event.objects.create(
+            company=company, source=source, kind="plan.loaded", data={"plan": plan.code}
+        )
+    return "updated" if stored else "created"
+
+
+def copy_library(company: Company, *, source: str = "cli") -> list[str]:
+    """Give a new company its own copy of every library plan it does not have yet (codes)."""
+    copied = []
+    for row in Plan.objects.filter(company__isnull=True).order_by("code"):
+        plan = domain.parse_plan(row.definition, row.code)
+        if _upsert(plan, company, source) == "created":
+            copied.append(row.code)
+    return copied
+
+
+#: The plans relance ships (and the default assignment rules beside them).
+SHIPPED = Path(__file__).resolve().parent.parent / "plans"
+
+
+def seed_library(directory: Path = SHIPPED) -> list[str]:
+    """Put the shipped plans (every YAML file of `directory` that is a plan) into the library when
+    it lacks their code; a library plan already there, perhaps adapted, is left as it is."""
+    added = []
+    for path in sorted(directory.glob("*.yaml")):
+        document = domain.read_yaml(path.read_text(encoding="utf-8"))
+        if not isinstance(document, dict) or "steps" not in document:
+            continue  # the assignment rules live beside the plans
+        for plan in domain.load_plans_yaml(path.read_text(encoding="utf-8")):
+            if not Plan.objects.filter(company__isnull=True, code=plan.code).exists():
+                _store(Plan(code=plan.code), plan, None)
+                added.append(plan.code)
+    return added
 
 
 def _store(
@@ -143,7 +181,7 @@ class PlanSaved:
 def save_plan(
     definition: Mapping[str, Any],
     *,
-    company: Company | None,
+    company: Company,
     stored: Plan | None = None,
     expected: str | None = None,
     renamed: Mapping[str, str] | None = None,
@@ -162,7 +200,7 @@ def save_plan(
     renamed = {old: new for old, new in (renamed or {}).items() if old != new}
     with transaction.atomic():
         if stored is None:
-            if Plan.objects.filter(code=plan.code).exists():
+            if Plan.objects.filter(company=company, code=plan.code).exists():
                 raise domain.PlanError(
                     [domain.Problem("code", f"a plan with the code '{plan.code}' already exists")]
                 )
@@ -170,6 +208,8 @@ def save_plan(
             previous = None
         else:
             row = Plan.objects.select_for_update().get(pk=stored.pk)
+            if row.company_id != company.pk:
+                raise PlanNotFound(f"no plan '{row.code}' for company {company.code}")
             previous = row.definition
             if expected is not None and fingerprint(row.definition) != expected:
                 raise PlanChanged(row.code)
@@ -178,27 +218,28 @@ def save_plan(
         _store(row, plan, company, renamed)
         if renamed:
             _rename_history(row, renamed)
-        if company is not None:
-            Event.objects.create(
-                company=company,
-                source=source,
-                actor=actor,
-                kind="plan.created" if previous is None else "plan.edited",
-                data={"plan": plan.code, "renamed": renamed} if renamed else {"plan": plan.code},
-            )
+        Event.objects.create(
+            company=company,
+            source=source,
+            actor=actor,
+            kind="plan.created" if previous is None else "plan.edited",
+            data={"plan": plan.code, "renamed": renamed} if renamed else {"plan": plan.code},
+        )
     return PlanSaved(row, warnings)
 
 
 def _rename_history(plan: Plan, renamed: Mapping[str, str]) -> None:
     """The engine knows what a customer already had by step name (domain.engine.Past): carry the
-    old name's executions over to the new one."""
+    old name's executions over to the new one, for the plan's own company only."""
     for old, new in renamed.items():
-        Execution.objects.filter(plan_code=plan.code, step_name=old).update(step_name=new)
+        Execution.objects.filter(
+            company_id=plan.company_id, plan_code=plan.code, step_name=old
+        ).update(step_name=new)
 
 
 def plans_for(company: Company) -> Any:
-    """The plans a customer of this company may be given: the company's own and shared ones."""
-    return Plan.objects.filter(Q(company=company) | Q(company__isnull=True)).order_by("name")
+    """The plans a customer of this company may be given: the company's own."""
+    return Plan.objects.filter(company=company).order_by("name")
 
 
 def assign_plan(
@@ -263,8 +304,9 @@ def save_rules(
     """Replace the assignment rules with `document` (their YAML form, as the rules editor builds
     it); raises domain.PlanError listing every problem, with paths such as rules[2].when.risk."""
     warnings: list[domain.Problem] = []
+    known = Plan.objects.filter(company=company) if company else Plan.objects.all()
     rules = assignment.parse_rules(
-        document, plans=set(Plan.objects.values_list("code", flat=True)), warnings=warnings
+        document, plans=set(known.values_list("code", flat=True)), warnings=warnings
     )
     with transaction.atomic():
         AssignmentRules.objects.update_or_create(

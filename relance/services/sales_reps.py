@@ -394,10 +394,10 @@ def _notice_days(company: Company) -> dict[tuple[str, str], int]:
     for a heads-up."""
     plans = PlanCache()
     found = {}
-    for code, pk in plans.codes.items():
-        row, plan, _steps = plans.get(pk)
-        if row.company_id not in (None, company.pk):
+    for (company_id, code), pk in plans.codes.items():
+        if company_id != company.pk:
             continue
+        _row, plan, _steps = plans.get(pk)
         for step in plan.steps:
             if step.notify_sales_rep_days_before:
                 found[(code, step.name)] = step.notify_sales_rep_days_before

@@ -250,7 +250,8 @@ def _parsed(code: str, definition: bytes) -> DomainPlan:
 
 
 class PlanCache:
-    """Every plan parsed once per batch (plans are few), by primary key and by code."""
+    """Every plan parsed once per batch (plans are few), by primary key and by company and code
+    (codes are unique per company)."""
 
     def __init__(self) -> None:
         self._plans: dict[int, tuple[Plan, DomainPlan, dict[str, int]]] = {}
@@ -265,7 +266,11 @@ class PlanCache:
                 _parsed(row.code, orjson.dumps(row.definition)),
                 steps[row.pk],
             )
-        self.codes = {row.code: pk for pk, (row, _, _) in self._plans.items()}
+        self.codes = {(row.company_id, row.code): pk for pk, (row, _, _) in self._plans.items()}
+
+    def of_company(self, company_id: int, code: str) -> int | None:
+        """The primary key of the company's plan of that code."""
+        return self.codes.get((company_id, code))
 
     def get(self, pk: int) -> tuple[Plan, DomainPlan, dict[str, int]]:
         return self._plans[pk]

@@ -1,17 +1,26 @@
 """The Django admin over the ledger: the staff UI until the real one lands (staff web app issue)."""
 
+from typing import Any
+
 from django.contrib import admin
 from django.http import HttpRequest
 from django.utils import timezone
 
 from relance import models
 from relance.domain.money import format_amount
+from relance.services import plans
 
 
 @admin.register(models.Company)
 class CompanyAdmin(admin.ModelAdmin):
     list_display = ["code", "name", "country", "currency", "time_zone"]
     search_fields = ["code", "name"]
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        """A company made here starts with its own copy of the library's plans, as elsewhere."""
+        super().save_model(request, obj, form, change)
+        if not change:
+            plans.copy_library(obj, source="admin")
 
 
 @admin.register(models.Customer)

@@ -41,9 +41,7 @@ def _companies(user: Any) -> QuerySet[Company]:
 def _texts(companies: QuerySet[Company]) -> list[tuple[Any, Any]]:
     """The text choices: written here, a library template, or a plan step that sends a message."""
     steps = []
-    for plan in Plan.objects.filter(company__in=companies).order_by("name") | Plan.objects.filter(
-        company=None
-    ).order_by("name"):
+    for plan in Plan.objects.filter(company__in=companies).order_by("name"):
         for step in plan.steps.filter(active=True).order_by("position"):
             if step.channel in AUTOMATIC_CHANNELS:
                 steps.append((f"step:{plan.pk}:{step.name}", f"{plan.name} · {step.name}"))
@@ -91,7 +89,11 @@ class CampaignForm(forms.Form):
             criteria=criteria,
             channel=self.cleaned_data["channel"],
             template=rest if kind == "template" else "",
-            plan=Plan.objects.filter(pk=int(plan_pk)).first() if kind == "step" else None,
+            plan=(
+                Plan.objects.filter(pk=int(plan_pk), company=company).first()
+                if kind == "step"
+                else None
+            ),
             step_name=step_name if kind == "step" else "",
             subject=self.cleaned_data["subject"] if kind == OWN else "",
             body=self.cleaned_data["body"] if kind == OWN else "",

@@ -329,18 +329,17 @@ class NewPlanForm(forms.Form):
     company = forms.ChoiceField(label=_("Company"))
     start_from = forms.ChoiceField(label=_("Start from"), required=False)
 
-    def __init__(
-        self, *args: Any, companies: list[Company], shared: bool, copies: list[Any], **kw: Any
-    ) -> None:
+    def __init__(self, *args: Any, companies: list[Company], copies: list[Any], **kw: Any) -> None:
         super().__init__(*args, **kw)
         field: Any = self.fields["company"]
         field.choices = [(str(c.pk), c.name) for c in companies]
-        if shared:
-            field.choices.append(("", _("Every company (shared plan)")))
-            field.required = False
         start: Any = self.fields["start_from"]
+        several = len(companies) > 1
         start.choices = [("", _("One email step"))] + [
-            (str(p.pk), _("A copy of %(plan)s") % {"plan": p.name}) for p in copies
+            (str(p.pk), _("A copy of %(plan)s") % {"plan": f"{p.name} ({p.company.name})"})
+            if several
+            else (str(p.pk), _("A copy of %(plan)s") % {"plan": p.name})
+            for p in copies
         ]
 
     def clean(self) -> dict[str, Any]:

@@ -4,7 +4,7 @@ to edit one step or the plan's settings, and a live preview of a step on a real 
 Every change is a whole new version of the plan, validated by relance.domain.plans and stored by
 services.plans.save_plan: nothing half-valid is ever saved, and the editor carries the version it
 started from so two people cannot overwrite each other's work without knowing. Admins and credit
-controllers edit their company's plans; plans shared by every company only superusers.
+controllers edit their company's plans, which are that company's alone.
 """
 
 from __future__ import annotations
@@ -47,13 +47,11 @@ def _visible(request: HttpRequest) -> Any:
 
 
 def _may_create(request: HttpRequest) -> bool:
-    return bool(access.acting_in(request.user) or request.user.is_superuser)
+    return bool(access.acting_in(request.user))
 
 
 def _may_edit(request: HttpRequest, plan: Plan) -> bool:
-    if plan.company_id is None:
-        return bool(request.user.is_superuser)
-    return access.may_act(request.user, plan.company_id)
+    return plan.company_id is not None and access.may_act(request.user, plan.company_id)
 
 
 def _editable(request: HttpRequest, pk: int) -> Plan:
@@ -87,8 +85,7 @@ def _new_form(request: HttpRequest, data: Any = None) -> NewPlanForm:
     return NewPlanForm(
         data,
         companies=list(Company.objects.filter(pk__in=acting).order_by("name")),
-        shared=bool(request.user.is_superuser),
-        copies=list(_visible(request).order_by("name")),
+        copies=list(_visible(request).filter(company__in=acting).order_by("company__name", "name")),
     )
 
 
@@ -99,7 +96,7 @@ def plan_new(request: HttpRequest) -> HttpResponse:
     form = _new_form(request, request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        company = Company.objects.filter(pk__in=[data["company"] or 0]).first()
+        company = Company.objects.get(pk=data["company"])
         source = _visible(request).filter(pk__in=[data["start_from"] or 0]).first()
         definition = dict(source.definition) if source else {"steps": [first_step()]}
         definition.update(code=data["code"], name=data["name"].strip())
@@ -116,7 +113,7 @@ def plan_new(request: HttpRequest) -> HttpResponse:
 
 
 def _today(plan: Plan) -> date:
-    return hours.company_today(plan.company) if plan.company else date.today()
+    return hours.company_today(plan.company)
 
 
 def _timing(step: dict[str, Any]) -> str:
@@ -182,9 +179,9 @@ def _timeline(definition: dict[str, Any], selected: int | None) -> list[dict[str
 
 def _preview_customers(request: HttpRequest, plan: Plan) -> list[Customer]:
     """Customers who owe something to preview a step on: those on the plan first."""
-    reach = access.customers(request.user).filter(invoices__status="open")
-    if plan.company_id is not None:
-        reach = reach.filter(company_id=plan.company_id)
+    reach = access.customers(request.user).filter(
+        invoices__status="open", company_id=plan.company_id
+    )
     on_plan = list(reach.filter(plan=plan).distinct().order_by("name")[:PREVIEW_CUSTOMERS])
     others = reach.exclude(pk__in=[c.pk for c in on_plan]).distinct().order_by("name")
     candidates = on_plan + list(others[: PREVIEW_CUSTOMERS * 4])
@@ -393,8 +390,10 @@ def step_change(request: HttpRequest, pk: int, index: int, change: str) -> HttpR
 @login_required
 @require_POST
 def step_preview(request: HttpRequest, pk: int, index: int) -> HttpResponse:
-    """The step as the form shows it now, unsaved, rendered for one real customer."""
-    plan = get_object_or_404(_visible(request), pk=pk)
+    """The step as the form shows it now, unsaved, rendered for one real customer. Only those
+    who may edit the plan may preview it: rendering runs the text they type (bounded by the
+    sandbox, still work for the server), and read-only users and sales reps only read plans."""
+    plan = _editable(request, pk)
     form = _step_form(plan, index, request.POST)
     context: dict[str, Any] = {"problems": [], "result": None}
     customer = (

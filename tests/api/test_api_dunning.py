@@ -198,8 +198,32 @@ def test_plans_as_code(api, new_customer):
     assert api.put("/plans/gentle", definition).status == 200
     new_customer(api.alpha, "A1", "Dupont")
     assert api.put("/customers/A1/plan", {"plan": "gentle"}).body["plan"] == "gentle"
-    assert api.put("/plans/gentle", definition, token="beta").status == 409
     assert api.get("/plans/gentle", token="beta").status == 404
-    plans.load_plans((PLANS / "standard.yaml").read_text())  # shared by every company
-    assert api.put("/plans/standard", definition).status == 403
     assert api.put("/plans/other", definition, token="alpha_read").status == 403
+
+
+def test_two_companies_keep_their_own_plan_of_the_same_code(api):
+    """Issue 17, item 10: codes were global, so beta's PUT answered 409 "another company's plan"
+    (telling beta that alpha has a plan of that code) and `plan load --company` moved the other
+    company's plan. Each company now has its own plan of a code, and neither sees the other's."""
+    definition = {
+        "name": "Alpha's gentle plan",
+        "steps": [
+            {
+                "name": "Reminder",
+                "trigger": {"days": 7},
+                "channel": "email",
+                "recipients": ["role:billing"],
+                "template": "first_reminder",
+            }
+        ],
+    }
+    assert api.put("/plans/gentle", definition).status == 201
+    theirs = {**definition, "name": "Beta's gentle plan"}
+    made = api.put("/plans/gentle", theirs, token="beta")
+    assert made.status == 201, made.body
+    assert api.get("/plans/gentle").body["definition"]["name"] == "Alpha's gentle plan"
+    assert api.get("/plans/gentle", token="beta").body["definition"]["name"] == "Beta's gentle plan"
+    plans.load_plans((PLANS / "standard.yaml").read_text())  # the library and every company
+    assert api.put("/plans/standard", definition).status == 200  # alpha's own copy
+    assert api.get("/plans/standard", token="beta").body["definition"]["name"] == "Standard B2B"

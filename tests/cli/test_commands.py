@@ -83,7 +83,7 @@ def test_company_add_usage_error_exits_2(relance):
 def test_plan_load_stores_plan_and_steps_and_is_idempotent(relance):
     out = relance.json("plan", "load", STANDARD)
     assert out == {"created": ["standard"], "updated": [], "unchanged": [], "warnings": []}
-    plan = Plan.objects.get(code="standard")
+    plan = Plan.objects.get(code="standard")  # no company yet: the library alone
     assert plan.min_contact_delay_days == 15
     assert plan.tolerance == {"EUR": "5.00", "GBP": "5.00", "USD": "5.00"}
     steps = list(plan.steps.values_list("position", "name", "channel", "trigger_days"))

@@ -62,7 +62,7 @@ def build_ledger(customers: int, directory: Path, seed: int = 7) -> dict[str, in
         assert result.ok, (kind, result.errors[:3])
         counts[kind] = result.created
     load_plans(STANDARD_PLAN.read_text(encoding="utf-8"))
-    Customer.objects.update(plan=Plan.objects.get(code="standard"))
+    Customer.objects.update(plan=Plan.objects.get(code="standard", company=company))
     # Messages may leave at any hour: these ledgers are dated today, and the tests must not
     # depend on the hour they run at (business hours have tests of their own).
     Company.objects.update(send_days="1234567", send_from=clock_time(0), send_until=clock_time.max)

@@ -64,12 +64,14 @@ def test_triage_never_leaves_out_a_customer_the_engine_acts_on(tmp_path):
     build_ledger(120, tmp_path / "csv", seed=11)
     for name in ("white-glove", "high-risk"):
         load_plans((ROOT / "relance" / "plans" / f"{name}.yaml").read_text(encoding="utf-8"))
-    repeating = Plan.objects.get(code="high-risk")
+    repeating = Plan.objects.get(code="high-risk", company__code="default")
     repeating.definition = {**repeating.definition, "repeat_last_every_days": 7}
     repeating.repeat_last_every_days = 7
     repeating.save()
     pks = list(Customer.objects.order_by("pk").values_list("pk", flat=True))
-    Customer.objects.filter(pk__in=pks[::3]).update(plan=Plan.objects.get(code="white-glove"))
+    Customer.objects.filter(pk__in=pks[::3]).update(
+        plan=Plan.objects.get(code="white-glove", company__code="default")
+    )
     Customer.objects.filter(pk__in=pks[1::7]).update(plan=repeating)
     rng = random.Random(5)
     left_out = 0

@@ -160,7 +160,7 @@ def test_a_plan_step_or_a_template_can_be_broadcast_in_the_customers_language(
     ledger, company, relance
 ):
     relance.json("plan", "load", PLANS / "standard.yaml")
-    plan = Plan.objects.get(code="standard")
+    plan = Plan.objects.get(code="standard", company=company)
     by_step = campaigns.create(
         company, "Reminder", {"owes": "yes"}, "email", plan=plan, step_name="Payment reminder"
     )
@@ -180,7 +180,9 @@ def test_a_campaign_delays_the_plans_only_when_it_counts_as_a_contact(
     ledger, company, relance, counts
 ):
     relance.json("plan", "load", PLANS / "standard.yaml")
-    Customer.objects.filter(pk=ledger["C1"].pk).update(plan=Plan.objects.get(code="standard"))
+    Customer.objects.filter(pk=ledger["C1"].pk).update(
+        plan=Plan.objects.get(code="standard", company=company)
+    )
     campaign = campaigns.create(
         company, "Notice", {}, "email", subject="x", body="y", counts_as_contact=counts
     )

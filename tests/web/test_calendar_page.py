@@ -18,10 +18,10 @@ STANDARD = Path(__file__).resolve().parents[2] / "relance" / "plans" / "standard
 @pytest.fixture
 def stored(world):
     load_plans(STANDARD.read_text(encoding="utf-8"))
-    standard = Plan.objects.get(code="standard")
     for name in ("dupont", "smith"):
-        world.customers[name].plan = standard
-        world.customers[name].save()
+        customer = world.customers[name]
+        customer.plan = Plan.objects.get(code="standard", company=customer.company)
+        customer.save()
     today = hours.company_today(world.alpha)
     for company in (world.alpha, world.beta):
         calendar.refresh(company, today)
@@ -65,7 +65,7 @@ def test_the_daily_tick_stores_the_calendar_and_the_days_figures(world):
     from relance.services import scheduling
 
     load_plans(STANDARD.read_text(encoding="utf-8"))
-    world.customers["dupont"].plan = Plan.objects.get(code="standard")
+    world.customers["dupont"].plan = Plan.objects.get(code="standard", company=world.alpha)
     world.customers["dupont"].save()
     scheduling.tick()
     today = hours.company_today(world.alpha)

@@ -133,7 +133,7 @@ def test_the_customer_page_forecasts_the_next_steps(world):
 
     load_plans(STANDARD.read_text(encoding="utf-8"), company=world.alpha)
     dupont = world.customers["dupont"]
-    dupont.plan = Plan.objects.get(code="standard")
+    dupont.plan = Plan.objects.get(code="standard", company=world.alpha)
     dupont.save(update_fields=["plan"])
     page = world.client("admin").get(reverse("customer", args=[dupont.pk])).content.decode()
     upcoming = page[page.index("Next steps") : page.index("Open invoices")]
@@ -150,7 +150,7 @@ def test_a_controller_gives_a_plan_then_hands_it_back_to_the_rules(world):
     dupont = world.customers["dupont"]
     given = post(world, "controller", "plan", "dupont", {"plan-plan": "standard"})
     dupont.refresh_from_db()
-    assert dupont.plan == Plan.objects.get(code="standard")
+    assert dupont.plan == Plan.objects.get(code="standard", company=world.alpha)
     assert "The plan is now" in given.content.decode()
     event = Event.objects.get(kind="plan.assigned")
     assert event.actor == world.users["controller"]
@@ -169,7 +169,7 @@ def _on_standard(world):
 
     load_plans(STANDARD.read_text(encoding="utf-8"), company=world.alpha)
     dupont = world.customers["dupont"]
-    dupont.plan = Plan.objects.get(code="standard")
+    dupont.plan = Plan.objects.get(code="standard", company=world.alpha)
     dupont.save(update_fields=["plan"])
     return dupont
 

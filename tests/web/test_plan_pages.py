@@ -36,15 +36,19 @@ def _step_post(plan: Plan, index: int, **changes: Any) -> dict[str, Any]:
     return {k: v for k, v in data.items() if v is not None}
 
 
-def test_plans_list_shows_own_and_shared_plans_only(world, plan):
+def test_plans_list_shows_the_companys_own_plans_only(world, plan):
     shared_text = STANDARD.read_text(encoding="utf-8").replace("code: standard", "code: shared")
-    service.load_plans(shared_text)
+    service.load_plans(shared_text)  # for every company: each gets its own copy
     beta_text = STANDARD.read_text(encoding="utf-8").replace("code: standard", "code: beta-std")
     service.load_plans(beta_text, company=world.beta)
     page = world.client("controller").get("/plans/").content.decode()
     assert "alpha-std" in page
     assert "shared" in page
     assert "beta-std" not in page
+    alpha_copy = Plan.objects.get(code="shared", company=world.alpha)
+    assert f"/plans/{alpha_copy.pk}/" in page
+    for other in Plan.objects.filter(code="shared").exclude(pk=alpha_copy.pk):
+        assert f"/plans/{other.pk}/" not in page  # beta's copy and the library's
     # Dupont is on the plan: the count links to the customers list filtered by it
     assert '?plan=alpha-std">1</a>' in page
 
@@ -255,6 +259,20 @@ def test_creating_a_plan_from_scratch_and_as_a_copy(world, plan):
     assert not Plan.objects.filter(code="y").exists()
 
 
+def test_another_company_may_use_the_same_code_without_learning_of_it(world, plan):
+    """Issue 17, item 10: a code was global, so beta's admin got "already exists" for a code
+    only alpha used (learning of alpha's plan) and could not create it."""
+    made = world.client("beta_admin").post(
+        "/plans/new/", {"name": "Beta's own", "code": plan.code, "company": world.beta.pk}
+    )
+    assert made.status_code == 302, made.content.decode()
+    theirs = Plan.objects.get(code=plan.code, company=world.beta)
+    assert theirs.name == "Beta's own"
+    assert Plan.objects.get(pk=plan.pk).definition == plan.definition
+    copy_choices = world.client("beta_admin").get("/plans/new/").content.decode()
+    assert f'value="{plan.pk}"' not in copy_choices  # alpha's plan is not offered as a start
+
+
 def test_preview_renders_the_unsaved_step_for_a_real_customer(world, plan):
     client = world.client("controller")
     data = _step_post(
@@ -274,6 +292,34 @@ def test_preview_renders_the_unsaved_step_for_a_real_customer(world, plan):
     data["preview_customer"] = world.customers["smith"].pk
     page = client.post(f"/plans/{plan.pk}/steps/2/preview/", data).content.decode()
     assert "Choose a customer" in page
+
+
+@pytest.mark.parametrize("user", ["reader", "rep"])
+def test_only_those_who_may_edit_the_plan_may_preview_it(world, plan, user):
+    data = _step_post(plan, 2, preview_customer=world.customers["dupont"].pk)
+    response = world.client(user).post(f"/plans/{plan.pk}/steps/2/preview/", data)
+    assert response.status_code == 403
+    page = world.client(user).get(f"/plans/{plan.pk}/?step=2").content.decode()
+    assert "steps/2/preview/" not in page  # no preview panel that could only fail
+
+
+def test_a_template_bomb_in_the_preview_fails_at_once_naming_the_field(world, plan):
+    import time
+
+    bomb = "{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}"
+    data = _step_post(
+        plan,
+        2,
+        template="",
+        subject="{{ 'x' * 10**9 }}",
+        body=bomb,
+        preview_customer=world.customers["dupont"].pk,
+    )
+    start = time.monotonic()
+    page = world.client("controller").post(f"/plans/{plan.pk}/steps/2/preview/", data)
+    assert time.monotonic() - start < 10
+    assert page.status_code == 200
+    assert "Subject: the template builds a text or list that is too long" in page.content.decode()
 
 
 def test_yaml_export_loads_back(world, plan):
