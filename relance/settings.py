@@ -64,6 +64,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "relance.limits.RequestSizeMiddleware",  # before anything reads a body (the CSRF check)
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -226,6 +227,16 @@ if smtp_url := os.environ.get("RELANCE_SMTP_URL"):
     EMAIL_USE_TLS = _smtp.scheme == "smtp" and EMAIL_PORT == 587
 else:
     EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "relance.channels.email.EmlDirectoryBackend")
+# Request size limits by path, from Content-Length, before the body is read (relance.limits):
+# staff pages, the admin and webhooks; the portal (a 5 MB proof and its form); the REST API
+# (comfortably above a full batch of 1,000 rows).
+RELANCE_MAX_REQUEST_BYTES = int(os.environ.get("RELANCE_MAX_REQUEST_MB", "10")) * 2**20
+RELANCE_MAX_PORTAL_REQUEST_BYTES = int(os.environ.get("RELANCE_MAX_PORTAL_REQUEST_MB", "6")) * 2**20
+RELANCE_MAX_API_REQUEST_BYTES = int(os.environ.get("RELANCE_MAX_API_REQUEST_MB", "20")) * 2**20
+DATA_UPLOAD_MAX_MEMORY_SIZE = RELANCE_MAX_API_REQUEST_BYTES  # a body that is not a file upload
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2621440  # an upload above 2.5 MB goes to a temporary file
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000  # the longest staff form is far shorter
+DATA_UPLOAD_MAX_NUMBER_FILES = 10  # one proof on the portal; a logo or a PDF in the admin
 ANYMAIL = json.loads(os.environ.get("RELANCE_ANYMAIL", "{}"))
 # The ESPs' bounce webhooks (/anymail/<esp>/tracking/) are refused (403) unless authenticated:
 # this "user:password" as HTTP basic auth in the URL given to the ESP, or the ESP's signing key.
