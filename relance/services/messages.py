@@ -18,13 +18,15 @@ from decimal import Decimal
 from typing import Any, cast
 
 from django.conf import settings
+from django.utils.formats import number_format
+from django.utils.translation import gettext
 
 from relance.domain import early_payment, engine, law
 from relance.domain.merge_fields import CATALOGUE
 from relance.domain.money import Money, Totals
 from relance.domain.plans import ATTACH_NONE, ATTACH_REFERENCE, SMS, Channel, Step, with_side
-from relance.messaging import formatting, library
-from relance.messaging.sandbox import RenderError, render
+from relance.messaging import formatting, library, sandbox
+from relance.messaging.sandbox import LimitExceeded, RenderError, render
 from relance.models import Campaign, Company, Contact, Execution, Invoice, OutboxMessage
 from relance.services import late_fees, portal_links
 from relance.services.snapshots import Debtor, Person, PlanCache, amounts_due, debtors
@@ -32,7 +34,7 @@ from relance.services.snapshots import Debtor, Person, PlanCache, amounts_due, d
 #: The library template of the messages the engine sends outside any plan step.
 BUILT_IN = {engine.MISSED_PAYMENT_NOTICE: "broken_promise"}
 
-__all__ = ["Composed", "RenderError", "compose", "context", "step_text"]
+__all__ = ["Composed", "LimitExceeded", "RenderError", "compose", "context", "explain", "step_text"]
 
 
 @dataclass(frozen=True)
@@ -282,9 +284,53 @@ def _built_in(name: str, channel: str, language: str) -> tuple[str, str] | None:
 
 
 def render_texts(sources: tuple[str, str], values: dict[str, Any]) -> tuple[str, str]:
-    """Subject on one line, body as written; RenderError names a failing template."""
+    """Subject on one line, body as written; RenderError names the failing field and says
+    what is wrong (a template past one of the sandbox's bounds in words a user acts on)."""
     subject, body = sources
-    return " ".join(render(subject, values).split()), render(body, values)
+    return (
+        " ".join(_render_field(gettext("Subject"), subject, values).split()),
+        _render_field(gettext("Body"), body, values),
+    )
+
+
+def _render_field(field: str, source: str, values: dict[str, Any]) -> str:
+    try:
+        return render(source, values)
+    except LimitExceeded as exc:
+        raise RenderError(f"{field}: {explain(exc)}") from exc
+    except RenderError as exc:
+        raise RenderError(f"{field}: {exc}") from exc
+
+
+def explain(exc: LimitExceeded) -> str:
+    """What went past which bound, in the active language."""
+    bound = (
+        f"{exc.bound:g}"
+        if exc.limit == sandbox.TIME
+        else number_format(int(exc.bound), force_grouping=True)
+    )
+    texts = {
+        sandbox.LOOPS: gettext(
+            "the template repeats too much (more than %(bound)s loop turns); simplify the loop."
+        ),
+        sandbox.RANGE: gettext(
+            "a range in the template is too long (more than %(bound)s numbers)."
+        ),
+        sandbox.SIZE: gettext(
+            "the template builds a text or list that is too long"
+            " (more than %(bound)s characters or items)."
+        ),
+        sandbox.NUMBER: gettext(
+            "the template computes a number that is too large (more than %(bound)s digits)."
+        ),
+        sandbox.CALLS: gettext(
+            "the template calls too many functions or macros (more than %(bound)s); simplify it."
+        ),
+        sandbox.DEPTH: gettext("a macro or loop of the template calls itself too deeply."),
+        sandbox.OUTPUT: gettext("the text would be too long (more than %(bound)s characters)."),
+        sandbox.TIME: gettext("the template takes too long to render (over %(bound)s s)."),
+    }
+    return texts[exc.limit] % {"bound": bound}
 
 
 def compose(messages: list[OutboxMessage], as_of: date) -> dict[int, Composed]:

@@ -84,3 +84,35 @@ def test_preview_errors_are_clear(company, relance, write_csv, tmp_path):
     )
     assert nothing.exit_code == 1
     assert "owes nothing" in nothing.output
+
+
+BOMB_PLAN = """
+code: bomb
+name: Bomb
+steps:
+  - name: Reminder
+    trigger: {days: 1}
+    channel: email
+    recipients: [role:billing]
+    subject: "Invoice {{ reference.number }}"
+    body: '{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}'
+"""
+
+
+def test_preview_of_a_template_bomb_ends_at_once_with_a_clear_message(
+    company, relance, write_csv, tmp_path
+):
+    import time
+
+    ledger(relance, write_csv, tmp_path)
+    plan = tmp_path / "bomb.yaml"
+    plan.write_text(BOMB_PLAN, encoding="utf-8")
+    relance.json("plan", "load", plan)
+    start = time.monotonic()
+    result = relance(
+        "preview", "C1", "--plan", "bomb", "--step", "Reminder", "--date", "2026-03-01"
+    )
+    assert time.monotonic() - start < 10
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert "Body: a range in the template is too long (more than 1,000 numbers)" in result.output
