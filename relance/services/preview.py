@@ -31,9 +31,10 @@ def preview(
     """`side` "B" previews the B text of a step under an A/B test."""
     customer = lookup.customer(customer_id, company)
     plans = snapshots.PlanCache()
-    if plan_code not in plans.codes:
-        raise PreviewError(f"no plan '{plan_code}'")
-    _, plan, _ = plans.get(plans.codes[plan_code])
+    found = plans.of_company(customer.company_id, plan_code)
+    if found is None:
+        raise PreviewError(f"no plan '{plan_code}' for company {customer.company.code}")
+    _, plan, _ = plans.get(found)
     step = next((s for s in plan.steps if s.name == step_name), None)
     if step is None:
         names = ", ".join(s.name for s in plan.steps)
