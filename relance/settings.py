@@ -14,6 +14,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import dj_database_url
+from csp.constants import NONCE
 
 BASE_DIR = Path(__file__).resolve().parent
 VAR_DIR = Path(os.environ.get("RELANCE_VAR_DIR", Path.cwd() / "var")).resolve()
@@ -55,12 +56,15 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "anymail",
     "ninja",  # serves Swagger UI from its own static files, no CDN
+    "csp",  # Content-Security-Policy (CONTENT_SECURITY_POLICY below)
     "axes",  # login throttling (see AXES_* below)
     "relance.apps.RelanceConfig",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -179,6 +183,50 @@ MEDIA_ROOT = VAR_DIR / "media"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
+
+# Security headers. The staff app and the portal load nothing from elsewhere and run no inline
+# code or style (tests/web/test_security_headers.py scans the templates); the portal's brand
+# colour is a style block allowed by the nonce of its response alone. One per-view addition: the
+# portal's statement lets its pay button's form go on to the company's payment provider
+# (form-action). The API docs (ninja's Swagger UI) and the admin need no relaxation: both work
+# under this policy (tests/e2e/test_content_security_policy.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", NONCE],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'none'"],
+        "object-src": ["'none'"],
+    }
+}
+# Browser features no page of relance uses, refused to every origin.
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "serial",
+        "usb",
+    )
+}
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
 
 # Delivery: one backend per channel (dotted path to a class with `send(message)`).
 RELANCE_OUTBOX_DIR = Path(os.environ.get("RELANCE_OUTBOX_DIR", VAR_DIR / "outbox"))

@@ -7,11 +7,13 @@ another; attempts are rate-limited per address and per link."""
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
 from functools import wraps
 from typing import Any
+from urllib.parse import urlsplit
 
 from django import forms
 from django.conf import settings
@@ -191,7 +193,26 @@ def statement(request: HttpRequest, customer: Customer, language: str) -> HttpRe
         "token": _token(request),
         "paid_back": request.GET.get("paid") == "1",
     }
-    return render(request, "portal/statement.html", context)
+    response = render(request, "portal/statement.html", context)
+    if origin := _payment_origin(company):  # the pay button's answer redirects there
+        response._csp_update = {"form-action": [origin]}  # type: ignore[attr-defined]
+    return response
+
+
+STRIPE_CHECKOUT = "https://checkout.stripe.com"
+_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
+
+
+def _payment_origin(company: Company) -> str | None:
+    """Where the pay button's form ends up (after our redirect), for the page's form-action:
+    browsers hold a form's redirects to the Content-Security-Policy of the page it was on."""
+    if company.payment_provider == online_payments.STRIPE:
+        return STRIPE_CHECKOUT
+    if company.payment_provider == online_payments.LINK and company.payment_link_template:
+        parts = urlsplit(company.payment_link_template)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        return origin if _ORIGIN.match(origin) else None
+    return None
 
 
 @customer_page

@@ -1,4 +1,7 @@
-"""Browser tests: Playwright drives Debian's Chromium (/usr/bin/chromium), not a downloaded one."""
+"""Browser tests: Playwright drives Debian's Chromium (/usr/bin/chromium), not a downloaded one.
+
+Every browser context a test opens is watched: a Content-Security-Policy violation reported by the
+browser, or an uncaught error in a page's script, fails the test when it ends."""
 
 from __future__ import annotations
 
@@ -33,8 +36,50 @@ def browser() -> Iterator[object]:
                 "--disable-sync",
             ],
         )
+        new_context = browser.new_context
+
+        def watched_context(*args: object, **kwargs: object) -> object:
+            context = new_context(*args, **kwargs)
+            watch(context)
+            return context
+
+        browser.new_context = watched_context  # type: ignore[method-assign]
         yield browser
         browser.close()
+
+
+#: What the browser reported during the running test (CSP violations, uncaught page errors).
+PROBLEMS: list[str] = []
+# Reports the details Chromium's own console line leaves out (which file, which line).
+REPORT_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (e) => console.error(
+  `Content Security Policy violation: ${e.effectiveDirective} blocked ${e.blockedURI || "inline"}`
+  + ` in ${e.sourceFile || document.location.pathname}:${e.lineNumber} (${e.sample || ""})`));
+"""
+
+
+def watch(context) -> None:
+    context.add_init_script(REPORT_VIOLATIONS)
+
+    def console(message) -> None:
+        if "Content Security Policy" in message.text:
+            PROBLEMS.append(f"{message.page.url if message.page else ''}: {message.text}")
+
+    def page_error(error) -> None:
+        PROBLEMS.append(f"{error.page.url if error.page else ''}: uncaught error {error.error}")
+
+    context.on("console", console)
+    context.on("weberror", page_error)
+
+
+@pytest.fixture(autouse=True)
+def no_browser_problems() -> Iterator[None]:
+    """Fail a browser test whose pages broke the Content-Security-Policy or threw an error."""
+    PROBLEMS.clear()
+    yield
+    found, PROBLEMS[:] = list(PROBLEMS), []
+    if found:
+        pytest.fail("The browser reported:\n" + "\n".join(dict.fromkeys(found)), pytrace=False)
 
 
 @pytest.fixture
