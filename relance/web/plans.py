@@ -47,7 +47,8 @@ def _visible(request: HttpRequest) -> Any:
 
 
 def _may_create(request: HttpRequest) -> bool:
-    return bool(access.acting_in(request.user))
+    """Admins and credit controllers of a company; superusers too, even before any company."""
+    return bool(access.acting_in(request.user) or request.user.is_superuser)
 
 
 def _may_edit(request: HttpRequest, plan: Plan) -> bool:

@@ -11,7 +11,7 @@ from django.core import mail
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from relance.models import Company, Customer, Event
+from relance.models import Company, Customer, Event, Membership
 from relance.services import outbox, sales_reps
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -25,6 +25,7 @@ def test_a_rep_places_a_hold_from_the_digest_link(
         username="paul", first_name="Paul", email="paul@sales.test"
     )
     company = Company.objects.create(code="a", name="Atelier", country="GB", currency="EUR")
+    Membership.objects.create(company=company, user=paul, role=Membership.Role.SALES_REP)
     dupont = new_customer(company, "C1", "Boulangerie Dupont", paul)
     new_invoice(dupont, "I1", "1250.00", days_late=20)
     today = timezone.localdate()
