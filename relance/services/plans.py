@@ -217,7 +217,7 @@ def save_plan(
                 raise domain.PlanError([domain.Problem("code", "a plan's code cannot change")])
         _store(row, plan, company, renamed)
         if renamed:
-            _rename_history(row, renamed)
+            _rename_history(row, company, renamed)
         Event.objects.create(
             company=company,
             source=source,
@@ -228,13 +228,13 @@ def save_plan(
     return PlanSaved(row, warnings)
 
 
-def _rename_history(plan: Plan, renamed: Mapping[str, str]) -> None:
+def _rename_history(plan: Plan, company: Company, renamed: Mapping[str, str]) -> None:
     """The engine knows what a customer already had by step name (domain.engine.Past): carry the
     old name's executions over to the new one, for the plan's own company only."""
     for old, new in renamed.items():
-        Execution.objects.filter(
-            company_id=plan.company_id, plan_code=plan.code, step_name=old
-        ).update(step_name=new)
+        Execution.objects.filter(company=company, plan_code=plan.code, step_name=old).update(
+            step_name=new
+        )
 
 
 def plans_for(company: Company) -> Any:

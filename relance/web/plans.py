@@ -113,8 +113,14 @@ def plan_new(request: HttpRequest) -> HttpResponse:
     return render(request, "relance/plan_new.html", {"form": form})
 
 
+def _owner(plan: Plan) -> Company:
+    """The company of a plan the editor shows: always one (library plans are not shown)."""
+    assert plan.company is not None
+    return plan.company
+
+
 def _today(plan: Plan) -> date:
-    return hours.company_today(plan.company)
+    return hours.company_today(_owner(plan))
 
 
 def _timing(step: dict[str, Any]) -> str:
@@ -180,9 +186,7 @@ def _timeline(definition: dict[str, Any], selected: int | None) -> list[dict[str
 
 def _preview_customers(request: HttpRequest, plan: Plan) -> list[Customer]:
     """Customers who owe something to preview a step on: those on the plan first."""
-    reach = access.customers(request.user).filter(
-        invoices__status="open", company_id=plan.company_id
-    )
+    reach = access.customers(request.user).filter(invoices__status="open", company=_owner(plan))
     on_plan = list(reach.filter(plan=plan).distinct().order_by("name")[:PREVIEW_CUSTOMERS])
     others = reach.exclude(pk__in=[c.pk for c in on_plan]).distinct().order_by("name")
     candidates = on_plan + list(others[: PREVIEW_CUSTOMERS * 4])
@@ -260,7 +264,7 @@ def _save(
     try:
         return service.save_plan(
             definition,
-            company=plan.company,
+            company=_owner(plan),
             stored=plan,
             expected=request.POST.get("version"),
             renamed=renamed,

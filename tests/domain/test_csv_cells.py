@@ -22,7 +22,7 @@ def test_a_text_cell_that_could_start_a_formula_is_read_as_text(text):
     csv_cells.writer(out).writerow([text])
     [[read]] = list(csv.reader(io.StringIO(out.getvalue())))
     assert read == "'" + text
-    assert out.getvalue().startswith('"\'')  # quoted: a ; or , inside cannot open a new cell
+    assert out.getvalue().startswith("\"'")  # quoted: a ; or , inside cannot open a new cell
 
 
 def test_numbers_stay_numbers_and_plain_text_stays_as_it_is():
