@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from relance import client
 from relance.domain.money import minor_units
 from relance.messaging import formatting
 from relance.models import Company, Customer, PaymentPlan
@@ -51,7 +52,8 @@ CODE_LIMIT = 10  # code pages (send and check) per address in ten minutes
 
 
 def _address(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "")
+    """The client's address, read as login throttling reads it (behind trusted proxies too)."""
+    return client.address(request)
 
 
 def _over(request: HttpRequest, scope: str, limit: int) -> bool:

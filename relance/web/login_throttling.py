@@ -11,21 +11,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import ngettext
 
+from relance import client
+
 
 def client_address(request: HttpRequest) -> str:
-    """The connection's address; behind RELANCE_TRUSTED_PROXIES proxies, each appending the
-    address it received from to X-Forwarded-For, the one the outermost proxy saw. Entries further
-    left come from the client and could be forged."""
-    remote = str(request.META.get("REMOTE_ADDR") or "")
-    proxies = int(getattr(settings, "RELANCE_TRUSTED_PROXIES", 0) or 0)
-    if proxies <= 0:
-        return remote
-    forwarded = [
-        a.strip() for a in str(request.META.get("HTTP_X_FORWARDED_FOR", "")).split(",") if a.strip()
-    ]
-    if not forwarded:
-        return remote
-    return forwarded[-proxies] if len(forwarded) >= proxies else forwarded[0]
+    """For axes: the address every limit of relance uses (relance.client)."""
+    return client.address(request)
 
 
 def lockout_message() -> str:

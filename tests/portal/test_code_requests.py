@@ -94,3 +94,25 @@ def test_an_address_has_a_ceiling_whoever_asks_and_it_says_nothing_of_the_addres
         ]
         assert statuses == [200] * portal_codes.ADDRESS_CODES_PER_HOUR + [429], email
     assert len(mail.outbox) == portal_codes.ADDRESS_CODES_PER_HOUR  # all to Jeanne
+
+
+def test_behind_a_trusted_proxy_each_client_has_its_own_limits(ledger, monkeypatch, settings):
+    """Outside review, F2: the portal's limits read REMOTE_ADDR only, so behind a reverse proxy
+    every customer shared the proxy's one allowance and one client could lock everyone out."""
+    settings.RELANCE_TRUSTED_PROXIES = 1
+    old = _expired(ledger, monkeypatch)
+
+    def through_proxy(client_address: str) -> Client:
+        return Client(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=client_address)
+
+    attacker = through_proxy("203.0.113.9")
+    asked = [
+        attacker.post(f"/p/{old}/new-link/", {"email": "jeanne@dupont.test"}).status_code
+        for _ in range(4)
+    ]
+    assert asked == [200, 200, 200, 429]
+    page = through_proxy("198.51.100.7").post(
+        f"/p/{old}/new-link/", {"email": "jeanne@dupont.test"}
+    )
+    assert page.status_code == 200
+    assert "six-digit code" in page.content.decode() or mail.outbox
