@@ -362,7 +362,7 @@ def run(
         totals = ", ".join(f"{v} {k}" for k, v in a["totals"].items())
         click.echo(
             f"{a['customer']}: {a['step']} ({a['channel']}, {a['status']}) for "
-            f"{a['reference_invoice']}, {totals}"
+            f"{a['reference_invoice']}, {totals}" + (f": {a['reason']}" if a.get("reason") else "")
         )
     click.echo(
         f"{day}: {len(report.actions)} actions, {len(report.skipped)} superseded steps skipped"

@@ -756,10 +756,23 @@ def run_cycle(
 
 
 def mark_delivered(report: CycleReport, statuses: dict[str, str]) -> None:
-    """Turn `queued` into `sent` for the messages delivered right after the cycle."""
+    """Turn `queued` into `sent` for the messages delivered right after the cycle, and into
+    `failed`, with the reason, for those that cannot leave as they are (a text past the template
+    limits, no address): the outbox keeps them dead with that reason. A message that will be
+    tried again (a server down) stays `queued`."""
+    dead = [key for key, status in statuses.items() if status == OutboxMessage.Status.DEAD]
+    reasons = dict(
+        OutboxMessage.objects.filter(key__in=dead).values_list("key", "last_error") if dead else ()
+    )
     for action in report.actions:
-        if action["status"] == "queued" and statuses.get(action["key"]) == "sent":
+        if action["status"] != "queued":
+            continue
+        status = statuses.get(action["key"])
+        if status == OutboxMessage.Status.SENT:
             action["status"] = "sent"
+        elif status == OutboxMessage.Status.DEAD:
+            action["status"] = "failed"
+            action["reason"] = reasons.get(action["key"], "")
 
 
 class StepRefused(ValueError):

@@ -88,7 +88,7 @@ def read(value: str) -> Grant:
         customer is None
         or user is None
         or customer.sales_rep_id != user.pk
-        or not _member(user.pk, customer.company_id)  # left the company, customer not yet moved
+        or not _may_act(user.pk, customer.company_id)  # left the company, or made read-only
     ):
         raise LinkRefused(_("This link no longer works: you are not this customer's sales rep."))
     if data.get("a") not in ACTIONS:
@@ -98,6 +98,15 @@ def read(value: str) -> Grant:
 
 def _member(user_id: int, company_id: int) -> bool:
     return Membership.objects.filter(user_id=user_id, company_id=company_id).exists()
+
+
+def _may_act(user_id: int, company_id: int) -> bool:
+    """Still in the company, in a role that may hold, dispute or promise (not read-only)."""
+    return (
+        Membership.objects.filter(user_id=user_id, company_id=company_id)
+        .exclude(role=Membership.Role.READ_ONLY)
+        .exists()
+    )
 
 
 def act(grant: Grant, today: date, *, invoices: list[str], pay_by: date | None, reason: str) -> str:

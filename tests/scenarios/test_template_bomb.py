@@ -4,6 +4,7 @@ sent; the manual steps and the preview say why instead of hanging."""
 
 from __future__ import annotations
 
+import json
 import time
 
 from relance.models import ActionItem, OutboxMessage
@@ -79,6 +80,10 @@ def test_a_template_bomb_fails_one_message_and_the_run_completes(
     result = relance("run", "--date", "2026-03-01", "--json")
     assert result.exit_code == 0, result.output
     assert time.monotonic() - start < 30
+    actions = {a["customer"]: a for a in json.loads(result.stdout)["actions"]}
+    assert actions["BOOM"]["status"] == "failed"  # not "queued": it will not leave as it is
+    assert "Body: a range in the template is too long" in actions["BOOM"]["reason"]
+    assert {actions[f"C{n}"]["status"] for n in range(1, 6)} == {"sent"}
     bombed = OutboxMessage.objects.get(customer__external_id="BOOM")
     assert bombed.status == "dead"
     assert "Body: a range in the template is too long" in bombed.last_error

@@ -99,6 +99,14 @@ def test_a_link_stops_when_its_rep_is_deactivated(book, rep):
         sales_reps.read(token)
 
 
+def test_a_link_stops_when_its_rep_is_made_read_only(book, rep, company):
+    """Outside review, F5: a rep demoted to read-only still held, disputed and promised."""
+    token = sales_reps.token(rep, book["acme"], HOLD)
+    Membership.objects.filter(user=rep, company=company).update(role=Membership.Role.READ_ONLY)
+    with pytest.raises(LinkRefused, match="no longer works"):
+        sales_reps.read(token)
+
+
 def test_a_link_of_another_companys_member_is_refused(book, rep, company):
     """A member of another company only, though still named on the customer."""
     other = Company.objects.create(code="other", name="Other", country="FR", currency="EUR")
