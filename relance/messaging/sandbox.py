@@ -53,14 +53,18 @@ MAX_NUMBER_DIGITS = 1_000
 MAX_CALLS = 50_000
 #: Characters of the rendered text.
 MAX_OUTPUT = 100_000
+#: Characters and items of every text and list the template builds, added up over the render:
+#: each may be under MAX_SIZE, but a template keeping thousands of them would exhaust memory.
+MAX_BUILT = 5_000_000
 #: Seconds of processor time a render may take.
 MAX_SECONDS = 2.0
 
 # What a LimitExceeded is about.
-LOOPS, RANGE, SIZE, NUMBER, CALLS, DEPTH, OUTPUT, TIME = (
+LOOPS, RANGE, SIZE, BUILT, NUMBER, CALLS, DEPTH, OUTPUT, TIME = (
     "loops",
     "range",
     "size",
+    "built",
     "number",
     "calls",
     "depth",
@@ -73,6 +77,8 @@ _ENGLISH = {
     RANGE: "a range in the template is too long (more than {bound:,} numbers).",
     SIZE: "the template builds a text or list that is too long (more than {bound:,} "
     "characters or items).",
+    BUILT: "the template builds too much text altogether (more than {bound:,} characters or "
+    "items); simplify it.",
     NUMBER: "the template computes a number that is too large (more than {bound:,} digits).",
     CALLS: "the template calls too many functions or macros (more than {bound:,}); simplify it.",
     DEPTH: "a macro or loop of the template calls itself too deeply.",
@@ -95,6 +101,7 @@ class LimitExceeded(RenderError):
             LOOPS: MAX_LOOP_TURNS,
             RANGE: MAX_RANGE,
             SIZE: MAX_SIZE,
+            BUILT: MAX_BUILT,
             NUMBER: MAX_NUMBER_DIGITS,
             CALLS: MAX_CALLS,
             DEPTH: 0,
@@ -110,11 +117,12 @@ class _Budget:
     processor time asked for (dearer), so that a server busy with other work, whose renders wait
     for the processor, does not fail legitimate messages."""
 
-    __slots__ = ("calls", "cpu_start", "deadline", "turns")
+    __slots__ = ("built", "calls", "cpu_start", "deadline", "turns")
 
     def __init__(self) -> None:
         self.turns = MAX_LOOP_TURNS
         self.calls = MAX_CALLS
+        self.built = MAX_BUILT
         self.deadline = time.monotonic() + MAX_SECONDS
         self.cpu_start = time.thread_time()
 
@@ -131,6 +139,11 @@ class _Budget:
             raise LimitExceeded(CALLS)
         if time.monotonic() > self.deadline:
             self.late()
+
+    def build(self, size: int) -> None:
+        self.built -= size
+        if self.built < 0:
+            raise LimitExceeded(BUILT)
 
     def clock(self) -> None:
         if time.monotonic() > self.deadline:
@@ -195,9 +208,19 @@ def _refuse_large(size: int) -> None:
         raise LimitExceeded(SIZE)
 
 
+def _built(size: int) -> None:
+    """A text or list of `size` was made: counted against the render's MAX_BUILT."""
+    budget = _BUDGET.get()
+    if budget is not None:
+        budget.build(size)
+
+
 def _check_result(value: Any) -> Any:
-    if isinstance(value, (*_SEQUENCES, dict, set)) and len(value) > MAX_SIZE:
-        raise LimitExceeded(SIZE)
+    if isinstance(value, (*_SEQUENCES, dict, set)):
+        size = len(value)
+        if size > MAX_SIZE:
+            raise LimitExceeded(SIZE)
+        _built(size)
     return value
 
 
@@ -316,7 +339,9 @@ def _as_text(value: Any) -> str:
 def _concat(parts: tuple[Any, ...]) -> str:
     """`a ~ b ~ c`, refused before it is joined when it would be too long."""
     texts = [p if type(p) is str else _as_text(p) for p in parts]
-    _refuse_large(sum(map(len, texts)))
+    size = sum(map(len, texts))
+    _refuse_large(size)
+    _built(size)
     return "".join(texts)
 
 
@@ -324,7 +349,9 @@ def _buffered(parts: Iterable[str]) -> str:
     """The text of a macro, a `{% set %}` block, a `{% filter %}` block: bounded as well."""
     if not isinstance(parts, list):
         parts = list(parts)
-    _refuse_large(sum(map(len, parts)))
+    size = sum(map(len, parts))
+    _refuse_large(size)
+    _built(size)
     return "".join(parts)
 
 
@@ -537,7 +564,7 @@ class BoundedEnvironment(SandboxedEnvironment):
                 _refuse_large(len(left) + len(right))
         elif operator == "%":
             _check_percent(left, right)
-        return self.binop_table[operator](left, right)
+        return _check_result(self.binop_table[operator](left, right))
 
     def call(self, context: Any, obj: Any, /, *args: Any, **kwargs: Any) -> Any:
         budget = _BUDGET.get()

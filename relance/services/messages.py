@@ -320,6 +320,10 @@ def explain(exc: LimitExceeded) -> str:
             "the template builds a text or list that is too long"
             " (more than %(bound)s characters or items)."
         ),
+        sandbox.BUILT: gettext(
+            "the template builds too much text altogether"
+            " (more than %(bound)s characters or items); simplify it."
+        ),
         sandbox.NUMBER: gettext(
             "the template computes a number that is too large (more than %(bound)s digits)."
         ),

@@ -200,3 +200,29 @@ def test_limits_do_not_leak_between_renders() -> None:
     source = "{% for i in range(1000) %}{% for j in range(9) %}{% endfor %}{% endfor %}"
     for _ in range(3):
         render(source, {})  # 9,000 turns each: under the bound every time
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        # outside review, F3: each text under MAX_SIZE, 1.5 GB kept in all before the time ran out
+        "{% set l = [] %}{% for i in range(20) %}"
+        "{% set _ = l.append(range(1000)|map('string')|map('center', 99999)|list) %}"
+        "{% endfor %}{{ l|length }}",
+        "{% set l = [] %}{% for i in range(90) %}{% for j in range(100) %}"
+        "{% set _ = l.append('x' * 99999) %}{% endfor %}{% endfor %}{{ l|length }}",
+        "{% set ns = namespace(l=[]) %}{% for i in range(900) %}"
+        "{% set ns.l = ns.l + ['y' ~ ('x' * 99990)] %}{% endfor %}{{ ns.l|length }}",
+    ],
+)
+def test_what_a_render_builds_is_bounded_altogether(source: str) -> None:
+    assert _refused(source).limit == sandbox.BUILT
+
+
+def test_the_total_bound_leaves_ordinary_loops_alone() -> None:
+    text = render(
+        "{% for i in invoices %}{{ i.number }} {{ i.amount_due|upper }} {{ i.due_date }}\n"
+        "{% endfor %}",
+        INVOICES,
+    )
+    assert text.count("F-") == 40
