@@ -65,10 +65,14 @@ def _company(request: HttpRequest) -> Company:
 
 
 def _membership(request: HttpRequest, pk: int) -> Membership:
+    """A member whose account is in use, by number. Those still invited are reached by address
+    only (`_invited`), so that a number cannot tell a member-to-be from an invitation to join."""
     membership = get_object_or_404(Membership.objects.select_related("user", "company"), pk=pk)
     if membership.company not in administered(request.user):
         if membership.company_id in access.roles(request.user):
             raise PermissionDenied
+        raise Http404
+    if not membership.user.is_active:
         raise Http404
     return membership
 
@@ -83,7 +87,6 @@ def team_page(request: HttpRequest, form: AddForm | None = None) -> HttpResponse
     language = pages.language()
     members = team.members(company)
     locked = logins.locked(m.user.get_username() for m in members)
-    roles = dict(ROLES)
     rows = [
         {
             "membership": m,
@@ -95,10 +98,15 @@ def team_page(request: HttpRequest, form: AddForm | None = None) -> HttpResponse
         }
         for m in members
     ]
-    invitations = [{**i, "role_label": roles[i["role"]]} for i in team.pending(company)]
+    # Everyone invited, whether their address is new or has an account somewhere, in the same
+    # rows with the same controls: nothing on the page tells them apart but the address.
+    invited = [
+        {"person": person, "form": RoleForm(initial={"role": person.role}, auto_id=False)}
+        for person in team.invited(company)
+    ]
     context = {
         "company": company,
-        "invitations": invitations,
+        "invited": invited,
         "companies": administered(request.user),
         "rows": rows,
         "form": form or AddForm(initial={"role": Membership.Role.CREDIT_CONTROLLER}),
@@ -159,15 +167,6 @@ def member_remove(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def member_invite(request: HttpRequest, pk: int) -> HttpResponse:
-    membership = _membership(request, pk)
-    team.invite(membership, request.build_absolute_uri("/"), actor=request.user)
-    messages.success(request, _("Invitation sent to %(email)s.") % {"email": membership.user.email})
-    return _back(membership)
-
-
-@login_required
-@require_POST
 def member_unlock(request: HttpRequest, pk: int) -> HttpResponse:
     """Let a member locked out by too many wrong passwords log in again."""
     membership = _membership(request, pk)
@@ -177,14 +176,58 @@ def member_unlock(request: HttpRequest, pk: int) -> HttpResponse:
     return _back(membership)
 
 
+def _team(company: Company) -> HttpResponse:
+    return redirect(reverse("team") + f"?company={company.pk}")
+
+
+# Someone invited is reached by company and address (posted by the team page's controls),
+# whether they are a member-to-be or an invitation to join: the same endpoints, the same answers.
+
+
 @login_required
 @require_POST
-def invitation_cancel(request: HttpRequest) -> HttpResponse:
-    company = _company(request)
-    email = request.POST.get("email", "")
-    team.cancel_invitation(company, email, actor=request.user)
-    messages.success(request, _("Invitation to %(email)s cancelled.") % {"email": email})
-    return redirect(reverse("team") + f"?company={company.pk}")
+def invited_role(request: HttpRequest) -> HttpResponse:
+    company, email = _company(request), request.POST.get("email", "")
+    form = RoleForm(request.POST)
+    if form.is_valid():
+        try:
+            team.change_invited_role(
+                company,
+                email,
+                form.cleaned_data["role"],
+                actor=request.user,
+                base_url=request.build_absolute_uri("/"),
+            )
+        except team.NotInvited:
+            raise Http404 from None
+        messages.success(request, _("Role changed."))
+    return _team(company)
+
+
+@login_required
+@require_POST
+def invited_send(request: HttpRequest) -> HttpResponse:
+    company, email = _company(request), request.POST.get("email", "")
+    try:
+        person = team.send_again(
+            company, email, actor=request.user, base_url=request.build_absolute_uri("/")
+        )
+    except team.NotInvited:
+        raise Http404 from None
+    messages.success(request, _("Invitation sent to %(email)s.") % {"email": person.email})
+    return _team(company)
+
+
+@login_required
+@require_POST
+def invited_remove(request: HttpRequest) -> HttpResponse:
+    company, email = _company(request), request.POST.get("email", "")
+    try:
+        person = team.withdraw(company, email, actor=request.user)
+    except team.NotInvited:
+        raise Http404 from None
+    messages.success(request, _("%(email)s removed.") % {"email": person.email})
+    return _team(company)
 
 
 @login_required
