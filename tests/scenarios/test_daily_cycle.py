@@ -129,7 +129,7 @@ def test_a_quarter_day_by_day(ledger, settings, tmp_path, mailoutbox, company):
         ("2026-04-06", 2, "sent"),
         ("2026-04-21", 3, "sent"),
         ("2026-05-06", 4, "open"),
-        ("2026-05-21", 5, "queued"),  # a letter, but C2 has no postal address (below)
+        ("2026-05-21", 5, "failed"),  # a letter, but C2 has no postal address (below)
     ]
     # C2 has no billing contact: the primary contact receives the messages.
     message = OutboxMessage.objects.filter(customer__external_id="C2").first()
