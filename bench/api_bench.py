@@ -31,7 +31,8 @@ import csv, io, json, time
 from datetime import date, timedelta
 from django.test import Client
 from relance.models import Company, Invoice
-from relance.services import api_tokens, ledger_import
+from relance.services.integrations import api_tokens
+from relance.services.ledger import imports
 
 n = {customers}
 customers = [{{"external_id": f"C{{i:06}}", "name": f"Customer {{i}}", "country": "FR"}}
@@ -89,10 +90,10 @@ def as_csv(rows):
     writer.writerows(rows)
     return io.BytesIO(out.getvalue().encode())
 start = time.perf_counter()
-assert ledger_import.import_stream("customers", as_csv(customers), other).ok
+assert imports.import_stream("customers", as_csv(customers), other).ok
 csv_customers = time.perf_counter() - start
 start = time.perf_counter()
-assert ledger_import.import_stream("invoices", as_csv(invoices), other).ok
+assert imports.import_stream("invoices", as_csv(invoices), other).ok
 csv_invoices = time.perf_counter() - start
 print(json.dumps({{
     "customers": n, "invoices": len(invoices),

@@ -2,9 +2,9 @@
 
 Builds the benchmark ledger in SQLite (default 100k customers, 1M invoices with their payments and
 credit notes, from bench/generate.py), then times, over the generator's last 90 days, the KPI
-computation (services.kpi: receivables at the end of the period and the day before, current,
-aging, credit sales; in process, after a warm-up run) and, as the limit, one plain SQL query
-computing the same DSO with sqlite3 directly. Both DSOs must agree; goal: ratio <= 2x. It also
+computation (services.analytics.kpi: receivables at the end of the period and the day before,
+current, aging, credit sales; in process, after a warm-up run) and, as the limit, one plain SQL
+query computing the same DSO with sqlite3 directly. Both DSOs must agree; goal: ratio <= 2x. It also
 times the measures `relance kpi --more` adds (weighted days to pay, promise-kept rate…), and
 the Analytics page's effectiveness table over the steps the standard plan's cycle runs 60 days
 before the end (so the payments that followed are in the ledger), by step and by owner.
@@ -39,7 +39,7 @@ KPI = """
 import json, time
 from datetime import date
 from relance.models import Company
-from relance.services.kpi import kpis
+from relance.services.analytics.kpi import kpis
 start, end = date.fromisoformat({start!r}), date.fromisoformat({end!r})
 companies = list(Company.objects.all())
 kpis(start, end, companies)  # warm: connection, page cache
@@ -48,7 +48,7 @@ for _ in range(3):
     t = time.perf_counter()
     found = kpis(start, end, companies)
     runs.append(time.perf_counter() - t)
-from relance.services.kpi import measures
+from relance.services.analytics.kpi import measures
 t = time.perf_counter()
 for currency, figures in found.items():
     measures(start, end, companies, currency)
@@ -63,7 +63,7 @@ import json, time
 from datetime import date, timedelta
 from django.db.models import Count
 from relance.models import Execution
-from relance.services import effectiveness
+from relance.services.analytics import effectiveness
 end = date.fromisoformat({end!r})
 ran = Execution.objects.filter(date__gt=end - timedelta(days=90), date__lte=end)
 found = {{}}

@@ -244,7 +244,7 @@ RELANCE_CHANNELS["letter"] = os.environ.get(
 )
 # Print runs handed to a provider (`relance letters submit`): a class with submit(pdf, batch).
 RELANCE_PRINT_PROVIDER = os.environ.get(
-    "RELANCE_PRINT_PROVIDER", "relance.services.print_runs.DirectoryProvider"
+    "RELANCE_PRINT_PROVIDER", "relance.services.dunning.print_runs.DirectoryProvider"
 )
 RELANCE_PRINT_DIR = Path(os.environ.get("RELANCE_PRINT_DIR", VAR_DIR / "print"))
 RELANCE_MAX_DELIVERY_ATTEMPTS = 5

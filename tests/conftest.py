@@ -20,7 +20,7 @@ from relance.cli.main import cli
 
 @pytest.fixture
 def company(db):
-    from relance.services.companies import ensure_default_company, get_company
+    from relance.services.organisation.companies import ensure_default_company, get_company
 
     ensure_default_company()
     return get_company("default")
@@ -82,7 +82,7 @@ def _new_invoice(customer: Any, ext: str, total: str, days_late: int) -> Any:
     from django.utils import timezone
 
     from relance.models import Invoice
-    from relance.services import balances
+    from relance.services.ledger import balances
 
     due = timezone.localdate() - timedelta(days=days_late)
     invoice = Invoice.objects.create(
@@ -164,7 +164,7 @@ def smtp(settings) -> Iterator[Sink]:
     """A real SMTP server on localhost (aiosmtpd) that the email channel delivers to."""
     from aiosmtpd.controller import Controller
 
-    from relance.services import outbox
+    from relance.services.dunning import outbox
 
     sink = Sink()
     controller = Controller(sink, hostname="127.0.0.1", port=free_port())

@@ -1,4 +1,5 @@
-"""Bearer tokens (services.api_tokens): every request acts in its token's company only."""
+"""Bearer tokens (services.integrations.api_tokens): every request acts in its token's company
+only."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from ninja.security import HttpBearer
 
 from relance.api.errors import Forbidden
 from relance.models import ApiToken, Company
-from relance.services import api_tokens
+from relance.services.integrations import api_tokens
 
 
 class TokenAuth(HttpBearer):

@@ -28,19 +28,12 @@ from relance.models import (
     Promise,
     Run,
 )
-from relance.services import (
-    actions,
-    campaigns,
-    cycle,
-    dialogue,
-    forecasting,
-    hours,
-    kpi,
-    lookup,
-    outbox,
-    plans,
-    resources,
-)
+from relance.services.analytics import kpi
+from relance.services.dialogue import pauses
+from relance.services.dunning import actions, campaigns, cycle, forecasting, outbox, plans
+from relance.services.integrations import resources
+from relance.services.ledger import lookup
+from relance.services.organisation import hours
 from relance.tasks import dispatch
 
 router = Router()
@@ -212,7 +205,7 @@ class HoldOut(Out):
 def hold(request: HttpRequest, external_id: str, payload: HoldIn) -> dict[str, Any]:
     company = writing(request)
     customer = _customer(company, external_id)
-    dialogue.hold(customer.external_id, payload.until, company=company, source=source_of(request))
+    pauses.hold(customer.external_id, payload.until, company=company, source=source_of(request))
     customer.refresh_from_db(fields=["hold_until"])
     return {"customer_id": customer.external_id, "hold_until": customer.hold_until}
 
@@ -466,7 +459,7 @@ def create_promise(request: HttpRequest, payload: PromiseIn) -> Status[dict[str,
     company = writing(request)
     customer = _customer(company, payload.customer_id)
     try:
-        promise = dialogue.add_promise(
+        promise = pauses.add_promise(
             customer.external_id,
             payload.invoice_ids,
             payload.pay_by,
@@ -475,7 +468,7 @@ def create_promise(request: HttpRequest, payload: PromiseIn) -> Status[dict[str,
             source=source_of(request),
             amount=payload.amount,
         )
-    except dialogue.Refused as exc:
+    except pauses.Refused as exc:
         raise _refused(exc) from None
     return Status(201, resources.promise(promise))
 
@@ -531,7 +524,7 @@ def list_disputes(
 def open_dispute(request: HttpRequest, payload: DisputeIn) -> Status[dict[str, Any]]:
     company = writing(request)
     try:
-        dispute = dialogue.open_dispute(
+        dispute = pauses.open_dispute(
             payload.invoice_id,
             hours.company_today(company),
             reason=payload.reason,
@@ -540,7 +533,7 @@ def open_dispute(request: HttpRequest, payload: DisputeIn) -> Status[dict[str, A
         )
     except lookup.NotFound as exc:
         raise NotFound(str(exc)) from None
-    except dialogue.Refused as exc:
+    except pauses.Refused as exc:
         raise _refused(exc, "invoice_id") from None
     return Status(201, resources.dispute(dispute))
 
@@ -560,14 +553,14 @@ def resolve_dispute(request: HttpRequest, dispute_id: int, payload: ResolveIn) -
     if found.resolved_on is not None:
         raise Invalid(f"dispute {dispute_id} was resolved on {found.resolved_on}")
     try:
-        resolved = dialogue.resolve_dispute(
+        resolved = pauses.resolve_dispute(
             found.invoice.external_id,
             payload.on or hours.company_today(company),
             resolution=payload.resolution,
             company=company,
             source=source_of(request),
         )
-    except dialogue.Refused as exc:
+    except pauses.Refused as exc:
         raise _refused(exc, "on") from None
     return resources.dispute(resolved)
 

@@ -1,4 +1,4 @@
-"""Applies `Idempotency-Key` to every POST of the API (services.idempotency)."""
+"""Applies `Idempotency-Key` to every POST of the API (services.integrations.idempotency)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from relance.api.errors import body
-from relance.services import api_tokens, idempotency
+from relance.services.integrations import api_tokens, idempotency
 
 HEADER = "Idempotency-Key"
 

@@ -19,7 +19,9 @@ from relance.api.errors import ERRORS, Conflict, Invalid, NotFound
 from relance.api.pagination import MAX_LIMIT, page
 from relance.domain.money import format_amount
 from relance.models import Allocation, Company, Contact, CreditNote, Customer, Invoice, Payment
-from relance.services import hours, ledger_import, resources
+from relance.services.integrations import resources
+from relance.services.ledger import imports
+from relance.services.organisation import hours
 
 MAX_BATCH = 1000
 
@@ -129,18 +131,18 @@ class Kind:
             raise NotFound(f"no {self.label} '{external_id}' in company {company.code}")
         return found
 
-    def write(self, request: HttpRequest, rows: list[dict[str, Any]]) -> ledger_import.ImportResult:
+    def write(self, request: HttpRequest, rows: list[dict[str, Any]]) -> imports.ImportResult:
         """Upsert `rows`; a row naming an existing external id changes only the fields it
         gives, so it is laid over the row as it stands before the importer checks it whole."""
         company = writing(request)
-        columns, required = ledger_import.columns_of(self.name)
+        columns, required = imports.columns_of(self.name)
         ids = [r["external_id"] for r in rows if _partial(r, required)]
         current = {  # only for rows that leave out a field the checks need
             row.external_id: {k: v for k, v in self.shape(row).items() if k in columns}
             for row in self.rows(company).filter(external_id__in=ids)
         }
         merged = [{**current.get(r.get("external_id"), {}), **r} for r in rows]
-        result = ledger_import.import_rows(self.name, merged, company, source=source_of(request))
+        result = imports.import_rows(self.name, merged, company, source=source_of(request))
         if not result.ok:
             details = [e.as_json() for e in result.errors]
             if len(rows) == 1:

@@ -32,7 +32,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from relance.channels.base import DeliveryError
 from relance.messaging.text import reflow
 from relance.models import Company, Invoice, OutboxMessage
-from relance.services.bounces import mark_bounced
+from relance.services.dunning.bounces import mark_bounced
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 _URL = re.compile(r"(https?://[^\s<>\"]+)")
@@ -160,7 +160,7 @@ class EmailChannel:
             raise DeliveryError(f"addressees refused ({detail}); CC delivered", permanent=True)
 
     def build(self, message: OutboxMessage) -> EmailMultiAlternatives:
-        customer = message.customer  # claimed with its company and owner (services.outbox)
+        customer = message.customer  # claimed with its company and owner (services.dunning.outbox)
         company = message.company
         sender = company.sender_email or settings.DEFAULT_FROM_EMAIL
         owner = customer.owner if customer else None  # none for a message to staff

@@ -1,6 +1,6 @@
 """Letters: each one rendered to PDF on the company's stationery (relance.documents) and put in
 the company's open print run; the run is downloaded as one PDF (or handed to a print provider)
-and marked posted, which is when its letters count as sent (services.print_runs)."""
+and marked posted, which is when its letters count as sent (services.dunning.print_runs)."""
 
 from __future__ import annotations
 
@@ -135,7 +135,7 @@ class LetterChannel:
     after a crash finds the letter already filed)."""
 
     def send(self, message: OutboxMessage) -> None:
-        customer = message.customer  # claimed with its company (services.outbox)
+        customer = message.customer  # claimed with its company (services.dunning.outbox)
         if customer is None:
             raise DeliveryError(
                 "a letter goes to a customer: this message has none", permanent=True

@@ -93,8 +93,8 @@ def init(as_json: bool) -> None:
     The shipped plans go into the library, which every new company starts from."""
     from django.core.management import call_command
 
-    from relance.services.companies import ensure_default_company
-    from relance.services.plans import seed_library
+    from relance.services.dunning.plans import seed_library
+    from relance.services.organisation.companies import ensure_default_company
 
     call_command("migrate", interactive=False, verbosity=0)
     seed_library()
@@ -136,7 +136,7 @@ def company() -> None:
 @json_option
 def company_add(code: str, as_json: bool, **fields: Any) -> None:
     """Create or update company CODE."""
-    from relance.services.companies import upsert_company
+    from relance.services.organisation.companies import upsert_company
 
     with rejections(as_json):
         obj, created = upsert_company(code, **fields)
@@ -165,8 +165,8 @@ def company_add(code: str, as_json: bool, **fields: Any) -> None:
 @json_option
 def import_(kind: str, file: Path, company_code: str | None, dry_run: bool, as_json: bool) -> None:
     """Upsert a CSV file of KIND by external id (all or nothing; see README for the columns)."""
-    from relance.services.companies import UnknownCompany, get_company
-    from relance.services.ledger_import import ImportRejected, import_file
+    from relance.services.ledger.imports import ImportRejected, import_file
+    from relance.services.organisation.companies import UnknownCompany, get_company
 
     with rejections(as_json, UnknownCompany, ImportRejected):
         target = get_company(company_code)
@@ -235,7 +235,7 @@ def _load_yaml_file(
     """Read a YAML file people wrote and hand it to a loading service; every problem found in it
     is printed with its place, and the command exits 1."""
     from relance.domain.plans import PlanError
-    from relance.services.companies import UnknownCompany, get_company
+    from relance.services.organisation.companies import UnknownCompany, get_company
 
     try:
         text = file.read_text(encoding="utf-8")
@@ -265,7 +265,7 @@ def plan_load(file: Path, company_code: str | None, as_json: bool) -> None:
 
     With --company, into that company's plans only; without, into the library and every
     company (each keeps its own copy, which later loads with --company change alone)."""
-    from relance.services.plans import load_plans
+    from relance.services.dunning.plans import load_plans
 
     result = _load_yaml_file(file, company_code, as_json, "plan is", load_plans)
     lines = [
@@ -287,7 +287,7 @@ def plan_load(file: Path, company_code: str | None, as_json: bool) -> None:
 @json_option
 def plan_rules(file: Path, company_code: str | None, as_json: bool) -> None:
     """Replace the assignment rules (YAML list) that give customers without a plan their plan."""
-    from relance.services.plans import load_rules
+    from relance.services.dunning.plans import load_rules
 
     result = _load_yaml_file(file, company_code, as_json, "rules are", load_rules)
     lines = [f"Loaded {result.rules} assignment rules for {result.company or 'every company'}."]
@@ -302,8 +302,8 @@ def plan_rules(file: Path, company_code: str | None, as_json: bool) -> None:
 @json_option
 def plan_assign(customer_id: str, plan_code: str, company_code: str | None, as_json: bool) -> None:
     """Assign plan PLAN_CODE to customer CUSTOMER_ID (external id)."""
-    from relance.services.companies import UnknownCompany, get_company
-    from relance.services.plans import CustomerNotFound, PlanNotFound, assign_plan
+    from relance.services.dunning.plans import CustomerNotFound, PlanNotFound, assign_plan
+    from relance.services.organisation.companies import UnknownCompany, get_company
 
     with rejections(as_json, UnknownCompany, CustomerNotFound, PlanNotFound):
         target = get_company(company_code) if company_code else None
@@ -346,8 +346,8 @@ def run(
     day: date, dry_run: bool, no_deliver: bool, company_code: str | None, as_json: bool
 ) -> None:
     """Run one dunning cycle as of --date: execute due steps, queue and deliver messages."""
-    from relance.services import cycle, outbox
-    from relance.services.companies import UnknownCompany, get_company
+    from relance.services.dunning import cycle, outbox
+    from relance.services.organisation.companies import UnknownCompany, get_company
     from relance.tasks import dispatch
 
     with rejections(as_json, UnknownCompany):
@@ -382,8 +382,8 @@ def run(
 @json_option
 def forecast(start: date, end: date, store: bool, company_code: str | None, as_json: bool) -> None:
     """The steps the plans will run between two dates if nobody pays, promises or disputes."""
-    from relance.services.companies import UnknownCompany, get_company
-    from relance.services.forecasting import forecast as compute
+    from relance.services.dunning.forecasting import forecast as compute
+    from relance.services.organisation.companies import UnknownCompany, get_company
 
     if end < start:
         raise click.BadParameter("--to is before --from", param_hint="--to")
@@ -391,7 +391,7 @@ def forecast(start: date, end: date, store: bool, company_code: str | None, as_j
         company_id = get_company(company_code).pk if company_code else None
     if store:
         from relance.models import Company
-        from relance.services import calendar
+        from relance.services.dunning import calendar
 
         days = (end - start).days + 1
         companies = Company.objects.filter(pk=company_id) if company_id else Company.objects.all()
@@ -418,10 +418,10 @@ def forecast(start: date, end: date, store: bool, company_code: str | None, as_j
 @json_option
 def statement(customer_id: str, day: date, company_code: str | None, as_json: bool) -> None:
     """What CUSTOMER_ID owes on --date, invoice by invoice, with totals per currency."""
-    from relance.services.companies import UnknownCompany, get_company
-    from relance.services.lookup import NotFound
-    from relance.services.statements import StatementError
-    from relance.services.statements import statement as compute
+    from relance.services.ledger.lookup import NotFound
+    from relance.services.ledger.statements import StatementError
+    from relance.services.ledger.statements import statement as compute
+    from relance.services.organisation.companies import UnknownCompany, get_company
 
     with rejections(as_json, UnknownCompany, NotFound, StatementError):
         target = get_company(company_code) if company_code else None
@@ -460,8 +460,8 @@ def kpi(
 ) -> None:
     """DSO, best-possible DSO, ADD, CEI and aging over a period, in one currency (DESIGN §5)."""
     from relance.models import Company
-    from relance.services.companies import UnknownCompany, get_company
-    from relance.services.kpi import KpiError, report
+    from relance.services.analytics.kpi import KpiError, report
+    from relance.services.organisation.companies import UnknownCompany, get_company
 
     with rejections(as_json, UnknownCompany, KpiError):
         companies = [get_company(company_code)] if company_code else list(Company.objects.all())
@@ -499,8 +499,8 @@ def token() -> None:
 @json_option
 def token_create(name: str, write: bool, company_code: str | None, as_json: bool) -> None:
     """Create an API token for one company and print its secret (shown this once)."""
-    from relance.services import api_tokens
-    from relance.services.companies import UnknownCompany, get_company
+    from relance.services.integrations import api_tokens
+    from relance.services.organisation.companies import UnknownCompany, get_company
 
     with rejections(as_json, UnknownCompany, api_tokens.TokenRefused):
         company = get_company(company_code)
@@ -518,7 +518,7 @@ def token_create(name: str, write: bool, company_code: str | None, as_json: bool
 def token_list(company_code: str | None, as_json: bool) -> None:
     """A company's tokens: prefix, name, scope, last use, revoked or not (never the secret)."""
     from relance.models import ApiToken
-    from relance.services.companies import UnknownCompany, get_company
+    from relance.services.organisation.companies import UnknownCompany, get_company
 
     with rejections(as_json, UnknownCompany):
         company = get_company(company_code)
@@ -546,7 +546,7 @@ def token_list(company_code: str | None, as_json: bool) -> None:
 def token_revoke(prefix: str, as_json: bool) -> None:
     """Revoke the token whose secret starts with rl_PREFIX_: it stops working at once."""
     from relance.models import ApiToken
-    from relance.services import api_tokens
+    from relance.services.integrations import api_tokens
 
     found = ApiToken.objects.filter(prefix=prefix.removeprefix("rl_").split("_")[0]).first()
     if found is None:
@@ -567,7 +567,7 @@ def user_unlock(username: str, as_json: bool) -> None:
     """Let USERNAME log in again after too many wrong passwords, from every address."""
     from django.contrib.auth import get_user_model
 
-    from relance.services import logins
+    from relance.services.organisation import logins
 
     if not get_user_model().objects.filter(username=username).exists():
         reject(f"no user {username}", as_json, {"error": "unknown user", "username": username})
@@ -593,7 +593,7 @@ def rate_add(source: str, since: date, percent: float, as_json: bool) -> None:
     """Record a newly published reference rate (or correct one)."""
     from decimal import Decimal
 
-    from relance.services.late_fees import add_rate
+    from relance.services.ledger.late_fees import add_rate
 
     with rejections(as_json, ValueError):
         row, created = add_rate(source, since, Decimal(str(percent)))
@@ -633,13 +633,13 @@ def rate_list(as_json: bool) -> None:
 @json_option
 def hold(customer_id: str, until: date, company_code: str | None, as_json: bool) -> None:
     """Hold all dunning of CUSTOMER_ID until a date (inclusive)."""
-    from relance.services import dialogue
-    from relance.services.companies import UnknownCompany, get_company
-    from relance.services.lookup import NotFound
+    from relance.services.dialogue import pauses
+    from relance.services.ledger.lookup import NotFound
+    from relance.services.organisation.companies import UnknownCompany, get_company
 
     with rejections(as_json, UnknownCompany, NotFound):
         target = get_company(company_code) if company_code else None
-        customer = dialogue.hold(customer_id, until, company=target)
+        customer = pauses.hold(customer_id, until, company=target)
     emit(
         as_json,
         {"customer": customer.external_id, "hold_until": until.isoformat()},
@@ -662,13 +662,13 @@ def dispute_open(
     invoice_id: str, day: date, reason: str, company_code: str | None, as_json: bool
 ) -> None:
     """Open a dispute on INVOICE_ID."""
-    from relance.services import dialogue
-    from relance.services.companies import UnknownCompany, get_company
-    from relance.services.lookup import NotFound
+    from relance.services.dialogue import pauses
+    from relance.services.ledger.lookup import NotFound
+    from relance.services.organisation.companies import UnknownCompany, get_company
 
-    with rejections(as_json, UnknownCompany, NotFound, dialogue.Refused):
+    with rejections(as_json, UnknownCompany, NotFound, pauses.Refused):
         target = get_company(company_code) if company_code else None
-        opened = dialogue.open_dispute(invoice_id, day, reason=reason, company=target)
+        opened = pauses.open_dispute(invoice_id, day, reason=reason, company=target)
     emit(
         as_json,
         {"invoice": invoice_id, "opened_on": day.isoformat(), "dispute": opened.pk},
@@ -686,13 +686,13 @@ def dispute_resolve(
     invoice_id: str, day: date, resolution: str, company_code: str | None, as_json: bool
 ) -> None:
     """Resolve the open dispute on INVOICE_ID; dunning resumes if it is still unpaid."""
-    from relance.services import dialogue
-    from relance.services.companies import UnknownCompany, get_company
-    from relance.services.lookup import NotFound
+    from relance.services.dialogue import pauses
+    from relance.services.ledger.lookup import NotFound
+    from relance.services.organisation.companies import UnknownCompany, get_company
 
-    with rejections(as_json, UnknownCompany, NotFound, dialogue.Refused):
+    with rejections(as_json, UnknownCompany, NotFound, pauses.Refused):
         target = get_company(company_code) if company_code else None
-        dialogue.resolve_dispute(invoice_id, day, resolution=resolution, company=target)
+        pauses.resolve_dispute(invoice_id, day, resolution=resolution, company=target)
     emit(
         as_json,
         {"invoice": invoice_id, "resolved_on": day.isoformat()},
@@ -721,14 +721,14 @@ def promise_add(
     as_json: bool,
 ) -> None:
     """Record CUSTOMER_ID's promise to pay some invoices by a date."""
-    from relance.services import dialogue
-    from relance.services.companies import UnknownCompany, get_company
-    from relance.services.lookup import NotFound
+    from relance.services.dialogue import pauses
+    from relance.services.ledger.lookup import NotFound
+    from relance.services.organisation.companies import UnknownCompany, get_company
 
     ids = [i.strip() for i in invoices.split(",") if i.strip()]
-    with rejections(as_json, UnknownCompany, NotFound, dialogue.Refused):
+    with rejections(as_json, UnknownCompany, NotFound, pauses.Refused):
         target = get_company(company_code) if company_code else None
-        made = dialogue.add_promise(customer_id, ids, pay_by, day, company=target)
+        made = pauses.add_promise(customer_id, ids, pay_by, day, company=target)
     emit(
         as_json,
         {
@@ -752,7 +752,7 @@ def actions() -> None:
 @json_option
 def actions_list(user_email: str | None, as_json: bool) -> None:
     """Open action items, highest priority first."""
-    from relance.services.actions import inbox
+    from relance.services.dunning.actions import inbox
 
     items = [
         {
@@ -786,7 +786,7 @@ def actions_list(user_email: str | None, as_json: bool) -> None:
 @json_option
 def actions_done(item_id: int, by: str, outcome: str, note: str, as_json: bool) -> None:
     """Mark action item ITEM_ID done, with its outcome."""
-    from relance.services.actions import ActionRefused, close
+    from relance.services.dunning.actions import ActionRefused, close
 
     with rejections(as_json, ActionRefused):
         item = close(item_id, by=by, outcome=outcome, note=note)
@@ -804,7 +804,7 @@ def actions_done(item_id: int, by: str, outcome: str, note: str, as_json: bool) 
 @json_option
 def actions_skip(item_id: int, by: str, note: str, as_json: bool) -> None:
     """Skip action item ITEM_ID, saying why."""
-    from relance.services.actions import ActionRefused, close
+    from relance.services.dunning.actions import ActionRefused, close
 
     with rejections(as_json, ActionRefused):
         item = close(item_id, by=by, outcome="done", note=note, skip=True)
@@ -840,10 +840,10 @@ def preview(
     from django.utils import timezone
 
     from relance.messaging.sandbox import RenderError
-    from relance.services.companies import UnknownCompany, get_company
-    from relance.services.lookup import NotFound
-    from relance.services.preview import PreviewError
-    from relance.services.preview import preview as make
+    from relance.services.dunning.preview import PreviewError
+    from relance.services.dunning.preview import preview as make
+    from relance.services.ledger.lookup import NotFound
+    from relance.services.organisation.companies import UnknownCompany, get_company
 
     with rejections(as_json, UnknownCompany, NotFound, PreviewError, RenderError):
         target = get_company(company_code) if company_code else None
@@ -869,8 +869,8 @@ def preview(
 @json_option
 def invoice_pdfs(folder: Path, company_code: str | None, as_json: bool) -> None:
     """Attach the ERP's invoice PDFs in FOLDER (named after the invoice's id or number)."""
-    from relance.services.companies import UnknownCompany, get_company
-    from relance.services.invoice_pdfs import attach_folder
+    from relance.services.ledger.invoice_pdfs import attach_folder
+    from relance.services.organisation.companies import UnknownCompany, get_company
 
     with rejections(as_json, UnknownCompany, FileNotFoundError):
         report = attach_folder(folder, get_company(company_code))
@@ -897,7 +897,7 @@ def letters() -> None:
 @json_option
 def letters_list(status: str | None, as_json: bool) -> None:
     """Print runs, newest first, with their letters and pages."""
-    from relance.services.print_runs import runs
+    from relance.services.dunning.print_runs import runs
 
     found = runs(status)
     emit(
@@ -919,7 +919,7 @@ def letters_list(status: str | None, as_json: bool) -> None:
 @json_option
 def letters_download(run_id: int, output: Path, duplex: bool, as_json: bool) -> None:
     """Write print run RUN_ID as one PDF, ready to print."""
-    from relance.services.print_runs import PrintRunError, document
+    from relance.services.dunning.print_runs import PrintRunError, document
 
     with rejections(as_json, PrintRunError):
         pdf = document(run_id, duplex=duplex)
@@ -933,7 +933,7 @@ def letters_download(run_id: int, output: Path, duplex: bool, as_json: bool) -> 
 @json_option
 def letters_posted(run_id: int, by: str, as_json: bool) -> None:
     """Record print run RUN_ID as posted: its letters count as sent from now."""
-    from relance.services.print_runs import PrintRunError, mark_posted
+    from relance.services.dunning.print_runs import PrintRunError, mark_posted
 
     with rejections(as_json, PrintRunError):
         done = mark_posted(run_id, by=by)
@@ -945,7 +945,7 @@ def letters_posted(run_id: int, by: str, as_json: bool) -> None:
 @json_option
 def letters_submit(run_id: int, as_json: bool) -> None:
     """Hand print run RUN_ID to the print provider (RELANCE_PRINT_PROVIDER) and record it posted."""
-    from relance.services.print_runs import PrintRunError, send_to_provider
+    from relance.services.dunning.print_runs import PrintRunError, send_to_provider
 
     with rejections(as_json, PrintRunError):
         done = send_to_provider(run_id)
@@ -957,7 +957,7 @@ def letters_submit(run_id: int, as_json: bool) -> None:
 @json_option
 def deliver(day: date | None, as_json: bool) -> None:
     """Deliver the outbox messages that are due (retries included)."""
-    from relance.services.outbox import deliver_due
+    from relance.services.dunning.outbox import deliver_due
 
     report = deliver_due(as_of=day)
     counts = {s: report.count(s) for s in ("sent", "failed", "dead", "cancelled")}
@@ -969,7 +969,7 @@ def deliver(day: date | None, as_json: bool) -> None:
 @click.option("--every", default=60, show_default=True, help="Seconds between checks.")
 def scheduler(once: bool, every: int) -> None:
     """Embedded daily tick: run today's cycle once (catching up missed days without bursts)."""
-    from relance.services.scheduling import tick
+    from relance.services.dunning.scheduling import tick
 
     while True:
         done = tick()

@@ -78,7 +78,7 @@ class Customer(models.Model):
         blank=True,
         db_index=True,
         editable=False,
-        help_text="Due date of the oldest invoice left to pay (kept by services.balances)",
+        help_text="Due date of the oldest invoice left to pay (kept by services.ledger.balances)",
     )
 
     class Meta:

@@ -1,8 +1,8 @@
 """Invoices, credit notes, payments and the allocations that link them.
 
-Allocations are derived data: `services.allocation` rebuilds a customer's allocations from the
-domain's replay whenever their ledger changes, so `amount_due(as_of)` is a plain sum a database can
-aggregate for every invoice at once.
+Allocations are derived data: `services.ledger.allocation` rebuilds a customer's allocations
+from the domain's replay whenever their ledger changes, so `amount_due(as_of)` is a plain sum a
+database can aggregate for every invoice at once.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from relance.models.plan import Plan, Step
 class Dispute(models.Model):
     """A disputed invoice leaves dunning from `opened_on` until it is resolved. One raised from
     the portal carries its category, the customer's message and proof, and the deadlines the
-    company's service level gives it (business time, services.disputes)."""
+    company's service level gives it (business time, services.dialogue.portal_disputes)."""
 
     class Category(models.TextChoices):
         WRONG_AMOUNT = "wrong_amount", _("Wrong amount")
@@ -222,8 +222,9 @@ class OutboxMessage(models.Model):
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
-    # Not stored, set while a message is delivered (services.outbox): what the composer produced
-    # for the channel, and the status a channel asks for instead of `sent` (a letter in print).
+    # Not stored, set while a message is delivered (services.dunning.outbox): what the composer
+    # produced for the channel, and the status a channel asks for instead of `sent` (a letter in
+    # print).
     composed: Any = None
     final_status: str = ""
 

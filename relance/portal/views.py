@@ -1,5 +1,5 @@
 """The customer portal: pages a customer opens from the personal link in their messages, with no
-login. Every view reads the customer from the signed link (services.portal_links) and only that
+login. Every view reads the customer from the signed link (services.portal.links) and only that
 customer's data; a bad link gets a page saying why, and an expired or withdrawn one offers a code
 by email to get a fresh link. Pages speak the customer's language unless the visitor picks
 another; attempts are rate-limited per address and per link."""
@@ -30,17 +30,11 @@ from relance import client
 from relance.domain.money import minor_units
 from relance.messaging import formatting
 from relance.models import Company, Customer, PaymentPlan
-from relance.services import (
-    dialogue,
-    disputes,
-    hours,
-    online_payments,
-    payment_plans,
-    portal,
-    portal_codes,
-    portal_links,
-)
-from relance.services.dialogue import Refused
+from relance.services.dialogue import pauses, payment_plans, portal_disputes
+from relance.services.dialogue.pauses import Refused
+from relance.services.integrations import online_payments
+from relance.services.organisation import hours
+from relance.services.portal import accounts, codes, links
 
 logger = logging.getLogger(__name__)
 
@@ -94,8 +88,8 @@ def customer_page(view: View) -> View:
         if _over(request, "page", LIMIT):
             return _too_many(request)
         try:
-            customer = portal_links.read(token)
-        except portal_links.LinkRefused as refused:
+            customer = links.read(token)
+        except links.LinkRefused as refused:
             with translation.override(_language(request, None)):
                 return _refused(request, token, refused)
         language = _language(request, customer)
@@ -118,7 +112,7 @@ class CodeForm(forms.Form):
     code = forms.RegexField(label=_("Code"), regex=r"^\s*\d{6}\s*$", max_length=12)
 
 
-def _refused(request: HttpRequest, token: str, refused: portal_links.LinkRefused) -> HttpResponse:
+def _refused(request: HttpRequest, token: str, refused: links.LinkRefused) -> HttpResponse:
     context = {
         "message": str(refused),
         "can_reissue": refused.customer_pk is not None,
@@ -136,9 +130,9 @@ def new_link(request: HttpRequest, token: str) -> HttpResponse:
     if _over(request, "code", CODE_LIMIT):
         return _too_many(request)
     try:
-        portal_links.read(token)
+        links.read(token)
         return redirect("portal", token=token)  # the link works: nothing to re-issue
-    except portal_links.LinkRefused as refused:
+    except links.LinkRefused as refused:
         customer_pk = refused.customer_pk
         if customer_pk is None:
             return _refused(request, token, refused)
@@ -148,7 +142,7 @@ def new_link(request: HttpRequest, token: str) -> HttpResponse:
         if "code" in request.POST:
             code_form = CodeForm(request.POST)
             if code_form.is_valid():
-                fresh = portal_codes.check_code(customer_pk, code_form.cleaned_data["code"])
+                fresh = codes.check_code(customer_pk, code_form.cleaned_data["code"])
                 if fresh is not None:
                     return redirect("portal", token=fresh)
             code_form.add_error(None, _("This code is not right, or no longer valid."))
@@ -157,7 +151,7 @@ def new_link(request: HttpRequest, token: str) -> HttpResponse:
         if not email_form.is_valid():
             context = {"message": "", "can_reissue": True, "email_form": email_form, "token": token}
             return render(request, "portal/refused.html", context, status=400)
-        job = portal_codes.ask(customer_pk, email_form.cleaned_data["email"], _address(request))
+        job = codes.ask(customer_pk, email_form.cleaned_data["email"], _address(request))
         if job is None:
             return _too_many(request)
         page = render(request, "portal/code.html", {"form": CodeForm(), "token": token})
@@ -183,8 +177,8 @@ def _after(response: HttpResponse, job: Callable[[], object]) -> HttpResponse:
 @customer_page
 def statement(request: HttpRequest, customer: Customer, language: str) -> HttpResponse:
     today = hours.company_today(customer.company)
-    portal.note_visit(customer, today)
-    account = portal.account(customer, today, language)
+    accounts.note_visit(customer, today)
+    account = accounts.account(customer, today, language)
     company = customer.company
     context = {
         "customer": customer,
@@ -222,10 +216,10 @@ def invoice_pdf(
     request: HttpRequest, customer: Customer, language: str, invoice: str
 ) -> HttpResponse:
     try:
-        name, content = portal.invoice_pdf(
+        name, content = accounts.invoice_pdf(
             customer, invoice, hours.company_today(customer.company), language
         )
-    except portal.NotFound:
+    except accounts.NotFound:
         return render(
             request,
             "portal/refused.html",
@@ -238,14 +232,14 @@ def invoice_pdf(
 @customer_page
 def statement_pdf(request: HttpRequest, customer: Customer, language: str) -> HttpResponse:
     today = hours.company_today(customer.company)
-    content = portal.statement_pdf(customer, today, language)
+    content = accounts.statement_pdf(customer, today, language)
     return _download(content, f"statement-{customer.external_id}-{today}.pdf", "application/pdf")
 
 
 @customer_page
 def statement_csv(request: HttpRequest, customer: Customer, language: str) -> HttpResponse:
     today = hours.company_today(customer.company)
-    content = portal.statement_csv(customer, today).encode("utf-8")
+    content = accounts.statement_csv(customer, today).encode("utf-8")
     return _download(content, f"statement-{customer.external_id}-{today}.csv", "text/csv")
 
 
@@ -331,7 +325,7 @@ def _token(request: HttpRequest) -> str:
 @customer_page
 def dispute(request: HttpRequest, customer: Customer, language: str) -> HttpResponse:
     today = hours.company_today(customer.company)
-    account = portal.account(customer, today, language)
+    account = accounts.account(customer, today, language)
     post = request.method == "POST"
     form = DisputeForm(
         request.POST if post else None, request.FILES if post else None, invoices=account.invoices
@@ -344,9 +338,9 @@ def dispute(request: HttpRequest, customer: Customer, language: str) -> HttpResp
     }
     if post and form.is_valid():
         upload = form.cleaned_data.get("proof")
-        content = upload.read(disputes.MAX_PROOF + 1) if upload else None
+        content = upload.read(portal_disputes.MAX_PROOF + 1) if upload else None
         try:
-            raised = disputes.raise_from_portal(
+            raised = portal_disputes.raise_from_portal(
                 customer,
                 form.cleaned_data["invoices"],
                 form.cleaned_data["category"],
@@ -375,7 +369,7 @@ def dispute(request: HttpRequest, customer: Customer, language: str) -> HttpResp
 def promise(request: HttpRequest, customer: Customer, language: str) -> HttpResponse:
     company = customer.company
     today = hours.company_today(company)
-    account = portal.account(customer, today, language)
+    account = accounts.account(customer, today, language)
     latest = today + timedelta(days=company.promise_max_days)
     post = request.method == "POST"
     form = PromiseForm(
@@ -390,7 +384,7 @@ def promise(request: HttpRequest, customer: Customer, language: str) -> HttpResp
     }
     if post and form.is_valid():
         try:
-            made = dialogue.add_promise(
+            made = pauses.add_promise(
                 customer.external_id,
                 form.cleaned_data["invoices"],
                 form.cleaned_data["pay_by"],
@@ -523,7 +517,7 @@ def payment_plan(request: HttpRequest, customer: Customer, language: str) -> Htt
     """Ask for a payment plan, or accept the schedule staff proposed instead."""
     company = customer.company
     today = hours.company_today(company)
-    account = portal.account(customer, today, language)
+    account = accounts.account(customer, today, language)
     post = request.method == "POST"
     context: dict[str, Any] = {
         "customer": customer,
@@ -557,6 +551,6 @@ def payment_plan(request: HttpRequest, customer: Customer, language: str) -> Htt
         except payment_plans.PlanRefused as exc:
             form.add_error(None, str(exc))
         else:
-            context["plan"] = portal.plan_view(made, today, language)
+            context["plan"] = accounts.plan_view(made, today, language)
     status = 400 if post and "plan" not in context else 200
     return render(request, "portal/payment_plan.html", context, status=status)

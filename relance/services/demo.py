@@ -16,9 +16,9 @@ from django.contrib.auth import get_user_model
 
 from relance.demo.generator import demo_specs, write_csvs
 from relance.models import Company, Customer, Membership, Plan
-from relance.services.companies import upsert_company
-from relance.services.ledger_import import KINDS, ImportRejected, import_file
-from relance.services.plans import SHIPPED, copy_library, load_rules, seed_library
+from relance.services.dunning.plans import SHIPPED, copy_library, load_rules, seed_library
+from relance.services.ledger.imports import KINDS, ImportRejected, import_file
+from relance.services.organisation.companies import upsert_company
 
 RULES_FILE = "rules.yaml"
 COMPANIES = {

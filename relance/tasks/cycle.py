@@ -12,7 +12,7 @@ from relance.tasks.celery import app
 def process_batch(
     customer_ids: list[int], day: str, dry_run: bool, run_id: int | None
 ) -> dict[str, Any]:
-    from relance.services import cycle
+    from relance.services.dunning import cycle
 
     report = cycle.process_batch(
         customer_ids, date.fromisoformat(day), dry_run=dry_run, run_id=run_id
@@ -22,7 +22,7 @@ def process_batch(
 
 @app.task(name="relance.tasks.cycle.deliver_outbox")
 def deliver_outbox(day: str | None = None) -> dict[str, str]:
-    from relance.services.outbox import deliver_due
+    from relance.services.dunning.outbox import deliver_due
 
     return deliver_due(as_of=date.fromisoformat(day) if day else None).statuses
 
@@ -32,14 +32,14 @@ def deliver_webhooks(company_id: int, budget_seconds: float = 5.0) -> dict[str, 
     """One company's webhook deliveries that are due (the staff app's "Retry now" queues it):
     never another company's, and no new post once `budget_seconds` are spent. Without a broker
     it runs in the request that queued it, hence the short budget; the tick does the rest."""
-    from relance.services import webhooks
+    from relance.services.integrations import webhooks
 
     return webhooks.deliver_due(company_id=company_id, budget_seconds=budget_seconds)
 
 
 @app.task(name="relance.tasks.cycle.tick")
 def tick() -> str | None:
-    from relance.services.scheduling import tick as run_tick
+    from relance.services.dunning.scheduling import tick as run_tick
 
     report = run_tick()
     return report.date.isoformat() if report else None

@@ -6,7 +6,7 @@ from datetime import date
 
 from django.conf import settings
 
-from relance.services import cycle, triage
+from relance.services.dunning import cycle, triage
 
 
 def asynchronous() -> bool:

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from relance import models
 from relance.domain.money import format_amount
-from relance.services import plans
+from relance.services.dunning import plans
 
 
 @admin.register(models.Company)

@@ -1,7 +1,7 @@
 """The Analytics page: KPIs month by month over the last twelve months (DSO, best-possible DSO,
 ADD, CEI, what is owed and overdue, credit sales) per currency, for the companies and customers the
 reader chooses (the customers list's filters), as a chart (Chart.js, vendored) and a table, and
-the same as CSV (services.analytics)."""
+the same as CSV (services.analytics.trends)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,8 @@ from relance.domain import csv_cells
 from relance.domain.money import quantize
 from relance.messaging import formatting
 from relance.models import Customer, Execution
-from relance.services import access, analytics, effectiveness, hours
+from relance.services.analytics import effectiveness, trends
+from relance.services.organisation import access, hours
 from relance.web import pages
 from relance.web.customer_filters import CustomerFilter
 
@@ -50,14 +51,14 @@ def _chosen(request: HttpRequest) -> tuple[CustomerFilter, QuerySet[Customer], d
     return chosen, chosen.apply(visible) if any(criteria.values()) else visible, today
 
 
-def _trend(request: HttpRequest) -> tuple[CustomerFilter, dict[str, list[analytics.Month]]]:
+def _trend(request: HttpRequest) -> tuple[CustomerFilter, dict[str, list[trends.Month]]]:
     chosen, customers, today = _chosen(request)
     try:
         sql, params = customers.order_by().values("pk").query.sql_with_params()
     except EmptyResultSet:  # no company at all: nothing to show
         return chosen, {}
     scope = (f"i.customer_id IN ({sql})", list(params))
-    return chosen, analytics.cached_monthly(scope, _months(today))
+    return chosen, trends.cached_monthly(scope, _months(today))
 
 
 def _percent(value: Any) -> str:
@@ -65,7 +66,7 @@ def _percent(value: Any) -> str:
 
 
 def _months(today: Any) -> list[Any]:
-    return analytics.months_until(today, MONTHS)
+    return trends.months_until(today, MONTHS)
 
 
 @login_required
@@ -116,7 +117,7 @@ def analytics_page(request: HttpRequest) -> HttpResponse:
     if currency in trend:
         start = today - timedelta(days=EFFECT_DAYS - 1)
         companies = list(access.companies(request.user))
-        m = analytics.cached_measures(start, today, companies, currency, customers)
+        m = trends.cached_measures(start, today, companies, currency, customers)
         period = {
             **m,
             "cash": formatting.money(Decimal(m["cash_collected"]), currency, language),

@@ -1,5 +1,6 @@
 """The calendar: what the plans will send or ask people to do over the next 30 days, day by day,
-with the engine's reason for each, filtered by company, channel or plan (services.calendar)."""
+with the engine's reason for each, filtered by company, channel or plan
+(services.dunning.calendar)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from relance.messaging import formatting
-from relance.services import access, calendar, hours
+from relance.services.dunning import calendar
+from relance.services.organisation import access, hours
 from relance.web import pages
 from relance.web.plan_forms import CHANNELS
 

@@ -1,5 +1,6 @@
 """Broadcasts in the staff app: build a segment with the customers list's filters, preview who and
-what, then send waves now or at a time; each wave's results (services.campaigns does the work)."""
+what, then send waves now or at a time; each wave's results (services.dunning.campaigns does the
+work)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ from django.views.decorators.http import require_POST
 from relance.domain.plans import AUTOMATIC_CHANNELS
 from relance.messaging import formatting, library
 from relance.models import Campaign, Company, Membership, Plan, Wave
-from relance.services import access, campaigns, hours
+from relance.services.dunning import campaigns
+from relance.services.organisation import access, hours
 from relance.web import pages
 from relance.web.customer_filters import CustomerFilter
 from relance.web.plan_forms import CHANNELS

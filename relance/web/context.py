@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
 from relance.models import Membership
-from relance.services import access
+from relance.services.organisation import access
 
 
 def staff(request: HttpRequest) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from relance.models import Customer, Plan
-from relance.services import segments
+from relance.services.dunning import segments
 
 FLAGS = [
     ("", _("Any state")),

@@ -24,19 +24,14 @@ from relance.domain import csv_cells
 from relance.domain.money import format_amount
 from relance.messaging import formatting
 from relance.models import Contact, Customer, DiscountProposal, Dispute, PaymentPlan
-from relance.services import (
-    access,
-    cycle,
-    disputes,
-    hours,
-    plans,
-    portal,
-    portal_links,
-    snapshots,
-    timeline,
-)
-from relance.services.forecasting import forecast
-from relance.services.statements import statement
+from relance.services.analytics import timeline
+from relance.services.dialogue import portal_disputes
+from relance.services.dunning import cycle, plans
+from relance.services.dunning.forecasting import forecast
+from relance.services.ledger import snapshots
+from relance.services.ledger.statements import statement
+from relance.services.organisation import access, hours
+from relance.services.portal import accounts, links
 from relance.web import dialogue, pages
 from relance.web.customer_filters import CustomerFilter
 
@@ -206,7 +201,7 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "plan_reason": plan_reason,
         "forms": dialogue.forms_for(customer, plan_code=plan_code) if may_act else None,
         "disputes": _open_disputes(customer, language),
-        "outcomes": list(disputes.OUTCOMES.items()),
+        "outcomes": list(portal_disputes.OUTCOMES.items()),
         "discounts": [
             {
                 "proposal": d,
@@ -218,13 +213,13 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
             ).select_related("invoice")
         ],
         "payment_plans": [
-            portal.plan_view(p, today, language)
+            accounts.plan_view(p, today, language)
             for p in PaymentPlan.objects.filter(customer=customer).exclude(
                 status=PaymentPlan.Status.COMPLETED
             )[:5]
         ],
         "plan_range": range(2, customer.company.plan_max_instalments + 1),
-        "portal_link": portal_links.link(customer) if may_act else "",
+        "portal_link": links.link(customer) if may_act else "",
     }
     return render(request, "relance/customer_detail.html", context)
 

@@ -2,7 +2,7 @@
 and its aging, DSO over the last days, today's manual work, promises due and broken, disputes by
 age, and the outbox's problems.
 
-Whole-company figures come stored per day (services.receivables) so the page stays fast on a
+Whole-company figures come stored per day (services.ledger.receivables) so the page stays fast on a
 million invoices; a sales rep's are computed on their own customers. The lists are small live
 queries that each use an index.
 """
@@ -30,7 +30,9 @@ from relance.models import (
     OutboxMessage,
     Promise,
 )
-from relance.services import access, actions, calendar, hours, receivables
+from relance.services.dunning import actions, calendar
+from relance.services.ledger import receivables
+from relance.services.organisation import access, hours
 from relance.web import pages
 
 LISTED = 8

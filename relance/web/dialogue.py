@@ -1,9 +1,10 @@
 """What a credit controller records on a customer's page: a hold, a dispute, a promise to pay,
 the plan.
 
-Each is a small form posted to its own URL, done by services.dialogue (which logs the event for
-the timeline) and answered with a redirect to the customer's page and a message. Read-only users
-and sales reps see the customer but may not change it (403); a customer out of reach is 404.
+Each is a small form posted to its own URL, done by services.dialogue.pauses (which logs the
+event for the timeline) and answered with a redirect to the customer's page and a message.
+Read-only users and sales reps see the customer but may not change it (403); a customer out of
+reach is 404.
 """
 
 from __future__ import annotations
@@ -25,18 +26,11 @@ from django.views.decorators.http import require_POST
 
 from relance.messaging import formatting
 from relance.models import Customer, DiscountProposal, Dispute, Invoice, PaymentPlan
-from relance.services import (
-    access,
-    cycle,
-    dialogue,
-    discounts,
-    disputes,
-    hours,
-    payment_plans,
-    plans,
-    portal_links,
-    snapshots,
-)
+from relance.services.dialogue import discounts, pauses, payment_plans, portal_disputes
+from relance.services.dunning import cycle, plans
+from relance.services.ledger import snapshots
+from relance.services.organisation import access, hours
+from relance.services.portal import links
 from relance.web import pages
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")  # the browser's date picker
@@ -168,7 +162,7 @@ def _record(
     if form.is_valid():
         try:
             return _done(request, customer, form, act(customer, form.cleaned_data))
-        except dialogue.Refused as exc:
+        except pauses.Refused as exc:
             form.add_error(None, str(exc))
     return _done(request, customer, form, "")
 
@@ -178,7 +172,7 @@ def _record(
 def hold(request: HttpRequest, pk: int) -> HttpResponse:
     def act(customer: Customer, data: dict[str, Any]) -> str:
         until = data["until"]
-        dialogue.hold(
+        pauses.hold(
             customer.external_id, until, company=customer.company, source="web", actor=request.user
         )
         return _("Dunning paused until %(until)s.") % {"until": _day(until)}
@@ -191,7 +185,7 @@ def hold(request: HttpRequest, pk: int) -> HttpResponse:
 def dispute(request: HttpRequest, pk: int) -> HttpResponse:
     def act(customer: Customer, data: dict[str, Any]) -> str:
         invoice = data["invoice"]
-        dialogue.open_dispute(
+        pauses.open_dispute(
             invoice.external_id,
             hours.company_today(customer.company),
             reason=data["reason"],
@@ -208,7 +202,7 @@ def dispute(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def promise(request: HttpRequest, pk: int) -> HttpResponse:
     def act(customer: Customer, data: dict[str, Any]) -> str:
-        dialogue.add_promise(
+        pauses.add_promise(
             customer.external_id,
             [i.external_id for i in data["invoices"]],
             data["pay_by"],
@@ -248,7 +242,7 @@ def send_step(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             done = cycle.step_now(customer.pk, data["step"], today, actor=request.user)
         except cycle.StepRefused as exc:
-            raise dialogue.Refused(str(exc)) from None
+            raise pauses.Refused(str(exc)) from None
         values = {"step": done["step"], "invoice": done["reference_number"]}
         if done["status"] == "queued":
             return _("%(step)s is queued for invoice %(invoice)s.") % values
@@ -261,7 +255,7 @@ def send_step(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def note(request: HttpRequest, pk: int) -> HttpResponse:
     def act(customer: Customer, data: dict[str, Any]) -> str:
-        dialogue.add_note(customer, data["text"], source="web", actor=request.user)
+        pauses.add_note(customer, data["text"], source="web", actor=request.user)
         return _("Note added.")
 
     return _record(request, pk, "note", act)
@@ -272,7 +266,7 @@ def note(request: HttpRequest, pk: int) -> HttpResponse:
 def portal_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     """Every portal link sent to this customer stops working (a forwarded email, a lost phone)."""
     customer = _acting_on(request, pk)
-    portal_links.revoke(customer, actor=request.user)
+    links.revoke(customer, actor=request.user)
     messages.success(request, _("Every portal link sent so far is withdrawn."))
     return redirect("customer", pk=customer.pk)
 
@@ -327,13 +321,13 @@ def dispute_act(request: HttpRequest, pk: int) -> HttpResponse:
     action = request.POST.get("action", "")
     try:
         if action == "acknowledge":
-            disputes.acknowledge(found, actor=request.user)
+            portal_disputes.acknowledge(found, actor=request.user)
             said = _("Acknowledged.")
         elif action == "reply":
-            disputes.reply(found, request.POST.get("text", ""), actor=request.user)
+            portal_disputes.reply(found, request.POST.get("text", ""), actor=request.user)
             said = _("Your answer is on its way to the customer.")
         elif action == "resolve":
-            disputes.resolve(
+            portal_disputes.resolve(
                 found,
                 request.POST.get("outcome", ""),
                 request.POST.get("explanation", ""),
@@ -341,8 +335,8 @@ def dispute_act(request: HttpRequest, pk: int) -> HttpResponse:
             )
             said = _("The dispute is resolved and the customer told.")
         else:
-            raise dialogue.Refused(_("Choose what to do with the dispute."))
-    except dialogue.Refused as exc:
+            raise pauses.Refused(_("Choose what to do with the dispute."))
+    except pauses.Refused as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, said)
@@ -361,6 +355,6 @@ def discount_decide(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             discounts.decline(found, actor=request.user)
             messages.success(request, _("The discount is declined: the rest stays owed."))
-    except dialogue.Refused as exc:
+    except pauses.Refused as exc:
         messages.error(request, str(exc))
     return redirect("customer", pk=found.customer_id)

@@ -19,7 +19,8 @@ from django.views.decorators.http import require_POST
 
 from relance.messaging import formatting
 from relance.models import ActionItem
-from relance.services import access, actions, hours
+from relance.services.dunning import actions
+from relance.services.organisation import access, hours
 from relance.web import pages
 
 OUTCOMES = [

@@ -19,7 +19,7 @@ from kombu.exceptions import OperationalError
 
 from relance.messaging import formatting
 from relance.models import EVENT_TYPES, ApiToken, Company, WebhookDelivery, WebhookEndpoint
-from relance.services import api_tokens, webhooks
+from relance.services.integrations import api_tokens, webhooks
 from relance.tasks.cycle import deliver_webhooks
 from relance.web import pages
 from relance.web.team import _company, administered

@@ -1,5 +1,5 @@
 """The outbox monitor: what is queued, sent, failing or dead, and retrying or cancelling a
-message (services.outbox does it with compare-and-set, so nothing can leave twice)."""
+message (services.dunning.outbox does it with compare-and-set, so nothing can leave twice)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from relance.models import OutboxMessage
-from relance.services import access, outbox
+from relance.services.dunning import outbox
+from relance.services.organisation import access
 from relance.web import pages
 
 Status = OutboxMessage.Status
@@ -85,7 +86,8 @@ def _changed(
     done: str,
     refused: str,
 ) -> HttpResponse:
-    """Retry or cancel (`change`, compare-and-set in services.outbox), saying what came of it."""
+    """Retry or cancel (`change`, compare-and-set in services.dunning.outbox), saying what came
+    of it."""
     message = _acting_on(request, pk)
     try:
         change(message, actor=request.user)

@@ -27,8 +27,10 @@ from relance.domain import plans as domain
 from relance.domain.merge_fields import CATALOGUE
 from relance.messaging.sandbox import RenderError
 from relance.models import Company, Customer, Plan
-from relance.services import access, hours, preview, snapshots
-from relance.services import plans as service
+from relance.services.dunning import plans as service
+from relance.services.dunning import preview
+from relance.services.ledger import snapshots
+from relance.services.organisation import access, hours
 from relance.web.plan_forms import (
     CHANNELS,
     WHO,

@@ -26,7 +26,8 @@ from django.views.decorators.http import require_POST
 from relance.domain import assignment
 from relance.domain import plans as domain
 from relance.models import Company
-from relance.services import access, cycle, hours, plans
+from relance.services.dunning import cycle, plans
+from relance.services.organisation import access, hours
 
 LISTS = ("segment", "country", "currency")
 NUMBERS = assignment.NUMERIC_CONDITIONS

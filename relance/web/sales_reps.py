@@ -1,5 +1,5 @@
 """The sales rep's pages: their customers' unpaid invoices, and the page a signed link opens
-(no login) to hold a customer, flag a dispute or record a promise (services.sales_reps).
+(no login) to hold a customer, flag a dispute or record a promise (services.dunning.sales_reps).
 
 A link opened is never acted on by the GET itself (mail scanners follow links): the page asks
 for the click that confirms, and the form says which invoices and, for a promise, which date.
@@ -17,8 +17,10 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from relance.messaging import formatting
-from relance.services import access, dialogue, hours, sales_reps
-from relance.services.sales_reps import DISPUTE, HOLD, PROMISE
+from relance.services.dialogue import pauses
+from relance.services.dunning import sales_reps
+from relance.services.dunning.sales_reps import DISPUTE, HOLD, PROMISE
+from relance.services.organisation import access, hours
 from relance.web import pages
 
 
@@ -110,7 +112,7 @@ def rep_link(request: HttpRequest, token: str) -> HttpResponse:
                 pay_by=data.get("pay_by"),
                 reason=data.get("reason") or "",
             )
-        except dialogue.Refused as exc:
+        except pauses.Refused as exc:
             form.add_error(None, str(exc))
     context = {
         "grant": grant,

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 
 from relance.messaging import formatting
 from relance.models import Company, Membership
-from relance.services import access, logins, team
+from relance.services.organisation import access, logins, team
 from relance.web import pages
 
 ROLES = [

@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 
 from relance.models import Company, Membership
-from relance.services import api_tokens
+from relance.services.integrations import api_tokens
 
 
 @dataclass

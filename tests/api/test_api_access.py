@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 
 from relance.models import ApiToken, Customer
-from relance.services import api_tokens
+from relance.services.integrations import api_tokens
 
 
 def test_tokens_are_kept_hashed(api):

@@ -4,15 +4,14 @@ runs, the forecast, plans, holds, actions, promises and disputes."""
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
 
 from relance.models import ActionItem, Dispute, Execution, Promise, Run
-from relance.services import plans
+from relance.services.dunning import plans
 
-PLANS = Path(plans.__file__).parents[1] / "plans"
+PLANS = plans.SHIPPED
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from relance.models import ApiToken, Customer, IdempotencyKey, Promise
-from relance.services import idempotency
+from relance.services.integrations import idempotency
 
 
 def _key(k):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from relance.models import Customer, Event, Invoice
-from relance.services import ledger_import
+from relance.services.ledger import imports
 
 
 def _customer(api, ext="C1", **fields):
@@ -195,9 +195,7 @@ def test_text_no_database_can_hold_is_refused(api):
         assert answer.status == 422
         assert "NUL" in answer.body["error"]["message"]
     assert api.get("/customers/C%00").status == 422
-    result = ledger_import.import_rows(
-        "customers", [{"external_id": "C\x00", "name": "x"}], api.alpha
-    )
+    result = imports.import_rows("customers", [{"external_id": "C\x00", "name": "x"}], api.alpha)
     assert [(e.row, e.field) for e in result.errors] == [(1, "external_id")]
     assert not Customer.objects.exists()
 

@@ -17,7 +17,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from relance.services import api_tokens
+from relance.services.integrations import api_tokens
 
 schema = schemathesis.openapi.from_wsgi("/api/openapi.json", get_wsgi_application())
 CHECKS = [

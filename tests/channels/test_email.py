@@ -9,7 +9,7 @@ import pytest
 
 from relance.channels.email import message_id
 from relance.models import ActionItem, Contact, Event, OutboxMessage
-from relance.services import cycle, outbox
+from relance.services.dunning import cycle, outbox
 
 PLAN = """
 code: mail

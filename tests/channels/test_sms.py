@@ -28,7 +28,7 @@ from relance.channels.sms import (
     segments,
 )
 from relance.models import Customer, OutboxMessage
-from relance.services import outbox
+from relance.services.dunning import outbox
 
 SID = "AC0123456789abcdef0123456789abcdef"
 TOKEN = "s3cret-token"

@@ -13,7 +13,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from relance.models import Company, Contact, Membership, OutboxMessage
-from relance.services import outbox
+from relance.services.dunning import outbox
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 PASSWORD = "s3cret-pass!"

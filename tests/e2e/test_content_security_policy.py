@@ -11,7 +11,7 @@ from django.contrib.auth.hashers import make_password
 from playwright.sync_api import expect
 
 from relance.models import Company, Contact, Customer, Invoice, Membership
-from relance.services import portal_links
+from relance.services.portal import links
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 PASSWORD = "s3cret-pass-for-tests!"
@@ -127,7 +127,7 @@ def test_the_portal_works_under_its_policy(page, dupont):
         "https://pay.example.test/**",
         lambda route: route.fulfill(content_type="text/html", body="<h1>Fake provider</h1>"),
     )
-    token = portal_links.token(dupont)
+    token = links.token(dupont)
     for suffix in ("dispute/", "promise/", "payment-plan/"):
         page.goto(f"/p/{token}/{suffix}?lang=en")
         expect(page.locator("main h1")).to_be_visible()

@@ -16,7 +16,8 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from relance.models import Company, Contact, Dispute, PaymentPlan, PaymentRequest, Promise
-from relance.services import online_payments, portal_links
+from relance.services.integrations import online_payments
+from relance.services.portal import links
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -54,7 +55,7 @@ def test_a_customer_reads_downloads_disputes_and_promises(
         email="ann@hartley.test",
         roles=["billing"],
     )
-    phone.goto(f"/p/{portal_links.token(customer)}/")
+    phone.goto(f"/p/{links.token(customer)}/")
     expect(phone.get_by_role("heading", name="Hartley & Sons")).to_be_visible()
     expect(phone.locator(".totals")).to_contain_text("€1,550.00")
     expect(phone.locator(".totals")).to_contain_text("of which €1,250.00 overdue")
@@ -98,12 +99,12 @@ def test_expired_and_tampered_links_are_refused(phone, new_customer, new_invoice
     then = time.time() - 31 * 86400
     with monkeypatch.context() as patch:
         patch.setattr("django.core.signing.time.time", lambda: then)
-        old = portal_links.token(customer)
+        old = links.token(customer)
     phone.goto(f"/p/{old}/?lang=en")
     expect(phone.locator(".problem")).to_contain_text("This link has expired")
     expect(phone.get_by_role("button", name="Send me a code")).to_be_visible()
     expect(phone.locator("main")).not_to_contain_text("Boulangerie Dupont")
-    phone.goto(f"/p/{portal_links.token(customer)[:-4]}abcd/?lang=en")
+    phone.goto(f"/p/{links.token(customer)[:-4]}abcd/?lang=en")
     expect(phone.locator(".problem")).to_contain_text("This link is not valid")
 
 
@@ -142,7 +143,7 @@ def test_paying_by_the_payment_link_brings_the_thank_you_email(
         )
 
     phone.route("https://pay.example.test/**", checkout_page)
-    phone.goto(f"/p/{portal_links.token(customer)}/")
+    phone.goto(f"/p/{links.token(customer)}/")
     phone.get_by_role("button", name="Pay €420.00 now").click()
     expect(phone.get_by_role("heading", name="Fake provider")).to_be_visible()
     reference = PaymentRequest.objects.get().reference
@@ -175,7 +176,7 @@ def test_a_customer_asks_for_a_payment_plan(phone, new_customer, new_invoice, tm
     company = Company.objects.create(code="a", name="Atelier", country="GB", currency="EUR")
     customer = new_customer(company, "C1", "Hartley & Sons")
     new_invoice(customer, "I1", "1200.00", days_late=20)
-    phone.goto(f"/p/{portal_links.token(customer)}/")
+    phone.goto(f"/p/{links.token(customer)}/")
     phone.get_by_role("link", name="Ask for a payment plan").click()
     phone.get_by_label("F-I1").check()
     phone.get_by_label("In how many monthly instalments?").select_option("3")

@@ -10,7 +10,8 @@ from django.core import mail
 from playwright.sync_api import expect
 
 from relance.models import Company, Contact, Membership, OutboxMessage
-from relance.services import cycle, hours, outbox
+from relance.services.dunning import cycle, outbox
+from relance.services.organisation import hours
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 PASSWORD = "s3cret-pass!"

@@ -12,7 +12,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from relance.models import Company, Customer, Event, Membership
-from relance.services import outbox, sales_reps
+from relance.services.dunning import outbox, sales_reps
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -97,7 +97,7 @@ def test_a_sales_rep_sees_only_their_customers(page, ledger):
 
 def test_a_controller_completes_a_call_that_got_a_promise(page, ledger, tmp_path):
     from relance.models import ActionItem, Execution, Promise
-    from relance.services import hours
+    from relance.services.organisation import hours
 
     customer = ledger["C1"]
     execution = Execution.objects.create(

@@ -10,7 +10,7 @@ import pytest
 
 from relance.messaging import sandbox
 from relance.messaging.sandbox import LimitExceeded, RenderError, render
-from relance.services.messages import render_texts
+from relance.services.dunning.messages import render_texts
 
 INVOICES = {
     "invoices": [

@@ -16,8 +16,8 @@ from relance.domain.plans import EMAIL, SMS, Step
 from relance.messaging import library
 from relance.messaging.sandbox import RenderError, render
 from relance.models import Company
-from relance.services.messages import context, render_texts, step_text
-from relance.services.snapshots import Debtor, Person
+from relance.services.dunning.messages import context, render_texts, step_text
+from relance.services.ledger.snapshots import Debtor, Person
 
 TODAY = date(2026, 11, 23)
 RATES = RateTable(PUBLISHED_RATES)

@@ -12,7 +12,8 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from relance.models import Company, Contact, Customer, Payment
-from relance.services import allocation, portal_links
+from relance.services.ledger import allocation
+from relance.services.portal import links
 
 
 @dataclass
@@ -22,7 +23,7 @@ class Ledger:
     martin: Customer
 
     def path(self, customer: Any = None, suffix: str = "") -> str:
-        return f"/p/{portal_links.token(customer or self.dupont)}/{suffix}"
+        return f"/p/{links.token(customer or self.dupont)}/{suffix}"
 
 
 @pytest.fixture

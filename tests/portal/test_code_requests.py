@@ -14,7 +14,7 @@ from django.test import Client, RequestFactory
 
 from relance.models import OutboxMessage, PortalCode
 from relance.portal import views
-from relance.services import portal_codes, portal_links
+from relance.services.portal import codes, links
 
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="[^"]*"')
 
@@ -23,7 +23,7 @@ def _expired(ledger, monkeypatch) -> str:
     then = time.time() - 31 * 86400
     with monkeypatch.context() as patch:
         patch.setattr("django.core.signing.time.time", lambda: then)
-        return portal_links.token(ledger.dupont)
+        return links.token(ledger.dupont)
 
 
 def _ask(token: str, email: str, address: str = "198.51.100.7"):
@@ -90,10 +90,10 @@ def test_an_address_has_a_ceiling_whoever_asks_and_it_says_nothing_of_the_addres
             Client(REMOTE_ADDR=f"203.0.113.{n}")
             .post(f"/p/{old}/new-link/", {"email": email})
             .status_code
-            for n in range(portal_codes.ADDRESS_CODES_PER_HOUR + 1)
+            for n in range(codes.ADDRESS_CODES_PER_HOUR + 1)
         ]
-        assert statuses == [200] * portal_codes.ADDRESS_CODES_PER_HOUR + [429], email
-    assert len(mail.outbox) == portal_codes.ADDRESS_CODES_PER_HOUR  # all to Jeanne
+        assert statuses == [200] * codes.ADDRESS_CODES_PER_HOUR + [429], email
+    assert len(mail.outbox) == codes.ADDRESS_CODES_PER_HOUR  # all to Jeanne
 
 
 def test_behind_a_trusted_proxy_each_client_has_its_own_limits(ledger, monkeypatch, settings):

@@ -104,13 +104,14 @@ def test_the_forms_need_their_csrf_token(ledger):
 def test_a_broken_promise_notice_says_the_amount_promised(ledger, relance):
     from pathlib import Path
 
-    from relance.services import cycle, dialogue
+    from relance.services.dialogue import pauses
+    from relance.services.dunning import cycle
 
     plans = Path(__file__).resolve().parents[2] / "relance" / "plans"
     relance.json("plan", "load", plans / "standard.yaml")
     relance.json("plan", "assign", "C1", "standard", "--company", "atelier")
     today = timezone.localdate()
-    dialogue.add_promise(
+    pauses.add_promise(
         "C1",
         ["I1"],
         today - timedelta(days=1),

@@ -11,7 +11,10 @@ from django.utils import timezone
 
 from relance.domain.plans import Step
 from relance.models import Company, CreditNote, DiscountProposal, Invoice, Payment
-from relance.services import allocation, discounts, hours, late_fees, messages, snapshots
+from relance.services.dialogue import discounts
+from relance.services.dunning import messages
+from relance.services.ledger import allocation, late_fees, snapshots
+from relance.services.organisation import hours
 
 
 def _terms(ledger, percent="2.00", days=10):

@@ -12,8 +12,9 @@ from django.test import Client
 from django.utils import timezone
 
 from relance.models import Company, Event, OutboxMessage, Payment, PaymentPlan
-from relance.services import allocation, payment_plans, snapshots
-from relance.services.payment_plans import PlanRefused
+from relance.services.dialogue import payment_plans
+from relance.services.dialogue.payment_plans import PlanRefused
+from relance.services.ledger import allocation, snapshots
 
 
 def _ask(ledger, **data):

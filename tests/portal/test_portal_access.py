@@ -11,7 +11,7 @@ from django.core import mail
 from django.test import Client
 
 from relance.models import Event, OutboxMessage, PortalCode
-from relance.services import portal_codes, portal_links
+from relance.services.portal import codes, links
 
 
 def _expired(ledger, monkeypatch) -> str:
@@ -19,7 +19,7 @@ def _expired(ledger, monkeypatch) -> str:
     then = time.time() - 31 * 86400
     with monkeypatch.context() as patch:
         patch.setattr("django.core.signing.time.time", lambda: then)
-        return portal_links.token(ledger.dupont)
+        return links.token(ledger.dupont)
 
 
 def test_the_link_opens_the_customers_own_account(ledger):
@@ -33,7 +33,7 @@ def test_the_link_opens_the_customers_own_account(ledger):
 
 
 def test_tampered_links_are_refused(ledger):
-    token = portal_links.token(ledger.dupont)
+    token = links.token(ledger.dupont)
     forged = token.replace(f"{ledger.dupont.pk}.0", f"{ledger.martin.pk}.0", 1)
     for bad in (forged, token[:-3] + "abc", "nothing", token + "x"):
         page = Client().get(f"/p/{bad}/")
@@ -54,7 +54,7 @@ def test_an_expired_link_offers_a_code_and_shows_nothing(ledger, monkeypatch):
 
 def test_a_revoked_link_stops_at_once(ledger):
     path = ledger.path()
-    portal_links.revoke(ledger.dupont)
+    links.revoke(ledger.dupont)
     page = Client().get(path)
     assert page.status_code == 403
     assert "This link was withdrawn." in page.content.decode()
@@ -97,18 +97,15 @@ def test_an_unknown_address_gets_the_same_answer_and_no_email(ledger, monkeypatc
 
 
 def test_codes_are_limited_per_hour_and_tries_per_code(ledger):
-    asked = [portal_codes.ask(ledger.dupont.pk, "jeanne@dupont.test", "10.0.0.1") for _ in range(4)]
+    asked = [codes.ask(ledger.dupont.pk, "jeanne@dupont.test", "10.0.0.1") for _ in range(4)]
     assert asked[3] is None  # three an hour from one connection
     sent = [job() for job in asked[:3] if job is not None]
     assert [s.sent for s in sent] == [True, True, True]
-    codes = [re.search(r"\b(\d{6})\b", m.body).group(1) for m in mail.outbox]
-    latest = codes[-1]
-    for _ in range(portal_codes.CODE_TRIES):
-        assert (
-            portal_codes.check_code(ledger.dupont.pk, "999999" if latest != "999999" else "0")
-            is None
-        )
-    assert portal_codes.check_code(ledger.dupont.pk, latest) is None  # too many wrong tries
+    sent_codes = [re.search(r"\b(\d{6})\b", m.body).group(1) for m in mail.outbox]
+    latest = sent_codes[-1]
+    for _ in range(codes.CODE_TRIES):
+        assert codes.check_code(ledger.dupont.pk, "999999" if latest != "999999" else "0") is None
+    assert codes.check_code(ledger.dupont.pk, latest) is None  # too many wrong tries
     assert PortalCode.objects.filter(digest__contains=latest).count() == 0  # stored hashed
 
 

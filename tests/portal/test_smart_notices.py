@@ -9,7 +9,8 @@ from decimal import Decimal
 from django.utils import timezone
 
 from relance.models import Customer, OutboxMessage, Payment, Promise, SmartNotice
-from relance.services import allocation, smart_notices
+from relance.services.dialogue import smart_notices
+from relance.services.ledger import allocation
 
 
 def _run(ledger, day=None):

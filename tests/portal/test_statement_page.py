@@ -9,7 +9,9 @@ import io
 from django.test import Client
 from django.utils import timezone
 
-from relance.services import late_fees, messages, portal_links, snapshots
+from relance.services.dunning import messages
+from relance.services.ledger import late_fees, snapshots
+from relance.services.portal import links
 
 
 def test_the_statement_in_the_customers_language_with_late_fees(ledger):
@@ -59,14 +61,14 @@ def test_messages_carry_the_customers_link(ledger):
     )
     link = values["portal"]["link"]
     assert link.startswith("http://localhost:8000/p/")
-    assert portal_links.read(link.rsplit("/p/", 1)[1].rstrip("/")) == ledger.dupont
+    assert links.read(link.rsplit("/p/", 1)[1].rstrip("/")) == ledger.dupont
 
 
 def test_a_visit_is_logged_once_a_day_and_counts_as_an_answer(ledger):
     from datetime import timedelta
 
     from relance.models import Event, Execution
-    from relance.services import effectiveness
+    from relance.services.analytics import effectiveness
 
     customer = ledger.dupont
     invoice = customer.invoices.order_by("due_date").first()

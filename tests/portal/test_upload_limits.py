@@ -18,7 +18,7 @@ from django.test import Client
 
 from relance.api.ledger import MAX_BATCH
 from relance.models import Customer, Dispute, Membership
-from relance.services import api_tokens
+from relance.services.integrations import api_tokens
 
 READ_AT_MOST = 8 * 1024
 CSRF = "a" * 32

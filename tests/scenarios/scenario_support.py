@@ -48,9 +48,9 @@ def build_ledger(customers: int, directory: Path, seed: int = 7) -> dict[str, in
     shipped `standard` plan. Returns the rows imported per kind."""
     from relance.demo.generator import KINDS, LedgerSpec, write_csvs
     from relance.models import Company, Customer, Plan
-    from relance.services.companies import ensure_default_company, get_company
-    from relance.services.ledger_import import import_file
-    from relance.services.plans import load_plans
+    from relance.services.dunning.plans import load_plans
+    from relance.services.ledger.imports import import_file
+    from relance.services.organisation.companies import ensure_default_company, get_company
 
     ensure_default_company()
     company = get_company("default")
@@ -256,8 +256,8 @@ import django
 django.setup()
 from django.conf import settings
 from django.utils import timezone
-from relance.services.cycle import run_cycle
-from relance.services.outbox import deliver_due
+from relance.services.dunning.cycle import run_cycle
+from relance.services.dunning.outbox import deliver_due
 day, batch, steps = date.fromisoformat(sys.argv[1]), int(sys.argv[2]), sys.argv[3:]
 if "cycle" in steps:
     run_cycle(day, batch_size=batch)

@@ -43,9 +43,9 @@ from scenario_support import (
 )
 
 from relance.models import ActionItem, Customer, Execution, OutboxMessage, Run
-from relance.services.cycle import CycleReport, run_cycle
-from relance.services.outbox import DeliveryReport, channel_for, deliver_due
-from relance.services.timeline import customer_timeline
+from relance.services.analytics.timeline import customer_timeline
+from relance.services.dunning.cycle import CycleReport, run_cycle
+from relance.services.dunning.outbox import DeliveryReport, channel_for, deliver_due
 
 TODAY = date.fromisoformat(DAY)
 

@@ -1,4 +1,4 @@
-"""The embedded cycle on several cores (services/cycle_workers).
+"""The embedded cycle on several cores (services/dunning/workers).
 
 Worker processes compose batches while one process writes (SQLite) or each writes its own
 (PostgreSQL): the database must end exactly as after a run in one process. On SQLite a worker's
@@ -127,12 +127,13 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "relance.settings")
 import django
 django.setup()
 from relance.models import Customer
-from relance.services import cycle_workers, snapshots
+from relance.services.dunning import workers
+from relance.services.ledger import snapshots
 path, day = sys.argv[1], date.fromisoformat(sys.argv[2])
 spans = snapshots.customers_in_batches(day, 5)
 held = spans[2]
 names = dict(Customer.objects.filter(pk__in=held).values_list("pk", "external_id"))
-parts = cycle_workers.reports(spans, day, None, dry_run=False, run_id=None)
+parts = workers.reports(spans, day, None, dry_run=False, run_id=None)
 acted = [a["customer"] for a in next(parts).actions]
 time.sleep(2)
 other = sqlite3.connect(path)

@@ -327,7 +327,7 @@ def test_kept_promise(ledger, write_csv):
 def test_message_for_an_invoice_paid_before_delivery_is_cancelled(ledger, write_csv):
     out = ledger.json("run", "--date", "2026-03-16", "--dry-run")
     assert out["actions"]
-    from relance.services import cycle, outbox
+    from relance.services.dunning import cycle, outbox
 
     cycle.run_cycle(date(2026, 3, 16))  # planned, not delivered yet
     ledger.json(
@@ -422,7 +422,7 @@ def test_forecast_mentions_the_contact_rule(ledger):
 
 def test_timelines_show_executions_skips_payments_and_disputes(ledger, write_csv):
     from relance.models import Customer, Invoice
-    from relance.services.timeline import customer_timeline, invoice_timeline
+    from relance.services.analytics.timeline import customer_timeline, invoice_timeline
 
     run(ledger, date(2026, 3, 20))
     ledger.json("dispute", "open", "I2", "--on", "2026-03-21")

@@ -13,10 +13,11 @@ import pytest
 from scenario_support import build_ledger
 
 from relance.models import Customer, Invoice, PaymentPlan, Plan
-from relance.services import cycle, payment_plans, triage
-from relance.services.dialogue import add_promise, hold, open_dispute, resolve_dispute
-from relance.services.plans import load_plans
-from relance.services.snapshots import amounts_due
+from relance.services.dialogue import payment_plans
+from relance.services.dialogue.pauses import add_promise, hold, open_dispute, resolve_dispute
+from relance.services.dunning import cycle, triage
+from relance.services.dunning.plans import load_plans
+from relance.services.ledger.snapshots import amounts_due
 
 ROOT = Path(__file__).resolve().parents[2]
 START = date(2026, 11, 23)  # the generated ledger's `today`

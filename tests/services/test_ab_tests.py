@@ -9,7 +9,9 @@ from django.utils import timezone
 
 from relance.domain.plans import load_plans_yaml, variant_for
 from relance.models import Contact, Execution, Invoice, Payment
-from relance.services import allocation, cycle, effectiveness, outbox, plans, preview
+from relance.services.analytics import effectiveness
+from relance.services.dunning import cycle, outbox, plans, preview
+from relance.services.ledger import allocation
 
 PLAN = """
 code: ab

@@ -12,8 +12,8 @@ from django.db.models import Sum
 from relance.demo.generator import KINDS, demo_specs, write_csvs
 from relance.domain.ledger import allocate, position
 from relance.models import Allocation, Customer, Invoice
-from relance.services.allocation import customer_position, load_ledgers
-from relance.services.ledger_import import import_file
+from relance.services.ledger.allocation import customer_position, load_ledgers
+from relance.services.ledger.imports import import_file
 
 TODAY = date(2026, 11, 23)
 

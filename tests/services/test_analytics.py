@@ -1,5 +1,5 @@
-"""Monthly trends equal the KPIs computed month by month (services.receivables / services.kpi),
-on the hand-computed ledger and on a generated one."""
+"""Monthly trends equal the KPIs computed month by month (services.ledger.receivables and
+services.analytics.kpi), on the hand-computed ledger and on a generated one."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from test_kpi import books  # noqa: F401  (the hand-computed ledger)
 
 from relance.domain.money import format_amount
 from relance.models import Customer
-from relance.services import analytics, kpi, receivables
+from relance.services.analytics import kpi, trends
+from relance.services.ledger import receivables
 
 
 def _scope(company):
@@ -21,7 +22,7 @@ def _scope(company):
 
 def test_january_as_computed_by_hand(books):  # noqa: F811
     [(start, end)] = [(date(2026, 1, 1), date(2026, 1, 31))]
-    eur = analytics.monthly(_scope(books), [(start, end)])["EUR"][0]
+    eur = trends.monthly(_scope(books), [(start, end)])["EUR"][0]
     assert (eur.receivables, eur.current, eur.credit_sales, eur.opening) == (
         Decimal("1400.00"),
         Decimal("600.00"),
@@ -39,11 +40,12 @@ def test_january_as_computed_by_hand(books):  # noqa: F811
 
 
 def test_every_month_equals_the_figures_computed_for_it_alone(books):  # noqa: F811
-    """Against services.receivables: a full pass per month (and the day before for the CEI)."""
-    months = analytics.months_until(date(2026, 3, 15), 5)
+    """Against services.ledger.receivables: a full pass per month (and the day before for the
+    CEI)."""
+    months = trends.months_until(date(2026, 3, 15), 5)
     assert months[0] == (date(2025, 11, 1), date(2025, 11, 30))
     assert months[-1] == (date(2026, 3, 1), date(2026, 3, 15))
-    trend = analytics.monthly(_scope(books), months)
+    trend = trends.monthly(_scope(books), months)
     for n, (start, end) in enumerate(months):
         figures = receivables.compute(end, company_id=books.pk, since=start)
         before = receivables.compute(start - timedelta(days=1), company_id=books.pk)
@@ -60,8 +62,8 @@ def test_a_generated_ledger_agrees_month_by_month(db, tmp_path):
 
     build_ledger(60, tmp_path / "csv", seed=3)
     company = Customer.objects.first().company
-    months = analytics.months_until(date(2026, 11, 23), 6)
-    trend = analytics.monthly(_scope(company), months)
+    months = trends.months_until(date(2026, 11, 23), 6)
+    trend = trends.monthly(_scope(company), months)
     for n, (start, end) in enumerate(months):
         figures = receivables.compute(end, company_id=company.pk, since=start)
         for currency, f in figures.items():
@@ -77,10 +79,10 @@ def test_a_generated_ledger_agrees_month_by_month(db, tmp_path):
 def test_the_trend_is_kept_until_the_ledger_changes(books):  # noqa: F811
     from relance.models import Event, Invoice
 
-    months = analytics.months_until(date(2026, 1, 31), 1)
-    first = analytics.cached_monthly(_scope(books), months)
+    months = trends.months_until(date(2026, 1, 31), 1)
+    first = trends.cached_monthly(_scope(books), months)
     Invoice.objects.filter(external_id="B").update(total=Decimal("700.00"))
-    assert analytics.cached_monthly(_scope(books), months) == first  # kept
+    assert trends.cached_monthly(_scope(books), months) == first  # kept
     Event.objects.create(company=books, source="csv", kind="import.invoices")
-    again = analytics.cached_monthly(_scope(books), months)
+    again = trends.cached_monthly(_scope(books), months)
     assert again["EUR"][0].credit_sales == first["EUR"][0].credit_sales + 100

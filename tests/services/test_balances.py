@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from relance.models import Customer, Invoice, Payment
-from relance.services import allocation, balances
+from relance.services.ledger import allocation, balances
 
 
 def test_the_oldest_unpaid_due_date_moves_as_invoices_are_paid(db, new_customer, new_invoice):

@@ -12,8 +12,9 @@ from django.core import mail
 from django.utils import timezone
 
 from relance.models import Contact, Customer, Execution, OutboxMessage, Payment, Plan, Wave
-from relance.services import balances, campaigns, cycle, outbox, scheduling
-from relance.services.campaigns import CampaignError
+from relance.services.dunning import campaigns, cycle, outbox, scheduling
+from relance.services.dunning.campaigns import CampaignError
+from relance.services.ledger import balances
 
 PLANS = Path(__file__).resolve().parents[2] / "relance" / "plans"
 SEGMENT, ALL, MATCHING = Wave.Audience.SEGMENT, Wave.Audience.ALL, Wave.Audience.MATCHING
@@ -106,7 +107,7 @@ def test_later_waves_go_to_everyone_reached_or_to_those_still_in_the_segment(led
         currency="EUR",
         amount=Decimal("100.00"),
     )
-    from relance.services import allocation
+    from relance.services.ledger import allocation
 
     allocation.reallocate([ledger["C1"].pk])
     with pytest.raises(CampaignError, match="later ones to those reached"):

@@ -7,7 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from relance.models import Event, Execution, Invoice, Payment
-from relance.services import allocation, effectiveness
+from relance.services.analytics import effectiveness
+from relance.services.ledger import allocation
 
 
 def _execution(customer, invoice, step, day, channel="email"):

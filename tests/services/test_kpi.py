@@ -9,8 +9,8 @@ from decimal import Decimal
 import pytest
 
 from relance.models import CreditNote, Invoice, Payment
-from relance.services import allocation
-from relance.services.kpi import KpiError, report
+from relance.services.analytics.kpi import KpiError, report
+from relance.services.ledger import allocation
 
 
 @pytest.fixture
@@ -196,7 +196,7 @@ def test_weights_follow_the_amounts(company, new_customer):
 
 
 def test_the_cli_and_the_api_say_more_alike(books, relance):
-    from relance.services import api_tokens
+    from relance.services.integrations import api_tokens
 
     _, secret = api_tokens.create(books, "kpi", "read")
     from django.test import Client

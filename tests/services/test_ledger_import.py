@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from relance.models import Allocation, Contact, CreditNote, Customer, Event, Invoice, Payment
-from relance.services.allocation import customer_position
+from relance.services.ledger.allocation import customer_position
 
 CUSTOMERS = ["external_id", "name", "currency", "language", "country", "owner_email", "risk"]
 INVOICES = ["external_id", "customer_id", "number", "issue_date", "due_date", "currency", "total"]

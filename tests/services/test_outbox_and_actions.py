@@ -9,8 +9,8 @@ import pytest
 from django.utils import timezone
 
 from relance.models import ActionItem, Customer, Event, OutboxMessage
-from relance.services import cycle, outbox
-from relance.services.actions import ActionRefused, close, inbox
+from relance.services.dunning import cycle, outbox
+from relance.services.dunning.actions import ActionRefused, close, inbox
 
 ROOT = Path(__file__).resolve().parents[2]
 PLANS = ROOT / "relance" / "plans"
@@ -194,7 +194,7 @@ def test_scheduler_runs_each_company_once_a_local_day_and_catches_up_without_bur
     from zoneinfo import ZoneInfo
 
     from relance.models import Execution, Run
-    from relance.services.scheduling import tick
+    from relance.services.dunning.scheduling import tick
 
     paris = ZoneInfo("Europe/Paris")
     first = tick(datetime(2026, 2, 5, 6, 0, tzinfo=paris))
@@ -254,7 +254,7 @@ def test_a_message_whose_template_fails_is_dead_with_the_reason(ledger, write_cs
 def test_messages_leave_in_business_hours_of_the_recipient(ledger, company):
     from zoneinfo import ZoneInfo
 
-    from relance.services.hours import first_send
+    from relance.services.organisation.hours import first_send
 
     paris = ZoneInfo("Europe/Paris")
     evening = datetime(2026, 2, 5, 19, 30, tzinfo=paris)  # a Thursday

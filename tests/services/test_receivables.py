@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from relance.models import Company, CreditNote, Customer, DailyFigures, Invoice, Payment
-from relance.services import allocation, receivables
+from relance.services.ledger import allocation, receivables
 
 DAY = date(2026, 11, 20)
 

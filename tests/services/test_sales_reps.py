@@ -21,8 +21,10 @@ from relance.models import (
     OutboxMessage,
     Promise,
 )
-from relance.services import calendar, dialogue, outbox, sales_reps, team
-from relance.services.sales_reps import DISPUTE, HOLD, PROMISE, LinkRefused
+from relance.services.dialogue import pauses
+from relance.services.dunning import calendar, outbox, sales_reps
+from relance.services.dunning.sales_reps import DISPUTE, HOLD, PROMISE, LinkRefused
+from relance.services.organisation import team
 
 PLANS = Path(__file__).resolve().parents[2] / "relance" / "plans"
 
@@ -131,13 +133,13 @@ def test_what_the_links_do_is_recorded_as_the_rep(book, rep):
     assert (held.source, held.actor) == ("sales_rep_link", rep)
 
     dispute = sales_reps.read(sales_reps.token(rep, book["acme"], DISPUTE))
-    with pytest.raises(dialogue.Refused, match="at least one invoice"):
+    with pytest.raises(pauses.Refused, match="at least one invoice"):
         sales_reps.act(dispute, today, invoices=[], pay_by=None, reason="")
     sales_reps.act(dispute, today, invoices=["I1"], pay_by=None, reason="Wrong price")
     assert Dispute.objects.get().reason == "Wrong price"
 
     promise = sales_reps.read(sales_reps.token(rep, book["acme"], PROMISE))
-    with pytest.raises(dialogue.Refused, match="date the customer promised"):
+    with pytest.raises(pauses.Refused, match="date the customer promised"):
         sales_reps.act(promise, today, invoices=["I2"], pay_by=None, reason="")
     sales_reps.act(promise, today, invoices=["I2"], pay_by=today + timedelta(days=5), reason="")
     assert Promise.objects.get().created_by == rep

@@ -8,7 +8,7 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from relance.services.snapshots import _sqlite_amount, _sqlite_dates
+from relance.services.ledger.snapshots import _sqlite_amount, _sqlite_dates
 
 DJANGO_CONTEXT = decimal.Context(prec=15)  # django.db.backends.sqlite3.operations
 
@@ -60,7 +60,7 @@ def test_an_invoice_paid_in_parts_is_not_left_with_a_residue(
     from datetime import date
 
     from relance.models import Allocation, Payment
-    from relance.services.snapshots import amounts_due
+    from relance.services.ledger.snapshots import amounts_due
 
     customer = new_customer(company, "C1", "Dupont")
     paid = new_invoice(customer, "I1", "1461.70", days_late=40)

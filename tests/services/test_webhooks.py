@@ -7,22 +7,17 @@ from __future__ import annotations
 import json
 import socket
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
 
 from relance.models import Contact, Promise, WebhookDelivery
-from relance.services import (
-    cycle,
-    dialogue,
-    ledger_import,
-    outbox,
-    plans,
-    webhooks,
-)
+from relance.services.dialogue import pauses
+from relance.services.dunning import cycle, outbox, plans
+from relance.services.integrations import webhooks
+from relance.services.ledger import imports
 
-PLANS = Path(plans.__file__).parents[1] / "plans"
+PLANS = plans.SHIPPED
 
 
 @pytest.fixture
@@ -58,9 +53,9 @@ def test_disputes_and_promises_are_posted_signed(
     customer = new_customer(company, "C1", "Dupont")
     new_invoice(customer, "I1", "500.00", days_late=3)
     today = timezone.localdate()
-    dialogue.open_dispute("I1", today, reason="wrong quantity", company=company)
-    dialogue.resolve_dispute("I1", today, resolution="credit note", company=company)
-    dialogue.add_promise("C1", ["I1"], today + timedelta(days=7), today, company=company)
+    pauses.open_dispute("I1", today, reason="wrong quantity", company=company)
+    pauses.resolve_dispute("I1", today, resolution="credit note", company=company)
+    pauses.add_promise("C1", ["I1"], today + timedelta(days=7), today, company=company)
     assert webhooks.deliver_due() == {"delivered": 3, "retrying": 0, "dead": 0, "deferred": 0}
     events = _events(receiver)
     assert [e["type"] for e in events] == ["dispute.opened", "dispute.resolved", "promise.created"]
@@ -80,13 +75,13 @@ def test_disputes_and_promises_are_posted_signed(
 def test_payments_imported_are_told_but_not_a_dry_run(company, endpoint, receiver, new_customer):
     new_customer(company, "C1", "Dupont")
     row = {"external_id": "P1", "customer_id": "C1", "date": "2026-11-02", "currency": "EUR"}
-    ledger_import.import_rows("payments", [{**row, "amount": "120.50"}], company, dry_run=True)
+    imports.import_rows("payments", [{**row, "amount": "120.50"}], company, dry_run=True)
     assert not WebhookDelivery.objects.exists()
     bad = [{**row, "amount": "120.50"}, {**row, "external_id": "P2", "amount": "-1"}]
-    assert not ledger_import.import_rows("payments", bad, company).ok
+    assert not imports.import_rows("payments", bad, company).ok
     assert not WebhookDelivery.objects.exists()  # the file was rolled back: nobody is told
-    ledger_import.import_rows("payments", [{**row, "amount": "120.50"}], company)
-    ledger_import.import_rows("payments", [{**row, "amount": "120.50"}], company)  # unchanged
+    imports.import_rows("payments", [{**row, "amount": "120.50"}], company)
+    imports.import_rows("payments", [{**row, "amount": "120.50"}], company)  # unchanged
     webhooks.deliver_due()
     [event] = _events(receiver)
     assert event["type"] == "payment.received"
@@ -114,7 +109,7 @@ def test_the_cycle_tells_reminders_actions_and_broken_promises(
     new_invoice(called, "I3", "700.00", days_late=46)  # "Account owner call": an action item
     promised = new_customer(company, "C2", "Martin")
     new_invoice(promised, "I2", "900.00", days_late=20)
-    promise = dialogue.add_promise(
+    promise = pauses.add_promise(
         "C2", ["I2"], today - timedelta(days=2), today - timedelta(days=9), company=company
     )
     for customer in (mailed, called, promised):
@@ -140,7 +135,7 @@ def test_failures_are_retried_with_backoff_then_dead(
 ):
     customer = new_customer(company, "C1", "Dupont")
     new_invoice(customer, "I1", "500.00", days_late=3)
-    dialogue.open_dispute("I1", timezone.localdate(), company=company)
+    pauses.open_dispute("I1", timezone.localdate(), company=company)
     receiver.statuses = [500] * webhooks.MAX_ATTEMPTS
     now = timezone.now()
     assert webhooks.deliver_due(now)["retrying"] == 1
@@ -170,9 +165,9 @@ def test_only_subscribed_events_of_ones_own_company(
     webhooks.subscribe(company, receiver.url, ["dispute.resolved"])
     customer = new_customer(company, "C1", "Dupont")
     new_invoice(customer, "I1", "500.00", days_late=3)
-    dialogue.open_dispute("I1", timezone.localdate(), company=company)
+    pauses.open_dispute("I1", timezone.localdate(), company=company)
     assert not WebhookDelivery.objects.exists()
-    dialogue.resolve_dispute("I1", timezone.localdate(), company=company)
+    pauses.resolve_dispute("I1", timezone.localdate(), company=company)
     assert WebhookDelivery.objects.get().endpoint.company == company
 
 
@@ -186,8 +181,8 @@ def test_an_unreachable_endpoint_is_a_failure_not_a_crash(
     customer = new_customer(company, "C1", "Dupont")
     new_invoice(customer, "I1", "500.00", days_late=3)
     new_invoice(customer, "I2", "80.00", days_late=3)
-    dialogue.open_dispute("I1", timezone.localdate(), company=company)
-    dialogue.open_dispute("I2", timezone.localdate(), company=company)
+    pauses.open_dispute("I1", timezone.localdate(), company=company)
+    pauses.open_dispute("I2", timezone.localdate(), company=company)
     assert webhooks.deliver_due() == {"delivered": 0, "retrying": 1, "dead": 0, "deferred": 1}
     tried = WebhookDelivery.objects.get(attempts=1)
     assert (tried.last_status_code, tried.last_error) == (None, "could not connect")
@@ -210,11 +205,11 @@ def test_a_company_with_many_deliveries_to_a_dead_endpoint_does_not_starve_anoth
     customer = new_customer(company, "C1", "Dupont")
     for n in range(5):
         new_invoice(customer, f"I{n}", "10.00", days_late=3)
-        dialogue.open_dispute(f"I{n}", timezone.localdate(), company=company)
+        pauses.open_dispute(f"I{n}", timezone.localdate(), company=company)
     other = Company.objects.create(code="other", name="Other", country="FR", currency="EUR")
     webhooks.subscribe(other, receiver.url, ["dispute.opened"])
     new_invoice(new_customer(other, "B1", "Smith"), "B-I1", "10.00", days_late=3)
-    dialogue.open_dispute("B-I1", timezone.localdate(), company=other)
+    pauses.open_dispute("B-I1", timezone.localdate(), company=other)
     counts = webhooks.deliver_due(limit=3)
     assert counts == {"delivered": 1, "retrying": 1, "dead": 0, "deferred": 2}
     assert len(receiver.received) == 1
@@ -232,11 +227,11 @@ def test_a_company_whose_pass_takes_its_budget_leaves_the_rest_to_the_next_pass(
     for _ in range(2):
         webhooks.subscribe(company, f"http://127.0.0.1:{_dead_port()}/", ["dispute.opened"])
     new_invoice(new_customer(company, "C1", "Dupont"), "I1", "10.00", days_late=3)
-    dialogue.open_dispute("I1", timezone.localdate(), company=company)
+    pauses.open_dispute("I1", timezone.localdate(), company=company)
     other = Company.objects.create(code="other", name="Other", country="FR", currency="EUR")
     webhooks.subscribe(other, receiver.url, ["dispute.opened"])
     new_invoice(new_customer(other, "B1", "Smith"), "B-I1", "10.00", days_late=3)
-    dialogue.open_dispute("B-I1", timezone.localdate(), company=other)
+    pauses.open_dispute("B-I1", timezone.localdate(), company=other)
     now = timezone.now()
     counts = webhooks.deliver_due(now, budget_seconds=0)
     assert counts == {"delivered": 1, "retrying": 1, "dead": 0, "deferred": 1}
@@ -253,6 +248,6 @@ def test_one_companys_pass(company, receiver, local, new_customer, new_invoice):
     for owner, code in ((company, "A"), (other, "B")):
         webhooks.subscribe(owner, receiver.url, ["dispute.opened"])
         new_invoice(new_customer(owner, f"{code}1", "X"), f"{code}-I1", "10.00", days_late=3)
-        dialogue.open_dispute(f"{code}-I1", timezone.localdate(), company=owner)
+        pauses.open_dispute(f"{code}-I1", timezone.localdate(), company=owner)
     assert webhooks.deliver_due(company_id=other.pk)["delivered"] == 1
     assert WebhookDelivery.objects.get(status="delivered").endpoint.company == other

@@ -63,7 +63,7 @@ def test_what_the_steps_brought_in_by_step_and_by_owner(world):
     from decimal import Decimal
 
     from relance.models import Execution, Payment
-    from relance.services import allocation
+    from relance.services.ledger import allocation
 
     today = timezone.localdate()
     invoice = Invoice.objects.get(external_id="I1")
@@ -103,7 +103,7 @@ def test_the_last_90_days_in_figures_follow_the_filters(world):
     from decimal import Decimal
 
     from relance.models import Payment, Promise
-    from relance.services import allocation
+    from relance.services.ledger import allocation
 
     dupont = world.customers["dupont"]
     i1 = Invoice.objects.get(external_id="I1")

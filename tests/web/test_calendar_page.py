@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from relance.models import ForecastEntry, Plan
-from relance.services import calendar, forecasting, hours
-from relance.services.plans import load_plans
+from relance.services.dunning import calendar, forecasting
+from relance.services.dunning.plans import load_plans
+from relance.services.organisation import hours
 
 STANDARD = Path(__file__).resolve().parents[2] / "relance" / "plans" / "standard.yaml"
 
@@ -62,7 +63,7 @@ def test_another_companys_filter_shows_nothing_of_it(world, stored):
 
 def test_the_daily_tick_stores_the_calendar_and_the_days_figures(world):
     from relance.models import DailyFigures
-    from relance.services import scheduling
+    from relance.services.dunning import scheduling
 
     load_plans(STANDARD.read_text(encoding="utf-8"))
     world.customers["dupont"].plan = Plan.objects.get(code="standard", company=world.alpha)

@@ -10,7 +10,8 @@ from django.test import Client
 from django.utils import timezone
 
 from relance.models import Dispute, Event, Invoice, OutboxMessage
-from relance.services import disputes, portal_links
+from relance.services.dialogue import portal_disputes
+from relance.services.portal import links
 
 
 def _portal_dispute(world, proof: bytes = b"%PDF-1.4 proof"):
@@ -50,7 +51,7 @@ def test_acting_staff_open_the_portal_and_withdraw_its_links(world):
     dupont = world.customers["dupont"]
     page = world.client("controller").get(f"/customers/{dupont.pk}/").content.decode()
     assert "Open the portal as the customer sees it" in page
-    sent = portal_links.token(dupont)
+    sent = links.token(dupont)
     assert Client().get(f"/p/{sent}/").status_code == 200
     assert world.client("reader").post(f"/customers/{dupont.pk}/portal/revoke/").status_code == 403
     assert (
@@ -109,11 +110,11 @@ def test_a_reader_cannot_act_on_a_dispute(world):
 
 def test_late_disputes_are_escalated_to_admins_and_owner_once(world):
     dispute = _portal_dispute(world)  # its acknowledgement is two days late
-    assert disputes.escalate() == 1
-    assert disputes.escalate() == 0
+    assert portal_disputes.escalate() == 1
+    assert portal_disputes.escalate() == 0
     notice = OutboxMessage.objects.get(key=f"dispute-breach:{dispute.pk}:acknowledge")
     assert notice.to == ["admin@ar.test"]
     assert notice.customer is None
     later = timezone.now() + timedelta(days=8)  # past the resolution deadline too
-    assert disputes.escalate(later) == 1
+    assert portal_disputes.escalate(later) == 1
     assert Event.objects.filter(kind="dispute.escalated").count() == 2

@@ -10,7 +10,8 @@ import pytest
 from django.test import Client
 
 from relance.models import DailyFigures, Dispute, ForecastEntry, Invoice, OutboxMessage, Promise
-from relance.services import hours, receivables
+from relance.services.ledger import receivables
+from relance.services.organisation import hours
 
 
 def page(world, user: str, language: str = "en", **params: str) -> str:

@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 
 from relance.models import Dispute, Event, Invoice, Promise
-from relance.services import hours
+from relance.services.organisation import hours
 
 STANDARD = Path(__file__).resolve().parents[2] / "relance" / "plans" / "standard.yaml"
 
@@ -129,7 +129,7 @@ def test_a_promise_for_yesterday_is_refused(world):
 
 def test_the_customer_page_forecasts_the_next_steps(world):
     from relance.models import Plan
-    from relance.services.plans import load_plans
+    from relance.services.dunning.plans import load_plans
 
     load_plans(STANDARD.read_text(encoding="utf-8"), company=world.alpha)
     dupont = world.customers["dupont"]
@@ -144,7 +144,7 @@ def test_the_customer_page_forecasts_the_next_steps(world):
 
 def test_a_controller_gives_a_plan_then_hands_it_back_to_the_rules(world):
     from relance.models import Plan
-    from relance.services.plans import load_plans
+    from relance.services.dunning.plans import load_plans
 
     load_plans(STANDARD.read_text(encoding="utf-8"), company=world.alpha)
     dupont = world.customers["dupont"]
@@ -165,7 +165,7 @@ def test_a_controller_gives_a_plan_then_hands_it_back_to_the_rules(world):
 
 def _on_standard(world):
     from relance.models import Plan
-    from relance.services.plans import load_plans
+    from relance.services.dunning.plans import load_plans
 
     load_plans(STANDARD.read_text(encoding="utf-8"), company=world.alpha)
     dupont = world.customers["dupont"]

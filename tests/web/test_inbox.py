@@ -10,7 +10,7 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from relance.models import ActionItem, Dispute, Event, Execution, Promise
-from relance.services import hours
+from relance.services.organisation import hours
 
 
 def call(
@@ -160,8 +160,8 @@ steps:
 
 def test_the_cycle_ranks_a_call_with_its_parts_shown(world):
     from relance.models import Plan
-    from relance.services import cycle
-    from relance.services.plans import load_plans
+    from relance.services.dunning import cycle
+    from relance.services.dunning.plans import load_plans
 
     load_plans(CALL_PLAN, company=world.alpha)
     dupont = world.customers["dupont"]

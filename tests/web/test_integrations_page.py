@@ -11,7 +11,8 @@ import pytest
 from django.utils import timezone
 
 from relance.models import ApiToken, WebhookDelivery, WebhookEndpoint
-from relance.services import api_tokens, dialogue, webhooks
+from relance.services.dialogue import pauses
+from relance.services.integrations import api_tokens, webhooks
 
 
 def test_only_admins_of_the_company(world):
@@ -60,7 +61,7 @@ def test_webhooks_are_added_logged_and_retried(world, receiver, local):
     endpoint = WebhookEndpoint.objects.get()
     assert (endpoint.company, endpoint.events) == (world.alpha, ["dispute.opened"])
     receiver.statuses = [503]
-    dialogue.open_dispute("I1", timezone.localdate(), company=world.alpha)
+    pauses.open_dispute("I1", timezone.localdate(), company=world.alpha)
     webhooks.deliver_due()
     page = admin.get("/integrations/").content.decode()
     assert "dispute.opened" in page
@@ -143,9 +144,9 @@ def test_retry_now_queues_and_posts_nothing_of_another_company(
     alpha = webhooks.subscribe(world.alpha, receiver.url, ["dispute.opened"])
     beta = webhooks.subscribe(world.beta, receiver.url + "?beta", ["dispute.opened"])
     webhooks.subscribe(world.beta, f"http://127.0.0.1:{dead}/", ["dispute.opened"])
-    dialogue.open_dispute("I1", timezone.localdate(), company=world.alpha)
+    pauses.open_dispute("I1", timezone.localdate(), company=world.alpha)
     new_invoice(world.customers["smith"], "B-I1", "10.00", days_late=3)
-    dialogue.open_dispute("B-I1", timezone.localdate(), company=world.beta)
+    pauses.open_dispute("B-I1", timezone.localdate(), company=world.beta)
     mine = WebhookDelivery.objects.get(endpoint=alpha)
     WebhookDelivery.objects.filter(pk=mine.pk).update(status="dead", attempts=8)
     started = time.monotonic()

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from relance.models import Event, OutboxMessage
-from relance.services import outbox
+from relance.services.dunning import outbox
 
 Status = OutboxMessage.Status
 

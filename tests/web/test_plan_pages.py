@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from relance.models import Event, Execution, Plan, Step
-from relance.services import plans as service
+from relance.services.dunning import plans as service
 
 STANDARD = Path(__file__).resolve().parents[2] / "relance" / "plans" / "standard.yaml"
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from relance.models import AssignmentRules, Event
-from relance.services import plans as service
+from relance.services.dunning import plans as service
 
 PLANS = Path(__file__).resolve().parents[2] / "relance" / "plans"
 

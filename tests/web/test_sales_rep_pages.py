@@ -9,8 +9,8 @@ from django.test import Client
 from django.utils import timezone
 
 from relance.models import Customer, Dispute, Event, Membership, OutboxMessage, Promise
-from relance.services import sales_reps
-from relance.services.sales_reps import DISPUTE, HOLD, PROMISE
+from relance.services.dunning import sales_reps
+from relance.services.dunning.sales_reps import DISPUTE, HOLD, PROMISE
 
 
 def _path(world, action, customer="dupont", rep="rep"):

@@ -12,7 +12,7 @@ import pytest
 from django.test import Client
 
 from relance.models import Campaign, Invoice, Plan
-from relance.services import plans as plan_service
+from relance.services.dunning import plans as plan_service
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_DIRS = [ROOT / "relance" / "web" / "templates", ROOT / "relance" / "portal" / "templates"]

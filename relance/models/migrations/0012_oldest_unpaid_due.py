@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 
 def fill(apps, schema_editor):  # type: ignore[no-untyped-def]
-    from relance.services import balances  # plain SQL: safe to run from a migration
+    from relance.services.ledger import balances  # plain SQL: safe to run from a migration
 
     Customer = apps.get_model("relance", "Customer")
     balances.refresh(Customer.objects.values_list("pk", flat=True))

@@ -1,0 +1,1 @@
+"""What the collections achieve: KPIs, monthly trends, step effectiveness, timelines."""

@@ -1,0 +1,177 @@
+"""What customers and staff say that pauses dunning: holds, disputes and promises to pay."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+
+from relance.models import Company, Customer, Dispute, Event, Invoice, Promise
+from relance.services.integrations import webhooks
+from relance.services.ledger import lookup
+
+
+class Refused(ValueError):
+    """The request makes no sense for the ledger as it is (message says why)."""
+
+
+@transaction.atomic
+def hold(
+    customer_id: str,
+    until: date,
+    *,
+    company: Company | None = None,
+    source: str = "cli",
+    actor: Any = None,
+) -> Customer:
+    """No dunning step runs for this customer up to and including `until`."""
+    customer = lookup.customer(customer_id, company)
+    previous = customer.hold_until
+    customer.hold_until = until
+    customer.save(update_fields=["hold_until"])
+    Event.objects.create(
+        company=customer.company,
+        customer=customer,
+        source=source,
+        actor=actor,
+        kind="customer.held",
+        data={"until": until.isoformat(), "previous": previous.isoformat() if previous else None},
+    )
+    return customer
+
+
+@transaction.atomic
+def open_dispute(
+    invoice_id: str,
+    on: date,
+    *,
+    reason: str = "",
+    company: Company | None = None,
+    source: str = "cli",
+    actor: Any = None,
+) -> Dispute:
+    """The invoice leaves dunning from `on` until the dispute is resolved."""
+    invoice = lookup.invoice(invoice_id, company)
+    if Dispute.objects.filter(invoice=invoice, resolved_on__isnull=True).exists():
+        raise Refused(f"invoice '{invoice_id}' already has an open dispute")
+    dispute = Dispute.objects.create(
+        company=invoice.company,
+        customer_id=invoice.customer_id,
+        invoice=invoice,
+        opened_on=on,
+        reason=reason,
+    )
+    Event.objects.create(
+        company=invoice.company,
+        customer_id=invoice.customer_id,
+        invoice=invoice,
+        source=source,
+        actor=actor,
+        kind="dispute.opened",
+        data={"on": on.isoformat(), "reason": reason},
+    )
+    webhooks.dispute_changed(dispute, "dispute.opened")
+    return dispute
+
+
+@transaction.atomic
+def resolve_dispute(
+    invoice_id: str,
+    on: date,
+    *,
+    resolution: str = "",
+    company: Company | None = None,
+    source: str = "cli",
+    actor: Any = None,
+) -> Dispute:
+    """Dunning of the invoice resumes from the day after `on`, if still unpaid."""
+    invoice = lookup.invoice(invoice_id, company)
+    dispute = Dispute.objects.filter(invoice=invoice, resolved_on__isnull=True).first()
+    if dispute is None:
+        raise Refused(f"invoice '{invoice_id}' has no open dispute")
+    if on < dispute.opened_on:
+        raise Refused(f"the dispute was opened on {dispute.opened_on}, after {on}")
+    dispute.resolved_on = on
+    dispute.resolution = resolution
+    dispute.save(update_fields=["resolved_on", "resolution"])
+    Event.objects.create(
+        company=invoice.company,
+        customer_id=invoice.customer_id,
+        invoice=invoice,
+        source=source,
+        actor=actor,
+        kind="dispute.resolved",
+        data={"on": on.isoformat(), "resolution": resolution},
+    )
+    webhooks.dispute_changed(dispute, "dispute.resolved")
+    return dispute
+
+
+@transaction.atomic
+def add_promise(
+    customer_id: str,
+    invoice_ids: Sequence[str],
+    pay_by: date,
+    on: date,
+    *,
+    company: Company | None = None,
+    source: str = "cli",
+    actor: Any = None,
+    amount: Decimal | None = None,
+) -> Promise:
+    """The invoices leave dunning until `pay_by`; unpaid the day after, the promise is broken.
+    An amount, when given, is in the invoices' one currency."""
+    customer = lookup.customer(customer_id, company)
+    if pay_by < on:
+        raise Refused(f"the promised date {pay_by} is before the day of the promise {on}")
+    if not invoice_ids:
+        raise Refused("name at least one invoice")
+    invoices = list(Invoice.objects.filter(customer=customer, external_id__in=invoice_ids))
+    missing = sorted(set(invoice_ids) - {i.external_id for i in invoices})
+    if missing:
+        raise Refused(f"customer '{customer_id}' has no invoice {', '.join(missing)}")
+    currencies = {i.currency for i in invoices}
+    if amount is not None and (amount <= 0 or len(currencies) != 1):
+        raise Refused("a promised amount is positive, for invoices in one currency")
+    promise = Promise.objects.create(
+        company=customer.company,
+        customer=customer,
+        promised_on=on,
+        pay_by=pay_by,
+        amount=amount,
+        currency=next(iter(currencies)) if amount is not None else "",
+        created_by=actor,
+    )
+    promise.invoices.set(invoices)
+    Event.objects.create(
+        company=customer.company,
+        customer=customer,
+        source=source,
+        actor=actor,
+        kind="promise.created",
+        data={
+            "on": on.isoformat(),
+            "pay_by": pay_by.isoformat(),
+            "invoices": sorted(i.external_id for i in invoices),
+        },
+    )
+    webhooks.promise_created(promise)
+    return promise
+
+
+def add_note(customer: Customer, text: str, *, source: str = "cli", actor: Any = None) -> Event:
+    """A note on the customer's timeline: what a call said, what was agreed, what to watch."""
+    text = text.strip()
+    if not text:
+        raise Refused("the note is empty")
+    return Event.objects.create(
+        company=customer.company,
+        customer=customer,
+        source=source,
+        actor=actor,
+        kind="note.added",
+        data={"text": text},
+    )

@@ -1,0 +1,49 @@
+"""The daily tick: run each company's cycle once per local day.
+
+Missed days are never replayed one by one: the cycle for today finds every step that came due
+meanwhile, runs only the most advanced and records the others as superseded (rule 4), so a
+scheduler that was down for a week sends one message per customer, not a burst.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.utils import timezone
+
+from relance.models import Company, Run
+from relance.services.dialogue import discounts, payment_plans, portal_disputes, smart_notices
+from relance.services.dunning import calendar, campaigns, cycle, outbox, sales_reps
+from relance.services.integrations import idempotency, webhooks
+from relance.services.ledger import receivables
+from relance.services.organisation import hours
+
+
+def tick(now: datetime | None = None) -> cycle.CycleReport | None:
+    """Run the cycle of every company whose local today has no finished run yet; store the day's
+    receivables and the calendar of the days to come; queue the sales reps' heads-ups and weekly
+    digests; deliver. Campaign waves whose time has come are launched on every tick, and their
+    messages delivered within business hours; webhooks due are posted on every tick too, and
+    idempotency keys older than a day forgotten."""
+    now = now or timezone.now()
+    if campaigns.launch_due(now) + portal_disputes.escalate(now):
+        outbox.deliver_due()
+    last: cycle.CycleReport | None = None
+    for company in Company.objects.order_by("pk"):
+        today = hours.company_today(company, now)
+        done = Run.objects.filter(
+            date=today, company=company, dry_run=False, finished_at__isnull=False
+        )
+        if done.exists():
+            continue
+        payment_plans.run_daily(company, today, now)  # broken plans' invoices: dunned today
+        discounts.propose(company, today)  # the rest of a discount taken is not chased
+        last = cycle.run_cycle(today, company_id=company.pk, source="scheduler")
+        receivables.record(company, today)  # a point a day for the dashboard's trend
+        calendar.refresh(company, today)
+        sales_reps.run_daily(company, today, now)  # heads-ups read the calendar just stored
+        smart_notices.run_daily(company, today, now)
+        outbox.deliver_due(as_of=today)
+    webhooks.deliver_due(now)  # every tick: retries come back within minutes
+    idempotency.forget_old(now)
+    return last

@@ -1,0 +1,1 @@
+"""The ledger: importing it, allocating payments, what each customer owes and when."""

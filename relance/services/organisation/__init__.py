@@ -1,0 +1,1 @@
+"""The companies relance collects for, their people, who sees what, their hours."""
