@@ -1,47 +1,36 @@
 """Service-level deadlines counted in business time: N business hours or N business days after a
-moment, in the company's zone, on its working days and hours (the same window its messages
-leave in). A dispute's acknowledgement and resolution deadlines are counted this way."""
+moment, in the company's zone, on its business hours (domain.business_hours: the same hours its
+messages leave in). A dispute's acknowledgement and resolution deadlines are counted this way."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-
-@dataclass(frozen=True, slots=True)
-class Week:
-    """Working days (ISO weekdays, 1 = Monday) and the working hours of each, in `zone`."""
-
-    days: frozenset[int]
-    opens: time
-    closes: time
-    zone: str
-
-    def __post_init__(self) -> None:
-        if not self.days or not self.days <= frozenset(range(1, 8)):
-            raise ValueError("working days must be ISO weekdays 1 to 7, at least one")
-        if self.opens >= self.closes:
-            raise ValueError("the working day must open before it closes")
-
-    def works_on(self, day: date) -> bool:
-        return day.isoweekday() in self.days
+from relance.domain.business_hours import BusinessHours
 
 
-def add_hours(start: datetime, hours: int, week: Week) -> datetime:
-    """The moment `hours` working hours after `start` (aware), as an aware datetime in the zone.
+def _require_open_hours(hours: BusinessHours) -> None:
+    """A working day that never opens would count a deadline forever (sending tolerates such
+    hours: its messages leave at the opening)."""
+    if hours.opens >= hours.closes:
+        raise ValueError("the working day must open before it closes")
+
+
+def add_hours(start: datetime, count: int, hours: BusinessHours, zone: ZoneInfo) -> datetime:
+    """The moment `count` working hours after `start` (aware), as an aware datetime in `zone`.
     Time outside working hours does not count; a start out of hours counts from the next
     opening."""
     if start.tzinfo is None:
         raise ValueError("start must be aware")
-    zone = ZoneInfo(week.zone)
+    _require_open_hours(hours)
     moment = start.astimezone(zone)
-    left = timedelta(hours=hours)
+    left = timedelta(hours=count)
     day = moment.date()
     while True:
-        if week.works_on(day):
-            opens = datetime.combine(day, week.opens, zone)
-            closes = datetime.combine(day, week.closes, zone)
+        if hours.works_on(day):
+            opens = datetime.combine(day, hours.opens, zone)
+            closes = datetime.combine(day, hours.closes, zone)
             begin = max(moment, opens)
             if begin < closes:
                 if begin + left <= closes:
@@ -51,42 +40,44 @@ def add_hours(start: datetime, hours: int, week: Week) -> datetime:
         moment = datetime.combine(day, time(0), zone)
 
 
-def add_days(start: datetime, days: int, week: Week) -> datetime:
-    """The close of the `days`-th working day after the day of `start` (the day of a start
+def add_days(start: datetime, count: int, hours: BusinessHours, zone: ZoneInfo) -> datetime:
+    """The close of the `count`-th working day after the day of `start` (the day of a start
     counts only if it begins before that day's opening)."""
     if start.tzinfo is None:
         raise ValueError("start must be aware")
-    zone = ZoneInfo(week.zone)
+    _require_open_hours(hours)
     moment = start.astimezone(zone)
     day = moment.date()
     counted = 0
-    if week.works_on(day) and moment.timetz().replace(tzinfo=None) < week.opens:
+    if hours.works_on(day) and moment.timetz().replace(tzinfo=None) < hours.opens:
         counted = 1
-        if counted >= days:
-            return datetime.combine(day, week.closes, zone)
-    while counted < days:
+        if counted >= count:
+            return datetime.combine(day, hours.closes, zone)
+    while counted < count:
         day += timedelta(days=1)
-        if week.works_on(day):
+        if hours.works_on(day):
             counted += 1
-    return datetime.combine(day, week.closes, zone)
+    return datetime.combine(day, hours.closes, zone)
 
 
-def left(now: datetime, deadline: datetime, week: Week) -> timedelta:
+def left(now: datetime, deadline: datetime, hours: BusinessHours, zone: ZoneInfo) -> timedelta:
     """Working time from `now` to `deadline` (negative when past), for a countdown."""
+    _require_open_hours(hours)
     if deadline <= now:
-        return -_working_between(deadline, now, week)
-    return _working_between(now, deadline, week)
+        return -_working_between(deadline, now, hours, zone)
+    return _working_between(now, deadline, hours, zone)
 
 
-def _working_between(start: datetime, end: datetime, week: Week) -> timedelta:
-    zone = ZoneInfo(week.zone)
+def _working_between(
+    start: datetime, end: datetime, hours: BusinessHours, zone: ZoneInfo
+) -> timedelta:
     start, end = start.astimezone(zone), end.astimezone(zone)
     total = timedelta(0)
     day = start.date()
     while day <= end.date():
-        if week.works_on(day):
-            opens = datetime.combine(day, week.opens, zone)
-            closes = datetime.combine(day, week.closes, zone)
+        if hours.works_on(day):
+            opens = datetime.combine(day, hours.opens, zone)
+            closes = datetime.combine(day, hours.closes, zone)
             begin, finish = max(start, opens), min(end, closes)
             if begin < finish:
                 total += finish - begin

@@ -68,9 +68,9 @@ def validate_country(value: str) -> None:
 
 
 def validate_weekdays(value: str) -> None:
-    from relance.domain.sending import SendingWindow
+    from relance.domain.business_hours import BusinessHours
 
     try:
-        SendingWindow.parse_days(value)
+        BusinessHours.parse_days(value)
     except ValueError as exc:
         raise ValidationError(str(exc)) from None

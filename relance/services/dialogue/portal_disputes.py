@@ -1,6 +1,6 @@
 """Disputes a customer raises from the portal: the invoices leave dunning at once, the company's
 service level sets the acknowledgement and resolution deadlines in business time (its working
-days and hours, domain.business_time), the customer gets a receipt saying when, and the owner (or
+business hours, domain.business_time), the customer gets a receipt saying when, and the owner (or
 the company's address) is told, both through the outbox.
 
 Proof is a PDF, PNG or JPEG of at most MAX_PROOF bytes, recognised by its first bytes, not by the
@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -21,7 +22,7 @@ from django.utils.translation import gettext_lazy
 
 from relance.domain import business_time
 from relance.messaging import formatting
-from relance.models import Company, Customer, Dispute, Event, Invoice, Membership, OutboxMessage
+from relance.models import Customer, Dispute, Event, Invoice, Membership, OutboxMessage
 from relance.services.dialogue import notices, pauses
 from relance.services.dialogue.pauses import Refused
 from relance.services.integrations import webhooks
@@ -29,16 +30,6 @@ from relance.services.organisation import hours
 
 MAX_PROOF = 5 * 1024 * 1024
 PROOF_KINDS = {b"%PDF-": "pdf", b"\x89PNG\r\n\x1a\n": "png", b"\xff\xd8\xff": "jpg"}
-
-
-def week_of(company: Company) -> business_time.Week:
-    """The company's working week: the days and hours its messages leave in."""
-    return business_time.Week(
-        frozenset(int(d) for d in company.send_days),
-        company.send_from,
-        company.send_until,
-        company.time_zone,
-    )
 
 
 def proof_kind(content: bytes) -> str:
@@ -92,9 +83,9 @@ def raise_from_portal(
             _("Invoice %(number)s is already disputed.") % {"number": taken.invoice.number}
         )
     kind = proof_kind(proof) if proof else ""
-    week = week_of(company)
-    acknowledge_by = business_time.add_hours(now, company.dispute_ack_hours, week)
-    resolve_by = business_time.add_days(now, company.dispute_resolve_days, week)
+    open_hours, zone = hours.business_hours(company), ZoneInfo(company.time_zone)
+    acknowledge_by = business_time.add_hours(now, company.dispute_ack_hours, open_hours, zone)
+    resolve_by = business_time.add_days(now, company.dispute_resolve_days, open_hours, zone)
     today = hours.company_today(company, now)
     with transaction.atomic():
         stored = ""
@@ -199,10 +190,11 @@ def _queue_notice(customer: Customer, made: list[Dispute], now: datetime) -> Non
 def countdown(dispute: Dispute, now: datetime | None = None) -> dict[str, Any]:
     """Where a dispute stands against its service level, for the customer's page."""
     now = now or timezone.now()
-    week = week_of(dispute.company)
+    company = dispute.company
     found: dict[str, Any] = {"acknowledged": dispute.acknowledged_at is not None}
     if dispute.resolve_by is not None:
-        left = business_time.left(now, dispute.resolve_by, week)
+        zone = ZoneInfo(company.time_zone)
+        left = business_time.left(now, dispute.resolve_by, hours.business_hours(company), zone)
         found["resolve_hours_left"] = int(left.total_seconds() // 3600)
         found["late"] = left.total_seconds() < 0
     return found

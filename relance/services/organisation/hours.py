@@ -1,4 +1,4 @@
-"""A company's business hours, applied in each recipient's time zone (relance.domain.sending)."""
+"""A company's business hours (relance.domain.business_hours), applied in each recipient's zone."""
 
 from __future__ import annotations
 
@@ -7,13 +7,14 @@ from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
-from relance.domain.sending import SendingWindow
+from relance.domain.business_hours import BusinessHours
 from relance.models import Company
 
 
-def sending_window(company: Company) -> SendingWindow:
-    return SendingWindow(
-        SendingWindow.parse_days(company.send_days), company.send_from, company.send_until
+def business_hours(company: Company) -> BusinessHours:
+    """The company's hours: its messages leave in them, its service-level deadlines count them."""
+    return BusinessHours(
+        BusinessHours.parse_days(company.send_days), company.send_from, company.send_until
     )
 
 
@@ -29,13 +30,13 @@ def first_send(
     today = now.astimezone(zone).date()
     if day > today:
         return now
-    window = sending_window(company)
-    return window.next_opening(now, zone) if day == today else window.opening_on(day, zone)
+    open_hours = business_hours(company)
+    return open_hours.next_opening(now, zone) if day == today else open_hours.opening_on(day, zone)
 
 
 def after(company: Company, zone_name: str, at: datetime) -> datetime:
     """The first moment at or after `at` inside the hours (a retry's backoff, a capped day)."""
-    return sending_window(company).next_opening(at, ZoneInfo(zone_name))
+    return business_hours(company).next_opening(at, ZoneInfo(zone_name))
 
 
 def company_today(company: Company, now: datetime | None = None) -> date:

@@ -1,4 +1,4 @@
-"""Business hours in the recipient's time zone."""
+"""Business hours applied in the recipient's time zone: when a message may leave."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from relance.domain.sending import SendingWindow
+from relance.domain.business_hours import BusinessHours
 
 PARIS = ZoneInfo("Europe/Paris")
 NEW_YORK = ZoneInfo("America/New_York")
-WEEK = SendingWindow()
+WEEK = BusinessHours()
 
 
 def paris(*args: int) -> datetime:
@@ -45,10 +45,12 @@ def test_opening_on_a_past_day_is_in_the_past():
 
 
 def test_days_are_parsed_strictly():
-    assert SendingWindow.parse_days("12345") == {1, 2, 3, 4, 5}
+    assert BusinessHours.parse_days("12345") == {1, 2, 3, 4, 5}
     for bad in ("", "0", "89", "1123"):
         with pytest.raises(ValueError, match="ISO weekdays"):
-            SendingWindow.parse_days(bad)
+            BusinessHours.parse_days(bad)
+    with pytest.raises(ValueError, match="ISO weekdays"):
+        BusinessHours(frozenset({0}))
 
 
 @given(
@@ -61,7 +63,7 @@ def test_days_are_parsed_strictly():
     zone=st.sampled_from([PARIS, NEW_YORK, ZoneInfo("Asia/Tokyo"), ZoneInfo("UTC")]),
 )
 def test_the_next_opening_is_inside_the_window_and_never_earlier(at, days, start, length, zone):
-    window = SendingWindow(days, time(start), time(min(start + length, 23), 59))
+    window = BusinessHours(days, time(start), time(min(start + length, 23), 59))
     opening = window.next_opening(at, zone)
     assert opening >= at
-    assert window.contains(opening, zone) or opening.astimezone(zone).time() == window.start
+    assert window.contains(opening, zone) or opening.astimezone(zone).time() == window.opens
