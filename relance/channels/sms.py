@@ -1,4 +1,4 @@
-"""The SMS channel: phone numbers checked and put in E.164, the length of a text in segments
+"""The SMS channel: phone numbers checked in E.164 (domain.phones), the length of a text in segments
 (what the provider bills, and what a preview shows), and a small backend interface with two
 backends: files, and a Twilio-style REST API.
 
@@ -20,41 +20,12 @@ from http.client import HTTPException
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from relance.channels.base import DeliveryError
+from relance.domain import phones
 from relance.models import OutboxMessage
-
-# --------------------------------------------------------------------------------------------------
-# Phone numbers
-# --------------------------------------------------------------------------------------------------
-
-
-def normalize_phone(raw: str, default_region: str | None) -> str:
-    """`raw` in E.164 (+33142685300); `default_region` (ISO country code) reads national numbers.
-
-    Raises ValueError saying what is wrong: the message ends up in an outbox error or an import
-    report, read by someone who has to fix the number.
-    """
-    text = (raw or "").strip()
-    if not text:
-        raise ValueError("empty phone number")
-    try:
-        number = phonenumbers.parse(text, default_region or None)
-    except phonenumbers.NumberParseException as error:
-        if error.error_type == phonenumbers.NumberParseException.INVALID_COUNTRY_CODE:
-            hint = "its country code is missing or unknown (write it as +<country code>…)"
-        else:
-            hint = "it is not a phone number"
-        raise ValueError(f"'{raw}' cannot be read: {hint}") from None
-    if not phonenumbers.is_valid_number(number):
-        raise ValueError(
-            f"'{raw}' is not a valid phone number for country code +{number.country_code}"
-        )
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
 
 # --------------------------------------------------------------------------------------------------
 # Length in segments
@@ -322,7 +293,7 @@ class SmsChannel:
         numbers: list[str] = []
         for raw in message.to:
             try:
-                number = normalize_phone(str(raw), None)
+                number = phones.normalize(str(raw), None)
             except ValueError as error:
                 raise DeliveryError(f"invalid phone number: {error}", permanent=True) from None
             if number not in numbers:

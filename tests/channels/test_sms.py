@@ -1,4 +1,4 @@
-"""The SMS channel: segment counting, E.164 numbers, the Twilio-style backend against a real local
+"""The SMS channel: segment counting, the Twilio-style backend against a real local
 HTTP server, and the channel end to end through the outbox with the file backend."""
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from relance.channels.sms import (
     SmsChannel,
     SmsLength,
     TwilioSmsBackend,
-    normalize_phone,
     segments,
 )
 from relance.models import Customer, OutboxMessage
@@ -75,42 +74,6 @@ def test_escapes_and_surrogate_pairs_are_never_split_between_parts() -> None:
 def test_one_character_outside_gsm_makes_the_whole_text_ucs2() -> None:
     length = segments("€" + "a" * 69 + "ł")  # the € is one UTF-16 unit in UCS-2
     assert length == SmsLength("UCS-2", 71, 2)
-
-
-# --------------------------------------------------------------------------------------------------
-# Phone numbers
-# --------------------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("raw", "region", "expected"),
-    [
-        ("+33 1 42 68 53 00", None, "+33142685300"),
-        ("+33142685300", None, "+33142685300"),
-        ("01 42 68 53 00", "FR", "+33142685300"),
-        ("06.12.34.56.78", "FR", "+33612345678"),
-        ("020 7946 0000", "GB", "+442079460000"),
-        ("  +44 (0)20 7946 0000 ", None, "+442079460000"),
-    ],
-)
-def test_normalize_phone_to_e164(raw: str, region: str | None, expected: str) -> None:
-    assert normalize_phone(raw, region) == expected
-
-
-@pytest.mark.parametrize(
-    ("raw", "region", "message"),
-    [
-        ("", None, "empty phone number"),
-        ("   ", "FR", "empty phone number"),
-        ("0142685300", None, "'0142685300' cannot be read: its country code is missing"),
-        ("hello", "FR", "'hello' cannot be read: it is not a phone number"),
-        ("+33 12", None, "'+33 12' is not a valid phone number for country code +33"),
-        ("12", "FR", "'12' is not a valid phone number for country code +33"),
-    ],
-)
-def test_normalize_phone_explains_what_is_wrong(raw: str, region: str | None, message: str) -> None:
-    with pytest.raises(ValueError, match="^" + re.escape(message)):
-        normalize_phone(raw, region)
 
 
 # --------------------------------------------------------------------------------------------------

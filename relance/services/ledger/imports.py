@@ -18,13 +18,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any, ClassVar
 
-import phonenumbers
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import models, transaction
 
+from relance.domain import phones
 from relance.domain.ledger_files import COLUMNS, EXTENSIONS, KINDS, REQUIRED
 from relance.domain.money import (
     InvalidAmount,
@@ -191,16 +191,6 @@ def _boolean(value: str) -> bool:
     if lowered in {"false", "no", "0"}:
         return False
     raise FieldError(f"'{value}' is not true or false")
-
-
-def _phone(value: str, country: str) -> str:
-    try:
-        number = phonenumbers.parse(value, country or None)
-    except phonenumbers.NumberParseException:
-        raise FieldError(f"'{value}' is not a phone number") from None
-    if not phonenumbers.is_valid_number(number):
-        raise FieldError(f"'{value}' is not a valid phone number for {country or 'its country'}")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 # --- reading ------------------------------------------------------------------------------------
@@ -543,9 +533,10 @@ class _Contacts(_Kind):
         customer_pk, country = values["customer_id"]
         values["customer_id"] = customer_pk
         if "phone" in values:
+            phone = _optional(lambda v: phones.normalize(v, country), "")
             try:
-                values["phone"] = _optional(lambda v: _phone(v, country), "")(values["phone"])
-            except FieldError as exc:
+                values["phone"] = phone(values["phone"])
+            except ValueError as exc:  # domain.phones says what is wrong with the number
                 raise _ColumnError("phone", str(exc)) from None
         return values
 
