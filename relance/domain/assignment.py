@@ -22,11 +22,9 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
-from functools import cache
 from typing import Any, Final
 
-from babel import Locale
-
+from relance.domain import countries
 from relance.domain.money import InvalidCurrency, normalize_currency
 
 # The strict loader (duplicate keys refused) and the value wording are shared with plan YAML on
@@ -313,15 +311,6 @@ class _Collector:
         self.warnings.append(Problem(path, message, "warning"))
 
 
-@cache
-def _countries() -> frozenset[str]:
-    # Same list as the customer import's validator (models/validators.py), which the domain may
-    # not import: Babel also lists regions that are no country (ZZ unknown, EU, UN…).
-    codes = [str(code) for code in Locale("en").territories]
-    regions = {code for code in codes if len(code) == 2 and code.isalpha()}
-    return frozenset(regions - {"ZZ", "EU", "EZ", "UN", "QO"})
-
-
 def _check_keys(
     data: Mapping[Any, Any], allowed: tuple[str, ...], base: str, c: _Collector
 ) -> None:
@@ -380,7 +369,7 @@ def _normalise_listed(key: str, text: str) -> tuple[str | None, str]:
         return risk, ""
     if key == "country":
         country = text.upper()
-        if country not in _countries():
+        if not countries.is_country(country):
             return None, f"{text!r} is not an ISO 3166 country code such as FR or GB"
         return country, ""
     if key == "currency":

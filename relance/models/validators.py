@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from schwifty import BIC, IBAN
 from schwifty.exceptions import SchwiftyException
 
+from relance.domain import countries
 from relance.domain.money import InvalidCurrency, normalize_currency
 
 
@@ -52,18 +53,8 @@ def validate_time_zone(value: str) -> None:
         raise ValidationError(f"'{value}' is not an IANA time zone such as Europe/Paris")
 
 
-@cache
-def _countries() -> frozenset[str]:
-    from babel import Locale
-
-    # Babel also lists regions that are no country (ZZ unknown, EU, UN…), which must not pass.
-    codes = [str(code) for code in Locale("en").territories]
-    regions = {code for code in codes if len(code) == 2 and code.isalpha()}
-    return frozenset(regions - {"ZZ", "EU", "EZ", "UN", "QO"})
-
-
 def validate_country(value: str) -> None:
-    if value and value not in _countries():
+    if value and not countries.is_country(value):
         raise ValidationError(f"'{value}' is not an ISO 3166 country code such as FR or GB")
 
 
