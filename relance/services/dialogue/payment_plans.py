@@ -34,6 +34,7 @@ from relance.models import (
 from relance.services.dialogue import notices
 from relance.services.ledger import snapshots
 from relance.services.organisation import hours
+from relance.services.organisation.language import staff_language
 
 Status = PaymentPlan.Status
 REMIND_DAYS = 3
@@ -286,7 +287,7 @@ def _tell_staff(plan: PaymentPlan, now: datetime) -> None:
     address = (customer.owner.email if customer.owner else "") or customer.company.email
     if not address:
         return
-    language = "fr" if customer.company.country == "FR" else "en"
+    language = staff_language(customer.company)
     with translation.override(language):
         subject = _("%(customer)s asks for a payment plan") % {"customer": customer.name}
         lines = [

@@ -27,6 +27,7 @@ from relance.services.dialogue import notices, pauses
 from relance.services.dialogue.pauses import Refused
 from relance.services.integrations import webhooks
 from relance.services.organisation import hours
+from relance.services.organisation.language import staff_language
 
 MAX_PROOF = 5 * 1024 * 1024
 PROOF_KINDS = {b"%PDF-": "pdf", b"\x89PNG\r\n\x1a\n": "png", b"\xff\xd8\xff": "jpg"}
@@ -159,7 +160,7 @@ def _queue_notice(customer: Customer, made: list[Dispute], now: datetime) -> Non
     address = (customer.owner.email if customer.owner else "") or customer.company.email
     if not address:
         return
-    language = "fr" if customer.company.country == "FR" else "en"
+    language = staff_language(customer.company)
     first = made[0]
     zone = customer.company.time_zone
     with translation.override(language):
@@ -320,7 +321,7 @@ def escalate(now: datetime | None = None) -> int:
         )
         if not to:
             continue
-        language = "fr" if company.country == "FR" else "en"
+        language = staff_language(company)
         deadline = dispute.resolve_by if kind == "resolve" else dispute.acknowledge_by
         with translation.override(language):
             subject = _("Late: the dispute of %(customer)s on %(number)s") % {

@@ -24,6 +24,7 @@ from relance.messaging import formatting
 from relance.models import Company, Customer, OutboxMessage, Promise, SmartNotice
 from relance.services.dialogue import notices
 from relance.services.ledger import snapshots
+from relance.services.organisation.language import staff_language
 
 Kind = SmartNotice.Kind
 CARD_DAYS = 30
@@ -140,8 +141,7 @@ def _tell_owner(
     address = (customer.owner.email if customer.owner else "") or customer.company.email
     if not address:
         return
-    language = "fr" if customer.company.country == "FR" else "en"
-    with translation.override(language):
+    with translation.override(staff_language(customer.company)):
         if kind == Kind.CARD_EXPIRY:
             subject = _("%(customer)s: their card expires at the end of %(expiry)s") % {
                 "customer": customer.name,

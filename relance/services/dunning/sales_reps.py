@@ -39,6 +39,7 @@ from relance.services.dialogue import pauses
 from relance.services.ledger import snapshots
 from relance.services.ledger.snapshots import PlanCache
 from relance.services.organisation import hours
+from relance.services.organisation.language import staff_language
 
 SALT = "relance.sales-rep-link"
 LINK_DAYS = 14
@@ -196,11 +197,6 @@ def unpaid(customers: list[Customer], today: date) -> list[Unpaid]:
     return sorted(owing, key=lambda u: (u.invoices[0]["due_date"], u.customer.name))
 
 
-def _language(company: Company) -> str:
-    """Staff messages in the company's language: French for a French company."""
-    return "fr" if company.country == "FR" else "en"
-
-
 def _reps(company: Company) -> list[Any]:
     """People who are the sales rep of at least one of the company's customers and have an
     address: members with the sales rep role or not (an owner may also sell); someone who left
@@ -229,7 +225,7 @@ def _actions(rep: Any, customer: Customer) -> str:
 
 def digest_text(rep: Any, company: Company, today: date) -> tuple[str, str] | None:
     """(subject, body) of a rep's weekly digest, or None when their customers owe nothing."""
-    language = _language(company)
+    language = staff_language(company)
     customers = list(Customer.objects.filter(company=company, sales_rep=rep).order_by("name"))
     owing = unpaid(customers, today)
     if not owing:
@@ -328,7 +324,7 @@ def queue_heads_ups(company: Company, today: date, now: datetime | None = None) 
     notice = _notice_days(company)
     if not notice:
         return 0
-    language = _language(company)
+    language = staff_language(company)
     horizon = today + timedelta(days=max(notice.values()))
     entries = (
         ForecastEntry.objects.filter(company=company, day__gte=today, day__lte=horizon)
