@@ -25,7 +25,7 @@ from relance.messaging import formatting, library
 from relance.models import Campaign, Company, Membership, Plan, Wave
 from relance.services.dunning import campaigns
 from relance.services.organisation import access, hours
-from relance.web import pages
+from relance.web import pages, reach
 from relance.web.customer_filters import CustomerFilter
 from relance.web.plan_forms import CHANNELS
 
@@ -206,12 +206,13 @@ def campaign_preview(request: HttpRequest) -> HttpResponse:
     return render(request, "relance/campaign_preview.html", context)
 
 
+def _reachable(request: HttpRequest) -> QuerySet[Campaign]:
+    companies = _companies(request.user)
+    return Campaign.objects.select_related("company", "plan").filter(company__in=companies)
+
+
 def _visible(request: HttpRequest, pk: int) -> Campaign:
-    return get_object_or_404(
-        Campaign.objects.select_related("company", "plan"),
-        pk=pk,
-        company__in=_companies(request.user),
-    )
+    return get_object_or_404(_reachable(request), pk=pk)
 
 
 class WaveForm(forms.Form):
@@ -300,17 +301,10 @@ def _detail(request: HttpRequest, campaign: Campaign, form: WaveForm) -> HttpRes
     return render(request, "relance/campaign_detail.html", context)
 
 
-def _acting_on(request: HttpRequest, pk: int) -> Campaign:
-    campaign = _visible(request, pk)
-    if not access.may_act(request.user, campaign.company_id):
-        raise PermissionDenied
-    return campaign
-
-
 @login_required
 @require_POST
 def wave_send(request: HttpRequest, pk: int) -> HttpResponse:
-    campaign = _acting_on(request, pk)
+    campaign = reach.acting_on(request, _reachable(request), pk)
     posted = request.POST.get("number", "")
     # The wave the person saw as next: a form posted twice is then refused, not sent twice.
     number = int(posted) if posted.isdigit() else campaigns.next_number(campaign)
@@ -347,7 +341,7 @@ def wave_send(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def wave_cancel(request: HttpRequest, pk: int, number: int) -> HttpResponse:
-    campaign = _acting_on(request, pk)
+    campaign = reach.acting_on(request, _reachable(request), pk)
     wave = campaign.waves.filter(number=number).first()
     if wave is None:
         raise Http404

@@ -16,7 +16,6 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -31,7 +30,7 @@ from relance.services.dunning import cycle, plans
 from relance.services.ledger import snapshots
 from relance.services.organisation import access, hours
 from relance.services.portal import links
-from relance.web import pages
+from relance.web import pages, reach
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")  # the browser's date picker
 
@@ -121,24 +120,10 @@ def _day(value: date) -> str:
     return formatting.day(value, pages.language())
 
 
-def _acting_on(request: HttpRequest, pk: int) -> Customer:
-    customer = get_object_or_404(access.customers(request.user), pk=pk)
-    if not access.may_act(request.user, customer.company_id):
-        raise PermissionDenied
-    return customer
-
-
 def _acting_on_row(request: HttpRequest, rows: QuerySet[Any], pk: int) -> Any:
     """A row about a customer (dispute, discount…) this user may see, and act on (else 403)."""
-    found = get_object_or_404(
-        rows.select_related("company", "customer").filter(
-            customer__in=access.customers(request.user)
-        ),
-        pk=pk,
-    )
-    if not access.may_act(request.user, found.company_id):
-        raise PermissionDenied
-    return found
+    mine = rows.select_related("company", "customer")
+    return reach.acting_on(request, mine.filter(customer__in=access.customers(request.user)), pk)
 
 
 def _done(request: HttpRequest, customer: Customer, form: forms.Form, text: str) -> HttpResponse:
@@ -157,7 +142,7 @@ def _record(
 ) -> HttpResponse:
     """Who may, the form named `name` valid, then `act` (the service call, returning what to
     tell the user); a refusal from the service is shown as the form's error."""
-    customer = _acting_on(request, pk)
+    customer = reach.acting_on(request, access.customers(request.user), pk)
     form = forms_for(customer, request.POST)[name]
     if form.is_valid():
         try:
@@ -265,7 +250,7 @@ def note(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def portal_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     """Every portal link sent to this customer stops working (a forwarded email, a lost phone)."""
-    customer = _acting_on(request, pk)
+    customer = reach.acting_on(request, access.customers(request.user), pk)
     links.revoke(customer, actor=request.user)
     messages.success(request, _("Every portal link sent so far is withdrawn."))
     return redirect("customer", pk=customer.pk)
@@ -286,7 +271,7 @@ def dispute_proof(request: HttpRequest, pk: int) -> FileResponse:
 @require_POST
 def payment_plan_decide(request: HttpRequest, pk: int, plan: int) -> HttpResponse:
     """Approve, reject (with a note the customer reads) or counter-propose a payment plan."""
-    customer = _acting_on(request, pk)
+    customer = reach.acting_on(request, access.customers(request.user), pk)
     found = get_object_or_404(PaymentPlan, pk=plan, customer=customer)
     decision = request.POST.get("decision", "")
     note = request.POST.get("note", "")

@@ -8,10 +8,9 @@ from typing import Any
 
 from django.contrib import messages as notices
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -19,7 +18,7 @@ from django.views.decorators.http import require_POST
 from relance.models import OutboxMessage
 from relance.services.dunning import outbox
 from relance.services.organisation import access
-from relance.web import pages
+from relance.web import pages, reach
 
 Status = OutboxMessage.Status
 TABS = {
@@ -67,13 +66,6 @@ def outbox_list(request: HttpRequest) -> HttpResponse:
     return render(request, "relance/outbox.html", context)
 
 
-def _acting_on(request: HttpRequest, pk: int) -> OutboxMessage:
-    message = get_object_or_404(access.messages(request.user), pk=pk)
-    if not access.may_act(request.user, message.company_id):
-        raise PermissionDenied
-    return message
-
-
 def _back(request: HttpRequest) -> HttpResponse:
     target = request.POST.get("next", "")
     return redirect(target if target.startswith("/outbox/") else "outbox")
@@ -88,7 +80,7 @@ def _changed(
 ) -> HttpResponse:
     """Retry or cancel (`change`, compare-and-set in services.dunning.outbox), saying what came
     of it."""
-    message = _acting_on(request, pk)
+    message = reach.acting_on(request, access.messages(request.user), pk)
     try:
         change(message, actor=request.user)
         notices.success(request, done)
