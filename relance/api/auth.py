@@ -8,7 +8,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja.security import HttpBearer
 
-from relance.api.errors import Forbidden
+from relance.domain.errors import Forbidden
 from relance.models import ApiToken, Company
 from relance.services.integrations import api_tokens
 

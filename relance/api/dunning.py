@@ -13,10 +13,11 @@ from ninja import Body, Query, Router, Status
 from pydantic import Field
 
 from relance.api.auth import company_of, source_of, token_of, writing
-from relance.api.errors import ERRORS, Invalid, NotFound
+from relance.api.errors import ERRORS
 from relance.api.pagination import MAX_LIMIT, page
 from relance.api.schemas import Day, Out, Strict, page_of
 from relance.domain import plans as domain
+from relance.domain.errors import Invalid, NotFound
 from relance.domain.money import format_amount
 from relance.models import (
     ActionItem,
@@ -32,7 +33,6 @@ from relance.services.analytics import kpi
 from relance.services.dialogue import pauses
 from relance.services.dunning import actions, campaigns, cycle, forecasting, outbox, plans
 from relance.services.integrations import resources
-from relance.services.ledger import lookup
 from relance.services.organisation import hours
 from relance.tasks import dispatch
 
@@ -45,10 +45,6 @@ def _customer(company: Company, external_id: str) -> Customer:
     if found is None:
         raise NotFound(f"no customer '{external_id}' in company {company.code}")
     return found
-
-
-def _refused(exc: Exception, field: str | None = None) -> Invalid:
-    return Invalid(str(exc), [{"field": field, "message": str(exc)}])
 
 
 # --- plans and assignment -----------------------------------------------------------------------
@@ -178,12 +174,9 @@ def get_assignment(request: HttpRequest, external_id: str) -> dict[str, Any]:
 def assign(request: HttpRequest, external_id: str, payload: AssignmentIn) -> dict[str, Any]:
     company = writing(request)
     customer = _customer(company, external_id)
-    try:
-        plans.assign_plan(
-            customer.external_id, payload.plan, company=company, source=source_of(request)
-        )
-    except plans.PlanNotFound as exc:
-        raise _refused(exc, "plan") from None
+    plans.assign_plan(
+        customer.external_id, payload.plan, company=company, source=source_of(request)
+    )
     return _assignment(customer)
 
 
@@ -388,20 +381,17 @@ def close_action(request: HttpRequest, item_id: int, payload: CloseIn) -> dict[s
             )
     if by is None:
         raise Invalid("say who did it", [{"field": "by", "message": "the staff member's address"}])
-    try:
-        item = actions.close(
-            item_id,
-            by=by,
-            outcome=payload.outcome,
-            note=payload.note,
-            skip=payload.skip,
-            source=source_of(request),
-            record=True,
-            pay_by=payload.pay_by,
-            today=hours.company_today(company),
-        )
-    except actions.ActionRefused as exc:
-        raise _refused(exc) from None
+    item = actions.close(
+        item_id,
+        by=by,
+        outcome=payload.outcome,
+        note=payload.note,
+        skip=payload.skip,
+        source=source_of(request),
+        record=True,
+        pay_by=payload.pay_by,
+        today=hours.company_today(company),
+    )
     return resources.action(item)
 
 
@@ -458,18 +448,15 @@ def list_promises(
 def create_promise(request: HttpRequest, payload: PromiseIn) -> Status[dict[str, Any]]:
     company = writing(request)
     customer = _customer(company, payload.customer_id)
-    try:
-        promise = pauses.add_promise(
-            customer.external_id,
-            payload.invoice_ids,
-            payload.pay_by,
-            hours.company_today(company),
-            company=company,
-            source=source_of(request),
-            amount=payload.amount,
-        )
-    except pauses.Refused as exc:
-        raise _refused(exc) from None
+    promise = pauses.add_promise(
+        customer.external_id,
+        payload.invoice_ids,
+        payload.pay_by,
+        hours.company_today(company),
+        company=company,
+        source=source_of(request),
+        amount=payload.amount,
+    )
     return Status(201, resources.promise(promise))
 
 
@@ -523,18 +510,13 @@ def list_disputes(
 )
 def open_dispute(request: HttpRequest, payload: DisputeIn) -> Status[dict[str, Any]]:
     company = writing(request)
-    try:
-        dispute = pauses.open_dispute(
-            payload.invoice_id,
-            hours.company_today(company),
-            reason=payload.reason,
-            company=company,
-            source=source_of(request),
-        )
-    except lookup.NotFound as exc:
-        raise NotFound(str(exc)) from None
-    except pauses.Refused as exc:
-        raise _refused(exc, "invoice_id") from None
+    dispute = pauses.open_dispute(
+        payload.invoice_id,
+        hours.company_today(company),
+        reason=payload.reason,
+        company=company,
+        source=source_of(request),
+    )
     return Status(201, resources.dispute(dispute))
 
 
@@ -552,16 +534,13 @@ def resolve_dispute(request: HttpRequest, dispute_id: int, payload: ResolveIn) -
         raise NotFound(f"no dispute {dispute_id} in company {company.code}")
     if found.resolved_on is not None:
         raise Invalid(f"dispute {dispute_id} was resolved on {found.resolved_on}")
-    try:
-        resolved = pauses.resolve_dispute(
-            found.invoice.external_id,
-            payload.on or hours.company_today(company),
-            resolution=payload.resolution,
-            company=company,
-            source=source_of(request),
-        )
-    except pauses.Refused as exc:
-        raise _refused(exc, "on") from None
+    resolved = pauses.resolve_dispute(
+        found.invoice.external_id,
+        payload.on or hours.company_today(company),
+        resolution=payload.resolution,
+        company=company,
+        source=source_of(request),
+    )
     return resources.dispute(resolved)
 
 
@@ -686,7 +665,4 @@ def kpis(
     with `more=true`, the other measures of `relance kpi --more`."""
     if end < start:
         raise Invalid("`to` is before `from`", [{"field": "to", "message": "on or after `from`"}])
-    try:
-        return kpi.report(start, end, [company_of(request)], currency, more=more)
-    except kpi.KpiError as exc:
-        raise _refused(exc, "currency") from None
+    return kpi.report(start, end, [company_of(request)], currency, more=more)

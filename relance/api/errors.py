@@ -4,12 +4,15 @@ detail names the row (for batches) and the field it is about."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from pydantic import BaseModel
+
+from relance.domain.errors import Conflict, Forbidden, Invalid, NotFound, Refusal, RelanceError
 
 log = logging.getLogger(__name__)
 
@@ -34,35 +37,15 @@ class ErrorOut(BaseModel):
 ERRORS: dict[int, Any] = {code: ErrorOut for code in (400, 401, 403, 404, 409, 422)}
 
 
-class ApiError(Exception):
-    """A refusal the client can act on."""
-
-    status = 400
-    type = "bad_request"
-
-    def __init__(self, message: str, details: list[dict[str, Any]] | None = None) -> None:
-        super().__init__(message)
-        self.details = details or []
-
-
-class NotFound(ApiError):
-    status = 404
-    type = "not_found"
-
-
-class Conflict(ApiError):
-    status = 409
-    type = "conflict"
-
-
-class Invalid(ApiError):
-    status = 422
-    type = "validation_error"
-
-
-class Forbidden(ApiError):
-    status = 403
-    type = "permission_denied"
+#: How the API answers each kind of relance error (domain.errors), whatever the class raised:
+#: the status and the body's `type`; the message and details are the error's own.
+ANSWERS: dict[type[RelanceError], tuple[int, str]] = {
+    NotFound: (404, "not_found"),
+    Refusal: (422, "validation_error"),
+    Invalid: (422, "validation_error"),
+    Conflict: (409, "conflict"),
+    Forbidden: (403, "permission_denied"),
+}
 
 
 def body(type_: str, message: str, details: list[dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -86,9 +69,14 @@ def install(api: NinjaAPI) -> None:
     def answer(request: HttpRequest, status: int, payload: dict[str, Any]) -> HttpResponse:
         return api.create_response(request, payload, status=status)
 
-    @api.exception_handler(ApiError)
-    def api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
-        return answer(request, exc.status, body(exc.type, str(exc), exc.details))
+    def answering(status: int, type_: str) -> Callable[[HttpRequest, RelanceError], HttpResponse]:
+        def relance_error(request: HttpRequest, exc: RelanceError) -> HttpResponse:
+            return answer(request, status, body(type_, str(exc), exc.details))
+
+        return relance_error
+
+    for kind, (status, type_) in ANSWERS.items():  # an error of no kind stays a 500
+        api.exception_handler(kind)(answering(status, type_))
 
     @api.exception_handler(ValidationError)
     def invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:

@@ -15,8 +15,9 @@ from pydantic import BaseModel, Field, create_model
 
 from relance.api import schemas
 from relance.api.auth import company_of, source_of, writing
-from relance.api.errors import ERRORS, Conflict, Invalid, NotFound
+from relance.api.errors import ERRORS
 from relance.api.pagination import MAX_LIMIT, page
+from relance.domain.errors import Conflict, Invalid, NotFound
 from relance.domain.money import format_amount
 from relance.models import Allocation, Company, Contact, CreditNote, Customer, Invoice, Payment
 from relance.services.integrations import resources

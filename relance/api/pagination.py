@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from django.db.models import Model, QuerySet
 
-from relance.api.errors import Invalid
+from relance.domain.errors import Invalid
 
 MAX_LIMIT = 500
 M = TypeVar("M", bound=Model)

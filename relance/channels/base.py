@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from relance.domain.errors import RelanceError
 from relance.models import OutboxMessage
 
 
-class DeliveryError(Exception):
+class DeliveryError(RelanceError):
     """A delivery failed; `permanent` failures are not retried (e.g. an invalid address)."""
 
     def __init__(

@@ -58,9 +58,13 @@ def reject(message: str, as_json: bool = False, payload: dict[str, Any] | None =
 
 
 @contextmanager
-def rejections(as_json: bool, *errors: type[Exception]) -> Iterator[None]:
-    """Turn the services' domain errors into exit code 1 with their message, never a traceback."""
+def rejections(as_json: bool) -> Iterator[None]:
+    """Every kind of relance error (domain.errors: not found, refused, invalid, conflict,
+    forbidden) and Django's ValidationError become exit code 1 with their message, never a
+    traceback; an error of no kind, like any programming error, stays a traceback."""
     from django.core.exceptions import ValidationError
+
+    from relance.domain.errors import KINDS
 
     try:
         yield
@@ -70,7 +74,7 @@ def rejections(as_json: bool, *errors: type[Exception]) -> Iterator[None]:
         else:
             problems = list(exc.messages)
         reject("; ".join(problems), as_json, {"errors": problems})
-    except errors as exc:
+    except KINDS as exc:
         reject(str(exc), as_json)
 
 
@@ -165,10 +169,10 @@ def company_add(code: str, as_json: bool, **fields: Any) -> None:
 @json_option
 def import_(kind: str, file: Path, company_code: str | None, dry_run: bool, as_json: bool) -> None:
     """Upsert a CSV file of KIND by external id (all or nothing; see README for the columns)."""
-    from relance.services.ledger.imports import ImportRejected, import_file
-    from relance.services.organisation.companies import UnknownCompany, get_company
+    from relance.services.ledger.imports import import_file
+    from relance.services.organisation.companies import get_company
 
-    with rejections(as_json, UnknownCompany, ImportRejected):
+    with rejections(as_json):
         target = get_company(company_code)
         with _progress(file, enabled=not as_json) as progress:
             result = import_file(kind, file, target, dry_run=dry_run, progress=progress)
@@ -235,20 +239,19 @@ def _load_yaml_file(
     """Read a YAML file people wrote and hand it to a loading service; every problem found in it
     is printed with its place, and the command exits 1."""
     from relance.domain.plans import PlanError
-    from relance.services.organisation.companies import UnknownCompany, get_company
+    from relance.services.organisation.companies import get_company
 
     try:
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         reject(f"cannot read {file}: {exc}", as_json)
-    try:
+    with rejections(as_json):
         target = get_company(company_code) if company_code else None
-        return load(text, company=target)
-    except PlanError as exc:
-        problems = [{"path": p.path, "message": p.message} for p in exc.problems]
-        reject(f"{file}: the {what} not valid:\n{exc}", as_json, {"errors": problems})
-    except UnknownCompany as exc:
-        reject(str(exc), as_json)
+        try:
+            return load(text, company=target)
+        except PlanError as exc:  # every problem by its path, under the file's name
+            problems = [{"path": p.path, "message": p.message} for p in exc.problems]
+            reject(f"{file}: the {what} not valid:\n{exc}", as_json, {"errors": problems})
 
 
 @plan.command("load")
@@ -302,10 +305,10 @@ def plan_rules(file: Path, company_code: str | None, as_json: bool) -> None:
 @json_option
 def plan_assign(customer_id: str, plan_code: str, company_code: str | None, as_json: bool) -> None:
     """Assign plan PLAN_CODE to customer CUSTOMER_ID (external id)."""
-    from relance.services.dunning.plans import CustomerNotFound, PlanNotFound, assign_plan
-    from relance.services.organisation.companies import UnknownCompany, get_company
+    from relance.services.dunning.plans import assign_plan
+    from relance.services.organisation.companies import get_company
 
-    with rejections(as_json, UnknownCompany, CustomerNotFound, PlanNotFound):
+    with rejections(as_json):
         target = get_company(company_code) if company_code else None
         customer = assign_plan(customer_id, plan_code, company=target)
     emit(
@@ -347,10 +350,10 @@ def run(
 ) -> None:
     """Run one dunning cycle as of --date: execute due steps, queue and deliver messages."""
     from relance.services.dunning import cycle, outbox
-    from relance.services.organisation.companies import UnknownCompany, get_company
+    from relance.services.organisation.companies import get_company
     from relance.tasks import dispatch
 
-    with rejections(as_json, UnknownCompany):
+    with rejections(as_json):
         company_id = get_company(company_code).pk if company_code else None
     report = dispatch.run_cycle(day, dry_run=dry_run, company_id=company_id)
     if not (dry_run or no_deliver or dispatch.asynchronous()):
@@ -383,11 +386,11 @@ def run(
 def forecast(start: date, end: date, store: bool, company_code: str | None, as_json: bool) -> None:
     """The steps the plans will run between two dates if nobody pays, promises or disputes."""
     from relance.services.dunning.forecasting import forecast as compute
-    from relance.services.organisation.companies import UnknownCompany, get_company
+    from relance.services.organisation.companies import get_company
 
     if end < start:
         raise click.BadParameter("--to is before --from", param_hint="--to")
-    with rejections(as_json, UnknownCompany):
+    with rejections(as_json):
         company_id = get_company(company_code).pk if company_code else None
     if store:
         from relance.models import Company
@@ -418,12 +421,10 @@ def forecast(start: date, end: date, store: bool, company_code: str | None, as_j
 @json_option
 def statement(customer_id: str, day: date, company_code: str | None, as_json: bool) -> None:
     """What CUSTOMER_ID owes on --date, invoice by invoice, with totals per currency."""
-    from relance.services.ledger.lookup import NotFound
-    from relance.services.ledger.statements import StatementError
     from relance.services.ledger.statements import statement as compute
-    from relance.services.organisation.companies import UnknownCompany, get_company
+    from relance.services.organisation.companies import get_company
 
-    with rejections(as_json, UnknownCompany, NotFound, StatementError):
+    with rejections(as_json):
         target = get_company(company_code) if company_code else None
         result = compute(customer_id, day, target)
     lines = [
@@ -460,10 +461,10 @@ def kpi(
 ) -> None:
     """DSO, best-possible DSO, ADD, CEI and aging over a period, in one currency (DESIGN §5)."""
     from relance.models import Company
-    from relance.services.analytics.kpi import KpiError, report
-    from relance.services.organisation.companies import UnknownCompany, get_company
+    from relance.services.analytics.kpi import report
+    from relance.services.organisation.companies import get_company
 
-    with rejections(as_json, UnknownCompany, KpiError):
+    with rejections(as_json):
         companies = [get_company(company_code)] if company_code else list(Company.objects.all())
         result = report(start, end, companies, currency, more=more)
     aging = ", ".join(f"{bucket} {amount}" for bucket, amount in result["aging"].items())
@@ -500,9 +501,9 @@ def token() -> None:
 def token_create(name: str, write: bool, company_code: str | None, as_json: bool) -> None:
     """Create an API token for one company and print its secret (shown this once)."""
     from relance.services.integrations import api_tokens
-    from relance.services.organisation.companies import UnknownCompany, get_company
+    from relance.services.organisation.companies import get_company
 
-    with rejections(as_json, UnknownCompany, api_tokens.TokenRefused):
+    with rejections(as_json):
         company = get_company(company_code)
         made, secret = api_tokens.create(company, name, "write" if write else "read", source="cli")
     emit(
@@ -518,9 +519,9 @@ def token_create(name: str, write: bool, company_code: str | None, as_json: bool
 def token_list(company_code: str | None, as_json: bool) -> None:
     """A company's tokens: prefix, name, scope, last use, revoked or not (never the secret)."""
     from relance.models import ApiToken
-    from relance.services.organisation.companies import UnknownCompany, get_company
+    from relance.services.organisation.companies import get_company
 
-    with rejections(as_json, UnknownCompany):
+    with rejections(as_json):
         company = get_company(company_code)
     rows = [
         {
@@ -595,7 +596,7 @@ def rate_add(source: str, since: date, percent: float, as_json: bool) -> None:
 
     from relance.services.ledger.late_fees import add_rate
 
-    with rejections(as_json, ValueError):
+    with rejections(as_json):
         row, created = add_rate(source, since, Decimal(str(percent)))
     emit(
         as_json,
@@ -634,10 +635,9 @@ def rate_list(as_json: bool) -> None:
 def hold(customer_id: str, until: date, company_code: str | None, as_json: bool) -> None:
     """Hold all dunning of CUSTOMER_ID until a date (inclusive)."""
     from relance.services.dialogue import pauses
-    from relance.services.ledger.lookup import NotFound
-    from relance.services.organisation.companies import UnknownCompany, get_company
+    from relance.services.organisation.companies import get_company
 
-    with rejections(as_json, UnknownCompany, NotFound):
+    with rejections(as_json):
         target = get_company(company_code) if company_code else None
         customer = pauses.hold(customer_id, until, company=target)
     emit(
@@ -663,10 +663,9 @@ def dispute_open(
 ) -> None:
     """Open a dispute on INVOICE_ID."""
     from relance.services.dialogue import pauses
-    from relance.services.ledger.lookup import NotFound
-    from relance.services.organisation.companies import UnknownCompany, get_company
+    from relance.services.organisation.companies import get_company
 
-    with rejections(as_json, UnknownCompany, NotFound, pauses.Refused):
+    with rejections(as_json):
         target = get_company(company_code) if company_code else None
         opened = pauses.open_dispute(invoice_id, day, reason=reason, company=target)
     emit(
@@ -687,10 +686,9 @@ def dispute_resolve(
 ) -> None:
     """Resolve the open dispute on INVOICE_ID; dunning resumes if it is still unpaid."""
     from relance.services.dialogue import pauses
-    from relance.services.ledger.lookup import NotFound
-    from relance.services.organisation.companies import UnknownCompany, get_company
+    from relance.services.organisation.companies import get_company
 
-    with rejections(as_json, UnknownCompany, NotFound, pauses.Refused):
+    with rejections(as_json):
         target = get_company(company_code) if company_code else None
         pauses.resolve_dispute(invoice_id, day, resolution=resolution, company=target)
     emit(
@@ -722,11 +720,10 @@ def promise_add(
 ) -> None:
     """Record CUSTOMER_ID's promise to pay some invoices by a date."""
     from relance.services.dialogue import pauses
-    from relance.services.ledger.lookup import NotFound
-    from relance.services.organisation.companies import UnknownCompany, get_company
+    from relance.services.organisation.companies import get_company
 
     ids = [i.strip() for i in invoices.split(",") if i.strip()]
-    with rejections(as_json, UnknownCompany, NotFound, pauses.Refused):
+    with rejections(as_json):
         target = get_company(company_code) if company_code else None
         made = pauses.add_promise(customer_id, ids, pay_by, day, company=target)
     emit(
@@ -786,9 +783,9 @@ def actions_list(user_email: str | None, as_json: bool) -> None:
 @json_option
 def actions_done(item_id: int, by: str, outcome: str, note: str, as_json: bool) -> None:
     """Mark action item ITEM_ID done, with its outcome."""
-    from relance.services.dunning.actions import ActionRefused, close
+    from relance.services.dunning.actions import close
 
-    with rejections(as_json, ActionRefused):
+    with rejections(as_json):
         item = close(item_id, by=by, outcome=outcome, note=note)
     emit(
         as_json,
@@ -804,9 +801,9 @@ def actions_done(item_id: int, by: str, outcome: str, note: str, as_json: bool) 
 @json_option
 def actions_skip(item_id: int, by: str, note: str, as_json: bool) -> None:
     """Skip action item ITEM_ID, saying why."""
-    from relance.services.dunning.actions import ActionRefused, close
+    from relance.services.dunning.actions import close
 
-    with rejections(as_json, ActionRefused):
+    with rejections(as_json):
         item = close(item_id, by=by, outcome="done", note=note, skip=True)
     emit(as_json, {"id": item.pk, "status": item.status}, f"#{item.pk} skipped.")
 
@@ -839,13 +836,10 @@ def preview(
     """Show what a plan step would say to CUSTOMER_ID: subject, text, invoices, SMS length."""
     from django.utils import timezone
 
-    from relance.messaging.sandbox import RenderError
-    from relance.services.dunning.preview import PreviewError
     from relance.services.dunning.preview import preview as make
-    from relance.services.ledger.lookup import NotFound
-    from relance.services.organisation.companies import UnknownCompany, get_company
+    from relance.services.organisation.companies import get_company
 
-    with rejections(as_json, UnknownCompany, NotFound, PreviewError, RenderError):
+    with rejections(as_json):
         target = get_company(company_code) if company_code else None
         shown = make(
             customer_id,
@@ -870,9 +864,9 @@ def preview(
 def invoice_pdfs(folder: Path, company_code: str | None, as_json: bool) -> None:
     """Attach the ERP's invoice PDFs in FOLDER (named after the invoice's id or number)."""
     from relance.services.ledger.invoice_pdfs import attach_folder
-    from relance.services.organisation.companies import UnknownCompany, get_company
+    from relance.services.organisation.companies import get_company
 
-    with rejections(as_json, UnknownCompany, FileNotFoundError):
+    with rejections(as_json):
         report = attach_folder(folder, get_company(company_code))
     emit(
         as_json,
@@ -919,9 +913,9 @@ def letters_list(status: str | None, as_json: bool) -> None:
 @json_option
 def letters_download(run_id: int, output: Path, duplex: bool, as_json: bool) -> None:
     """Write print run RUN_ID as one PDF, ready to print."""
-    from relance.services.dunning.print_runs import PrintRunError, document
+    from relance.services.dunning.print_runs import document
 
-    with rejections(as_json, PrintRunError):
+    with rejections(as_json):
         pdf = document(run_id, duplex=duplex)
     output.write_bytes(pdf)
     emit(as_json, {"run": run_id, "file": str(output), "bytes": len(pdf)}, f"Wrote {output}.")
@@ -933,9 +927,9 @@ def letters_download(run_id: int, output: Path, duplex: bool, as_json: bool) -> 
 @json_option
 def letters_posted(run_id: int, by: str, as_json: bool) -> None:
     """Record print run RUN_ID as posted: its letters count as sent from now."""
-    from relance.services.dunning.print_runs import PrintRunError, mark_posted
+    from relance.services.dunning.print_runs import mark_posted
 
-    with rejections(as_json, PrintRunError):
+    with rejections(as_json):
         done = mark_posted(run_id, by=by)
     emit(as_json, done, f"Print run #{run_id} posted ({done['letters']} letters).")
 
@@ -945,9 +939,9 @@ def letters_posted(run_id: int, by: str, as_json: bool) -> None:
 @json_option
 def letters_submit(run_id: int, as_json: bool) -> None:
     """Hand print run RUN_ID to the print provider (RELANCE_PRINT_PROVIDER) and record it posted."""
-    from relance.services.dunning.print_runs import PrintRunError, send_to_provider
+    from relance.services.dunning.print_runs import send_to_provider
 
-    with rejections(as_json, PrintRunError):
+    with rejections(as_json):
         done = send_to_provider(run_id)
     emit(as_json, done, f"Print run #{run_id} submitted: {done['provider_reference']}.")
 

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from relance.domain.errors import RelanceError
+
 ECB = "ECB"  # main refinancing operations rate
 BOE = "BOE"  # Bank of England base rate (Bank Rate)
 FR_LEGAL = "FR_LEGAL"  # French legal interest rate, creditors other than private individuals
@@ -68,7 +70,7 @@ _DAYS_A_YEAR = Decimal(365)
 _HUNDRED = Decimal(100)
 
 
-class MissingRate(LookupError):
+class MissingRate(RelanceError, LookupError):
     """No reference rate is known for a date the law needs one: the table must be completed."""
 
 

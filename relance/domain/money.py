@@ -15,18 +15,20 @@ from functools import cache
 
 from babel.numbers import get_currency_precision, list_currencies
 
+from relance.domain.errors import RelanceError
+
 ZERO = Decimal(0)
 
 
-class CurrencyMismatch(ValueError):
+class CurrencyMismatch(RelanceError, ValueError):
     """Raised when arithmetic would mix two currencies."""
 
 
-class InvalidCurrency(ValueError):
+class InvalidCurrency(RelanceError, ValueError):
     """Raised for a code that is not an ISO 4217 currency."""
 
 
-class InvalidAmount(ValueError):
+class InvalidAmount(RelanceError, ValueError):
     """Raised for text that is not a plain decimal amount in the currency's minor unit."""
 
 

@@ -22,6 +22,7 @@ from typing import Any, Final, Literal, TypeVar, cast
 
 import yaml
 
+from relance.domain.errors import Invalid
 from relance.domain.merge_fields import check_template
 from relance.domain.money import InvalidAmount, InvalidCurrency, normalize_currency, parse_amount
 
@@ -248,7 +249,7 @@ class Problem:
         return f"{self.path}: {self.message}"
 
 
-class PlanError(ValueError):
+class PlanError(Invalid, ValueError):
     """A plan (or a document of plans) was rejected; `problems` lists every error found."""
 
     def __init__(self, problems: Iterable[Problem]) -> None:

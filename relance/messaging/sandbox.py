@@ -41,6 +41,8 @@ from jinja2.sandbox import SandboxedEnvironment
 from jinja2.utils import Namespace, _PassArg
 from jinja2.visitor import NodeTransformer
 
+from relance.domain.errors import Invalid
+
 #: Loop turns per render, across every loop (nested and recursive ones count each turn).
 MAX_LOOP_TURNS = 10_000
 #: Numbers a `range(…)` may give.
@@ -87,7 +89,7 @@ _ENGLISH = {
 }
 
 
-class RenderError(ValueError):
+class RenderError(Invalid, ValueError):
     """A template could not be rendered; the message says why (never a stack trace)."""
 
 

@@ -6,8 +6,10 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from relance.domain.errors import RelanceError
 
-class AppendOnly(Exception):
+
+class AppendOnly(RelanceError):
     """The event log is evidence of what happened: it is never rewritten."""
 
 

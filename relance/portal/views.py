@@ -89,7 +89,7 @@ def customer_page(view: View) -> View:
             return _too_many(request)
         try:
             customer = links.read(token)
-        except links.LinkRefused as refused:
+        except links.PortalLinkRefused as refused:
             with translation.override(_language(request, None)):
                 return _refused(request, token, refused)
         language = _language(request, customer)
@@ -112,7 +112,7 @@ class CodeForm(forms.Form):
     code = forms.RegexField(label=_("Code"), regex=r"^\s*\d{6}\s*$", max_length=12)
 
 
-def _refused(request: HttpRequest, token: str, refused: links.LinkRefused) -> HttpResponse:
+def _refused(request: HttpRequest, token: str, refused: links.PortalLinkRefused) -> HttpResponse:
     context = {
         "message": str(refused),
         "can_reissue": refused.customer_pk is not None,
@@ -132,7 +132,7 @@ def new_link(request: HttpRequest, token: str) -> HttpResponse:
     try:
         links.read(token)
         return redirect("portal", token=token)  # the link works: nothing to re-issue
-    except links.LinkRefused as refused:
+    except links.PortalLinkRefused as refused:
         customer_pk = refused.customer_pk
         if customer_pk is None:
             return _refused(request, token, refused)
@@ -219,7 +219,7 @@ def invoice_pdf(
         name, content = accounts.invoice_pdf(
             customer, invoice, hours.company_today(customer.company), language
         )
-    except accounts.NotFound:
+    except accounts.DocumentNotFound:
         return render(
             request,
             "portal/refused.html",
@@ -439,7 +439,7 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
             request.headers.get("Stripe-Signature", ""),
             settings.RELANCE_STRIPE_WEBHOOK_SECRET,
         )
-    except online_payments.WebhookRefused as exc:
+    except online_payments.ConfirmationRefused as exc:
         return JsonResponse({"error": str(exc)}, status=400)
     if event.get("type") != "checkout.session.completed":
         return JsonResponse({"ignored": event.get("type")})
@@ -466,7 +466,7 @@ def link_webhook(request: HttpRequest, company: str) -> HttpResponse:
             request.headers.get("X-Relance-Signature", ""),
             found.payment_webhook_secret if found else "",
         )
-    except online_payments.WebhookRefused as exc:
+    except online_payments.ConfirmationRefused as exc:
         return JsonResponse({"error": str(exc)}, status=400)
     return _confirmed(
         str(data.get("reference", "")),

@@ -130,7 +130,7 @@ def member_add(request: HttpRequest) -> HttpResponse:
                 actor=request.user,
                 base_url=request.build_absolute_uri("/"),
             )
-        except team.Refused as exc:
+        except team.TeamRefused as exc:
             form.add_error("email", str(exc))
         else:
             # The same answer whether the address is new or has an account (in any company).
@@ -148,7 +148,7 @@ def member_role(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             team.change_role(membership, form.cleaned_data["role"], actor=request.user)
             messages.success(request, _("Role changed."))
-        except team.Refused as exc:
+        except team.TeamRefused as exc:
             messages.error(request, str(exc))
     return _back(membership)
 
@@ -160,7 +160,7 @@ def member_remove(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         team.remove(membership, actor=request.user)
         messages.success(request, _("%(email)s removed.") % {"email": membership.user.email})
-    except team.Refused as exc:
+    except team.TeamRefused as exc:
         messages.error(request, str(exc))
     return _back(membership)
 

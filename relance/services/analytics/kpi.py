@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
 
+from relance.domain.errors import Refusal
 from relance.domain.money import format_amount, parse_amount
 from relance.models import Allocation, Company, Customer, Dispute, Payment, Promise
 from relance.services.ledger import receivables
@@ -19,7 +20,7 @@ from relance.services.ledger.receivables import BUCKETS, Figures
 ONE_DECIMAL = Decimal("0.1")
 
 
-class KpiError(ValueError):
+class KpiError(Refusal, ValueError):
     """The period or currency asked for makes no sense (the message says why)."""
 
 
@@ -83,7 +84,7 @@ def report(
         elif len(books) == 1:
             currency = books.pop()
         else:
-            raise KpiError("several currencies: choose one with --currency")
+            raise KpiError("several currencies: choose one with --currency", field="currency")
     currency = currency.upper()
     result = found.get(currency) or _nothing(start, end, currency)
     if not more:

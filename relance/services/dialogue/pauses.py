@@ -9,12 +9,13 @@ from typing import Any
 
 from django.db import transaction
 
+from relance.domain.errors import Refusal
 from relance.models import Company, Customer, Dispute, Event, Invoice, Promise
 from relance.services.integrations import webhooks
 from relance.services.ledger import lookup
 
 
-class Refused(ValueError):
+class Refused(Refusal, ValueError):
     """The request makes no sense for the ledger as it is (message says why)."""
 
 
@@ -56,7 +57,7 @@ def open_dispute(
     """The invoice leaves dunning from `on` until the dispute is resolved."""
     invoice = lookup.invoice(invoice_id, company)
     if Dispute.objects.filter(invoice=invoice, resolved_on__isnull=True).exists():
-        raise Refused(f"invoice '{invoice_id}' already has an open dispute")
+        raise Refused(f"invoice '{invoice_id}' already has an open dispute", field="invoice_id")
     dispute = Dispute.objects.create(
         company=invoice.company,
         customer_id=invoice.customer_id,
@@ -91,9 +92,9 @@ def resolve_dispute(
     invoice = lookup.invoice(invoice_id, company)
     dispute = Dispute.objects.filter(invoice=invoice, resolved_on__isnull=True).first()
     if dispute is None:
-        raise Refused(f"invoice '{invoice_id}' has no open dispute")
+        raise Refused(f"invoice '{invoice_id}' has no open dispute", field="on")
     if on < dispute.opened_on:
-        raise Refused(f"the dispute was opened on {dispute.opened_on}, after {on}")
+        raise Refused(f"the dispute was opened on {dispute.opened_on}, after {on}", field="on")
     dispute.resolved_on = on
     dispute.resolution = resolution
     dispute.save(update_fields=["resolved_on", "resolution"])

@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from relance.domain.errors import Refusal
 from relance.domain.instalments import add_months, split
 from relance.messaging import formatting
 from relance.models import (
@@ -40,7 +41,7 @@ Status = PaymentPlan.Status
 REMIND_DAYS = 3
 
 
-class PlanRefused(ValueError):
+class PlanRefused(Refusal, ValueError):
     """The plan cannot be made or changed as asked (the message says why)."""
 
 

@@ -10,12 +10,13 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from relance.domain.errors import Refusal
 from relance.models import ActionItem, Event
 
 OUTCOMES = ("done", "reached", "voicemail", "promised", "disputed", "wrong_contact")
 
 
-class ActionRefused(ValueError):
+class ActionRefused(Refusal, ValueError):
     pass
 
 

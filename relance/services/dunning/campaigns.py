@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Max, QuerySet, Sum
 from django.utils import timezone
 
+from relance.domain.errors import Refusal
 from relance.domain.merge_fields import check_template
 from relance.domain.money import Totals
 from relance.domain.plans import AUTOMATIC_CHANNELS
@@ -44,7 +45,7 @@ RECIPIENTS = ["role:billing"]
 BATCH = 500
 
 
-class CampaignError(ValueError):
+class CampaignError(Refusal, ValueError):
     """The campaign or wave cannot be made as asked (the message says why)."""
 
 

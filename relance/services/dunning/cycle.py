@@ -25,6 +25,7 @@ from django.db.models import Model
 from django.utils import timezone
 
 from relance.domain import assignment, engine, law, priority
+from relance.domain.errors import Refusal
 from relance.domain.money import Money, Totals
 from relance.domain.plans import AUTOMATIC_CHANNELS, CALL, SMS, Step, variant_for
 from relance.messaging import formatting
@@ -778,7 +779,7 @@ def mark_delivered(report: CycleReport, statuses: dict[str, str]) -> None:
             action["reason"] = reasons.get(action["key"], "")
 
 
-class StepRefused(ValueError):
+class StepRefused(Refusal, ValueError):
     """A step cannot be sent now; the message says why, for the person who asked."""
 
 

@@ -26,6 +26,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from relance.domain.errors import Refusal
 from relance.models import Dispute, Event, OutboxMessage
 from relance.services.dunning import messages as composing
 from relance.services.integrations import webhooks
@@ -334,7 +335,7 @@ def deliver_now(keys: list[str], now: datetime | None = None) -> DeliveryReport:
     return report
 
 
-class NotNow(ValueError):
+class NotNow(Refusal, ValueError):
     """The message is not in a state that allows this (message says which)."""
 
 

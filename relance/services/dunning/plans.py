@@ -13,16 +13,15 @@ from django.db import transaction
 
 from relance.domain import assignment
 from relance.domain import plans as domain
+from relance.domain.errors import Conflict, Refusal
 from relance.models import AssignmentRules, Company, Customer, Event, Execution, Plan, Step
 from relance.services.ledger import lookup
 
 
-class PlanNotFound(LookupError):
-    pass
+class PlanNotFound(Refusal, LookupError):
+    """The plan named is not one of the company's: the request names it, so it is refused."""
 
-
-class CustomerNotFound(LookupError):
-    pass
+    field = "plan"
 
 
 @dataclass
@@ -168,7 +167,7 @@ def fingerprint(definition: Mapping[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-class PlanChanged(RuntimeError):
+class PlanChanged(Conflict, RuntimeError):
     """The plan was saved by someone else since the editor read it."""
 
 
@@ -252,10 +251,7 @@ def assign_plan(
 ) -> Customer:
     """Give a customer an explicit plan, which wins over the assignment rules; None hands the
     choice back to the rules."""
-    try:
-        customer = lookup.customer(customer_id, company)
-    except lookup.NotFound as exc:
-        raise CustomerNotFound(str(exc)) from None
+    customer = lookup.customer(customer_id, company)
     plan = None
     if plan_code is not None:
         plan = plans_for(customer.company).filter(code=plan_code).first()

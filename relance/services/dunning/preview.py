@@ -9,13 +9,14 @@ from typing import Any
 
 from relance.channels.sms import segments
 from relance.domain import engine
+from relance.domain.errors import Refusal
 from relance.domain.plans import SMS, VARIANT_B, Plan, Step, with_side
 from relance.models import Company, Customer
 from relance.services.dunning import messages
 from relance.services.ledger import late_fees, lookup, snapshots
 
 
-class PreviewError(ValueError):
+class PreviewError(Refusal, ValueError):
     """The preview cannot be made as asked (unknown plan or step, nothing owed)."""
 
 

@@ -14,11 +14,12 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from relance.documents import merge_pdfs
+from relance.domain.errors import Refusal
 from relance.models import Event, OutboxMessage, PrintBatch
 from relance.services.integrations import webhooks
 
 
-class PrintRunError(ValueError):
+class PrintRunError(Refusal, ValueError):
     """The run cannot be used as asked (unknown, empty, already posted)."""
 
 

@@ -23,6 +23,7 @@ from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from relance.domain.errors import Forbidden
 from relance.domain.money import Totals
 from relance.messaging import formatting
 from relance.models import (
@@ -49,7 +50,7 @@ ACTIONS = (HOLD, DISPUTE, PROMISE)
 PATH = "/rep/{token}/"  # relance.web.urls serves it
 
 
-class LinkRefused(ValueError):
+class LinkRefused(Forbidden, ValueError):
     """The link cannot be used (tampered, expired, or its rep no longer has the customer)."""
 
 

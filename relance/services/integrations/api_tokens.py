@@ -13,13 +13,14 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from relance.domain.errors import Refusal
 from relance.models import ApiToken, Company, Event
 
 PREFIX = "rl_"
 _TOUCH_EVERY = timedelta(minutes=1)
 
 
-class TokenRefused(ValueError):
+class TokenRefused(Refusal, ValueError):
     pass
 
 

@@ -28,6 +28,8 @@ import requests.certs
 import urllib3
 from django.conf import settings
 
+from relance.domain.errors import RelanceError
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 SHARED = ipaddress.IPv4Network("100.64.0.0/10")  # carrier-grade NAT, not in is_private
@@ -36,15 +38,15 @@ HOST_NAME = re.compile(r"[a-z0-9_]([a-z0-9_.-]*[a-z0-9_])?")
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
-class AddressRefused(Exception):
+class AddressRefused(RelanceError):
     """The URL's host is, or resolves to, an address that is not public nor allowed."""
 
 
-class NotFound(Exception):
+class HostNotFound(RelanceError):
     """The URL's host name does not resolve (or the URL has no usable host or port)."""
 
 
-class AllowListInvalid(ValueError):
+class AllowListInvalid(RelanceError, ValueError):
     """RELANCE_WEBHOOK_ALLOW holds something that is neither a host name nor a network."""
 
 
@@ -123,7 +125,7 @@ def _allowed(ip: IPAddress, networks: tuple[Network, ...]) -> bool:
 
 def resolve(url: str) -> Target:
     """The URL's host resolved now, every address checked: AddressRefused if one of them is not
-    public nor allowed, NotFound if the name does not resolve."""
+    public nor allowed, HostNotFound if the name does not resolve."""
     parts = urlsplit(url.strip())
     scheme = parts.scheme.lower()
     if scheme not in DEFAULT_PORTS or not parts.hostname:
@@ -131,15 +133,15 @@ def resolve(url: str) -> Target:
     try:
         port = parts.port or DEFAULT_PORTS[scheme]
     except ValueError as exc:
-        raise NotFound(url) from exc
+        raise HostNotFound(url) from exc
     host = parts.hostname  # lowercase, brackets removed
     try:
         found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError) as exc:
-        raise NotFound(url) from exc
+        raise HostNotFound(url) from exc
     addresses = tuple(dict.fromkeys(str(info[4][0]) for info in found))
     if not addresses:
-        raise NotFound(url)
+        raise HostNotFound(url)
     hosts, networks = allowance()
     if host.rstrip(".") not in hosts:
         for address in addresses:
@@ -165,7 +167,7 @@ def resolve(url: str) -> Target:
 def check(url: str) -> None:
     """At registration: AddressRefused if the URL points to a non-public address. A name that
     does not resolve (yet) passes: every delivery resolves and checks it again."""
-    with contextlib.suppress(NotFound):
+    with contextlib.suppress(HostNotFound):
         resolve(url)
 
 

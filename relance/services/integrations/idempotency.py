@@ -15,13 +15,14 @@ from datetime import datetime, timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from relance.domain.errors import RelanceError
 from relance.models import ApiToken, IdempotencyKey
 
 KEPT_FOR = timedelta(hours=24)
 MAX_KEY_LENGTH = 255
 
 
-class KeyConflict(Exception):
+class KeyConflict(RelanceError):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code = code

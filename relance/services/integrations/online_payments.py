@@ -27,6 +27,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from relance.domain.errors import Forbidden, Refusal
 from relance.domain.money import minor_units, parse_amount
 from relance.messaging import formatting
 from relance.models import Customer, Event, Invoice, OutboxMessage, Payment, PaymentRequest
@@ -40,7 +41,7 @@ LINK, STRIPE = "link", "stripe"
 STRIPE_TOLERANCE_SECONDS = 300
 
 
-class PaymentRefused(ValueError):
+class PaymentRefused(Refusal, ValueError):
     """The payment cannot be asked for or recorded as given (the message says why)."""
 
 
@@ -131,12 +132,12 @@ def stripe_checkout(request: PaymentRequest, success_url: str, cancel_url: str) 
     return str(session["url"])
 
 
-class WebhookRefused(ValueError):
+class ConfirmationRefused(Forbidden, ValueError):
     """A confirmation whose signature does not hold, or that we cannot use."""
 
 
 def verify_stripe(payload: bytes, header: str, secret: str, now: float | None = None) -> Any:
-    """The event Stripe signed (header `Stripe-Signature: t=…,v1=…`), or WebhookRefused; events
+    """The event Stripe signed (header `Stripe-Signature: t=…,v1=…`), or ConfirmationRefused; events
     older than five minutes are refused (a replay)."""
     parts: dict[str, list[str]] = {}
     for item in header.split(","):
@@ -144,16 +145,16 @@ def verify_stripe(payload: bytes, header: str, secret: str, now: float | None = 
         parts.setdefault(name, []).append(value)
     stamp = (parts.get("t") or [""])[0]
     if not stamp.isdigit() or not secret:
-        raise WebhookRefused("no valid signature")
+        raise ConfirmationRefused("no valid signature")
     expected = hmac.new(secret.encode(), f"{stamp}.".encode() + payload, hashlib.sha256).hexdigest()
     if not any(hmac.compare_digest(expected, given) for given in parts.get("v1", [])):
-        raise WebhookRefused("the signature does not match")
+        raise ConfirmationRefused("the signature does not match")
     if abs((now or time.time()) - int(stamp)) > STRIPE_TOLERANCE_SECONDS:
-        raise WebhookRefused("the event is too old")
+        raise ConfirmationRefused("the event is too old")
     try:
         return json.loads(payload)
     except ValueError:
-        raise WebhookRefused("the body is not JSON") from None
+        raise ConfirmationRefused("the body is not JSON") from None
 
 
 def sign_link(payload: bytes, secret: str) -> str:
@@ -163,11 +164,11 @@ def sign_link(payload: bytes, secret: str) -> str:
 
 def verify_link(payload: bytes, signature: str, secret: str) -> Any:
     if not secret or not hmac.compare_digest(sign_link(payload, secret), signature or ""):
-        raise WebhookRefused("the signature does not match")
+        raise ConfirmationRefused("the signature does not match")
     try:
         return json.loads(payload)
     except ValueError:
-        raise WebhookRefused("the body is not JSON") from None
+        raise ConfirmationRefused("the body is not JSON") from None
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from relance.domain.errors import Refusal
 from relance.models import (
     EVENT_TYPES,
     ActionItem,
@@ -63,7 +64,7 @@ TOLERANCE_SECONDS = 300
 Status = WebhookDelivery.Status
 
 
-class WebhookRefused(ValueError):
+class WebhookRefused(Refusal, ValueError):
     pass
 
 
@@ -316,7 +317,7 @@ def _post(delivery: WebhookDelivery, now: datetime) -> tuple[int | None, str]:
         target = egress.resolve(delivery.endpoint.url)  # DNS may have changed since registered
     except egress.AddressRefused:
         return None, NOT_ALLOWED
-    except egress.NotFound:
+    except egress.HostNotFound:
         return None, NO_CONNECTION
     try:
         code = egress.post(

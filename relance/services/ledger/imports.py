@@ -25,6 +25,7 @@ from django.core.validators import validate_email
 from django.db import models, transaction
 
 from relance.domain import phones
+from relance.domain.errors import Invalid, RelanceError
 from relance.domain.ledger_files import COLUMNS, EXTENSIONS, KINDS, REQUIRED
 from relance.domain.money import (
     InvalidAmount,
@@ -56,11 +57,11 @@ _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _FRENCH_SPEAKING = {"FR", "BE", "LU", "MC"}
 
 
-class ImportRejected(Exception):
+class ImportRejected(Invalid):
     """Raised for a problem with the request itself (unknown kind or company, unreadable file)."""
 
 
-class FieldError(ValueError):
+class FieldError(RelanceError, ValueError):
     """One bad value; the importer adds the row number and column name."""
 
 

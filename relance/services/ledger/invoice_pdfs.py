@@ -9,6 +9,7 @@ from pathlib import Path
 from django.core.files.base import ContentFile
 from django.db import transaction
 
+from relance.domain.errors import NotFound
 from relance.models import Company, Invoice
 
 MAX_BYTES = 20 * 1024 * 1024
@@ -26,7 +27,7 @@ def attach_folder(folder: Path, company: Company) -> PdfReport:
     """Attach every `*.pdf` of `folder` to the company's invoice of that external id or number;
     a file that is not a PDF, or too large, is refused; re-running changes nothing."""
     if not folder.is_dir():
-        raise FileNotFoundError(f"{folder} is not a folder")
+        raise NotFound(f"{folder} is not a folder")
     invoices = Invoice.objects.filter(company=company)
     by_id = {i.external_id: i for i in invoices}
     by_number = {i.number: i for i in by_id.values()}

@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal
 
 from relance.domain import law
+from relance.domain.errors import Refusal
 from relance.models import Company, Customer, ReferenceRate
 from relance.services.ledger.snapshots import Debtor
 
@@ -62,9 +63,9 @@ class LateFees:
 def add_rate(source: str, since: date, percent: Decimal) -> tuple[ReferenceRate, bool]:
     """Record a newly published rate (or correct one); returns the row and whether it is new."""
     if source not in law.SOURCES:
-        raise ValueError(f"unknown rate source '{source}': one of {', '.join(law.SOURCES)}")
+        raise Refusal(f"unknown rate source '{source}': one of {', '.join(law.SOURCES)}")
     if not Decimal(-10) <= percent <= Decimal(100):
-        raise ValueError(f"{percent} is not a plausible rate in percent")
+        raise Refusal(f"{percent} is not a plausible rate in percent")
     return ReferenceRate.objects.update_or_create(
         source=source, since=since, defaults={"percent": percent}
     )

@@ -6,11 +6,12 @@ from typing import TypeVar
 
 from django.db import models
 
+from relance.domain.errors import NotFound
 from relance.models import Company, Customer, Invoice
 
 
-class NotFound(LookupError):
-    pass
+class UnknownExternalId(NotFound, LookupError):
+    """No row (or more than one, across companies) has this id of the source system."""
 
 
 M = TypeVar("M", bound=models.Model)
@@ -22,9 +23,9 @@ def _one(model: type[M], label: str, external_id: str, company: Company | None) 
         query = query.filter(company=company)
     found = list(query[:2])
     if not found:
-        raise NotFound(f"unknown {label} '{external_id}'")
+        raise UnknownExternalId(f"unknown {label} '{external_id}'")
     if len(found) > 1:
-        raise NotFound(
+        raise UnknownExternalId(
             f"{label} '{external_id}' exists in several companies; name one with --company"
         )
     return found[0]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from relance.domain.errors import Refusal
 from relance.domain.law import MissingRate
 from relance.domain.money import Money, Totals, format_amount
 from relance.models import Company
@@ -12,7 +13,7 @@ from relance.services.ledger import late_fees, lookup
 from relance.services.ledger.allocation import customer_position
 
 
-class StatementError(Exception):
+class StatementError(Refusal):
     """The statement cannot be computed as asked (e.g. a reference rate is missing)."""
 
 

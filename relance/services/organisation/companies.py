@@ -7,13 +7,14 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from relance.domain.errors import NotFound
 from relance.models import Company, Event
 from relance.services.dunning import plans
 
 DEFAULT_CODE = "default"
 
 
-class UnknownCompany(LookupError):
+class UnknownCompany(NotFound, LookupError):
     pass
 
 

@@ -32,12 +32,13 @@ from django.db import transaction
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from relance.domain.errors import Forbidden, NotFound, Refusal
 from relance.models import Company, Event, Membership
 
 Role = Membership.Role
 
 
-class Refused(ValueError):
+class TeamRefused(Refusal, ValueError):
     """The change would leave the team in a state it must not be in; the message says why."""
 
 
@@ -67,11 +68,11 @@ def add(
     email, name = email.strip(), name.strip()
     for waiting in _pending(company):
         if waiting.email.lower() == email.lower():
-            raise Refused(f"{email} is already invited, as {Role(waiting.role).label}")
+            raise TeamRefused(f"{email} is already invited, as {Role(waiting.role).label}")
     user = get_user_model().objects.filter(email__iexact=email).first()
     if user is not None and (user.is_active or user.has_usable_password()):
         if Membership.objects.filter(company=company, user=user).exists():
-            raise Refused(_already(email, company, user))
+            raise TeamRefused(_already(email, company, user))
         invite_to_join(company, email, name, role, base_url, actor=actor)
         return None
     if user is None:
@@ -83,7 +84,7 @@ def add(
         company=company, user=user, defaults={"role": role}
     )
     if not created:
-        raise Refused(_already(email, company, user))
+        raise TeamRefused(_already(email, company, user))
     _log(company, actor, "member.added", email=email, role=role, name=name)
     invite(membership, base_url, actor=actor)
     return membership
@@ -108,7 +109,7 @@ def _admins_left(company: Company, without: Membership) -> int:
 def change_role(membership: Membership, role: str, *, actor: Any) -> None:
     demoted = membership.role == Role.ADMIN and role != Role.ADMIN and membership.user.is_active
     if demoted and not _admins_left(membership.company, membership):
-        raise Refused("the company needs at least one active admin")
+        raise TeamRefused("the company needs at least one active admin")
     previous, membership.role = membership.role, role
     membership.save(update_fields=["role"])
     _log(
@@ -125,7 +126,7 @@ def change_role(membership: Membership, role: str, *, actor: Any) -> None:
 def remove(membership: Membership, *, actor: Any) -> None:
     admin = membership.role == Role.ADMIN and membership.user.is_active
     if admin and not _admins_left(membership.company, membership):
-        raise Refused("the company needs at least one active admin")
+        raise TeamRefused("the company needs at least one active admin")
     _log(membership.company, actor, "member.removed", email=membership.user.email)
     membership.delete()
 
@@ -159,15 +160,15 @@ JOIN_SALT = "relance.team.join"
 _VOIDING = ("member.invited", "member.removed", "member.invitation_cancelled", "member.joined")
 
 
-class InvalidInvitation(ValueError):
+class InvalidInvitation(Forbidden, ValueError):
     """The link was altered, expired, cancelled, replaced or already used."""
 
 
-class NotYours(ValueError):
+class NotYours(Forbidden, ValueError):
     """The invitation was sent to another address than the logged-in user's."""
 
 
-class NotInvited(LookupError):
+class NotInvited(NotFound, LookupError):
     """Nobody with this address is waiting to answer an invitation of this company."""
 
 

@@ -25,6 +25,7 @@ from relance.documents import (
     render_letter,
 )
 from relance.domain import csv_cells, early_payment
+from relance.domain.errors import NotFound
 from relance.domain.money import Money, Totals
 from relance.messaging import formatting
 from relance.models import (
@@ -50,7 +51,7 @@ INTRO = {
 }
 
 
-class NotFound(LookupError):
+class DocumentNotFound(NotFound, LookupError):
     """No such document for this customer (whether it exists for another is not said)."""
 
 
@@ -250,7 +251,7 @@ def invoice_pdf(customer: Customer, external_id: str, on: date, language: str) -
     invoice; only this customer's invoices."""
     invoice = Invoice.objects.filter(customer=customer, external_id=external_id).first()
     if invoice is None:
-        raise NotFound(external_id)
+        raise DocumentNotFound(external_id)
     name = f"{invoice.number or invoice.external_id}.pdf".replace("/", "-")
     if invoice.pdf:
         with invoice.pdf.open("rb") as handle:

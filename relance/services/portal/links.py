@@ -19,13 +19,14 @@ from django.db import transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
+from relance.domain.errors import Forbidden
 from relance.models import Customer, Event
 
 SALT = "relance.portal"
 PATH = "/p/{token}/"  # relance.portal.urls serves it
 
 
-class LinkRefused(ValueError):
+class PortalLinkRefused(Forbidden, ValueError):
     """The link cannot open the portal; `customer_pk` is set when a code may re-issue it."""
 
     def __init__(self, message: str, customer_pk: int | None = None) -> None:
@@ -48,26 +49,26 @@ def link(customer: Any) -> str:
 
 
 def read(value: str) -> Customer:
-    """The customer a link opens, or LinkRefused in words a person understands."""
+    """The customer a link opens, or PortalLinkRefused in words a person understands."""
     invalid = _("This link is not valid. Check that it was copied whole.")
     try:
         pk, _dot, version = _signer().unsign(value).partition(".")  # whatever its age
     except signing.BadSignature:
-        raise LinkRefused(invalid) from None
+        raise PortalLinkRefused(invalid) from None
     customer = (
         Customer.objects.select_related("company").filter(pk=int(pk)).first()
         if pk.isdigit()
         else None
     )
     if customer is None:
-        raise LinkRefused(invalid)
+        raise PortalLinkRefused(invalid)
     if version != str(customer.portal_version):
-        raise LinkRefused(_("This link was withdrawn."), customer.pk)
+        raise PortalLinkRefused(_("This link was withdrawn."), customer.pk)
     days = customer.company.portal_link_days
     try:
         _signer().unsign(value, max_age=timedelta(days=days))
     except signing.SignatureExpired:
-        raise LinkRefused(
+        raise PortalLinkRefused(
             _("This link has expired: links work for %(days)s days.") % {"days": days},
             customer.pk,
         ) from None
