@@ -331,6 +331,12 @@ def _cores() -> int:
 
 # Worker processes of the embedded cycle (services/cycle_workers); 1 runs it all in one process.
 RELANCE_CYCLE_WORKERS = max(1, int(os.environ.get("RELANCE_CYCLE_WORKERS") or _cores()))
+# Where a cycle's batches run (services/dunning/run): here, or one Celery task per batch.
+RELANCE_CYCLE_EXECUTOR = (
+    "relance.tasks.dispatch.OverCelery"
+    if CELERY_BROKER_URL
+    else "relance.services.dunning.run.InProcess"
+)
 
 LOGGING = {
     "version": 1,

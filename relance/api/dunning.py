@@ -31,10 +31,10 @@ from relance.models import (
 )
 from relance.services.analytics import kpi
 from relance.services.dialogue import pauses
-from relance.services.dunning import actions, campaigns, cycle, forecasting, outbox, plans
+from relance.services.dunning import actions, campaigns, cycle, forecasting, plans
+from relance.services.dunning.run import run as run_cycle
 from relance.services.integrations import resources
 from relance.services.organisation import hours
-from relance.tasks import dispatch
 
 router = Router()
 MAX_FORECAST_DAYS = 92
@@ -263,19 +263,13 @@ def start_run(request: HttpRequest, payload: RunIn) -> dict[str, Any]:
             "may look ahead",
             [{"field": "date", "message": "a real run is for today or a past day"}],
         )
-    before = set(Run.objects.filter(company=company).values_list("pk", flat=True))
-    report = dispatch.run_cycle(
-        day, dry_run=payload.dry_run, company_id=company.pk, source=source_of(request)
-    )
-    if not (payload.dry_run or dispatch.asynchronous()):
-        cycle.mark_delivered(report, outbox.deliver_due(as_of=day).statuses)
-    run = Run.objects.filter(company=company).exclude(pk__in=before).order_by("-pk").first()
+    done = run_cycle(day, dry_run=payload.dry_run, company_id=company.pk, source=source_of(request))
     return {
         "date": day,
         "dry_run": payload.dry_run,
-        "run": run,
-        "actions": report.actions,
-        "skipped": report.skipped,
+        "run": done.run,
+        "actions": done.report.actions,
+        "skipped": done.report.skipped,
     }
 
 

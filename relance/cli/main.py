@@ -349,15 +349,12 @@ def run(
     day: date, dry_run: bool, no_deliver: bool, company_code: str | None, as_json: bool
 ) -> None:
     """Run one dunning cycle as of --date: execute due steps, queue and deliver messages."""
-    from relance.services.dunning import cycle, outbox
+    from relance.services.dunning.run import run as run_cycle
     from relance.services.organisation.companies import get_company
-    from relance.tasks import dispatch
 
     with rejections(as_json):
         company_id = get_company(company_code).pk if company_code else None
-    report = dispatch.run_cycle(day, dry_run=dry_run, company_id=company_id)
-    if not (dry_run or no_deliver or dispatch.asynchronous()):
-        cycle.mark_delivered(report, outbox.deliver_due(as_of=day).statuses)
+    report = run_cycle(day, dry_run=dry_run, company_id=company_id, deliver=not no_deliver).report
     if as_json:
         emit(True, report.as_json(), "")
         return

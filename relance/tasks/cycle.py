@@ -30,8 +30,8 @@ def deliver_outbox(day: str | None = None) -> dict[str, str]:
 @app.task(name="relance.tasks.cycle.deliver_webhooks")
 def deliver_webhooks(company_id: int, budget_seconds: float = 5.0) -> dict[str, int]:
     """One company's webhook deliveries that are due (the staff app's "Retry now" queues it):
-    never another company's, and no new post once `budget_seconds` are spent. Without a broker
-    it runs in the request that queued it, hence the short budget; the tick does the rest."""
+    never another company's, and no new post once `budget_seconds` are spent; the tick does the
+    rest. Without a broker no one queues it: services.dunning.run.InProcess posts in the request."""
     from relance.services.integrations import webhooks
 
     return webhooks.deliver_due(company_id=company_id, budget_seconds=budget_seconds)

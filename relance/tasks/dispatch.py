@@ -1,45 +1,45 @@
-"""Running a cycle in this process or fanned out over Celery workers, with the same result."""
+"""The cycle fanned out over Celery workers: one task per batch, the reports merged.
+
+Named by the setting RELANCE_CYCLE_EXECUTOR when a broker is set (services.dunning.run says why
+a setting); `run` there opens and closes the Run around it.
+"""
 
 from __future__ import annotations
 
 from datetime import date
 
-from django.conf import settings
+from celery import group
 
 from relance.services.dunning import cycle, triage
+from relance.services.dunning.run import Cycled
+from relance.tasks.cycle import deliver_outbox, deliver_webhooks, process_batch
 
 
-def asynchronous() -> bool:
-    return bool(settings.CELERY_BROKER_URL)
+class OverCelery:
+    """Batches and deliveries are tasks; this process only waits for the batches' reports."""
 
+    def cycle(
+        self,
+        day: date,
+        *,
+        company_id: int | None,
+        dry_run: bool,
+        run_id: int | None,
+        batch_size: int,
+    ) -> Cycled:
+        batches = triage.in_batches(triage.customers_to_look_at(day, company_id), batch_size)
+        results = group(
+            process_batch.s(b, day.isoformat(), dry_run, run_id) for b in batches
+        ).apply_async()
+        report = cycle.CycleReport(day)
+        for part in results.get(disable_sync_subtasks=False):
+            report.actions += part["actions"]
+            report.skipped += part["skipped"]
+        return Cycled(report, 1)
 
-def run_cycle(
-    day: date,
-    *,
-    dry_run: bool = False,
-    company_id: int | None = None,
-    batch_size: int = 1000,
-    source: str = "cli",
-) -> cycle.CycleReport:
-    """In-process without a broker; otherwise one Celery task per batch, results merged."""
-    if not asynchronous():
-        return cycle.run_cycle(
-            day, dry_run=dry_run, company_id=company_id, batch_size=batch_size, source=source
-        )
-    from celery import group
-
-    from relance.tasks.cycle import deliver_outbox, process_batch
-
-    run = cycle.start_run(day, dry_run=dry_run, source=source, company_id=company_id)
-    batches = triage.in_batches(triage.customers_to_look_at(day, company_id), batch_size)
-    results = group(
-        process_batch.s(b, day.isoformat(), dry_run, run.pk if run else None) for b in batches
-    ).apply_async()
-    report = cycle.CycleReport(day)
-    for part in results.get(disable_sync_subtasks=False):
-        report.actions += part["actions"]
-        report.skipped += part["skipped"]
-    cycle.finish_run(run, report)
-    if not dry_run:
+    def deliver(self, day: date) -> None:
+        """A worker delivers: what the messages became is not known when the report prints."""
         deliver_outbox.delay(day.isoformat())
-    return report
+
+    def deliver_webhooks(self, company_id: int) -> None:
+        deliver_webhooks.delay(company_id)

@@ -19,8 +19,8 @@ from kombu.exceptions import OperationalError
 
 from relance.messaging import formatting
 from relance.models import EVENT_TYPES, ApiToken, Company, WebhookDelivery, WebhookEndpoint
+from relance.services.dunning import run
 from relance.services.integrations import api_tokens, webhooks
-from relance.tasks.cycle import deliver_webhooks
 from relance.web import pages
 from relance.web.team import _company, administered
 
@@ -197,7 +197,7 @@ def delivery_retry(request: HttpRequest, pk: int) -> HttpResponse:
     # Only this company's deliveries, in the background (in this request, within a few seconds,
     # when there is no Celery broker); another company's wait for the tick.
     try:
-        deliver_webhooks.delay(company.pk)
+        run.configured().deliver_webhooks(company.pk)
     except OperationalError:  # the broker is away: the tick posts it, the delivery being due
         logger.warning("could not queue webhook deliveries of company %s", company.pk)
     delivery.refresh_from_db()

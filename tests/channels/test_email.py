@@ -9,7 +9,8 @@ import pytest
 
 from relance.channels.email import message_id
 from relance.models import ActionItem, Contact, Event, OutboxMessage
-from relance.services.dunning import cycle, outbox
+from relance.services.dunning import outbox
+from relance.services.dunning.run import run as run_cycle
 
 PLAN = """
 code: mail
@@ -87,7 +88,7 @@ def ledger(company, relance, write_csv, tmp_path):
 
 
 def test_the_message_that_arrives(ledger, smtp):
-    cycle.run_cycle(date(2026, 2, 6))
+    run_cycle(date(2026, 2, 6), deliver=False)
     report = outbox.deliver_due(date(2026, 2, 6))
     [message] = OutboxMessage.objects.all()
     assert report.statuses == {message.key: "sent"}
@@ -113,7 +114,7 @@ def test_the_message_that_arrives(ledger, smtp):
 
 
 def test_a_retry_is_the_same_message(ledger, smtp):
-    cycle.run_cycle(date(2026, 2, 6))
+    run_cycle(date(2026, 2, 6), deliver=False)
     [message] = OutboxMessage.objects.all()
     from relance.channels.email import EmailChannel
 
@@ -127,14 +128,14 @@ def test_a_retry_is_the_same_message(ledger, smtp):
 
 def test_a_refused_address_bounces_the_contact_and_the_next_message_falls_back(ledger, smtp):
     smtp.refuse["ann@acme.example"] = "550 5.1.1 no such user"
-    cycle.run_cycle(date(2026, 2, 6))
+    run_cycle(date(2026, 2, 6), deliver=False)
     report = outbox.deliver_due(date(2026, 2, 6))
     [message] = OutboxMessage.objects.all()
     assert report.statuses == {message.key: "dead"}
     assert Contact.objects.get(external_id="K1").bounced
     assert Event.objects.filter(kind="contact.bounced", customer__external_id="C1").exists()
     # The next step goes to the primary contact instead (no billing contact can receive).
-    cycle.run_cycle(date(2026, 2, 12))
+    run_cycle(date(2026, 2, 12), deliver=False)
     second = OutboxMessage.objects.exclude(pk=message.pk).get()
     assert second.to == ["pat@acme.example"]
     outbox.deliver_due(date(2026, 2, 12))
@@ -143,7 +144,7 @@ def test_a_refused_address_bounces_the_contact_and_the_next_message_falls_back(l
 
 def test_the_owner_gets_a_task_when_no_contact_is_left(ledger, smtp):
     Contact.objects.update(bounced=True)
-    cycle.run_cycle(date(2026, 2, 6))
+    run_cycle(date(2026, 2, 6), deliver=False)
     assert not OutboxMessage.objects.exists()
     item = ActionItem.objects.get()
     assert item.kind == ActionItem.Kind.NO_CONTACT
@@ -152,7 +153,7 @@ def test_the_owner_gets_a_task_when_no_contact_is_left(ledger, smtp):
 
 def test_a_temporary_refusal_is_retried(ledger, smtp):
     smtp.refuse["ann@acme.example"] = "451 4.3.0 try again later"
-    cycle.run_cycle(date(2026, 2, 6))
+    run_cycle(date(2026, 2, 6), deliver=False)
     [message] = OutboxMessage.objects.all()
     assert outbox.deliver_due(date(2026, 2, 6)).statuses == {message.key: "failed"}
     assert not Contact.objects.get(external_id="K1").bounced
@@ -176,7 +177,7 @@ def test_an_unreachable_server_is_a_temporary_failure(ledger, settings):
     }
     outbox.channel_for.cache_clear()
     try:
-        cycle.run_cycle(date(2026, 2, 6))
+        run_cycle(date(2026, 2, 6), deliver=False)
         [message] = OutboxMessage.objects.all()
         assert outbox.deliver_due(date(2026, 2, 6)).statuses == {message.key: "failed"}
         message.refresh_from_db()
@@ -214,7 +215,7 @@ def test_the_step_attaches_imported_invoice_pdfs_and_summaries_on_request(
     imported = b"%PDF-1.4 the ERP's own invoice"
     invoice = Invoice.objects.get(external_id="I1")
     invoice.pdf.save("F-1.pdf", ContentFile(imported))
-    cycle.run_cycle(date(2026, 2, 6))
+    run_cycle(date(2026, 2, 6), deliver=False)
     outbox.deliver_due(date(2026, 2, 6))
     [received] = smtp.messages
     files = {a.get_filename(): a.get_content() for a in received.iter_attachments()}

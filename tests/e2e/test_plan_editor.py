@@ -10,7 +10,8 @@ from django.core import mail
 from playwright.sync_api import expect
 
 from relance.models import Company, Contact, Membership, OutboxMessage
-from relance.services.dunning import cycle, outbox
+from relance.services.dunning import outbox
+from relance.services.dunning.run import run as run_cycle
 from relance.services.organisation import hours
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -111,7 +112,7 @@ def test_build_a_plan_give_it_and_see_its_email_after_the_cycle(page, company):
     page.get_by_label("Plan", exact=True).select_option("quick-plan")
     page.get_by_role("button", name="Change the plan").click()
     expect(page.get_by_role("status")).to_contain_text("The plan is now Quick plan")
-    cycle.run_cycle(hours.company_today(company), source="test")
+    run_cycle(hours.company_today(company), source="test", deliver=False)
     message = OutboxMessage.objects.get()
     outbox.deliver_due(now=message.next_attempt_at)
     assert [m.subject for m in mail.outbox] == ["Invoice F-I1 is overdue"]

@@ -105,7 +105,7 @@ def test_a_broken_promise_notice_says_the_amount_promised(ledger, relance):
     from pathlib import Path
 
     from relance.services.dialogue import pauses
-    from relance.services.dunning import cycle
+    from relance.services.dunning.run import run as run_cycle
 
     plans = Path(__file__).resolve().parents[2] / "relance" / "plans"
     relance.json("plan", "load", plans / "standard.yaml")
@@ -119,7 +119,7 @@ def test_a_broken_promise_notice_says_the_amount_promised(ledger, relance):
         company=ledger.company,
         amount=Decimal("500.00"),
     )
-    cycle.run_cycle(today, company_id=ledger.company.pk)
+    run_cycle(today, company_id=ledger.company.pk, deliver=False)
     notice = OutboxMessage.objects.get(key__contains="promise")
     assert notice.merge_data["promise"] == {
         "pay_by": (today - timedelta(days=1)).isoformat(),

@@ -256,11 +256,11 @@ import django
 django.setup()
 from django.conf import settings
 from django.utils import timezone
-from relance.services.dunning.cycle import run_cycle
+from relance.services.dunning.run import run
 from relance.services.dunning.outbox import deliver_due
 day, batch, steps = date.fromisoformat(sys.argv[1]), int(sys.argv[2]), sys.argv[3:]
 if "cycle" in steps:
-    run_cycle(day, batch_size=batch)
+    run(day, batch_size=batch, deliver=False)
 if "deliver" in steps:
     deliver_due(as_of=day, batch=batch)
 if "deliver-after-lease" in steps:

@@ -44,8 +44,9 @@ from scenario_support import (
 
 from relance.models import ActionItem, Customer, Execution, OutboxMessage, Run
 from relance.services.analytics.timeline import customer_timeline
-from relance.services.dunning.cycle import CycleReport, run_cycle
+from relance.services.dunning.cycle import CycleReport
 from relance.services.dunning.outbox import DeliveryReport, channel_for, deliver_due
+from relance.services.dunning.run import run
 
 TODAY = date.fromisoformat(DAY)
 
@@ -131,7 +132,7 @@ def test_two_workers_on_the_same_day_and_two_outbox_workers(
     build_ledger(200, tmp_path / "csv")
     # What one run alone does on this very ledger: a dry run decides and writes everything, then
     # rolls it all back.
-    alone = run_cycle(TODAY, dry_run=True)
+    alone = run(TODAY, dry_run=True).report
     assert not Execution.objects.exists()
     expected_actions = {a["key"]: a for a in alone.actions}
     expected_skipped = Counter(skipped_entries(alone))
@@ -144,8 +145,8 @@ def test_two_workers_on_the_same_day_and_two_outbox_workers(
 
     # Two workers, same day, released together; small batches so they meet on the same rows.
     first, second = together(
-        lambda: run_cycle(TODAY, batch_size=10, source="worker-1"),
-        lambda: run_cycle(TODAY, batch_size=10, source="worker-2"),
+        lambda: run(TODAY, batch_size=10, source="worker-1", deliver=False).report,
+        lambda: run(TODAY, batch_size=10, source="worker-2", deliver=False).report,
     )
     keys = [a["key"] for a in first.actions + second.actions]
     assert duplicates(keys) == []  # no step reported by both workers
@@ -213,7 +214,7 @@ def test_two_workers_on_the_same_day_and_two_outbox_workers(
     assert channel_files(recording_outbox) == dict.fromkeys(queued, 1)
 
     # And the day run a third time, delivered again: nothing new, nothing resent.
-    again = run_cycle(TODAY, batch_size=10)
+    again = run(TODAY, batch_size=10, deliver=False).report
     assert (again.actions, again.skipped) == ([], [])
     assert deliver_due(as_of=TODAY, worker="outbox-3").statuses == {}
     assert len(sends(recording_outbox)) == len(queued)

@@ -327,9 +327,10 @@ def test_kept_promise(ledger, write_csv):
 def test_message_for_an_invoice_paid_before_delivery_is_cancelled(ledger, write_csv):
     out = ledger.json("run", "--date", "2026-03-16", "--dry-run")
     assert out["actions"]
-    from relance.services.dunning import cycle, outbox
+    from relance.services.dunning import outbox
+    from relance.services.dunning.run import run as run_cycle
 
-    cycle.run_cycle(date(2026, 3, 16))  # planned, not delivered yet
+    run_cycle(date(2026, 3, 16), deliver=False)  # planned, not delivered yet
     ledger.json(
         "import",
         "payments",

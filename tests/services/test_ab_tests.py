@@ -10,7 +10,8 @@ from django.utils import timezone
 from relance.domain.plans import load_plans_yaml, variant_for
 from relance.models import Contact, Execution, Invoice, Payment
 from relance.services.analytics import effectiveness
-from relance.services.dunning import cycle, outbox, plans, preview
+from relance.services.dunning import outbox, plans, preview
+from relance.services.dunning.run import run as run_cycle
 from relance.services.ledger import allocation
 
 PLAN = """
@@ -48,7 +49,7 @@ def test_both_sides_go_out_and_are_measured_apart(company, new_customer, new_inv
         plans.assign_plan(customer.external_id, "ab", company=company)
         customers.append(customer)
     today = timezone.localdate()
-    cycle.run_cycle(today, company_id=company.pk)
+    run_cycle(today, company_id=company.pk, deliver=False)
     outbox.deliver_due(as_of=today, now=timezone.now() + timedelta(days=4))  # in hours
     sides = dict(Execution.objects.values_list("customer__external_id", "variant"))
     assert sides == {c.external_id: variant_for(step, c.external_id, "ab") for c in customers}

@@ -9,8 +9,9 @@ import pytest
 from django.utils import timezone
 
 from relance.models import ActionItem, Customer, Event, OutboxMessage
-from relance.services.dunning import cycle, outbox
+from relance.services.dunning import outbox
 from relance.services.dunning.actions import ActionRefused, close, inbox
+from relance.services.dunning.run import run as run_cycle
 
 ROOT = Path(__file__).resolve().parents[2]
 PLANS = ROOT / "relance" / "plans"
@@ -93,7 +94,7 @@ def use_channel(settings, path: str) -> None:
 def test_failed_delivery_is_retried_with_backoff_then_sent(ledger, settings):
     use_channel(settings, f"{__name__}.Flaky")
     Flaky.sent, Flaky.failures = [], 2
-    cycle.run_cycle(date(2026, 2, 5))
+    run_cycle(date(2026, 2, 5), deliver=False)
     [message] = OutboxMessage.objects.all()
     now = datetime(2026, 2, 5, 10, 0, tzinfo=UTC)  # a Thursday, inside business hours in Paris
     assert outbox.deliver_due(date(2026, 2, 5), now=now).statuses == {message.key: "failed"}
@@ -112,7 +113,7 @@ def test_failed_delivery_is_retried_with_backoff_then_sent(ledger, settings):
 
 def test_permanent_failure_is_dead_at_once(ledger, settings):
     use_channel(settings, f"{__name__}.Refusing")
-    cycle.run_cycle(date(2026, 2, 5))
+    run_cycle(date(2026, 2, 5), deliver=False)
     report = outbox.deliver_due(date(2026, 2, 5))
     assert list(report.statuses.values()) == ["dead"]
     assert OutboxMessage.objects.get().last_error == "mailbox does not exist"
@@ -120,7 +121,7 @@ def test_permanent_failure_is_dead_at_once(ledger, settings):
 
 
 def test_a_claimed_message_cannot_be_claimed_again_until_its_lease_ends(ledger, settings):
-    cycle.run_cycle(date(2026, 2, 5))
+    run_cycle(date(2026, 2, 5), deliver=False)
     now = timezone.now()
     first = outbox.claim("worker-a", now=now)
     assert len(first) == 1
@@ -215,7 +216,7 @@ def test_scheduler_runs_each_company_once_a_local_day_and_catches_up_without_bur
 
 
 def test_a_queued_message_is_composed_with_the_amount_due_when_it_leaves(ledger, write_csv):
-    cycle.run_cycle(date(2026, 2, 20))
+    run_cycle(date(2026, 2, 20), deliver=False)
     [message] = OutboxMessage.objects.filter(customer__external_id="C1")
     assert (message.subject, message.body) == ("", "")  # composed at delivery, not before
     columns = ["external_id", "customer_id", "invoice_id", "date", "currency", "amount"]
@@ -242,7 +243,7 @@ def test_a_message_whose_template_fails_is_dead_with_the_reason(ledger, write_cs
     )
     ledger.json("plan", "load", plan)
     ledger.json("plan", "assign", "C1", "broken")
-    cycle.run_cycle(date(2026, 2, 5))
+    run_cycle(date(2026, 2, 5), deliver=False)
     report = outbox.deliver_due(date(2026, 2, 5))
     [message] = OutboxMessage.objects.filter(customer__external_id="C1")
     assert report.statuses[message.key] == "dead"
@@ -280,7 +281,7 @@ def test_a_daily_cap_holds_the_rest_until_the_next_opening(ledger, company):
     company.save()
     for customer in ("C2", "C3"):
         ledger.json("plan", "assign", customer, "standard")
-    cycle.run_cycle(date(2026, 2, 5))
+    run_cycle(date(2026, 2, 5), deliver=False)
     assert OutboxMessage.objects.count() == 3
     now = datetime(2026, 2, 5, 10, 0, tzinfo=UTC)  # a Thursday morning in Paris
     statuses = outbox.deliver_due(date(2026, 2, 5), now=now).statuses

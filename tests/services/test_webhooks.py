@@ -13,7 +13,8 @@ from django.utils import timezone
 
 from relance.models import Contact, Promise, WebhookDelivery
 from relance.services.dialogue import pauses
-from relance.services.dunning import cycle, outbox, plans
+from relance.services.dunning import outbox, plans
+from relance.services.dunning.run import run as run_cycle
 from relance.services.integrations import webhooks
 from relance.services.ledger import imports
 
@@ -114,7 +115,7 @@ def test_the_cycle_tells_reminders_actions_and_broken_promises(
     )
     for customer in (mailed, called, promised):
         plans.assign_plan(customer.external_id, "standard", company=company)
-    cycle.run_cycle(today, company_id=company.pk)
+    run_cycle(today, company_id=company.pk, deliver=False)
     outbox.deliver_due(as_of=today, now=timezone.now() + timedelta(days=4))  # in hours
     assert Promise.objects.get(pk=promise.pk).status == Promise.Status.BROKEN
     webhooks.deliver_due()

@@ -160,8 +160,8 @@ steps:
 
 def test_the_cycle_ranks_a_call_with_its_parts_shown(world):
     from relance.models import Plan
-    from relance.services.dunning import cycle
     from relance.services.dunning.plans import load_plans
+    from relance.services.dunning.run import run as run_cycle
 
     load_plans(CALL_PLAN, company=world.alpha)
     dupont = world.customers["dupont"]
@@ -177,7 +177,7 @@ def test_the_cycle_ranks_a_call_with_its_parts_shown(world):
         broken_on=today - timedelta(days=19),
     )
     assert broken.pk
-    cycle.run_cycle(today, source="test")
+    run_cycle(today, source="test", deliver=False)
     item = ActionItem.objects.get()
     # 10 days late (I1), €1,250 (I1 alone: I2 is not due), high risk, a promise broken lately
     assert item.priority_parts == {"days_late": 10, "amount": 10, "risk": 30, "broken_promise": 40}

@@ -38,7 +38,6 @@ from relance.models import (
     OutboxMessage,
     Plan,
     Promise,
-    Run,
 )
 from relance.services.bulk_insert import Inserter
 from relance.services.dunning import messages, triage
@@ -708,75 +707,6 @@ def explain_plan(customer_pk: int, day: date) -> tuple[str | None, str]:
     [snap] = snapshots.load([debtor], day, history_days=0)
     paid = snapshots.paid_invoices([customer_pk], day)
     return assignment.choose_plan(_facts(snap, paid, day), rules)
-
-
-def start_run(
-    day: date, *, dry_run: bool, source: str, company_id: int | None = None
-) -> Run | None:
-    if dry_run:
-        return None
-    return Run.objects.create(date=day, source=source, company_id=company_id)
-
-
-def finish_run(run: Run | None, report: CycleReport, workers: int = 1) -> None:
-    """`workers`: the processes that composed the batches (1 for this one alone)."""
-    if run is None:
-        return
-    run.finished_at = timezone.now()
-    run.counts = {"actions": len(report.actions), "skipped": len(report.skipped)}
-    if workers > 1:
-        run.counts["workers"] = workers
-    run.save(update_fields=["finished_at", "counts"])
-
-
-def run_cycle(
-    day: date,
-    *,
-    dry_run: bool = False,
-    company_id: int | None = None,
-    batch_size: int = 1000,
-    source: str = "cli",
-) -> CycleReport:
-    """The whole cycle from this process (the embedded default): in one process, one triage
-    query then batches of the customers it found; or on every core, a span of customers at a
-    time (services.dunning.workers). Celery fans the batches out instead when a broker is set."""
-    from relance.services.dunning import workers  # it runs this module's batches
-
-    run = start_run(day, dry_run=dry_run, source=source, company_id=company_id)
-    run_id = run.pk if run else None
-    report = CycleReport(day)
-    spans = snapshots.customers_in_batches(day, batch_size, company_id)
-    processes = workers.how_many(spans)
-    with without_cycle_collector():  # the report grows by one dict per action and skip
-        if processes > 1:
-            parts = workers.reports(spans, day, company_id, dry_run=dry_run, run_id=run_id)
-        else:
-            batches = triage.in_batches(triage.customers_to_look_at(day, company_id), batch_size)
-            parts = (process_batch(b, day, dry_run=dry_run, run_id=run_id) for b in batches)
-        for part in parts:
-            report.merge(part)
-    finish_run(run, report, processes)
-    return report
-
-
-def mark_delivered(report: CycleReport, statuses: dict[str, str]) -> None:
-    """Turn `queued` into `sent` for the messages delivered right after the cycle, and into
-    `failed`, with the reason, for those that cannot leave as they are (a text past the template
-    limits, no address): the outbox keeps them dead with that reason. A message that will be
-    tried again (a server down) stays `queued`."""
-    dead = [key for key, status in statuses.items() if status == OutboxMessage.Status.DEAD]
-    reasons = dict(
-        OutboxMessage.objects.filter(key__in=dead).values_list("key", "last_error") if dead else ()
-    )
-    for action in report.actions:
-        if action["status"] != "queued":
-            continue
-        status = statuses.get(action["key"])
-        if status == OutboxMessage.Status.SENT:
-            action["status"] = "sent"
-        elif status == OutboxMessage.Status.DEAD:
-            action["status"] = "failed"
-            action["reason"] = reasons.get(action["key"], "")
 
 
 class StepRefused(Refusal, ValueError):

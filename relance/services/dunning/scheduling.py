@@ -14,6 +14,7 @@ from django.utils import timezone
 from relance.models import Company, Run
 from relance.services.dialogue import discounts, payment_plans, portal_disputes, smart_notices
 from relance.services.dunning import calendar, campaigns, cycle, outbox, sales_reps
+from relance.services.dunning.run import InProcess, run
 from relance.services.integrations import idempotency, webhooks
 from relance.services.ledger import receivables
 from relance.services.organisation import hours
@@ -38,7 +39,11 @@ def tick(now: datetime | None = None) -> cycle.CycleReport | None:
             continue
         payment_plans.run_daily(company, today, now)  # broken plans' invoices: dunned today
         discounts.propose(company, today)  # the rest of a discount taken is not chased
-        last = cycle.run_cycle(today, company_id=company.pk, source="scheduler")
+        # In this process even with a broker: the tick runs in a Celery worker then, and waiting
+        # there for batches fanned out to the workers could hold the very worker they need.
+        last = run(
+            today, company_id=company.pk, source="scheduler", deliver=False, executor=InProcess()
+        ).report
         receivables.record(company, today)  # a point a day for the dashboard's trend
         calendar.refresh(company, today)
         sales_reps.run_daily(company, today, now)  # heads-ups read the calendar just stored
