@@ -10,7 +10,7 @@ PORT ?= 8000
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install system-deps services demo test test-sqlite test-postgres check bench messages clean
+.PHONY: help install system-deps services demo test test-sqlite test-postgres unit check bench messages clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -59,6 +59,9 @@ test-sqlite: install ## Run the suite on SQLite
 
 test-postgres: install ## Run the suite on PostgreSQL ($(PG_URL))
 	DATABASE_URL=$(PG_URL) $(BIN)/pytest $(PYTEST_ARGS)
+
+unit: install ## The fast loop: domain tests in seconds, without Django, quick Hypothesis profile
+	HYPOTHESIS_PROFILE=quick $(BIN)/pytest -p no:django -W ignore::pytest.PytestConfigWarning tests/domain $(PYTEST_ARGS)
 
 check: install ## Lint, format check, types and the architecture contract
 	$(BIN)/ruff check .

@@ -1,10 +1,15 @@
-"""Shared fixtures: a default company, CSV writing and in-process CLI calls."""
+"""Shared fixtures: a default company, CSV writing and in-process CLI calls; Hypothesis profiles.
+
+Nothing here imports Django at import time, and the per-test Django resets only run when
+pytest-django is active: `make unit` runs tests/domain with `-p no:django`, Django-free.
+"""
 
 from __future__ import annotations
 
 import csv
 import email
 import json
+import os
 import socket
 from collections.abc import Callable, Iterator, Sequence
 from email.message import EmailMessage
@@ -12,10 +17,16 @@ from email.policy import default
 from pathlib import Path
 from typing import Any
 
+import hypothesis
 import pytest
 from click.testing import CliRunner, Result
 
-from relance.cli.main import cli
+# "default" (Hypothesis's own) locally and its built-in "ci" profile when it detects CI, as before;
+# HYPOTHESIS_PROFILE=quick runs a tenth of the examples, for the fast local loop (`make unit`).
+# Tests that ask for more examples say so as a multiple of the profile's count, so they shrink too.
+hypothesis.settings.register_profile("quick", max_examples=10)
+if os.environ.get("HYPOTHESIS_PROFILE"):
+    hypothesis.settings.load_profile(os.environ["HYPOTHESIS_PROFILE"])
 
 
 @pytest.fixture
@@ -46,6 +57,8 @@ class Cli:
         self.runner = CliRunner()
 
     def __call__(self, *args: str) -> Result:
+        from relance.cli.main import cli
+
         return self.runner.invoke(cli, [str(a) for a in args], catch_exceptions=False)
 
     def json(self, *args: str, code: int = 0) -> Any:
@@ -111,18 +124,28 @@ def new_invoice() -> Callable[..., Any]:
     return _new_invoice
 
 
+def _without_django(request: pytest.FixtureRequest) -> bool:
+    """True when pytest-django is off (`-p no:django`): there is no cache or language to reset."""
+    return not request.config.pluginmanager.hasplugin("django")
+
+
 @pytest.fixture(autouse=True)
-def _empty_cache():
+def _empty_cache(request: pytest.FixtureRequest) -> None:
     """Each test starts with an empty cache: rate limits and cached trends are per test."""
+    if _without_django(request):
+        return
     from django.core.cache import cache
 
     cache.clear()
 
 
 @pytest.fixture(autouse=True)
-def _english_by_default():
+def _english_by_default(request: pytest.FixtureRequest) -> Iterator[None]:
     """Each test starts in English: Django's LocaleMiddleware leaves the language of the last
     request active in the thread, which would make a later test's messages French."""
+    if _without_django(request):
+        yield
+        return
     from django.utils import translation
 
     translation.activate("en")

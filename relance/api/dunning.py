@@ -16,9 +16,9 @@ from relance.api.auth import company_of, source_of, token_of, writing
 from relance.api.errors import ERRORS
 from relance.api.pagination import MAX_LIMIT, page
 from relance.api.schemas import Day, Out, Strict, page_of
-from relance.domain import plans as domain
 from relance.domain.errors import Invalid, NotFound
 from relance.domain.money import format_amount
+from relance.domain.plans.problems import PlanError
 from relance.models import (
     ActionItem,
     Campaign,
@@ -128,7 +128,7 @@ def put_plan(
             stored=stored,
             source=source_of(request),
         )
-    except domain.PlanError as exc:
+    except PlanError as exc:
         details = [{"field": p.path or None, "message": p.message} for p in exc.problems]
         raise Invalid(f"plan '{code}' was not saved: {len(details)} problem(s)", details) from None
     answer = {

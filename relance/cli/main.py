@@ -238,7 +238,7 @@ def _load_yaml_file(
 ) -> Any:
     """Read a YAML file people wrote and hand it to a loading service; every problem found in it
     is printed with its place, and the command exits 1."""
-    from relance.domain.plans import PlanError
+    from relance.domain.plans.problems import PlanError
     from relance.services.organisation.companies import get_company
 
     try:

@@ -29,9 +29,9 @@ from relance.domain.money import InvalidCurrency, normalize_currency
 
 # The strict loader (duplicate keys refused) and the value wording are shared with plan YAML on
 # purpose: both files are written by the same people and should fail in the same words.
-from relance.domain.plans import MAX_DAYS, PlanError, Problem, read_yaml
-from relance.domain.plans import _describe as describe_value
-from relance.domain.plans import _is_int as is_int
+from relance.domain.plans.model import MAX_DAYS
+from relance.domain.plans.problems import PlanError, Problem, is_int, read_yaml
+from relance.domain.plans.problems import describe as describe_value
 
 __all__ = [
     "LIST_CONDITIONS",

@@ -31,7 +31,7 @@ from operator import attrgetter
 from typing import NamedTuple
 
 from relance.domain.money import Totals
-from relance.domain.plans import (
+from relance.domain.plans.model import (
     ATTACH_NONE,
     ATTACH_OPEN,
     ATTACH_OVERDUE,

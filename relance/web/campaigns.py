@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from relance.domain.plans import AUTOMATIC_CHANNELS
+from relance.domain.plans.model import AUTOMATIC_CHANNELS
 from relance.messaging import formatting, library
 from relance.models import Campaign, Company, Membership, Plan, Wave
 from relance.services.dunning import campaigns

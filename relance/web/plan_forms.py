@@ -17,7 +17,8 @@ from django.contrib.auth.models import Group
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
-from relance.domain import plans as domain
+from relance.domain.plans.model import MAX_DAYS
+from relance.domain.plans.problems import Problem
 from relance.messaging import library
 from relance.models import Alias, Company, Membership
 
@@ -54,7 +55,7 @@ def _addresses(text: str) -> list[str]:
 
 class StepForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=200)
-    days = forms.IntegerField(label=_("Days"), min_value=0, max_value=domain.MAX_DAYS)
+    days = forms.IntegerField(label=_("Days"), min_value=0, max_value=MAX_DAYS)
     direction = forms.ChoiceField(
         label=_("Before or after"), choices=[(BEFORE, _("before")), (AFTER, _("after"))]
     )
@@ -219,7 +220,7 @@ class StepForm(forms.Form):
             "body": body,
         }
 
-    def show_problems(self, problems: Iterable[domain.Problem], index: int) -> None:
+    def show_problems(self, problems: Iterable[Problem], index: int) -> None:
         """Put the domain's problems about step `index` (1-based) next to their fields."""
         for problem in problems:
             field = step_field(problem.path, index)
@@ -270,7 +271,7 @@ class SettingsForm(forms.Form):
     min_contact_delay_days = forms.IntegerField(
         label=_("Minimum days between two contacts"),
         min_value=0,
-        max_value=domain.MAX_DAYS,
+        max_value=MAX_DAYS,
         help_text=_("Whatever sent the last message: a step, a broadcast, a missed promise."),
     )
     tolerance = forms.CharField(
@@ -282,10 +283,10 @@ class SettingsForm(forms.Form):
         label=_("Repeat the last step every (days)"),
         required=False,
         min_value=1,
-        max_value=domain.MAX_DAYS,
+        max_value=MAX_DAYS,
     )
     repeat_last_max = forms.IntegerField(
-        label=_("At most (times)"), required=False, min_value=1, max_value=domain.MAX_DAYS
+        label=_("At most (times)"), required=False, min_value=1, max_value=MAX_DAYS
     )
 
     @classmethod
@@ -311,7 +312,7 @@ class SettingsForm(forms.Form):
         updated["name"] = self.cleaned_data["name"].strip()
         return updated
 
-    def show_problems(self, problems: Iterable[domain.Problem]) -> None:
+    def show_problems(self, problems: Iterable[Problem]) -> None:
         for problem in problems:
             if step_of(problem.path) is None:
                 key = problem.path.split(".")[0]

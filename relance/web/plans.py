@@ -23,8 +23,11 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from relance.domain import plans as domain
 from relance.domain.merge_fields import CATALOGUE
+from relance.domain.plans.advice import plan_warnings
+from relance.domain.plans.model import with_side
+from relance.domain.plans.problems import PlanError, Problem
+from relance.domain.plans.reading import parse_plan
 from relance.messaging.sandbox import RenderError
 from relance.models import Company, Customer, Plan
 from relance.services.dunning import plans as service
@@ -105,7 +108,7 @@ def plan_new(request: HttpRequest) -> HttpResponse:
         definition.update(code=data["code"], name=data["name"].strip())
         try:
             saved = service.save_plan(definition, company=company, actor=request.user)
-        except domain.PlanError as exc:
+        except PlanError as exc:
             for problem in exc.problems:
                 key = problem.path.split(".")[0]
                 form.add_error(key if key in form.fields else None, problem.message)
@@ -148,10 +151,10 @@ def _sent_to(step: dict[str, Any]) -> str:
     return ", ".join(str(words.get(e, e.removeprefix("group:"))) for e in entries) or "—"
 
 
-def _warnings(definition: dict[str, Any]) -> list[domain.Problem]:
+def _warnings(definition: dict[str, Any]) -> list[Problem]:
     try:
-        return domain.plan_warnings(domain.parse_plan(definition), "")
-    except domain.PlanError as exc:
+        return plan_warnings(parse_plan(definition), "")
+    except PlanError as exc:
         return exc.problems  # written before a rule existed: shown, fixed at the next save
 
 
@@ -262,7 +265,7 @@ def _save(
     renamed: dict[str, str] | None = None,
 ) -> service.PlanSaved | None:
     """Store the new version; None (and a message) when someone saved the plan meanwhile.
-    domain.PlanError goes to the caller, which shows it next to the fields."""
+    PlanError goes to the caller, which shows it next to the fields."""
     try:
         return service.save_plan(
             definition,
@@ -315,7 +318,7 @@ def step_save(request: HttpRequest, pk: int, index: int) -> HttpResponse:
         old = plan.definition["steps"][index - 1]["name"]
         try:
             saved = _save(request, plan, definition, renamed={old: form.cleaned_data["name"]})
-        except domain.PlanError as exc:
+        except PlanError as exc:
             form.show_problems(exc.problems, index)
         else:
             if saved is not None:
@@ -334,7 +337,7 @@ def settings_save(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         try:
             saved = _save(request, plan, form.apply(plan.definition))
-        except domain.PlanError as exc:
+        except PlanError as exc:
             form.show_problems(exc.problems)
         else:
             if saved is not None:
@@ -385,7 +388,7 @@ def step_change(request: HttpRequest, pk: int, index: int, change: str) -> HttpR
         raise PermissionDenied
     try:
         saved = _save(request, plan, {**plan.definition, "steps": steps})
-    except domain.PlanError as exc:
+    except PlanError as exc:
         for problem in exc.problems:
             messages.error(request, f"{problem.path}: {problem.message}")
         return redirect(reverse("plan", args=[plan.pk]) + f"?step={index}")
@@ -412,11 +415,11 @@ def step_preview(request: HttpRequest, pk: int, index: int) -> HttpResponse:
         context["problems"] = [_("Choose a customer to preview the step on.")]
     else:
         try:
-            draft = domain.parse_plan(_step_definition(plan, index, form))
-            step = domain.with_side(draft.steps[index - 1], request.POST.get("preview_side", ""))
+            draft = parse_plan(_step_definition(plan, index, form))
+            step = with_side(draft.steps[index - 1], request.POST.get("preview_side", ""))
             context["result"] = preview.render_step(customer, draft, step, _today(plan))
             context["customer"] = customer
-        except domain.PlanError as exc:
+        except PlanError as exc:
             context["problems"] = [f"{p.path}: {p.message}" for p in exc.problems]
         except (preview.PreviewError, RenderError) as exc:
             context["problems"] = [str(exc)]

@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from relance.domain import assignment
-from relance.domain import plans as domain
+from relance.domain.plans.problems import PlanError, Problem
 from relance.models import Company
 from relance.services.dunning import cycle, plans
 from relance.services.organisation import access, hours
@@ -115,7 +115,7 @@ def _kept(formset: Any) -> list[RuleForm]:
     ]
 
 
-def _show(problems: list[domain.Problem], rows: list[RuleForm], formset: Any) -> None:
+def _show(problems: list[Problem], rows: list[RuleForm], formset: Any) -> None:
     for problem in problems:
         found = _PATH.match(problem.path)
         if found is None or not 1 <= int(found.group(1)) <= len(rows):
@@ -167,7 +167,7 @@ def rules_save(request: HttpRequest) -> HttpResponse:
             saved = plans.save_rules(
                 [row.as_rule() for row in rows], company=company, actor=request.user
             )
-        except domain.PlanError as exc:
+        except PlanError as exc:
             _show(exc.problems, rows, formset)
         else:
             for warning in saved.warnings:

@@ -22,7 +22,9 @@ from relance.domain.assignment import (
     parse_rules,
     rules_to_dict,
 )
-from relance.domain.plans import PlanError, Problem, load_plans_yaml, plan_warnings
+from relance.domain.plans.advice import plan_warnings
+from relance.domain.plans.problems import PlanError, Problem
+from relance.domain.plans.reading import load_plans_yaml
 
 D = Decimal
 PLANS_DIR = resources.files("relance").joinpath("plans")

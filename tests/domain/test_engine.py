@@ -36,15 +36,8 @@ from relance.domain.engine import (
     record,
     trigger_date,
 )
-from relance.domain.plans import (
-    ATTACHMENTS,
-    CHANNELS,
-    TRIGGER_FROMS,
-    Plan,
-    Step,
-    load_plans_yaml,
-    parse_plan,
-)
+from relance.domain.plans.model import ATTACHMENTS, CHANNELS, TRIGGER_FROMS, Plan, Step
+from relance.domain.plans.reading import load_plans_yaml, parse_plan
 
 D = date.fromisoformat
 ONE_DAY = timedelta(days=1)
@@ -1095,8 +1088,10 @@ def days_with_downtime(draw: st.DrawFn) -> list[date]:
     return days
 
 
-PROPERTY_SETTINGS = settings(
-    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+PROPERTY_SETTINGS = settings(  # 200 examples, fewer under the quick profile
+    max_examples=2 * settings.default.max_examples,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
 )
 
 

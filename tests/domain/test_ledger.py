@@ -137,7 +137,11 @@ def ledgers(draw):
     return invoices, settlements
 
 
-@settings(max_examples=300, deadline=None)
+# 300 examples, fewer under the quick profile (HYPOTHESIS_PROFILE=quick, `make unit`)
+PROPERTY_SETTINGS = settings(max_examples=3 * settings.default.max_examples, deadline=None)
+
+
+@PROPERTY_SETTINGS
 @given(ledgers(), days)
 def test_amount_due_stays_between_zero_and_total(ledger, offset):
     invoices, settlements = ledger
@@ -150,7 +154,7 @@ def test_amount_due_stays_between_zero_and_total(ledger, offset):
             assert due == 0
 
 
-@settings(max_examples=300, deadline=None)
+@PROPERTY_SETTINGS
 @given(ledgers(), days)
 def test_money_is_conserved_per_currency(ledger, offset):
     """Received = allocated + credit, currency by currency; no source gives more than it has."""
@@ -179,7 +183,7 @@ def test_money_is_conserved_per_currency(ledger, offset):
         assert pos.credit.get(cur, Decimal(0)) >= 0
 
 
-@settings(max_examples=300, deadline=None)
+@PROPERTY_SETTINGS
 @given(ledgers(), days)
 def test_credit_only_remains_when_nothing_in_its_currency_is_owed(ledger, offset):
     invoices, settlements = ledger
@@ -191,7 +195,7 @@ def test_credit_only_remains_when_nothing_in_its_currency_is_owed(ledger, offset
             assert not owed
 
 
-@settings(max_examples=300, deadline=None)
+@PROPERTY_SETTINGS
 @given(ledgers(), days)
 def test_the_past_does_not_depend_on_the_future(ledger, offset):
     """Position on D from the full ledger == position from only what existed on D."""

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from relance.domain import engine
 from relance.domain.law import PUBLISHED_RATES, RateTable
 from relance.domain.merge_fields import CATALOGUE, check_template
-from relance.domain.plans import EMAIL, SMS, Step
+from relance.domain.plans.model import EMAIL, SMS, Step
 from relance.messaging import library
 from relance.messaging.sandbox import RenderError, render
 from relance.models import Company

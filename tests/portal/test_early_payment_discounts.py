@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.test import Client
 from django.utils import timezone
 
-from relance.domain.plans import Step
+from relance.domain.plans.model import Step
 from relance.models import Company, CreditNote, DiscountProposal, Invoice, Payment
 from relance.services.dialogue import discounts
 from relance.services.dunning import messages

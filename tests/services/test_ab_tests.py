@@ -7,7 +7,8 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from relance.domain.plans import load_plans_yaml, variant_for
+from relance.domain.plans.model import variant_for
+from relance.domain.plans.reading import load_plans_yaml
 from relance.models import Contact, Execution, Invoice, Payment
 from relance.services.analytics import effectiveness
 from relance.services.dunning import outbox, plans, preview

@@ -23,7 +23,7 @@ from django.utils import timezone
 from relance.domain.errors import Refusal
 from relance.domain.merge_fields import check_template
 from relance.domain.money import Totals
-from relance.domain.plans import AUTOMATIC_CHANNELS
+from relance.domain.plans.model import AUTOMATIC_CHANNELS
 from relance.messaging import library
 from relance.models import (
     Campaign,

@@ -27,7 +27,7 @@ from django.utils import timezone
 from relance.domain import assignment, engine, law, priority
 from relance.domain.errors import Refusal
 from relance.domain.money import Money, Totals
-from relance.domain.plans import AUTOMATIC_CHANNELS, CALL, SMS, Step, variant_for
+from relance.domain.plans.model import AUTOMATIC_CHANNELS, CALL, SMS, Step, variant_for
 from relance.messaging import formatting
 from relance.models import (
     ActionItem,

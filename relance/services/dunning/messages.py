@@ -24,7 +24,7 @@ from django.utils.translation import gettext
 from relance.domain import early_payment, engine, law
 from relance.domain.merge_fields import CATALOGUE
 from relance.domain.money import Money, Totals
-from relance.domain.plans import ATTACH_NONE, ATTACH_REFERENCE, SMS, Channel, Step, with_side
+from relance.domain.plans.model import ATTACH_NONE, ATTACH_REFERENCE, SMS, Channel, Step, with_side
 from relance.messaging import formatting, library, sandbox
 from relance.messaging.sandbox import LimitExceeded, RenderError, render
 from relance.models import Campaign, Company, Contact, Execution, Invoice, OutboxMessage

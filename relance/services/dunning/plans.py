@@ -12,8 +12,12 @@ from typing import Any
 from django.db import transaction
 
 from relance.domain import assignment
-from relance.domain import plans as domain
 from relance.domain.errors import Conflict, Refusal
+from relance.domain.plans.advice import plan_warnings
+from relance.domain.plans.model import Plan as DomainPlan
+from relance.domain.plans.problems import PlanError, Problem, read_yaml
+from relance.domain.plans.reading import load_plans_yaml, parse_plan
+from relance.domain.plans.writing import plan_to_dict
 from relance.models import AssignmentRules, Company, Customer, Event, Execution, Plan, Step
 from relance.services.ledger import lookup
 
@@ -29,7 +33,7 @@ class PlanLoadResult:
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
-    warnings: list[domain.Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -45,11 +49,11 @@ def load_plans(text: str, *, company: Company | None = None, source: str = "cli"
     company given, else into the library and every company (the operator's way to give all of
     them the same plan; each company's copy stays its own afterwards).
 
-    Raises domain.PlanError listing every problem; nothing is stored unless all plans are valid.
+    Raises PlanError listing every problem; nothing is stored unless all plans are valid.
     A code is reported created when some company (or the library) did not have it, updated when
     one of them had it otherwise, unchanged when all had it as it is.
     """
-    plans = domain.load_plans_yaml(text)
+    plans = load_plans_yaml(text)
     owners: list[Company | None] = [company] if company else [None, *Company.objects.all()]
     result = PlanLoadResult()
     with transaction.atomic():
@@ -63,16 +67,16 @@ def load_plans(text: str, *, company: Company | None = None, source: str = "cli"
                 result.unchanged.append(plan.code)
                 continue
             result.warnings.extend(
-                domain.Problem(f"{plan.code}: {w.path}", w.message, w.severity)
-                for w in domain.plan_warnings(plan)
+                Problem(f"{plan.code}: {w.path}", w.message, w.severity)
+                for w in plan_warnings(plan)
             )
     return result
 
 
-def _upsert(plan: domain.Plan, company: Company | None, source: str) -> str:
+def _upsert(plan: DomainPlan, company: Company | None, source: str) -> str:
     """Store one plan for one company (None: the library): created, updated or unchanged."""
     stored = Plan.objects.filter(company=company, code=plan.code).first()
-    if stored is not None and stored.definition == domain.plan_to_dict(plan):
+    if stored is not None and stored.definition == plan_to_dict(plan):
         return "unchanged"
     _store(stored or Plan(code=plan.code), plan, company)
     if company is not None:
@@ -86,7 +90,7 @@ def copy_library(company: Company, *, source: str = "cli") -> list[str]:
     """Give a new company its own copy of every library plan it does not have yet (codes)."""
     copied = []
     for row in Plan.objects.filter(company__isnull=True).order_by("code"):
-        plan = domain.parse_plan(row.definition, row.code)
+        plan = parse_plan(row.definition, row.code)
         if _upsert(plan, company, source) == "created":
             copied.append(row.code)
     return copied
@@ -101,10 +105,10 @@ def seed_library(directory: Path = SHIPPED) -> list[str]:
     it lacks their code; a library plan already there, perhaps adapted, is left as it is."""
     added = []
     for path in sorted(directory.glob("*.yaml")):
-        document = domain.read_yaml(path.read_text(encoding="utf-8"))
+        document = read_yaml(path.read_text(encoding="utf-8"))
         if not isinstance(document, dict) or "steps" not in document:
             continue  # the assignment rules live beside the plans
-        for plan in domain.load_plans_yaml(path.read_text(encoding="utf-8")):
+        for plan in load_plans_yaml(path.read_text(encoding="utf-8")):
             if not Plan.objects.filter(company__isnull=True, code=plan.code).exists():
                 _store(Plan(code=plan.code), plan, None)
                 added.append(plan.code)
@@ -113,7 +117,7 @@ def seed_library(directory: Path = SHIPPED) -> list[str]:
 
 def _store(
     stored: Plan,
-    plan: domain.Plan,
+    plan: DomainPlan,
     company: Company | None,
     renamed: Mapping[str, str] | None = None,
 ) -> Plan:
@@ -123,13 +127,13 @@ def _store(
     stored.repeat_last_every_days = plan.repeat_last_every_days
     stored.repeat_last_max = plan.repeat_last_max
     stored.tolerance = {cur: str(amount) for cur, amount in plan.tolerance.items()}
-    stored.definition = domain.plan_to_dict(plan)
+    stored.definition = plan_to_dict(plan)
     stored.save()
     _sync_steps(stored, plan, renamed or {})
     return stored
 
 
-def _sync_steps(stored: Plan, plan: domain.Plan, renamed: Mapping[str, str]) -> None:
+def _sync_steps(stored: Plan, plan: DomainPlan, renamed: Mapping[str, str]) -> None:
     """Mirror the steps as rows, matched by name so a step keeps its id when the plan is edited;
     a step renamed in the editor (`renamed`: old name -> new) keeps its row too."""
     rows = list(stored.steps.all())
@@ -174,7 +178,7 @@ class PlanChanged(Conflict, RuntimeError):
 @dataclass
 class PlanSaved:
     plan: Plan
-    warnings: list[domain.Problem]
+    warnings: list[Problem]
 
 
 def save_plan(
@@ -189,19 +193,19 @@ def save_plan(
 ) -> PlanSaved:
     """Store one plan edited as a whole (the editor's way; YAML files go through load_plans).
 
-    Raises domain.PlanError listing every problem (paths without the plan's code, e.g.
+    Raises PlanError listing every problem (paths without the plan's code, e.g.
     `steps[2].subject`), PlanChanged when `expected` is not the stored plan's fingerprint.
     A renamed step (`renamed`: old name -> new) stays the same step: its row and the history of
     what it already did keep counting, so the engine never runs it again for the same invoices.
     """
-    warnings: list[domain.Problem] = []
-    plan = domain.parse_plan(definition, "", warnings=warnings)
+    warnings: list[Problem] = []
+    plan = parse_plan(definition, "", warnings=warnings)
     renamed = {old: new for old, new in (renamed or {}).items() if old != new}
     with transaction.atomic():
         if stored is None:
             if Plan.objects.filter(company=company, code=plan.code).exists():
-                raise domain.PlanError(
-                    [domain.Problem("code", f"a plan with the code '{plan.code}' already exists")]
+                raise PlanError(
+                    [Problem("code", f"a plan with the code '{plan.code}' already exists")]
                 )
             row = Plan(code=plan.code)
             previous = None
@@ -213,7 +217,7 @@ def save_plan(
             if expected is not None and fingerprint(row.definition) != expected:
                 raise PlanChanged(row.code)
             if plan.code != row.code:
-                raise domain.PlanError([domain.Problem("code", "a plan's code cannot change")])
+                raise PlanError([Problem("code", "a plan's code cannot change")])
         _store(row, plan, company, renamed)
         if renamed:
             _rename_history(row, company, renamed)
@@ -276,7 +280,7 @@ def assign_plan(
 class RulesLoadResult:
     rules: int
     company: str | None
-    warnings: list[domain.Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -290,16 +294,16 @@ def load_rules(
     text: str, *, company: Company | None = None, source: str = "cli"
 ) -> RulesLoadResult:
     """Replace the assignment rules (of one company, or the default set) after validating them
-    against the plans that exist; raises domain.PlanError listing every problem."""
-    return save_rules(domain.read_yaml(text), company=company, source=source)
+    against the plans that exist; raises PlanError listing every problem."""
+    return save_rules(read_yaml(text), company=company, source=source)
 
 
 def save_rules(
     document: object, *, company: Company | None, source: str = "web", actor: Any = None
 ) -> RulesLoadResult:
     """Replace the assignment rules with `document` (their YAML form, as the rules editor builds
-    it); raises domain.PlanError listing every problem, with paths such as rules[2].when.risk."""
-    warnings: list[domain.Problem] = []
+    it); raises PlanError listing every problem, with paths such as rules[2].when.risk."""
+    warnings: list[Problem] = []
     known = Plan.objects.filter(company=company) if company else Plan.objects.all()
     rules = assignment.parse_rules(
         document, plans=set(known.values_list("code", flat=True)), warnings=warnings

@@ -23,8 +23,8 @@ from django.db.models import DecimalField, F, Max, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
 from relance.domain import engine
-from relance.domain.plans import Plan as DomainPlan
-from relance.domain.plans import parse_plan
+from relance.domain.plans.model import Plan as DomainPlan
+from relance.domain.plans.reading import parse_plan
 from relance.messaging.formatting import postal_lines
 from relance.models import (
     Allocation,
