@@ -27,10 +27,12 @@ from typing import Any, Final
 from relance.domain import countries
 from relance.domain.money import InvalidCurrency, normalize_currency
 
-# The strict loader (duplicate keys refused) and the value wording are shared with plan YAML on
-# purpose: both files are written by the same people and should fail in the same words.
+# The strict loader (duplicate keys refused), the problem collector, the unknown-key check and the
+# value wording are shared with plan YAML on purpose: both files are written by the same people and
+# should fail in the same words.
+from relance.domain.plans.fields import check_keys
 from relance.domain.plans.model import MAX_DAYS
-from relance.domain.plans.problems import PlanError, Problem, is_int, read_yaml
+from relance.domain.plans.problems import PlanError, Problem, Report, is_int, read_yaml
 from relance.domain.plans.problems import describe as describe_value
 
 __all__ = [
@@ -297,35 +299,7 @@ def average_days_late(paid: Iterable[tuple[date, date, Decimal]], today: date) -
 # Parsing and validation
 
 
-class _Collector:
-    """Errors and warnings for one rules document, with 1-based paths such as rules[2].when."""
-
-    def __init__(self) -> None:
-        self.errors: list[Problem] = []
-        self.warnings: list[Problem] = []
-
-    def error(self, path: str, message: str) -> None:
-        self.errors.append(Problem(path, message, "error"))
-
-    def warn(self, path: str, message: str) -> None:
-        self.warnings.append(Problem(path, message, "warning"))
-
-
-def _check_keys(
-    data: Mapping[Any, Any], allowed: tuple[str, ...], base: str, c: _Collector
-) -> None:
-    for key in data:
-        if isinstance(key, str) and key in allowed:
-            continue
-        hint = ""
-        if isinstance(key, str):
-            close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
-            if close:
-                hint = f" (did you mean '{close[0]}'?)"
-        c.error(f"{base}.{key}", f"unknown key{hint}; allowed keys: {', '.join(allowed)}")
-
-
-def _required_text(data: Mapping[Any, Any], key: str, base: str, c: _Collector) -> str | None:
+def _required_text(data: Mapping[Any, Any], key: str, base: str, c: Report) -> str | None:
     path = f"{base}.{key}"
     value = data.get(key)
     if value is None or (isinstance(value, str) and not value.strip()):
@@ -342,7 +316,7 @@ def _required_text(data: Mapping[Any, Any], key: str, base: str, c: _Collector) 
 
 
 def _plan_code(
-    data: Mapping[Any, Any], base: str, c: _Collector, known: Collection[str] | None
+    data: Mapping[Any, Any], base: str, c: Report, known: Collection[str] | None
 ) -> str | None:
     code = _required_text(data, "plan", base, c)
     if code is None:
@@ -382,7 +356,7 @@ def _normalise_listed(key: str, text: str) -> tuple[str | None, str]:
     return text, ""
 
 
-def _listed(raw: object, key: str, base: str, c: _Collector) -> tuple[str, ...] | None:
+def _listed(raw: object, key: str, base: str, c: Report) -> tuple[str, ...] | None:
     """Read a list condition; a single text value is accepted as a list of one."""
     path = f"{base}.{key}"
     items: list[object]
@@ -422,7 +396,7 @@ def _example(key: str) -> str:
     return {"segment": "enterprise", "risk": "high", "country": "FR", "currency": "EUR"}[key]
 
 
-def _number(raw: object, key: str, base: str, c: _Collector) -> Decimal | None:
+def _number(raw: object, key: str, base: str, c: Report) -> Decimal | None:
     """Read a non-negative number (int, decimal or quoted decimal); None means invalid."""
     path = f"{base}.{key}"
     unit = "days" if key.endswith("days_late") else "percent"
@@ -446,13 +420,13 @@ def _number(raw: object, key: str, base: str, c: _Collector) -> Decimal | None:
     return number.copy_abs()  # turns -0 into 0
 
 
-def _rule(raw: object, index: int, c: _Collector, known: Collection[str] | None) -> Rule | None:
+def _rule(raw: object, index: int, c: Report, known: Collection[str] | None) -> Rule | None:
     base = f"rules[{index}]"
     if not isinstance(raw, Mapping):
         c.error(base, f"must be a mapping with name, plan and when, not {describe_value(raw)}")
         return None
     errors_before = len(c.errors)
-    _check_keys(raw, RULE_KEYS, base, c)
+    check_keys(raw, RULE_KEYS, base, c)
     name = _required_text(raw, "name", base, c)
     plan = _plan_code(raw, base, c, known)
 
@@ -462,7 +436,7 @@ def _rule(raw: object, index: int, c: _Collector, known: Collection[str] | None)
     if when is not None and not isinstance(when, Mapping):
         c.error(when_base, f"must be a mapping of conditions, not {describe_value(when)}")
     elif when is not None:
-        _check_keys(when, WHEN_KEYS, when_base, c)
+        check_keys(when, WHEN_KEYS, when_base, c)
         for key, attribute in LIST_CONDITIONS.items():
             if when.get(key) is not None:
                 conditions[attribute] = _listed(when[key], key, when_base, c)
@@ -514,7 +488,7 @@ def parse_rules(
                 )
             ]
         )
-    c = _Collector()
+    c = Report("")
     rules: list[Rule] = []
     positions: list[int] = []
     seen_names: dict[str, int] = {}
@@ -541,7 +515,7 @@ def parse_rules(
 
 
 def _unreachable(rules: Sequence[Rule], positions: Sequence[int]) -> list[Problem]:
-    c = _Collector()
+    c = Report("")
     earlier: dict[tuple[object, ...], int] = {}
     catch_all: int | None = None
     for rule, index in zip(rules, positions, strict=True):
