@@ -7,8 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import DecimalField, Model, OuterRef, Q, QuerySet, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
 from pydantic import BaseModel, Field, create_model
@@ -19,7 +18,8 @@ from relance.api.errors import ERRORS
 from relance.api.pagination import MAX_LIMIT, page
 from relance.domain.errors import Conflict, Invalid, NotFound
 from relance.domain.money import format_amount
-from relance.models import Allocation, Company, Contact, CreditNote, Customer, Invoice, Payment
+from relance.models import Company, Contact, CreditNote, Customer, Invoice, Payment
+from relance.models.documents import allocated
 from relance.services.integrations import resources
 from relance.services.ledger import imports
 from relance.services.organisation import hours
@@ -97,16 +97,7 @@ def _with_settled(rows: QuerySet[Invoice]) -> QuerySet[Invoice]:
     """What was allocated to each invoice, as a correlated subquery: computed for the rows of
     the page only (a join and GROUP BY summed every invoice past the cursor: 69 ms a page of
     500 with 20,000 invoices, growing with the ledger)."""
-    money: DecimalField[Any, Any] = DecimalField(max_digits=18, decimal_places=4)
-    allocated = (
-        Allocation.objects.filter(invoice=OuterRef("pk"))
-        .values("invoice")
-        .annotate(s=Sum("amount"))
-        .values("s")[:1]
-    )
-    return rows.annotate(
-        settled=Coalesce(Subquery(allocated, output_field=money), Value(0, output_field=money))
-    )
+    return rows.annotate(settled=allocated())
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from relance.services.ledger.snapshots import _sqlite_amount, _sqlite_dates
+from relance.services.sql import sqlite_amount, sqlite_dates
 
 DJANGO_CONTEXT = decimal.Context(prec=15)  # django.db.backends.sqlite3.operations
 
@@ -32,21 +32,21 @@ amounts = st.decimals(
 def test_amounts_and_sums_of_amounts_read_as_django_reads_them(values):
     """SQLite stores amounts as REAL and sums them as REAL; both come back as Django would."""
     for value in values:
-        assert _sqlite_amount(float(value)) == django_amount(float(value)) == value
+        assert sqlite_amount(float(value)) == django_amount(float(value)) == value
     total = sum(float(v) for v in values)
-    converted = _sqlite_amount(total)
+    converted = sqlite_amount(total)
     assert converted == django_amount(total)
     assert str(converted) == str(django_amount(total))  # the same exponent too
 
 
 def test_integers_none_and_decimals_pass():
-    assert _sqlite_amount(None) is None
-    assert _sqlite_amount(12) == Decimal(12)
-    assert _sqlite_amount(Decimal("1.50")) == Decimal("1.50")
+    assert sqlite_amount(None) is None
+    assert sqlite_amount(12) == Decimal(12)
+    assert sqlite_amount(Decimal("1.50")) == Decimal("1.50")
 
 
 def test_dates_are_parsed_once_per_text():
-    read = _sqlite_dates()
+    read = sqlite_dates()
     first, second = read("2026-11-23"), read("2026-11-23")
     assert first is second
     assert str(first) == "2026-11-23"

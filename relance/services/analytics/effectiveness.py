@@ -21,7 +21,6 @@ from typing import Any
 from django.db.models import (
     Count,
     DateField,
-    DecimalField,
     Exists,
     ExpressionWrapper,
     F,
@@ -29,14 +28,12 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Sum,
-    Value,
 )
-from django.db.models.functions import Coalesce
 
-from relance.models import Allocation, Event, Execution
-from relance.services.ledger.snapshots import day_of, summed
+from relance.models import Event, Execution
+from relance.models.documents import allocated, amount_due_expression
+from relance.services.sql import day_of, summed
 
 WINDOWS = (7, 14, 30)
 ANSWER_DAYS = 14
@@ -48,7 +45,6 @@ GROUPS = {
     "segment": ("customer__segment",),
     "variant": ("plan_code", "step_name", "variant"),  # steps under an A/B test, side by side
 }
-_MONEY: Any = DecimalField(max_digits=18, decimal_places=4)
 ZERO = Decimal(0)
 
 
@@ -77,15 +73,8 @@ def _days_after(days: int) -> Any:
 
 def _paid_within(days: int) -> Any:
     """What was allocated to the reference invoice in the `days` after the step."""
-    allocations = Allocation.objects.filter(
-        invoice_id=OuterRef("reference_invoice_id"),
-        date__gt=OuterRef("date"),
-        date__lte=_days_after(days),
-    )
-    return Coalesce(
-        Subquery(allocations.values("invoice_id").annotate(s=Sum("amount")).values("s")[:1]),
-        Value(ZERO),
-        output_field=_MONEY,
+    return allocated(
+        OuterRef("reference_invoice_id"), after=OuterRef("date"), until=_days_after(days)
     )
 
 
@@ -93,18 +82,6 @@ def measure(executions: QuerySet[Execution], by: str = "step") -> list[Row]:
     """The effectiveness rows of these executions (those with a reference invoice); by
     "variant", only the steps under an A/B test, one row per side."""
     keys = GROUPS[by]
-    owed_then = Coalesce(
-        Subquery(
-            Allocation.objects.filter(
-                invoice_id=OuterRef("reference_invoice_id"), date__lte=OuterRef("date")
-            )
-            .values("invoice_id")
-            .annotate(s=Sum("amount"))
-            .values("s")[:1]
-        ),
-        Value(ZERO),
-        output_field=_MONEY,
-    )
     answered = Exists(
         Event.objects.filter(
             customer_id=OuterRef("customer_id"),
@@ -117,7 +94,11 @@ def measure(executions: QuerySet[Execution], by: str = "step") -> list[Row]:
         executions = executions.exclude(variant="")
     scoped = executions.filter(reference_invoice__isnull=False).annotate(
         currency=F("reference_invoice__currency"),
-        owed_now=F("reference_invoice__total") - owed_then,
+        owed_now=amount_due_expression(
+            OuterRef("reference_invoice_id"),
+            as_of=OuterRef("date"),
+            total="reference_invoice__total",
+        ),
         answered=answered,
         **{f"paid_{d}": _paid_within(d) for d in WINDOWS},
     )

@@ -24,7 +24,7 @@ from django.db.models import Max, Q, QuerySet
 
 from relance.models import Company, Customer, Event
 from relance.services.analytics import kpi
-from relance.services.ledger.snapshots import day_of, summed
+from relance.services.sql import day_of, summed
 
 CACHE_SECONDS = 6 * 3600
 ZERO = Decimal(0)

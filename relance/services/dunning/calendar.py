@@ -15,9 +15,9 @@ from django.db.models import Max, QuerySet
 from django.utils import timezone
 
 from relance.models import Company, ForecastEntry
-from relance.services.bulk_insert import Inserter
 from relance.services.dunning import forecasting
 from relance.services.organisation import access
+from relance.services.sql import Inserter
 
 DAYS = 30
 

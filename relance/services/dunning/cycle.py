@@ -39,12 +39,12 @@ from relance.models import (
     Plan,
     Promise,
 )
-from relance.services.bulk_insert import Inserter
 from relance.services.dunning import messages, triage
 from relance.services.dunning import plans as plan_service
 from relance.services.integrations import webhooks
 from relance.services.ledger import late_fees, snapshots
 from relance.services.organisation import hours
+from relance.services.sql import Inserter
 
 
 @dataclass

@@ -28,6 +28,7 @@ from django.db import connection
 from django.db.models import Q
 
 from relance.models import AssignmentRules, Customer, PaymentPlan, Plan, Promise, Step
+from relance.models.documents import amount_due_sql, still_owed_sql
 
 
 def _due_steps(day: date) -> list[tuple[Any, ...]]:
@@ -117,10 +118,7 @@ def _pending_sql(
         owed AS (
             SELECT i.id, i.customer_id, c.plan_id, p.code AS plan_code, i.currency,
                    i.issue_date, i.due_date, {_rule_3_key("i")} AS rank_key,
-                   i.total - COALESCE((
-                       SELECT SUM(a.amount) FROM relance_allocation AS a
-                       WHERE a.invoice_id = i.id AND a.date <= %s
-                   ), 0) AS amount
+                   {amount_due_sql("i", as_of="%s")} AS amount
             FROM relance_invoice AS i
             JOIN relance_customer AS c ON c.id = i.customer_id
             JOIN relance_plan AS p ON p.id = c.plan_id
@@ -131,7 +129,7 @@ def _pending_sql(
             SELECT o.customer_id, MIN(o.rank_key) AS rank_key
             FROM owed AS o
             LEFT JOIN tolerance AS t ON t.plan_id = o.plan_id AND t.currency = o.currency
-            WHERE o.amount > COALESCE(t.amount, 0) + 0.00005
+            WHERE {still_owed_sql("o.amount", tolerance="COALESCE(t.amount, 0)")}
               AND NOT EXISTS (
                   SELECT 1 FROM relance_dispute AS d
                   WHERE d.invoice_id = o.id AND d.opened_on <= %s

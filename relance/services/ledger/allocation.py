@@ -14,8 +14,8 @@ from itertools import islice
 from relance.domain import ledger
 from relance.domain.ledger import CREDIT_NOTE, PAYMENT, InvoiceLine, Position, Settlement, allocate
 from relance.models import Allocation, CreditNote, Customer, Invoice, Payment
-from relance.services.bulk_insert import Inserter
 from relance.services.ledger import balances
+from relance.services.sql import Inserter
 
 BATCH = 500
 

@@ -13,19 +13,18 @@ from itertools import islice
 
 from django.db import connection
 
+from relance.models.documents import amount_due_sql, still_owed_sql
+
 BATCH = 1000
 
-# Plain SQL (both databases): a migration fills the column with it too, whatever the models
-# become later. Same threshold as snapshots.amounts_due: below a ten-thousandth, paid.
-_REFRESH = """
+# Plain SQL (both databases); the migration that first filled the column keeps its own copy.
+_REFRESH = f"""
 UPDATE relance_customer SET oldest_unpaid_due = (
     SELECT MIN(i.due_date) FROM relance_invoice i
     WHERE i.customer_id = relance_customer.id AND i.status = 'open'
-      AND i.total - COALESCE(
-          (SELECT SUM(a.amount) FROM relance_allocation a WHERE a.invoice_id = i.id), 0
-      ) > 0.00005
+      AND {still_owed_sql(amount_due_sql("i"))}
 )
-WHERE id IN ({marks})
+WHERE id IN ({{marks}})
 """
 
 

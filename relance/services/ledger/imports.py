@@ -45,10 +45,10 @@ from relance.models import (
     Plan,
 )
 from relance.models.validators import is_time_zone
-from relance.services import bulk_insert
 from relance.services.integrations import webhooks
 from relance.services.ledger import allocation, balances, receivables
 from relance.services.organisation import hours
+from relance.services.sql import Inserter
 
 CHUNK = 2000
 MAX_REPORTED_ERRORS = 1000
@@ -677,7 +677,7 @@ class _Writer:
         self.kind = kind
         self.ctx = kind.ctx
         self.touched_customers: set[int] = set()
-        self.inserter = bulk_insert.Inserter(kind.model)
+        self.inserter = Inserter(kind.model)
         self.tells_payments = kind.model is Payment and webhooks.subscribed(
             kind.ctx.company.pk, "payment.received"
         )

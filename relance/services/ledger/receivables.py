@@ -19,6 +19,8 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 
 from relance.models import Company, DailyFigures
+from relance.models.documents import amount_due_sql, still_owed_sql
+from relance.services.sql import sqlite_amount
 
 #: Aging buckets by days past due (DESIGN §5), with their first and last day late (None: open).
 BUCKETS: tuple[tuple[str, int, int | None], ...] = (
@@ -85,7 +87,7 @@ def _amount(value: Any) -> Decimal:
         return ZERO
     if isinstance(value, Decimal):
         return value.quantize(_PLACES)
-    return Decimal(round(value * 10000)).scaleb(-4)  # SQLite sums REALs (see snapshots)
+    return sqlite_amount(value)  # SQLite sums REALs
 
 
 def _scope(company_id: int | None, customer_ids: Sequence[int] | None) -> tuple[str, list[Any]]:
@@ -123,14 +125,11 @@ def compute(
     sql = f"""
         SELECT currency, SUM(due), SUM(CASE WHEN due_date >= %s THEN due END), {", ".join(cases)}
         FROM (
-            SELECT i.currency, i.due_date, i.total - COALESCE((
-                SELECT SUM(a.amount) FROM relance_allocation a
-                WHERE a.invoice_id = i.id AND a.date <= %s
-            ), 0) AS due
+            SELECT i.currency, i.due_date, {amount_due_sql("i", as_of="%s")} AS due
             FROM relance_invoice i
             WHERE i.{where} AND i.status = 'open' AND i.issue_date <= %s
         ) owed
-        WHERE due > 0.00005
+        WHERE {still_owed_sql("due")}
         GROUP BY currency
     """
     found: dict[str, Figures] = {}

@@ -9,7 +9,7 @@ millions of values and the engine needs none of a model's behaviour.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -17,9 +17,8 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 import orjson
-from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import DecimalField, F, Max, Q, QuerySet, Sum, Value
+from django.db.models import DecimalField, F, Max, Q, Sum, Value
 from django.db.models.functions import Coalesce
 
 from relance.domain import engine
@@ -27,7 +26,6 @@ from relance.domain.plans.model import Plan as DomainPlan
 from relance.domain.plans.reading import parse_plan
 from relance.messaging.formatting import postal_lines
 from relance.models import (
-    Allocation,
     AssignmentRules,
     Contact,
     Customer,
@@ -40,71 +38,13 @@ from relance.models import (
     Promise,
     Step,
 )
-
-Converter = Callable[[Any], Any]
-
-
-def _sqlite_amount(value: Any) -> Any:
-    """SQLite holds amounts as REAL (and computes sums as REAL): back to the Decimal Django's
-    SQLite backend gives, rounded to the four decimals amounts are stored with. Going through
-    integer ten-thousandths gives Django's value for any amount below ten billion (see
-    tests/services/test_snapshots.py) at half the cost, on the million amounts a cycle reads."""
-    if value is None or value.__class__ is Decimal:
-        return value
-    return Decimal(round(value * 10000)).scaleb(-4)
+from relance.models.documents import amount_due_sql, still_owed_sql
+from relance.services.sql import fetch, sqlite_amount, sqlite_dates
 
 
 def as_decimal(value: Any) -> Decimal:
     """An amount of amounts_due's rows as a Decimal, whatever the database."""
-    return Decimal(value) if value.__class__ is int else _sqlite_amount(value)
-
-
-def summed(value: Any) -> Decimal:
-    """An amount SQL summed, as Decimal: nothing summed is zero; SQLite's REAL as above."""
-    return Decimal(0) if value is None else _sqlite_amount(value)
-
-
-def day_of(value: Any) -> date:
-    """A date raw SQL returned: a `date` from PostgreSQL, ISO text from SQLite."""
-    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
-
-
-def _json(value: Any) -> Any:
-    return orjson.loads(value) if isinstance(value, str) else value
-
-
-def fetch(
-    query: QuerySet[Any],
-    *,
-    dates: Sequence[int] = (),
-    amounts: Sequence[int] = (),
-    jsons: Sequence[int] = (),
-) -> list[Any]:
-    """The rows of a `values_list` query as plain tuples, converting only the columns that need
-    it on this database (SQLite returns dates as text and amounts as REAL; JSON comes as text
-    from both). Skips Django's per-value converter chain, which cost more than the query itself
-    on a million rows."""
-    try:
-        sql, params = query.query.sql_with_params()
-    except EmptyResultSet:  # e.g. `pk__in=[]`: Django knows there is nothing to ask
-        return []
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    converters: list[tuple[int, Converter]] = [(i, _json) for i in jsons]
-    if connection.vendor == "sqlite":
-        to_date = _sqlite_dates()
-        converters += [(i, to_date) for i in dates]
-        converters += [(i, _sqlite_amount) for i in amounts]
-    if not converters:
-        return rows
-    converted = []
-    for row in rows:
-        values = list(row)
-        for i, convert in converters:
-            values[i] = convert(values[i])
-        converted.append(tuple(values))
-    return converted
+    return Decimal(value) if value.__class__ is int else sqlite_amount(value)
 
 
 class Person(NamedTuple):
@@ -295,22 +235,6 @@ def of_customers(customer_ids: list[int], field: str = "customer_id") -> Q:
     return Q(**{f"{field}__in": customer_ids})
 
 
-def _sqlite_dates() -> Converter:
-    """A date reader for one read of SQLite rows, which hold dates as ISO text. Dates repeat (a
-    ledger spans a few hundred days), so each text is parsed once."""
-    dates: dict[str, date] = {}
-
-    def to_date(value: Any) -> Any:
-        if value.__class__ is str:
-            found = dates.get(value)
-            if found is None:
-                found = dates[value] = date.fromisoformat(value)
-            return found
-        return value
-
-    return to_date
-
-
 def _customer_filter(column: str, customer_ids: Sequence[int]) -> tuple[str, list[Any]]:
     """`of_customers` as SQL text and parameters."""
     if span := _id_range(customer_ids):
@@ -325,9 +249,7 @@ def amounts_due(customer_ids: Sequence[int], day: date) -> list[tuple]:
     Hand-written SQL read without Django's converters: this is the cycle's largest read (about
     ten invoices per customer) and converting its values dominated the whole cycle. Rows of
     customers outside `customer_ids` may come back when the ids are a range with gaps.
-
-    Something left means at least a ten-thousandth, the smallest amount stored: SQLite sums
-    amounts as REAL, and an invoice paid in several parts can leave a residue of 1e-13."""
+    Something left: still owed as relance.models.documents.PAID_BELOW says."""
     if not customer_ids:
         return []
     customers, params = _customer_filter("i.customer_id", customer_ids)
@@ -336,26 +258,23 @@ def amounts_due(customer_ids: Sequence[int], day: date) -> list[tuple]:
     issued, due = (
         ("i.issue_date || ''", "i.due_date || ''") if sqlite else ("i.issue_date", "i.due_date")
     )
-    invoice, allocation = Invoice._meta.db_table, Allocation._meta.db_table
+    invoice = Invoice._meta.db_table
     sql = f"""
         SELECT * FROM (
             SELECT i.id, i.customer_id, i.external_id, i.number, {issued} AS issued,
                    {due} AS due, i.currency,
-                   i.total - COALESCE((
-                       SELECT SUM(a.amount) FROM {allocation} AS a
-                       WHERE a.invoice_id = i.id AND a.date <= %s
-                   ), 0) AS amount,
+                   {amount_due_sql("i", as_of="%s")} AS amount,
                    i.total
             FROM {invoice} AS i
             WHERE {customers} AND i.issue_date <= %s AND i.status <> %s
-        ) AS owed WHERE amount > 0.00005
+        ) AS owed WHERE {still_owed_sql("amount")}
     """
     with connection.cursor() as cursor:
         cursor.execute(sql, [day, *params, day, Invoice.Status.VOID.value])
         rows = cursor.fetchall()
     if not sqlite:
         return rows
-    to_date, to_amount = _sqlite_dates(), _sqlite_amount
+    to_date, to_amount = sqlite_dates(), sqlite_amount
     converted = []
     for pk, cust, ext, number, issued_on, due_on, currency, amount, total in rows:
         owed = to_amount(amount)
