@@ -5,12 +5,13 @@
 
 from __future__ import annotations
 
+import os
 import pkgutil
 import subprocess
 import sys
+from pathlib import Path
 
-import pytest
-
+import relance
 import relance.domain
 
 
@@ -29,8 +30,21 @@ def test_importing_the_whole_domain_loads_no_django() -> None:
     assert found.stdout.strip() == "[]", found.stdout
 
 
-def test_the_unit_loop_never_loads_django(pytestconfig: pytest.Config) -> None:
-    """Under `make unit` (pytest -p no:django) neither the conftests nor the tests import Django."""
-    if pytestconfig.pluginmanager.hasplugin("django"):
-        pytest.skip("pytest-django is on: this run sets Django up on purpose")
-    assert "django" not in sys.modules
+def test_the_unit_loop_never_loads_django() -> None:
+    """`make unit`'s way (pytest -p no:django): neither the conftests nor the tests import Django.
+    Run in a fresh interpreter, as the suite itself has Django set up."""
+    script = (
+        "import sys, pytest\n"
+        "code = pytest.main(['-p', 'no:django', '-p', 'no:cacheprovider', '-q',\n"
+        "    '-W', 'ignore::pytest.PytestConfigWarning', 'tests/domain/test_money.py'])\n"
+        "print('django loaded:', 'django' in sys.modules)\n"
+        "sys.exit(int(code))\n"
+    )
+    root = Path(relance.__file__).resolve().parents[1]
+    env = {**os.environ, "HYPOTHESIS_PROFILE": "quick"}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    found = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=root, env=env
+    )
+    assert found.returncode == 0, found.stdout + found.stderr
+    assert found.stdout.strip().endswith("django loaded: False"), found.stdout
