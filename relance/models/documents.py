@@ -71,8 +71,11 @@ class Invoice(models.Model):
         """Total less what was allocated to it by `as_of`; zero for a void invoice."""
         if self.status == self.Status.VOID:
             return Decimal(0)
-        settled = Invoice.objects.filter(pk=self.pk).values_list(allocated(until=as_of), flat=True)
-        return self.total - settled.get()
+        # The rule of `amount_due_sql` for one row, as a plain aggregate: the subquery expression
+        # cost its compilation on every call (cycle_bench's per-invoice peer loop: 5.98 s against
+        # 3.28 s this way).
+        settled = self.allocations.filter(date__lte=as_of).aggregate(s=Sum("amount"))["s"]
+        return self.total - (settled or 0)
 
 
 class _Settlement(models.Model):
