@@ -8,6 +8,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     initial = True
 
     dependencies = [
@@ -16,754 +17,288 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name="Company",
+            name='Company',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("code", models.SlugField(unique=True)),
-                ("name", models.CharField(max_length=200)),
-                (
-                    "registration_number",
-                    models.CharField(
-                        blank=True, help_text="SIREN/SIRET, Companies House number…", max_length=50
-                    ),
-                ),
-                ("vat_number", models.CharField(blank=True, max_length=30)),
-                ("address_line1", models.CharField(blank=True, max_length=200)),
-                ("address_line2", models.CharField(blank=True, max_length=200)),
-                ("postal_code", models.CharField(blank=True, max_length=20)),
-                ("city", models.CharField(blank=True, max_length=100)),
-                (
-                    "country",
-                    models.CharField(
-                        max_length=2, validators=[relance.models.validators.validate_country]
-                    ),
-                ),
-                (
-                    "currency",
-                    models.CharField(
-                        max_length=3, validators=[relance.models.validators.validate_currency]
-                    ),
-                ),
-                (
-                    "time_zone",
-                    models.CharField(
-                        default="Europe/Paris",
-                        max_length=64,
-                        validators=[relance.models.validators.validate_time_zone],
-                    ),
-                ),
-                (
-                    "iban",
-                    models.CharField(
-                        blank=True,
-                        max_length=42,
-                        validators=[relance.models.validators.validate_iban],
-                        verbose_name="IBAN",
-                    ),
-                ),
-                (
-                    "bic",
-                    models.CharField(
-                        blank=True,
-                        max_length=11,
-                        validators=[relance.models.validators.validate_bic],
-                        verbose_name="BIC",
-                    ),
-                ),
-                (
-                    "sender_email",
-                    models.EmailField(
-                        blank=True, help_text="From: address of reminders", max_length=254
-                    ),
-                ),
-                ("reply_to", models.EmailField(blank=True, max_length=254)),
-                (
-                    "phone",
-                    models.CharField(
-                        blank=True, help_text="For customers' questions", max_length=30
-                    ),
-                ),
-                (
-                    "email",
-                    models.EmailField(
-                        blank=True, help_text="For customers' questions", max_length=254
-                    ),
-                ),
-                ("logo", models.FileField(blank=True, upload_to="logos/")),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('code', models.SlugField(unique=True)),
+                ('name', models.CharField(max_length=200)),
+                ('registration_number', models.CharField(blank=True, help_text='SIREN/SIRET, Companies House number…', max_length=50)),
+                ('vat_number', models.CharField(blank=True, max_length=30)),
+                ('address_line1', models.CharField(blank=True, max_length=200)),
+                ('address_line2', models.CharField(blank=True, max_length=200)),
+                ('postal_code', models.CharField(blank=True, max_length=20)),
+                ('city', models.CharField(blank=True, max_length=100)),
+                ('country', models.CharField(max_length=2, validators=[relance.models.validators.validate_country])),
+                ('currency', models.CharField(max_length=3, validators=[relance.models.validators.validate_currency])),
+                ('time_zone', models.CharField(default='Europe/Paris', max_length=64, validators=[relance.models.validators.validate_time_zone])),
+                ('iban', models.CharField(blank=True, max_length=42, validators=[relance.models.validators.validate_iban], verbose_name='IBAN')),
+                ('bic', models.CharField(blank=True, max_length=11, validators=[relance.models.validators.validate_bic], verbose_name='BIC')),
+                ('sender_email', models.EmailField(blank=True, help_text='From: address of reminders', max_length=254)),
+                ('reply_to', models.EmailField(blank=True, max_length=254)),
+                ('phone', models.CharField(blank=True, help_text="For customers' questions", max_length=30)),
+                ('email', models.EmailField(blank=True, help_text="For customers' questions", max_length=254)),
+                ('logo', models.FileField(blank=True, upload_to='logos/')),
             ],
             options={
-                "verbose_name_plural": "companies",
-                "ordering": ["code"],
+                'verbose_name_plural': 'companies',
+                'ordering': ['code'],
             },
         ),
         migrations.CreateModel(
-            name="Customer",
+            name='Customer',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("external_id", models.CharField(max_length=100)),
-                ("name", models.CharField(max_length=200)),
-                (
-                    "currency",
-                    models.CharField(
-                        max_length=3, validators=[relance.models.validators.validate_currency]
-                    ),
-                ),
-                (
-                    "language",
-                    models.CharField(
-                        choices=[("fr", "Français"), ("en", "English")], default="en", max_length=2
-                    ),
-                ),
-                (
-                    "time_zone",
-                    models.CharField(
-                        max_length=64, validators=[relance.models.validators.validate_time_zone]
-                    ),
-                ),
-                (
-                    "country",
-                    models.CharField(
-                        max_length=2, validators=[relance.models.validators.validate_country]
-                    ),
-                ),
-                ("segment", models.CharField(blank=True, max_length=50)),
-                (
-                    "risk",
-                    models.CharField(
-                        blank=True,
-                        choices=[("low", "Low"), ("medium", "Medium"), ("high", "High")],
-                        max_length=6,
-                    ),
-                ),
-                (
-                    "credit_limit",
-                    models.DecimalField(blank=True, decimal_places=4, max_digits=18, null=True),
-                ),
-                ("pays_by_bank_transfer", models.BooleanField(default=True)),
-                (
-                    "card_expiry",
-                    models.DateField(
-                        blank=True, help_text="First day of the card's expiry month", null=True
-                    ),
-                ),
-                ("notes", models.TextField(blank=True)),
-                ("tags", models.JSONField(blank=True, default=list)),
-                (
-                    "company",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="customers",
-                        to="relance.company",
-                    ),
-                ),
-                (
-                    "owner",
-                    models.ForeignKey(
-                        blank=True,
-                        help_text="Credit controller in charge",
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="owned_customers",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "sales_rep",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="represented_customers",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('external_id', models.CharField(max_length=100)),
+                ('name', models.CharField(max_length=200)),
+                ('currency', models.CharField(max_length=3, validators=[relance.models.validators.validate_currency])),
+                ('language', models.CharField(choices=[('fr', 'Français'), ('en', 'English')], default='en', max_length=2)),
+                ('time_zone', models.CharField(max_length=64, validators=[relance.models.validators.validate_time_zone])),
+                ('country', models.CharField(max_length=2, validators=[relance.models.validators.validate_country])),
+                ('segment', models.CharField(blank=True, max_length=50)),
+                ('risk', models.CharField(blank=True, choices=[('low', 'Low'), ('medium', 'Medium'), ('high', 'High')], max_length=6)),
+                ('credit_limit', models.DecimalField(blank=True, decimal_places=4, max_digits=18, null=True)),
+                ('pays_by_bank_transfer', models.BooleanField(default=True)),
+                ('card_expiry', models.DateField(blank=True, help_text="First day of the card's expiry month", null=True)),
+                ('notes', models.TextField(blank=True)),
+                ('tags', models.JSONField(blank=True, default=list)),
+                ('company', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='customers', to='relance.company')),
+                ('owner', models.ForeignKey(blank=True, help_text='Credit controller in charge', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='owned_customers', to=settings.AUTH_USER_MODEL)),
+                ('sales_rep', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='represented_customers', to=settings.AUTH_USER_MODEL)),
             ],
             options={
-                "ordering": ["company", "name"],
+                'ordering': ['company', 'name'],
             },
         ),
         migrations.CreateModel(
-            name="Invoice",
+            name='Invoice',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("external_id", models.CharField(max_length=100)),
-                ("number", models.CharField(max_length=100)),
-                ("issue_date", models.DateField()),
-                ("due_date", models.DateField()),
-                (
-                    "currency",
-                    models.CharField(
-                        max_length=3, validators=[relance.models.validators.validate_currency]
-                    ),
-                ),
-                ("total", models.DecimalField(decimal_places=4, max_digits=18)),
-                (
-                    "status",
-                    models.CharField(
-                        choices=[("open", "Open"), ("void", "Void")], default="open", max_length=4
-                    ),
-                ),
-                ("pdf", models.FileField(blank=True, upload_to="invoices/")),
-                (
-                    "company",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="invoices",
-                        to="relance.company",
-                    ),
-                ),
-                (
-                    "customer",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="invoices",
-                        to="relance.customer",
-                    ),
-                ),
-                (
-                    "sales_rep",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('external_id', models.CharField(max_length=100)),
+                ('number', models.CharField(max_length=100)),
+                ('issue_date', models.DateField()),
+                ('due_date', models.DateField()),
+                ('currency', models.CharField(max_length=3, validators=[relance.models.validators.validate_currency])),
+                ('total', models.DecimalField(decimal_places=4, max_digits=18)),
+                ('status', models.CharField(choices=[('open', 'Open'), ('void', 'Void')], default='open', max_length=4)),
+                ('pdf', models.FileField(blank=True, upload_to='invoices/')),
+                ('company', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='invoices', to='relance.company')),
+                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='invoices', to='relance.customer')),
+                ('sales_rep', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
             options={
-                "ordering": ["due_date", "issue_date", "number"],
+                'ordering': ['due_date', 'issue_date', 'number'],
             },
         ),
         migrations.CreateModel(
-            name="Event",
+            name='Event',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("at", models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ("source", models.CharField(help_text="cli, web, api, system…", max_length=50)),
-                ("kind", models.CharField(db_index=True, max_length=60)),
-                ("data", models.JSONField(blank=True, default=dict)),
-                (
-                    "actor",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "company",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="+",
-                        to="relance.company",
-                    ),
-                ),
-                (
-                    "customer",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="events",
-                        to="relance.customer",
-                    ),
-                ),
-                (
-                    "invoice",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="events",
-                        to="relance.invoice",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
+                ('source', models.CharField(help_text='cli, web, api, system…', max_length=50)),
+                ('kind', models.CharField(db_index=True, max_length=60)),
+                ('data', models.JSONField(blank=True, default=dict)),
+                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
+                ('company', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='relance.company')),
+                ('customer', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='events', to='relance.customer')),
+                ('invoice', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='events', to='relance.invoice')),
             ],
             options={
-                "ordering": ["at", "id"],
+                'ordering': ['at', 'id'],
             },
         ),
         migrations.CreateModel(
-            name="CreditNote",
+            name='CreditNote',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("external_id", models.CharField(max_length=100)),
-                ("date", models.DateField()),
-                (
-                    "currency",
-                    models.CharField(
-                        max_length=3, validators=[relance.models.validators.validate_currency]
-                    ),
-                ),
-                ("amount", models.DecimalField(decimal_places=4, max_digits=18)),
-                (
-                    "company",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="relance.company",
-                    ),
-                ),
-                (
-                    "customer",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="relance.customer",
-                    ),
-                ),
-                (
-                    "invoice",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to="relance.invoice",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('external_id', models.CharField(max_length=100)),
+                ('date', models.DateField()),
+                ('currency', models.CharField(max_length=3, validators=[relance.models.validators.validate_currency])),
+                ('amount', models.DecimalField(decimal_places=4, max_digits=18)),
+                ('company', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='relance.company')),
+                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='relance.customer')),
+                ('invoice', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='relance.invoice')),
             ],
             options={
-                "ordering": ["date", "external_id"],
-                "abstract": False,
+                'ordering': ['date', 'external_id'],
+                'abstract': False,
             },
         ),
         migrations.CreateModel(
-            name="Membership",
+            name='Membership',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "role",
-                    models.CharField(
-                        choices=[
-                            ("admin", "Administrator"),
-                            ("credit_controller", "Credit controller"),
-                            ("sales_rep", "Sales rep"),
-                            ("read_only", "Read-only"),
-                        ],
-                        default="credit_controller",
-                        max_length=20,
-                    ),
-                ),
-                (
-                    "company",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE, to="relance.company"
-                    ),
-                ),
-                (
-                    "user",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE, to=settings.AUTH_USER_MODEL
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('role', models.CharField(choices=[('admin', 'Administrator'), ('credit_controller', 'Credit controller'), ('sales_rep', 'Sales rep'), ('read_only', 'Read-only')], default='credit_controller', max_length=20)),
+                ('company', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='relance.company')),
+                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to=settings.AUTH_USER_MODEL)),
             ],
         ),
         migrations.AddField(
-            model_name="company",
-            name="members",
-            field=models.ManyToManyField(
-                blank=True,
-                related_name="companies",
-                through="relance.Membership",
-                to=settings.AUTH_USER_MODEL,
-            ),
+            model_name='company',
+            name='members',
+            field=models.ManyToManyField(blank=True, related_name='companies', through='relance.Membership', to=settings.AUTH_USER_MODEL),
         ),
         migrations.CreateModel(
-            name="Payment",
+            name='Payment',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("external_id", models.CharField(max_length=100)),
-                ("date", models.DateField()),
-                (
-                    "currency",
-                    models.CharField(
-                        max_length=3, validators=[relance.models.validators.validate_currency]
-                    ),
-                ),
-                ("amount", models.DecimalField(decimal_places=4, max_digits=18)),
-                (
-                    "company",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="relance.company",
-                    ),
-                ),
-                (
-                    "customer",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="relance.customer",
-                    ),
-                ),
-                (
-                    "invoice",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to="relance.invoice",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('external_id', models.CharField(max_length=100)),
+                ('date', models.DateField()),
+                ('currency', models.CharField(max_length=3, validators=[relance.models.validators.validate_currency])),
+                ('amount', models.DecimalField(decimal_places=4, max_digits=18)),
+                ('company', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='relance.company')),
+                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='relance.customer')),
+                ('invoice', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='relance.invoice')),
             ],
             options={
-                "ordering": ["date", "external_id"],
-                "abstract": False,
+                'ordering': ['date', 'external_id'],
+                'abstract': False,
             },
         ),
         migrations.CreateModel(
-            name="Allocation",
+            name='Allocation',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("amount", models.DecimalField(decimal_places=4, max_digits=18)),
-                ("date", models.DateField()),
-                (
-                    "credit_note",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="allocations",
-                        to="relance.creditnote",
-                    ),
-                ),
-                (
-                    "invoice",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="allocations",
-                        to="relance.invoice",
-                    ),
-                ),
-                (
-                    "payment",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="allocations",
-                        to="relance.payment",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('amount', models.DecimalField(decimal_places=4, max_digits=18)),
+                ('date', models.DateField()),
+                ('credit_note', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='allocations', to='relance.creditnote')),
+                ('invoice', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='allocations', to='relance.invoice')),
+                ('payment', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='allocations', to='relance.payment')),
             ],
         ),
         migrations.CreateModel(
-            name="Plan",
+            name='Plan',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("code", models.SlugField(unique=True)),
-                ("name", models.CharField(max_length=200)),
-                ("min_contact_delay_days", models.PositiveIntegerField(default=0)),
-                ("repeat_last_every_days", models.PositiveIntegerField(blank=True, null=True)),
-                ("repeat_last_max", models.PositiveIntegerField(blank=True, null=True)),
-                ("tolerance", models.JSONField(blank=True, default=dict)),
-                ("definition", models.JSONField()),
-                (
-                    "company",
-                    models.ForeignKey(
-                        blank=True,
-                        help_text="Empty: available to every company",
-                        null=True,
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="plans",
-                        to="relance.company",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('code', models.SlugField(unique=True)),
+                ('name', models.CharField(max_length=200)),
+                ('min_contact_delay_days', models.PositiveIntegerField(default=0)),
+                ('repeat_last_every_days', models.PositiveIntegerField(blank=True, null=True)),
+                ('repeat_last_max', models.PositiveIntegerField(blank=True, null=True)),
+                ('tolerance', models.JSONField(blank=True, default=dict)),
+                ('definition', models.JSONField()),
+                ('company', models.ForeignKey(blank=True, help_text='Empty: available to every company', null=True, on_delete=django.db.models.deletion.CASCADE, related_name='plans', to='relance.company')),
             ],
             options={
-                "ordering": ["code"],
+                'ordering': ['code'],
             },
         ),
         migrations.AddField(
-            model_name="customer",
-            name="plan",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.SET_NULL,
-                related_name="customers",
-                to="relance.plan",
-            ),
+            model_name='customer',
+            name='plan',
+            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='customers', to='relance.plan'),
         ),
         migrations.CreateModel(
-            name="Step",
+            name='Step',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("position", models.PositiveIntegerField(help_text="1-based order in the plan")),
-                ("name", models.CharField(max_length=200)),
-                ("trigger_days", models.IntegerField()),
-                ("trigger_from", models.CharField(max_length=10)),
-                (
-                    "channel",
-                    models.CharField(
-                        choices=[
-                            ("email", "Email"),
-                            ("sms", "Sms"),
-                            ("letter", "Letter"),
-                            ("call", "Call"),
-                            ("task", "Task"),
-                        ],
-                        max_length=6,
-                    ),
-                ),
-                ("mode", models.CharField(max_length=6)),
-                (
-                    "active",
-                    models.BooleanField(default=True, help_text="False once removed from the plan"),
-                ),
-                (
-                    "plan",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="steps",
-                        to="relance.plan",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('position', models.PositiveIntegerField(help_text='1-based order in the plan')),
+                ('name', models.CharField(max_length=200)),
+                ('trigger_days', models.IntegerField()),
+                ('trigger_from', models.CharField(max_length=10)),
+                ('channel', models.CharField(choices=[('email', 'Email'), ('sms', 'Sms'), ('letter', 'Letter'), ('call', 'Call'), ('task', 'Task')], max_length=6)),
+                ('mode', models.CharField(max_length=6)),
+                ('active', models.BooleanField(default=True, help_text='False once removed from the plan')),
+                ('plan', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='steps', to='relance.plan')),
             ],
             options={
-                "ordering": ["plan", "position"],
+                'ordering': ['plan', 'position'],
             },
         ),
         migrations.CreateModel(
-            name="Alias",
+            name='Alias',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("email", models.EmailField(max_length=254)),
-                ("name", models.CharField(blank=True, max_length=100)),
-                (
-                    "members",
-                    models.ManyToManyField(
-                        blank=True, related_name="aliases", to=settings.AUTH_USER_MODEL
-                    ),
-                ),
-                (
-                    "company",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="aliases",
-                        to="relance.company",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('email', models.EmailField(max_length=254)),
+                ('name', models.CharField(blank=True, max_length=100)),
+                ('members', models.ManyToManyField(blank=True, related_name='aliases', to=settings.AUTH_USER_MODEL)),
+                ('company', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='aliases', to='relance.company')),
             ],
             options={
-                "verbose_name_plural": "aliases",
-                "constraints": [
-                    models.UniqueConstraint(
-                        fields=("company", "email"), name="one_alias_per_address"
-                    )
-                ],
+                'verbose_name_plural': 'aliases',
+                'constraints': [models.UniqueConstraint(fields=('company', 'email'), name='one_alias_per_address')],
             },
         ),
         migrations.CreateModel(
-            name="Contact",
+            name='Contact',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("external_id", models.CharField(max_length=100)),
-                ("name", models.CharField(blank=True, max_length=200)),
-                ("email", models.EmailField(blank=True, max_length=254)),
-                (
-                    "phone",
-                    models.CharField(
-                        blank=True, help_text="E.164, e.g. +33142685300", max_length=20
-                    ),
-                ),
-                ("roles", models.JSONField(blank=True, default=list)),
-                (
-                    "language",
-                    models.CharField(
-                        blank=True, choices=[("fr", "Français"), ("en", "English")], max_length=2
-                    ),
-                ),
-                (
-                    "bounced",
-                    models.BooleanField(
-                        default=False,
-                        help_text="Set when an email to this contact bounced for good",
-                    ),
-                ),
-                (
-                    "company",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="contacts",
-                        to="relance.company",
-                    ),
-                ),
-                (
-                    "customer",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="contacts",
-                        to="relance.customer",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('external_id', models.CharField(max_length=100)),
+                ('name', models.CharField(blank=True, max_length=200)),
+                ('email', models.EmailField(blank=True, max_length=254)),
+                ('phone', models.CharField(blank=True, help_text='E.164, e.g. +33142685300', max_length=20)),
+                ('roles', models.JSONField(blank=True, default=list)),
+                ('language', models.CharField(blank=True, choices=[('fr', 'Français'), ('en', 'English')], max_length=2)),
+                ('bounced', models.BooleanField(default=False, help_text='Set when an email to this contact bounced for good')),
+                ('company', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='contacts', to='relance.company')),
+                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='contacts', to='relance.customer')),
             ],
             options={
-                "ordering": ["customer", "name"],
-                "constraints": [
-                    models.UniqueConstraint(
-                        fields=("company", "external_id"), name="contact_external_id_per_company"
-                    )
-                ],
+                'ordering': ['customer', 'name'],
+                'constraints': [models.UniqueConstraint(fields=('company', 'external_id'), name='contact_external_id_per_company')],
             },
         ),
         migrations.AddIndex(
-            model_name="invoice",
-            index=models.Index(
-                fields=["customer", "due_date"], name="relance_inv_custome_7be7a9_idx"
-            ),
+            model_name='invoice',
+            index=models.Index(fields=['customer', 'due_date'], name='relance_inv_custome_7be7a9_idx'),
         ),
         migrations.AddConstraint(
-            model_name="invoice",
-            constraint=models.UniqueConstraint(
-                fields=("company", "external_id"), name="invoice_external_id_per_company"
-            ),
+            model_name='invoice',
+            constraint=models.UniqueConstraint(fields=('company', 'external_id'), name='invoice_external_id_per_company'),
         ),
         migrations.AddConstraint(
-            model_name="invoice",
-            constraint=models.CheckConstraint(
-                condition=models.Q(("total__gte", 0)), name="invoice_total_not_negative"
-            ),
+            model_name='invoice',
+            constraint=models.CheckConstraint(condition=models.Q(('total__gte', 0)), name='invoice_total_not_negative'),
         ),
         migrations.AddConstraint(
-            model_name="invoice",
-            constraint=models.CheckConstraint(
-                condition=models.Q(("due_date__gte", models.F("issue_date"))),
-                name="invoice_due_after_issue",
-            ),
+            model_name='invoice',
+            constraint=models.CheckConstraint(condition=models.Q(('due_date__gte', models.F('issue_date'))), name='invoice_due_after_issue'),
         ),
         migrations.AddIndex(
-            model_name="creditnote",
-            index=models.Index(fields=["customer", "date"], name="relance_cre_custome_6b3940_idx"),
+            model_name='creditnote',
+            index=models.Index(fields=['customer', 'date'], name='relance_cre_custome_6b3940_idx'),
         ),
         migrations.AddConstraint(
-            model_name="creditnote",
-            constraint=models.UniqueConstraint(
-                fields=("company", "external_id"), name="credit_note_external_id_per_company"
-            ),
+            model_name='creditnote',
+            constraint=models.UniqueConstraint(fields=('company', 'external_id'), name='credit_note_external_id_per_company'),
         ),
         migrations.AddConstraint(
-            model_name="creditnote",
-            constraint=models.CheckConstraint(
-                condition=models.Q(("amount__gt", 0)), name="credit_note_amount_positive"
-            ),
+            model_name='creditnote',
+            constraint=models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='credit_note_amount_positive'),
         ),
         migrations.AddConstraint(
-            model_name="membership",
-            constraint=models.UniqueConstraint(
-                fields=("company", "user"), name="one_membership_per_company"
-            ),
+            model_name='membership',
+            constraint=models.UniqueConstraint(fields=('company', 'user'), name='one_membership_per_company'),
         ),
         migrations.AddIndex(
-            model_name="payment",
-            index=models.Index(fields=["customer", "date"], name="relance_pay_custome_63a92d_idx"),
+            model_name='payment',
+            index=models.Index(fields=['customer', 'date'], name='relance_pay_custome_63a92d_idx'),
         ),
         migrations.AddConstraint(
-            model_name="payment",
-            constraint=models.UniqueConstraint(
-                fields=("company", "external_id"), name="payment_external_id_per_company"
-            ),
+            model_name='payment',
+            constraint=models.UniqueConstraint(fields=('company', 'external_id'), name='payment_external_id_per_company'),
         ),
         migrations.AddConstraint(
-            model_name="payment",
-            constraint=models.CheckConstraint(
-                condition=models.Q(("amount__gt", 0)), name="payment_amount_positive"
-            ),
+            model_name='payment',
+            constraint=models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='payment_amount_positive'),
         ),
         migrations.AddIndex(
-            model_name="allocation",
-            index=models.Index(fields=["invoice", "date"], name="relance_all_invoice_fd7e24_idx"),
+            model_name='allocation',
+            index=models.Index(fields=['invoice', 'date'], name='relance_all_invoice_fd7e24_idx'),
         ),
         migrations.AddConstraint(
-            model_name="allocation",
-            constraint=models.CheckConstraint(
-                condition=models.Q(
-                    models.Q(("credit_note__isnull", True), ("payment__isnull", False)),
-                    models.Q(("credit_note__isnull", False), ("payment__isnull", True)),
-                    _connector="OR",
-                ),
-                name="allocation_has_one_source",
-            ),
+            model_name='allocation',
+            constraint=models.CheckConstraint(condition=models.Q(models.Q(('credit_note__isnull', True), ('payment__isnull', False)), models.Q(('credit_note__isnull', False), ('payment__isnull', True)), _connector='OR'), name='allocation_has_one_source'),
         ),
         migrations.AddConstraint(
-            model_name="allocation",
-            constraint=models.CheckConstraint(
-                condition=models.Q(("amount__gt", 0)), name="allocation_amount_positive"
-            ),
+            model_name='allocation',
+            constraint=models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='allocation_amount_positive'),
         ),
         migrations.AddConstraint(
-            model_name="customer",
-            constraint=models.UniqueConstraint(
-                fields=("company", "external_id"), name="customer_external_id_per_company"
-            ),
+            model_name='customer',
+            constraint=models.UniqueConstraint(fields=('company', 'external_id'), name='customer_external_id_per_company'),
         ),
         migrations.AddConstraint(
-            model_name="step",
-            constraint=models.UniqueConstraint(fields=("plan", "name"), name="step_name_per_plan"),
+            model_name='step',
+            constraint=models.UniqueConstraint(fields=('plan', 'name'), name='step_name_per_plan'),
         ),
     ]

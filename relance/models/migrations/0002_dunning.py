@@ -7,418 +7,162 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("auth", "0012_alter_user_first_name_max_length"),
-        ("relance", "0001_ledger"),
+        ('auth', '0012_alter_user_first_name_max_length'),
+        ('relance', '0001_ledger'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="customer",
-            name="hold_until",
-            field=models.DateField(
-                blank=True,
-                help_text="No dunning step runs up to and including this date",
-                null=True,
-            ),
+            model_name='customer',
+            name='hold_until',
+            field=models.DateField(blank=True, help_text='No dunning step runs up to and including this date', null=True),
         ),
         migrations.CreateModel(
-            name="Execution",
+            name='Execution',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("key", models.CharField(max_length=500, unique=True)),
-                ("plan_code", models.CharField(blank=True, max_length=50)),
-                ("step_name", models.CharField(max_length=200)),
-                ("step_index", models.PositiveIntegerField(blank=True, null=True)),
-                ("reference_external_id", models.CharField(blank=True, max_length=100)),
-                ("repetition", models.PositiveIntegerField(default=0)),
-                ("date", models.DateField()),
-                (
-                    "status",
-                    models.CharField(
-                        choices=[("executed", "Executed"), ("skipped", "Skipped")], max_length=8
-                    ),
-                ),
-                ("reason", models.TextField(blank=True)),
-                ("channel", models.CharField(max_length=6)),
-                ("mode", models.CharField(max_length=6)),
-                ("customer_facing", models.BooleanField()),
-                (
-                    "invoices",
-                    models.JSONField(default=list, help_text="External ids of the invoices listed"),
-                ),
-                ("totals", models.JSONField(default=dict)),
-                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
-                (
-                    "company",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="relance.company",
-                    ),
-                ),
-                (
-                    "customer",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="executions",
-                        to="relance.customer",
-                    ),
-                ),
-                (
-                    "plan",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        to="relance.plan",
-                    ),
-                ),
-                (
-                    "reference_invoice",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to="relance.invoice",
-                    ),
-                ),
-                (
-                    "step",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        to="relance.step",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('key', models.CharField(max_length=500, unique=True)),
+                ('plan_code', models.CharField(blank=True, max_length=50)),
+                ('step_name', models.CharField(max_length=200)),
+                ('step_index', models.PositiveIntegerField(blank=True, null=True)),
+                ('reference_external_id', models.CharField(blank=True, max_length=100)),
+                ('repetition', models.PositiveIntegerField(default=0)),
+                ('date', models.DateField()),
+                ('status', models.CharField(choices=[('executed', 'Executed'), ('skipped', 'Skipped')], max_length=8)),
+                ('reason', models.TextField(blank=True)),
+                ('channel', models.CharField(max_length=6)),
+                ('mode', models.CharField(max_length=6)),
+                ('customer_facing', models.BooleanField()),
+                ('invoices', models.JSONField(default=list, help_text='External ids of the invoices listed')),
+                ('totals', models.JSONField(default=dict)),
+                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ('company', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='relance.company')),
+                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='executions', to='relance.customer')),
+                ('plan', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to='relance.plan')),
+                ('reference_invoice', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='relance.invoice')),
+                ('step', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to='relance.step')),
             ],
             options={
-                "ordering": ["date", "id"],
+                'ordering': ['date', 'id'],
             },
         ),
         migrations.CreateModel(
-            name="ActionItem",
+            name='ActionItem',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "kind",
-                    models.CharField(
-                        choices=[
-                            ("call", "Call"),
-                            ("task", "Task"),
-                            ("approval", "Message to approve"),
-                            ("no_contact", "No contact to reach"),
-                        ],
-                        max_length=10,
-                    ),
-                ),
-                ("title", models.CharField(max_length=300)),
-                ("body", models.TextField(blank=True)),
-                ("due_date", models.DateField()),
-                ("priority", models.IntegerField(default=0)),
-                (
-                    "status",
-                    models.CharField(
-                        choices=[("open", "Open"), ("done", "Done"), ("skipped", "Skipped")],
-                        db_index=True,
-                        default="open",
-                        max_length=7,
-                    ),
-                ),
-                ("outcome", models.CharField(blank=True, max_length=50)),
-                ("note", models.TextField(blank=True)),
-                ("completed_at", models.DateTimeField(blank=True, null=True)),
-                (
-                    "aliases",
-                    models.ManyToManyField(blank=True, related_name="+", to="relance.alias"),
-                ),
-                (
-                    "assignees",
-                    models.ManyToManyField(
-                        blank=True, related_name="+", to=settings.AUTH_USER_MODEL
-                    ),
-                ),
-                (
-                    "company",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="relance.company",
-                    ),
-                ),
-                (
-                    "completed_by",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "customer",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="actions",
-                        to="relance.customer",
-                    ),
-                ),
-                ("groups", models.ManyToManyField(blank=True, related_name="+", to="auth.group")),
-                (
-                    "execution",
-                    models.OneToOneField(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="action_item",
-                        to="relance.execution",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('kind', models.CharField(choices=[('call', 'Call'), ('task', 'Task'), ('approval', 'Message to approve'), ('no_contact', 'No contact to reach')], max_length=10)),
+                ('title', models.CharField(max_length=300)),
+                ('body', models.TextField(blank=True)),
+                ('due_date', models.DateField()),
+                ('priority', models.IntegerField(default=0)),
+                ('status', models.CharField(choices=[('open', 'Open'), ('done', 'Done'), ('skipped', 'Skipped')], db_index=True, default='open', max_length=7)),
+                ('outcome', models.CharField(blank=True, max_length=50)),
+                ('note', models.TextField(blank=True)),
+                ('completed_at', models.DateTimeField(blank=True, null=True)),
+                ('aliases', models.ManyToManyField(blank=True, related_name='+', to='relance.alias')),
+                ('assignees', models.ManyToManyField(blank=True, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('company', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='relance.company')),
+                ('completed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='actions', to='relance.customer')),
+                ('groups', models.ManyToManyField(blank=True, related_name='+', to='auth.group')),
+                ('execution', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='action_item', to='relance.execution')),
             ],
             options={
-                "ordering": ["-priority", "due_date", "id"],
+                'ordering': ['-priority', 'due_date', 'id'],
             },
         ),
         migrations.CreateModel(
-            name="Promise",
+            name='Promise',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("promised_on", models.DateField()),
-                ("pay_by", models.DateField()),
-                (
-                    "status",
-                    models.CharField(
-                        choices=[("open", "Open"), ("kept", "Kept"), ("broken", "Broken")],
-                        default="open",
-                        max_length=6,
-                    ),
-                ),
-                ("broken_on", models.DateField(blank=True, null=True)),
-                (
-                    "company",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="relance.company",
-                    ),
-                ),
-                (
-                    "created_by",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "customer",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="promises",
-                        to="relance.customer",
-                    ),
-                ),
-                ("invoices", models.ManyToManyField(related_name="promises", to="relance.invoice")),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('promised_on', models.DateField()),
+                ('pay_by', models.DateField()),
+                ('status', models.CharField(choices=[('open', 'Open'), ('kept', 'Kept'), ('broken', 'Broken')], default='open', max_length=6)),
+                ('broken_on', models.DateField(blank=True, null=True)),
+                ('company', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='relance.company')),
+                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
+                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='promises', to='relance.customer')),
+                ('invoices', models.ManyToManyField(related_name='promises', to='relance.invoice')),
             ],
             options={
-                "ordering": ["-promised_on"],
+                'ordering': ['-promised_on'],
             },
         ),
         migrations.CreateModel(
-            name="Run",
+            name='Run',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("date", models.DateField(db_index=True)),
-                ("started_at", models.DateTimeField(default=django.utils.timezone.now)),
-                ("finished_at", models.DateTimeField(blank=True, null=True)),
-                ("dry_run", models.BooleanField(default=False)),
-                ("source", models.CharField(default="cli", max_length=30)),
-                ("counts", models.JSONField(blank=True, default=dict)),
-                (
-                    "company",
-                    models.ForeignKey(
-                        blank=True,
-                        help_text="Empty: all companies",
-                        null=True,
-                        on_delete=django.db.models.deletion.CASCADE,
-                        to="relance.company",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('date', models.DateField(db_index=True)),
+                ('started_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ('finished_at', models.DateTimeField(blank=True, null=True)),
+                ('dry_run', models.BooleanField(default=False)),
+                ('source', models.CharField(default='cli', max_length=30)),
+                ('counts', models.JSONField(blank=True, default=dict)),
+                ('company', models.ForeignKey(blank=True, help_text='Empty: all companies', null=True, on_delete=django.db.models.deletion.CASCADE, to='relance.company')),
             ],
             options={
-                "ordering": ["-started_at"],
+                'ordering': ['-started_at'],
             },
         ),
         migrations.AddField(
-            model_name="execution",
-            name="run",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.SET_NULL,
-                to="relance.run",
-            ),
+            model_name='execution',
+            name='run',
+            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to='relance.run'),
         ),
         migrations.CreateModel(
-            name="Dispute",
+            name='Dispute',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("opened_on", models.DateField()),
-                ("resolved_on", models.DateField(blank=True, null=True)),
-                ("reason", models.TextField(blank=True)),
-                ("resolution", models.TextField(blank=True)),
-                (
-                    "company",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="relance.company",
-                    ),
-                ),
-                (
-                    "customer",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="disputes",
-                        to="relance.customer",
-                    ),
-                ),
-                (
-                    "invoice",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="disputes",
-                        to="relance.invoice",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('opened_on', models.DateField()),
+                ('resolved_on', models.DateField(blank=True, null=True)),
+                ('reason', models.TextField(blank=True)),
+                ('resolution', models.TextField(blank=True)),
+                ('company', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='relance.company')),
+                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='disputes', to='relance.customer')),
+                ('invoice', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='disputes', to='relance.invoice')),
             ],
             options={
-                "ordering": ["-opened_on"],
-                "constraints": [
-                    models.UniqueConstraint(
-                        condition=models.Q(("resolved_on__isnull", True)),
-                        fields=("invoice",),
-                        name="one_open_dispute_per_invoice",
-                    )
-                ],
+                'ordering': ['-opened_on'],
+                'constraints': [models.UniqueConstraint(condition=models.Q(('resolved_on__isnull', True)), fields=('invoice',), name='one_open_dispute_per_invoice')],
             },
         ),
         migrations.CreateModel(
-            name="OutboxMessage",
+            name='OutboxMessage',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("key", models.CharField(max_length=500, unique=True)),
-                ("channel", models.CharField(max_length=6)),
-                (
-                    "status",
-                    models.CharField(
-                        choices=[
-                            ("planned", "Planned"),
-                            ("claimed", "Claimed"),
-                            ("sent", "Sent"),
-                            ("failed", "Failed"),
-                            ("dead", "Dead"),
-                            ("cancelled", "Cancelled"),
-                        ],
-                        db_index=True,
-                        default="planned",
-                        max_length=9,
-                    ),
-                ),
-                ("to", models.JSONField(default=list)),
-                ("cc", models.JSONField(default=list)),
-                ("subject", models.TextField(blank=True)),
-                ("body", models.TextField(blank=True)),
-                (
-                    "invoice_ids",
-                    models.JSONField(default=list, help_text="Invoice primary keys listed"),
-                ),
-                ("attempts", models.PositiveIntegerField(default=0)),
-                ("next_attempt_at", models.DateTimeField(default=django.utils.timezone.now)),
-                ("claimed_by", models.CharField(blank=True, max_length=100)),
-                ("claimed_at", models.DateTimeField(blank=True, null=True)),
-                ("sent_at", models.DateTimeField(blank=True, null=True)),
-                ("last_error", models.TextField(blank=True)),
-                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
-                (
-                    "company",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="relance.company",
-                    ),
-                ),
-                (
-                    "customer",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="messages",
-                        to="relance.customer",
-                    ),
-                ),
-                (
-                    "execution",
-                    models.OneToOneField(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="message",
-                        to="relance.execution",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('key', models.CharField(max_length=500, unique=True)),
+                ('channel', models.CharField(max_length=6)),
+                ('status', models.CharField(choices=[('planned', 'Planned'), ('claimed', 'Claimed'), ('sent', 'Sent'), ('failed', 'Failed'), ('dead', 'Dead'), ('cancelled', 'Cancelled')], db_index=True, default='planned', max_length=9)),
+                ('to', models.JSONField(default=list)),
+                ('cc', models.JSONField(default=list)),
+                ('subject', models.TextField(blank=True)),
+                ('body', models.TextField(blank=True)),
+                ('invoice_ids', models.JSONField(default=list, help_text='Invoice primary keys listed')),
+                ('attempts', models.PositiveIntegerField(default=0)),
+                ('next_attempt_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ('claimed_by', models.CharField(blank=True, max_length=100)),
+                ('claimed_at', models.DateTimeField(blank=True, null=True)),
+                ('sent_at', models.DateTimeField(blank=True, null=True)),
+                ('last_error', models.TextField(blank=True)),
+                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ('company', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='relance.company')),
+                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='messages', to='relance.customer')),
+                ('execution', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='message', to='relance.execution')),
             ],
             options={
-                "ordering": ["created_at", "id"],
-                "indexes": [
-                    models.Index(
-                        fields=["status", "next_attempt_at"], name="relance_out_status_902c44_idx"
-                    )
-                ],
+                'ordering': ['created_at', 'id'],
+                'indexes': [models.Index(fields=['status', 'next_attempt_at'], name='relance_out_status_902c44_idx')],
             },
         ),
         migrations.AddIndex(
-            model_name="execution",
-            index=models.Index(fields=["customer", "date"], name="relance_exe_custome_2f64b2_idx"),
+            model_name='execution',
+            index=models.Index(fields=['customer', 'date'], name='relance_exe_custome_2f64b2_idx'),
         ),
         migrations.AddIndex(
-            model_name="execution",
-            index=models.Index(
-                fields=["customer", "reference_invoice"], name="relance_exe_custome_4b0329_idx"
-            ),
+            model_name='execution',
+            index=models.Index(fields=['customer', 'reference_invoice'], name='relance_exe_custome_4b0329_idx'),
         ),
     ]

@@ -5,42 +5,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("relance", "0002_dunning"),
+        ('relance', '0002_dunning'),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="AssignmentRules",
+            name='AssignmentRules',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("definition", models.JSONField(default=list)),
-                ("updated_at", models.DateTimeField(auto_now=True)),
-                (
-                    "company",
-                    models.OneToOneField(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="assignment_rules",
-                        to="relance.company",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('definition', models.JSONField(default=list)),
+                ('updated_at', models.DateTimeField(auto_now=True)),
+                ('company', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='assignment_rules', to='relance.company')),
             ],
             options={
-                "verbose_name_plural": "assignment rules",
-                "constraints": [
-                    models.UniqueConstraint(
-                        condition=models.Q(("company__isnull", True)),
-                        fields=("company",),
-                        name="one_default_rule_set",
-                    )
-                ],
+                'verbose_name_plural': 'assignment rules',
+                'constraints': [models.UniqueConstraint(condition=models.Q(('company__isnull', True)), fields=('company',), name='one_default_rule_set')],
             },
         ),
     ]

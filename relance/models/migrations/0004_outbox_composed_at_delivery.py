@@ -4,42 +4,35 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("relance", "0003_assignment_rules"),
+        ('relance', '0003_assignment_rules'),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="execution",
-            name="superseded",
-            field=models.JSONField(
-                blank=True,
-                default=list,
-                help_text="Earlier steps this one skipped (rule 4): [{step, step_index}]",
-            ),
+            model_name='execution',
+            name='superseded',
+            field=models.JSONField(blank=True, default=list, help_text='Earlier steps this one skipped (rule 4): [{step, step_index}]'),
         ),
         migrations.AddField(
-            model_name="outboxmessage",
-            name="merge_data",
-            field=models.JSONField(
-                blank=True,
-                default=dict,
-                help_text="Merge fields of this message only (e.g. the promise)",
-            ),
+            model_name='outboxmessage',
+            name='merge_data',
+            field=models.JSONField(blank=True, default=dict, help_text='Merge fields of this message only (e.g. the promise)'),
         ),
         migrations.AlterField(
-            model_name="execution",
-            name="status",
-            field=models.CharField(choices=[("executed", "Executed")], max_length=8),
+            model_name='execution',
+            name='status',
+            field=models.CharField(choices=[('executed', 'Executed')], max_length=8),
         ),
         migrations.AlterField(
-            model_name="outboxmessage",
-            name="body",
-            field=models.TextField(blank=True, help_text="As sent: composed at delivery"),
+            model_name='outboxmessage',
+            name='body',
+            field=models.TextField(blank=True, help_text='As sent: composed at delivery'),
         ),
         migrations.AlterField(
-            model_name="outboxmessage",
-            name="subject",
-            field=models.TextField(blank=True, help_text="As sent: composed at delivery"),
+            model_name='outboxmessage',
+            name='subject',
+            field=models.TextField(blank=True, help_text='As sent: composed at delivery'),
         ),
     ]

@@ -4,25 +4,20 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("relance", "0005_law_packs"),
+        ('relance', '0005_law_packs'),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="company",
-            name="brand_colour",
-            field=models.CharField(
-                blank=True, help_text="Hex colour of emails and letters, e.g. #1f3a5f", max_length=7
-            ),
+            model_name='company',
+            name='brand_colour',
+            field=models.CharField(blank=True, help_text='Hex colour of emails and letters, e.g. #1f3a5f', max_length=7),
         ),
         migrations.AddField(
-            model_name="outboxmessage",
-            name="provider_id",
-            field=models.CharField(
-                blank=True,
-                help_text="The provider's id of the sent message (ESP, SMS)",
-                max_length=200,
-            ),
+            model_name='outboxmessage',
+            name='provider_id',
+            field=models.CharField(blank=True, help_text="The provider's id of the sent message (ESP, SMS)", max_length=200),
         ),
     ]

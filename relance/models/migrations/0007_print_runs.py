@@ -6,102 +6,48 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("relance", "0006_email_branding"),
+        ('relance', '0006_email_branding'),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name="outboxmessage",
-            name="status",
-            field=models.CharField(
-                choices=[
-                    ("planned", "Planned"),
-                    ("claimed", "Claimed"),
-                    ("sent", "Sent"),
-                    ("printing", "In the print run"),
-                    ("failed", "Failed"),
-                    ("dead", "Dead"),
-                    ("cancelled", "Cancelled"),
-                ],
-                db_index=True,
-                default="planned",
-                max_length=9,
-            ),
+            model_name='outboxmessage',
+            name='status',
+            field=models.CharField(choices=[('planned', 'Planned'), ('claimed', 'Claimed'), ('sent', 'Sent'), ('printing', 'In the print run'), ('failed', 'Failed'), ('dead', 'Dead'), ('cancelled', 'Cancelled')], db_index=True, default='planned', max_length=9),
         ),
         migrations.CreateModel(
-            name="PrintBatch",
+            name='PrintBatch',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("created_on", models.DateField()),
-                (
-                    "status",
-                    models.CharField(
-                        choices=[("open", "Open"), ("posted", "Posted")],
-                        default="open",
-                        max_length=6,
-                    ),
-                ),
-                ("posted_at", models.DateTimeField(blank=True, null=True)),
-                ("posted_by", models.CharField(blank=True, max_length=200)),
-                ("provider_reference", models.CharField(blank=True, max_length=200)),
-                (
-                    "company",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="relance.company",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('created_on', models.DateField()),
+                ('status', models.CharField(choices=[('open', 'Open'), ('posted', 'Posted')], default='open', max_length=6)),
+                ('posted_at', models.DateTimeField(blank=True, null=True)),
+                ('posted_by', models.CharField(blank=True, max_length=200)),
+                ('provider_reference', models.CharField(blank=True, max_length=200)),
+                ('company', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='relance.company')),
             ],
             options={
-                "ordering": ["-created_on", "-id"],
+                'ordering': ['-created_on', '-id'],
             },
         ),
         migrations.CreateModel(
-            name="PrintedLetter",
+            name='PrintedLetter',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("pdf", models.BinaryField()),
-                ("pages", models.PositiveIntegerField()),
-                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
-                (
-                    "batch",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="letters",
-                        to="relance.printbatch",
-                    ),
-                ),
-                (
-                    "message",
-                    models.OneToOneField(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="letter",
-                        to="relance.outboxmessage",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('pdf', models.BinaryField()),
+                ('pages', models.PositiveIntegerField()),
+                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ('batch', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='letters', to='relance.printbatch')),
+                ('message', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='letter', to='relance.outboxmessage')),
             ],
             options={
-                "ordering": ["batch", "id"],
+                'ordering': ['batch', 'id'],
             },
         ),
         migrations.AddConstraint(
-            model_name="printbatch",
-            constraint=models.UniqueConstraint(
-                condition=models.Q(("status", "open")),
-                fields=("company",),
-                name="one_open_print_batch_per_company",
-            ),
+            model_name='printbatch',
+            constraint=models.UniqueConstraint(condition=models.Q(('status', 'open')), fields=('company',), name='one_open_print_batch_per_company'),
         ),
     ]

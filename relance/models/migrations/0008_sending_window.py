@@ -6,41 +6,30 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("relance", "0007_print_runs"),
+        ('relance', '0007_print_runs'),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="company",
-            name="daily_cap",
-            field=models.PositiveIntegerField(
-                blank=True,
-                help_text="At most this many messages a day (empty: no limit)",
-                null=True,
-            ),
+            model_name='company',
+            name='daily_cap',
+            field=models.PositiveIntegerField(blank=True, help_text='At most this many messages a day (empty: no limit)', null=True),
         ),
         migrations.AddField(
-            model_name="company",
-            name="send_days",
-            field=models.CharField(
-                default="12345",
-                help_text="ISO weekdays messages leave on (1 = Monday)",
-                max_length=7,
-                validators=[relance.models.validators.validate_weekdays],
-            ),
+            model_name='company',
+            name='send_days',
+            field=models.CharField(default='12345', help_text='ISO weekdays messages leave on (1 = Monday)', max_length=7, validators=[relance.models.validators.validate_weekdays]),
         ),
         migrations.AddField(
-            model_name="company",
-            name="send_from",
-            field=models.TimeField(
-                default=datetime.time(8, 0),
-                help_text="Messages leave from this hour, in the recipient's zone",
-            ),
+            model_name='company',
+            name='send_from',
+            field=models.TimeField(default=datetime.time(8, 0), help_text="Messages leave from this hour, in the recipient's zone"),
         ),
         migrations.AddField(
-            model_name="company",
-            name="send_until",
-            field=models.TimeField(default=datetime.time(18, 0), help_text="…and before this one"),
+            model_name='company',
+            name='send_until',
+            field=models.TimeField(default=datetime.time(18, 0), help_text='…and before this one'),
         ),
     ]

@@ -4,16 +4,15 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("relance", "0008_sending_window"),
+        ('relance', '0008_sending_window'),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="company",
-            name="letter_statement",
-            field=models.BooleanField(
-                default=False, help_text="Letters carry a statement of the account as an appendix"
-            ),
+            model_name='company',
+            name='letter_statement',
+            field=models.BooleanField(default=False, help_text='Letters carry a statement of the account as an appendix'),
         ),
     ]

@@ -7,57 +7,30 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("relance", "0012_oldest_unpaid_due"),
+        ('relance', '0012_oldest_unpaid_due'),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="DailyFigures",
+            name='DailyFigures',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "currency",
-                    models.CharField(
-                        max_length=3, validators=[relance.models.validators.validate_currency]
-                    ),
-                ),
-                ("day", models.DateField()),
-                ("receivables", models.DecimalField(decimal_places=4, max_digits=18)),
-                ("current", models.DecimalField(decimal_places=4, max_digits=18)),
-                (
-                    "aging",
-                    models.JSONField(default=dict, help_text="Bucket (1-30, …, 120+) -> amount"),
-                ),
-                ("credit_sales", models.DecimalField(decimal_places=4, max_digits=18)),
-                (
-                    "period_days",
-                    models.PositiveIntegerField(help_text="The period of credit_sales, to `day`"),
-                ),
-                ("computed_at", models.DateTimeField(default=django.utils.timezone.now)),
-                (
-                    "company",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="+",
-                        to="relance.company",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('currency', models.CharField(max_length=3, validators=[relance.models.validators.validate_currency])),
+                ('day', models.DateField()),
+                ('receivables', models.DecimalField(decimal_places=4, max_digits=18)),
+                ('current', models.DecimalField(decimal_places=4, max_digits=18)),
+                ('aging', models.JSONField(default=dict, help_text='Bucket (1-30, …, 120+) -> amount')),
+                ('credit_sales', models.DecimalField(decimal_places=4, max_digits=18)),
+                ('period_days', models.PositiveIntegerField(help_text='The period of credit_sales, to `day`')),
+                ('computed_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ('company', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='relance.company')),
             ],
             options={
-                "verbose_name_plural": "daily figures",
-                "ordering": ["company", "currency", "day"],
-                "constraints": [
-                    models.UniqueConstraint(
-                        fields=("company", "currency", "day"),
-                        name="one_figure_per_company_currency_day",
-                    )
-                ],
+                'verbose_name_plural': 'daily figures',
+                'ordering': ['company', 'currency', 'day'],
+                'constraints': [models.UniqueConstraint(fields=('company', 'currency', 'day'), name='one_figure_per_company_currency_day')],
             },
         ),
     ]

@@ -6,53 +6,30 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("relance", "0013_daily_figures"),
+        ('relance', '0013_daily_figures'),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="ForecastEntry",
+            name='ForecastEntry',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("day", models.DateField()),
-                ("plan_code", models.CharField(max_length=50)),
-                ("step", models.CharField(max_length=200)),
-                ("step_index", models.PositiveIntegerField()),
-                ("channel", models.CharField(max_length=6)),
-                (
-                    "reference",
-                    models.CharField(help_text="External id of the invoice", max_length=100),
-                ),
-                ("reason", models.TextField()),
-                ("computed_at", models.DateTimeField(default=django.utils.timezone.now)),
-                (
-                    "company",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="+",
-                        to="relance.company",
-                    ),
-                ),
-                (
-                    "customer",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="+",
-                        to="relance.customer",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('day', models.DateField()),
+                ('plan_code', models.CharField(max_length=50)),
+                ('step', models.CharField(max_length=200)),
+                ('step_index', models.PositiveIntegerField()),
+                ('channel', models.CharField(max_length=6)),
+                ('reference', models.CharField(help_text='External id of the invoice', max_length=100)),
+                ('reason', models.TextField()),
+                ('computed_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ('company', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='relance.company')),
+                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='relance.customer')),
             ],
             options={
-                "ordering": ["day", "customer", "step_index"],
-                "indexes": [
-                    models.Index(fields=["company", "day"], name="relance_for_company_42f489_idx")
-                ],
+                'ordering': ['day', 'customer', 'step_index'],
+                'indexes': [models.Index(fields=['company', 'day'], name='relance_for_company_42f489_idx')],
             },
         ),
     ]

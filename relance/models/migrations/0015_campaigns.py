@@ -7,137 +7,62 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("relance", "0014_forecast_entries"),
+        ('relance', '0014_forecast_entries'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="Campaign",
+            name='Campaign',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("name", models.CharField(max_length=200)),
-                ("criteria", models.JSONField(blank=True, default=dict)),
-                ("channel", models.CharField(default="email", max_length=6)),
-                ("template", models.CharField(blank=True, max_length=100)),
-                ("step_name", models.CharField(blank=True, max_length=200)),
-                ("subject", models.TextField(blank=True)),
-                ("body", models.TextField(blank=True)),
-                (
-                    "counts_as_contact",
-                    models.BooleanField(
-                        default=True, help_text="Plans wait their minimum contact delay after it"
-                    ),
-                ),
-                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
-                (
-                    "company",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="campaigns",
-                        to="relance.company",
-                    ),
-                ),
-                (
-                    "created_by",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "plan",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        to="relance.plan",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('name', models.CharField(max_length=200)),
+                ('criteria', models.JSONField(blank=True, default=dict)),
+                ('channel', models.CharField(default='email', max_length=6)),
+                ('template', models.CharField(blank=True, max_length=100)),
+                ('step_name', models.CharField(blank=True, max_length=200)),
+                ('subject', models.TextField(blank=True)),
+                ('body', models.TextField(blank=True)),
+                ('counts_as_contact', models.BooleanField(default=True, help_text='Plans wait their minimum contact delay after it')),
+                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ('company', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='campaigns', to='relance.company')),
+                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
+                ('plan', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to='relance.plan')),
             ],
             options={
-                "ordering": ["-created_at", "-pk"],
+                'ordering': ['-created_at', '-pk'],
             },
         ),
         migrations.CreateModel(
-            name="Wave",
+            name='Wave',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("number", models.PositiveIntegerField()),
-                (
-                    "audience",
-                    models.CharField(
-                        choices=[
-                            ("segment", "The segment"),
-                            ("all", "Everyone reached before"),
-                            ("matching", "Those reached before still in the segment"),
-                        ],
-                        max_length=8,
-                    ),
-                ),
-                ("send_at", models.DateTimeField()),
-                ("sent_at", models.DateTimeField(blank=True, null=True)),
-                ("reached", models.PositiveIntegerField(default=0)),
-                ("unreachable", models.PositiveIntegerField(default=0)),
-                (
-                    "campaign",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="waves",
-                        to="relance.campaign",
-                    ),
-                ),
-                (
-                    "created_by",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('number', models.PositiveIntegerField()),
+                ('audience', models.CharField(choices=[('segment', 'The segment'), ('all', 'Everyone reached before'), ('matching', 'Those reached before still in the segment')], max_length=8)),
+                ('send_at', models.DateTimeField()),
+                ('sent_at', models.DateTimeField(blank=True, null=True)),
+                ('reached', models.PositiveIntegerField(default=0)),
+                ('unreachable', models.PositiveIntegerField(default=0)),
+                ('campaign', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='waves', to='relance.campaign')),
+                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
             ],
             options={
-                "ordering": ["campaign", "number"],
+                'ordering': ['campaign', 'number'],
             },
         ),
         migrations.AddField(
-            model_name="execution",
-            name="wave",
-            field=models.ForeignKey(
-                blank=True,
-                db_index=False,
-                null=True,
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="executions",
-                to="relance.wave",
-            ),
+            model_name='execution',
+            name='wave',
+            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='executions', to='relance.wave'),
         ),
         migrations.AddIndex(
-            model_name="execution",
-            index=models.Index(
-                condition=models.Q(("wave__isnull", False)),
-                fields=["wave"],
-                name="execution_of_a_wave",
-            ),
+            model_name='execution',
+            index=models.Index(condition=models.Q(('wave__isnull', False)), fields=['wave'], name='execution_of_a_wave'),
         ),
         migrations.AddConstraint(
-            model_name="wave",
-            constraint=models.UniqueConstraint(
-                fields=("campaign", "number"), name="one_wave_per_number"
-            ),
+            model_name='wave',
+            constraint=models.UniqueConstraint(fields=('campaign', 'number'), name='one_wave_per_number'),
         ),
     ]

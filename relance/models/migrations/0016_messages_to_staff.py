@@ -5,20 +5,15 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("relance", "0015_campaigns"),
+        ('relance', '0015_campaigns'),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name="outboxmessage",
-            name="customer",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="messages",
-                to="relance.customer",
-            ),
+            model_name='outboxmessage',
+            name='customer',
+            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='messages', to='relance.customer'),
         ),
     ]

@@ -7,514 +7,236 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("relance", "0016_messages_to_staff"),
+        ('relance', '0016_messages_to_staff'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="company",
-            name="credit_notice_percent",
-            field=models.PositiveSmallIntegerField(
-                default=80,
-                help_text="Customers using this share of their credit limit are told, once",
-            ),
+            model_name='company',
+            name='credit_notice_percent',
+            field=models.PositiveSmallIntegerField(default=80, help_text='Customers using this share of their credit limit are told, once'),
         ),
         migrations.AddField(
-            model_name="company",
-            name="dispute_ack_hours",
-            field=models.PositiveSmallIntegerField(
-                default=8, help_text="A dispute is acknowledged within this many business hours"
-            ),
+            model_name='company',
+            name='dispute_ack_hours',
+            field=models.PositiveSmallIntegerField(default=8, help_text='A dispute is acknowledged within this many business hours'),
         ),
         migrations.AddField(
-            model_name="company",
-            name="dispute_resolve_days",
-            field=models.PositiveSmallIntegerField(
-                default=10, help_text="…and resolved within this many business days"
-            ),
+            model_name='company',
+            name='dispute_resolve_days',
+            field=models.PositiveSmallIntegerField(default=10, help_text='…and resolved within this many business days'),
         ),
         migrations.AddField(
-            model_name="company",
-            name="early_discount_days",
-            field=models.PositiveSmallIntegerField(
-                blank=True, help_text="…if paid within this many days of issue", null=True
-            ),
+            model_name='company',
+            name='early_discount_days',
+            field=models.PositiveSmallIntegerField(blank=True, help_text='…if paid within this many days of issue', null=True),
         ),
         migrations.AddField(
-            model_name="company",
-            name="early_discount_percent",
-            field=models.DecimalField(
-                blank=True,
-                decimal_places=2,
-                help_text="Early-payment discount, e.g. 2.00 (empty: none)",
-                max_digits=5,
-                null=True,
-            ),
+            model_name='company',
+            name='early_discount_percent',
+            field=models.DecimalField(blank=True, decimal_places=2, help_text='Early-payment discount, e.g. 2.00 (empty: none)', max_digits=5, null=True),
         ),
         migrations.AddField(
-            model_name="company",
-            name="payment_link_template",
-            field=models.CharField(
-                blank=True,
-                help_text="Payment link provider: the URL, with {reference} {amount} {currency} {customer} {return_url} filled in",
-                max_length=500,
-            ),
+            model_name='company',
+            name='payment_link_template',
+            field=models.CharField(blank=True, help_text='Payment link provider: the URL, with {reference} {amount} {currency} {customer} {return_url} filled in', max_length=500),
         ),
         migrations.AddField(
-            model_name="company",
-            name="payment_provider",
-            field=models.CharField(
-                blank=True,
-                choices=[
-                    ("", "None: bank transfer only"),
-                    ("link", "Payment link"),
-                    ("stripe", "Stripe"),
-                ],
-                help_text="How customers pay online from the portal",
-                max_length=6,
-            ),
+            model_name='company',
+            name='payment_provider',
+            field=models.CharField(blank=True, choices=[('', 'None: bank transfer only'), ('link', 'Payment link'), ('stripe', 'Stripe')], help_text='How customers pay online from the portal', max_length=6),
         ),
         migrations.AddField(
-            model_name="company",
-            name="payment_webhook_secret",
-            field=models.CharField(
-                blank=True,
-                help_text="Payment link provider: the shared secret its confirmations are signed with",
-                max_length=64,
-            ),
+            model_name='company',
+            name='payment_webhook_secret',
+            field=models.CharField(blank=True, help_text='Payment link provider: the shared secret its confirmations are signed with', max_length=64),
         ),
         migrations.AddField(
-            model_name="company",
-            name="plan_auto_approve_below",
-            field=models.DecimalField(
-                blank=True,
-                decimal_places=4,
-                help_text="Plans for less than this (in the plan's currency) are approved at once",
-                max_digits=18,
-                null=True,
-            ),
+            model_name='company',
+            name='plan_auto_approve_below',
+            field=models.DecimalField(blank=True, decimal_places=4, help_text="Plans for less than this (in the plan's currency) are approved at once", max_digits=18, null=True),
         ),
         migrations.AddField(
-            model_name="company",
-            name="plan_grace_days",
-            field=models.PositiveSmallIntegerField(
-                default=7, help_text="An instalment this many days late breaks the plan"
-            ),
+            model_name='company',
+            name='plan_grace_days',
+            field=models.PositiveSmallIntegerField(default=7, help_text='An instalment this many days late breaks the plan'),
         ),
         migrations.AddField(
-            model_name="company",
-            name="plan_max_days",
-            field=models.PositiveSmallIntegerField(
-                default=180, help_text="…its last instalment at most this many days ahead"
-            ),
+            model_name='company',
+            name='plan_max_days',
+            field=models.PositiveSmallIntegerField(default=180, help_text='…its last instalment at most this many days ahead'),
         ),
         migrations.AddField(
-            model_name="company",
-            name="plan_max_instalments",
-            field=models.PositiveSmallIntegerField(
-                default=6, help_text="A payment plan has at most this many instalments"
-            ),
+            model_name='company',
+            name='plan_max_instalments',
+            field=models.PositiveSmallIntegerField(default=6, help_text='A payment plan has at most this many instalments'),
         ),
         migrations.AddField(
-            model_name="company",
-            name="portal_link_days",
-            field=models.PositiveSmallIntegerField(
-                default=30,
-                help_text="Days a customer's portal link works before a new one is needed",
-            ),
+            model_name='company',
+            name='portal_link_days',
+            field=models.PositiveSmallIntegerField(default=30, help_text="Days a customer's portal link works before a new one is needed"),
         ),
         migrations.AddField(
-            model_name="company",
-            name="promise_max_days",
-            field=models.PositiveSmallIntegerField(
-                default=30, help_text="A customer may promise to pay at most this many days ahead"
-            ),
+            model_name='company',
+            name='promise_max_days',
+            field=models.PositiveSmallIntegerField(default=30, help_text='A customer may promise to pay at most this many days ahead'),
         ),
         migrations.AddField(
-            model_name="company",
-            name="thanks_template",
-            field=models.CharField(
-                blank=True,
-                default="payment_thanks",
-                help_text="Library template thanking for a payment made online (empty: none)",
-                max_length=100,
-            ),
+            model_name='company',
+            name='thanks_template',
+            field=models.CharField(blank=True, default='payment_thanks', help_text='Library template thanking for a payment made online (empty: none)', max_length=100),
         ),
         migrations.AddField(
-            model_name="customer",
-            name="portal_version",
-            field=models.PositiveIntegerField(
-                default=0, help_text="Raised to revoke every portal link sent so far"
-            ),
+            model_name='customer',
+            name='portal_version',
+            field=models.PositiveIntegerField(default=0, help_text='Raised to revoke every portal link sent so far'),
         ),
         migrations.AddField(
-            model_name="dispute",
-            name="acknowledge_by",
+            model_name='dispute',
+            name='acknowledge_by',
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name="dispute",
-            name="acknowledged_at",
+            model_name='dispute',
+            name='acknowledged_at',
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name="dispute",
-            name="category",
-            field=models.CharField(
-                blank=True,
-                choices=[
-                    ("wrong_amount", "Wrong amount"),
-                    ("not_received", "Goods or service not received"),
-                    ("quality", "Quality problem"),
-                    ("already_paid", "Already paid"),
-                    ("other", "Something else"),
-                ],
-                max_length=12,
-            ),
+            model_name='dispute',
+            name='category',
+            field=models.CharField(blank=True, choices=[('wrong_amount', 'Wrong amount'), ('not_received', 'Goods or service not received'), ('quality', 'Quality problem'), ('already_paid', 'Already paid'), ('other', 'Something else')], max_length=12),
         ),
         migrations.AddField(
-            model_name="dispute",
-            name="opened_at",
+            model_name='dispute',
+            name='opened_at',
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name="dispute",
-            name="proof",
-            field=models.FileField(blank=True, upload_to="disputes/%Y/%m/"),
+            model_name='dispute',
+            name='proof',
+            field=models.FileField(blank=True, upload_to='disputes/%Y/%m/'),
         ),
         migrations.AddField(
-            model_name="dispute",
-            name="resolve_by",
+            model_name='dispute',
+            name='resolve_by',
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name="dispute",
-            name="source",
+            model_name='dispute',
+            name='source',
             field=models.CharField(blank=True, max_length=30),
         ),
         migrations.AddField(
-            model_name="promise",
-            name="amount",
-            field=models.DecimalField(
-                blank=True,
-                decimal_places=4,
-                help_text="Empty: what is owed",
-                max_digits=18,
-                null=True,
-            ),
+            model_name='promise',
+            name='amount',
+            field=models.DecimalField(blank=True, decimal_places=4, help_text='Empty: what is owed', max_digits=18, null=True),
         ),
         migrations.AddField(
-            model_name="promise",
-            name="currency",
+            model_name='promise',
+            name='currency',
             field=models.CharField(blank=True, max_length=3),
         ),
         migrations.CreateModel(
-            name="DiscountProposal",
+            name='DiscountProposal',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("currency", models.CharField(max_length=3)),
-                ("amount", models.DecimalField(decimal_places=4, max_digits=18)),
-                ("paid_on", models.DateField()),
-                (
-                    "status",
-                    models.CharField(
-                        choices=[
-                            ("proposed", "To confirm"),
-                            ("confirmed", "Confirmed"),
-                            ("declined", "Declined"),
-                        ],
-                        default="proposed",
-                        max_length=9,
-                    ),
-                ),
-                (
-                    "company",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="+",
-                        to="relance.company",
-                    ),
-                ),
-                (
-                    "credit_note",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to="relance.creditnote",
-                    ),
-                ),
-                (
-                    "customer",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="+",
-                        to="relance.customer",
-                    ),
-                ),
-                (
-                    "decided_by",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "invoice",
-                    models.OneToOneField(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="+",
-                        to="relance.invoice",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('currency', models.CharField(max_length=3)),
+                ('amount', models.DecimalField(decimal_places=4, max_digits=18)),
+                ('paid_on', models.DateField()),
+                ('status', models.CharField(choices=[('proposed', 'To confirm'), ('confirmed', 'Confirmed'), ('declined', 'Declined')], default='proposed', max_length=9)),
+                ('company', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='relance.company')),
+                ('credit_note', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='relance.creditnote')),
+                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='relance.customer')),
+                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
+                ('invoice', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='relance.invoice')),
             ],
         ),
         migrations.CreateModel(
-            name="PaymentPlan",
+            name='PaymentPlan',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("currency", models.CharField(max_length=3)),
-                ("total", models.DecimalField(decimal_places=4, max_digits=18)),
-                (
-                    "status",
-                    models.CharField(
-                        choices=[
-                            ("requested", "Asked for"),
-                            ("countered", "Countered"),
-                            ("active", "Agreed"),
-                            ("completed", "Completed"),
-                            ("broken", "Broken"),
-                            ("rejected", "Rejected"),
-                        ],
-                        default="requested",
-                        max_length=9,
-                    ),
-                ),
-                ("source", models.CharField(blank=True, max_length=30)),
-                (
-                    "note",
-                    models.TextField(
-                        blank=True, help_text="What staff said when countering or rejecting"
-                    ),
-                ),
-                ("requested_at", models.DateTimeField(default=django.utils.timezone.now)),
-                ("decided_at", models.DateTimeField(blank=True, null=True)),
-                (
-                    "ended_on",
-                    models.DateField(blank=True, help_text="Completed or broken on", null=True),
-                ),
-                (
-                    "company",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="relance.company",
-                    ),
-                ),
-                (
-                    "customer",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="payment_plans",
-                        to="relance.customer",
-                    ),
-                ),
-                (
-                    "decided_by",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "invoices",
-                    models.ManyToManyField(related_name="payment_plans", to="relance.invoice"),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('currency', models.CharField(max_length=3)),
+                ('total', models.DecimalField(decimal_places=4, max_digits=18)),
+                ('status', models.CharField(choices=[('requested', 'Asked for'), ('countered', 'Countered'), ('active', 'Agreed'), ('completed', 'Completed'), ('broken', 'Broken'), ('rejected', 'Rejected')], default='requested', max_length=9)),
+                ('source', models.CharField(blank=True, max_length=30)),
+                ('note', models.TextField(blank=True, help_text='What staff said when countering or rejecting')),
+                ('requested_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ('decided_at', models.DateTimeField(blank=True, null=True)),
+                ('ended_on', models.DateField(blank=True, help_text='Completed or broken on', null=True)),
+                ('company', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='relance.company')),
+                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='payment_plans', to='relance.customer')),
+                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
+                ('invoices', models.ManyToManyField(related_name='payment_plans', to='relance.invoice')),
             ],
             options={
-                "ordering": ["-requested_at", "-pk"],
+                'ordering': ['-requested_at', '-pk'],
             },
         ),
         migrations.CreateModel(
-            name="PaymentRequest",
+            name='PaymentRequest',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("reference", models.CharField(max_length=40, unique=True)),
-                ("provider", models.CharField(max_length=10)),
-                ("currency", models.CharField(max_length=3)),
-                ("amount", models.DecimalField(decimal_places=4, max_digits=18)),
-                (
-                    "invoice_ids",
-                    models.JSONField(default=list, help_text="External ids of the invoices paid"),
-                ),
-                ("provider_id", models.CharField(blank=True, max_length=200)),
-                (
-                    "status",
-                    models.CharField(
-                        choices=[("open", "Open"), ("paid", "Paid")], default="open", max_length=4
-                    ),
-                ),
-                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
-                ("paid_at", models.DateTimeField(blank=True, null=True)),
-                (
-                    "company",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="+",
-                        to="relance.company",
-                    ),
-                ),
-                (
-                    "customer",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="+",
-                        to="relance.customer",
-                    ),
-                ),
-                (
-                    "payment",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to="relance.payment",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('reference', models.CharField(max_length=40, unique=True)),
+                ('provider', models.CharField(max_length=10)),
+                ('currency', models.CharField(max_length=3)),
+                ('amount', models.DecimalField(decimal_places=4, max_digits=18)),
+                ('invoice_ids', models.JSONField(default=list, help_text='External ids of the invoices paid')),
+                ('provider_id', models.CharField(blank=True, max_length=200)),
+                ('status', models.CharField(choices=[('open', 'Open'), ('paid', 'Paid')], default='open', max_length=4)),
+                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ('paid_at', models.DateTimeField(blank=True, null=True)),
+                ('company', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='relance.company')),
+                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='relance.customer')),
+                ('payment', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='relance.payment')),
             ],
             options={
-                "ordering": ["-created_at", "-pk"],
+                'ordering': ['-created_at', '-pk'],
             },
         ),
         migrations.CreateModel(
-            name="Instalment",
+            name='Instalment',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("number", models.PositiveSmallIntegerField()),
-                ("due_date", models.DateField()),
-                ("amount", models.DecimalField(decimal_places=4, max_digits=18)),
-                (
-                    "plan",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="instalments",
-                        to="relance.paymentplan",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('number', models.PositiveSmallIntegerField()),
+                ('due_date', models.DateField()),
+                ('amount', models.DecimalField(decimal_places=4, max_digits=18)),
+                ('plan', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='instalments', to='relance.paymentplan')),
             ],
             options={
-                "ordering": ["plan", "number"],
-                "constraints": [
-                    models.UniqueConstraint(
-                        fields=("plan", "number"), name="one_instalment_per_number"
-                    )
-                ],
+                'ordering': ['plan', 'number'],
+                'constraints': [models.UniqueConstraint(fields=('plan', 'number'), name='one_instalment_per_number')],
             },
         ),
         migrations.CreateModel(
-            name="PortalCode",
+            name='PortalCode',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("email", models.EmailField(max_length=254)),
-                ("digest", models.CharField(max_length=64)),
-                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
-                ("attempts", models.PositiveSmallIntegerField(default=0)),
-                ("used_at", models.DateTimeField(blank=True, null=True)),
-                (
-                    "customer",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="+",
-                        to="relance.customer",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('email', models.EmailField(max_length=254)),
+                ('digest', models.CharField(max_length=64)),
+                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ('attempts', models.PositiveSmallIntegerField(default=0)),
+                ('used_at', models.DateTimeField(blank=True, null=True)),
+                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='relance.customer')),
             ],
             options={
-                "indexes": [
-                    models.Index(
-                        fields=["customer", "created_at"], name="relance_por_custome_1a0bb5_idx"
-                    )
-                ],
+                'indexes': [models.Index(fields=['customer', 'created_at'], name='relance_por_custome_1a0bb5_idx')],
             },
         ),
         migrations.CreateModel(
-            name="SmartNotice",
+            name='SmartNotice',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "kind",
-                    models.CharField(
-                        choices=[
-                            ("credit_high", "Credit High"),
-                            ("credit_over", "Credit Exceeded"),
-                            ("card_expiry", "Card Expiry"),
-                        ],
-                        max_length=11,
-                    ),
-                ),
-                (
-                    "about",
-                    models.CharField(
-                        blank=True, help_text="e.g. the card's expiry month", max_length=20
-                    ),
-                ),
-                ("sent_on", models.DateField()),
-                ("cleared_on", models.DateField(blank=True, null=True)),
-                (
-                    "customer",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="+",
-                        to="relance.customer",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('kind', models.CharField(choices=[('credit_high', 'Credit High'), ('credit_over', 'Credit Exceeded'), ('card_expiry', 'Card Expiry')], max_length=11)),
+                ('about', models.CharField(blank=True, help_text="e.g. the card's expiry month", max_length=20)),
+                ('sent_on', models.DateField()),
+                ('cleared_on', models.DateField(blank=True, null=True)),
+                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='relance.customer')),
             ],
             options={
-                "constraints": [
-                    models.UniqueConstraint(
-                        condition=models.Q(("cleared_on__isnull", True)),
-                        fields=("customer", "kind", "about"),
-                        name="one_standing_notice",
-                    )
-                ],
+                'constraints': [models.UniqueConstraint(condition=models.Q(('cleared_on__isnull', True)), fields=('customer', 'kind', 'about'), name='one_standing_notice')],
             },
         ),
     ]

@@ -7,193 +7,82 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("relance", "0017_customer_portal"),
+        ('relance', '0017_customer_portal'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="ApiToken",
+            name='ApiToken',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("name", models.CharField(max_length=100)),
-                (
-                    "prefix",
-                    models.CharField(
-                        help_text="Shown to tell tokens apart", max_length=12, unique=True
-                    ),
-                ),
-                ("secret_hash", models.CharField(max_length=64, unique=True)),
-                (
-                    "scope",
-                    models.CharField(
-                        choices=[("read", "Read"), ("write", "Read and write")],
-                        default="read",
-                        max_length=5,
-                    ),
-                ),
-                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
-                ("last_used_at", models.DateTimeField(blank=True, null=True)),
-                ("revoked_at", models.DateTimeField(blank=True, null=True)),
-                (
-                    "company",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="api_tokens",
-                        to="relance.company",
-                    ),
-                ),
-                (
-                    "created_by",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('name', models.CharField(max_length=100)),
+                ('prefix', models.CharField(help_text='Shown to tell tokens apart', max_length=12, unique=True)),
+                ('secret_hash', models.CharField(max_length=64, unique=True)),
+                ('scope', models.CharField(choices=[('read', 'Read'), ('write', 'Read and write')], default='read', max_length=5)),
+                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ('last_used_at', models.DateTimeField(blank=True, null=True)),
+                ('revoked_at', models.DateTimeField(blank=True, null=True)),
+                ('company', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='api_tokens', to='relance.company')),
+                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
             options={
-                "ordering": ["company", "-created_at"],
+                'ordering': ['company', '-created_at'],
             },
         ),
         migrations.CreateModel(
-            name="WebhookEndpoint",
+            name='WebhookEndpoint',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("url", models.URLField(max_length=500)),
-                (
-                    "events",
-                    models.JSONField(default=list, help_text="Event types sent to this URL"),
-                ),
-                (
-                    "secret",
-                    models.CharField(help_text="Signs each delivery (HMAC-SHA256)", max_length=64),
-                ),
-                ("active", models.BooleanField(default=True)),
-                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
-                (
-                    "company",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="webhooks",
-                        to="relance.company",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('url', models.URLField(max_length=500)),
+                ('events', models.JSONField(default=list, help_text='Event types sent to this URL')),
+                ('secret', models.CharField(help_text='Signs each delivery (HMAC-SHA256)', max_length=64)),
+                ('active', models.BooleanField(default=True)),
+                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ('company', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='webhooks', to='relance.company')),
             ],
             options={
-                "ordering": ["company", "url"],
+                'ordering': ['company', 'url'],
             },
         ),
         migrations.CreateModel(
-            name="IdempotencyKey",
+            name='IdempotencyKey',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("key", models.CharField(max_length=255)),
-                (
-                    "fingerprint",
-                    models.CharField(help_text="Method, path and body, hashed", max_length=64),
-                ),
-                (
-                    "status_code",
-                    models.PositiveSmallIntegerField(
-                        blank=True, help_text="Empty: busy", null=True
-                    ),
-                ),
-                ("body", models.BinaryField(blank=True, default=b"")),
-                ("content_type", models.CharField(blank=True, max_length=100)),
-                (
-                    "created_at",
-                    models.DateTimeField(db_index=True, default=django.utils.timezone.now),
-                ),
-                (
-                    "token",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="+",
-                        to="relance.apitoken",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('key', models.CharField(max_length=255)),
+                ('fingerprint', models.CharField(help_text='Method, path and body, hashed', max_length=64)),
+                ('status_code', models.PositiveSmallIntegerField(blank=True, help_text='Empty: busy', null=True)),
+                ('body', models.BinaryField(blank=True, default=b'')),
+                ('content_type', models.CharField(blank=True, max_length=100)),
+                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
+                ('token', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='relance.apitoken')),
             ],
             options={
-                "constraints": [
-                    models.UniqueConstraint(
-                        fields=("token", "key"), name="one_answer_per_key_and_token"
-                    )
-                ],
+                'constraints': [models.UniqueConstraint(fields=('token', 'key'), name='one_answer_per_key_and_token')],
             },
         ),
         migrations.CreateModel(
-            name="WebhookDelivery",
+            name='WebhookDelivery',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "event_id",
-                    models.CharField(help_text="Same id on every try of one event", max_length=300),
-                ),
-                ("event_type", models.CharField(max_length=30)),
-                ("payload", models.JSONField()),
-                (
-                    "status",
-                    models.CharField(
-                        choices=[
-                            ("pending", "Pending"),
-                            ("delivered", "Delivered"),
-                            ("dead", "Dead"),
-                        ],
-                        default="pending",
-                        max_length=9,
-                    ),
-                ),
-                ("attempts", models.PositiveSmallIntegerField(default=0)),
-                ("next_attempt_at", models.DateTimeField(default=django.utils.timezone.now)),
-                ("last_status_code", models.PositiveSmallIntegerField(blank=True, null=True)),
-                ("last_error", models.CharField(blank=True, max_length=500)),
-                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
-                ("delivered_at", models.DateTimeField(blank=True, null=True)),
-                (
-                    "endpoint",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="deliveries",
-                        to="relance.webhookendpoint",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('event_id', models.CharField(help_text='Same id on every try of one event', max_length=300)),
+                ('event_type', models.CharField(max_length=30)),
+                ('payload', models.JSONField()),
+                ('status', models.CharField(choices=[('pending', 'Pending'), ('delivered', 'Delivered'), ('dead', 'Dead')], default='pending', max_length=9)),
+                ('attempts', models.PositiveSmallIntegerField(default=0)),
+                ('next_attempt_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ('last_status_code', models.PositiveSmallIntegerField(blank=True, null=True)),
+                ('last_error', models.CharField(blank=True, max_length=500)),
+                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ('delivered_at', models.DateTimeField(blank=True, null=True)),
+                ('endpoint', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='deliveries', to='relance.webhookendpoint')),
             ],
             options={
-                "ordering": ["-created_at", "-id"],
-                "indexes": [
-                    models.Index(
-                        fields=["status", "next_attempt_at"], name="relance_web_status_13b77e_idx"
-                    )
-                ],
-                "constraints": [
-                    models.UniqueConstraint(
-                        fields=("endpoint", "event_id"), name="one_delivery_per_event"
-                    )
-                ],
+                'ordering': ['-created_at', '-id'],
+                'indexes': [models.Index(fields=['status', 'next_attempt_at'], name='relance_web_status_13b77e_idx')],
+                'constraints': [models.UniqueConstraint(fields=('endpoint', 'event_id'), name='one_delivery_per_event')],
             },
         ),
     ]

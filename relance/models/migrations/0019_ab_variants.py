@@ -4,19 +4,15 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("relance", "0018_api_and_webhooks"),
+        ('relance', '0018_api_and_webhooks'),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="execution",
-            name="variant",
-            field=models.CharField(
-                blank=True,
-                default="",
-                help_text="A or B for a step under an A/B test",
-                max_length=1,
-            ),
+            model_name='execution',
+            name='variant',
+            field=models.CharField(blank=True, default='', help_text='A or B for a step under an A/B test', max_length=1),
         ),
     ]
