@@ -148,7 +148,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("RELANCE_LOGIN_COOLOFF_
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True  # a few typos before the right password are forgotten
 AXES_LOCKOUT_CALLABLE = "relance.web.login_throttling.locked_out"
-AXES_CLIENT_IP_CALLABLE = "relance.web.login_throttling.client_address"
+AXES_CLIENT_IP_CALLABLE = "relance.client.address"  # the same for every limit relance keeps
 # Behind N reverse proxies that each append to X-Forwarded-For, the client's address is the Nth
 # from the right; 0 (the default) uses the connection's address, as the header can be forged.
 RELANCE_TRUSTED_PROXIES = int(os.environ.get("RELANCE_TRUSTED_PROXIES", "0"))

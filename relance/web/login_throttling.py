@@ -1,5 +1,6 @@
-"""Login throttling's web side (django-axes calls these, see settings.AXES_*): the client's
-address, and the page a locked-out login attempt gets, the staff login page with the reason."""
+"""Login throttling's web side (django-axes calls it, see settings.AXES_*): the page a
+locked-out login attempt gets, the staff login page with the reason. The client's address is
+relance.client's, as for every limit relance keeps."""
 
 from __future__ import annotations
 
@@ -10,13 +11,6 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import ngettext
-
-from relance import client
-
-
-def client_address(request: HttpRequest) -> str:
-    """For axes: the address every limit of relance uses (relance.client)."""
-    return client.address(request)
 
 
 def lockout_message() -> str:

@@ -146,11 +146,11 @@ def test_an_admin_unlocks_a_member_from_the_team_page(world):
     ],
 )
 def test_the_address_behind_trusted_proxies(rf, proxies, forwarded, expected):
-    from relance.web.login_throttling import client_address
+    from relance.client import address
 
     request = rf.post("/login/", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR=forwarded)
     with override_settings(RELANCE_TRUSTED_PROXIES=proxies):
-        assert client_address(request) == expected
+        assert address(request) == expected
 
 
 @override_settings(RELANCE_TRUSTED_PROXIES=1)

@@ -100,10 +100,6 @@ def read(value: str) -> Grant:
     return Grant(user, customer, data["a"])
 
 
-def _member(user_id: int, company_id: int) -> bool:
-    return Membership.objects.filter(user_id=user_id, company_id=company_id).exists()
-
-
 def _may_act(user_id: int, company_id: int) -> bool:
     """Still in the company, in a role that may hold, dispute or promise (not read-only)."""
     return (
