@@ -101,3 +101,19 @@ def test_assigning_names_a_plan_of_the_customers_company(relance, tmp_path, writ
     rows = write_csv("c2", ["external_id", "name", "plan"], [["C2", "Bolt", "gold"]])
     refused = relance.json("import", "customers", rows, code=1)
     assert refused["errors"][0]["field"] == "plan"
+
+
+def test_the_library_never_overwrites_a_companys_own_version(relance, tmp_path):
+    """Copying the library (at a company's creation, and again by every `relance demo`) gives a
+    company the plans it lacks; it once updated those it had, undoing the company's edits."""
+    from relance.services.dunning.plans import copy_library
+    from relance.services.organisation.companies import get_company
+
+    relance.json("init")
+    edited = tmp_path / "standard.yaml"
+    edited.write_text(
+        STANDARD.read_text().replace("min_contact_delay_days: 15", "min_contact_delay_days: 9")
+    )
+    relance.json("plan", "load", edited, "--company", "default")
+    assert copy_library(get_company("default")) == []
+    assert Plan.objects.get(company__code="default", code="standard").min_contact_delay_days == 9

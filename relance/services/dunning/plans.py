@@ -88,11 +88,11 @@ def _upsert(plan: DomainPlan, company: Company | None, source: str) -> str:
 
 def copy_library(company: Company, *, source: str = "cli") -> list[str]:
     """Give a new company its own copy of every library plan it does not have yet (codes)."""
+    own = set(Plan.objects.filter(company=company).values_list("code", flat=True))
     copied = []
-    for row in Plan.objects.filter(company__isnull=True).order_by("code"):
-        plan = parse_plan(row.definition, row.code)
-        if _upsert(plan, company, source) == "created":
-            copied.append(row.code)
+    for row in Plan.objects.filter(company__isnull=True).exclude(code__in=own).order_by("code"):
+        _upsert(parse_plan(row.definition, row.code), company, source)
+        copied.append(row.code)
     return copied
 
 
@@ -105,10 +105,11 @@ def seed_library(directory: Path = SHIPPED) -> list[str]:
     it lacks their code; a library plan already there, perhaps adapted, is left as it is."""
     added = []
     for path in sorted(directory.glob("*.yaml")):
-        document = read_yaml(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        document = read_yaml(text)
         if not isinstance(document, dict) or "steps" not in document:
             continue  # the assignment rules live beside the plans
-        for plan in load_plans_yaml(path.read_text(encoding="utf-8")):
+        for plan in load_plans_yaml(text):
             if not Plan.objects.filter(company__isnull=True, code=plan.code).exists():
                 _store(Plan(code=plan.code), plan, None)
                 added.append(plan.code)
