@@ -9,5 +9,8 @@ class RelanceConfig(AppConfig):
         from anymail.signals import tracking
 
         from relance.channels.email import on_tracking_event
+        from relance.services.integrations import webhooks
+        from relance.services.organisation import journal
 
         tracking.connect(on_tracking_event, dispatch_uid="relance-bounces")
+        journal.tell_with(webhooks)  # the journal is below the webhooks: they register

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 
 from relance.messaging import formatting
 from relance.models import Company, Membership
-from relance.services.organisation import access, logins, team
+from relance.services.organisation import access, journal, logins, team
 from relance.web import pages
 
 ROLES = [
@@ -171,7 +171,13 @@ def member_unlock(request: HttpRequest, pk: int) -> HttpResponse:
     """Let a member locked out by too many wrong passwords log in again."""
     membership = _membership(request, pk)
     logins.unlock(membership.user.get_username())
-    team._log(membership.company, request.user, "member.unlocked", email=membership.user.email)
+    journal.record(
+        "member.unlocked",
+        membership.company,
+        actor=request.user,
+        source="web",
+        data={"email": membership.user.email},
+    )
     messages.success(request, _("%(email)s can log in again.") % {"email": membership.user.email})
     return _back(membership)
 

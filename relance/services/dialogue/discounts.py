@@ -14,10 +14,10 @@ from django.db.models import Max
 from django.utils.translation import gettext as _
 
 from relance.domain import early_payment
-from relance.models import Company, CreditNote, DiscountProposal, Event, Invoice
+from relance.models import Company, CreditNote, DiscountProposal, Invoice
 from relance.services.dialogue.pauses import Refused
 from relance.services.ledger import allocation, snapshots
-from relance.services.organisation import hours
+from relance.services.organisation import hours, journal
 
 Status = DiscountProposal.Status
 #: A payment this much above the discounted amount still counts as taking the discount (rounding).
@@ -87,7 +87,9 @@ def confirm(proposal: DiscountProposal, *, actor: Any = None) -> CreditNote:
         proposal.decided_by = actor if getattr(actor, "pk", None) else None
         proposal.save(update_fields=["status", "credit_note", "decided_by"])
         allocation.reallocate([proposal.customer_id])
-        _log(proposal, "discount.confirmed", actor)
+        journal.record(
+            "discount.confirmed", proposal, actor=actor, source="web", data=_amount(proposal)
+        )
     return note
 
 
@@ -97,16 +99,8 @@ def decline(proposal: DiscountProposal, *, actor: Any = None) -> None:
     proposal.status = Status.DECLINED
     proposal.decided_by = actor if getattr(actor, "pk", None) else None
     proposal.save(update_fields=["status", "decided_by"])
-    _log(proposal, "discount.declined", actor)
+    journal.record("discount.declined", proposal, actor=actor, source="web", data=_amount(proposal))
 
 
-def _log(proposal: DiscountProposal, kind: str, actor: Any) -> None:
-    Event.objects.create(
-        company=proposal.company,
-        customer=proposal.customer,
-        invoice=proposal.invoice,
-        source="web",
-        actor=actor if getattr(actor, "pk", None) else None,
-        kind=kind,
-        data={"amount": f"{proposal.amount:f}", "currency": proposal.currency},
-    )
+def _amount(proposal: DiscountProposal) -> dict[str, Any]:
+    return {"amount": f"{proposal.amount:f}", "currency": proposal.currency}

@@ -11,8 +11,8 @@ from django.db import transaction
 
 from relance.domain.errors import Refusal
 from relance.models import Company, Customer, Dispute, Event, Invoice, Promise
-from relance.services.integrations import webhooks
 from relance.services.ledger import lookup
+from relance.services.organisation import journal
 
 
 class Refused(Refusal, ValueError):
@@ -33,12 +33,11 @@ def hold(
     previous = customer.hold_until
     customer.hold_until = until
     customer.save(update_fields=["hold_until"])
-    Event.objects.create(
-        company=customer.company,
-        customer=customer,
-        source=source,
+    journal.record(
+        "customer.held",
+        customer,
         actor=actor,
-        kind="customer.held",
+        source=source,
         data={"until": until.isoformat(), "previous": previous.isoformat() if previous else None},
     )
     return customer
@@ -65,16 +64,13 @@ def open_dispute(
         opened_on=on,
         reason=reason,
     )
-    Event.objects.create(
-        company=invoice.company,
-        customer_id=invoice.customer_id,
-        invoice=invoice,
-        source=source,
+    journal.record(
+        "dispute.opened",
+        dispute,
         actor=actor,
-        kind="dispute.opened",
+        source=source,
         data={"on": on.isoformat(), "reason": reason},
     )
-    webhooks.dispute_changed(dispute, "dispute.opened")
     return dispute
 
 
@@ -98,16 +94,13 @@ def resolve_dispute(
     dispute.resolved_on = on
     dispute.resolution = resolution
     dispute.save(update_fields=["resolved_on", "resolution"])
-    Event.objects.create(
-        company=invoice.company,
-        customer_id=invoice.customer_id,
-        invoice=invoice,
-        source=source,
+    journal.record(
+        "dispute.resolved",
+        dispute,
         actor=actor,
-        kind="dispute.resolved",
+        source=source,
         data={"on": on.isoformat(), "resolution": resolution},
     )
-    webhooks.dispute_changed(dispute, "dispute.resolved")
     return dispute
 
 
@@ -147,19 +140,17 @@ def add_promise(
         created_by=actor,
     )
     promise.invoices.set(invoices)
-    Event.objects.create(
-        company=customer.company,
-        customer=customer,
-        source=source,
+    journal.record(
+        "promise.created",
+        promise,
         actor=actor,
-        kind="promise.created",
+        source=source,
         data={
             "on": on.isoformat(),
             "pay_by": pay_by.isoformat(),
             "invoices": sorted(i.external_id for i in invoices),
         },
     )
-    webhooks.promise_created(promise)
     return promise
 
 
@@ -168,11 +159,4 @@ def add_note(customer: Customer, text: str, *, source: str = "cli", actor: Any =
     text = text.strip()
     if not text:
         raise Refused("the note is empty")
-    return Event.objects.create(
-        company=customer.company,
-        customer=customer,
-        source=source,
-        actor=actor,
-        kind="note.added",
-        data={"text": text},
-    )
+    return journal.record("note.added", customer, actor=actor, source=source, data={"text": text})

@@ -26,7 +26,6 @@ from relance.messaging import formatting
 from relance.models import (
     Customer,
     Dispute,
-    Event,
     Instalment,
     Invoice,
     OutboxMessage,
@@ -34,7 +33,7 @@ from relance.models import (
 )
 from relance.services.dialogue import notices
 from relance.services.ledger import snapshots
-from relance.services.organisation import hours
+from relance.services.organisation import hours, journal
 from relance.services.organisation.language import staff_language
 
 Status = PaymentPlan.Status
@@ -117,7 +116,13 @@ def request(
         )
         plan.invoices.set(invoices)
         _write_schedule(plan, schedule)
-        _log(plan, "payment_plan.requested", source, actor, count=count)
+        journal.record(
+            "payment_plan.requested",
+            plan,
+            actor=actor,
+            source=source,
+            data=_summary(plan, count=count),
+        )
         threshold = company.plan_auto_approve_below
         if threshold is not None and total < threshold:
             _decide(plan, Status.ACTIVE, None, now, "auto")
@@ -134,15 +139,9 @@ def _write_schedule(plan: PaymentPlan, schedule: list[tuple[date, Decimal]]) -> 
     )
 
 
-def _log(plan: PaymentPlan, kind: str, source: str, actor: Any, **data: Any) -> None:
-    Event.objects.create(
-        company=plan.company,
-        customer=plan.customer,
-        source=source,
-        actor=actor if getattr(actor, "pk", None) else None,
-        kind=kind,
-        data={"plan": plan.pk, "total": f"{plan.total:f}", "currency": plan.currency, **data},
-    )
+def _summary(plan: PaymentPlan, **data: Any) -> dict[str, Any]:
+    """What every event of a plan says: which plan, for how much."""
+    return {"plan": plan.pk, "total": f"{plan.total:f}", "currency": plan.currency, **data}
 
 
 def _decide(plan: PaymentPlan, status: str, actor: Any, now: datetime, source: str) -> None:
@@ -150,7 +149,13 @@ def _decide(plan: PaymentPlan, status: str, actor: Any, now: datetime, source: s
     plan.decided_at = now
     plan.decided_by = actor if getattr(actor, "pk", None) else None
     plan.save(update_fields=["status", "decided_at", "decided_by", "note"])
-    _log(plan, f"payment_plan.{status}", source, actor, note=plan.note)
+    journal.record(
+        f"payment_plan.{status}",
+        plan,
+        actor=actor,
+        source=source,
+        data=_summary(plan, note=plan.note),
+    )
 
 
 def approve(plan: PaymentPlan, *, actor: Any = None, now: datetime | None = None) -> None:
@@ -197,7 +202,7 @@ def accept_counter(plan: PaymentPlan, *, now: datetime | None = None) -> None:
         raise PlanRefused(_("There is no proposal to accept."))
     plan.status = Status.ACTIVE
     plan.save(update_fields=["status"])
-    _log(plan, "payment_plan.accepted", "portal", None)
+    journal.record("payment_plan.accepted", plan, source="portal", data=_summary(plan))
 
 
 @dataclass(frozen=True)
@@ -231,7 +236,7 @@ def run_daily(company: Any, today: date, now: datetime | None = None) -> dict[st
         if state.paid >= plan.total:
             plan.status, plan.ended_on = Status.COMPLETED, today
             plan.save(update_fields=["status", "ended_on"])
-            _log(plan, "payment_plan.completed", "scheduler", None)
+            journal.record("payment_plan.completed", plan, source="scheduler", data=_summary(plan))
             counts["completed"] += 1
             continue
         for instalment in plan.instalments.order_by("number"):
@@ -241,7 +246,12 @@ def run_daily(company: Any, today: date, now: datetime | None = None) -> dict[st
             if late > company.plan_grace_days:
                 plan.status, plan.ended_on = Status.BROKEN, today
                 plan.save(update_fields=["status", "ended_on"])
-                _log(plan, "payment_plan.broken", "scheduler", None, instalment=instalment.number)
+                journal.record(
+                    "payment_plan.broken",
+                    plan,
+                    source="scheduler",
+                    data=_summary(plan, instalment=instalment.number),
+                )
                 counts["broken"] += 1
                 break
             if late >= 1:

@@ -22,11 +22,10 @@ from django.utils.translation import gettext_lazy
 
 from relance.domain import business_time
 from relance.messaging import formatting
-from relance.models import Customer, Dispute, Event, Invoice, Membership, OutboxMessage
+from relance.models import Customer, Dispute, Invoice, Membership, OutboxMessage
 from relance.services.dialogue import notices, pauses
 from relance.services.dialogue.pauses import Refused
-from relance.services.integrations import webhooks
-from relance.services.organisation import hours
+from relance.services.organisation import hours, journal
 from relance.services.organisation.language import staff_language
 
 MAX_PROOF = 5 * 1024 * 1024
@@ -113,12 +112,10 @@ def raise_from_portal(
             for invoice in invoices
         ]
         for dispute in made:
-            Event.objects.create(
-                company=company,
-                customer=customer,
-                invoice=dispute.invoice,
+            journal.record(
+                "dispute.opened",
+                dispute,
                 source="portal",
-                kind="dispute.opened",
                 data={
                     "on": today.isoformat(),
                     "reason": dispute.reason,
@@ -127,7 +124,6 @@ def raise_from_portal(
                     "resolve_by": resolve_by.isoformat(),
                 },
             )
-            webhooks.dispute_changed(dispute, "dispute.opened")
         _queue_receipt(customer, made, now)
         _queue_notice(customer, made, now)
     return Raised(made, acknowledge_by, resolve_by)
@@ -213,7 +209,7 @@ def acknowledge(dispute: Dispute, *, actor: Any = None, now: datetime | None = N
     now = now or timezone.now()
     if Dispute.objects.filter(pk=dispute.pk, acknowledged_at=None).update(acknowledged_at=now):
         dispute.acknowledged_at = now
-        _event(dispute, "dispute.acknowledged", actor, {})
+        journal.record("dispute.acknowledged", dispute, actor=actor, source="web", data={})
 
 
 def reply(dispute: Dispute, text: str, *, actor: Any = None, now: datetime | None = None) -> str:
@@ -223,7 +219,9 @@ def reply(dispute: Dispute, text: str, *, actor: Any = None, now: datetime | Non
         raise Refused(_("Write the answer."))
     acknowledge(dispute, actor=actor, now=now)
     key = _to_customer(dispute, text.strip(), "reply", now)
-    _event(dispute, "dispute.replied", actor, {"text": text.strip()})
+    journal.record(
+        "dispute.replied", dispute, actor=actor, source="web", data={"text": text.strip()}
+    )
     return key
 
 
@@ -284,18 +282,6 @@ def _to_customer(dispute: Dispute, text: str, kind: str, now: datetime) -> str:
     return key
 
 
-def _event(dispute: Dispute, kind: str, actor: Any, data: dict[str, Any]) -> None:
-    Event.objects.create(
-        company=dispute.company,
-        customer=dispute.customer,
-        invoice=dispute.invoice,
-        source="web",
-        actor=actor if getattr(actor, "pk", None) else None,
-        kind=kind,
-        data=data,
-    )
-
-
 def escalate(now: datetime | None = None) -> int:
     """Disputes past their acknowledgement or resolution deadline: the company's admins and the
     customer's owner hear of it, once per dispute and deadline. Returns how many notices."""
@@ -339,6 +325,8 @@ def escalate(now: datetime | None = None) -> int:
                 % {"customer": customer.name, "id": customer.external_id, "message": dispute.reason}
             )
         notices.to_staff(company, key, to, subject, body, now)
-        _event(dispute, "dispute.escalated", None, {"deadline": kind, "to": to})
+        journal.record(
+            "dispute.escalated", dispute, source="web", data={"deadline": kind, "to": to}
+        )
         made += 1
     return made

@@ -11,7 +11,8 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from relance.domain.errors import Refusal
-from relance.models import ActionItem, Event
+from relance.models import ActionItem
+from relance.services.organisation import journal
 
 OUTCOMES = ("done", "reached", "voicemail", "promised", "disputed", "wrong_contact")
 
@@ -85,14 +86,7 @@ def close(
         "outcome": outcome,
         "note": note,
     }
-    Event.objects.create(
-        company_id=item.company_id,
-        customer_id=item.customer_id,
-        actor=user,
-        source=source,
-        kind=f"action.{item.status}",
-        data=data,
-    )
+    journal.record(f"action.{item.status}", item, actor=user, source=source, data=data)
     return item
 
 

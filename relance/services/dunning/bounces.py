@@ -3,7 +3,8 @@ to another contact with a suitable role, and the owner gets a task when none is 
 
 from __future__ import annotations
 
-from relance.models import Contact, Event
+from relance.models import Contact, Customer
+from relance.services.organisation import journal
 
 
 def mark_bounced(
@@ -19,11 +20,10 @@ def mark_bounced(
     found = list(contacts.values_list("customer_id", "external_id"))
     contacts.update(bounced=True)
     for customer, external_id in found:
-        Event.objects.create(
-            company_id=company_id,
-            customer_id=customer,
+        journal.record(
+            "contact.bounced",
+            Customer(pk=customer, company_id=company_id),  # known by its keys: no query
             source=source,
-            kind="contact.bounced",
             data={"contact": external_id, "addresses": addresses, "detail": detail[:500]},
         )
     return [external_id for _, external_id in found]

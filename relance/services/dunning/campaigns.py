@@ -29,7 +29,6 @@ from relance.models import (
     Campaign,
     Company,
     Customer,
-    Event,
     Execution,
     OutboxMessage,
     Payment,
@@ -38,7 +37,7 @@ from relance.models import (
 )
 from relance.services.dunning import cycle, messages, segments
 from relance.services.ledger import late_fees, snapshots
-from relance.services.organisation import hours
+from relance.services.organisation import hours, journal
 
 #: Who a campaign writes to: the billing contacts, with the plans' fallbacks when none is reachable.
 RECIPIENTS = ["role:billing"]
@@ -184,11 +183,11 @@ def launch(wave: Wave, now: datetime | None = None) -> int:
         locked.reached = reached
         locked.unreachable = unreachable
         locked.save(update_fields=["sent_at", "reached", "unreachable"])
-        Event.objects.create(
-            company=campaign.company,
-            source="campaign",
+        journal.record(
+            "campaign.sent",
+            campaign.company,
             actor=locked.created_by,
-            kind="campaign.sent",
+            source="campaign",
             data={
                 "campaign": campaign.pk,
                 "name": campaign.name,

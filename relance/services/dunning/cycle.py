@@ -33,7 +33,6 @@ from relance.models import (
     ActionItem,
     Alias,
     Company,
-    Event,
     Execution,
     OutboxMessage,
     Plan,
@@ -41,9 +40,8 @@ from relance.models import (
 )
 from relance.services.dunning import messages, triage
 from relance.services.dunning import plans as plan_service
-from relance.services.integrations import webhooks
 from relance.services.ledger import late_fees, snapshots
-from relance.services.organisation import hours
+from relance.services.organisation import hours, journal
 from relance.services.sql import Inserter
 
 
@@ -273,15 +271,9 @@ class _Composer:
         self, snap: snapshots.CustomerSnapshot, kind: str, invoice: int | None, data: dict[str, Any]
     ) -> None:
         self.done.events.append(
-            {
-                "company_id": snap.customer.company_id,
-                "customer_id": snap.customer.pk,
-                "invoice_id": invoice,
-                "at": self.now,
-                "source": "cycle",
-                "kind": kind,
-                "data": data,
-            }
+            journal.row(
+                kind, snap.customer, invoice_id=invoice, source="cycle", data=data, at=self.now
+            )
         )
 
     def skipped(
@@ -529,7 +521,6 @@ def write(batch: Batch) -> None:
         Promise.objects.filter(pk__in=batch.broken_promises).update(
             status=Promise.Status.BROKEN, broken_on=report.date
         )
-        webhooks.promises_broken(batch.broken_promises)
     if batch.kept_promises:
         Promise.objects.filter(pk__in=batch.kept_promises).update(status=Promise.Status.KEPT)
     for message in batch.messages:
@@ -537,7 +528,7 @@ def write(batch: Batch) -> None:
     outbox.insert_prepared(batch.messages)
     if batch.items:
         _write_items(batch.items, mine)
-    Inserter(Event).insert(batch.events)
+    journal.record_rows(batch.events)  # and the webhooks of the promises broken
 
 
 def _broke_a_promise(items: list[dict[str, Any]]) -> set[int]:
@@ -582,7 +573,7 @@ def _write_items(composed: list[tuple[dict[str, Any], Owners]], executions: dict
         links[ActionItem.aliases.through] += [{"actionitem_id": pk, "alias_id": a} for a in aliases]
     for through, rows in links.items():
         Inserter(through).insert(rows)
-    webhooks.actions_created(created.values())
+    journal.tell("action.created", created.values())
 
 
 @contextmanager
@@ -759,16 +750,15 @@ def step_now(customer_pk: int, step_name: str, day: date, *, actor: Any = None) 
         composer.act(snap, row.pk, row.code, steps, action, ())
         batch = composer.batch()
         batch.events.append(
-            {
-                "company_id": debtor.company_id,
-                "customer_id": customer_pk,
-                "invoice_id": snap.invoice_pks.get(reference.id),
-                "at": composer.now,
-                "source": "web",
-                "actor_id": getattr(actor, "pk", None),
-                "kind": "step.sent_now",
-                "data": {"key": key, "plan": row.code, "step": step.name},
-            }
+            journal.row(
+                "step.sent_now",
+                debtor,
+                invoice_id=snap.invoice_pks.get(reference.id),
+                actor_id=getattr(actor, "pk", None),
+                source="web",
+                data={"key": key, "plan": row.code, "step": step.name},
+                at=composer.now,
+            )
         )
         write(batch)
         if not batch.report.actions:

@@ -27,11 +27,10 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from relance.domain.errors import Refusal
-from relance.models import Dispute, Event, OutboxMessage
+from relance.models import Dispute, OutboxMessage
 from relance.services.dunning import messages as composing
-from relance.services.integrations import webhooks
 from relance.services.ledger.snapshots import amounts_due
-from relance.services.organisation import hours
+from relance.services.organisation import hours, journal
 
 log = logging.getLogger(__name__)
 Status = OutboxMessage.Status
@@ -256,7 +255,7 @@ def _deliver_batch(
         .exclude(status=Status.CLAIMED)
         .values_list("pk", "status")
     )
-    webhooks.reminders_sent(m for m in messages if outcome.get(m.pk) == Status.SENT)
+    journal.tell("reminder.sent", (m for m in messages if outcome.get(m.pk) == Status.SENT))
     return {m.key: outcome.get(m.pk, LOST) for m in messages}
 
 
@@ -383,11 +382,10 @@ def _change(
         if not done:
             current = OutboxMessage.objects.filter(pk=message.pk).values_list("status", flat=True)
             raise NotNow(f"the message is {current.first() or 'gone'}")
-        Event.objects.create(
-            company_id=message.company_id,
-            customer_id=message.customer_id,
-            source="web",
+        journal.record(
+            kind,
+            message,
             actor=actor,
-            kind=kind,
+            source="web",
             data={"key": message.key, "channel": message.channel, "previous": message.status},
         )

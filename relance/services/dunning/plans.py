@@ -18,8 +18,9 @@ from relance.domain.plans.model import Plan as DomainPlan
 from relance.domain.plans.problems import PlanError, Problem, read_yaml
 from relance.domain.plans.reading import load_plans_yaml, parse_plan
 from relance.domain.plans.writing import plan_to_dict
-from relance.models import AssignmentRules, Company, Customer, Event, Execution, Plan, Step
+from relance.models import AssignmentRules, Company, Customer, Execution, Plan, Step
 from relance.services.ledger import lookup
+from relance.services.organisation import journal
 
 
 class PlanNotFound(Refusal, LookupError):
@@ -80,9 +81,7 @@ def _upsert(plan: DomainPlan, company: Company | None, source: str) -> str:
         return "unchanged"
     _store(stored or Plan(code=plan.code), plan, company)
     if company is not None:
-        Event.objects.create(
-            company=company, source=source, kind="plan.loaded", data={"plan": plan.code}
-        )
+        journal.record("plan.loaded", company, source=source, data={"plan": plan.code})
     return "updated" if stored else "created"
 
 
@@ -222,11 +221,11 @@ def save_plan(
         _store(row, plan, company, renamed)
         if renamed:
             _rename_history(row, company, renamed)
-        Event.objects.create(
-            company=company,
-            source=source,
+        journal.record(
+            "plan.created" if previous is None else "plan.edited",
+            company,
             actor=actor,
-            kind="plan.created" if previous is None else "plan.edited",
+            source=source,
             data={"plan": plan.code, "renamed": renamed} if renamed else {"plan": plan.code},
         )
     return PlanSaved(row, warnings)
@@ -266,12 +265,11 @@ def assign_plan(
         previous = customer.plan.code if customer.plan else None
         customer.plan = plan
         customer.save(update_fields=["plan"])
-        Event.objects.create(
-            company=customer.company,
-            customer=customer,
-            source=source,
+        journal.record(
+            "plan.assigned",
+            customer,
             actor=actor,
-            kind="plan.assigned",
+            source=source,
             data={"plan": plan.code if plan else None, "previous": previous},
         )
     return customer
@@ -314,12 +312,8 @@ def save_rules(
             company=company, defaults={"definition": assignment.rules_to_dict(rules)}
         )
         if company is not None:
-            Event.objects.create(
-                company=company,
-                source=source,
-                actor=actor,
-                kind="rules.loaded",
-                data={"rules": len(rules)},
+            journal.record(
+                "rules.loaded", company, actor=actor, source=source, data={"rules": len(rules)}
             )
     return RulesLoadResult(len(rules), company.code if company else None, warnings)
 

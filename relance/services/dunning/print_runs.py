@@ -15,8 +15,8 @@ from django.utils.module_loading import import_string
 
 from relance.documents import merge_pdfs
 from relance.domain.errors import Refusal
-from relance.models import Event, OutboxMessage, PrintBatch
-from relance.services.integrations import webhooks
+from relance.models import OutboxMessage, PrintBatch
+from relance.services.organisation import journal
 
 
 class PrintRunError(Refusal, ValueError):
@@ -84,11 +84,11 @@ def mark_posted(batch_id: int, by: str, provider_reference: str = "") -> dict[st
         )
         posted = list(letters.select_related("customer"))
         sent = letters.update(status=OutboxMessage.Status.SENT, sent_at=now)
-        webhooks.reminders_sent(posted)
-        Event.objects.create(
-            company=batch.company,
+        journal.tell("reminder.sent", posted)
+        journal.record(
+            "letters.posted",
+            batch.company,
             source="print",
-            kind="letters.posted",
             data={"run": batch.pk, "letters": sent, "by": by, "reference": provider_reference},
         )
     return summary(batch)

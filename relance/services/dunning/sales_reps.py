@@ -39,7 +39,7 @@ from relance.models import (
 from relance.services.dialogue import pauses
 from relance.services.ledger import snapshots
 from relance.services.ledger.snapshots import PlanCache
-from relance.services.organisation import hours
+from relance.services.organisation import hours, journal
 from relance.services.organisation.language import staff_language
 
 SALT = "relance.sales-rep-link"
@@ -374,11 +374,10 @@ def queue_heads_ups(company: Company, today: date, now: datetime | None = None) 
             )
         queued.append(_to_staff(company, key, rep, (subject, body + "\n"), now))
         events.append(
-            Event(
-                company=company,
-                customer=customer,
+            journal.entry(
+                "sales_rep.notified",
+                customer,
                 source="scheduler",
-                kind="sales_rep.notified",
                 data={
                     "rep": rep.email,
                     "step": entry.step,
@@ -389,7 +388,7 @@ def queue_heads_ups(company: Company, today: date, now: datetime | None = None) 
         )
     with transaction.atomic():
         made = OutboxMessage.objects.bulk_create(queued, ignore_conflicts=True)
-        Event.objects.bulk_create(events)
+        journal.record_many(events)
     return len(made)
 
 

@@ -14,7 +14,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from relance.domain.errors import Refusal
-from relance.models import ApiToken, Company, Event
+from relance.models import ApiToken, Company
+from relance.services.organisation import journal
 
 PREFIX = "rl_"
 _TOUCH_EVERY = timedelta(minutes=1)
@@ -48,11 +49,11 @@ def create(
         scope=scope,
         created_by=actor if getattr(actor, "pk", None) else None,
     )
-    Event.objects.create(
-        company=company,
+    journal.record(
+        "api_token.created",
+        token,
         actor=token.created_by,
         source=source,
-        kind="api_token.created",
         data={"token": f"{PREFIX}{prefix}", "name": token.name, "scope": scope},
     )
     return token, raw
@@ -80,10 +81,10 @@ def revoke(token: ApiToken, *, actor: Any = None, source: str = "web") -> None:
         return
     token.revoked_at = timezone.now()
     token.save(update_fields=["revoked_at"])
-    Event.objects.create(
-        company=token.company,
-        actor=actor if getattr(actor, "pk", None) else None,
+    journal.record(
+        "api_token.revoked",
+        token,
+        actor=actor,
         source=source,
-        kind="api_token.revoked",
         data={"token": f"{PREFIX}{token.prefix}", "name": token.name},
     )

@@ -30,12 +30,11 @@ from django.utils import timezone
 from relance.domain.errors import Forbidden, Refusal
 from relance.domain.money import minor_units, parse_amount
 from relance.messaging import formatting
-from relance.models import Customer, Event, Invoice, OutboxMessage, Payment, PaymentRequest
+from relance.models import Customer, Invoice, OutboxMessage, Payment, PaymentRequest
 from relance.services.dialogue import notices
 from relance.services.dunning import outbox
-from relance.services.integrations import webhooks
 from relance.services.ledger import allocation, statements
-from relance.services.organisation import hours
+from relance.services.organisation import hours, journal
 
 LINK, STRIPE = "link", "stripe"
 STRIPE_TOLERANCE_SECONDS = 300
@@ -227,13 +226,11 @@ def confirm(
         request.paid_at = now
         request.save(update_fields=["status", "payment", "provider_id", "paid_at"])
         allocation.reallocate([customer.pk])
-        webhooks.payments_received(company.pk, [payment])
         cancelled = _cancel_paid_reminders(customer, day)
-        Event.objects.create(
-            company=company,
-            customer=customer,
+        journal.record(
+            "payment.received",
+            payment,
             source=request.provider,
-            kind="payment.received",
             data={
                 "reference": request.reference,
                 "amount": f"{value:f}",

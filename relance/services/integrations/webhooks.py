@@ -42,7 +42,6 @@ from relance.models import (
     ActionItem,
     Company,
     Dispute,
-    Event,
     Execution,
     Invoice,
     OutboxMessage,
@@ -52,6 +51,7 @@ from relance.models import (
     WebhookEndpoint,
 )
 from relance.services.integrations import egress, resources
+from relance.services.organisation import journal
 
 log = logging.getLogger(__name__)
 BACKOFF = [timedelta(minutes=m) for m in (1, 5, 30, 120, 360, 720, 1440)]
@@ -104,11 +104,11 @@ def subscribe(
     endpoint = WebhookEndpoint.objects.create(
         company=company, url=url, events=chosen, secret=f"whsec_{secrets.token_hex(24)}"
     )
-    Event.objects.create(
-        company=company,
-        actor=actor if getattr(actor, "pk", None) else None,
+    journal.record(
+        "webhook.subscribed",
+        company,
+        actor=actor,
         source=source,
-        kind="webhook.subscribed",
         data={"url": url, "events": chosen},
     )
     return endpoint
@@ -116,12 +116,8 @@ def subscribe(
 
 @transaction.atomic
 def unsubscribe(endpoint: WebhookEndpoint, *, actor: Any = None, source: str = "web") -> None:
-    Event.objects.create(
-        company=endpoint.company,
-        actor=actor if getattr(actor, "pk", None) else None,
-        source=source,
-        kind="webhook.removed",
-        data={"url": endpoint.url},
+    journal.record(
+        "webhook.removed", endpoint, actor=actor, source=source, data={"url": endpoint.url}
     )
     endpoint.delete()
 
@@ -249,6 +245,28 @@ def reminders_sent(messages: Iterable[OutboxMessage]) -> int:
         }
         by_company.setdefault(m.company_id, []).append((f"reminder.sent:{m.key}", data))
     return sum(emit(company, "reminder.sent", events) for company, events in by_company.items())
+
+
+def tell(topic: str, subjects: list[Any]) -> int:
+    """Queue what the journal (services/organisation/journal.py) is told under a topic: the
+    subjects are the disputes, promises (or their ids, from the cycle), payments, outbox
+    messages or action item ids the topic is about."""
+    if topic == "payment.received":
+        by_company: dict[int, list[Payment]] = {}
+        for payment in subjects:
+            by_company.setdefault(payment.company_id, []).append(payment)
+        return sum(payments_received(company, found) for company, found in by_company.items())
+    if topic == "promise.created":
+        return sum(promise_created(promise) for promise in subjects)
+    if topic == "promise.broken":
+        return promises_broken(getattr(promise, "pk", promise) for promise in subjects)
+    if topic in ("dispute.opened", "dispute.resolved"):
+        return sum(dispute_changed(dispute, topic) for dispute in subjects)
+    if topic == "reminder.sent":
+        return reminders_sent(subjects)
+    if topic == "action.created":
+        return actions_created(subjects)
+    raise ValueError(f"no webhook for {topic}")
 
 
 # --- delivery -----------------------------------------------------------------------------------

@@ -38,16 +38,14 @@ from relance.models import (
     Contact,
     CreditNote,
     Customer,
-    Event,
     Invoice,
     Membership,
     Payment,
     Plan,
 )
 from relance.models.validators import is_time_zone
-from relance.services.integrations import webhooks
 from relance.services.ledger import allocation, balances, receivables
-from relance.services.organisation import hours
+from relance.services.organisation import hours, journal
 from relance.services.sql import Inserter
 
 CHUNK = 2000
@@ -678,7 +676,7 @@ class _Writer:
         self.ctx = kind.ctx
         self.touched_customers: set[int] = set()
         self.inserter = Inserter(kind.model)
-        self.tells_payments = kind.model is Payment and webhooks.subscribed(
+        self.tells_payments = kind.model is Payment and journal.listened(
             kind.ctx.company.pk, "payment.received"
         )
 
@@ -723,7 +721,7 @@ class _Writer:
             created = Payment.objects.filter(
                 company_id=company_id, external_id__in=[r["external_id"] for r in to_create]
             ).select_related("customer", "invoice")
-            webhooks.payments_received(company_id, created)
+            journal.tell("payment.received", created)
         if to_update:
             model.objects.bulk_update(to_update, sorted(changed_fields), batch_size=500)
         self.ctx.result.created += len(to_create)
@@ -857,11 +855,11 @@ def _upsert(
             allocation.reallocate(settled)
         if result.ok and not dry_run:
             receivables.forget(company, [hours.company_today(company)])
-            Event.objects.create(
-                company=company,
+            journal.record(
+                f"import.{kind}",
+                company,
                 actor=actor,
                 source=source,
-                kind=f"import.{kind}",
                 data={
                     "file": filename,
                     "created": result.created,

@@ -8,8 +8,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from relance.domain.errors import NotFound
-from relance.models import Company, Event
+from relance.models import Company
 from relance.services.dunning import plans
+from relance.services.organisation import journal
 
 DEFAULT_CODE = "default"
 
@@ -65,10 +66,10 @@ def upsert_company(code: str, *, source: str = "cli", **fields: Any) -> tuple[Co
     company.save()
     if created:
         plans.copy_library(company, source=source)
-    Event.objects.create(
-        company=company,
+    journal.record(
+        "company.created" if created else "company.updated",
+        company,
         source=source,
-        kind="company.created" if created else "company.updated",
         data={k: str(v) for k, v in given.items()},
     )
     return company, created

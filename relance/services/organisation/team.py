@@ -34,6 +34,7 @@ from django.utils.http import urlsafe_base64_encode
 
 from relance.domain.errors import Forbidden, NotFound, Refusal
 from relance.models import Company, Event, Membership
+from relance.services.organisation import journal
 
 Role = Membership.Role
 
@@ -49,10 +50,6 @@ def members(company: Company) -> list[Membership]:
         .select_related("user")
         .order_by("user__last_name", "user__first_name", "user__email")
     )
-
-
-def _log(company: Company, actor: Any, kind: str, **data: Any) -> None:
-    Event.objects.create(company=company, actor=actor, source="web", kind=kind, data=data)
 
 
 @transaction.atomic
@@ -85,7 +82,13 @@ def add(
     )
     if not created:
         raise TeamRefused(_already(email, company, user))
-    _log(company, actor, "member.added", email=email, role=role, name=name)
+    journal.record(
+        "member.added",
+        company,
+        actor=actor,
+        source="web",
+        data={"email": email, "role": role, "name": name},
+    )
     invite(membership, base_url, actor=actor)
     return membership
 
@@ -112,13 +115,12 @@ def change_role(membership: Membership, role: str, *, actor: Any) -> None:
         raise TeamRefused("the company needs at least one active admin")
     previous, membership.role = membership.role, role
     membership.save(update_fields=["role"])
-    _log(
-        membership.company,
-        actor,
+    journal.record(
         "member.role_changed",
-        email=membership.user.email,
-        role=role,
-        previous=previous,
+        membership.company,
+        actor=actor,
+        source="web",
+        data={"email": membership.user.email, "role": role, "previous": previous},
     )
 
 
@@ -127,7 +129,13 @@ def remove(membership: Membership, *, actor: Any) -> None:
     admin = membership.role == Role.ADMIN and membership.user.is_active
     if admin and not _admins_left(membership.company, membership):
         raise TeamRefused("the company needs at least one active admin")
-    _log(membership.company, actor, "member.removed", email=membership.user.email)
+    journal.record(
+        "member.removed",
+        membership.company,
+        actor=actor,
+        source="web",
+        data={"email": membership.user.email},
+    )
     membership.delete()
 
 
@@ -152,7 +160,7 @@ def invite(membership: Membership, base_url: str, *, actor: Any) -> None:
         from_email=company.sender_email or settings.DEFAULT_FROM_EMAIL,
         recipient_list=[user.email],
     )
-    _log(company, actor, "member.invited", email=user.email)
+    journal.record("member.invited", company, actor=actor, source="web", data={"email": user.email})
 
 
 JOIN_SALT = "relance.team.join"
@@ -200,11 +208,11 @@ def invite_to_join(
 ) -> None:
     """Email an existing account's address a link to accept joining the company in that role;
     earlier links to that address stop working."""
-    event = Event.objects.create(
-        company=company,
+    event = journal.record(
+        "member.invited",
+        company,
         actor=actor,
         source="web",
-        kind="member.invited",
         data={"email": email, "role": role, "name": name.strip(), "join": True},
     )
     token = signing.dumps({"i": event.pk}, salt=JOIN_SALT)
@@ -260,7 +268,13 @@ def join(token: str, user: Any) -> Membership:
     if Membership.objects.filter(company=found.company, user=user).exists():
         raise InvalidInvitation
     membership = Membership.objects.create(company=found.company, user=user, role=found.role)
-    _log(found.company, user, "member.joined", email=found.email, role=found.role)
+    journal.record(
+        "member.joined",
+        found.company,
+        actor=user,
+        source="web",
+        data={"email": found.email, "role": found.role},
+    )
     return membership
 
 
@@ -342,5 +356,11 @@ def withdraw(company: Company, email: str, *, actor: Any) -> Invited:
     if person.membership is not None:
         remove(person.membership, actor=actor)
     else:
-        _log(company, actor, "member.invitation_cancelled", email=person.email.lower())
+        journal.record(
+            "member.invitation_cancelled",
+            company,
+            actor=actor,
+            source="web",
+            data={"email": person.email.lower()},
+        )
     return person

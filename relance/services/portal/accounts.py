@@ -40,6 +40,7 @@ from relance.models import (
 )
 from relance.services.dialogue import payment_plans, portal_disputes
 from relance.services.ledger import statements
+from relance.services.organisation import journal
 
 HISTORY_DAYS = 365
 TITLES = {"fr": "Relevé de compte", "en": "Statement of account"}
@@ -81,13 +82,7 @@ def note_visit(customer: Customer, on: date) -> bool:
     seen = Event.objects.filter(customer=customer, kind="portal.visited", data__on=on.isoformat())
     if seen.exists():
         return False
-    Event.objects.create(
-        company_id=customer.company_id,
-        customer=customer,
-        source="portal",
-        kind="portal.visited",
-        data={"on": on.isoformat()},
-    )
+    journal.record("portal.visited", customer, source="portal", data={"on": on.isoformat()})
     return True
 
 

@@ -30,8 +30,9 @@ from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from relance.models import Contact, Customer, Event, OutboxMessage, PortalCode
+from relance.models import Contact, Customer, OutboxMessage, PortalCode
 from relance.services.dunning import outbox
+from relance.services.organisation import journal
 from relance.services.portal.links import token
 
 CODE_MINUTES = 15
@@ -147,11 +148,10 @@ def check_code(customer_pk: int, code: str, now: datetime | None = None) -> str 
             return None
         PortalCode.objects.filter(pk__in=[c.pk for c in live]).update(used_at=now)
         customer = Customer.objects.get(pk=customer_pk)
-        Event.objects.create(
-            company_id=customer.company_id,
-            customer=customer,
+        journal.record(
+            "portal.link_reissued",
+            customer,
             source="portal",
-            kind="portal.link_reissued",
             data={"email": found.email},
         )
     return token(customer)

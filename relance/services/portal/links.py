@@ -20,7 +20,8 @@ from django.db.models import F
 from django.utils.translation import gettext as _
 
 from relance.domain.errors import Forbidden
-from relance.models import Customer, Event
+from relance.models import Customer
+from relance.services.organisation import journal
 
 SALT = "relance.portal"
 PATH = "/p/{token}/"  # relance.portal.urls serves it
@@ -80,11 +81,10 @@ def revoke(customer: Customer, *, actor: Any = None, source: str = "web") -> Non
     """Every link sent to this customer so far stops working."""
     Customer.objects.filter(pk=customer.pk).update(portal_version=F("portal_version") + 1)
     customer.refresh_from_db(fields=["portal_version"])
-    Event.objects.create(
-        company=customer.company,
-        customer=customer,
-        source=source,
+    journal.record(
+        "portal.revoked",
+        customer,
         actor=actor,
-        kind="portal.revoked",
+        source=source,
         data={"version": customer.portal_version},
     )
