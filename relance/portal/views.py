@@ -32,9 +32,8 @@ from relance.messaging import formatting
 from relance.models import Company, Customer, PaymentPlan
 from relance.services.dialogue import pauses, payment_plans, portal_disputes
 from relance.services.dialogue.pauses import Refused
-from relance.services.integrations import online_payments
 from relance.services.organisation import hours
-from relance.services.portal import accounts, codes, links
+from relance.services.portal import accounts, codes, links, online_payments
 
 logger = logging.getLogger(__name__)
 

@@ -16,8 +16,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from relance.models import Company, Contact, Dispute, PaymentPlan, PaymentRequest, Promise
-from relance.services.integrations import online_payments
-from relance.services.portal import links
+from relance.services.portal import links, online_payments
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

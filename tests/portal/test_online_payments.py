@@ -18,7 +18,7 @@ from django.core import mail
 from django.test import Client
 
 from relance.models import Company, Event, OutboxMessage, Payment, PaymentRequest
-from relance.services.integrations import online_payments
+from relance.services.portal import online_payments
 
 SECRET = "whsec_test_0123456789"
 
