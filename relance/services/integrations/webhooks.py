@@ -2,7 +2,9 @@
 payments received, promises made and broken, disputes opened and resolved.
 
 Each event becomes one delivery per subscribed endpoint, written in the transaction that made
-the event happen (so a rolled-back import tells nobody) and posted after it by the tick. A
+the event happen (so a rolled-back import tells nobody) and posted after it by the tick. Events
+reach here from the journal (services/organisation/journal.py), which calls `tell` for the kinds
+it maps to topics: services never queue a delivery themselves. A
 delivery is signed like Stripe's: `Relance-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of
 "<t>.<body>" with the endpoint's secret>`, so a receiver checks both who sent it and when. Any
 answer but 2xx is retried with backoff (1 min, 5 min, 30 min, 2 h, 6 h, 12 h, 24 h), then the
