@@ -1,1 +1,2 @@
-"""The companies relance collects for, their people, who sees what, their hours."""
+"""The companies relance collects for, their people, who sees what, their hours, and the journal
+of what happened to them (services/organisation/journal.py)."""

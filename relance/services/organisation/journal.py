@@ -9,9 +9,10 @@ invoice, and what is about one invoice only (a dispute, a discount), is also on 
 
 Some kinds are also what outside systems subscribe to (`TOPICS`): the journal hands them to the
 webhooks (services/integrations/webhooks.py, registered at start-up by relance.apps), in the
-caller's transaction, so a rolled-back change tells nobody. The journal sits in the lowest area
-and the webhooks in the highest: inverting the call this way lets every area record events
-without depending on the integrations."""
+caller's transaction, so a rolled-back change tells nobody. The journal sits in the lowest area,
+below the integrations whose services record events too: inverting the call this way lets every
+area record without depending on the webhooks, and the webhooks build nothing when nobody
+subscribed."""
 
 from __future__ import annotations
 
