@@ -306,11 +306,12 @@ def plan_rules(file: Path, company_code: str | None, as_json: bool) -> None:
 def plan_assign(customer_id: str, plan_code: str, company_code: str | None, as_json: bool) -> None:
     """Assign plan PLAN_CODE to customer CUSTOMER_ID (external id)."""
     from relance.services.dunning.plans import assign_plan
+    from relance.services.ledger import lookup
     from relance.services.organisation.companies import get_company
 
     with rejections(as_json):
         target = get_company(company_code) if company_code else None
-        customer = assign_plan(customer_id, plan_code, company=target)
+        customer = assign_plan(lookup.customer(customer_id, target), plan_code)
     emit(
         as_json,
         {"customer": customer.external_id, "company": customer.company.code, "plan": plan_code},
@@ -418,12 +419,13 @@ def forecast(start: date, end: date, store: bool, company_code: str | None, as_j
 @json_option
 def statement(customer_id: str, day: date, company_code: str | None, as_json: bool) -> None:
     """What CUSTOMER_ID owes on --date, invoice by invoice, with totals per currency."""
+    from relance.services.ledger import lookup
     from relance.services.ledger.statements import statement as compute
     from relance.services.organisation.companies import get_company
 
     with rejections(as_json):
         target = get_company(company_code) if company_code else None
-        result = compute(customer_id, day, target)
+        result = compute(lookup.customer(customer_id, target), day)
     lines = [
         f"{i['number']:<16} {i['amount_due']:>14} {i['currency']}  {i['days_late']:>4} days late"
         f"  interest {i['late_interest']:>10}  indemnity {i['fixed_indemnity']:>7}"
@@ -632,11 +634,12 @@ def rate_list(as_json: bool) -> None:
 def hold(customer_id: str, until: date, company_code: str | None, as_json: bool) -> None:
     """Hold all dunning of CUSTOMER_ID until a date (inclusive)."""
     from relance.services.dialogue import pauses
+    from relance.services.ledger import lookup
     from relance.services.organisation.companies import get_company
 
     with rejections(as_json):
         target = get_company(company_code) if company_code else None
-        customer = pauses.hold(customer_id, until, company=target)
+        customer = pauses.hold(lookup.customer(customer_id, target), until)
     emit(
         as_json,
         {"customer": customer.external_id, "hold_until": until.isoformat()},
@@ -660,11 +663,12 @@ def dispute_open(
 ) -> None:
     """Open a dispute on INVOICE_ID."""
     from relance.services.dialogue import pauses
+    from relance.services.ledger import lookup
     from relance.services.organisation.companies import get_company
 
     with rejections(as_json):
         target = get_company(company_code) if company_code else None
-        opened = pauses.open_dispute(invoice_id, day, reason=reason, company=target)
+        opened = pauses.open_dispute(lookup.invoice(invoice_id, target), day, reason=reason)
     emit(
         as_json,
         {"invoice": invoice_id, "opened_on": day.isoformat(), "dispute": opened.pk},
@@ -683,11 +687,12 @@ def dispute_resolve(
 ) -> None:
     """Resolve the open dispute on INVOICE_ID; dunning resumes if it is still unpaid."""
     from relance.services.dialogue import pauses
+    from relance.services.ledger import lookup
     from relance.services.organisation.companies import get_company
 
     with rejections(as_json):
         target = get_company(company_code) if company_code else None
-        pauses.resolve_dispute(invoice_id, day, resolution=resolution, company=target)
+        pauses.resolve_dispute(lookup.invoice(invoice_id, target), day, resolution=resolution)
     emit(
         as_json,
         {"invoice": invoice_id, "resolved_on": day.isoformat()},
@@ -717,12 +722,14 @@ def promise_add(
 ) -> None:
     """Record CUSTOMER_ID's promise to pay some invoices by a date."""
     from relance.services.dialogue import pauses
+    from relance.services.ledger import lookup
     from relance.services.organisation.companies import get_company
 
     ids = [i.strip() for i in invoices.split(",") if i.strip()]
     with rejections(as_json):
         target = get_company(company_code) if company_code else None
-        made = pauses.add_promise(customer_id, ids, pay_by, day, company=target)
+        customer = lookup.customer(customer_id, target)
+        made = pauses.add_promise(customer, lookup.invoices_of(customer, ids), pay_by, day)
     emit(
         as_json,
         {
@@ -834,16 +841,16 @@ def preview(
     from django.utils import timezone
 
     from relance.services.dunning.preview import preview as make
+    from relance.services.ledger import lookup
     from relance.services.organisation.companies import get_company
 
     with rejections(as_json):
         target = get_company(company_code) if company_code else None
         shown = make(
-            customer_id,
+            lookup.customer(customer_id, target),
             plan_code,
             step_name,
             day or timezone.localdate(),
-            company=target,
             language=language,
             side=variant,
         )

@@ -25,7 +25,6 @@ from relance.messaging import formatting
 from relance.models import Customer, Dispute, Event, Invoice, Membership, OutboxMessage
 from relance.services.dialogue import notices, pauses
 from relance.services.dialogue.pauses import Refused
-from relance.services.integrations import webhooks
 from relance.services.organisation import hours
 from relance.services.organisation.language import staff_language
 
@@ -74,11 +73,7 @@ def raise_from_portal(
     )
     if len(invoices) != len(set(invoice_ids)):
         raise Refused(_("There is no such invoice on your account."))
-    taken = (
-        Dispute.objects.filter(invoice__in=invoices, resolved_on=None)
-        .select_related("invoice")
-        .first()
-    )
+    taken = pauses.disputed(invoices)
     if taken is not None:
         raise Refused(
             _("Invoice %(number)s is already disputed.") % {"number": taken.invoice.number}
@@ -96,38 +91,13 @@ def raise_from_portal(
                 f"{customer.pk}-{now:%Y%m%d%H%M%S}.{kind}", ContentFile(proof), save=False
             )
             stored = holder.proof.name
+        claim = pauses.Claim(category, stored, now, acknowledge_by, resolve_by)
         made = [
-            Dispute.objects.create(
-                company=company,
-                customer=customer,
-                invoice=invoice,
-                opened_on=today,
-                reason=message.strip(),
-                category=category,
-                proof=stored,
-                source="portal",
-                opened_at=now,
-                acknowledge_by=acknowledge_by,
-                resolve_by=resolve_by,
+            pauses.open_dispute(
+                invoice, today, reason=message.strip(), source="portal", claim=claim
             )
             for invoice in invoices
         ]
-        for dispute in made:
-            Event.objects.create(
-                company=company,
-                customer=customer,
-                invoice=dispute.invoice,
-                source="portal",
-                kind="dispute.opened",
-                data={
-                    "on": today.isoformat(),
-                    "reason": dispute.reason,
-                    "category": category,
-                    "acknowledge_by": acknowledge_by.isoformat(),
-                    "resolve_by": resolve_by.isoformat(),
-                },
-            )
-            webhooks.dispute_changed(dispute, "dispute.opened")
         _queue_receipt(customer, made, now)
         _queue_notice(customer, made, now)
     return Raised(made, acknowledge_by, resolve_by)
@@ -248,10 +218,9 @@ def resolve(
         acknowledge(dispute, actor=actor, now=now)
         resolution = f"{OUTCOMES[outcome]}. {explanation.strip()}".strip()
         pauses.resolve_dispute(
-            dispute.invoice.external_id,
+            dispute.invoice,
             max(today, dispute.opened_on),
             resolution=resolution,
-            company=dispute.company,
             source="web",
             actor=actor,
         )
