@@ -343,12 +343,12 @@ def dispute(request: HttpRequest, customer: Customer, language: str) -> HttpResp
         try:
             raised = portal_disputes.raise_from_portal(
                 customer,
-                form.cleaned_data["invoices"],
+                lookup.invoices_of(customer, form.cleaned_data["invoices"]),
                 form.cleaned_data["category"],
                 form.cleaned_data["message"],
                 content,
             )
-        except Refused as exc:
+        except (Refused, lookup.NotTheirs) as exc:
             form.add_error(None, str(exc))
         else:
             context["raised"] = raised

@@ -8,6 +8,7 @@ name or type the browser claims."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -51,7 +52,7 @@ class Raised:
 
 def raise_from_portal(
     customer: Customer,
-    invoice_ids: list[str],
+    invoices: Sequence[Invoice],
     category: str,
     message: str,
     proof: bytes | None,
@@ -64,15 +65,11 @@ def raise_from_portal(
     company = customer.company
     if category not in Dispute.Category.values:
         raise Refused(_("Choose what is wrong."))
-    if not invoice_ids:
+    if not invoices:
         raise Refused(_("Choose at least one invoice."))
-    invoices = list(
-        Invoice.objects.filter(customer=customer, external_id__in=invoice_ids).order_by(
-            "due_date", "number"
-        )
-    )
-    if len(invoices) != len(set(invoice_ids)):
+    if any(invoice.customer_id != customer.pk for invoice in invoices):
         raise Refused(_("There is no such invoice on your account."))
+    invoices = sorted({i.pk: i for i in invoices}.values(), key=lambda i: (i.due_date, i.number))
     taken = pauses.disputed(invoices)
     if taken is not None:
         raise Refused(
