@@ -34,6 +34,7 @@ from relance.services.dialogue import pauses
 from relance.services.dunning import actions, campaigns, cycle, forecasting, plans
 from relance.services.dunning.run import run as run_cycle
 from relance.services.integrations import resources
+from relance.services.ledger import lookup
 from relance.services.organisation import hours
 
 router = Router()
@@ -174,9 +175,7 @@ def get_assignment(request: HttpRequest, external_id: str) -> dict[str, Any]:
 def assign(request: HttpRequest, external_id: str, payload: AssignmentIn) -> dict[str, Any]:
     company = writing(request)
     customer = _customer(company, external_id)
-    plans.assign_plan(
-        customer.external_id, payload.plan, company=company, source=source_of(request)
-    )
+    plans.assign_plan(customer, payload.plan, source=source_of(request))
     return _assignment(customer)
 
 
@@ -198,8 +197,7 @@ class HoldOut(Out):
 def hold(request: HttpRequest, external_id: str, payload: HoldIn) -> dict[str, Any]:
     company = writing(request)
     customer = _customer(company, external_id)
-    pauses.hold(customer.external_id, payload.until, company=company, source=source_of(request))
-    customer.refresh_from_db(fields=["hold_until"])
+    pauses.hold(customer, payload.until, source=source_of(request))
     return {"customer_id": customer.external_id, "hold_until": customer.hold_until}
 
 
@@ -443,11 +441,10 @@ def create_promise(request: HttpRequest, payload: PromiseIn) -> Status[dict[str,
     company = writing(request)
     customer = _customer(company, payload.customer_id)
     promise = pauses.add_promise(
-        customer.external_id,
-        payload.invoice_ids,
+        customer,
+        lookup.invoices_of(customer, payload.invoice_ids),
         payload.pay_by,
         hours.company_today(company),
-        company=company,
         source=source_of(request),
         amount=payload.amount,
     )
@@ -505,10 +502,9 @@ def list_disputes(
 def open_dispute(request: HttpRequest, payload: DisputeIn) -> Status[dict[str, Any]]:
     company = writing(request)
     dispute = pauses.open_dispute(
-        payload.invoice_id,
+        lookup.invoice(payload.invoice_id, company),
         hours.company_today(company),
         reason=payload.reason,
-        company=company,
         source=source_of(request),
     )
     return Status(201, resources.dispute(dispute))
@@ -529,10 +525,9 @@ def resolve_dispute(request: HttpRequest, dispute_id: int, payload: ResolveIn) -
     if found.resolved_on is not None:
         raise Invalid(f"dispute {dispute_id} was resolved on {found.resolved_on}")
     resolved = pauses.resolve_dispute(
-        found.invoice.external_id,
+        found.invoice,
         payload.on or hours.company_today(company),
         resolution=payload.resolution,
-        company=company,
         source=source_of(request),
     )
     return resources.dispute(resolved)

@@ -2,7 +2,7 @@
 
 Every exception relance defines derives from `RelanceError`, whose message is written for a
 finance user to act on. The kinds below tell the adapters how to answer, so the CLI and the API
-each map them once (`cli.main.rejections`, `api.errors.install`) instead of listing classes:
+each map them once (`cli.output.rejections`, `api.errors.install`) instead of listing classes:
 
     kind        the CLI            the API
     NotFound    exit 1, message    404 not_found

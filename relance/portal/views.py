@@ -32,6 +32,7 @@ from relance.messaging import formatting
 from relance.models import Company, Customer, PaymentPlan
 from relance.services.dialogue import pauses, payment_plans, portal_disputes
 from relance.services.dialogue.pauses import Refused
+from relance.services.ledger import lookup
 from relance.services.organisation import hours
 from relance.services.portal import accounts, codes, links, online_payments
 
@@ -341,12 +342,12 @@ def dispute(request: HttpRequest, customer: Customer, language: str) -> HttpResp
         try:
             raised = portal_disputes.raise_from_portal(
                 customer,
-                form.cleaned_data["invoices"],
+                lookup.invoices_of(customer, form.cleaned_data["invoices"]),
                 form.cleaned_data["category"],
                 form.cleaned_data["message"],
                 content,
             )
-        except Refused as exc:
+        except (Refused, lookup.NotTheirs) as exc:
             form.add_error(None, str(exc))
         else:
             context["raised"] = raised
@@ -384,15 +385,14 @@ def promise(request: HttpRequest, customer: Customer, language: str) -> HttpResp
     if post and form.is_valid():
         try:
             made = pauses.add_promise(
-                customer.external_id,
-                form.cleaned_data["invoices"],
+                customer,
+                lookup.invoices_of(customer, form.cleaned_data["invoices"]),
                 form.cleaned_data["pay_by"],
                 today,
-                company=company,
                 source="portal",
                 amount=form.cleaned_data.get("amount"),
             )
-        except Refused as exc:
+        except (Refused, lookup.NotTheirs) as exc:
             form.add_error(None, str(exc))
         else:
             context["promised"] = made

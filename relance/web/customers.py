@@ -170,7 +170,7 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     today = hours.company_today(customer.company)
     language = pages.language()
-    owed = statement(customer.external_id, today, customer.company, strict=False)
+    owed = statement(customer, today, strict=False)
     pks = dict(customer.invoices.values_list("external_id", "pk"))
     plan_code, plan_reason = cycle.explain_plan(customer.pk, today)
     may_act = access.may_act(request.user, customer.company_id)
@@ -329,7 +329,7 @@ def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
     customer = invoice.customer
     today = hours.company_today(customer.company)
     language = pages.language()
-    owed = statement(customer.external_id, today, customer.company, strict=False)
+    owed = statement(customer, today, strict=False)
     line = next((row for row in owed["invoices"] if row["id"] == invoice.external_id), None)
     money = partial(formatting.money, currency=invoice.currency, language=language)
     settled = invoice.allocations.select_related("payment", "credit_note").order_by("date", "pk")

@@ -157,9 +157,7 @@ def _record(
 def hold(request: HttpRequest, pk: int) -> HttpResponse:
     def act(customer: Customer, data: dict[str, Any]) -> str:
         until = data["until"]
-        pauses.hold(
-            customer.external_id, until, company=customer.company, source="web", actor=request.user
-        )
+        pauses.hold(customer, until, source="web", actor=request.user)
         return _("Dunning paused until %(until)s.") % {"until": _day(until)}
 
     return _record(request, pk, "hold", act)
@@ -171,10 +169,9 @@ def dispute(request: HttpRequest, pk: int) -> HttpResponse:
     def act(customer: Customer, data: dict[str, Any]) -> str:
         invoice = data["invoice"]
         pauses.open_dispute(
-            invoice.external_id,
+            invoice,
             hours.company_today(customer.company),
             reason=data["reason"],
-            company=customer.company,
             source="web",
             actor=request.user,
         )
@@ -188,11 +185,10 @@ def dispute(request: HttpRequest, pk: int) -> HttpResponse:
 def promise(request: HttpRequest, pk: int) -> HttpResponse:
     def act(customer: Customer, data: dict[str, Any]) -> str:
         pauses.add_promise(
-            customer.external_id,
-            [i.external_id for i in data["invoices"]],
+            customer,
+            list(data["invoices"]),
             data["pay_by"],
             hours.company_today(customer.company),
-            company=customer.company,
             source="web",
             actor=request.user,
         )
@@ -206,9 +202,8 @@ def promise(request: HttpRequest, pk: int) -> HttpResponse:
 def change_plan(request: HttpRequest, pk: int) -> HttpResponse:
     def act(customer: Customer, data: dict[str, Any]) -> str:
         updated = plans.assign_plan(
-            customer.external_id,
+            customer,
             data["plan"] or None,
-            company=customer.company,
             source="web",
             actor=request.user,
         )

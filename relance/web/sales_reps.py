@@ -20,6 +20,7 @@ from relance.messaging import formatting
 from relance.services.dialogue import pauses
 from relance.services.dunning import sales_reps
 from relance.services.dunning.sales_reps import DISPUTE, HOLD, PROMISE
+from relance.services.ledger import lookup
 from relance.services.organisation import access, hours
 from relance.web import pages
 
@@ -108,11 +109,11 @@ def rep_link(request: HttpRequest, token: str) -> HttpResponse:
             done = sales_reps.act(
                 grant,
                 today,
-                invoices=data.get("invoices") or [],
+                invoices=lookup.invoices_of(customer, data.get("invoices") or []),
                 pay_by=data.get("pay_by"),
                 reason=data.get("reason") or "",
             )
-        except pauses.Refused as exc:
+        except (pauses.Refused, lookup.NotTheirs) as exc:
             form.add_error(None, str(exc))
     context = {
         "grant": grant,

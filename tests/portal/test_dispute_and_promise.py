@@ -106,17 +106,18 @@ def test_a_broken_promise_notice_says_the_amount_promised(ledger, relance):
 
     from relance.services.dialogue import pauses
     from relance.services.dunning.run import run as run_cycle
+    from relance.services.ledger import lookup
 
     plans = Path(__file__).resolve().parents[2] / "relance" / "plans"
     relance.json("plan", "load", plans / "standard.yaml")
     relance.json("plan", "assign", "C1", "standard", "--company", "atelier")
     today = timezone.localdate()
+    customer = lookup.customer("C1", ledger.company)
     pauses.add_promise(
-        "C1",
-        ["I1"],
+        customer,
+        lookup.invoices_of(customer, ["I1"]),
         today - timedelta(days=1),
         today - timedelta(days=3),
-        company=ledger.company,
         amount=Decimal("500.00"),
     )
     run_cycle(today, company_id=ledger.company.pk, deliver=False)

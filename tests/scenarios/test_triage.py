@@ -41,13 +41,13 @@ def stir(day: date, rng: random.Random) -> None:
     invoices = list(Invoice.objects.filter(customer__in=customers).order_by("pk"))
     for invoice in rng.sample(invoices, min(3, len(invoices))):
         if invoice.disputes.filter(resolved_on__isnull=True).exists():
-            resolve_dispute(invoice.external_id, day)
+            resolve_dispute(invoice, day)
         else:
-            open_dispute(invoice.external_id, day, reason="quality")
-    hold(customers[0].external_id, day + timedelta(days=rng.randint(0, 5)))
-    own = [i.external_id for i in invoices if i.customer_id == customers[1].pk][:2]
+            open_dispute(invoice, day, reason="quality")
+    hold(customers[0], day + timedelta(days=rng.randint(0, 5)))
+    own = [i for i in invoices if i.customer_id == customers[1].pk][:2]
     if own:
-        add_promise(customers[1].external_id, own, day + timedelta(days=rng.randint(0, 4)), day)
+        add_promise(customers[1], own, day + timedelta(days=rng.randint(0, 4)), day)
     for planned in PaymentPlan.objects.filter(status__in=PaymentPlan.PAUSING):
         payment_plans.reject(planned, "no")  # its invoices return to dunning
     noon = datetime.combine(day, time(12), UTC)

@@ -47,7 +47,7 @@ def test_both_sides_go_out_and_are_measured_apart(company, new_customer, new_inv
             email=f"billing@c{n}.test",
             roles=["billing"],
         )
-        plans.assign_plan(customer.external_id, "ab", company=company)
+        plans.assign_plan(customer, "ab")
         customers.append(customer)
     today = timezone.localdate()
     run_cycle(today, company_id=company.pk, deliver=False)
@@ -87,10 +87,11 @@ def test_both_sides_go_out_and_are_measured_apart(company, new_customer, new_inv
 
 def test_either_side_can_be_previewed(company, new_customer, new_invoice, relance):
     plans.load_plans(PLAN)
-    new_invoice(new_customer(company, "C1", "Dupont"), "I1", "100.00", days_late=6)
+    customer = new_customer(company, "C1", "Dupont")
+    new_invoice(customer, "I1", "100.00", days_late=6)
     today = timezone.localdate()
-    assert preview.preview("C1", "ab", "Reminder", today)["subject"] == "Invoice F-I1 is late"
-    b = preview.preview("C1", "ab", "Reminder", today, side="B")
+    assert preview.preview(customer, "ab", "Reminder", today)["subject"] == "Invoice F-I1 is late"
+    b = preview.preview(customer, "ab", "Reminder", today, side="B")
     assert b["subject"] == "Can we help with F-I1?"
     shown = relance.json("preview", "C1", "--plan", "ab", "--step", "Reminder", "--variant", "B")
     assert shown["subject"] == b["subject"]

@@ -24,6 +24,7 @@ from relance.models import (
 from relance.services.dialogue import pauses
 from relance.services.dunning import calendar, outbox, sales_reps
 from relance.services.dunning.sales_reps import DISPUTE, HOLD, PROMISE, LinkRefused
+from relance.services.ledger import lookup
 from relance.services.organisation import team
 
 PLANS = Path(__file__).resolve().parents[2] / "relance" / "plans"
@@ -135,13 +136,31 @@ def test_what_the_links_do_is_recorded_as_the_rep(book, rep):
     dispute = sales_reps.read(sales_reps.token(rep, book["acme"], DISPUTE))
     with pytest.raises(pauses.Refused, match="at least one invoice"):
         sales_reps.act(dispute, today, invoices=[], pay_by=None, reason="")
-    sales_reps.act(dispute, today, invoices=["I1"], pay_by=None, reason="Wrong price")
+    sales_reps.act(
+        dispute,
+        today,
+        invoices=lookup.invoices_of(book["acme"], ["I1"]),
+        pay_by=None,
+        reason="Wrong price",
+    )
     assert Dispute.objects.get().reason == "Wrong price"
 
     promise = sales_reps.read(sales_reps.token(rep, book["acme"], PROMISE))
     with pytest.raises(pauses.Refused, match="date the customer promised"):
-        sales_reps.act(promise, today, invoices=["I2"], pay_by=None, reason="")
-    sales_reps.act(promise, today, invoices=["I2"], pay_by=today + timedelta(days=5), reason="")
+        sales_reps.act(
+            promise,
+            today,
+            invoices=lookup.invoices_of(book["acme"], ["I2"]),
+            pay_by=None,
+            reason="",
+        )
+    sales_reps.act(
+        promise,
+        today,
+        invoices=lookup.invoices_of(book["acme"], ["I2"]),
+        pay_by=today + timedelta(days=5),
+        reason="",
+    )
     assert Promise.objects.get().created_by == rep
 
 

@@ -20,6 +20,7 @@ from django.utils import timezone
 from relance.models import Event, WebhookDelivery, WebhookEndpoint
 from relance.services.dialogue import pauses
 from relance.services.integrations import webhooks
+from relance.services.ledger import lookup
 
 REFUSED = [
     "http://127.0.0.1:8000/hooks",
@@ -99,7 +100,7 @@ def dispute(company, new_customer, new_invoice):
     def open_one(external_id: str = "I1") -> None:
         customer = new_customer(company, f"C-{external_id}", "Dupont")
         new_invoice(customer, external_id, "500.00", days_late=3)
-        pauses.open_dispute(external_id, timezone.localdate(), company=company)
+        pauses.open_dispute(lookup.invoice(external_id, company), timezone.localdate())
 
     return open_one
 

@@ -16,7 +16,7 @@ from relance.services.dialogue import pauses
 from relance.services.dunning import outbox, plans
 from relance.services.dunning.run import run as run_cycle
 from relance.services.integrations import webhooks
-from relance.services.ledger import imports
+from relance.services.ledger import imports, lookup
 
 PLANS = plans.SHIPPED
 
@@ -54,9 +54,11 @@ def test_disputes_and_promises_are_posted_signed(
     customer = new_customer(company, "C1", "Dupont")
     new_invoice(customer, "I1", "500.00", days_late=3)
     today = timezone.localdate()
-    pauses.open_dispute("I1", today, reason="wrong quantity", company=company)
-    pauses.resolve_dispute("I1", today, resolution="credit note", company=company)
-    pauses.add_promise("C1", ["I1"], today + timedelta(days=7), today, company=company)
+    pauses.open_dispute(lookup.invoice("I1", company), today, reason="wrong quantity")
+    pauses.resolve_dispute(lookup.invoice("I1", company), today, resolution="credit note")
+    pauses.add_promise(
+        customer, lookup.invoices_of(customer, ["I1"]), today + timedelta(days=7), today
+    )
     assert webhooks.deliver_due() == {"delivered": 3, "retrying": 0, "dead": 0, "deferred": 0}
     events = _events(receiver)
     assert [e["type"] for e in events] == ["dispute.opened", "dispute.resolved", "promise.created"]
@@ -111,10 +113,13 @@ def test_the_cycle_tells_reminders_actions_and_broken_promises(
     promised = new_customer(company, "C2", "Martin")
     new_invoice(promised, "I2", "900.00", days_late=20)
     promise = pauses.add_promise(
-        "C2", ["I2"], today - timedelta(days=2), today - timedelta(days=9), company=company
+        promised,
+        lookup.invoices_of(promised, ["I2"]),
+        today - timedelta(days=2),
+        today - timedelta(days=9),
     )
     for customer in (mailed, called, promised):
-        plans.assign_plan(customer.external_id, "standard", company=company)
+        plans.assign_plan(customer, "standard")
     run_cycle(today, company_id=company.pk, deliver=False)
     outbox.deliver_due(as_of=today, now=timezone.now() + timedelta(days=4))  # in hours
     assert Promise.objects.get(pk=promise.pk).status == Promise.Status.BROKEN
@@ -136,7 +141,7 @@ def test_failures_are_retried_with_backoff_then_dead(
 ):
     customer = new_customer(company, "C1", "Dupont")
     new_invoice(customer, "I1", "500.00", days_late=3)
-    pauses.open_dispute("I1", timezone.localdate(), company=company)
+    pauses.open_dispute(lookup.invoice("I1", company), timezone.localdate())
     receiver.statuses = [500] * webhooks.MAX_ATTEMPTS
     now = timezone.now()
     assert webhooks.deliver_due(now)["retrying"] == 1
@@ -166,9 +171,9 @@ def test_only_subscribed_events_of_ones_own_company(
     webhooks.subscribe(company, receiver.url, ["dispute.resolved"])
     customer = new_customer(company, "C1", "Dupont")
     new_invoice(customer, "I1", "500.00", days_late=3)
-    pauses.open_dispute("I1", timezone.localdate(), company=company)
+    pauses.open_dispute(lookup.invoice("I1", company), timezone.localdate())
     assert not WebhookDelivery.objects.exists()
-    pauses.resolve_dispute("I1", timezone.localdate(), company=company)
+    pauses.resolve_dispute(lookup.invoice("I1", company), timezone.localdate())
     assert WebhookDelivery.objects.get().endpoint.company == company
 
 
@@ -182,8 +187,8 @@ def test_an_unreachable_endpoint_is_a_failure_not_a_crash(
     customer = new_customer(company, "C1", "Dupont")
     new_invoice(customer, "I1", "500.00", days_late=3)
     new_invoice(customer, "I2", "80.00", days_late=3)
-    pauses.open_dispute("I1", timezone.localdate(), company=company)
-    pauses.open_dispute("I2", timezone.localdate(), company=company)
+    pauses.open_dispute(lookup.invoice("I1", company), timezone.localdate())
+    pauses.open_dispute(lookup.invoice("I2", company), timezone.localdate())
     assert webhooks.deliver_due() == {"delivered": 0, "retrying": 1, "dead": 0, "deferred": 1}
     tried = WebhookDelivery.objects.get(attempts=1)
     assert (tried.last_status_code, tried.last_error) == (None, "could not connect")
@@ -206,11 +211,11 @@ def test_a_company_with_many_deliveries_to_a_dead_endpoint_does_not_starve_anoth
     customer = new_customer(company, "C1", "Dupont")
     for n in range(5):
         new_invoice(customer, f"I{n}", "10.00", days_late=3)
-        pauses.open_dispute(f"I{n}", timezone.localdate(), company=company)
+        pauses.open_dispute(lookup.invoice(f"I{n}", company), timezone.localdate())
     other = Company.objects.create(code="other", name="Other", country="FR", currency="EUR")
     webhooks.subscribe(other, receiver.url, ["dispute.opened"])
     new_invoice(new_customer(other, "B1", "Smith"), "B-I1", "10.00", days_late=3)
-    pauses.open_dispute("B-I1", timezone.localdate(), company=other)
+    pauses.open_dispute(lookup.invoice("B-I1", other), timezone.localdate())
     counts = webhooks.deliver_due(limit=3)
     assert counts == {"delivered": 1, "retrying": 1, "dead": 0, "deferred": 2}
     assert len(receiver.received) == 1
@@ -228,11 +233,11 @@ def test_a_company_whose_pass_takes_its_budget_leaves_the_rest_to_the_next_pass(
     for _ in range(2):
         webhooks.subscribe(company, f"http://127.0.0.1:{_dead_port()}/", ["dispute.opened"])
     new_invoice(new_customer(company, "C1", "Dupont"), "I1", "10.00", days_late=3)
-    pauses.open_dispute("I1", timezone.localdate(), company=company)
+    pauses.open_dispute(lookup.invoice("I1", company), timezone.localdate())
     other = Company.objects.create(code="other", name="Other", country="FR", currency="EUR")
     webhooks.subscribe(other, receiver.url, ["dispute.opened"])
     new_invoice(new_customer(other, "B1", "Smith"), "B-I1", "10.00", days_late=3)
-    pauses.open_dispute("B-I1", timezone.localdate(), company=other)
+    pauses.open_dispute(lookup.invoice("B-I1", other), timezone.localdate())
     now = timezone.now()
     counts = webhooks.deliver_due(now, budget_seconds=0)
     assert counts == {"delivered": 1, "retrying": 1, "dead": 0, "deferred": 1}
@@ -249,6 +254,6 @@ def test_one_companys_pass(company, receiver, local, new_customer, new_invoice):
     for owner, code in ((company, "A"), (other, "B")):
         webhooks.subscribe(owner, receiver.url, ["dispute.opened"])
         new_invoice(new_customer(owner, f"{code}1", "X"), f"{code}-I1", "10.00", days_late=3)
-        pauses.open_dispute(f"{code}-I1", timezone.localdate(), company=owner)
+        pauses.open_dispute(lookup.invoice(f"{code}-I1", owner), timezone.localdate())
     assert webhooks.deliver_due(company_id=other.pk)["delivered"] == 1
     assert WebhookDelivery.objects.get(status="delivered").endpoint.company == other

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import date
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
 
 from relance.domain.errors import Refusal
-from relance.models import Company, Customer, Dispute, Event, Invoice, Promise
+from relance.models import Customer, Dispute, Event, Invoice, Promise
 from relance.services.ledger import lookup
 from relance.services.organisation import journal
 
@@ -20,16 +21,8 @@ class Refused(Refusal, ValueError):
 
 
 @transaction.atomic
-def hold(
-    customer_id: str,
-    until: date,
-    *,
-    company: Company | None = None,
-    source: str = "cli",
-    actor: Any = None,
-) -> Customer:
+def hold(customer: Customer, until: date, *, source: str = "cli", actor: Any = None) -> Customer:
     """No dunning step runs for this customer up to and including `until`."""
-    customer = lookup.customer(customer_id, company)
     previous = customer.hold_until
     customer.hold_until = until
     customer.save(update_fields=["hold_until"])
@@ -43,52 +36,92 @@ def hold(
     return customer
 
 
+@dataclass(frozen=True)
+class Claim:
+    """What a dispute the customer raises themselves carries beyond the staff's: what is wrong,
+    their proof, when they raised it and the deadlines of the company's service level."""
+
+    category: str
+    proof: str
+    opened_at: datetime
+    acknowledge_by: datetime
+    resolve_by: datetime
+
+    def row(self, source: str) -> dict[str, Any]:
+        return {
+            "category": self.category,
+            "proof": self.proof,
+            "source": source,
+            "opened_at": self.opened_at,
+            "acknowledge_by": self.acknowledge_by,
+            "resolve_by": self.resolve_by,
+        }
+
+    def noted(self) -> dict[str, Any]:
+        return {
+            "category": self.category,
+            "acknowledge_by": self.acknowledge_by.isoformat(),
+            "resolve_by": self.resolve_by.isoformat(),
+        }
+
+
+def disputed(invoices: Iterable[Invoice]) -> Dispute | None:
+    """The first open dispute on one of these invoices: an invoice has one at a time."""
+    return (
+        Dispute.objects.filter(invoice__in=list(invoices), resolved_on__isnull=True)
+        .select_related("invoice")
+        .first()
+    )
+
+
 @transaction.atomic
 def open_dispute(
-    invoice_id: str,
+    invoice: Invoice,
     on: date,
     *,
     reason: str = "",
-    company: Company | None = None,
     source: str = "cli",
     actor: Any = None,
+    claim: Claim | None = None,
 ) -> Dispute:
-    """The invoice leaves dunning from `on` until the dispute is resolved."""
-    invoice = lookup.invoice(invoice_id, company)
-    if Dispute.objects.filter(invoice=invoice, resolved_on__isnull=True).exists():
-        raise Refused(f"invoice '{invoice_id}' already has an open dispute", field="invoice_id")
+    """The invoice leaves dunning from `on` until the dispute is resolved: the one way a dispute
+    is opened, by staff or (with their `claim`) by the customer on the portal, so the event and
+    the "dispute.opened" webhook always follow."""
+    if disputed([invoice]) is not None:
+        raise Refused(
+            f"invoice '{invoice.external_id}' already has an open dispute", field="invoice_id"
+        )
     dispute = Dispute.objects.create(
         company=invoice.company,
         customer_id=invoice.customer_id,
         invoice=invoice,
         opened_on=on,
         reason=reason,
+        **(claim.row(source) if claim else {}),
     )
     journal.record(
         "dispute.opened",
         dispute,
         actor=actor,
         source=source,
-        data={"on": on.isoformat(), "reason": reason},
+        data={"on": on.isoformat(), "reason": reason, **(claim.noted() if claim else {})},
     )
     return dispute
 
 
 @transaction.atomic
 def resolve_dispute(
-    invoice_id: str,
+    invoice: Invoice,
     on: date,
     *,
     resolution: str = "",
-    company: Company | None = None,
     source: str = "cli",
     actor: Any = None,
 ) -> Dispute:
     """Dunning of the invoice resumes from the day after `on`, if still unpaid."""
-    invoice = lookup.invoice(invoice_id, company)
     dispute = Dispute.objects.filter(invoice=invoice, resolved_on__isnull=True).first()
     if dispute is None:
-        raise Refused(f"invoice '{invoice_id}' has no open dispute", field="on")
+        raise Refused(f"invoice '{invoice.external_id}' has no open dispute", field="on")
     if on < dispute.opened_on:
         raise Refused(f"the dispute was opened on {dispute.opened_on}, after {on}", field="on")
     dispute.resolved_on = on
@@ -106,27 +139,25 @@ def resolve_dispute(
 
 @transaction.atomic
 def add_promise(
-    customer_id: str,
-    invoice_ids: Sequence[str],
+    customer: Customer,
+    invoices: Sequence[Invoice],
     pay_by: date,
     on: date,
     *,
-    company: Company | None = None,
     source: str = "cli",
     actor: Any = None,
     amount: Decimal | None = None,
 ) -> Promise:
-    """The invoices leave dunning until `pay_by`; unpaid the day after, the promise is broken.
-    An amount, when given, is in the invoices' one currency."""
-    customer = lookup.customer(customer_id, company)
+    """The invoices (the customer's) leave dunning until `pay_by`; unpaid the day after, the
+    promise is broken. An amount, when given, is in the invoices' one currency."""
     if pay_by < on:
         raise Refused(f"the promised date {pay_by} is before the day of the promise {on}")
-    if not invoice_ids:
+    if not invoices:
         raise Refused("name at least one invoice")
-    invoices = list(Invoice.objects.filter(customer=customer, external_id__in=invoice_ids))
-    missing = sorted(set(invoice_ids) - {i.external_id for i in invoices})
-    if missing:
-        raise Refused(f"customer '{customer_id}' has no invoice {', '.join(missing)}")
+    others = sorted({i.external_id for i in invoices if i.customer_id != customer.pk})
+    if others:
+        raise lookup.NotTheirs(customer, others)
+    invoices = list({i.pk: i for i in invoices}.values())
     currencies = {i.currency for i in invoices}
     if amount is not None and (amount <= 0 or len(currencies) != 1):
         raise Refused("a promised amount is positive, for invoices in one currency")

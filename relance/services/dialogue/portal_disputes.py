@@ -8,6 +8,7 @@ name or type the browser claims."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -51,7 +52,7 @@ class Raised:
 
 def raise_from_portal(
     customer: Customer,
-    invoice_ids: list[str],
+    invoices: Sequence[Invoice],
     category: str,
     message: str,
     proof: bytes | None,
@@ -64,20 +65,12 @@ def raise_from_portal(
     company = customer.company
     if category not in Dispute.Category.values:
         raise Refused(_("Choose what is wrong."))
-    if not invoice_ids:
+    if not invoices:
         raise Refused(_("Choose at least one invoice."))
-    invoices = list(
-        Invoice.objects.filter(customer=customer, external_id__in=invoice_ids).order_by(
-            "due_date", "number"
-        )
-    )
-    if len(invoices) != len(set(invoice_ids)):
+    if any(invoice.customer_id != customer.pk for invoice in invoices):
         raise Refused(_("There is no such invoice on your account."))
-    taken = (
-        Dispute.objects.filter(invoice__in=invoices, resolved_on=None)
-        .select_related("invoice")
-        .first()
-    )
+    invoices = sorted({i.pk: i for i in invoices}.values(), key=lambda i: (i.due_date, i.number))
+    taken = pauses.disputed(invoices)
     if taken is not None:
         raise Refused(
             _("Invoice %(number)s is already disputed.") % {"number": taken.invoice.number}
@@ -95,35 +88,13 @@ def raise_from_portal(
                 f"{customer.pk}-{now:%Y%m%d%H%M%S}.{kind}", ContentFile(proof), save=False
             )
             stored = holder.proof.name
+        claim = pauses.Claim(category, stored, now, acknowledge_by, resolve_by)
         made = [
-            Dispute.objects.create(
-                company=company,
-                customer=customer,
-                invoice=invoice,
-                opened_on=today,
-                reason=message.strip(),
-                category=category,
-                proof=stored,
-                source="portal",
-                opened_at=now,
-                acknowledge_by=acknowledge_by,
-                resolve_by=resolve_by,
+            pauses.open_dispute(
+                invoice, today, reason=message.strip(), source="portal", claim=claim
             )
             for invoice in invoices
         ]
-        for dispute in made:
-            journal.record(
-                "dispute.opened",
-                dispute,
-                source="portal",
-                data={
-                    "on": today.isoformat(),
-                    "reason": dispute.reason,
-                    "category": category,
-                    "acknowledge_by": acknowledge_by.isoformat(),
-                    "resolve_by": resolve_by.isoformat(),
-                },
-            )
         _queue_receipt(customer, made, now)
         _queue_notice(customer, made, now)
     return Raised(made, acknowledge_by, resolve_by)
@@ -246,10 +217,9 @@ def resolve(
         acknowledge(dispute, actor=actor, now=now)
         resolution = f"{OUTCOMES[outcome]}. {explanation.strip()}".strip()
         pauses.resolve_dispute(
-            dispute.invoice.external_id,
+            dispute.invoice,
             max(today, dispute.opened_on),
             resolution=resolution,
-            company=dispute.company,
             source="web",
             actor=actor,
         )

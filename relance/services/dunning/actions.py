@@ -100,27 +100,26 @@ def _record_dialogue(
     source: str,
 ) -> None:
     from relance.services.dialogue import pauses
+    from relance.services.ledger import lookup
 
     execution = item.execution
     if execution is None or not execution.reference_external_id:
         raise ActionRefused(f"action item {item.pk} names no invoice to promise or dispute")
-    company, customer = item.company, item.customer.external_id
+    company, customer = item.company, item.customer
     try:
         if outcome == "promised":
             if pay_by is None:
                 raise ActionRefused("say by when the customer will pay")
-            invoices = execution.invoices or [execution.reference_external_id]
-            pauses.add_promise(
-                customer, invoices, pay_by, today, company=company, source=source, actor=user
-            )
+            ids = execution.invoices or [execution.reference_external_id]
+            invoices = lookup.invoices_of(customer, ids)
+            pauses.add_promise(customer, invoices, pay_by, today, source=source, actor=user)
         else:
             pauses.open_dispute(
-                execution.reference_external_id,
+                lookup.invoice(execution.reference_external_id, company),
                 today,
                 reason=note,
-                company=company,
                 source=source,
                 actor=user,
             )
-    except pauses.Refused as exc:
+    except (pauses.Refused, lookup.NotTheirs) as exc:
         raise ActionRefused(str(exc)) from None

@@ -19,7 +19,6 @@ from relance.domain.plans.problems import PlanError, Problem, read_yaml
 from relance.domain.plans.reading import load_plans_yaml, parse_plan
 from relance.domain.plans.writing import plan_to_dict
 from relance.models import AssignmentRules, Company, Customer, Execution, Plan, Step
-from relance.services.ledger import lookup
 from relance.services.organisation import journal
 
 
@@ -246,16 +245,14 @@ def plans_for(company: Company) -> Any:
 
 
 def assign_plan(
-    customer_id: str,
+    customer: Customer,
     plan_code: str | None,
     *,
-    company: Company | None = None,
     source: str = "cli",
     actor: Any = None,
 ) -> Customer:
     """Give a customer an explicit plan, which wins over the assignment rules; None hands the
     choice back to the rules."""
-    customer = lookup.customer(customer_id, company)
     plan = None
     if plan_code is not None:
         plan = plans_for(customer.company).filter(code=plan_code).first()

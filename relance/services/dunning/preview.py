@@ -11,9 +11,9 @@ from relance.channels.sms import segments
 from relance.domain import engine
 from relance.domain.errors import Refusal
 from relance.domain.plans.model import SMS, VARIANT_B, Plan, Step, with_side
-from relance.models import Company, Customer
+from relance.models import Customer
 from relance.services.dunning import messages
-from relance.services.ledger import late_fees, lookup, snapshots
+from relance.services.ledger import late_fees, snapshots
 
 
 class PreviewError(Refusal, ValueError):
@@ -21,17 +21,15 @@ class PreviewError(Refusal, ValueError):
 
 
 def preview(
-    customer_id: str,
+    customer: Customer,
     plan_code: str,
     step_name: str,
     day: date,
     *,
-    company: Company | None = None,
     language: str | None = None,
     side: str = "",
 ) -> dict[str, Any]:
     """`side` "B" previews the B text of a step under an A/B test."""
-    customer = lookup.customer(customer_id, company)
     plans = snapshots.PlanCache()
     found = plans.of_company(customer.company_id, plan_code)
     if found is None:

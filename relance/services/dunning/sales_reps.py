@@ -11,6 +11,7 @@ once per step and invoice (`heads-up:…`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -32,6 +33,7 @@ from relance.models import (
     Dispute,
     Event,
     ForecastEntry,
+    Invoice,
     Membership,
     OutboxMessage,
     Promise,
@@ -109,14 +111,17 @@ def _may_act(user_id: int, company_id: int) -> bool:
     )
 
 
-def act(grant: Grant, today: date, *, invoices: list[str], pay_by: date | None, reason: str) -> str:
-    """Do what the link allows, as its rep (source `sales_rep_link`); returns what was done.
-    dialogue.Refused says why not (an invoice already disputed, a date in the past…)."""
+def act(
+    grant: Grant, today: date, *, invoices: Sequence[Invoice], pay_by: date | None, reason: str
+) -> str:
+    """Do what the link allows, as its rep (source `sales_rep_link`) on the customer's
+    `invoices`; returns what was done. dialogue.Refused says why not (an invoice already
+    disputed, a date in the past…)."""
     customer, rep = grant.customer, grant.user
-    who = {"source": "sales_rep_link", "actor": rep, "company": customer.company}
+    who = {"source": "sales_rep_link", "actor": rep}
     if grant.action == HOLD:
         until = today + timedelta(days=HOLD_DAYS)
-        pauses.hold(customer.external_id, until, **who)
+        pauses.hold(customer, until, **who)
         return _("Dunning of %(customer)s is paused until %(day)s.") % {
             "customer": customer.name,
             "day": formatting.day(until, translation.get_language() or "en"),
@@ -130,7 +135,7 @@ def act(grant: Grant, today: date, *, invoices: list[str], pay_by: date | None, 
         return _("Dispute flagged: the invoices leave dunning until it is resolved.")
     if pay_by is None:
         raise pauses.Refused(_("Give the date the customer promised to pay by."))
-    pauses.add_promise(customer.external_id, invoices, pay_by, today, **who)
+    pauses.add_promise(customer, invoices, pay_by, today, **who)
     return _("Promise recorded: dunning of these invoices waits until %(day)s.") % {
         "day": formatting.day(pay_by, translation.get_language() or "en")
     }

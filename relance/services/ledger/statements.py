@@ -8,8 +8,8 @@ from typing import Any
 from relance.domain.errors import Refusal
 from relance.domain.law import MissingRate
 from relance.domain.money import Money, Totals, format_amount
-from relance.models import Company
-from relance.services.ledger import late_fees, lookup
+from relance.models import Customer
+from relance.services.ledger import late_fees
 from relance.services.ledger.allocation import customer_position
 
 
@@ -17,9 +17,7 @@ class StatementError(Refusal):
     """The statement cannot be computed as asked (e.g. a reference rate is missing)."""
 
 
-def statement(
-    customer_id: str, on: date, company: Company | None = None, *, strict: bool = True
-) -> dict[str, Any]:
+def statement(customer: Customer, on: date, *, strict: bool = True) -> dict[str, Any]:
     """Invoices issued by `on` with something left to pay, their lateness, the late-payment
     interest and fixed indemnity the company's law pack gives them (DESIGN §6), and totals.
     Unallocated credit is listed apart: it is the customer's, not a reduction of one invoice.
@@ -27,7 +25,6 @@ def statement(
     A reference rate missing for a period raises StatementError; with `strict=False` (a page
     that must still show what is owed) those figures are None and `missing_rates` says why.
     """
-    customer = lookup.customer(customer_id, company)
     terms = late_fees.terms_of(customer, customer.company)
     rates = late_fees.rate_table()
     position, lines = customer_position(customer, on)

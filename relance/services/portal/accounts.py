@@ -88,7 +88,7 @@ def note_visit(customer: Customer, on: date) -> bool:
 
 def account(customer: Customer, on: date, language: str) -> Account:
     """What the statement page shows, computed as `relance statement` computes it."""
-    found = statements.statement(customer.external_id, on, customer.company, strict=False)
+    found = statements.statement(customer, on, strict=False)
     money = formatting.money
     result = Account(customer, on, language, missing_rates=found.get("missing_rates", []))
     known = _invoices(customer)
@@ -254,9 +254,7 @@ def invoice_pdf(customer: Customer, external_id: str, on: date, language: str) -
     row = next(
         (
             r
-            for r in statements.statement(customer.external_id, on, customer.company, strict=False)[
-                "invoices"
-            ]
+            for r in statements.statement(customer, on, strict=False)["invoices"]
             if r["id"] == external_id
         ),
         None,
@@ -286,7 +284,7 @@ def statement_pdf(customer: Customer, on: date, language: str) -> bytes:
     """The statement on the company's stationery, as a letter a customer can file or forward."""
     company = customer.company
     lang = _language(language)
-    found = statements.statement(customer.external_id, on, company, strict=False)
+    found = statements.statement(customer, on, strict=False)
     day = formatting.day(on, lang)
     known = _invoices(customer)
     lines: list[InvoiceLine] = []
@@ -351,7 +349,7 @@ def _number(amount: str | None) -> Decimal | str:
 
 def statement_csv(customer: Customer, on: date) -> str:
     """The statement as CSV, amounts in the contract's form (DESIGN §4), for a spreadsheet."""
-    found = statements.statement(customer.external_id, on, customer.company, strict=False)
+    found = statements.statement(customer, on, strict=False)
     out = io.StringIO()
     columns = [
         "invoice_id",

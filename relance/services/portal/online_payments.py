@@ -47,9 +47,7 @@ class PaymentRefused(Refusal, ValueError):
 def owed_by_currency(customer: Customer, on: date) -> dict[str, tuple[Decimal, list[str]]]:
     """Per currency: the amount due on `on` and the invoices (external ids) it is for."""
     found: dict[str, tuple[Decimal, list[str]]] = {}
-    for row in statements.statement(customer.external_id, on, customer.company, strict=False)[
-        "invoices"
-    ]:
+    for row in statements.statement(customer, on, strict=False)["invoices"]:
         total, ids = found.get(row["currency"], (Decimal(0), []))
         found[row["currency"]] = (total + Decimal(row["amount_due"]), [*ids, row["id"]])
     return found

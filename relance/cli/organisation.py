@@ -1,0 +1,80 @@
+"""`relance company` and `relance user`: the companies relance collects for and their staff."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from relance.cli.options import CONTEXT, json_option
+from relance.cli.output import emit, reject, rejections
+
+
+@click.group(context_settings=CONTEXT)
+def company() -> None:
+    """Companies (legal entities) whose receivables relance collects."""
+
+
+@company.command("add")
+@click.argument("code")
+@click.option("--name", required=True)
+@click.option("--country", required=True, metavar="CC", help="ISO 3166 code, e.g. FR, GB.")
+@click.option("--currency", required=True, metavar="CUR", help="ISO 4217 code, e.g. EUR.")
+@click.option("--time-zone", metavar="TZ", help="IANA zone, e.g. Europe/Paris.")
+@click.option("--iban")
+@click.option("--bic")
+@click.option("--registration-number", help="SIREN, Companies House number…")
+@click.option("--vat-number")
+@click.option("--email", help="Address customers write to with questions.")
+@click.option("--phone", help="Number customers call with questions.")
+@click.option("--sender-email", help="From: address of reminders.")
+@click.option("--reply-to")
+@click.option(
+    "--law-pack",
+    type=click.Choice(["FR", "EU", "UK", "NONE"]),
+    help="Late-payment law (default: from --country: FR, UK for GB, EU in the Union).",
+)
+@json_option
+def company_add(code: str, as_json: bool, **fields: Any) -> None:
+    """Create or update company CODE."""
+    from relance.services.organisation.companies import upsert_company
+
+    with rejections(as_json):
+        obj, created = upsert_company(code, **fields)
+    emit(
+        as_json,
+        {
+            "code": obj.code,
+            "created": created,
+            "name": obj.name,
+            "country": obj.country,
+            "currency": obj.currency,
+            "time_zone": obj.time_zone,
+        },
+        f"{'Created' if created else 'Updated'} company {obj.code} ({obj.name}, "
+        f"{obj.country}, {obj.currency}, {obj.time_zone}).",
+    )
+
+
+@click.group("user", context_settings=CONTEXT)
+def user_group() -> None:
+    """Staff accounts (everything else about them is in the admin and on the Team page)."""
+
+
+@user_group.command("unlock")
+@click.argument("username")
+@json_option
+def user_unlock(username: str, as_json: bool) -> None:
+    """Let USERNAME log in again after too many wrong passwords, from every address."""
+    from django.contrib.auth import get_user_model
+
+    from relance.services.organisation import logins
+
+    if not get_user_model().objects.filter(username=username).exists():
+        reject(f"no user {username}", as_json, {"error": "unknown user", "username": username})
+    was_locked = logins.unlock(username)
+    emit(
+        as_json,
+        {"username": username, "was_locked": was_locked},
+        f"{username} can log in again." if was_locked else f"{username} was not locked.",
+    )
