@@ -8,6 +8,6 @@ class RelanceConfig(AppConfig):
     def ready(self) -> None:
         from anymail.signals import tracking
 
-        from relance.channels.email import on_tracking_event
+        from relance.services.dunning.bounces import on_tracking_event
 
         tracking.connect(on_tracking_event, dispatch_uid="relance-bounces")

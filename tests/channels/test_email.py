@@ -117,11 +117,13 @@ def test_a_retry_is_the_same_message(ledger, smtp):
     run_cycle(date(2026, 2, 6), deliver=False)
     [message] = OutboxMessage.objects.all()
     from relance.channels.email import EmailChannel
+    from relance.services.dunning.delivery import compose
 
     message.subject, message.body = "Invoice F-1 is overdue", "text"
+    delivery = compose(message)
     channel = EmailChannel()
-    channel.send(message)
-    channel.send(message)  # e.g. the worker died before recording the first send
+    channel.send(delivery)
+    channel.send(delivery)  # e.g. the worker died before recording the first send
     channel.close()
     assert len({m["Message-ID"] for m in smtp.messages}) == 1
 
@@ -187,7 +189,7 @@ def test_an_unreachable_server_is_a_temporary_failure(ledger, settings):
 
 
 def test_html_paragraphs_join_wrapped_prose_and_keep_short_lines() -> None:
-    from relance.channels.email import paragraphs
+    from relance.messaging.email_html import paragraphs
 
     text = (
         "We would be grateful if you could arrange payment at your earliest convenience, and\n"
