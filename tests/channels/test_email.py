@@ -231,3 +231,24 @@ def test_the_step_attaches_imported_invoice_pdfs_and_summaries_on_request(
     files = {a.get_filename(): a.get_content() for a in smtp.messages[-1].iter_attachments()}
     assert files["F-1.pdf"] == imported
     assert files["F-2-summary.pdf"].startswith(b"%PDF")
+
+
+def test_the_company_logo_is_an_inline_image_of_the_html_part(
+    ledger, smtp, company, settings, tmp_path
+):
+    from django.core.files.base import ContentFile
+
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32  # the signature is what MIME types the image by
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    company.logo.save("brand.png", ContentFile(png))
+    run_cycle(date(2026, 2, 6), deliver=False)
+    outbox.deliver_due(date(2026, 2, 6))
+    [received] = smtp.messages
+    html = received.get_body(("html",)).get_content()
+    assert '<img src="cid:logo" alt="Default company"' in html
+    [image] = [part for part in received.walk() if part.get_content_maintype() == "image"]
+    assert image["Content-ID"] == "<logo>"
+    assert image.get_content_disposition() == "inline"
+    assert image.get_filename() == "brand.png"
+    assert image.get_content_type() == "image/png"
+    assert image.get_payload(decode=True) == png
