@@ -25,6 +25,9 @@ template is rewritten before it is compiled so that each loop's iterable and eac
 a counting filter; every filter is wrapped; every call goes through `call` (the sandbox's own
 hook), buffered output (macros, `{% set %}` blocks) through `concat`, printed values through
 `finalize`. The budget of the render under way lives in a context variable: a cheap lookup.
+
+One long module on purpose: the bounds hold only if every hook above is overridden together, and
+a reader checking them should find them side by side.
 """
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from relance.domain.delivery import Channel, Sent
+from relance.domain.delivery import Channel, DeliveryError, Sent
 from relance.domain.errors import Refusal
 from relance.models import Dispute, Event, OutboxMessage
 from relance.services.dunning import delivery as deliveries
@@ -238,14 +238,8 @@ def _deliver_batch(
             continue
         message.subject, message.body = text.subject, text.body
         try:
-            delivery = deliveries.compose(message, text)
-            sent: Sent = channels(message.channel).send(delivery)
-            deliveries.bounce(message, sent.bounced)
-            letter = delivery.letter if sent.printing else None  # waits for its print run
-            if letter is not None:
-                print_runs.file_letter(message.company_id, message.pk, letter)
+            status, provider_id = _hand_over(message, text, channels)
         except Exception as error:  # any channel failure is recorded and retried, never lost
-            deliveries.bounce(message, getattr(error, "bounced", None))
             attempts = message.attempts + 1
             dead = getattr(error, "permanent", False) or (
                 attempts >= settings.RELANCE_MAX_DELIVERY_ATTEMPTS
@@ -264,10 +258,7 @@ def _deliver_batch(
                 **({"to": retry_only, "cc": []} if retry_only else {}),
             )
         else:
-            if letter is not None:
-                lease.record_sent(message, Status.PRINTING, None, sent.provider_id)
-            else:
-                lease.record_sent(message, Status.SENT, now, sent.provider_id)
+            lease.record_sent(message, status, now if status == Status.SENT else None, provider_id)
     outcome = dict(
         OutboxMessage.objects.filter(pk__in=[m.pk for m in messages])
         .exclude(status=Status.CLAIMED)
@@ -275,6 +266,25 @@ def _deliver_batch(
     )
     webhooks.reminders_sent(m for m in messages if outcome.get(m.pk) == Status.SENT)
     return {m.key: outcome.get(m.pk, LOST) for m in messages}
+
+
+def _hand_over(
+    message: OutboxMessage, text: composing.Composed, channels: Callable[[str], Channel]
+) -> tuple[str, str]:
+    """Give the message to its channel and keep what the channel reports beyond transport: the
+    contacts that bounced, a letter to file in its print run. Returns the message's new status
+    (sent, or printing for a letter until its run is posted) and the provider's id."""
+    delivery = deliveries.compose(message, text)
+    try:
+        sent: Sent = channels(message.channel).send(delivery)
+    except DeliveryError as error:
+        deliveries.bounce(message, error.bounced)
+        raise
+    deliveries.bounce(message, sent.bounced)
+    if sent.printing and delivery.letter is not None:
+        print_runs.file_letter(message.company_id, message.pk, delivery.letter)
+        return Status.PRINTING, sent.provider_id
+    return Status.SENT, sent.provider_id
 
 
 def _zone(message: OutboxMessage) -> str:
