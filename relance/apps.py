@@ -8,7 +8,7 @@ class RelanceConfig(AppConfig):
     def ready(self) -> None:
         from anymail.signals import tracking
 
-        from relance.channels.email import on_tracking_event
+        from relance.services.dunning.bounces import on_tracking_event
         from relance.services.integrations import webhooks
         from relance.services.organisation import journal
 

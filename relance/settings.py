@@ -228,7 +228,8 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
-# Delivery: one backend per channel (dotted path to a class with `send(message)`).
+# Delivery: one transport per channel (dotted path to a class with `send(Delivery) -> Sent`,
+# relance.domain.delivery).
 RELANCE_OUTBOX_DIR = Path(os.environ.get("RELANCE_OUTBOX_DIR", VAR_DIR / "outbox"))
 RELANCE_CHANNELS = {
     channel: os.environ.get(

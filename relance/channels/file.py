@@ -9,7 +9,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from relance.models import OutboxMessage
+from relance.domain.delivery import Delivery, Sent
 
 
 class FileChannel:
@@ -20,21 +20,22 @@ class FileChannel:
         self.directory = directory
         self._made: set[Path] = set()
 
-    def send(self, message: OutboxMessage) -> None:
-        folder = Path(self.directory or settings.RELANCE_OUTBOX_DIR) / message.channel
+    def send(self, delivery: Delivery) -> Sent:
+        folder = Path(self.directory or settings.RELANCE_OUTBOX_DIR) / delivery.channel
         if folder not in self._made:
             folder.mkdir(parents=True, exist_ok=True)
             self._made.add(folder)
-        target = folder / f"{message.pk}.json"
+        target = folder / f"{delivery.outbox_id}.json"
         payload = {
-            "key": message.key,
-            "channel": message.channel,
-            "customer": message.customer.external_id if message.customer else None,
-            "to": message.to,
-            "cc": message.cc,
-            "subject": message.subject,
-            "body": message.body,
+            "key": delivery.key,
+            "channel": delivery.channel,
+            "customer": delivery.customer,
+            "to": list(delivery.to),
+            "cc": list(delivery.cc),
+            "subject": delivery.subject,
+            "body": delivery.body,
         }
         temporary = target.with_suffix(".tmp")
         temporary.write_text(json.dumps(payload, indent=2, ensure_ascii=False), encoding="utf-8")
         os.replace(temporary, target)
+        return Sent()

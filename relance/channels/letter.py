@@ -1,172 +1,31 @@
-"""Letters: each one rendered to PDF on the company's stationery (relance.documents) and put in
-the company's open print run; the run is downloaded as one PDF (or handed to a print provider)
-and marked posted, which is when its letters count as sent (services.dunning.print_runs)."""
+"""Letters: the composer lays each one out on the company's stationery (services.dunning.letters);
+this channel hands the PDF to the company's open print run, which is downloaded as one PDF (or
+handed to a print provider) and marked posted, which is when its letters count as sent
+(services.dunning.print_runs).
+
+The print run is a queue in the database, so the outbox files the letter there when this channel
+answers `printing` (services.dunning.print_runs.file_letter): the channel stays transport only,
+and a retry after a crash finds the letter already filed.
+"""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from decimal import Decimal
-from typing import Any
-
-from django.db import transaction
-from django.utils import timezone
-
-from relance.channels.base import DeliveryError
-from relance.documents import (
-    InvoiceLine,
-    Language,
-    Letter,
-    Party,
-    PaymentInstructions,
-    Stationery,
-    page_count,
-    render_letter,
-)
-from relance.messaging import formatting
-from relance.messaging.text import reflow
-from relance.models import Company, Customer, OutboxMessage, PrintBatch, PrintedLetter
-
-#: Countries whose letters are printed on US Letter paper; A4 everywhere else.
-LETTER_PAPER_COUNTRIES = frozenset({"US", "CA", "MX", "PH", "CL", "CO", "VE"})
-
-_ATTENTION = {"fr": "À l'attention de", "en": "For the attention of"}
-
-_TOTALS = {
-    "fr": ("Total factures {}", "Intérêts et indemnités {}", "Total dû {}"),
-    "en": ("Invoices {}", "Interest and indemnities {}", "Total due {}"),
-}
-
-
-def stationery(company: Company) -> Stationery:
-    logo = None
-    if company.logo:
-        with company.logo.open("rb") as handle:
-            logo = handle.read()
-    return Stationery(
-        company_name=company.name,
-        address_lines=formatting.postal_lines(
-            company.address_line1, company.address_line2, company.postal_code, company.city
-        ),
-        registration_number=company.registration_number,
-        vat_number=company.vat_number,
-        email=company.email,
-        phone=company.phone,
-        iban=company.iban,
-        bic=company.bic,
-        logo=logo,
-        accent_colour=company.brand_colour or "#1F3A5F",
-        paper="Letter" if company.country in LETTER_PAPER_COUNTRIES else "A4",
-    )
-
-
-def totals_rows(items: Any, fees: dict[str, Decimal], language: str) -> tuple[tuple[str, str], ...]:
-    """Per currency: the invoices' amount due, the late fees on them, the sum of both."""
-    due: dict[str, Decimal] = defaultdict(Decimal)
-    for item in items:
-        due[item.currency] += item.amount_due
-    invoices_label, fees_label, total_label = _TOTALS.get(language, _TOTALS["en"])
-    rows: list[tuple[str, str]] = []
-    for currency in sorted(due):
-        money = formatting.money
-        extra = fees.get(currency, Decimal(0))
-        if extra:
-            rows.append((invoices_label.format(currency), money(due[currency], currency, language)))
-            rows.append((fees_label.format(currency), money(extra, currency, language)))
-        total = due[currency] + extra
-        rows.append((total_label.format(currency), money(total, currency, language)))
-    return tuple(rows)
-
-
-def build_letter(message: OutboxMessage, customer: Customer) -> Letter:
-    company = customer.company
-    composed = getattr(message, "composed", None)
-    values: dict[str, Any] = composed.values if composed else {}
-    items = composed.items if composed else ()
-    fees = composed.fees if composed else {}
-    language: Language = "fr" if customer.language == "fr" else "en"
-    lines = tuple(
-        InvoiceLine(
-            number=i["number"],
-            issue_date=i["issue_date"],
-            due_date=i["due_date"],
-            total=i["total"],
-            amount_due=i["amount_due"],
-            days_late=i["days_late"],
-            late_interest=i["late_interest"],
-            fixed_indemnity=i["fixed_indemnity"],
-        )
-        for i in values.get("invoices", [])
-    )
-    attention = values.get("contact", {}).get("name", "")
-    address: tuple[str, ...] = (f"{_ATTENTION[language]} {attention}",) if attention else ()
-    address += formatting.postal_lines(
-        customer.address_line1, customer.address_line2, customer.postal_code, customer.city
-    )
-    place = company.city or ""
-    today = values.get("today") or formatting.day(timezone.localdate(), language)
-    connector = ", le " if language == "fr" else ", "
-    reference = values.get("reference", {}).get("number", "")
-    label = "Client" if language == "fr" else "Customer"
-    return Letter(
-        stationery=stationery(company),
-        recipient=Party(
-            customer.name,
-            address,
-            country=None if customer.country == company.country else customer.country,
-        ),
-        place_and_date=f"{place}{connector}{today}" if place else today,
-        reference=f"{label} {customer.external_id}" + (f" — {reference}" if reference else ""),
-        subject=message.subject,
-        body=reflow(message.body),
-        invoices=lines,
-        totals=totals_rows(items, fees, language),
-        payment=(
-            PaymentInstructions(company.iban, company.bic, values["payment"]["reference"])
-            if company.iban and "payment" in values
-            else None
-        ),
-        language=language,
-        statement_appendix=company.letter_statement,
-    )
+from relance.domain.delivery import Delivery, DeliveryError, Sent
 
 
 class LetterChannel:
-    """Renders the letter and files it in the company's open print run (never twice: a retry
-    after a crash finds the letter already filed)."""
+    """Accepts a laid-out letter for the print run; refuses for good a letter that cannot be
+    posted (no customer, no postal address)."""
 
-    def send(self, message: OutboxMessage) -> None:
-        customer = message.customer  # claimed with its company (services.dunning.outbox)
-        if customer is None:
+    def send(self, delivery: Delivery) -> Sent:
+        if delivery.customer is None:
             raise DeliveryError(
                 "a letter goes to a customer: this message has none", permanent=True
             )
-        if not (customer.address_line1 or customer.city):
+        if delivery.letter is None:
             raise DeliveryError(
-                f"no postal address for customer {customer.external_id}: add it (customers "
+                f"no postal address for customer {delivery.customer}: add it (customers "
                 "CSV columns address_line1, postal_code, city), then send the letter again",
                 permanent=True,
             )
-        try:
-            pdf = render_letter(build_letter(message, customer))
-        except ValueError as error:  # an address too long for the window, a bad logo…
-            raise DeliveryError(f"cannot lay out the letter: {error}", permanent=True) from None
-        with transaction.atomic():
-            if not PrintedLetter.objects.filter(message_id=message.pk).exists():
-                batch = self._open_batch(customer.company_id)
-                PrintedLetter.objects.create(
-                    batch=batch, message_id=message.pk, pdf=pdf, pages=page_count(pdf)
-                )
-        message.final_status = OutboxMessage.Status.PRINTING
-
-    @staticmethod
-    def _open_batch(company_id: int) -> PrintBatch:
-        batch = (
-            PrintBatch.objects.select_for_update()
-            .filter(company_id=company_id, status=PrintBatch.Status.OPEN)
-            .first()
-        )
-        if batch is None:
-            batch = PrintBatch.objects.create(
-                company_id=company_id, created_on=timezone.localdate()
-            )
-        return batch
+        return Sent(printing=True)

@@ -1,6 +1,6 @@
-"""The SMS channel: phone numbers checked in E.164 (domain.phones), the length of a text in segments
-(what the provider bills, and what a preview shows), and a small backend interface with two
-backends: files, and a Twilio-style REST API.
+"""The SMS channel: phone numbers checked in E.164 (domain.phones), the length of a text checked
+in segments (messaging.sms), and a small backend interface with two backends: files, and a
+Twilio-style REST API.
 
 The channel sends one SMS per recipient under the idempotency key "<outbox key>:<number>", so a
 retry after a crash or a timeout is recognisable by the provider (and replaces the same file).
@@ -15,72 +15,16 @@ import os
 import urllib.error
 import urllib.parse
 import urllib.request
-from dataclasses import dataclass
 from http.client import HTTPException
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from relance.channels.base import DeliveryError
 from relance.domain import phones
-from relance.models import OutboxMessage
-
-# --------------------------------------------------------------------------------------------------
-# Length in segments
-# --------------------------------------------------------------------------------------------------
-
-# GSM 03.38 (3GPP TS 23.038) default alphabet, without the escape code, and its extension table,
-# whose characters are sent as escape + character: two septets each.
-GSM7_BASIC = frozenset(
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
-    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
-)
-GSM7_EXTENSION = frozenset("\f^{}\\[~]|€")
-
-# Units in a single message / in each part of a concatenated one (the rest of a part carries the
-# user data header that numbers the parts).
-LIMITS = {"GSM-7": (160, 153), "UCS-2": (70, 67)}
-
-
-@dataclass(frozen=True)
-class SmsLength:
-    """How a text travels: its encoding, its length in that encoding's units (septets for GSM-7,
-    UTF-16 code units for UCS-2) and the number of SMS it is billed as."""
-
-    encoding: Literal["GSM-7", "UCS-2"]
-    characters: int
-    segments: int
-
-
-def _units(text: str) -> tuple[Literal["GSM-7", "UCS-2"], list[int]]:
-    """The encoding of `text` and the units each of its characters takes."""
-    if all(c in GSM7_BASIC or c in GSM7_EXTENSION for c in text):
-        return "GSM-7", [2 if c in GSM7_EXTENSION else 1 for c in text]
-    return "UCS-2", [2 if ord(c) > 0xFFFF else 1 for c in text]  # surrogate pairs: 2
-
-
-def segments(text: str) -> SmsLength:
-    """The encoding, length and segment count of `text`: GSM-7 unless one character is outside
-    the GSM 03.38 tables, then UCS-2 for the whole text.
-
-    A concatenated message never splits an escape sequence or a surrogate pair between two parts
-    (phones and providers keep them whole), so a part can carry one unit less than its limit: the
-    count is that of the parts actually filled, not just length / limit.
-    """
-    encoding, units = _units(text)
-    total = sum(units)
-    single, part = LIMITS[encoding]
-    if total <= single:
-        return SmsLength(encoding, total, 1 if total else 0)
-    count, used = 1, 0
-    for size in units:
-        if used + size > part:
-            count, used = count + 1, 0
-        used += size
-    return SmsLength(encoding, total, count)
-
+from relance.domain.delivery import Delivery, DeliveryError, Sent
+from relance.messaging.sms import segments
 
 # --------------------------------------------------------------------------------------------------
 # Backends
@@ -249,7 +193,7 @@ MAX_SEGMENTS = 10  # a reminder by SMS is a few lines; longer is a mistake in th
 
 
 class SmsChannel:
-    """Sends message.body to each number of message.to through the configured backend.
+    """Sends the text to each number the delivery is addressed to, through the configured backend.
 
     Everything a retry cannot fix (no number, an invalid one, no text, a text over MAX_SEGMENTS)
     is refused before anything is sent. A number the provider refuses does not stop the others;
@@ -259,9 +203,9 @@ class SmsChannel:
     def __init__(self, backend: SmsBackend | None = None) -> None:
         self.backend = backend or backend_from_settings()
 
-    def send(self, message: OutboxMessage) -> None:
-        numbers = self._numbers(message)
-        body = message.body or ""
+    def send(self, delivery: Delivery) -> Sent:
+        numbers = self._numbers(delivery)
+        body = delivery.body or ""
         if not body.strip():
             raise DeliveryError("SMS has no text", permanent=True)
         length = segments(body)
@@ -275,7 +219,7 @@ class SmsChannel:
         refused: list[str] = []
         for number in numbers:
             try:
-                self.backend.send_text(number, body, f"{message.key}:{number}")
+                self.backend.send_text(number, body, f"{delivery.key}:{number}")
             except DeliveryError as error:
                 if not error.permanent:
                     raise
@@ -285,13 +229,14 @@ class SmsChannel:
         if refused:
             also = f" (sent to {', '.join(sent)})" if sent else ""
             raise DeliveryError(f"SMS refused for {'; '.join(refused)}{also}", permanent=True)
+        return Sent()
 
     @staticmethod
-    def _numbers(message: OutboxMessage) -> list[str]:
-        if not message.to:
+    def _numbers(delivery: Delivery) -> list[str]:
+        if not delivery.to:
             raise DeliveryError("SMS has no recipient", permanent=True)
         numbers: list[str] = []
-        for raw in message.to:
+        for raw in delivery.to:
             try:
                 number = phones.normalize(str(raw), None)
             except ValueError as error:

@@ -1,8 +1,9 @@
 """HTML to PDF with WeasyPrint: dunning letters and invoice summaries on the company's stationery.
 
-Templates are Jinja2 with autoescaping, independent of Django settings, so the same code renders
-from a web request, a Celery task or the command line. WeasyPrint is imported on first use: the
-services import the dataclasses of this package without paying for Pango.
+Templates are Jinja2, sandboxed and autoescaped (messaging.sandbox.sandboxed), independent of
+Django settings, so the same code renders from a web request, a Celery task or the command line.
+WeasyPrint is imported on first use: the services import the dataclasses of this package without
+paying for Pango.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import PackageLoader, StrictUndefined
 
 from relance.documents.labels import LABELS
 from relance.documents.layout import (
@@ -30,13 +31,13 @@ from relance.documents.model import (
     PaymentInstructions,
     Stationery,
 )
+from relance.messaging.sandbox import sandboxed
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-_ENV = Environment(
-    loader=PackageLoader("relance.documents", "templates"),
-    autoescape=select_autoescape(["html"]),
+_ENV = sandboxed(
+    PackageLoader("relance.documents", "templates"),
     undefined=StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,

@@ -15,6 +15,8 @@ from functools import cache
 from jinja2 import TemplateSyntaxError, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
+from relance.messaging.sandbox import sandboxed
+
 _INVOICE = {
     "id": "the invoice's id in your ERP",
     "number": "invoice number",
@@ -114,7 +116,7 @@ class TemplateProblem:
 
 @cache
 def _environment() -> SandboxedEnvironment:
-    return SandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
+    return sandboxed(trim_blocks=True, lstrip_blocks=True)
 
 
 def _column(source: str, line: int, text: str) -> int:

@@ -1,4 +1,9 @@
-"""The one Jinja2 environment every message template renders in, with bounds on every render.
+"""Every Jinja2 environment of relance (`sandboxed`), and the one every message template renders
+in, with bounds on every render.
+
+One factory, so no template is ever rendered outside the sandbox: texts users write get the
+bounded sandbox below; relance's own HTML templates (the email's HTML part, letters) a sandbox
+with HTML autoescaped; the plan checks (relance.domain.merge_fields) parse in a plain sandbox.
 
 Sandboxed (templates are written by users: no attribute of Python objects beyond the plain data
 given, no `__class__`/`__globals__` escape), no HTML escaping (the HTML part is built from the
@@ -20,6 +25,9 @@ template is rewritten before it is compiled so that each loop's iterable and eac
 a counting filter; every filter is wrapped; every call goes through `call` (the sandbox's own
 hook), buffered output (macros, `{% set %}` blocks) through `concat`, printed values through
 `finalize`. The budget of the render under way lives in a context variable: a cheap lookup.
+
+One long module on purpose: the bounds hold only if every hook above is overridden together, and
+a reader checking them should find them side by side.
 """
 
 from __future__ import annotations
@@ -35,7 +43,7 @@ from itertools import islice
 from types import BuiltinFunctionType, MethodWrapperType
 from typing import Any
 
-from jinja2 import ChainableUndefined, Template, nodes
+from jinja2 import BaseLoader, ChainableUndefined, Template, nodes, select_autoescape
 from jinja2.runtime import LoopContext
 from jinja2.sandbox import SandboxedEnvironment
 from jinja2.utils import Namespace, _PassArg
@@ -597,10 +605,28 @@ class BoundedEnvironment(SandboxedEnvironment):
         return update_wrapper(bounded, value)
 
 
+def sandboxed(
+    templates: BaseLoader | None = None, *, bounded: bool = False, **options: Any
+) -> SandboxedEnvironment:
+    """A sandboxed environment: over relance's own `templates` (HTML escaped, CSS not), bounded
+    for templates users write, else plain (parsing only)."""
+    if templates is not None:
+        options.setdefault("autoescape", select_autoescape(["html"]))
+        return SandboxedEnvironment(loader=templates, **options)
+    if bounded:
+        return BoundedEnvironment(**options)
+    return SandboxedEnvironment(**options)
+
+
 @cache
-def environment() -> BoundedEnvironment:
-    return BoundedEnvironment(
-        undefined=ChainableUndefined, autoescape=False, trim_blocks=True, lstrip_blocks=True
+def environment() -> SandboxedEnvironment:
+    """The environment of user-written message templates."""
+    return sandboxed(
+        bounded=True,
+        undefined=ChainableUndefined,
+        autoescape=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
     )
 
 

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import models
@@ -221,12 +219,6 @@ class OutboxMessage(models.Model):
     )
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
-
-    # Not stored, set while a message is delivered (services.dunning.outbox): what the composer
-    # produced for the channel, and the status a channel asks for instead of `sent` (a letter in
-    # print).
-    composed: Any = None
-    final_status: str = ""
 
     class Meta:
         ordering = ["created_at", "id"]

@@ -117,11 +117,13 @@ def test_a_retry_is_the_same_message(ledger, smtp):
     run_cycle(date(2026, 2, 6), deliver=False)
     [message] = OutboxMessage.objects.all()
     from relance.channels.email import EmailChannel
+    from relance.services.dunning.delivery import compose
 
     message.subject, message.body = "Invoice F-1 is overdue", "text"
+    delivery = compose(message)
     channel = EmailChannel()
-    channel.send(message)
-    channel.send(message)  # e.g. the worker died before recording the first send
+    channel.send(delivery)
+    channel.send(delivery)  # e.g. the worker died before recording the first send
     channel.close()
     assert len({m["Message-ID"] for m in smtp.messages}) == 1
 
@@ -187,7 +189,7 @@ def test_an_unreachable_server_is_a_temporary_failure(ledger, settings):
 
 
 def test_html_paragraphs_join_wrapped_prose_and_keep_short_lines() -> None:
-    from relance.channels.email import paragraphs
+    from relance.messaging.email_html import paragraphs
 
     text = (
         "We would be grateful if you could arrange payment at your earliest convenience, and\n"
@@ -229,3 +231,24 @@ def test_the_step_attaches_imported_invoice_pdfs_and_summaries_on_request(
     files = {a.get_filename(): a.get_content() for a in smtp.messages[-1].iter_attachments()}
     assert files["F-1.pdf"] == imported
     assert files["F-2-summary.pdf"].startswith(b"%PDF")
+
+
+def test_the_company_logo_is_an_inline_image_of_the_html_part(
+    ledger, smtp, company, settings, tmp_path
+):
+    from django.core.files.base import ContentFile
+
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32  # the signature is what MIME types the image by
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    company.logo.save("brand.png", ContentFile(png))
+    run_cycle(date(2026, 2, 6), deliver=False)
+    outbox.deliver_due(date(2026, 2, 6))
+    [received] = smtp.messages
+    html = received.get_body(("html",)).get_content()
+    assert '<img src="cid:logo" alt="Default company"' in html
+    [image] = [part for part in received.walk() if part.get_content_maintype() == "image"]
+    assert image["Content-ID"] == "<logo>"
+    assert image.get_content_disposition() == "inline"
+    assert image.get_filename() == "brand.png"
+    assert image.get_content_type() == "image/png"
+    assert image.get_payload(decode=True) == png

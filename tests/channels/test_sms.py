@@ -18,14 +18,9 @@ from typing import Any
 
 import pytest
 
-from relance.channels.base import DeliveryError
-from relance.channels.sms import (
-    FileSmsBackend,
-    SmsChannel,
-    SmsLength,
-    TwilioSmsBackend,
-    segments,
-)
+from relance.channels.sms import FileSmsBackend, SmsChannel, TwilioSmsBackend
+from relance.domain.delivery import Delivery, DeliveryError
+from relance.messaging.sms import SmsLength, segments
 from relance.models import Customer, OutboxMessage
 from relance.services.dunning import outbox
 
@@ -271,6 +266,10 @@ def sms(customer: Customer, key: str, to: list[str], body: str) -> OutboxMessage
     )
 
 
+def delivery(key: str, to: list[str], body: str) -> Delivery:
+    return Delivery(key=key, outbox_id=1, channel="sms", to=tuple(to), body=body, customer="C1")
+
+
 def written(folder: Path) -> list[dict[str, Any]]:
     files = sorted(folder.glob("*.json")) if folder.exists() else []
     return sorted((json.loads(p.read_text(encoding="utf-8")) for p in files), key=str)
@@ -282,8 +281,8 @@ def test_sms_is_the_default_channel_for_sms() -> None:
     assert settings.RELANCE_CHANNELS["sms"] == "relance.channels.sms.SmsChannel"
 
 
-def test_channel_writes_one_file_per_number_and_a_retry_replaces_them(sms_settings, customer):
-    message = sms(customer, "acme:standard:1", ["+33612345678", "+442079460000"], "Relance €")
+def test_channel_writes_one_file_per_number_and_a_retry_replaces_them(sms_settings):
+    message = delivery("acme:standard:1", ["+33612345678", "+442079460000"], "Relance €")
     channel = SmsChannel()
     channel.send(message)
     channel.send(message)  # a retry after a crash
@@ -320,16 +319,16 @@ def test_channel_writes_one_file_per_number_and_a_retry_replaces_them(sms_settin
         (["+33612345678"], "ł" * 671, "SMS too long: 11 segments (671 UCS-2 characters)"),
     ],
 )
-def test_channel_refuses_for_good_what_a_retry_cannot_fix(sms_settings, customer, to, body, error):
-    message = sms(customer, "k", to, body)
+def test_channel_refuses_for_good_what_a_retry_cannot_fix(sms_settings, to, body, error):
+    message = delivery("k", to, body)
     with pytest.raises(DeliveryError, match=re.escape(error)) as e:
         SmsChannel().send(message)
     assert e.value.permanent
     assert written(sms_settings) == []  # nothing left, not even to the valid number
 
 
-def test_channel_accepts_ten_segments(sms_settings, customer):
-    SmsChannel().send(sms(customer, "k", ["+33612345678"], "a" * 1530))
+def test_channel_accepts_ten_segments(sms_settings):
+    SmsChannel().send(delivery("k", ["+33612345678"], "a" * 1530))
     assert [m["segments"] for m in written(sms_settings)] == [10]
 
 
@@ -349,9 +348,9 @@ class Provider:
         return "SM1"
 
 
-def test_a_number_refused_by_the_provider_does_not_stop_the_others(customer):
+def test_a_number_refused_by_the_provider_does_not_stop_the_others():
     provider = Provider(refused={"+33612345678"})
-    message = sms(customer, "k", ["+33612345678", "+442079460000"], "Hi")
+    message = delivery("k", ["+33612345678", "+442079460000"], "Hi")
     with pytest.raises(DeliveryError) as error:
         SmsChannel(provider).send(message)
     assert error.value.permanent
@@ -361,9 +360,9 @@ def test_a_number_refused_by_the_provider_does_not_stop_the_others(customer):
     assert provider.sent == [("+442079460000", "k:+442079460000")]
 
 
-def test_a_temporary_failure_stops_the_message_for_a_retry(customer):
+def test_a_temporary_failure_stops_the_message_for_a_retry():
     provider = Provider(down={"+33612345678"})
-    message = sms(customer, "k", ["+33612345678", "+442079460000"], "Hi")
+    message = delivery("k", ["+33612345678", "+442079460000"], "Hi")
     with pytest.raises(DeliveryError) as error:
         SmsChannel(provider).send(message)
     assert not error.value.permanent

@@ -158,21 +158,28 @@ class RecordingChannel:
     SCENARIO_SEND_SECONDS makes each send that slow (a remote service), after the message left.
     """
 
-    def send(self, message: Any) -> None:
+    def send(self, delivery: Any) -> Any:
         import json
         import threading
 
         from django.conf import settings
 
         from relance.channels.file import FileChannel
+        from relance.models import OutboxMessage
 
         directory = Path(settings.RELANCE_OUTBOX_DIR)
-        FileChannel(directory).send(message)
+        sent = FileChannel(directory).send(delivery)
+        # The worker holding the claim, read from the database: who sent it, as the outbox saw.
+        worker = (
+            OutboxMessage.objects.filter(pk=delivery.outbox_id)
+            .values_list("claimed_by", flat=True)
+            .first()
+        )
         line = json.dumps(
             {
-                "key": message.key,
-                "id": message.pk,
-                "worker": message.claimed_by,
+                "key": delivery.key,
+                "id": delivery.outbox_id,
+                "worker": worker,
                 "pid": os.getpid(),
                 "thread": threading.current_thread().name,
             }
@@ -186,6 +193,7 @@ class RecordingChannel:
             import time
 
             time.sleep(delay)
+        return sent
 
 
 def sends(outbox: Path) -> list[dict[str, Any]]:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
+from relance.domain.delivery import Delivery, DeliveryError, Sent
 from relance.models import ActionItem, Customer, Event, OutboxMessage
 from relance.services.dunning import outbox
 from relance.services.dunning.actions import ActionRefused, close, inbox
@@ -26,17 +27,16 @@ class Flaky:
     sent: list[str] = []
     failures = 0
 
-    def send(self, message: OutboxMessage) -> None:
+    def send(self, delivery: Delivery) -> Sent:
         if Flaky.failures:
             Flaky.failures -= 1
             raise ConnectionError("provider unavailable")
-        Flaky.sent.append(message.key)
+        Flaky.sent.append(delivery.key)
+        return Sent()
 
 
 class Refusing:
-    def send(self, message: OutboxMessage) -> None:
-        from relance.channels.base import DeliveryError
-
+    def send(self, delivery: Delivery) -> Sent:
         raise DeliveryError("mailbox does not exist", permanent=True)
 
 

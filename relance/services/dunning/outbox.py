@@ -6,6 +6,10 @@ different rows; elsewhere each row is claimed by an UPDATE that only succeeds if
 in the state the worker saw. A claim is a lease: a worker that dies holding it lets another retry
 after RELANCE_CLAIM_LEASE_SECONDS, so a crash never loses a message. The channel receives the
 outbox key as the message's stable identity, so a retry after such a crash is recognisable.
+
+Channels are transport only: each message goes to its channel as a `Delivery` of plain values
+(services.dunning.delivery), and what the channel answers (`Sent` or DeliveryError) is recorded
+here.
 """
 
 from __future__ import annotations
@@ -26,9 +30,12 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from relance.domain.delivery import Channel, DeliveryError, Sent
 from relance.domain.errors import Refusal
 from relance.models import Dispute, OutboxMessage
+from relance.services.dunning import delivery as deliveries
 from relance.services.dunning import messages as composing
+from relance.services.dunning import print_runs
 from relance.services.ledger.snapshots import amounts_due
 from relance.services.organisation import hours, journal
 
@@ -42,8 +49,9 @@ def worker_name() -> str:
 
 
 @cache
-def channel_for(name: str) -> Any:
-    return import_string(settings.RELANCE_CHANNELS[name])()
+def channel_for(name: str) -> Channel:
+    channel: Channel = import_string(settings.RELANCE_CHANNELS[name])()
+    return channel
 
 
 def backoff(attempts: int) -> timedelta:
@@ -144,7 +152,9 @@ class _Lease:
             self.renew()
         return message.pk in self.held
 
-    def record_sent(self, message: OutboxMessage, status: str, at: datetime | None) -> None:
+    def record_sent(
+        self, message: OutboxMessage, status: str, at: datetime | None, provider_id: str
+    ) -> None:
         """`record` of a message its channel took (`status`: sent, or printing for a letter),
         once per message: plain SQL, as building the ORM's UPDATE cost more than running it."""
         ops, quote = connection.ops, connection.ops.quote_name
@@ -165,7 +175,7 @@ class _Lease:
                     ops.adapt_datetimefield_value(at),
                     message.subject,
                     message.body,
-                    getattr(message, "provider_id", "")[:200],
+                    provider_id[:200],
                     message.pk,
                     Status.CLAIMED,
                     self.worker,
@@ -189,7 +199,7 @@ def _deliver_batch(
     worker: str,
     as_of: date,
     now: datetime,
-    channels: Callable[[str], Any],
+    channels: Callable[[str], Channel],
 ) -> dict[str, str]:
     """Deliver messages this worker claimed together; returns each key's new status.
 
@@ -226,9 +236,8 @@ def _deliver_batch(
             lease.record([message], status=Status.DEAD, last_error=text.problem)
             continue
         message.subject, message.body = text.subject, text.body
-        message.composed = text  # for channels that lay out more than text (letters)
         try:
-            channels(message.channel).send(message)
+            status, provider_id = _hand_over(message, text, channels)
         except Exception as error:  # any channel failure is recorded and retried, never lost
             attempts = message.attempts + 1
             dead = getattr(error, "permanent", False) or (
@@ -248,8 +257,7 @@ def _deliver_batch(
                 **({"to": retry_only, "cc": []} if retry_only else {}),
             )
         else:
-            final = message.final_status or Status.SENT  # a letter waits for its print run
-            lease.record_sent(message, final, now if final == Status.SENT else None)
+            lease.record_sent(message, status, now if status == Status.SENT else None, provider_id)
     outcome = dict(
         OutboxMessage.objects.filter(pk__in=[m.pk for m in messages])
         .exclude(status=Status.CLAIMED)
@@ -257,6 +265,25 @@ def _deliver_batch(
     )
     journal.tell("reminder.sent", (m for m in messages if outcome.get(m.pk) == Status.SENT))
     return {m.key: outcome.get(m.pk, LOST) for m in messages}
+
+
+def _hand_over(
+    message: OutboxMessage, text: composing.Composed, channels: Callable[[str], Channel]
+) -> tuple[str, str]:
+    """Give the message to its channel and keep what the channel reports beyond transport: the
+    contacts that bounced, a letter to file in its print run. Returns the message's new status
+    (sent, or printing for a letter until its run is posted) and the provider's id."""
+    delivery = deliveries.compose(message, text)
+    try:
+        sent: Sent = channels(message.channel).send(delivery)
+    except DeliveryError as error:
+        deliveries.bounce(message, error.bounced)
+        raise
+    deliveries.bounce(message, sent.bounced)
+    if sent.printing and delivery.letter is not None:
+        print_runs.file_letter(message.company_id, message.pk, delivery.letter)
+        return Status.PRINTING, sent.provider_id
+    return Status.SENT, sent.provider_id
 
 
 def _zone(message: OutboxMessage) -> str:
@@ -290,7 +317,7 @@ def deliver(
     worker: str,
     as_of: date,
     now: datetime | None = None,
-    channels: Callable[[str], Any] = channel_for,
+    channels: Callable[[str], Channel] = channel_for,
 ) -> str:
     """Deliver one claimed message; returns its new status (LOST if another worker holds it)."""
     return _deliver_batch([message], worker, as_of, now or timezone.now(), channels)[message.key]

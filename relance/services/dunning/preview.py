@@ -7,10 +7,10 @@ import dataclasses
 from datetime import date
 from typing import Any
 
-from relance.channels.sms import segments
 from relance.domain import engine
 from relance.domain.errors import Refusal
 from relance.domain.plans.model import SMS, VARIANT_B, Plan, Step, with_side
+from relance.messaging.sms import segments
 from relance.models import Customer
 from relance.services.dunning import messages
 from relance.services.ledger import late_fees, snapshots

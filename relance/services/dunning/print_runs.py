@@ -13,14 +13,34 @@ from django.db.models import Count, Sum
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from relance.documents import merge_pdfs
+from relance.documents import merge_pdfs, page_count
 from relance.domain.errors import Refusal
-from relance.models import OutboxMessage, PrintBatch
+from relance.models import OutboxMessage, PrintBatch, PrintedLetter
 from relance.services.organisation import journal
 
 
 class PrintRunError(Refusal, ValueError):
     """The run cannot be used as asked (unknown, empty, already posted)."""
+
+
+def file_letter(company_id: int, message_id: int, pdf: bytes) -> None:
+    """Put a letter the letter channel accepted in its company's open print run (opening one when
+    none is), never twice: a retry after a crash finds the letter already filed."""
+    with transaction.atomic():
+        if PrintedLetter.objects.filter(message_id=message_id).exists():
+            return
+        batch = (
+            PrintBatch.objects.select_for_update()
+            .filter(company_id=company_id, status=PrintBatch.Status.OPEN)
+            .first()
+        )
+        if batch is None:
+            batch = PrintBatch.objects.create(
+                company_id=company_id, created_on=timezone.localdate()
+            )
+        PrintedLetter.objects.create(
+            batch=batch, message_id=message_id, pdf=pdf, pages=page_count(pdf)
+        )
 
 
 def summary(batch: PrintBatch) -> dict[str, Any]:

@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
-from relance.channels.letter import stationery, totals_rows
 from relance.documents import (
     InvoiceLine,
     Language,
@@ -39,6 +38,7 @@ from relance.models import (
     Promise,
 )
 from relance.services.dialogue import payment_plans, portal_disputes
+from relance.services.dunning.letters import stationery, totals_rows
 from relance.services.ledger import statements
 from relance.services.organisation import journal
 

@@ -1,0 +1,57 @@
+"""The length of an SMS: its encoding (GSM-7 or UCS-2) and the number of segments it is billed
+as; what a preview shows and what the SMS channel checks before sending."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+# GSM 03.38 (3GPP TS 23.038) default alphabet, without the escape code, and its extension table,
+# whose characters are sent as escape + character: two septets each.
+GSM7_BASIC = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM7_EXTENSION = frozenset("\f^{}\\[~]|€")
+
+# Units in a single message / in each part of a concatenated one (the rest of a part carries the
+# user data header that numbers the parts).
+LIMITS = {"GSM-7": (160, 153), "UCS-2": (70, 67)}
+
+
+@dataclass(frozen=True)
+class SmsLength:
+    """How a text travels: its encoding, its length in that encoding's units (septets for GSM-7,
+    UTF-16 code units for UCS-2) and the number of SMS it is billed as."""
+
+    encoding: Literal["GSM-7", "UCS-2"]
+    characters: int
+    segments: int
+
+
+def _units(text: str) -> tuple[Literal["GSM-7", "UCS-2"], list[int]]:
+    """The encoding of `text` and the units each of its characters takes."""
+    if all(c in GSM7_BASIC or c in GSM7_EXTENSION for c in text):
+        return "GSM-7", [2 if c in GSM7_EXTENSION else 1 for c in text]
+    return "UCS-2", [2 if ord(c) > 0xFFFF else 1 for c in text]  # surrogate pairs: 2
+
+
+def segments(text: str) -> SmsLength:
+    """The encoding, length and segment count of `text`: GSM-7 unless one character is outside
+    the GSM 03.38 tables, then UCS-2 for the whole text.
+
+    A concatenated message never splits an escape sequence or a surrogate pair between two parts
+    (phones and providers keep them whole), so a part can carry one unit less than its limit: the
+    count is that of the parts actually filled, not just length / limit.
+    """
+    encoding, units = _units(text)
+    total = sum(units)
+    single, part = LIMITS[encoding]
+    if total <= single:
+        return SmsLength(encoding, total, 1 if total else 0)
+    count, used = 1, 0
+    for size in units:
+        if used + size > part:
+            count, used = count + 1, 0
+        used += size
+    return SmsLength(encoding, total, count)
