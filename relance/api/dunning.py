@@ -31,7 +31,7 @@ from relance.models import (
 )
 from relance.services.analytics import kpi
 from relance.services.dialogue import pauses
-from relance.services.dunning import actions, campaigns, cycle, forecasting, plans
+from relance.services.dunning import actions, campaigns, forecasting, plan_choice, plans
 from relance.services.dunning.run import run as run_cycle
 from relance.services.integrations import resources
 from relance.services.organisation import hours
@@ -150,7 +150,7 @@ class AssignmentIn(Strict):
 
 
 def _assignment(customer: Customer) -> dict[str, Any]:
-    code, reason = cycle.explain_plan(customer.pk, hours.company_today(customer.company))
+    code, reason = plan_choice.explain_plan(customer.pk, hours.company_today(customer.company))
     return {"customer_id": customer.external_id, "plan": code, "reason": reason}
 
 
