@@ -32,7 +32,7 @@ import random
 import unicodedata
 from bisect import bisect
 from calendar import monthrange
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import accumulate
@@ -775,15 +775,13 @@ def _ledger_rows(ctx: _Pass, p: _Profile) -> tuple[list[Row], list[Row], list[Ro
     behaviour = p.behaviour
     ticket_cents = p.ticket * 100
     spread = _SPREAD
-    delays = behaviour.delays
-    # Customers paying in a currency from abroad often have the bank charges deducted.
     wired = currency != spec.currency
     numbers = ctx.numbers_by_year
     number_prefix = ctx.number_prefix
 
     invoice_rows: list[Row] = []
-    credits: list[tuple[int, str, int]] = []  # (day, invoice id or "", cents)
-    paid: list[tuple[int, str, int]] = []
+    settlements = _Settlements(random_, today, behaviour, wired)
+    settle = settlements.settle
     for issue in issues:
         ctx.invoice_seq += 1
         invoice_id = f"{prefix}I{ctx.invoice_seq:07d}"
@@ -812,6 +810,35 @@ def _ledger_rows(ctx: _Pass, p: _Profile) -> tuple[list[Row], list[Row], list[Ro
         if status == "void":
             continue
 
+        settle(invoice_id, issue, due, total)
+
+    credit_rows = _credit_note_rows(ctx, p, settlements.credits)
+    payment_rows = _payment_rows(ctx, p, settlements.paid, random_)
+    return invoice_rows, credit_rows, payment_rows
+
+
+class _Settlements:
+    """What became of one customer's invoices after they were issued: credit notes, payments in
+    full, late, partial or abandoned, bank charges deducted. The random draws are made in the
+    order the ledger's determinism depends on."""
+
+    __slots__ = ("behaviour", "credits", "delays", "paid", "random", "today", "wired")
+
+    def __init__(
+        self, random_: Callable[[], float], today: int, behaviour: _Behaviour, wired: bool
+    ) -> None:
+        self.random = random_
+        self.today = today
+        self.behaviour = behaviour
+        self.delays = behaviour.delays
+        # Customers paying in a currency from abroad often have the bank charges deducted.
+        self.wired = wired
+        self.credits: list[tuple[int, str, int]] = []  # (day, invoice id or "", cents)
+        self.paid: list[tuple[int, str, int]] = []
+
+    def settle(self, invoice_id: str, issue: int, due: int, total: int) -> None:
+        random_, today, behaviour = self.random, self.today, self.behaviour
+        credits, paid = self.credits, self.paid
         remaining = total
         if random_() < 0.03 and issue < today:
             # A return, a pricing error or a goodwill gesture; a third are full cancellations.
@@ -820,32 +847,35 @@ def _ledger_rows(ctx: _Pass, p: _Profile) -> tuple[list[Row], list[Row], list[Ro
             credits.append((credit_day, invoice_id if random_() >= 0.1 else "", credit))
             remaining -= credit
             if remaining <= 0:
-                continue
+                return
 
         if random_() < behaviour.never:
-            continue
-        delay = delays[int(random_() * _TABLE_SIZE)]
+            return
+        delay = self.delays[int(random_() * _TABLE_SIZE)]
         pay_day = max(due + delay, issue + 1)
         if pay_day > today:
-            continue  # will be paid, but not yet: it is open as of today
+            return  # will be paid, but not yet: it is open as of today
         if random_() < behaviour.partial:
             first = int(remaining * (0.25 + 0.5 * random_()))
             paid.append((pay_day, invoice_id, first))
             rest_day = pay_day + 14 + int(random_() * 60)
             if rest_day <= today and random_() >= behaviour.abandon:
                 paid.append((rest_day, invoice_id, remaining - first))
-            continue
+            return
         amount = remaining
         r = random_()
         if r < 0.005:
             amount += 1 + int(random_() * 20_00)  # paid a little too much
-        elif wired and r < 0.1:
+        elif self.wired and r < 0.1:
             fee = 10_00 + int(random_() * 20_00)
             if fee < amount:
                 amount -= fee
         paid.append((pay_day, invoice_id, amount))
 
+
+def _credit_note_rows(ctx: _Pass, p: _Profile, credits: list[tuple[int, str, int]]) -> list[Row]:
     credit_rows: list[Row] = []
+    prefix, customer_id, currency, iso = ctx.spec.id_prefix, p.external_id, p.currency, ctx.iso
     for day, invoice_id, cents in sorted(credits, key=_day):
         ctx.credit_note_seq += 1
         credit_rows.append(
@@ -858,7 +888,14 @@ def _ledger_rows(ctx: _Pass, p: _Profile) -> tuple[list[Row], list[Row], list[Ro
                 f"{cents / 100:.2f}",
             )
         )
+    return credit_rows
+
+
+def _payment_rows(
+    ctx: _Pass, p: _Profile, paid: list[tuple[int, str, int]], random_: Callable[[], float]
+) -> list[Row]:
     payment_rows: list[Row] = []
+    prefix, customer_id, currency, iso = ctx.spec.id_prefix, p.external_id, p.currency, ctx.iso
     unallocated = p.unallocated
     for day, invoice_id, cents in sorted(paid, key=_day):
         ctx.payment_seq += 1
@@ -872,7 +909,7 @@ def _ledger_rows(ctx: _Pass, p: _Profile) -> tuple[list[Row], list[Row], list[Ro
                 f"{cents / 100:.2f}",
             )
         )
-    return invoice_rows, credit_rows, payment_rows
+    return payment_rows
 
 
 # --------------------------------------------------------------------------------------------------
