@@ -1,5 +1,8 @@
 """The dunning engine: given a plan, one customer's account and what already happened, decide today.
 
+Over 500 lines on purpose: the nine rules and the forecast that replays them share the private
+steps (progress, repetitions, next change); apart, they could drift from what the cycle does.
+
 Pure and deterministic (DESIGN §3): the same inputs always give the same decision, so running a day
 twice, or on two workers at once, can only ever propose the same keys, and the storage's unique
 keys turn the second proposal into nothing. The forecast is the engine run forward in time.
