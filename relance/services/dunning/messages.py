@@ -1,6 +1,9 @@
 """What a message says: the merge fields (relance.domain.merge_fields) for one customer, and the
 subject and body of a step in the recipient's language.
 
+Over 500 lines on purpose: what a message says is composed in this one place (issue 18), merge
+fields, texts and delivery-time composing alike; the merge fields are the cut when it grows.
+
 Automatic messages are composed when they are delivered, not when the cycle queues them: the text
 then shows what is owed at the moment it leaves (a partial payment between the two is reflected),
 a corrected template applies to what is still queued, and the daily cycle only decides. Manual
