@@ -1,5 +1,5 @@
 """The ledger over HTTP: customers, contacts, invoices, credit notes and payments. Writes go
-through the CSV importer's checks (services.ledger_import.import_rows): the same errors, the
+through the CSV importer's checks (services.ledger.imports.import_rows): the same errors, the
 same upsert by external id, the same reallocation of payments."""
 
 import datetime as dt
