@@ -330,7 +330,7 @@ def _cores() -> int:
     return os.cpu_count() or 1
 
 
-# Worker processes of the embedded cycle (services/cycle_workers); 1 runs it all in one process.
+# Worker processes of the embedded cycle (services/dunning/workers); 1 runs it all in one process.
 RELANCE_CYCLE_WORKERS = max(1, int(os.environ.get("RELANCE_CYCLE_WORKERS") or _cores()))
 # Where a cycle's batches run (services/dunning/run): here, or one Celery task per batch.
 RELANCE_CYCLE_EXECUTOR = (

@@ -2,13 +2,31 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.urls import URLPattern, URLResolver
 from ninja import NinjaAPI
 
-from relance.api import dunning, errors, ledger
+from relance.api import actions, campaigns, dialogue, errors, kpis, ledger, plans, runs
 from relance.api.auth import TokenAuth
 
-api = NinjaAPI(
+#: The modules of the routes that were one module, relance.api.dunning, until split by resource.
+_ONCE_DUNNING = {
+    f"relance.api.{m}" for m in ("plans", "runs", "actions", "dialogue", "campaigns", "kpis")
+}
+
+
+class _Api(NinjaAPI):
+    """Operation ids are what clients generate code from: those of the split dunning routes stay
+    `relance_api_dunning_<view>`, as django-ninja derived them from the module they were in."""
+
+    def get_openapi_operation_id(self, operation: Any) -> str:
+        if operation.view_func.__module__ in _ONCE_DUNNING:
+            return f"relance_api_dunning_{operation.view_func.__name__}"
+        return super().get_openapi_operation_id(operation)
+
+
+api = _Api(
     title="relance",
     version="1",
     description=(
@@ -28,6 +46,11 @@ api = NinjaAPI(
 )
 errors.install(api)
 api.add_router("/v1", ledger.router)
-api.add_router("/v1", dunning.router)
+api.add_router("/v1", plans.router)
+api.add_router("/v1", runs.router)
+api.add_router("/v1", actions.router)
+api.add_router("/v1", dialogue.router)
+api.add_router("/v1", campaigns.router)
+api.add_router("/v1", kpis.router)
 
 urls: tuple[list[URLResolver | URLPattern], str, str] = api.urls

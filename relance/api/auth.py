@@ -8,8 +8,8 @@ from typing import Any
 from django.http import HttpRequest
 from ninja.security import HttpBearer
 
-from relance.domain.errors import Forbidden
-from relance.models import ApiToken, Company
+from relance.domain.errors import Forbidden, NotFound
+from relance.models import ApiToken, Company, Customer
 from relance.services.integrations import api_tokens
 
 
@@ -31,6 +31,14 @@ def source_of(request: Any) -> str:
 
 def company_of(request: Any) -> Company:
     return token_of(request).company
+
+
+def customer_of(company: Company, external_id: str) -> Customer:
+    """A customer of the token's company by external id: another company's is never found."""
+    found = Customer.objects.filter(company=company, external_id=external_id).first()
+    if found is None:
+        raise NotFound(f"no customer '{external_id}' in company {company.code}")
+    return found
 
 
 def writing(request: Any) -> Company:

@@ -1,5 +1,5 @@
 """The ledger over HTTP: customers, contacts, invoices, credit notes and payments. Writes go
-through the CSV importer's checks (services.ledger_import.import_rows): the same errors, the
+through the CSV importer's checks (services.ledger.imports.import_rows): the same errors, the
 same upsert by external id, the same reallocation of payments."""
 
 import datetime as dt
@@ -157,6 +157,7 @@ def _values(payload: BaseModel) -> dict[str, Any]:
 
 
 def _register(router: Router, kind: Kind, path: str, filters: type[Schema]) -> None:
+    """The five routes of one kind of ledger row, named and documented alike for every kind."""
     Page = schemas.page_of(kind.out)
     slug = kind.name.replace("-", "_")
     Batch = create_model(
@@ -165,6 +166,47 @@ def _register(router: Router, kind: Kind, path: str, filters: type[Schema]) -> N
         rows=(list[kind.new], Field(min_length=1, max_length=MAX_BATCH)),  # type: ignore[name-defined]
     )
     tag = [kind.label.capitalize() + "s"]
+    list_rows, get_row = _reading(kind, filters)
+    create_row, put_row, batch_rows = _writing(kind, path, Batch)
+    router.get(
+        path,
+        response={200: Page, **ERRORS},
+        operation_id=f"list_{slug}",
+        tags=tag,
+        summary=f"List {kind.label}s, filtered, a page at a time",
+    )(list_rows)
+    router.post(
+        path,
+        response={201: kind.out, **ERRORS},
+        operation_id=f"create_{slug}",
+        tags=tag,
+        summary=f"Create a {kind.label} (409 if its external id exists)",
+    )(create_row)
+    router.post(
+        f"{path}/batch",
+        response={200: schemas.ImportOut, **ERRORS},
+        operation_id=f"upsert_{slug}_batch",
+        tags=tag,
+        summary=f"Upsert up to {MAX_BATCH} {kind.label}s by external id, all or nothing",
+    )(batch_rows)
+    router.get(
+        f"{path}/{{external_id}}",
+        response={200: kind.out, **ERRORS},
+        operation_id=f"get_{slug}",
+        tags=tag,
+        summary=f"One {kind.label} by external id",
+    )(get_row)
+    router.put(
+        f"{path}/{{external_id}}",
+        response={200: kind.out, 201: kind.out, **ERRORS},
+        operation_id=f"upsert_{slug}",
+        tags=tag,
+        summary=f"Create or update one {kind.label} by external id",
+    )(put_row)
+
+
+def _reading(kind: Kind, filters: type[Schema]) -> tuple[Callable[..., Any], Callable[..., Any]]:
+    """The list and get views of one kind (django-ninja reads their signatures)."""
 
     def list_rows(
         request: HttpRequest,
@@ -178,6 +220,14 @@ def _register(router: Router, kind: Kind, path: str, filters: type[Schema]) -> N
 
     def get_row(request: HttpRequest, external_id: str) -> dict[str, Any]:
         return kind.shape(kind.one(company_of(request), external_id))
+
+    return list_rows, get_row
+
+
+def _writing(
+    kind: Kind, path: str, Batch: type[BaseModel]
+) -> tuple[Callable[..., Any], Callable[..., Any], Callable[..., Any]]:
+    """The create, put and batch views of one kind: all go through the importer's checks."""
 
     def create_row(request: HttpRequest, payload: kind.new) -> Status[dict[str, Any]]:  # type: ignore[name-defined]
         values = _values(payload)
@@ -217,41 +267,7 @@ def _register(router: Router, kind: Kind, path: str, filters: type[Schema]) -> N
             "invited_users": result.invited_users,
         }
 
-    router.get(
-        path,
-        response={200: Page, **ERRORS},
-        operation_id=f"list_{slug}",
-        tags=tag,
-        summary=f"List {kind.label}s, filtered, a page at a time",
-    )(list_rows)
-    router.post(
-        path,
-        response={201: kind.out, **ERRORS},
-        operation_id=f"create_{slug}",
-        tags=tag,
-        summary=f"Create a {kind.label} (409 if its external id exists)",
-    )(create_row)
-    router.post(
-        f"{path}/batch",
-        response={200: schemas.ImportOut, **ERRORS},
-        operation_id=f"upsert_{slug}_batch",
-        tags=tag,
-        summary=f"Upsert up to {MAX_BATCH} {kind.label}s by external id, all or nothing",
-    )(batch_rows)
-    router.get(
-        f"{path}/{{external_id}}",
-        response={200: kind.out, **ERRORS},
-        operation_id=f"get_{slug}",
-        tags=tag,
-        summary=f"One {kind.label} by external id",
-    )(get_row)
-    router.put(
-        f"{path}/{{external_id}}",
-        response={200: kind.out, 201: kind.out, **ERRORS},
-        operation_id=f"upsert_{slug}",
-        tags=tag,
-        summary=f"Create or update one {kind.label} by external id",
-    )(put_row)
+    return create_row, put_row, batch_rows
 
 
 # --- filters ------------------------------------------------------------------------------------

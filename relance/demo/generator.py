@@ -1,5 +1,9 @@
 """Deterministic, streaming generator of realistic receivables ledgers.
 
+Over 500 lines on purpose: the profile, contact and ledger simulations share the per-customer seeded
+streams and the pass context, and cut apart they would hide the draw order the files depend on.
+(The word lists are demo/words, the company names demo/names.)
+
 Two users drive this module: `relance demo`, which wants a believable ledger of a few hundred
 customers per company, and the benchmarks, which want 100,000 customers and a million invoices
 written to CSV in seconds with flat memory. Both get the same code path, so the demo data is also
@@ -29,17 +33,26 @@ import csv
 import hashlib
 import math
 import random
-import unicodedata
 from bisect import bisect
 from calendar import monthrange
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import accumulate
 from pathlib import Path
 from statistics import NormalDist
-from string import Formatter
 
+from relance.demo.names import NAMES, email_parts
+from relance.demo.words import (
+    EN_FIRST_NAMES,
+    EN_SURNAMES,
+    FR_FIRST_NAMES,
+    FR_PHONE_PREFIXES,
+    FR_SURNAMES,
+    GB_PHONE_PREFIXES,
+    STAFF,
+    US_PHONE_PREFIXES,
+)
 from relance.domain.ledger_files import COLUMNS, KINDS
 
 __all__ = [
@@ -120,317 +133,6 @@ def demo_specs(today: date, seed: int = 42) -> list[LedgerSpec]:
         ),
     ]
 
-
-# --------------------------------------------------------------------------------------------------
-# Word lists
-# --------------------------------------------------------------------------------------------------
-
-_FR_SURNAMES = (
-    "Dupont", "Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand",
-    "Leroy", "Moreau", "Simon", "Laurent", "Lefèvre", "Michel", "Garcia", "David", "Bertrand",
-    "Roux", "Vincent", "Fournier", "Morel", "Girard", "André", "Lefebvre", "Mercier", "Blanc",
-    "Guérin", "Boyer", "Garnier", "Chevalier", "François", "Legrand", "Gauthier", "Perrin",
-    "Robin", "Clément", "Morin", "Nicolas", "Henry", "Roussel", "Mathieu", "Masson", "Marchand",
-    "Duval", "Denis", "Dumont", "Lemaire", "Noël", "Meyer", "Dufour", "Meunier", "Brun",
-    "Blanchard", "Giraud", "Joly", "Rivière", "Lucas", "Brunet", "Gaillard", "Barbier", "Arnaud",
-    "Gérard", "Roche", "Renard", "Schmitt", "Leroux", "Colin", "Vidal", "Caron", "Picard",
-    "Roger", "Fabre", "Aubert", "Lemoine", "Renaud", "Dumas", "Lacroix", "Olivier", "Bourgeois",
-    "Benoît", "Rey", "Leclerc", "Rolland", "Guillaume", "Lecomte", "Dupuy", "Guillot", "Hubert",
-    "Berger", "Carpentier", "Dupuis", "Moulin", "Deschamps", "Huet", "Vasseur", "Boucher",
-    "Fleury", "Royer", "Klein", "Jacquet", "Poirier", "Marty", "Aubry", "Guyot", "Carré",
-    "Renault", "Charpentier", "Ménard", "Maillard", "Baron", "Bertin", "Bailly", "Hervé",
-    "Schneider", "Le Gall", "Collet", "Léger", "Bouvier", "Prévost", "Millet", "Perrot", "Cousin",
-    "Germain", "Breton", "Besson", "Langlois", "Rémy", "Le Goff", "Pelletier", "Lévêque",
-    "Perrier", "Leblanc", "Barré", "Lebrun", "Marchal", "Weber", "Mallet", "Hamon", "Monnier",
-    "Michaud", "Guichard", "Gillet", "Poulain", "Tessier", "Chauvin", "Bouchet", "Lemaître",
-    "Maréchal", "Humbert", "Reynaud", "Perret", "Barthélemy", "Cordier", "Pichon", "Lejeune",
-    "Gilbert", "Lamy", "Delaunay", "Pasquier", "Carlier", "Laporte",
-)  # fmt: skip
-_FR_FIRST_NAMES = (
-    "Marie", "Nathalie", "Isabelle", "Sylvie", "Catherine", "Sophie", "Valérie", "Christine",
-    "Céline", "Julie", "Aurélie", "Camille", "Émilie", "Laure", "Élodie", "Anne", "Hélène",
-    "Claire", "Chloé", "Manon", "Jean", "Philippe", "Michel", "Alain", "Patrick", "Nicolas",
-    "Christophe", "Pierre", "Stéphane", "Laurent", "Frédéric", "Éric", "Sébastien", "Julien",
-    "Thomas", "David", "Olivier", "François", "Mathieu", "Antoine", "Hugo", "Lucas", "Maxime",
-    "Bruno", "Thierry", "Vincent", "Guillaume", "Romain", "Agnès", "Béatrice",
-)  # fmt: skip
-_FR_TRADES = (
-    "Boulangerie", "Pâtisserie", "Boucherie", "Fromagerie", "Garage", "Menuiserie", "Plomberie",
-    "Imprimerie", "Pharmacie", "Librairie", "Transports", "Cabinet", "Atelier", "Brasserie",
-    "Quincaillerie", "Charpente", "Carrosserie", "Maçonnerie", "Traiteur", "Fleurs", "Optique",
-    "Cave", "Hôtel", "Restaurant", "Laboratoire", "Pépinières", "Serrurerie", "Chaudronnerie",
-    "Couverture", "Peinture", "Ambulances", "Auto-école", "Agence", "Clinique vétérinaire",
-    "Studio", "Électricité", "Chauffage", "Nettoyage", "Déménagements", "Vins",
-)  # fmt: skip
-_FR_INDUSTRIES = (
-    "Logistique", "Industrie", "Bâtiment", "Conseil", "Informatique", "Distribution",
-    "Emballages", "Énergies", "Mécanique", "Agroalimentaire", "Médical", "Services",
-    "Équipements", "Environnement", "Textiles", "Matériaux", "Ingénierie", "Fret", "Signalétique",
-    "Automatismes",
-)  # fmt: skip
-_FR_REGIONS = (
-    "du Rhône", "de Bretagne", "de l'Ouest", "du Sud-Ouest", "de Normandie", "Atlantique",
-    "des Alpes", "de Provence", "d'Alsace", "du Val de Loire", "d'Île-de-France", "du Nord",
-    "de Bourgogne", "du Languedoc", "de Savoie", "du Centre", "de Picardie", "des Vosges",
-    "de Gascogne", "du Jura",
-)  # fmt: skip
-_FR_LEGAL = ("SARL", "SAS", "SARL", "SAS", "SASU", "EURL", "SARL", "SAS", "SA")  # weighted
-_FR_HOUSES = ("Groupe", "Établissements", "Maison", "Société")
-_FR_TOWNS = (
-    "Lyon", "Marseille", "Toulouse", "Nice", "Nantes", "Montpellier", "Strasbourg", "Bordeaux",
-    "Lille", "Rennes", "Reims", "Toulon", "Grenoble", "Dijon", "Angers", "Nîmes", "Villeurbanne",
-    "Clermont-Ferrand", "Le Mans", "Aix-en-Provence", "Brest", "Tours", "Amiens", "Limoges",
-    "Annecy", "Perpignan", "Metz", "Besançon", "Orléans", "Rouen", "Mulhouse", "Caen", "Nancy",
-    "Argenteuil", "Roubaix", "Tourcoing", "Avignon", "Poitiers", "Pau", "La Rochelle",
-    "Saint-Étienne", "Le Havre", "Calais", "Colmar", "Quimper", "Vannes", "Lorient", "Bayonne",
-    "Chambéry", "Valence",
-)  # fmt: skip
-_FR_PUBLIC = (
-    "Mairie de", "Centre hospitalier de", "Communauté d'agglomération de", "CCAS de",
-    "Lycée professionnel de", "Syndicat des eaux de", "Office de tourisme de",
-    "Conservatoire de",
-)  # fmt: skip
-
-_EN_SURNAMES = (
-    "Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson", "Davies", "Robinson",
-    "Wright", "Thompson", "Evans", "Walker", "White", "Roberts", "Green", "Hall", "Wood",
-    "Jackson", "Clarke", "Patel", "Khan", "Lewis", "James", "Phillips", "Mason", "Mitchell",
-    "Rose", "Davis", "Rodgers", "Allen", "Hughes", "Moore", "Harris", "Martin", "Cooper",
-    "Turner", "Parker", "Morris", "Ward", "Baker", "Harrison", "Morgan", "Kelly", "Bennett",
-    "Cook", "Bell", "Murphy", "Bailey", "Collins", "Shaw", "Price", "Fisher", "Butler",
-    "Barnes", "Holmes", "Reid", "Fraser", "Campbell", "Stewart", "Murray", "Ahmed", "Singh",
-    "Owen", "Griffiths", "Lloyd", "Powell", "Jenkins", "Marshall", "Ellis", "Gray", "Watson",
-    "Knight", "Pearson", "Fletcher", "Hunt", "Palmer", "Mills", "Chapman", "Webb", "Lawrence",
-    "Hart", "Foster", "Gibson", "Grant", "Russell", "Dixon", "Ryan", "Sutton", "Burton",
-)  # fmt: skip
-# Second names of partnerships ("Smith & Hart LLP"): short, so partnerships stay a minority.
-_EN_PARTNERS = ("Hart", "Grant", "Fraser", "Lloyd", "Palmer", "Webb", "Foster", "Reid", "Ellis")
-_EN_FIRST_NAMES = (
-    "Oliver", "George", "Harry", "Jack", "Jacob", "Charlie", "Thomas", "James", "William",
-    "Daniel", "David", "Richard", "Paul", "Mark", "Andrew", "Michael", "Peter", "Stephen",
-    "Robert", "Chris", "Amelia", "Olivia", "Emily", "Isla", "Ava", "Jessica", "Sophie", "Grace",
-    "Lily", "Sarah", "Emma", "Rachel", "Laura", "Hannah", "Rebecca", "Helen", "Claire",
-    "Priya", "Aisha", "Fiona",
-)  # fmt: skip
-_UK_PLACES = (
-    "Harbour", "Northgate", "Riverside", "Kingsway", "Oakfield", "Meridian", "Pennine", "Thames",
-    "Severn", "Cotswold", "Highland", "Summit", "Beacon", "Crown", "Albion", "Westfield",
-    "Eastbrook", "Granite", "Anchor", "Ashford", "Bramley", "Carlton", "Redwood", "Whitehall",
-    "Marlow", "Fenwick", "Hadley", "Linden", "Orchard", "Sterling", "Trident", "Windsor",
-    "Mersey", "Tyne", "Clyde", "Chiltern", "Mendip", "Solent", "Wessex", "Caledonian",
-)  # fmt: skip
-_US_PLACES = (
-    "Hudson", "Empire", "Liberty", "Pacific", "Atlantic", "Lakeshore", "Summit", "Keystone",
-    "Lone Star", "Bayview", "Midwest", "Redwood", "Evergreen", "Great Lakes", "Blue Ridge",
-    "Cascade", "Sierra", "Prairie", "Harbor", "Brooklyn", "Gotham", "Chesapeake", "Allegheny",
-    "Mohawk", "Catskill",
-)  # fmt: skip
-_EN_INDUSTRIES = (
-    "Logistics", "Engineering", "Construction", "Catering", "Print", "Joinery", "Plumbing",
-    "Electrical", "Software", "Consulting", "Packaging", "Foods", "Brewing", "Haulage",
-    "Scaffolding", "Roofing", "Design", "Marine", "Dental", "Veterinary", "Recruitment",
-    "Textiles", "Metals", "Plastics", "Glazing", "Analytics", "Facilities", "Security",
-    "Media", "Interiors",
-)  # fmt: skip
-_UK_LEGAL = ("Ltd", "Limited", "plc", "Ltd", "Ltd")
-_UK_FAMILY = ("& Sons Ltd", "Brothers Ltd", "& Co", "Group plc")
-_UK_TOWNS = (
-    "Leeds", "Bristol", "Sheffield", "Manchester", "Liverpool", "Nottingham", "Leicester",
-    "Coventry", "Bradford", "Cardiff", "Edinburgh", "Glasgow", "Belfast", "Southampton",
-    "Portsmouth", "Reading", "Derby", "Plymouth", "Norwich", "York", "Oxford", "Cambridge",
-    "Bath", "Exeter", "Brighton", "Newcastle", "Sunderland", "Swansea", "Aberdeen", "Dundee",
-    "Wolverhampton", "Stoke", "Hull", "Preston", "Blackpool", "Bolton", "Wigan", "Warrington",
-    "Chester", "Lincoln", "Ipswich", "Colchester", "Luton", "Milton Keynes", "Northampton",
-    "Peterborough", "Gloucester", "Worcester", "Carlisle", "Inverness",
-)  # fmt: skip
-_UK_PUBLIC = (
-    "{0} City Council", "{0} Borough Council", "{0} NHS Foundation Trust", "University of {0}",
-    "{0} Academy Trust", "{0} College", "{0} Housing Association",
-)  # fmt: skip
-_US_LEGAL = ("Inc.", "LLC", "Corp.", "Inc.", "LLC")
-_US_TOWNS = (
-    "Albany", "Buffalo", "Rochester", "Yonkers", "Syracuse", "Newark", "Jersey City", "Hartford",
-    "Stamford", "Providence", "Boston", "Worcester", "Philadelphia", "Pittsburgh", "Baltimore",
-    "Richmond", "Trenton", "Scranton", "Allentown", "Paterson",
-)  # fmt: skip
-_US_PUBLIC = (
-    "City of {0}", "{0} Public Schools", "{0} Housing Authority", "{0} Water Department",
-    "{0} Community College",
-)  # fmt: skip
-
-# Phone prefixes whose remaining digits stay inside ranges reserved for fiction.
-_FR_PHONE_PREFIXES = ("+3319900", "+3326191", "+3335301", "+3346571", "+3353649")  # + 4 digits
-_GB_PHONE_PREFIXES = (
-    "+442079460", "+441134960", "+441214960", "+441314960", "+441414960", "+441614960",
-)  # fmt: skip  # + 3 digits
-_US_PHONE_PREFIXES = ("+121255501", "+164655501", "+171855501", "+191755501")  # + 2 digits
-
-_STAFF = {
-    # (credit controllers who own customers, sales reps)
-    "FR": (
-        ("claire.martin", "julien.bernard", "sophie.lambert", "nicolas.faure"),
-        (
-            "thomas.girard",
-            "camille.roux",
-            "antoine.mercier",
-            "lea.fontaine",
-            "hugo.chevalier",
-            "manon.garnier",
-        ),
-    ),
-    "EN": (
-        ("emma.clarke", "oliver.hughes", "sarah.patel", "james.wright"),
-        (
-            "harry.evans",
-            "amelia.turner",
-            "george.walsh",
-            "isla.campbell",
-            "jack.morgan",
-            "sophie.bennett",
-        ),
-    ),
-}
-
-
-# --------------------------------------------------------------------------------------------------
-# Company names: a bijection from customer index to a name, so names do not repeat until the
-# combination space is exhausted, without remembering which names were used (memory stays flat).
-# --------------------------------------------------------------------------------------------------
-
-# Words left out of domain labels: articles, "city"/"university" (they read as filler in a domain)
-# and legal forms.
-_STOPWORDS = frozenset(
-    {
-        *("de", "du", "des", "la", "le", "les", "l", "d", "et", "of", "the", "and"),
-        *("city", "university"),
-        *("sarl", "sas", "sa", "eurl", "sasu", "ltd", "limited", "plc", "inc", "llc", "llp"),
-        *("corp", "co"),
-    }
-)
-
-
-def _slug(text: str) -> str:
-    """ASCII, lower-case, dash-separated words minus stopwords and legal forms: a domain label."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-    words = "".join(c if c.isalnum() else " " for c in ascii_text).split()
-    return "-".join(w for w in words if w not in _STOPWORDS)
-
-
-def _email_part(text: str) -> str:
-    """A person's name as the local part of an email address (accents and spaces removed)."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-    return "".join(c for c in ascii_text if c.isalnum())
-
-
-def _email_parts(*lists: Sequence[str]) -> dict[str, str]:
-    # Precomputed once: Unicode normalisation per contact would cost more than the contact itself.
-    return {name: _email_part(name) for names in lists for name in names}
-
-
-@dataclass(frozen=True)
-class _Pattern:
-    template: str  # str.format template over the chosen words
-    parts: tuple[tuple[str, ...], ...]
-    tld: str
-    # Legal forms are appended, not enumerated: "Dupont SARL" and "Dupont SAS" would be two names
-    # with one domain. Repeats in the tuple weight the choice ("Ltd" is commoner than "plc").
-    legal: tuple[str, ...] = ()
-
-    @property
-    def size(self) -> int:
-        return math.prod(len(p) for p in self.parts)
-
-
-class _NameSpace:
-    """All names a set of patterns can produce, addressed by a scrambled customer index."""
-
-    def __init__(self, patterns: Sequence[_Pattern]) -> None:
-        self.patterns = tuple(patterns)
-        self.size = sum(p.size for p in self.patterns)
-        # A multiplier coprime with the size makes i -> i * m mod size a permutation, which spreads
-        # consecutive customers over all patterns and words instead of walking one list in order.
-        multiplier = 7_919
-        while math.gcd(multiplier, self.size) != 1:
-            multiplier += 2
-        self.multiplier = multiplier
-        # Domain labels are assembled from per-word slugs computed here once, because slugging a
-        # whole name (Unicode normalisation) per customer was a third of a customer's cost.
-        # Templates separate fields by spaces, so slugging word by word gives the same label.
-        self.word_slugs = {w: _slug(w) for p in self.patterns for part in p.parts for w in part}
-        self.layouts = {
-            p.template: tuple(
-                (_slug(literal), None if field is None else int(field))
-                for literal, field, _, _ in Formatter().parse(p.template)
-            )
-            for p in self.patterns
-        }
-
-    def name(self, index: int, offset: int) -> tuple[str, str]:
-        """Return (company name, domain) for a customer; domains stay unique past the wrap."""
-        cycle, position = divmod(index, self.size)
-        code = (position * self.multiplier + offset) % self.size
-        for pattern in self.patterns:
-            if code < pattern.size:
-                break
-            code -= pattern.size
-        words = []
-        for part in pattern.parts:
-            code, k = divmod(code, len(part))
-            words.append(part[k])
-        name = pattern.template.format(*words)
-        if pattern.legal:
-            # A multiplicative hash of the position, so the form does not follow one word.
-            mixed = (position * 2_654_435_761) >> 8
-            name = f"{name} {pattern.legal[mixed % len(pattern.legal)]}"
-        pieces = []
-        for literal, position_ in self.layouts[pattern.template]:
-            if literal:
-                pieces.append(literal)
-            if position_ is not None and (word_slug := self.word_slugs[words[position_]]):
-                pieces.append(word_slug)
-        label = "-".join(pieces) or "client"
-        if cycle:
-            label = f"{label}{cycle + 1}"
-        return name, f"{label}.{pattern.tld}"
-
-
-_NAMES: dict[tuple[str, bool], _NameSpace] = {
-    ("FR", False): _NameSpace(
-        [
-            _Pattern("{0} {1}", (_FR_TRADES, _FR_SURNAMES), "fr", _FR_LEGAL),
-            _Pattern("{0} {1}", (_FR_SURNAMES, _FR_INDUSTRIES), "fr", _FR_LEGAL),
-            _Pattern("{0} {1}", (_FR_HOUSES, _FR_SURNAMES), "fr"),
-            _Pattern("{0} & Fils", (_FR_SURNAMES,), "fr"),
-            _Pattern("{0} {1}", (_FR_INDUSTRIES, _FR_REGIONS), "fr", _FR_LEGAL),
-        ]
-    ),
-    ("FR", True): _NameSpace([_Pattern("{0} {1}", (_FR_PUBLIC, _FR_TOWNS), "fr")]),
-    ("GB", False): _NameSpace(
-        [
-            _Pattern("{0} {1}", (_UK_PLACES, _EN_INDUSTRIES), "co.uk", _UK_LEGAL),
-            _Pattern("{0} {1}", (_EN_SURNAMES, _UK_FAMILY), "co.uk"),
-            _Pattern("{0} {1}", (_EN_SURNAMES, _EN_INDUSTRIES), "co.uk", _UK_LEGAL),
-            _Pattern("{0} & {1} LLP", (_EN_SURNAMES, _EN_PARTNERS), "co.uk"),
-        ]
-    ),
-    ("GB", True): _NameSpace(
-        [_Pattern(t, (_UK_TOWNS,), "gov.uk") for t in _UK_PUBLIC[:2]]
-        + [_Pattern(t, (_UK_TOWNS,), "nhs.uk") for t in _UK_PUBLIC[2:3]]
-        + [_Pattern(t, (_UK_TOWNS,), "ac.uk") for t in _UK_PUBLIC[3:6]]
-        + [_Pattern(t, (_UK_TOWNS,), "org.uk") for t in _UK_PUBLIC[6:]]
-    ),
-    ("US", False): _NameSpace(
-        [
-            _Pattern("{0} {1}", (_US_PLACES, _EN_INDUSTRIES), "com", _US_LEGAL),
-            _Pattern("{0} {1}", (_EN_SURNAMES, _EN_INDUSTRIES), "com", _US_LEGAL),
-            _Pattern("{0} & {1} LLP", (_EN_SURNAMES, _EN_PARTNERS), "com"),
-        ]
-    ),
-    ("US", True): _NameSpace(
-        [_Pattern(t, (_US_TOWNS,), "gov") for t in _US_PUBLIC[:4]]
-        + [_Pattern(t, (_US_TOWNS,), "edu") for t in _US_PUBLIC[4:]]
-    ),
-}
 
 _TIME_ZONES = {"FR": "Europe/Paris", "GB": "Europe/London", "US": "America/New_York"}
 _CURRENCY_COUNTRY = {"EUR": "FR", "GBP": "GB", "USD": "US"}
@@ -536,7 +238,7 @@ _CONTACT_COUNT = {
 }
 _MIN_TOTAL = 50_00  # cents
 _MAX_TOTAL = 50_000_00
-_EMAIL_PARTS = _email_parts(_FR_FIRST_NAMES, _FR_SURNAMES, _EN_FIRST_NAMES, _EN_SURNAMES)
+_EMAIL_PARTS = email_parts(FR_FIRST_NAMES, FR_SURNAMES, EN_FIRST_NAMES, EN_SURNAMES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -591,7 +293,7 @@ class _Pass:
         self.credit_note_seq = 0
         self.numbers_by_year: dict[str, int] = {}
         self.number_prefix = "F" if spec.country == "FR" else "INV-"
-        owners, reps = _STAFF["FR" if spec.country == "FR" else "EN"]
+        owners, reps = STAFF["FR" if spec.country == "FR" else "EN"]
         self.owners = tuple(f"{o}@{spec.staff_domain}" for o in owners)
         self.reps = tuple(f"{r}@{spec.staff_domain}" for r in reps)
         self.usd = "USD" if spec.currency != "USD" else "EUR"
@@ -636,7 +338,7 @@ def _profile(ctx: _Pass, index: int) -> _Profile:
     behaviour = _BEHAVIOURS[_BEHAVIOUR_BY_RISK[risk].pick(rng)]
     terms = int(_TERMS[segment].pick(rng))
     ticket = _TICKET[segment] * math.exp(rng.gauss(0.0, 0.5))
-    names = _NAMES[country, segment == "public"]
+    names = NAMES[country, segment == "public"]
     name, domain = names.name(index, ctx.base % names.size)
     external_id = f"{spec.id_prefix}C{index + 1:06d}"
 
@@ -691,9 +393,9 @@ def _profile(ctx: _Pass, index: int) -> _Profile:
 
 _PHONES = {
     # (prefixes inside a range reserved for fiction, number of free trailing digits)
-    "FR": (_FR_PHONE_PREFIXES, 4),
-    "GB": (_GB_PHONE_PREFIXES, 3),
-    "US": (_US_PHONE_PREFIXES, 2),
+    "FR": (FR_PHONE_PREFIXES, 4),
+    "GB": (GB_PHONE_PREFIXES, 3),
+    "US": (US_PHONE_PREFIXES, 2),
 }
 
 
@@ -719,10 +421,10 @@ def _contact_rows(ctx: _Pass, p: _Profile) -> list[Row]:
     first_names: Sequence[str]
     surnames: Sequence[str]
     if p.language == "fr":
-        first_names, surnames = _FR_FIRST_NAMES, _FR_SURNAMES
+        first_names, surnames = FR_FIRST_NAMES, FR_SURNAMES
         mailbox = ("Service comptabilité", "comptabilite")
     else:
-        first_names, surnames = _EN_FIRST_NAMES, _EN_SURNAMES
+        first_names, surnames = EN_FIRST_NAMES, EN_SURNAMES
         mailbox = ("Accounts Payable", "accounts")
     rows: list[Row] = []
     for k, role in enumerate(roles, start=1):
@@ -775,15 +477,13 @@ def _ledger_rows(ctx: _Pass, p: _Profile) -> tuple[list[Row], list[Row], list[Ro
     behaviour = p.behaviour
     ticket_cents = p.ticket * 100
     spread = _SPREAD
-    delays = behaviour.delays
-    # Customers paying in a currency from abroad often have the bank charges deducted.
     wired = currency != spec.currency
     numbers = ctx.numbers_by_year
     number_prefix = ctx.number_prefix
 
     invoice_rows: list[Row] = []
-    credits: list[tuple[int, str, int]] = []  # (day, invoice id or "", cents)
-    paid: list[tuple[int, str, int]] = []
+    settlements = _Settlements(random_, today, behaviour, wired)
+    settle = settlements.settle
     for issue in issues:
         ctx.invoice_seq += 1
         invoice_id = f"{prefix}I{ctx.invoice_seq:07d}"
@@ -812,6 +512,35 @@ def _ledger_rows(ctx: _Pass, p: _Profile) -> tuple[list[Row], list[Row], list[Ro
         if status == "void":
             continue
 
+        settle(invoice_id, issue, due, total)
+
+    credit_rows = _credit_note_rows(ctx, p, settlements.credits)
+    payment_rows = _payment_rows(ctx, p, settlements.paid, random_)
+    return invoice_rows, credit_rows, payment_rows
+
+
+class _Settlements:
+    """What became of one customer's invoices after they were issued: credit notes, payments in
+    full, late, partial or abandoned, bank charges deducted. The random draws are made in the
+    order the ledger's determinism depends on."""
+
+    __slots__ = ("behaviour", "credits", "delays", "paid", "random", "today", "wired")
+
+    def __init__(
+        self, random_: Callable[[], float], today: int, behaviour: _Behaviour, wired: bool
+    ) -> None:
+        self.random = random_
+        self.today = today
+        self.behaviour = behaviour
+        self.delays = behaviour.delays
+        # Customers paying in a currency from abroad often have the bank charges deducted.
+        self.wired = wired
+        self.credits: list[tuple[int, str, int]] = []  # (day, invoice id or "", cents)
+        self.paid: list[tuple[int, str, int]] = []
+
+    def settle(self, invoice_id: str, issue: int, due: int, total: int) -> None:
+        random_, today, behaviour = self.random, self.today, self.behaviour
+        credits, paid = self.credits, self.paid
         remaining = total
         if random_() < 0.03 and issue < today:
             # A return, a pricing error or a goodwill gesture; a third are full cancellations.
@@ -820,32 +549,35 @@ def _ledger_rows(ctx: _Pass, p: _Profile) -> tuple[list[Row], list[Row], list[Ro
             credits.append((credit_day, invoice_id if random_() >= 0.1 else "", credit))
             remaining -= credit
             if remaining <= 0:
-                continue
+                return
 
         if random_() < behaviour.never:
-            continue
-        delay = delays[int(random_() * _TABLE_SIZE)]
+            return
+        delay = self.delays[int(random_() * _TABLE_SIZE)]
         pay_day = max(due + delay, issue + 1)
         if pay_day > today:
-            continue  # will be paid, but not yet: it is open as of today
+            return  # will be paid, but not yet: it is open as of today
         if random_() < behaviour.partial:
             first = int(remaining * (0.25 + 0.5 * random_()))
             paid.append((pay_day, invoice_id, first))
             rest_day = pay_day + 14 + int(random_() * 60)
             if rest_day <= today and random_() >= behaviour.abandon:
                 paid.append((rest_day, invoice_id, remaining - first))
-            continue
+            return
         amount = remaining
         r = random_()
         if r < 0.005:
             amount += 1 + int(random_() * 20_00)  # paid a little too much
-        elif wired and r < 0.1:
+        elif self.wired and r < 0.1:
             fee = 10_00 + int(random_() * 20_00)
             if fee < amount:
                 amount -= fee
         paid.append((pay_day, invoice_id, amount))
 
+
+def _credit_note_rows(ctx: _Pass, p: _Profile, credits: list[tuple[int, str, int]]) -> list[Row]:
     credit_rows: list[Row] = []
+    prefix, customer_id, currency, iso = ctx.spec.id_prefix, p.external_id, p.currency, ctx.iso
     for day, invoice_id, cents in sorted(credits, key=_day):
         ctx.credit_note_seq += 1
         credit_rows.append(
@@ -858,7 +590,14 @@ def _ledger_rows(ctx: _Pass, p: _Profile) -> tuple[list[Row], list[Row], list[Ro
                 f"{cents / 100:.2f}",
             )
         )
+    return credit_rows
+
+
+def _payment_rows(
+    ctx: _Pass, p: _Profile, paid: list[tuple[int, str, int]], random_: Callable[[], float]
+) -> list[Row]:
     payment_rows: list[Row] = []
+    prefix, customer_id, currency, iso = ctx.spec.id_prefix, p.external_id, p.currency, ctx.iso
     unallocated = p.unallocated
     for day, invoice_id, cents in sorted(paid, key=_day):
         ctx.payment_seq += 1
@@ -872,7 +611,7 @@ def _ledger_rows(ctx: _Pass, p: _Profile) -> tuple[list[Row], list[Row], list[Ro
                 f"{cents / 100:.2f}",
             )
         )
-    return invoice_rows, credit_rows, payment_rows
+    return payment_rows
 
 
 # --------------------------------------------------------------------------------------------------

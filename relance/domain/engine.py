@@ -1,5 +1,8 @@
 """The dunning engine: given a plan, one customer's account and what already happened, decide today.
 
+Over 500 lines on purpose: the nine rules and the forecast that replays them share the private
+steps (progress, repetitions, next change); apart, they could drift from what the cycle does.
+
 Pure and deterministic (DESIGN §3): the same inputs always give the same decision, so running a day
 twice, or on two workers at once, can only ever propose the same keys, and the storage's unique
 keys turn the second proposal into nothing. The forecast is the engine run forward in time.
@@ -339,31 +342,9 @@ def evaluate(plan: Plan, account: Account, history: Sequence[Past], today: date)
         index, step = len(plan.steps), plan.steps[-1]
         reason = f"repeat {repetition} of the last step, every {plan.repeat_last_every_days} days"
     if step.is_customer_facing:
-        contact = last_contact(account, history)
-        if contact is not None and contact >= today:
-            return Decision(
-                account.customer,
-                today,
-                waiting=f"{step.name} waits: the customer was contacted "
-                "today, and one message a day is the most (rule 6)",
-            )
-        if contact is not None and plan.min_contact_delay_days:
-            allowed = contact + timedelta(days=plan.min_contact_delay_days)
-            if allowed > today:
-                return Decision(
-                    account.customer,
-                    today,
-                    waiting=(
-                        f"{step.name} due since {since.isoformat()} ({reason}), delayed until "
-                        f"{allowed.isoformat()} by the {plan.min_contact_delay_days}-day contact "
-                        f"rule (last contact {contact.isoformat()})"
-                    ),
-                )
-            if allowed > since:
-                reason += (
-                    f", delayed by the {plan.min_contact_delay_days}-day contact rule "
-                    f"(last contact {contact.isoformat()})"
-                )
+        waiting, reason = _contact_rule(plan, step, since, reason, account, history, today)
+        if waiting:
+            return Decision(account.customer, today, waiting=waiting)
     listed = selection(step, reference, items, today)
     stem, ref = _stem(account, plan), _escape(reference.id)
     key = f"{stem}:{_escape(step.name)}:{ref}:{repetition}"  # execution_key, parts shared
@@ -382,6 +363,39 @@ def evaluate(plan: Plan, account: Account, history: Sequence[Past], today: date)
         reason,
     )
     return Decision(account.customer, today, action=action, skipped=skips)
+
+
+def _contact_rule(
+    plan: Plan,
+    step: Step,
+    since: date,
+    reason: str,
+    account: Account,
+    history: Sequence[Past],
+    today: date,
+) -> tuple[str, str]:
+    """Rule 6 for a customer-facing step: why it waits (empty when it goes out today), and its
+    reason, which says when the rule delayed it."""
+    contact = last_contact(account, history)
+    if contact is not None and contact >= today:
+        return (
+            f"{step.name} waits: the customer was contacted "
+            "today, and one message a day is the most (rule 6)"
+        ), reason
+    if contact is not None and plan.min_contact_delay_days:
+        allowed = contact + timedelta(days=plan.min_contact_delay_days)
+        if allowed > today:
+            return (
+                f"{step.name} due since {since.isoformat()} ({reason}), delayed until "
+                f"{allowed.isoformat()} by the {plan.min_contact_delay_days}-day contact "
+                f"rule (last contact {contact.isoformat()})"
+            ), reason
+        if allowed > since:
+            reason += (
+                f", delayed by the {plan.min_contact_delay_days}-day contact rule "
+                f"(last contact {contact.isoformat()})"
+            )
+    return "", reason
 
 
 def _next_repetition(plan: Plan, progress: _Progress) -> tuple[int, date] | None:

@@ -10,7 +10,8 @@ from datetime import date
 
 from celery import group
 
-from relance.services.dunning import cycle, triage
+from relance.services.dunning import triage
+from relance.services.dunning.batches import CycleReport
 from relance.services.dunning.run import Cycled
 from relance.tasks.cycle import deliver_outbox, deliver_webhooks, process_batch
 
@@ -31,7 +32,7 @@ class OverCelery:
         results = group(
             process_batch.s(b, day.isoformat(), dry_run, run_id) for b in batches
         ).apply_async()
-        report = cycle.CycleReport(day)
+        report = CycleReport(day)
         for part in results.get(disable_sync_subtasks=False):
             report.actions += part["actions"]
             report.skipped += part["skipped"]

@@ -26,7 +26,7 @@ from relance.messaging import formatting
 from relance.models import Contact, Customer, DiscountProposal, Dispute, PaymentPlan
 from relance.services.analytics import timeline
 from relance.services.dialogue import portal_disputes
-from relance.services.dunning import cycle, plans
+from relance.services.dunning import plan_choice, plans
 from relance.services.dunning.forecasting import forecast
 from relance.services.ledger import snapshots
 from relance.services.ledger.statements import statement
@@ -172,7 +172,7 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     language = pages.language()
     owed = statement(customer, today, strict=False)
     pks = dict(customer.invoices.values_list("external_id", "pk"))
-    plan_code, plan_reason = cycle.explain_plan(customer.pk, today)
+    plan_code, plan_reason = plan_choice.explain_plan(customer.pk, today)
     may_act = access.may_act(request.user, customer.company_id)
     context = {
         "customer": customer,

@@ -26,7 +26,7 @@ from django.views.decorators.http import require_POST
 from relance.messaging import formatting
 from relance.models import Customer, DiscountProposal, Dispute, Invoice, PaymentPlan
 from relance.services.dialogue import discounts, pauses, payment_plans, portal_disputes
-from relance.services.dunning import cycle, plans
+from relance.services.dunning import cycle, plan_choice, plans
 from relance.services.ledger import snapshots
 from relance.services.organisation import access, hours
 from relance.services.portal import links
@@ -84,7 +84,7 @@ def forms_for(
     offered to send now to those of the plan the cycle would use (`plan_code`, found if None)."""
     today = hours.company_today(customer.company)
     if plan_code is None:
-        plan_code, _why = cycle.explain_plan(customer.pk, today)
+        plan_code, _why = plan_choice.explain_plan(customer.pk, today)
     unpaid = [row[0] for row in snapshots.amounts_due([customer.pk], today)]
     owed = Invoice.objects.filter(customer=customer, pk__in=unpaid)
     dispute, promise = DisputeForm(data, prefix="dispute"), PromiseForm(data, prefix="promise")

@@ -26,7 +26,7 @@ from django.views.decorators.http import require_POST
 from relance.domain import assignment
 from relance.domain.plans.problems import PlanError, Problem
 from relance.models import Company
-from relance.services.dunning import cycle, plans
+from relance.services.dunning import plan_choice, plans
 from relance.services.organisation import access, hours
 
 LISTS = ("segment", "country", "currency")
@@ -145,7 +145,7 @@ def _try(request: HttpRequest, company: Company) -> dict[str, Any] | None:
     customer = access.customers(request.user).filter(company=company, external_id=wanted).first()
     if customer is None:
         return {"customer": wanted, "missing": True}
-    code, reason = cycle.explain_plan(customer.pk, hours.company_today(company))
+    code, reason = plan_choice.explain_plan(customer.pk, hours.company_today(company))
     return {"customer": customer, "plan": code, "reason": reason}
 
 

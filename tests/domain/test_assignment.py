@@ -13,15 +13,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from relance.domain.assignment import (
-    CustomerFacts,
-    Rule,
-    average_days_late,
-    choose_plan,
-    load_rules_yaml,
-    parse_rules,
-    rules_to_dict,
-)
+from relance.domain.assignment import CustomerFacts, Rule, average_days_late, choose_plan
+from relance.domain.assignment_rules import load_rules_yaml, parse_rules, rules_to_dict
 from relance.domain.plans.advice import plan_warnings
 from relance.domain.plans.problems import PlanError, Problem
 from relance.domain.plans.reading import load_plans_yaml

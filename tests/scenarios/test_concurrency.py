@@ -44,7 +44,7 @@ from scenario_support import (
 
 from relance.models import ActionItem, Customer, Execution, OutboxMessage, Run
 from relance.services.analytics.timeline import customer_timeline
-from relance.services.dunning.cycle import CycleReport
+from relance.services.dunning.batches import CycleReport
 from relance.services.dunning.outbox import DeliveryReport, channel_for, deliver_due
 from relance.services.dunning.run import run
 

@@ -35,7 +35,7 @@ from relance.models import (
     Plan,
     Wave,
 )
-from relance.services.dunning import cycle, messages, segments
+from relance.services.dunning import messages, recipients, segments
 from relance.services.ledger import late_fees, snapshots
 from relance.services.organisation import hours, journal
 
@@ -210,7 +210,7 @@ def _queue(
     missed = 0
     for snap in snapshots.load(debtors, today, history_days=0):
         customer = snap.customer
-        to = cycle.reachable(RECIPIENTS, snap, campaign.channel)
+        to = recipients.reachable(RECIPIENTS, snap, campaign.channel)
         if not to:
             missed += 1
             continue

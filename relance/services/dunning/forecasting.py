@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from relance.domain import engine
-from relance.services.dunning.cycle import plans_of
+from relance.services.dunning.plan_choice import plans_of
 from relance.services.ledger import snapshots
 
 Forecast = tuple[int, str, engine.ForecastItem]  # customer pk, plan code, what comes

@@ -1,6 +1,9 @@
 """What a message says: the merge fields (relance.domain.merge_fields) for one customer, and the
 subject and body of a step in the recipient's language.
 
+Over 500 lines on purpose: what a message says is composed in this one place (issue 18), merge
+fields, texts and delivery-time composing alike; the merge fields are the cut when it grows.
+
 Automatic messages are composed when they are delivered, not when the cycle queues them: the text
 then shows what is owed at the moment it leaves (a partial payment between the two is reflected),
 a corrected template applies to what is still queued, and the daily cycle only decides. Manual
@@ -121,37 +124,8 @@ def context(
     so are the reference invoice's when there is none (a campaign to customers who owe nothing)."""
     language = customer.language
     fees = fees or _Fees(company, customer, rates)
-
-    def money(amount: Decimal | None, currency: str) -> str:
-        return "" if amount is None else formatting.money(amount, currency, language)
-
-    def invoice(item: engine.Item) -> dict[str, Any]:
-        due = fees.of(item, today)
-        return {
-            "id": item.id,
-            "number": item.number,
-            "issue_date": formatting.day(item.issue_date, language),
-            "due_date": formatting.day(item.due_date, language),
-            "currency": item.currency,
-            "total": money(
-                item.total if item.total is not None else item.amount_due, item.currency
-            ),
-            "amount_due": money(item.amount_due, item.currency),
-            "days_late": item.days_late(today),
-            "late_interest": money(due.interest, item.currency) if due else "",
-            "fixed_indemnity": money(due.indemnity, item.currency) if due else "",
-        }
-
     totals = Totals(Money(i.amount_due, i.currency) for i in invoices)
-    interest: dict[str, Decimal] = defaultdict(Decimal)
-    for item in invoices:
-        if (due := fees.of(item, today)) is not None and due.interest:
-            interest[item.currency] += due.interest
-    rate = fees.rate(today)
-    applies = not fees.terms.waived and (
-        fees.terms.pack != law.NONE or fees.terms.contract_rate is not None
-    )
-    indemnity = _statutory_indemnity(fees.terms, reference) if applies and reference else None
+    late = _law(fees, reference, invoices, today, language)
     portal = links.link(customer)
     values: dict[str, Any] = {
         "customer": {
@@ -164,20 +138,7 @@ def context(
             "email": getattr(contact, "email", ""),
             "phone": getattr(contact, "phone", ""),
         },
-        "company": {
-            "name": company.name,
-            "email": company.email,
-            "phone": company.phone,
-            "address": "\n".join(
-                formatting.postal_lines(
-                    company.address_line1, company.address_line2, company.postal_code, company.city
-                )
-            ),
-            "registration_number": company.registration_number,
-            "vat_number": company.vat_number,
-            "iban": company.iban,
-            "bic": company.bic,
-        },
+        "company": _company(company),
         "payment": {
             "reference": " ".join(
                 filter(None, (customer.external_id, reference and reference.number))
@@ -187,22 +148,16 @@ def context(
             "link": portal if company.payment_provider else "",  # pay online from the portal
             "bank_transfer": customer.pays_by_bank_transfer,
         },
-        "reference": invoice(reference)
+        "reference": _invoice(reference, fees, today, language)
         if reference
         else dict.fromkeys(CATALOGUE["reference"] or (), ""),
-        "invoices": [invoice(i) for i in invoices],
+        "invoices": [_invoice(i, fees, today, language) for i in invoices],
         "totals": formatting.amounts(totals, language),
         "days_late": reference.days_late(today) if reference else "",
         "owner": _person(customer.owner),
         "sales_rep": _person(customer.sales_rep),
         "portal": {"link": portal},
-        "law": {
-            "applies": applies,
-            "pack": fees.terms.pack if applies else "",
-            "rate": formatting.percent(rate, language) if applies and rate is not None else "",
-            "indemnity": money(*indemnity) if indemnity else "",
-            "late_interest": formatting.amounts(interest, language),
-        },
+        "law": late,
         # Filled in by the event that sends the message (`extra`), empty until then.
         **{root: dict.fromkeys(CATALOGUE[root] or (), "") for root in _EVENT_ROOTS},
         "today": formatting.day(today, language),
@@ -211,6 +166,73 @@ def context(
     for key, more in (extra or {}).items():
         values[key] = {**values.get(key, {}), **more} if isinstance(more, dict) else more
     return values
+
+
+def _money(amount: Decimal | None, currency: str, language: str) -> str:
+    return "" if amount is None else formatting.money(amount, currency, language)
+
+
+def _invoice(item: engine.Item, fees: _Fees, today: date, language: str) -> dict[str, Any]:
+    """One invoice's merge fields, with what lateness adds to it under the company's law."""
+    due = fees.of(item, today)
+    return {
+        "id": item.id,
+        "number": item.number,
+        "issue_date": formatting.day(item.issue_date, language),
+        "due_date": formatting.day(item.due_date, language),
+        "currency": item.currency,
+        "total": _money(
+            item.total if item.total is not None else item.amount_due, item.currency, language
+        ),
+        "amount_due": _money(item.amount_due, item.currency, language),
+        "days_late": item.days_late(today),
+        "late_interest": _money(due.interest, item.currency, language) if due else "",
+        "fixed_indemnity": _money(due.indemnity, item.currency, language) if due else "",
+    }
+
+
+def _company(company: Company) -> dict[str, Any]:
+    """The sender's merge fields: who writes, and where the customer pays."""
+    return {
+        "name": company.name,
+        "email": company.email,
+        "phone": company.phone,
+        "address": "\n".join(
+            formatting.postal_lines(
+                company.address_line1, company.address_line2, company.postal_code, company.city
+            )
+        ),
+        "registration_number": company.registration_number,
+        "vat_number": company.vat_number,
+        "iban": company.iban,
+        "bic": company.bic,
+    }
+
+
+def _law(
+    fees: _Fees,
+    reference: engine.Item | None,
+    invoices: Sequence[engine.Item],
+    today: date,
+    language: str,
+) -> dict[str, Any]:
+    """The late-payment terms a message may quote: empty when they are waived or no law applies."""
+    interest: dict[str, Decimal] = defaultdict(Decimal)
+    for item in invoices:
+        if (due := fees.of(item, today)) is not None and due.interest:
+            interest[item.currency] += due.interest
+    rate = fees.rate(today)
+    applies = not fees.terms.waived and (
+        fees.terms.pack != law.NONE or fees.terms.contract_rate is not None
+    )
+    indemnity = _statutory_indemnity(fees.terms, reference) if applies and reference else None
+    return {
+        "applies": applies,
+        "pack": fees.terms.pack if applies else "",
+        "rate": formatting.percent(rate, language) if applies and rate is not None else "",
+        "indemnity": _money(*indemnity, language) if indemnity else "",
+        "late_interest": formatting.amounts(interest, language),
+    }
 
 
 def _discount(
@@ -343,83 +365,117 @@ def compose(messages: list[OutboxMessage], as_of: date) -> dict[int, Composed]:
 
     A few queries for the whole batch: executions, customers, contacts, invoices and their amounts
     due. The invoices listed are those the cycle chose that still have something to pay."""
-    executions = Execution.objects.select_related("wave__campaign").in_bulk(
-        [m.execution_id for m in messages if m.execution_id]
-    )
-    customers = {
-        c.pk: c for c in debtors(sorted({m.customer_id for m in messages if m.customer_id}))
-    }
-    companies = Company.objects.in_bulk({c.company_id for c in customers.values()})
-    contacts = _contacts(customers)
-    wanted = {pk for m in messages for pk in m.invoice_ids} | {
-        e.reference_invoice_id for e in executions.values() if e.reference_invoice_id
-    }
-    rows: dict[int, tuple[Any, ...]] = {}
-    documents: set[int] = set()  # invoices with something to attach
-    for pk, *row, pdf in Invoice.objects.filter(pk__in=wanted).values_list(
-        "pk", "external_id", "number", "issue_date", "due_date", "currency", "total", "pdf"
-    ):
-        rows[pk] = tuple(row)
-        if pdf or settings.RELANCE_INVOICE_SUMMARIES:
-            documents.add(pk)
-    owed: dict[int, Decimal] = defaultdict(Decimal)
-    for pk, *_, amount, _total in amounts_due(sorted(customers), as_of):
-        owed[pk] = amount
-    plans = PlanCache()
-    rates = late_fees.rate_table()
-
-    def item(pk: int) -> engine.Item:
-        ext, number, issued, due, currency, total = rows[pk]
-        return engine.Item(ext, number, issued, due, currency, owed[pk], total=total)
-
+    batch = _Batch.read(messages, as_of)
     composed: dict[int, Composed] = {}
     for message in messages:
-        execution = executions.get(message.execution_id or 0)
+        composed[message.pk] = batch.compose(message)
+    return composed
+
+
+@dataclass
+class _Batch:
+    """What composing a batch of messages reads, once for all of them."""
+
+    as_of: date
+    executions: dict[int, Execution]
+    customers: dict[int, Debtor]
+    companies: dict[int, Company]
+    contacts: dict[int, list[Contact]]
+    rows: dict[int, tuple[Any, ...]]  # invoice pk -> the fields of its engine.Item
+    documents: set[int]  # invoices with something to attach
+    owed: dict[int, Decimal]
+    plans: PlanCache
+    rates: law.RateTable
+
+    @classmethod
+    def read(cls, messages: list[OutboxMessage], as_of: date) -> _Batch:
+        executions = Execution.objects.select_related("wave__campaign").in_bulk(
+            [m.execution_id for m in messages if m.execution_id]
+        )
+        customers = {
+            c.pk: c for c in debtors(sorted({m.customer_id for m in messages if m.customer_id}))
+        }
+        companies = Company.objects.in_bulk({c.company_id for c in customers.values()})
+        contacts = _contacts(customers)
+        wanted = {pk for m in messages for pk in m.invoice_ids} | {
+            e.reference_invoice_id for e in executions.values() if e.reference_invoice_id
+        }
+        rows: dict[int, tuple[Any, ...]] = {}
+        documents: set[int] = set()
+        for pk, *row, pdf in Invoice.objects.filter(pk__in=wanted).values_list(
+            "pk", "external_id", "number", "issue_date", "due_date", "currency", "total", "pdf"
+        ):
+            rows[pk] = tuple(row)
+            if pdf or settings.RELANCE_INVOICE_SUMMARIES:
+                documents.add(pk)
+        owed: dict[int, Decimal] = defaultdict(Decimal)
+        for pk, *_, amount, _total in amounts_due(sorted(customers), as_of):
+            owed[pk] = amount
+        return cls(
+            as_of,
+            executions,
+            customers,
+            companies,
+            contacts,
+            rows,
+            documents,
+            owed,
+            PlanCache(),
+            late_fees.rate_table(),
+        )
+
+    def item(self, pk: int) -> engine.Item:
+        ext, number, issued, due, currency, total = self.rows[pk]
+        return engine.Item(ext, number, issued, due, currency, self.owed[pk], total=total)
+
+    def compose(self, message: OutboxMessage) -> Composed:
+        execution = self.executions.get(message.execution_id or 0)
         if execution is None or message.customer_id is None:  # written by hand: as it stands
-            composed[message.pk] = Composed(message.subject, message.body)
-            continue
-        customer = customers[message.customer_id]
+            return Composed(message.subject, message.body)
+        customer = self.customers[message.customer_id]
         campaign = execution.wave.campaign if execution.wave is not None else None
         try:
             if campaign is not None:
                 sources, attach = campaign_text(campaign, customer.language), ATTACH_NONE
             else:
-                sources, attach = _sources(execution, message.channel, customer.language, plans)
+                sources, attach = _sources(
+                    execution, message.channel, customer.language, self.plans
+                )
         except RenderError as exc:
-            composed[message.pk] = Composed(problem=str(exc))
-            continue
-        listed_pks = [pk for pk in message.invoice_ids if owed[pk] > 0 and pk in rows]
-        listed = [item(pk) for pk in listed_pks]
+            return Composed(problem=str(exc))
+        listed_pks = [pk for pk in message.invoice_ids if self.owed[pk] > 0 and pk in self.rows]
+        listed = [self.item(pk) for pk in listed_pks]
         reference_pk = execution.reference_invoice_id
-        if reference_pk not in rows and not listed and campaign is None:
-            composed[message.pk] = Composed(problem="none of its invoices can be found any more")
-            continue
-        reference = item(reference_pk) if reference_pk in rows else next(iter(listed), None)
-        fees = _Fees(companies[customer.company_id], customer, rates)
+        if reference_pk not in self.rows and not listed and campaign is None:
+            return Composed(problem="none of its invoices can be found any more")
+        reference = (
+            self.item(reference_pk) if reference_pk in self.rows else next(iter(listed), None)
+        )
+        company = self.companies[customer.company_id]
+        fees = _Fees(company, customer, self.rates)
         values = context(
-            companies[customer.company_id],
+            company,
             customer,
             reference,
             listed,
-            as_of,
-            rates=rates,
-            contact=_addressee(contacts.get(customer.pk, []), message.to),
+            self.as_of,
+            rates=self.rates,
+            contact=_addressee(self.contacts.get(customer.pk, []), message.to),
             extra=_merge_data(message.merge_data, customer.language),
             fees=fees,
         )
         try:
             subject, body = render_texts(sources, values)
-            composed[message.pk] = Composed(
+            return Composed(
                 subject,
                 body,
                 values=values,
                 items=tuple(listed),
-                fees=fees.per_currency(listed, as_of),
-                attachments=_attached(attach, reference_pk, listed_pks, documents),
+                fees=fees.per_currency(listed, self.as_of),
+                attachments=_attached(attach, reference_pk, listed_pks, self.documents),
             )
         except RenderError as exc:
-            composed[message.pk] = Composed(problem=f"could not render the message ({exc})")
-    return composed
+            return Composed(problem=f"could not render the message ({exc})")
 
 
 def _sources(

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.db import transaction
 
-from relance.domain import assignment
+from relance.domain import assignment, assignment_rules
 from relance.domain.errors import Conflict, Refusal
 from relance.domain.plans.advice import plan_warnings
 from relance.domain.plans.model import Plan as DomainPlan
@@ -301,12 +301,12 @@ def save_rules(
     it); raises PlanError listing every problem, with paths such as rules[2].when.risk."""
     warnings: list[Problem] = []
     known = Plan.objects.filter(company=company) if company else Plan.objects.all()
-    rules = assignment.parse_rules(
+    rules = assignment_rules.parse_rules(
         document, plans=set(known.values_list("code", flat=True)), warnings=warnings
     )
     with transaction.atomic():
         AssignmentRules.objects.update_or_create(
-            company=company, defaults={"definition": assignment.rules_to_dict(rules)}
+            company=company, defaults={"definition": assignment_rules.rules_to_dict(rules)}
         )
         if company is not None:
             journal.record(
@@ -328,6 +328,6 @@ def rules_of(company: Company) -> tuple[list[dict[str, Any]], bool]:
 def rules_by_company() -> dict[int | None, list[assignment.Rule]]:
     """Every stored rule set, keyed by company id (None: the default for every company)."""
     return {
-        row.company_id: assignment.parse_rules(row.definition)
+        row.company_id: assignment_rules.parse_rules(row.definition)
         for row in AssignmentRules.objects.all()
     }

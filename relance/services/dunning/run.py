@@ -31,8 +31,8 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from relance.models import OutboxMessage, Run
-from relance.services.dunning import cycle, outbox, triage, workers
-from relance.services.dunning.cycle import CycleReport
+from relance.services.dunning import batches, cycle, outbox, triage, workers
+from relance.services.dunning.batches import CycleReport
 from relance.services.integrations import webhooks
 from relance.services.ledger import snapshots
 
@@ -79,7 +79,7 @@ class InProcess:
         report = CycleReport(day)
         spans = snapshots.customers_in_batches(day, batch_size, company_id)
         processes = workers.how_many(spans)
-        with cycle.without_cycle_collector():  # the report grows by one dict per action and skip
+        with batches.without_cycle_collector():  # the report grows by one dict per action and skip
             if processes > 1:
                 parts = workers.reports(spans, day, company_id, dry_run=dry_run, run_id=run_id)
             else:

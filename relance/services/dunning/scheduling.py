@@ -13,14 +13,14 @@ from django.utils import timezone
 
 from relance.models import Company, Run
 from relance.services.dialogue import discounts, payment_plans, portal_disputes, smart_notices
-from relance.services.dunning import calendar, campaigns, cycle, outbox, sales_reps
+from relance.services.dunning import batches, calendar, campaigns, outbox, sales_reps
 from relance.services.dunning.run import InProcess, run
 from relance.services.integrations import idempotency, webhooks
 from relance.services.ledger import receivables
 from relance.services.organisation import hours
 
 
-def tick(now: datetime | None = None) -> cycle.CycleReport | None:
+def tick(now: datetime | None = None) -> batches.CycleReport | None:
     """Run the cycle of every company whose local today has no finished run yet; store the day's
     receivables and the calendar of the days to come; queue the sales reps' heads-ups and weekly
     digests; deliver. Campaign waves whose time has come are launched on every tick, and their
@@ -29,7 +29,7 @@ def tick(now: datetime | None = None) -> cycle.CycleReport | None:
     now = now or timezone.now()
     if campaigns.launch_due(now) + portal_disputes.escalate(now):
         outbox.deliver_due()
-    last: cycle.CycleReport | None = None
+    last: batches.CycleReport | None = None
     for company in Company.objects.order_by("pk"):
         today = hours.company_today(company, now)
         done = Run.objects.filter(

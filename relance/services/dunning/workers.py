@@ -32,7 +32,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, connections, transaction
 
-from relance.services.dunning import cycle
+from relance.services.dunning import batches, cycle
 from relance.services.dunning.cycle import Span
 
 
@@ -55,7 +55,7 @@ def _in_memory() -> bool:
 
 def reports(
     spans: list[Span], day: date, company_id: int | None, *, dry_run: bool, run_id: int | None
-) -> Iterator[cycle.CycleReport]:
+) -> Iterator[batches.CycleReport]:
     """The report of each span of customers, in their order, as it is written. A worker that
     dies (killed, out of memory) ends the run with BrokenProcessPool: what was written stays,
     and running the day again completes it."""
@@ -86,13 +86,13 @@ def _written_here(
     company_id: int | None,
     dry_run: bool,
     run_id: int | None,
-) -> Iterator[cycle.CycleReport]:
+) -> Iterator[batches.CycleReport]:
     """SQLite: workers compose, this process writes (see the module's docstring). A few spans
     are composed ahead, enough to keep every worker busy while one is written."""
     version = _data_version()
     generation = 0  # bumped whenever another connection is seen to have committed
     todo = iter(spans)
-    ahead: deque[tuple[Span, int, Future[cycle.Batch]]] = deque()
+    ahead: deque[tuple[Span, int, Future[batches.Batch]]] = deque()
 
     def submit() -> None:
         if (span := next(todo, None)) is not None:
@@ -105,13 +105,13 @@ def _written_here(
         span, submitted, task = ahead.popleft()
         composed = task.result()
         submit()
-        with cycle.without_cycle_collector(), transaction.atomic():
+        with batches.without_cycle_collector(), transaction.atomic():
             now = _data_version()
             if now != version:
                 version, generation = now, generation + 1
             if submitted != generation:  # its snapshot may predate that commit
                 composed = cycle.compose_span(span, day, company_id, run_id)
-            cycle.write(composed)
+            batches.write(composed)
             if dry_run:
                 transaction.set_rollback(True)
         yield composed.report
@@ -141,11 +141,11 @@ def _exit_when_orphaned(parent: int) -> None:
     os._exit(1)
 
 
-def _compose(span: Span, day: date, company_id: int | None, run_id: int | None) -> cycle.Batch:
-    with cycle.without_cycle_collector(), transaction.atomic():
+def _compose(span: Span, day: date, company_id: int | None, run_id: int | None) -> batches.Batch:
+    with batches.without_cycle_collector(), transaction.atomic():
         return cycle.compose_span(span, day, company_id, run_id)
 
 
-def _process(task: tuple[Span, date, int | None, bool, int | None]) -> cycle.CycleReport:
+def _process(task: tuple[Span, date, int | None, bool, int | None]) -> batches.CycleReport:
     span, day, company_id, dry_run, run_id = task
     return cycle.process_span(span, day, company_id, dry_run=dry_run, run_id=run_id)

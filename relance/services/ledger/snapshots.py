@@ -296,89 +296,13 @@ def amounts_due(customer_ids: Sequence[int], day: date) -> list[tuple]:
 
 def load(customers: list[Debtor], day: date, history_days: int) -> list[CustomerSnapshot]:
     """Snapshots of these customers on `day`; history older than `history_days` is only loaded
-    for invoices still open (the contact rule never looks further back)."""
+    for invoices still open (the contact rule never looks further back). One query per kind of
+    row for the whole batch, never one per customer."""
     ids = [c.pk for c in customers]
-    rows = amounts_due(ids, day)
-    disputed = set(
-        Dispute.objects.filter(of_customers(ids), opened_on__lte=day)
-        .filter(Q(resolved_on__isnull=True) | Q(resolved_on__gt=day))
-        .values_list("invoice_id", flat=True)
-    )
-    planned = set(  # in a payment plan asked for or kept: out of dunning (DESIGN §3)
-        PaymentPlan.invoices.through.objects.filter(
-            of_customers(ids, "paymentplan__customer_id"),
-            paymentplan__status__in=PaymentPlan.PAUSING,
-        ).values_list("invoice_id", flat=True)
-    ) | set(  # an early-payment discount taken, waiting for staff: its rest is not chased
-        DiscountProposal.objects.filter(
-            of_customers(ids), status=DiscountProposal.Status.PROPOSED
-        ).values_list("invoice_id", flat=True)
-    )
-    items: dict[int, list[engine.Item]] = defaultdict(list)
-    pks: dict[int, dict[str, int]] = defaultdict(dict)
-    item = engine.Item
-    for pk, cust, ext, number, issued, due, currency, amount, total in rows:
-        items[cust].append(
-            item(
-                ext,
-                number,
-                issued,
-                due,
-                currency,
-                amount,
-                False,
-                pk in disputed,
-                pk in planned,
-                total,
-            )
-        )
-        pks[cust][ext] = pk
-
-    promises: dict[int, dict[str, Promise]] = defaultdict(dict)
-    promised: dict[int, list[str]] = defaultdict(list)
-    open_promises = Promise.objects.filter(
-        of_customers(ids), status=Promise.Status.OPEN, promised_on__lte=day
-    )
-    for promise in open_promises:
-        promises[promise.customer_id][str(promise.pk)] = promise
-    for promise_id, ext in (
-        Promise.invoices.through.objects.filter(promise__in=open_promises)
-        .order_by(  # rule 3's order: the missed-payment notice lists them the same way everywhere
-            "invoice__due_date", "invoice__issue_date", "invoice__number", "invoice__external_id"
-        )
-        .values_list("promise_id", "invoice__external_id")
-    ):
-        promised[promise_id].append(ext)
-
-    history: dict[int, list[engine.Past]] = defaultdict(list)
-    recent = day - timedelta(days=history_days)
-    for cust, plan, step, ref, rep, when, facing in fetch(
-        Execution.objects.filter(of_customers(ids), date__lte=day)
-        .order_by()
-        .values_list(
-            "customer_id",
-            "plan_code",
-            "step_name",
-            "reference_external_id",
-            "repetition",
-            "date",
-            "customer_facing",
-        ),
-        dates=(5,),
-    ):
-        # Only what the engine can use: steps about invoices still open, and recent contacts.
-        if ref in pks.get(cust, ()) or (facing and when >= recent):
-            history[cust].append(engine.Past(plan, step, ref, rep, when, False, bool(facing)))
-
-    contacts: dict[int, list[Reachable]] = defaultdict(list)
-    for cust, name, email, phone, roles, bounced in fetch(
-        Contact.objects.filter(of_customers(ids))
-        .order_by("pk")
-        .values_list("customer_id", "name", "email", "phone", "roles", "bounced"),
-        jsons=(4,),
-    ):
-        contacts[cust].append(Reachable(name, email, phone, roles, bool(bounced)))
-
+    items, pks = _open_items(ids, day)
+    promises, promised = _open_promises(ids, day)
+    history = _history(ids, day, history_days, pks)
+    contacts = _contacts(ids)
     snapshots = []
     for customer in customers:
         cust_promises = promises.get(customer.pk, {})
@@ -403,6 +327,113 @@ def load(customers: list[Debtor], day: date, history_days: int) -> list[Customer
             )
         )
     return snapshots
+
+
+def _out_of_dunning(ids: list[int], day: date) -> tuple[set[int], set[int]]:
+    """Invoices disputed on `day`, and those the customer is settling otherwise (DESIGN §3)."""
+    disputed = set(
+        Dispute.objects.filter(of_customers(ids), opened_on__lte=day)
+        .filter(Q(resolved_on__isnull=True) | Q(resolved_on__gt=day))
+        .values_list("invoice_id", flat=True)
+    )
+    planned = set(  # in a payment plan asked for or kept: out of dunning (DESIGN §3)
+        PaymentPlan.invoices.through.objects.filter(
+            of_customers(ids, "paymentplan__customer_id"),
+            paymentplan__status__in=PaymentPlan.PAUSING,
+        ).values_list("invoice_id", flat=True)
+    ) | set(  # an early-payment discount taken, waiting for staff: its rest is not chased
+        DiscountProposal.objects.filter(
+            of_customers(ids), status=DiscountProposal.Status.PROPOSED
+        ).values_list("invoice_id", flat=True)
+    )
+    return disputed, planned
+
+
+def _open_items(
+    ids: list[int], day: date
+) -> tuple[dict[int, list[engine.Item]], dict[int, dict[str, int]]]:
+    """Per customer: the engine's items owed on `day`, and their primary keys by external id."""
+    rows = amounts_due(ids, day)
+    disputed, planned = _out_of_dunning(ids, day)
+    items: dict[int, list[engine.Item]] = defaultdict(list)
+    pks: dict[int, dict[str, int]] = defaultdict(dict)
+    item = engine.Item
+    for pk, cust, ext, number, issued, due, currency, amount, total in rows:
+        items[cust].append(
+            item(
+                ext,
+                number,
+                issued,
+                due,
+                currency,
+                amount,
+                False,
+                pk in disputed,
+                pk in planned,
+                total,
+            )
+        )
+        pks[cust][ext] = pk
+    return items, pks
+
+
+def _open_promises(
+    ids: list[int], day: date
+) -> tuple[dict[int, dict[str, Promise]], dict[int, list[str]]]:
+    """Per customer their open promises by id; per promise the external ids of its invoices."""
+    promises: dict[int, dict[str, Promise]] = defaultdict(dict)
+    promised: dict[int, list[str]] = defaultdict(list)
+    open_promises = Promise.objects.filter(
+        of_customers(ids), status=Promise.Status.OPEN, promised_on__lte=day
+    )
+    for promise in open_promises:
+        promises[promise.customer_id][str(promise.pk)] = promise
+    for promise_id, ext in (
+        Promise.invoices.through.objects.filter(promise__in=open_promises)
+        .order_by(  # rule 3's order: the missed-payment notice lists them the same way everywhere
+            "invoice__due_date", "invoice__issue_date", "invoice__number", "invoice__external_id"
+        )
+        .values_list("promise_id", "invoice__external_id")
+    ):
+        promised[promise_id].append(ext)
+    return promises, promised
+
+
+def _history(
+    ids: list[int], day: date, history_days: int, pks: dict[int, dict[str, int]]
+) -> dict[int, list[engine.Past]]:
+    history: dict[int, list[engine.Past]] = defaultdict(list)
+    recent = day - timedelta(days=history_days)
+    for cust, plan, step, ref, rep, when, facing in fetch(
+        Execution.objects.filter(of_customers(ids), date__lte=day)
+        .order_by()
+        .values_list(
+            "customer_id",
+            "plan_code",
+            "step_name",
+            "reference_external_id",
+            "repetition",
+            "date",
+            "customer_facing",
+        ),
+        dates=(5,),
+    ):
+        # Only what the engine can use: steps about invoices still open, and recent contacts.
+        if ref in pks.get(cust, ()) or (facing and when >= recent):
+            history[cust].append(engine.Past(plan, step, ref, rep, when, False, bool(facing)))
+    return history
+
+
+def _contacts(ids: list[int]) -> dict[int, list[Reachable]]:
+    contacts: dict[int, list[Reachable]] = defaultdict(list)
+    for cust, name, email, phone, roles, bounced in fetch(
+        Contact.objects.filter(of_customers(ids))
+        .order_by("pk")
+        .values_list("customer_id", "name", "email", "phone", "roles", "bounced"),
+        jsons=(4,),
+    ):
+        contacts[cust].append(Reachable(name, email, phone, roles, bool(bounced)))
+    return contacts
 
 
 def unpaid(items: Iterable[engine.Item], ids: Collection[str] | None = None) -> list[engine.Item]:

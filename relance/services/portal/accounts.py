@@ -89,26 +89,9 @@ def note_visit(customer: Customer, on: date) -> bool:
 def account(customer: Customer, on: date, language: str) -> Account:
     """What the statement page shows, computed as `relance statement` computes it."""
     found = statements.statement(customer, on, strict=False)
-    money = formatting.money
     result = Account(customer, on, language, missing_rates=found.get("missing_rates", []))
     known = _invoices(customer)
-    disputed = {
-        d.invoice.external_id: d
-        for d in Dispute.objects.filter(customer=customer, resolved_on=None).select_related(
-            "invoice", "company"
-        )
-    }
-    zone = ZoneInfo(customer.company.time_zone)
-    planned = set(
-        PaymentPlan.invoices.through.objects.filter(
-            paymentplan__customer=customer, paymentplan__status__in=PaymentPlan.PAUSING
-        ).values_list("invoice__external_id", flat=True)
-    )
-    promised = dict(
-        Promise.objects.filter(customer=customer, status=Promise.Status.OPEN).values_list(
-            "invoices__external_id", "pay_by"
-        )
-    )
+    marks = _Marks.of(customer)
     owed, overdue, fees = Totals(), Totals(), Totals()
     for row in found["invoices"]:
         currency = row["currency"]
@@ -118,49 +101,114 @@ def account(customer: Customer, on: date, language: str) -> Account:
         if row["days_late"] > 0:
             overdue.add(Money(due, currency))
         fees.add(Money((interest or Decimal(0)) + (indemnity or Decimal(0)), currency))
-        issued, due_on, has_pdf = known[row["id"]]
-        offer = early_payment.open_on(
-            early_payment.offer(
-                Decimal(row["total"]),
-                currency,
-                issued,
-                customer.company.early_discount_percent,
-                customer.company.early_discount_days,
-            ),
-            on,
-        )
-        if offer is not None and due != Decimal(row["total"]):
-            offer = None  # partly paid: the discount is for paying the whole at once
         result.invoices.append(
-            {
-                "id": row["id"],
-                "number": row["number"],
-                "issue_date": formatting.day(issued, language),
-                "due_date": formatting.day(due_on, language),
-                "days_late": row["days_late"],
-                "total": money(Decimal(row["total"]), currency, language),
-                "amount_due": money(due, currency, language),
-                "late_interest": money(interest, currency, language) if interest else "",
-                "fixed_indemnity": money(indemnity, currency, language) if indemnity else "",
-                "has_pdf": has_pdf,
-                "discount": {
-                    "percent": formatting.percent(offer.percent, language),
-                    "until": formatting.day(offer.until, language),
-                    "to_pay": money(offer.to_pay, currency, language),
-                }
-                if offer
-                else None,
-                "disputed": row["id"] in disputed,
-                "in_plan": row["id"] in planned,
-                **_answer(disputed.get(row["id"]), zone, language),
-                "promised_for": formatting.day(promised[row["id"]], language)
-                if row["id"] in promised
-                else "",
-            }
+            _invoice_line(row, known[row["id"]], due, (interest, indemnity), marks, result)
         )
+    result.totals += _totals(owed, overdue, fees, language)
+    result.credit = [
+        formatting.money(Decimal(amount), currency, language)
+        for currency, amount in found["credit"].items()
+    ]
+    _settlements(result)
+    first = result.invoices[0]["number"] if result.invoices else ""
+    result.reference = " ".join(filter(None, (customer.external_id, first)))
+    shown = PaymentPlan.objects.filter(customer=customer).exclude(
+        status__in=[PaymentPlan.Status.COMPLETED]
+    )[:3]
+    result.plans = [plan_view(p, on, language) for p in shown]
+    return result
+
+
+@dataclass
+class _Marks:
+    """What the customer already did about their open invoices (by external id): disputes
+    waiting for an answer, payment plans, promises."""
+
+    disputed: dict[str, Dispute]
+    planned: set[str]
+    promised: dict[str, date]
+    zone: ZoneInfo
+
+    @classmethod
+    def of(cls, customer: Customer) -> _Marks:
+        disputed = {
+            d.invoice.external_id: d
+            for d in Dispute.objects.filter(customer=customer, resolved_on=None).select_related(
+                "invoice", "company"
+            )
+        }
+        zone = ZoneInfo(customer.company.time_zone)
+        planned = set(
+            PaymentPlan.invoices.through.objects.filter(
+                paymentplan__customer=customer, paymentplan__status__in=PaymentPlan.PAUSING
+            ).values_list("invoice__external_id", flat=True)
+        )
+        promised = dict(
+            Promise.objects.filter(customer=customer, status=Promise.Status.OPEN).values_list(
+                "invoices__external_id", "pay_by"
+            )
+        )
+        return cls(disputed, planned, promised, zone)
+
+
+def _invoice_line(
+    row: dict[str, Any],
+    dates: tuple[date, date, bool],
+    due: Decimal,
+    late: tuple[Decimal | None, Decimal | None],
+    marks: _Marks,
+    result: Account,
+) -> dict[str, Any]:
+    """One open invoice of the statement page, with the discount still offered for paying it."""
+    customer, on, language = result.customer, result.on, result.language
+    money, currency = formatting.money, row["currency"]
+    (interest, indemnity), (issued, due_on, has_pdf) = late, dates
+    offer = early_payment.open_on(
+        early_payment.offer(
+            Decimal(row["total"]),
+            currency,
+            issued,
+            customer.company.early_discount_percent,
+            customer.company.early_discount_days,
+        ),
+        on,
+    )
+    if offer is not None and due != Decimal(row["total"]):
+        offer = None  # partly paid: the discount is for paying the whole at once
+    return {
+        "id": row["id"],
+        "number": row["number"],
+        "issue_date": formatting.day(issued, language),
+        "due_date": formatting.day(due_on, language),
+        "days_late": row["days_late"],
+        "total": money(Decimal(row["total"]), currency, language),
+        "amount_due": money(due, currency, language),
+        "late_interest": money(interest, currency, language) if interest else "",
+        "fixed_indemnity": money(indemnity, currency, language) if indemnity else "",
+        "has_pdf": has_pdf,
+        "discount": {
+            "percent": formatting.percent(offer.percent, language),
+            "until": formatting.day(offer.until, language),
+            "to_pay": money(offer.to_pay, currency, language),
+        }
+        if offer
+        else None,
+        "disputed": row["id"] in marks.disputed,
+        "in_plan": row["id"] in marks.planned,
+        **_answer(marks.disputed.get(row["id"]), marks.zone, language),
+        "promised_for": formatting.day(marks.promised[row["id"]], language)
+        if row["id"] in marks.promised
+        else "",
+    }
+
+
+def _totals(owed: Totals, overdue: Totals, fees: Totals, language: str) -> list[dict[str, str]]:
+    """Per currency: what is owed, how much of it is overdue, and with the late fees."""
+    money = formatting.money
+    totals = []
     for currency in owed:
         extra = fees[currency] if currency in fees else Decimal(0)
-        result.totals.append(
+        totals.append(
             {
                 "currency": currency,
                 "owed": money(owed[currency], currency, language),
@@ -171,28 +219,23 @@ def account(customer: Customer, on: date, language: str) -> Account:
                 "with_fees": money(owed[currency] + extra, currency, language),
             }
         )
-    result.credit = [
-        money(Decimal(amount), currency, language) for currency, amount in found["credit"].items()
-    ]
-    since = on - timedelta(days=HISTORY_DAYS)
+    return totals
+
+
+def _settlements(result: Account) -> None:
+    """The last year's payments and credit notes, newest first."""
+    since = result.on - timedelta(days=HISTORY_DAYS)
     for model, target in ((Payment, result.payments), (CreditNote, result.credit_notes)):
-        for row in model.objects.filter(customer=customer, date__gte=since, date__lte=on).order_by(
-            "-date", "-pk"
-        ):
+        for row in model.objects.filter(
+            customer=result.customer, date__gte=since, date__lte=result.on
+        ).order_by("-date", "-pk"):
             target.append(
                 {
-                    "date": formatting.day(row.date, language),
+                    "date": formatting.day(row.date, result.language),
                     "reference": row.external_id,
-                    "amount": money(row.amount, row.currency, language),
+                    "amount": formatting.money(row.amount, row.currency, result.language),
                 }
             )
-    first = result.invoices[0]["number"] if result.invoices else ""
-    result.reference = " ".join(filter(None, (customer.external_id, first)))
-    shown = PaymentPlan.objects.filter(customer=customer).exclude(
-        status__in=[PaymentPlan.Status.COMPLETED]
-    )[:3]
-    result.plans = [plan_view(p, on, language) for p in shown]
-    return result
 
 
 def plan_view(plan: PaymentPlan, on: date, language: str) -> dict[str, Any]:
