@@ -22,6 +22,10 @@ Rules, numbered as in DESIGN §3:
 7. The last step may repeat every N days, at most `repeat_last_max` times.
 8. Idempotency key: customer + plan + step + reference invoice + repetition.
 9. Every decision and forecast item carries the reason, in words a credit controller can check.
+
+The company's first-run policy (domain.first_run, carried by the Account) may hold a customer's
+first run in a plan at its first step, moving the dates of the invoices it found, or leave invoices
+due before a date out of dunning; without one (`by_age`) the rules above are all there is.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from decimal import Decimal
 from operator import attrgetter
 from typing import NamedTuple
 
+from relance.domain.first_run import FirstRun, started_on
 from relance.domain.money import Totals
 from relance.domain.plans.model import (
     ATTACH_NONE,
@@ -97,6 +102,8 @@ class Account:
     last_contact: date | None = None
     promises: tuple[Promise, ...] = ()
     company: str = ""  # scopes keys: the same external ids may exist in two companies
+    first_run: FirstRun | None = None  # the company's policy; None: by age
+    started: tuple[tuple[str, date], ...] = ()  # (plan code, first execution's day), stored
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,6 +237,9 @@ def open_items(plan: Plan, account: Account, today: date) -> list[Item]:
         and i.amount_due > tolerance.get(i.currency, zero)
         and i.id not in promised
     ]
+    if account.first_run is not None and account.first_run.before is not None:
+        chased = account.first_run.chased
+        found = [i for i in found if chased(i.due_date)]
     found.sort(key=_RULE_3_ORDER)
     return found
 
@@ -251,7 +261,11 @@ def _broken_promises(plan: Plan, account: Account, today: date) -> tuple[BrokenP
         if promise.broken_noticed or promise.pay_by >= today:
             continue
         unpaid = tuple(
-            by_id[i] for i in promise.invoice_ids if i in by_id and _still_owed(plan, by_id[i])
+            by_id[i]
+            for i in promise.invoice_ids
+            if i in by_id
+            and _still_owed(plan, by_id[i])
+            and (account.first_run is None or account.first_run.chased(by_id[i].due_date))
         )
         if unpaid:
             parts = (account.customer, "promise", promise.id)
@@ -320,11 +334,13 @@ def evaluate(plan: Plan, account: Account, history: Sequence[Past], today: date)
         return Decision(account.customer, today, waiting="no open invoice above the tolerance")
     reference = items[0]
     progress = _progress(plan, history, reference.id)
-    # trigger_date(s, reference) <= today, in whole days: no date built per step
-    since_issue, since_due = (today - reference.issue_date).days, (today - reference.due_date).days
+    last, lag = _start(plan, account, history, reference, today)
+    # trigger_date(s, reference) + lag <= today, in whole days: no date built per step
+    since_issue = (today - reference.issue_date).days - lag
+    since_due = (today - reference.due_date).days - lag
     due = [
         (i, s)
-        for i, s in enumerate(plan.steps, start=1)
+        for i, s in enumerate(plan.steps[:last], start=1)
         if i > progress.done_index
         and (since_issue if s.trigger_from == ISSUE_DATE else since_due) >= s.trigger_days
     ]
@@ -332,11 +348,13 @@ def evaluate(plan: Plan, account: Account, history: Sequence[Past], today: date)
     if due:
         index, step = due[-1]
         reason = _describe_trigger(step, reference)
-        since = trigger_date(step, reference)
+        since = trigger_date(step, reference) + timedelta(days=lag)
+        if lag:
+            reason += f", moved {lag} days: the customer started at step 1 ({_STARTED})"
     else:
         repeat = _next_repetition(plan, progress)
         if repeat is None or repeat[1] > today:
-            waiting = _waiting_for(plan, reference, progress, repeat)
+            waiting = _waiting_for(plan, reference, progress, repeat, lag)
             return Decision(account.customer, today, waiting=waiting)
         repetition, since = repeat
         index, step = len(plan.steps), plan.steps[-1]
@@ -363,6 +381,31 @@ def evaluate(plan: Plan, account: Account, history: Sequence[Past], today: date)
         reason,
     )
     return Decision(account.customer, today, action=action, skipped=skips)
+
+
+_STARTED = "first-run policy 'step 1'"
+
+
+def _start(
+    plan: Plan, account: Account, history: Sequence[Past], reference: Item, today: date
+) -> tuple[int, int]:
+    """The first-run policy 'step 1' (domain.first_run): how many of the plan's steps may be due
+    (only the first on the customer's first run in the plan), and by how many days the
+    reference's dates move so that its first step falls on the customer's first day in the plan."""
+    if account.first_run is None or not account.first_run.starts_at_step1:
+        return len(plan.steps), 0
+    start = _started(plan, account, history)
+    last = len(plan.steps) if start is not None else 1
+    return last, _lag(plan, reference, start or today)
+
+
+def _started(plan: Plan, account: Account, history: Sequence[Past]) -> date | None:
+    return started_on(plan.code, account.started, (p.date for p in history if p.plan == plan.code))
+
+
+def _lag(plan: Plan, item: Item, start: date) -> int:
+    """Days an invoice's steps move under 'step 1': none for invoices that came after the start."""
+    return max((start - trigger_date(plan.steps[0], item)).days, 0)
 
 
 def _contact_rule(
@@ -411,13 +454,18 @@ def _next_repetition(plan: Plan, progress: _Progress) -> tuple[int, date] | None
 
 
 def _waiting_for(
-    plan: Plan, reference: Item, progress: _Progress, repeat: tuple[int, date] | None
+    plan: Plan,
+    reference: Item,
+    progress: _Progress,
+    repeat: tuple[int, date] | None,
+    lag: int = 0,
 ) -> str:
     if progress.done_index < len(plan.steps):
         step = plan.steps[progress.done_index]
+        moved = f", moved {lag} days by the {_STARTED}" if lag else ""
+        on = trigger_date(step, reference) + timedelta(days=lag)
         return (
-            f"next: {step.name} on {trigger_date(step, reference).isoformat()} "
-            f"({_describe_trigger(step, reference)})"
+            f"next: {step.name} on {on.isoformat()} ({_describe_trigger(step, reference)}{moved})"
         )
     if repeat is not None:
         return f"next: repeat {repeat[0]} of {plan.steps[-1].name} on {repeat[1].isoformat()}"
@@ -511,8 +559,11 @@ def _next_change(plan: Plan, account: Account, past: Sequence[Past], day: date) 
     contact = last_contact(account, past)
     if contact is not None:
         dates.append(contact + timedelta(days=max(plan.min_contact_delay_days, 1)))
+    step1 = bool(plan.steps) and account.first_run is not None and account.first_run.starts_at_step1
+    start = (_started(plan, account, past) or day) if step1 else day
     for item in account.items:
-        dates += [trigger_date(s, item) for s in plan.steps]
+        lag = timedelta(days=_lag(plan, item, start)) if step1 else timedelta(0)
+        dates += [trigger_date(s, item) + lag for s in plan.steps]
         progress = _progress(plan, past, item.id)
         repeat = _next_repetition(plan, progress)
         if repeat:

@@ -3,7 +3,9 @@ from __future__ import annotations
 from datetime import time
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from relance.models.validators import (
     validate_bic,
@@ -13,6 +15,9 @@ from relance.models.validators import (
     validate_time_zone,
     validate_weekdays,
 )
+
+#: First-run policies (domain.first_run names the same three).
+FIRST_RUN_BY_AGE, FIRST_RUN_STEP1, FIRST_RUN_IGNORE_BEFORE = "by_age", "step1", "ignore_before"
 
 
 class Company(models.Model):
@@ -129,6 +134,23 @@ class Company(models.Model):
         default="payment_thanks",
         help_text="Library template thanking for a payment made online (empty: none)",
     )
+    automatic_sending = models.BooleanField(
+        default=True,
+        help_text="The daily cycle sends reminders by itself (off: nothing goes out until go-live)",
+    )
+    first_run = models.CharField(
+        max_length=13,
+        choices=[
+            (FIRST_RUN_BY_AGE, "By age: each customer at the step their oldest invoice warrants"),
+            (FIRST_RUN_STEP1, "Step 1: every customer starts at the first step of their plan"),
+            (FIRST_RUN_IGNORE_BEFORE, "Ignore invoices due before a date"),
+        ],
+        default=FIRST_RUN_BY_AGE,
+        help_text="Where a customer's first cycle starts in their plan",
+    )
+    first_run_before = models.DateField(
+        null=True, blank=True, help_text="With 'ignore invoices due before': that date"
+    )
     members: models.ManyToManyField = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="Membership", related_name="companies", blank=True
     )
@@ -139,6 +161,15 @@ class Company(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.first_run == FIRST_RUN_IGNORE_BEFORE and self.first_run_before is None:
+            raise ValidationError(
+                {"first_run_before": _("Give the date: invoices due before it are not chased.")}
+            )
+        if self.first_run != FIRST_RUN_IGNORE_BEFORE:
+            self.first_run_before = None
 
 
 class Membership(models.Model):
