@@ -40,6 +40,11 @@ def run(
             f"{a['customer']}: {a['step']} ({a['channel']}, {a['status']}) for "
             f"{a['reference_invoice']}, {totals}" + (f": {a['reason']}" if a.get("reason") else "")
         )
+    for code in report.paused:
+        click.echo(
+            f"company {code}: automatic sending is off, nothing planned "
+            f"(review it, then: relance company golive {code})"
+        )
     click.echo(
         f"{day}: {len(report.actions)} actions, {len(report.skipped)} superseded steps skipped"
         + (" (dry run: nothing written)" if dry_run else "")

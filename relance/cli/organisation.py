@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import click
 
-from relance.cli.options import CONTEXT, json_option
+from relance.cli.options import CONTEXT, DAY, json_option
 from relance.cli.output import emit, reject, rejections
 
 
@@ -53,6 +54,51 @@ def company_add(code: str, as_json: bool, **fields: Any) -> None:
         },
         f"{'Created' if created else 'Updated'} company {obj.code} ({obj.name}, "
         f"{obj.country}, {obj.currency}, {obj.time_zone}).",
+    )
+
+
+_POLICIES = {"step1": "step1", "by-age": "by_age", "ignore-before": "ignore_before"}
+
+
+@company.command("golive")
+@click.argument("code")
+@click.option(
+    "--policy",
+    type=click.Choice(list(_POLICIES)),
+    default="step1",
+    show_default=True,
+    help="Where each customer's first cycle starts: step 1 of their plan, the step their oldest "
+    "invoice's age warrants, or as by age but leaving out invoices due before --before.",
+)
+@click.option(
+    "--before", type=DAY, metavar="YYYY-MM-DD", help="With --policy ignore-before: that date."
+)
+@json_option
+def company_golive(code: str, policy: str, before: date | None, as_json: bool) -> None:
+    """Switch on automatic sending for company CODE with a first-run policy.
+
+    Companies made by `relance init` and `relance company add` already send, by age: this
+    changes their policy. The staff app's go-live page shows what the first cycle would do."""
+    from relance.services.dunning.golive import go_live
+    from relance.services.organisation.companies import get_company
+
+    if (policy == "ignore-before") != (before is not None):
+        raise click.UsageError("--before D goes with --policy ignore-before, and only with it")
+    with rejections(as_json):
+        obj = get_company(code)
+        event = go_live(obj, _POLICIES[policy], before, source="cli")
+    emit(
+        as_json,
+        {
+            "code": obj.code,
+            "automatic_sending": True,
+            "policy": _POLICIES[policy],
+            "before": before.isoformat() if before else None,
+            "was_live": event.data["was_live"],
+        },
+        f"Company {obj.code}: automatic sending on, first-run policy {policy}"
+        + (f" {before.isoformat()}" if before else "")
+        + (" (it was already live: policy changed)." if event.data["was_live"] else "."),
     )
 
 

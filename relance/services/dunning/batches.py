@@ -32,13 +32,18 @@ class CycleReport:
     date: date
     actions: list[dict[str, Any]] = field(default_factory=list)
     skipped: list[dict[str, Any]] = field(default_factory=list)
+    paused: list[str] = field(default_factory=list)  # codes of companies not live: left out
 
     def merge(self, other: CycleReport) -> None:
         self.actions += other.actions
         self.skipped += other.skipped
+        self.paused += other.paused
 
     def as_json(self) -> dict[str, Any]:
-        return {"date": self.date.isoformat(), "actions": self.actions, "skipped": self.skipped}
+        found = {"date": self.date.isoformat(), "actions": self.actions, "skipped": self.skipped}
+        if self.paused:  # only then: the output scripts read stays as it was
+            found["paused"] = self.paused
+        return found
 
 
 Owners = tuple[set[int], set[int], set[int]]  # users, groups, aliases an action item goes to

@@ -12,6 +12,12 @@ Where the batches run is the executor's business, and only that:
 * `relance.tasks.dispatch.OverCelery`, when a broker is set: one Celery task per batch, the
   reports merged. It delivers by queueing a task, so the report's messages stay `queued`.
 
+A company whose automatic sending is off (not live yet: services.dunning.golive) is left out of
+the cycle, dry runs included, so that nothing is planned, queued or recorded for it until it goes
+live: its first real cycle is then its customers' first run (domain.first_run). The report names
+it. The go-live page projects that first cycle through the same composing, rolled back. What
+staff send by hand (a step sent now, a campaign) is theirs to decide and still goes out.
+
 Services may not import the Celery adapter (import-linter), so the executor is named by a
 setting, `RELANCE_CYCLE_EXECUTOR`, a dotted path loaded when a cycle runs: the settings name the
 Celery one when CELERY_BROKER_URL is set. A setting rather than a registry the tasks fill at
@@ -30,7 +36,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from relance.models import OutboxMessage, Run
+from relance.models import Company, OutboxMessage, Run
 from relance.services.dunning import batches, cycle, outbox, triage, workers
 from relance.services.dunning.batches import CycleReport
 from relance.services.integrations import webhooks
@@ -108,7 +114,7 @@ def configured() -> Executor:
 
 @dataclass(frozen=True)
 class Outcome:
-    run: Run | None  # None for a dry run: it leaves no trace
+    run: Run | None  # None for a dry run (it leaves no trace) or a company not live
     report: CycleReport
 
 
@@ -125,21 +131,40 @@ def run(
     """Run the cycle as of `day` (one company, or all) and, unless told not to, deliver what it
     queued. A dry run writes nothing and sends nothing. `executor`: the settings' by default."""
     executor = executor or configured()
+    report, processes = CycleReport(day), 1
+    paused = _paused(company_id)
+    report.paused = list(paused.values())
+    if paused and company_id is not None:  # no Run row: the day stays to do once it goes live
+        return Outcome(None, report)
+    live: list[int | None] = [company_id]
+    if paused:
+        live = list(Company.objects.filter(automatic_sending=True).values_list("pk", flat=True))
     started = (
         None if dry_run else Run.objects.create(date=day, source=source, company_id=company_id)
     )
-    report, processes = executor.cycle(
-        day,
-        company_id=company_id,
-        dry_run=dry_run,
-        run_id=started.pk if started else None,
-        batch_size=batch_size,
-    )
+    for company in live:
+        part, workers_used = executor.cycle(
+            day,
+            company_id=company,
+            dry_run=dry_run,
+            run_id=started.pk if started else None,
+            batch_size=batch_size,
+        )
+        report.merge(part)
+        processes = max(processes, workers_used)
     if started:
         _finish(started, report, processes)
     if deliver and not dry_run and (statuses := executor.deliver(day)) is not None:
         _mark_delivered(report, statuses)
     return Outcome(started, report)
+
+
+def _paused(company_id: int | None) -> dict[int, str]:
+    """Code by primary key of the companies (or the one asked) whose automatic sending is off."""
+    paused = Company.objects.filter(automatic_sending=False)
+    if company_id is not None:
+        paused = paused.filter(pk=company_id)
+    return dict(paused.values_list("pk", "code"))
 
 
 def _finish(run: Run, report: CycleReport, workers: int) -> None:

@@ -23,7 +23,8 @@ from relance.services.organisation import hours
 def tick(now: datetime | None = None) -> batches.CycleReport | None:
     """Run the cycle of every company whose local today has no finished run yet; store the day's
     receivables and the calendar of the days to come; queue the sales reps' heads-ups and weekly
-    digests; deliver. Campaign waves whose time has come are launched on every tick, and their
+    digests; deliver. Companies whose automatic sending is off are left alone. Campaign waves
+    whose time has come are launched on every tick, and their
     messages delivered within business hours; webhooks due are posted on every tick too, and
     idempotency keys older than a day forgotten."""
     now = now or timezone.now()
@@ -35,8 +36,8 @@ def tick(now: datetime | None = None) -> batches.CycleReport | None:
         done = Run.objects.filter(
             date=today, company=company, dry_run=False, finished_at__isnull=False
         )
-        if done.exists():
-            continue
+        if done.exists() or not company.automatic_sending:
+            continue  # not live yet (services.dunning.golive): nothing goes out by itself
         payment_plans.run_daily(company, today, now)  # broken plans' invoices: dunned today
         discounts.propose(company, today)  # the rest of a discount taken is not chased
         # In this process even with a broker: the tick runs in a Celery worker then, and waiting

@@ -13,6 +13,10 @@ most, so this margin absorbs its rounding), not void, issued, not disputed, in n
 with no early-payment discount to confirm. Whichever invoice the engine then takes as reference,
 it is not pending, so every due step of it has run.
 
+A company's first-run policy (domain.first_run) is read the same way: invoices a policy 'ignore
+before' leaves out are not owed here either (another invoice may then be the reference); 'step 1'
+only ever delays steps, so the steps due by the invoices' own dates are a superset of its own.
+
 Always looked at: customers without a plan (assignment rules may give one), customers with an open
 promise (its end changes the open set and may send a notice), and customers on plans whose last
 step repeats (rule 7 counts from the last run, which triage does not follow).
@@ -122,7 +126,9 @@ def _pending_sql(
             FROM relance_invoice AS i
             JOIN relance_customer AS c ON c.id = i.customer_id
             JOIN relance_plan AS p ON p.id = c.plan_id
+            JOIN relance_company AS co ON co.id = c.company_id
             WHERE i.status <> 'void' AND i.issue_date <= %s
+              AND (co.first_run_before IS NULL OR i.due_date >= co.first_run_before)
               AND (c.hold_until IS NULL OR c.hold_until < %s) {company} {within}
         ),
         firsts AS (

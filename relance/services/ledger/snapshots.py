@@ -18,10 +18,11 @@ from typing import Any, NamedTuple
 
 import orjson
 from django.db import connection
-from django.db.models import DecimalField, F, Max, Q, Sum, Value
+from django.db.models import DecimalField, F, Max, Min, Q, Sum, Value
 from django.db.models.functions import Coalesce
 
-from relance.domain import engine
+from relance.domain import engine, first_run
+from relance.domain.first_run import FirstRun
 from relance.domain.plans.model import Plan as DomainPlan
 from relance.domain.plans.reading import parse_plan
 from relance.messaging.formatting import postal_lines
@@ -81,6 +82,7 @@ class Debtor:
     late_fees_waived: bool = False
     time_zone: str = "UTC"
     portal_version: int = 0  # what the customer's portal link must carry
+    first_run: FirstRun | None = None  # the company's first-run policy; None: by age
 
 
 _DEBTOR_COLUMNS = (
@@ -114,6 +116,8 @@ _DEBTOR_COLUMNS = (
     "late_fees_waived",
     "time_zone",
     "portal_version",
+    "company__first_run",
+    "company__first_run_before",
 )
 
 
@@ -129,7 +133,7 @@ def debtors(customer_ids: Sequence[int], *, lock: bool = False) -> list[Debtor]:
     query = Customer.objects.filter(pk__in=customer_ids).order_by("pk")
     if lock and connection.vendor == "postgresql":
         query = query.select_for_update(of=("self",), no_key=True)
-    rows = fetch(query.values_list(*_DEBTOR_COLUMNS), dates=(6,), amounts=(19, 26))
+    rows = fetch(query.values_list(*_DEBTOR_COLUMNS), dates=(6, 31), amounts=(19, 26))
     return [
         Debtor(
             pk=r[0],
@@ -155,6 +159,7 @@ def debtors(customer_ids: Sequence[int], *, lock: bool = False) -> list[Debtor]:
             late_fees_waived=bool(r[27]),
             time_zone=r[28] or "UTC",
             portal_version=r[29],
+            first_run=first_run.of(r[30], r[31]),
         )
         for r in rows
     ]
@@ -302,6 +307,7 @@ def load(customers: list[Debtor], day: date, history_days: int) -> list[Customer
     items, pks = _open_items(ids, day)
     promises, promised = _open_promises(ids, day)
     history = _history(ids, day, history_days, pks)
+    started = _started([c.pk for c in customers if c.first_run and c.first_run.starts_at_step1])
     contacts = _contacts(ids)
     snapshots = []
     for customer in customers:
@@ -311,6 +317,8 @@ def load(customers: list[Debtor], day: date, history_days: int) -> list[Customer
             tuple(items.get(customer.pk, ())),
             hold_until=customer.hold_until,
             company=customer.company_code,
+            first_run=customer.first_run,
+            started=started.get(customer.pk, ()),
             promises=tuple(
                 engine.Promise(pid, tuple(promised.get(int(pid), ())), p.pay_by)
                 for pid, p in cust_promises.items()
@@ -422,6 +430,26 @@ def _history(
         if ref in pks.get(cust, ()) or (facing and when >= recent):
             history[cust].append(engine.Past(plan, step, ref, rep, when, False, bool(facing)))
     return history
+
+
+def _started(ids: list[int]) -> dict[int, tuple[tuple[str, date], ...]]:
+    """Per customer of a company whose policy is 'step 1': (plan code, day of its first execution
+    in that plan), which the history loaded for the engine may no longer show (domain.first_run).
+    No query for the others."""
+    if not ids:
+        return {}
+    started: dict[int, list[tuple[str, date]]] = defaultdict(list)
+    for cust, plan, first in fetch(
+        Execution.objects.filter(of_customers(ids))
+        .exclude(plan_code="")
+        .values_list("customer_id", "plan_code")
+        .order_by()
+        .annotate(first=Min("date"))
+        .values_list("customer_id", "plan_code", "first"),
+        dates=(2,),
+    ):
+        started[cust].append((plan, first))
+    return {cust: tuple(days) for cust, days in started.items()}
 
 
 def _contacts(ids: list[int]) -> dict[int, list[Reachable]]:
