@@ -67,8 +67,9 @@ _POLICIES = {"step1": "step1", "by-age": "by_age", "ignore-before": "ignore_befo
     type=click.Choice(list(_POLICIES)),
     default="step1",
     show_default=True,
-    help="Where each customer's first cycle starts: step 1 of their plan, the step their oldest "
-    "invoice's age warrants, or as by age but leaving out invoices due before --before.",
+    help="Where each customer's first cycle starts: step 1 of their plan (for an invoice already "
+    "overdue, the first step after its due date), the step their oldest invoice's age warrants, "
+    "or as by age but leaving out invoices due before --before.",
 )
 @click.option(
     "--before", type=DAY, metavar="YYYY-MM-DD", help="With --policy ignore-before: that date."

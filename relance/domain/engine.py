@@ -350,7 +350,9 @@ def evaluate(plan: Plan, account: Account, history: Sequence[Past], today: date)
         reason = _describe_trigger(step, reference)
         since = trigger_date(step, reference) + timedelta(days=lag)
         if lag:
-            reason += f", moved {lag} days: the customer started at step 1 ({_STARTED})"
+            reason += (
+                f", moved {lag} days: the customer's first run was on a later day ({_STARTED})"
+            )
     else:
         repeat = _next_repetition(plan, progress)
         if repeat is None or repeat[1] > today:
@@ -390,22 +392,31 @@ def _start(
     plan: Plan, account: Account, history: Sequence[Past], reference: Item, today: date
 ) -> tuple[int, int]:
     """The first-run policy 'step 1' (domain.first_run): how many of the plan's steps may be due
-    (only the first on the customer's first run in the plan), and by how many days the
-    reference's dates move so that its first step falls on the customer's first day in the plan."""
+    (up to the reference's first step on the customer's first run in the plan), and by how many
+    days the reference's dates move so that this first step falls on the customer's first day
+    in the plan."""
     if account.first_run is None or not account.first_run.starts_at_step1:
         return len(plan.steps), 0
     start = _started(plan, account, history)
-    last = len(plan.steps) if start is not None else 1
-    return last, _lag(plan, reference, start or today)
+    first, lag = _first_step(plan, reference, start or today)
+    return (len(plan.steps) if start is not None else first), lag
 
 
 def _started(plan: Plan, account: Account, history: Sequence[Past]) -> date | None:
     return started_on(plan.code, account.started, (p.date for p in history if p.plan == plan.code))
 
 
-def _lag(plan: Plan, item: Item, start: date) -> int:
-    """Days an invoice's steps move under 'step 1': none for invoices that came after the start."""
-    return max((start - trigger_date(plan.steps[0], item)).days, 0)
+def _first_step(plan: Plan, item: Item, start: date) -> tuple[int, int]:
+    """Where an invoice starts under 'step 1' and by how many days its steps move. The plan's
+    first step, except for an invoice already overdue when the customer started: its first step
+    from the due date on, as a courtesy note before the due date makes no sense for it any more
+    (the steps before are skipped as superseded). No move for invoices that came after the start."""
+    index = 1
+    if item.due_date < start:
+        index = next(
+            (i for i, s in enumerate(plan.steps, 1) if trigger_date(s, item) >= item.due_date), 1
+        )
+    return index, max((start - trigger_date(plan.steps[index - 1], item)).days, 0)
 
 
 def _contact_rule(
@@ -562,7 +573,7 @@ def _next_change(plan: Plan, account: Account, past: Sequence[Past], day: date) 
     step1 = bool(plan.steps) and account.first_run is not None and account.first_run.starts_at_step1
     start = (_started(plan, account, past) or day) if step1 else day
     for item in account.items:
-        lag = timedelta(days=_lag(plan, item, start)) if step1 else timedelta(0)
+        lag = timedelta(days=_first_step(plan, item, start)[1] if step1 else 0)
         dates += [trigger_date(s, item) + lag for s in plan.steps]
         progress = _progress(plan, past, item.id)
         repeat = _next_repetition(plan, progress)

@@ -7,10 +7,13 @@ invoice's age warrants: a 200-day-old invoice gets the formal notice on day one.
   existed before go-live was a thing).
 * `step1`: a customer's **first run** in a plan reaches the plan's first step only. The first run
   is the first day the engine acts for a customer in a plan: the customer has no execution (nor
-  skip) in that plan yet, neither stored nor in the history given. From then on the other steps
-  follow by the plan's own delays: for an invoice whose first step would have been due before the
-  customer's first day in the plan (`started`), every step's date moves by the same number of days,
-  so that its first step falls on that day. Invoices that come later go by their dates as usual.
+  skip) in that plan yet, neither stored nor in the history given. "First step" is the plan's
+  first, except for an invoice already overdue that day: its first step from the due date on (a
+  courtesy note "falls due shortly" makes no sense for an invoice 200 days late; the steps
+  before it are recorded as superseded). From then on the other steps follow by the plan's own
+  delays: for an invoice whose first step would have been due before the customer's first day in
+  the plan (`started`), every step's date moves by the same number of days, so that its first
+  step falls on that day. Invoices that come later go by their dates as usual.
 * `ignore_before`: invoices due before `before` are never chased (no step, no promise notice);
   they still count in balances and KPIs, which do not ask the engine.
 

@@ -36,8 +36,9 @@ POLICY_LABELS = {
 }
 POLICY_HELP = {
     FIRST_RUN_STEP1: gettext_lazy(
-        "Recommended. The first cycle sends each customer the first step of their plan only; "
-        "the next steps follow the plan's own delays from that day."
+        "Recommended. The first cycle sends each customer the first step of their plan only "
+        "(for an invoice already overdue, the first step after its due date); the next steps "
+        "follow the plan's own delays from that day."
     ),
     FIRST_RUN_BY_AGE: gettext_lazy(
         "Customers with old invoices may get a firm reminder or the formal notice on day one."

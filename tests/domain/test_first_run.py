@@ -78,18 +78,25 @@ def test_by_age_jumps_to_the_notice_on_day_one():
 def test_step1_starts_an_old_invoice_at_the_first_step_then_keeps_the_plans_delays():
     old = account(inv("1", "2026-01-01"), first_run=STEP_1)
     decisions, _ = run_days(LADDER, old, D("2026-06-01"), D("2026-08-15"))
-    # Step 1 is due 5 days before the due date: it falls on the first run, the others follow
-    # 20, 35, 50 and 65 days later as the plan spaces them.
+    # The invoice is long overdue: its first step is the first from the due date on (the
+    # courtesy note before the due date is skipped); the others follow 15, 30 and 45 days later
+    # as the plan spaces them.
     assert actions(decisions) == [
-        (D("2026-06-01"), "Friendly"),
-        (D("2026-06-21"), "Reminder"),
-        (D("2026-07-06"), "Firm"),
-        (D("2026-07-21"), "Call"),
-        (D("2026-08-05"), "Notice"),
+        (D("2026-06-01"), "Reminder"),
+        (D("2026-06-16"), "Firm"),
+        (D("2026-07-01"), "Call"),
+        (D("2026-07-16"), "Notice"),
     ]
-    assert not any(d.skipped for d in decisions)
-    reminder = next(d for d in decisions if d.action and d.action.step.name == "Reminder")
-    assert "moved 156 days" in reminder.action.reason
+    assert [s.step for d in decisions for s in d.skipped] == ["Friendly"]
+    firm = next(d for d in decisions if d.action and d.action.step.name == "Firm")
+    assert "moved 136 days" in firm.action.reason
+
+
+def test_step1_an_invoice_not_due_yet_starts_at_the_plans_first_step():
+    soon = account(inv("1", "2026-06-03"), first_run=STEP_1)
+    decision = evaluate(LADDER, soon, [], D("2026-06-01"))
+    assert decision.action.step.name == "Friendly"
+    assert decision.skipped == ()
 
 
 def test_step1_the_stored_start_counts_when_history_is_not_loaded():
@@ -97,9 +104,9 @@ def test_step1_the_stored_start_counts_when_history_is_not_loaded():
     has started, so an old invoice found later goes on from that day, not from step 1 again."""
     old = account(inv("1", "2026-01-01"), first_run=STEP_1, started=(("p", D("2026-05-01")),))
     decision = evaluate(LADDER, old, [], D("2026-06-01"))
-    # Moved 125 days (from 2025-12-27 to 2026-05-01): Reminder due 2026-05-21, Firm 2026-06-05.
-    assert decision.action.step.name == "Reminder"
-    assert [s.step for s in decision.skipped] == ["Friendly"]
+    # Moved 105 days (Reminder from 2026-01-16 to 2026-05-01): Firm due 2026-05-16, Call 05-31.
+    assert decision.action.step.name == "Call"
+    assert [s.step for s in decision.skipped] == ["Friendly", "Reminder", "Firm"]
 
 
 def test_step1_leaves_invoices_that_come_after_the_start_alone():
@@ -155,6 +162,16 @@ def test_by_age_decides_exactly_as_before(scenario, daily, days):
     assert plain.history == explicit.history
 
 
+def _first_step(plan, item, day: date) -> int:
+    """The reference's first step on a first run, as domain.first_run words it: the plan's
+    first, or for an invoice overdue that day its first step from the due date on."""
+    if item.due_date < day:
+        for index, candidate in enumerate(plan.steps, 1):
+            if trigger_date(candidate, item) >= item.due_date:
+                return index
+    return 1
+
+
 @PROPERTY_SETTINGS
 @given(scenarios(), st.booleans(), days_with_downtime())
 def test_step1_never_sends_beyond_the_first_step_on_a_first_run(scenario, daily, days):
@@ -165,8 +182,9 @@ def test_step1_never_sends_beyond_the_first_step_on_a_first_run(scenario, daily,
     for decision in timeline.decisions:
         first = not any(p.plan == code for p in seen)
         if first and decision.action:
-            assert decision.action.step_index == 1
-            assert decision.skipped == ()
+            a = decision.action
+            assert a.step_index <= _first_step(scenario.plan, a.reference, decision.today)
+            assert all(s.step_index < a.step_index for s in decision.skipped)
         seen += record(scenario.plan, decision)
 
 
@@ -183,11 +201,12 @@ def test_step1_keeps_the_gaps_between_steps_after_the_first_run(scenario, first_
     if not firsts:
         return
     start, reference = firsts[0].today, firsts[0].action.reference
+    anchor = _first_step(plan, reference, start)
     for decision in firsts:
         a = decision.action
-        if a.reference.id != reference.id or a.repetition:
+        if a.reference.id != reference.id or a.repetition or a.step_index < anchor:
             continue
-        gap = trigger_date(a.step, reference) - trigger_date(plan.steps[0], reference)
+        gap = trigger_date(a.step, reference) - trigger_date(plan.steps[anchor - 1], reference)
         assert decision.today >= start + gap
 
 

@@ -91,8 +91,9 @@ def test_the_projection_is_the_first_cycle_under_the_policy_and_writes_nothing(l
     events = Event.objects.count()
     step1 = golive.project(ledger, DAY, "step1")
     assert step1.actions == 2 and step1.customers == 2
+    # Both invoices are overdue: their first step is the plan's first from the due date on.
     assert [(s["step_index"], s["step"], s["channel"], s["count"]) for s in step1.by_step] == [
-        (1, "Friendly reminder", "email", 2)
+        (2, "Payment reminder", "email", 2)
     ]
     assert step1.by_channel == {"email": 2}
     # C2 has no contact: named; C1's message rendered as it will be read.
@@ -138,9 +139,10 @@ def test_going_live_switches_sending_on_and_the_first_cycle_starts_at_step_1(led
     assert golive.history(ledger) == [event]
     done = run(DAY, executor=InProcess(), deliver=False)
     assert {(a["customer"], a["step"]) for a in done.report.actions} == {
-        ("C1", "Friendly reminder"),
-        ("C2", "Friendly reminder"),
+        ("C1", "Payment reminder"),
+        ("C2", "Payment reminder"),
     }
+    assert {s["step"] for s in done.report.skipped} == {"Friendly reminder"}
     # The day after, C1's next step waits for the plan's own delay from its first run.
     snap = snapshots.load(snapshots.debtors([_pk("C1")]), DAY, history_days=0)[0]
     assert snap.account.started == (("standard", DAY),)
