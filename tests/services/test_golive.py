@@ -66,18 +66,22 @@ def test_the_staff_apps_way_makes_a_company_not_live_starting_at_step_1(db):
         automatic_sending=False,
         first_run="step1",
     )
-    assert created and (made.automatic_sending, made.first_run) == (False, "step1")
+    assert created
+    assert (made.automatic_sending, made.first_run) == (False, "step1")
 
 
 def test_a_company_not_live_is_left_out_of_the_cycle_and_named(ledger):
     paused(ledger)
     done = run(DAY, executor=InProcess())
-    assert done.report.actions == [] and done.report.paused == ["default"]
+    assert done.report.actions == []
+    assert done.report.paused == ["default"]
     assert done.report.as_json()["paused"] == ["default"]
-    assert not Execution.objects.exists() and not OutboxMessage.objects.exists()
+    assert not Execution.objects.exists()
+    assert not OutboxMessage.objects.exists()
     # Asked for by name, no Run row either: the day stays to do once it goes live.
     alone = run(DAY, company_id=ledger.pk, executor=InProcess())
-    assert alone.run is None and alone.report.paused == ["default"]
+    assert alone.run is None
+    assert alone.report.paused == ["default"]
     assert not Run.objects.filter(company=ledger).exists()
 
 
@@ -90,7 +94,8 @@ def test_the_projection_is_the_first_cycle_under_the_policy_and_writes_nothing(l
     paused(ledger)
     events = Event.objects.count()
     step1 = golive.project(ledger, DAY, "step1")
-    assert step1.actions == 2 and step1.customers == 2
+    assert step1.actions == 2
+    assert step1.customers == 2
     # Both invoices are overdue: their first step is the plan's first from the due date on.
     assert [(s["step_index"], s["step"], s["channel"], s["count"]) for s in step1.by_step] == [
         (2, "Payment reminder", "email", 2)
@@ -100,7 +105,8 @@ def test_the_projection_is_the_first_cycle_under_the_policy_and_writes_nothing(l
     assert [(u["customer"], u["name"]) for u in step1.unreachable] == [("C2", "Bolt")]
     assert step1.unreachable_count == 1
     [sample] = step1.samples
-    assert sample["customer"] == "C1" and "F-1" in sample["body"]
+    assert sample["customer"] == "C1"
+    assert "F-1" in sample["body"]
     # By age C1 would get the formal notice at once: listed whatever the policy chosen.
     [notice] = step1.notices
     assert (notice["customer"], notice["invoice"], notice["step"]) == ("C1", "F-1", "Formal notice")
@@ -108,7 +114,8 @@ def test_the_projection_is_the_first_cycle_under_the_policy_and_writes_nothing(l
     by_age = golive.project(ledger, DAY, "by_age")
     assert {s["step"] for s in by_age.by_step} == {"Formal notice", "Payment reminder"}
     # Nothing written, the company as it was.
-    assert not Execution.objects.exists() and not OutboxMessage.objects.exists()
+    assert not Execution.objects.exists()
+    assert not OutboxMessage.objects.exists()
     assert Event.objects.count() == events
     ledger.refresh_from_db()
     assert (ledger.automatic_sending, ledger.first_run) == (False, "step1")
@@ -133,7 +140,8 @@ def test_going_live_switches_sending_on_and_the_first_cycle_starts_at_step_1(led
     Membership.objects.create(company=ledger, user=admin, role=Membership.Role.ADMIN)
     event = golive.go_live(ledger, "step1", actor=admin, source="web")
     ledger.refresh_from_db()
-    assert ledger.automatic_sending and ledger.first_run == "step1"
+    assert ledger.automatic_sending
+    assert ledger.first_run == "step1"
     assert (event.kind, event.company, event.actor) == ("company.live", ledger, admin)
     assert event.data == {"policy": "step1", "before": None, "was_live": False}
     assert golive.history(ledger) == [event]
@@ -174,4 +182,22 @@ def test_triage_leaves_out_invoices_the_policy_ignores(ledger):
         first_run="ignore_before", first_run_before=date(2026, 6, 1)
     )
     found = triage.customers_to_look_at(DAY, ledger.pk)
-    assert _pk("C1") not in found and _pk("C2") in found
+    assert _pk("C1") not in found
+    assert _pk("C2") in found
+
+
+def test_the_tick_runs_no_cycle_for_a_company_not_live_but_staff_sends_still_leave(ledger):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from relance.services.dunning import cycle
+    from relance.services.dunning.scheduling import tick
+
+    paused(ledger)
+    # A person sends C1 a step by hand: allowed, they chose that message.
+    done = cycle.step_now(_pk("C1"), "Payment reminder", DAY)
+    assert done["status"] == "queued"
+    assert tick(datetime(2026, 9, 1, 10, 0, tzinfo=ZoneInfo("Europe/Paris"))) is None
+    assert not Run.objects.exists()
+    assert list(Execution.objects.values_list("step_name", flat=True)) == ["Payment reminder"]
+    assert OutboxMessage.objects.get().status == OutboxMessage.Status.SENT

@@ -23,7 +23,7 @@ from relance.services.organisation import hours
 def tick(now: datetime | None = None) -> batches.CycleReport | None:
     """Run the cycle of every company whose local today has no finished run yet; store the day's
     receivables and the calendar of the days to come; queue the sales reps' heads-ups and weekly
-    digests; deliver. Companies whose automatic sending is off are left alone. Campaign waves
+    digests; deliver. Companies whose automatic sending is off get no cycle. Campaign waves
     whose time has come are launched on every tick, and their
     messages delivered within business hours; webhooks due are posted on every tick too, and
     idempotency keys older than a day forgotten."""
@@ -36,8 +36,11 @@ def tick(now: datetime | None = None) -> batches.CycleReport | None:
         done = Run.objects.filter(
             date=today, company=company, dry_run=False, finished_at__isnull=False
         )
-        if done.exists() or not company.automatic_sending:
-            continue  # not live yet (services.dunning.golive): nothing goes out by itself
+        if done.exists():
+            continue
+        if not company.automatic_sending:  # not live yet (services.dunning.golive): no cycle,
+            outbox.deliver_due(as_of=today)  # but what staff sent by hand still leaves
+            continue
         payment_plans.run_daily(company, today, now)  # broken plans' invoices: dunned today
         discounts.propose(company, today)  # the rest of a discount taken is not chased
         # In this process even with a broker: the tick runs in a Celery worker then, and waiting
