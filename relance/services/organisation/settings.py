@@ -242,11 +242,13 @@ def save(
     actor: Any,
     logo: bytes | None = None,
     remove_logo: bool = False,
+    clear: tuple[str, ...] = (),
 ) -> list[str]:
-    """Change the fields of `section` given in `values` (a secret given empty is kept), and the
-    logo (raw upload bytes) for the branding section; the names of the fields changed, recorded
-    on the company's journal. Raises SettingsRefused for someone who is not the company's admin,
-    ValidationError naming each field otherwise wrong (nothing is saved then)."""
+    """Change the fields of `section` given in `values` (a secret given empty is kept, `clear`
+    names the secrets to remove), and the logo (raw upload bytes) for the branding section; the
+    names of the fields changed, recorded on the company's journal. Raises SettingsRefused for
+    someone who is not the company's admin, ValidationError naming each field wrong (nothing is
+    saved then)."""
     if not may_edit(actor, company):
         raise SettingsRefused(_("Only the company's administrators may change its settings."))
     allowed = SECTIONS.get(section)
@@ -264,6 +266,10 @@ def save(
             continue  # left empty: the secret is kept (it is never shown back)
         if getattr(company, field) != value:
             setattr(company, field, value)
+            changed.append(field)
+    for field in clear:
+        if field in SECRETS and field in allowed and getattr(company, field):
+            setattr(company, field, "")
             changed.append(field)
     stored_logo: tuple[bytes, str] | None = None
     if section == "branding":
@@ -283,12 +289,12 @@ def save(
         company.logo.save(f"{company.code}-{digest}.{extension}", ContentFile(data), save=False)
         changed.append("logo")
     elif "logo" in changed:
-        company.logo = ""  # type: ignore[assignment]
+        company.logo = ""
     if not changed:
         return []
     company.save()
     if "logo" in changed and old_logo and old_logo != company.logo.name:
-        storage = Company._meta.get_field("logo").storage  # type: ignore[attr-defined]
+        storage = company.logo.storage
         transaction.on_commit(lambda: storage.delete(old_logo))
     journal.record(
         "company.settings_changed",
