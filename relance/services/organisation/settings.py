@@ -130,21 +130,23 @@ def read_logo(data: bytes) -> tuple[bytes, str]:
     not_an_image = ValidationError(
         _("This file is not a PNG or JPEG image: export the logo as PNG or JPEG.")
     )
-    Image.MAX_IMAGE_PIXELS = MAX_LOGO_PIXELS
     try:
-        with Image.open(io.BytesIO(data)) as probe:
-            kind = probe.format
+        with Image.open(io.BytesIO(data), formats=["PNG", "JPEG"]) as probe:
+            kind, (width, height) = probe.format, probe.size
+            if kind not in ("PNG", "JPEG"):
+                raise not_an_image
+            if width * height > MAX_LOGO_PIXELS:
+                raise ValidationError(
+                    _("The logo is %(width)s by %(height)s pixels: export it smaller.")
+                    % {"width": width, "height": height}
+                )
             probe.verify()
-        if kind not in ("PNG", "JPEG"):
-            raise not_an_image
-        with Image.open(io.BytesIO(data)) as image:
+        with Image.open(io.BytesIO(data), formats=["PNG", "JPEG"]) as image:
             image.load()
             picture = image.copy()
     except ValidationError:
         raise
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        raise not_an_image from None
-    except Image.DecompressionBombWarning:
         raise not_an_image from None
     picture.thumbnail((LOGO_SIDE, LOGO_SIDE))
     out = io.BytesIO()
