@@ -211,6 +211,14 @@ class _Form(forms.ModelForm):
         for name, field in self.fields.items():
             label, help_text = TEXTS.get(name, (field.label, ""))
             field.label, field.help_text = label, help_text
+        if "remove_secret" in self.fields:
+            if self.instance.payment_webhook_secret:
+                order = list(self.fields)
+                order.remove("remove_secret")
+                order.insert(order.index("payment_webhook_secret") + 1, "remove_secret")
+                self.order_fields(order)
+            else:
+                del self.fields["remove_secret"]
 
 
 def _widgets() -> dict[str, Any]:
@@ -322,7 +330,7 @@ def _law(company: Company, language: str) -> dict[str, Any]:
             )
     contract = Customer.objects.filter(company=company, late_interest_rate__isnull=False)
     return {
-        "pack": pack,
+        "pack": dict(LAW_PACKS).get(pack, pack),
         "rates": rates,
         "contract_rates": contract.count(),
         "waived": Customer.objects.filter(company=company, late_fees_waived=True).count(),

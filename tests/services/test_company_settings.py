@@ -4,6 +4,8 @@ what it really is, and the journal naming the fields changed but never a secret'
 from __future__ import annotations
 
 import io
+import shutil
+import subprocess
 from datetime import date, time
 from decimal import Decimal
 
@@ -12,6 +14,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from PIL import Image
 
+from relance.documents import render_letter
 from relance.domain import legal_mentions
 from relance.models import Company, Event, Membership
 from relance.services.dunning import branding_preview, delivery, letters, plans
@@ -297,3 +300,21 @@ def test_letters_and_emails_carry_the_legal_identity(people):
     html = branding_preview.email_html(company, "fr", None, date(2026, 12, 7))
     assert "RCS Lyon 123 456 789" in html
     assert "N° TVA FR12123456789" in html
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
+def test_the_printed_letter_footer_carries_the_french_legal_mentions(people, tmp_path):
+    company, _users = people
+    company.legal_form, company.share_capital = "SAS", Decimal("10000")
+    company.registration_city, company.registration_number = "Lyon", "123 456 789"
+    company.vat_number = "FR12123456789"
+    today = date(2026, 12, 7)
+    text = branding_preview._composed(company, "fr", branding_preview.LETTER_TEMPLATE, today)
+    customer, _debtor = branding_preview._customer(company, "fr", today)
+    pdf = tmp_path / "letter.pdf"
+    pdf.write_bytes(render_letter(letters.build_letter(customer, text)))
+    printed = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    printed = printed.replace("\u202f", " ").replace("\xa0", " ")
+    assert "SAS au capital de 10 000 € · RCS Lyon 123 456 789 · N° TVA FR12123456789" in printed

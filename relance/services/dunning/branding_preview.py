@@ -135,6 +135,25 @@ def _png(pdf: bytes) -> bytes:
     return done.stdout
 
 
+def _trimmed(png: bytes) -> bytes:
+    """The image without the empty background below its content (an email is shorter than the
+    page it was laid out on)."""
+    import io
+
+    from PIL import Image, ImageChops
+
+    with Image.open(io.BytesIO(png)) as image:
+        picture = image.convert("RGB")
+    width, height = picture.size
+    background = Image.new("RGB", picture.size, picture.getpixel((0, height - 1)))
+    box = ImageChops.difference(picture, background).getbbox()
+    if box is None or box[3] + 12 >= height:
+        return png
+    out = io.BytesIO()
+    picture.crop((0, 0, width, box[3] + 12)).save(out, "PNG", optimize=True)
+    return out.getvalue()
+
+
 def _data_url(image: bytes) -> str:
     mime = "image/jpeg" if image.startswith(b"\xff\xd8\xff") else "image/png"
     return f"data:{mime};base64,{base64.b64encode(image).decode('ascii')}"
@@ -175,7 +194,7 @@ def email_png(company: Company, language: str, logo: bytes | None, today: date) 
     fetcher = _data_only_fetcher()
     html = HTML(string=email_html(company, language, logo, today), url_fetcher=fetcher)
     pdf = html.write_pdf(stylesheets=[CSS(string=_EMAIL_PAGE)])
-    return _png(bytes(pdf))
+    return _trimmed(_png(bytes(pdf)))
 
 
 def letter_png(company: Company, language: str, logo: bytes | None, today: date) -> bytes:
