@@ -26,13 +26,15 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from relance.messaging import formatting, library
-from relance.models import Company, Customer, ReferenceRate
+from relance.models import Company, Customer, Event, ReferenceRate
 from relance.services.dunning import branding_preview
 from relance.services.ledger import late_fees
 from relance.services.organisation import access
 from relance.services.organisation import settings as company_settings
 from relance.web import pages
 from relance.web.team import administered
+
+HISTORY_ROWS = 10
 
 SECTIONS = [
     ("profile", gettext_lazy("Profile & legal mentions")),
@@ -337,6 +339,33 @@ def _law(company: Company, language: str) -> dict[str, Any]:
     }
 
 
+HISTORY_KINDS = ("company.created", "company.updated", "company.settings_changed")
+
+
+def _history(company: Company, language: str) -> list[dict[str, Any]]:
+    """The last changes of the company's settings: when, who, which fields (by their labels)."""
+    rows = []
+    for event in (
+        Event.objects.filter(company=company, customer__isnull=True, kind__in=HISTORY_KINDS)
+        .select_related("actor")
+        .order_by("-at")[:HISTORY_ROWS]
+    ):
+        names = event.data.get("fields") or [k for k in event.data if k != "section"]
+        rows.append(
+            {
+                "when": formatting.moment(event.at, company.time_zone, language),
+                "who": (event.actor.get_full_name() or event.actor.get_username())
+                if event.actor
+                else event.source,
+                "created": event.kind == "company.created",
+                "fields": ", ".join(
+                    str(TEXTS.get(n, (_("Logo") if n == "logo" else n, ""))[0]) for n in names
+                ),
+            }
+        )
+    return rows
+
+
 def _page(
     request: HttpRequest, company: Company, section: str, form: Any = None, status: int = 200
 ) -> HttpResponse:
@@ -349,6 +378,7 @@ def _page(
         "form": form or form_class(section)(instance=copy.copy(company), prefix=section),
         "may_create": company_settings.may_create(request.user),
         "secret_set": bool(company.payment_webhook_secret),
+        "history": _history(company, language),
     }
     context["preview_language"] = language if language in ("en", "fr") else "en"
     if section == "law":

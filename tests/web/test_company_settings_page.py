@@ -264,3 +264,24 @@ def test_only_admins_create_companies(world, role):
     )
     assert answer.status_code == 403
     assert not Company.objects.filter(code="x").exists()
+
+
+def test_the_page_lists_recent_changes_by_field_label(world):
+    client = world.client("admin")
+    _post(
+        client,
+        world.alpha,
+        "sending",
+        {"send_days": ["1", "2"], "send_from": "08:00", "send_until": "18:00", "daily_cap": "50"},
+    )
+    page = client.get(URL, {"company": world.alpha.pk}).content.decode()
+    assert "Recent changes" in page
+    assert "Days messages leave, Daily limit" in page
+
+
+def test_the_django_admin_is_for_superusers_only(world):
+    admin = world.users["admin"]
+    admin.is_staff = True  # even marked staff, a company admin uses the staff app's pages
+    admin.save()
+    assert world.client("admin").get("/admin/").status_code == 302
+    assert world.client("root").get("/admin/").status_code == 200
