@@ -63,6 +63,12 @@ LAW_PACKS = [
     ("NONE", gettext_lazy("None: no statutory interest or indemnity")),
 ]
 
+RATE_SOURCES = {
+    "ECB": gettext_lazy("European Central Bank, main refinancing operations"),
+    "BOE": gettext_lazy("Bank of England base rate"),
+    "FR_LEGAL": gettext_lazy("French legal interest rate (professionals)"),
+}
+
 PROVIDERS = [
     ("", gettext_lazy("None: bank transfer only")),
     ("link", gettext_lazy("Payment link of your provider")),
@@ -325,7 +331,7 @@ def _law(company: Company, language: str) -> dict[str, Any]:
             rates.append(
                 {
                     "source": source,
-                    "label": label,
+                    "label": RATE_SOURCES.get(source, label),
                     "since": formatting.day(latest.since, language),
                     "percent": formatting.percent(latest.percent, language),
                 }
