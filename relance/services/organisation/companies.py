@@ -48,7 +48,9 @@ def get_company(code: str | None) -> Company:
 
 
 @transaction.atomic
-def upsert_company(code: str, *, source: str = "cli", **fields: Any) -> tuple[Company, bool]:
+def upsert_company(
+    code: str, *, source: str = "cli", actor: Any = None, **fields: Any
+) -> tuple[Company, bool]:
     """Create the company (with its own copy of the library's plans) or update the fields given;
     raises ValidationError naming each field."""
     given = {k: v for k, v in fields.items() if v is not None}
@@ -71,6 +73,7 @@ def upsert_company(code: str, *, source: str = "cli", **fields: Any) -> tuple[Co
     journal.record(
         "company.created" if created else "company.updated",
         company,
+        actor=actor,
         source=source,
         data={k: str(v) for k, v in given.items()},
     )

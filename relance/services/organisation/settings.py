@@ -321,7 +321,7 @@ def create(values: dict[str, Any], *, actor: Any) -> Company:
         )
     fields = {k: _normalised(k, v) for k, v in values.items() if k != "code"}
     with transaction.atomic():
-        company, _created = companies.upsert_company(code, source="web", **fields)
+        company, _created = companies.upsert_company(code, source="web", actor=actor, **fields)
         if not actor.is_superuser:  # superusers administer every company already
             Membership.objects.get_or_create(
                 company=company, user=actor, defaults={"role": Membership.Role.ADMIN}
