@@ -22,7 +22,7 @@ from relance.services.ledger.imports import KINDS, ImportRejected, import_file
 from relance.services.organisation.companies import upsert_company
 
 RULES_FILE = "rules.yaml"
-COMPANIES = {
+COMPANIES: dict[str, dict[str, Any]] = {
     "default": {
         "name": "Atelier Lumière SAS",
         "country": "FR",
