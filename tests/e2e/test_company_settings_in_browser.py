@@ -71,6 +71,7 @@ def test_an_admin_brands_the_company_and_sees_the_preview_change(
     page.get_by_label("Logo", exact=True).set_input_files(str(logo))
     expect(email).not_to_have_attribute("src", with_colour or "", timeout=30_000)
     page.screenshot(path=str(shots / "settings-branding-en.png"), full_page=True)
+    page.locator("#preview-letter").screenshot(path=str(shots / "preview-letter-en.png"))
 
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_role("status")).to_contain_text("Settings saved.")
