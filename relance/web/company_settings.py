@@ -17,7 +17,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -26,10 +26,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from relance.messaging import formatting, library
-from relance.models import Company, Customer, Event, ReferenceRate
+from relance.models import Alias, Company, Customer, Event, Membership, ReferenceRate
 from relance.services.dunning import branding_preview
 from relance.services.ledger import late_fees
-from relance.services.organisation import access
+from relance.services.organisation import access, mailboxes
 from relance.services.organisation import settings as company_settings
 from relance.web import pages
 from relance.web.team import administered
@@ -43,6 +43,7 @@ SECTIONS = [
     ("law", gettext_lazy("Law & rates")),
     ("portal", gettext_lazy("Portal & payments")),
     ("disputes", gettext_lazy("Disputes & promises")),
+    ("mailboxes", gettext_lazy("Shared mailboxes")),
 ]
 
 WEEKDAYS = [
@@ -309,7 +310,7 @@ def _company(request: HttpRequest) -> Company:
 
 def _section(request: HttpRequest) -> str:
     section = request.GET.get("section") or request.POST.get("section") or "profile"
-    return section if section in company_settings.SECTIONS else "profile"
+    return section if section in dict(SECTIONS) else "profile"
 
 
 def _values(section: str, form: forms.ModelForm) -> dict[str, Any]:
@@ -345,7 +346,19 @@ def _law(company: Company, language: str) -> dict[str, Any]:
     }
 
 
-HISTORY_KINDS = ("company.created", "company.updated", "company.settings_changed")
+HISTORY_KINDS = (
+    "company.created",
+    "company.updated",
+    "company.settings_changed",
+    "alias.added",
+    "alias.changed",
+    "alias.removed",
+)
+ALIAS_CHANGES = {
+    "alias.added": gettext_lazy("Shared mailbox %(email)s added"),
+    "alias.changed": gettext_lazy("Shared mailbox %(email)s changed"),
+    "alias.removed": gettext_lazy("Shared mailbox %(email)s removed"),
+}
 
 
 def _history(company: Company, language: str) -> list[dict[str, Any]]:
@@ -357,6 +370,12 @@ def _history(company: Company, language: str) -> list[dict[str, Any]]:
         .order_by("-at")[:HISTORY_ROWS]
     ):
         names = event.data.get("fields") or [k for k in event.data if k != "section"]
+        if event.kind in ALIAS_CHANGES:
+            what = str(ALIAS_CHANGES[event.kind]) % {"email": event.data.get("email", "")}
+        else:
+            what = ", ".join(
+                str(TEXTS.get(n, (_("Logo") if n == "logo" else n, ""))[0]) for n in names
+            )
         rows.append(
             {
                 "when": formatting.moment(event.at, company.time_zone, language),
@@ -364,9 +383,7 @@ def _history(company: Company, language: str) -> list[dict[str, Any]]:
                 if event.actor
                 else event.source,
                 "created": event.kind == "company.created",
-                "fields": ", ".join(
-                    str(TEXTS.get(n, (_("Logo") if n == "logo" else n, ""))[0]) for n in names
-                ),
+                "fields": what,
             }
         )
     return rows
@@ -381,7 +398,12 @@ def _page(
         "companies": [c for c in administered(request.user)],
         "sections": SECTIONS,
         "section": section,
-        "form": form or form_class(section)(instance=copy.copy(company), prefix=section),
+        "form": form
+        or (
+            form_class(section)(instance=copy.copy(company), prefix=section)
+            if section in company_settings.SECTIONS
+            else None
+        ),
         "may_create": company_settings.may_create(request.user),
         "secret_set": bool(company.payment_webhook_secret),
         "history": _history(company, language),
@@ -389,6 +411,12 @@ def _page(
     context["preview_language"] = language if language in ("en", "fr") else "en"
     if section == "law":
         context["law"] = _law(company, language)
+    if section == "mailboxes":
+        context["mailboxes"] = [
+            {"alias": a, "form": MailboxForm(company=company, alias=a, prefix=f"a{a.pk}")}
+            for a in Alias.objects.filter(company=company).order_by("email")
+        ]
+        context["form"] = form or MailboxForm(company=company)
     return render(request, "relance/company_settings.html", context, status=status)
 
 
@@ -396,7 +424,7 @@ def _page(
 def settings_page(request: HttpRequest) -> HttpResponse:
     company = _company(request)
     section = _section(request)
-    if request.method != "POST":
+    if request.method != "POST" or section not in company_settings.SECTIONS:
         return _page(request, company, section)
     form = form_class(section)(
         request.POST, request.FILES, instance=copy.copy(company), prefix=section
@@ -467,6 +495,105 @@ def preview(request: HttpRequest) -> HttpResponse:
     except ValueError as exc:  # a saved logo the letter cannot take
         context["problems"] = {**problems, "logo": [str(exc)]}
     return render(request, "relance/company_settings_preview.html", context)
+
+
+# ------------------------------------------------------------------------------------------------
+# Shared mailboxes
+# ------------------------------------------------------------------------------------------------
+
+
+class MailboxForm(forms.Form):
+    email = forms.EmailField(
+        label=gettext_lazy("Address"),
+        help_text=gettext_lazy("e.g. ar@yourcompany.com: plan steps may give manual work to it"),
+    )
+    name = forms.CharField(label=gettext_lazy("Name"), required=False, max_length=100)
+    members = forms.TypedMultipleChoiceField(
+        label=gettext_lazy("Members"),
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=gettext_lazy("Work given to the mailbox is in each member's Actions inbox"),
+    )
+
+    def __init__(self, *args: Any, company: Company, alias: Alias | None = None, **kwargs: Any):
+        if alias is not None:
+            kwargs.setdefault(
+                "initial",
+                {"name": alias.name, "members": list(alias.members.values_list("pk", flat=True))},
+            )
+        super().__init__(*args, **kwargs)
+        if alias is not None:
+            del self.fields["email"]
+        people = Membership.objects.filter(company=company).select_related("user")
+        self.fields["members"].choices = [  # type: ignore[attr-defined]
+            (m.user_id, m.user.get_full_name() or m.user.email or m.user.get_username())
+            for m in people.order_by("user__email")
+        ]
+
+
+def _mailboxes(company: Company) -> HttpResponse:
+    return redirect(reverse("company-settings") + f"?company={company.pk}&section=mailboxes")
+
+
+def _alias(request: HttpRequest, pk: int) -> Alias:
+    alias = get_object_or_404(Alias.objects.select_related("company"), pk=pk)
+    if alias.company_id not in access.roles(request.user):
+        raise Http404
+    if not company_settings.may_edit(request.user, alias.company):
+        raise PermissionDenied
+    return alias
+
+
+def _form_errors(form: forms.Form, exc: ValidationError) -> None:
+    for field, errors in exc.message_dict.items():
+        form.add_error(field if field in form.fields else None, errors)
+
+
+@login_required
+@require_POST
+def mailbox_add(request: HttpRequest) -> HttpResponse:
+    company = _company(request)
+    form = MailboxForm(request.POST, company=company)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            mailboxes.add(company, data["email"], data["name"], data["members"], actor=request.user)
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, _("Shared mailbox %(email)s added.") % data)
+            return _mailboxes(company)
+    return _page(request, company, "mailboxes", form, status=400)
+
+
+@login_required
+@require_POST
+def mailbox_change(request: HttpRequest, pk: int) -> HttpResponse:
+    alias = _alias(request, pk)
+    form = MailboxForm(request.POST, company=alias.company, alias=alias, prefix=f"a{pk}")
+    if form.is_valid():
+        try:
+            mailboxes.change(
+                alias, form.cleaned_data["name"], form.cleaned_data["members"], actor=request.user
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("Shared mailbox %(email)s saved.") % {"email": alias.email})
+    else:
+        messages.error(request, _("Choose members among the company's people."))
+    return _mailboxes(alias.company)
+
+
+@login_required
+@require_POST
+def mailbox_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    alias = _alias(request, pk)
+    company = alias.company
+    mailboxes.remove(alias, actor=request.user)
+    messages.success(request, _("Shared mailbox %(email)s removed.") % {"email": alias.email})
+    return _mailboxes(company)
 
 
 # ------------------------------------------------------------------------------------------------

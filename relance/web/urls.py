@@ -86,6 +86,13 @@ urlpatterns = [
         name="company-settings-preview",
     ),
     path("company/new/", company_settings.company_new, name="company-new"),
+    path("company/mailboxes/", company_settings.mailbox_add, name="mailbox-add"),
+    path("company/mailboxes/<int:pk>/", company_settings.mailbox_change, name="mailbox-change"),
+    path(
+        "company/mailboxes/<int:pk>/remove/",
+        company_settings.mailbox_remove,
+        name="mailbox-remove",
+    ),
     path("team/", team.team_page, name="team"),
     path("team/add/", team.member_add, name="team-add"),
     path("team/<int:pk>/role/", team.member_role, name="team-role"),

@@ -16,8 +16,9 @@ from PIL import Image
 
 from relance.documents import render_letter
 from relance.domain import legal_mentions
-from relance.models import Company, Event, Membership
+from relance.models import Alias, Company, Event, Membership
 from relance.services.dunning import branding_preview, delivery, letters, plans
+from relance.services.organisation import mailboxes
 from relance.services.organisation import settings as company_settings
 from relance.services.organisation.companies import legal_identity
 
@@ -318,3 +319,28 @@ def test_the_printed_letter_footer_carries_the_french_legal_mentions(people, tmp
     ).stdout
     printed = printed.replace("\u202f", " ").replace("\xa0", " ")
     assert "SAS au capital de 10 000 € · RCS Lyon 123 456 789 · N° TVA FR12123456789" in printed
+
+
+def test_shared_mailboxes_take_the_companys_people_only(people):
+    company, users = people
+    alias = mailboxes.add(
+        company, "AR@Atelier.test", "Credit control", [users["admin"].pk], actor=users["admin"]
+    )
+    assert alias.email == "ar@atelier.test"
+    assert list(alias.members.all()) == [users["admin"]]
+    with pytest.raises(ValidationError) as caught:
+        mailboxes.add(company, "ar@atelier.test", "", [], actor=users["admin"])
+    assert "already" in " ".join(caught.value.message_dict["email"])
+    with pytest.raises(ValidationError) as caught:
+        mailboxes.change(alias, "x", [users["nobody"].pk], actor=users["admin"])
+    assert "members" in caught.value.message_dict
+    with pytest.raises(company_settings.SettingsRefused):
+        mailboxes.remove(alias, actor=users["credit_controller"])
+    mailboxes.change(
+        alias, "AR", [users["admin"].pk, users["credit_controller"].pk], actor=users["admin"]
+    )
+    assert alias.members.count() == 2
+    mailboxes.remove(alias, actor=users["admin"])
+    assert not Alias.objects.exists()
+    kinds = list(Event.objects.filter(company=company).values_list("kind", flat=True))
+    assert kinds == ["alias.added", "alias.changed", "alias.removed"]

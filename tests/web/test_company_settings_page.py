@@ -10,7 +10,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from relance.models import Company, Event, Membership
+from relance.models import Alias, Company, Event, Membership
 
 URL = "/company/settings/"
 
@@ -285,3 +285,31 @@ def test_the_django_admin_is_for_superusers_only(world):
     admin.save()
     assert world.client("admin").get("/admin/").status_code == 302
     assert world.client("root").get("/admin/").status_code == 200
+
+
+def test_an_admin_manages_shared_mailboxes(world):
+    client = world.client("admin")
+    page = client.get(URL, {"company": world.alpha.pk, "section": "mailboxes"})
+    assert page.status_code == 200
+    assert "No shared mailbox yet." in page.content.decode()
+    controller = world.users["controller"]
+    answer = client.post(
+        "/company/mailboxes/",
+        {"company": world.alpha.pk, "email": "ar@alpha.test", "members": [controller.pk]},
+    )
+    assert answer.status_code == 302
+    alias = Alias.objects.get(company=world.alpha)
+    assert list(alias.members.all()) == [controller]
+    outsider = world.users["beta_admin"]  # not one of alpha's people
+    client.post(f"/company/mailboxes/{alias.pk}/", {f"a{alias.pk}-members": [outsider.pk]})
+    assert list(alias.members.all()) == [controller]
+    page = client.get(URL, {"company": world.alpha.pk, "section": "mailboxes"}).content.decode()
+    assert "ar@alpha.test" in page
+    assert "Shared mailbox ar@alpha.test added" in page  # in the recent changes
+    for role in ("controller", "reader", "rep"):
+        assert world.client(role).post(f"/company/mailboxes/{alias.pk}/remove/").status_code == 403
+    assert (
+        world.client("beta_admin").post(f"/company/mailboxes/{alias.pk}/remove/").status_code == 404
+    )
+    assert client.post(f"/company/mailboxes/{alias.pk}/remove/").status_code == 302
+    assert not Alias.objects.exists()
