@@ -82,9 +82,15 @@ def test_an_admin_brands_the_company_and_sees_the_preview_change(
     kinds = list(Event.objects.filter(company=company).values_list("data", flat=True))
     assert {"section": "branding", "fields": ["brand_colour", "logo"]} in kinds
 
-    for section in ("law", "portal", "disputes"):
+    page.goto(f"/company/settings/?company={company.pk}&section=mailboxes")
+    page.get_by_label("Address").fill("ar@atelier.test")
+    page.get_by_label("claire@atelier.test").check()
+    page.get_by_role("button", name="Add", exact=True).click()
+    expect(page.get_by_role("status")).to_contain_text("Shared mailbox ar@atelier.test added.")
+    assert company.aliases.get().members.get() == claire
+    for section in ("law", "portal", "disputes", "mailboxes"):
         page.goto(f"/company/settings/?company={company.pk}&section={section}")
-        expect(page.locator("#settings-form")).to_be_visible()
+        expect(page.locator(f"#section-{section}")).to_be_visible()
         page.screenshot(path=str(shots / f"settings-{section}-en.png"), full_page=True)
     page.goto(f"/company/settings/?company={company.pk}&section=branding")
 
