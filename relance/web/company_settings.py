@@ -192,7 +192,7 @@ TEXTS: dict[str, tuple[Any, Any]] = {
     "plan_max_instalments": (gettext_lazy("Payment plan: at most (instalments)"), ""),
     "plan_max_days": (gettext_lazy("Payment plan: last instalment within (days)"), ""),
     "plan_auto_approve_below": (
-        gettext_lazy("Approve payment plans at once below"),
+        gettext_lazy("Approve payment plans at once under (amount)"),
         gettext_lazy("In the plan's currency; empty: every plan waits for your approval"),
     ),
     "plan_grace_days": (

@@ -277,6 +277,9 @@ def test_the_page_lists_recent_changes_by_field_label(world):
     page = client.get(URL, {"company": world.alpha.pk}).content.decode()
     assert "Recent changes" in page
     assert "Days messages leave, Daily limit" in page
+    # the history is a section of the page, once, never inside the tab's title (it was, unclosed)
+    assert "<title>Company settings · relance</title>" in page
+    assert page.count("Recent changes</h2>") == 1
 
 
 def test_the_django_admin_is_for_superusers_only(world):

@@ -181,7 +181,7 @@ def _check(company: Company, fields: set[str]) -> None:
     errors: dict[str, list[str]] = {}
     if company.send_from >= company.send_until:
         errors.setdefault("send_until", []).append(
-            _("Messages must stop leaving after they start: choose a later time than %(start)s.")
+            _("The sending window must end after it starts: choose a later time than %(start)s.")
             % {"start": company.send_from.strftime("%H:%M")}
         )
     if company.payment_provider == "link" and not company.payment_link_template:
