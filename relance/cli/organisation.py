@@ -25,6 +25,11 @@ def company() -> None:
 @click.option("--iban")
 @click.option("--bic")
 @click.option("--registration-number", help="SIREN, Companies House number…")
+@click.option(
+    "--registration-city", help="Where it is registered: Lyon (RCS Lyon), England and Wales…"
+)
+@click.option("--legal-form", help="SAS, SARL, Ltd, GmbH…")
+@click.option("--share-capital", metavar="AMOUNT", help="In the company's currency, e.g. 10000.")
 @click.option("--vat-number")
 @click.option("--email", help="Address customers write to with questions.")
 @click.option("--phone", help="Number customers call with questions.")

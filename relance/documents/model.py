@@ -61,9 +61,13 @@ class Stationery:
     accent_colour: str = DEFAULT_ACCENT
     legal_text: str | None = None
     paper: Paper = "A4"
+    # The legal identity already in the letter's language (domain.legal_mentions), e.g. ("SAS au
+    # capital de 10 000 €", "RCS Lyon 123 456 789"); empty: the registration number alone.
+    legal_identity: Sequence[str] = ()
 
     def __post_init__(self) -> None:
         _freeze(self, "address_lines")
+        _freeze(self, "legal_identity")
         # The colour is written into the stylesheet: anything but a hex colour is refused so a
         # setting can never inject CSS.
         if not _HEX_COLOUR.fullmatch(self.accent_colour):

@@ -296,8 +296,8 @@ def _footer_identity(stationery: Stationery) -> str:
 
 
 def _footer_legal(stationery: Stationery, labels: Mapping[str, str]) -> str:
-    parts = []
-    if stationery.registration_number:
+    parts = list(stationery.legal_identity)
+    if not parts and stationery.registration_number:
         parts.append(f"{labels['registration']} {stationery.registration_number}")
     if stationery.vat_number:
         parts.append(f"{labels['vat']} {stationery.vat_number}")

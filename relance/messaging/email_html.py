@@ -32,6 +32,10 @@ class Branding:
     city: str = ""
     email: str = ""
     phone: str = ""
+    # The legal identity in the reader's language (domain.legal_mentions): "SAS au capital de
+    # 10 000 €", "RCS Lyon 123 456 789"; empty: the registration number alone.
+    legal_identity: tuple[str, ...] = ()
+    language: str = "en"
 
 
 @cache
@@ -60,11 +64,17 @@ def _linked(line: str) -> str:
     return _URL.sub(lambda m: f'<a href="{m.group(1)}">{m.group(1)}</a>', escaped)
 
 
-def render_html(subject: str, body: str, company: Branding, logo_cid: str | None) -> str:
+def render_html(
+    subject: str, body: str, company: Branding, logo_cid: str | None, *, logo_src: str = ""
+) -> str:
+    """`logo_cid`: the logo travels as an inline attachment; `logo_src`: an URL of the logo
+    instead (a data: URL, for previews)."""
     return _template().render(
         subject=subject,
         blocks=paragraphs(body),
         company=company,
         colour=company.colour,
-        logo_cid=logo_cid,
+        logo_src=logo_src or (f"cid:{logo_cid}" if logo_cid else ""),
+        language=company.language,
+        vat_label="N° TVA" if company.language == "fr" else "VAT",
     )

@@ -65,6 +65,16 @@ def money(amount: Decimal, currency: str, language: str) -> str:
     return f"{shape.prefix}{text}{shape.suffix}"
 
 
+def capital(amount: Decimal, currency: str, language: str) -> str:
+    """A share capital as legal mentions print it: "10 000 €", its cents only when it has some."""
+    written = money(amount, currency, language)
+    shape = _shape(currency, language)
+    if shape is None or amount < 0 or amount != amount.to_integral_value() or not shape.decimal:
+        return written
+    whole = f"{int(amount):,d}".replace(",", shape.group)
+    return f"{shape.prefix}{whole}{shape.suffix}"
+
+
 def amounts(by_currency: Mapping[str, Decimal], language: str) -> str:
     """Amounts in several currencies side by side, in currency order: never added up."""
     return ", ".join(money(a, c, language) for c, a in sorted(by_currency.items()))

@@ -11,6 +11,7 @@ from relance.models.validators import (
     validate_bic,
     validate_country,
     validate_currency,
+    validate_hex_colour,
     validate_iban,
     validate_time_zone,
     validate_weekdays,
@@ -27,6 +28,20 @@ class Company(models.Model):
     name = models.CharField(max_length=200)
     registration_number = models.CharField(
         max_length=50, blank=True, help_text="SIREN/SIRET, Companies House number…"
+    )
+    registration_city = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="Where the company is registered: the RCS city in France (RCS Lyon), "
+        "England and Wales…",
+    )
+    legal_form = models.CharField(max_length=60, blank=True, help_text="SAS, SARL, SA, Ltd, GmbH…")
+    share_capital = models.DecimalField(
+        max_digits=18,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="In the company's currency, printed with the legal form (SAS au capital de…)",
     )
     vat_number = models.CharField(max_length=30, blank=True)
     address_line1 = models.CharField(max_length=200, blank=True)
@@ -62,7 +77,10 @@ class Company(models.Model):
         default=False, help_text="Letters carry a statement of the account as an appendix"
     )
     brand_colour = models.CharField(
-        max_length=7, blank=True, help_text="Hex colour of emails and letters, e.g. #1f3a5f"
+        max_length=7,
+        blank=True,
+        validators=[validate_hex_colour],
+        help_text="Hex colour of emails and letters, e.g. #1f3a5f",
     )
     law_pack = models.CharField(
         max_length=4,

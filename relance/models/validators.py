@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import zoneinfo
 from functools import cache
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 from schwifty import BIC, IBAN
 from schwifty.exceptions import SchwiftyException
 
@@ -19,7 +21,10 @@ def validate_iban(value: str) -> None:
     try:
         IBAN(value)
     except SchwiftyException as exc:
-        raise ValidationError(f"'{value}' is not a valid IBAN: {exc}") from None
+        raise ValidationError(
+            _("'%(value)s' is not a valid IBAN (%(reason)s): copy it from a bank statement.")
+            % {"value": value, "reason": exc}
+        ) from None
 
 
 def validate_bic(value: str) -> None:
@@ -28,13 +33,21 @@ def validate_bic(value: str) -> None:
     try:
         BIC(value)
     except SchwiftyException as exc:
-        raise ValidationError(f"'{value}' is not a valid BIC: {exc}") from None
+        raise ValidationError(
+            _(
+                "'%(value)s' is not a valid BIC (%(reason)s): "
+                "it has 8 or 11 characters, e.g. BNPAFRPP."
+            )
+            % {"value": value, "reason": exc}
+        ) from None
 
 
 def validate_currency(value: str) -> None:
     try:
         if normalize_currency(value) != value:
-            raise ValidationError(f"write the currency in upper case: '{value.upper()}'")
+            raise ValidationError(
+                _("write the currency in upper case: '%(value)s'") % {"value": value.upper()}
+            )
     except InvalidCurrency as exc:
         raise ValidationError(str(exc)) from None
 
@@ -50,12 +63,17 @@ def is_time_zone(value: str) -> bool:
 
 def validate_time_zone(value: str) -> None:
     if value and not is_time_zone(value):
-        raise ValidationError(f"'{value}' is not an IANA time zone such as Europe/Paris")
+        raise ValidationError(
+            _("'%(value)s' is not a time zone (IANA name) such as Europe/Paris or Europe/London")
+            % {"value": value}
+        )
 
 
 def validate_country(value: str) -> None:
     if value and not countries.is_country(value):
-        raise ValidationError(f"'{value}' is not an ISO 3166 country code such as FR or GB")
+        raise ValidationError(
+            _("'%(value)s' is not a two-letter country code such as FR or GB") % {"value": value}
+        )
 
 
 def validate_weekdays(value: str) -> None:
@@ -65,3 +83,13 @@ def validate_weekdays(value: str) -> None:
         BusinessHours.parse_days(value)
     except ValueError as exc:
         raise ValidationError(str(exc)) from None
+
+
+_HEX_COLOUR = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
+
+
+def validate_hex_colour(value: str) -> None:
+    """A colour written into emails' and letters' styles: nothing but #rgb or #rrggbb, so a
+    setting can never carry CSS of its own."""
+    if value and not _HEX_COLOUR.fullmatch(value):
+        raise ValidationError(_("'%(value)s' is not a colour such as #1f3a5f") % {"value": value})

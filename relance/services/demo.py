@@ -9,6 +9,7 @@ import dataclasses
 import random
 import tempfile
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from relance.services.ledger.imports import KINDS, ImportRejected, import_file
 from relance.services.organisation.companies import upsert_company
 
 RULES_FILE = "rules.yaml"
-COMPANIES = {
+COMPANIES: dict[str, dict[str, Any]] = {
     "default": {
         "name": "Atelier Lumière SAS",
         "country": "FR",
@@ -30,6 +31,9 @@ COMPANIES = {
         "iban": "FR7630006000011234567890189",
         "bic": "AGRIFRPP",
         "registration_number": "552 100 554",
+        "registration_city": "Paris",
+        "legal_form": "SAS",
+        "share_capital": Decimal("50000"),
         "vat_number": "FR40552100554",
         "address_line1": "12 rue de la Paix",
         "postal_code": "75002",
@@ -45,6 +49,8 @@ COMPANIES = {
         "iban": "GB33BUKB20201555555555",
         "bic": "BUKBGB22",
         "registration_number": "09876543",
+        "registration_city": "England and Wales",
+        "legal_form": "Ltd",
         "vat_number": "GB123456789",
         "address_line1": "1 King's Road",
         "postal_code": "SW3 4RP",

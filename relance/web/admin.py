@@ -188,3 +188,12 @@ class PromiseAdmin(admin.ModelAdmin):
 admin.site.register(models.Run, RecordAdmin)
 admin.site.register(models.AssignmentRules)
 admin.site.enable_nav_sidebar = False  # the ledger tables need the width
+
+
+def _superusers_only(request: HttpRequest) -> bool:
+    """The Django admin edits raw rows of every company: superusers only. Company admins have the
+    staff app's pages (company settings, team, integrations)."""
+    return bool(request.user.is_active and request.user.is_superuser)
+
+
+admin.site.has_permission = _superusers_only  # type: ignore[method-assign]

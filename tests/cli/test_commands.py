@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -66,6 +67,7 @@ def test_company_add_upserts(relance):
         (["--country", "FR", "--currency", "EUR", "--time-zone", "Mars/Olympus"], "time_zone"),
         (["--country", "FR", "--currency", "EUR", "--iban", "FR76 0000"], "iban"),
         (["--country", "FR", "--currency", "EUR", "--bic", "NOPE"], "bic"),
+        (["--country", "FR", "--currency", "EUR", "--share-capital", "lots"], "share_capital"),
     ],
 )
 def test_company_add_rejects_bad_values_by_field(relance, args, field):
@@ -74,6 +76,29 @@ def test_company_add_rejects_bad_values_by_field(relance, args, field):
     assert f"{field}:" in result.stderr
     assert "Traceback" not in result.output
     assert not Company.objects.filter(code="x").exists()
+
+
+def test_company_add_takes_the_legal_mentions(relance):
+    relance.json(
+        "company",
+        "add",
+        "fr",
+        "--name",
+        "Atelier",
+        "--country",
+        "FR",
+        "--currency",
+        "EUR",
+        "--legal-form",
+        "SAS",
+        "--share-capital",
+        "10000",
+        "--registration-city",
+        "Lyon",
+    )
+    atelier = Company.objects.get(code="fr")
+    assert (atelier.legal_form, atelier.registration_city) == ("SAS", "Lyon")
+    assert atelier.share_capital == Decimal("10000")
 
 
 def test_company_add_usage_error_exits_2(relance):

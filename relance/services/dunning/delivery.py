@@ -24,6 +24,7 @@ from relance.models import Company, Customer, Invoice, OutboxMessage
 from relance.services.dunning.bounces import mark_bounced
 from relance.services.dunning.letters import build_letter, stationery
 from relance.services.dunning.messages import Composed
+from relance.services.organisation.companies import legal_identity
 
 LOGO_CID = "logo"
 
@@ -69,13 +70,18 @@ def _email(delivery: Delivery, message: OutboxMessage, text: Composed) -> Delive
         sender_name=company.name,
         reply_to=(owner.email if owner else "") or company.reply_to,
         html=render_html(
-            message.subject, message.body, branding(company), LOGO_CID if company.logo else None
+            message.subject,
+            message.body,
+            branding(company, customer.language if customer else "en"),
+            LOGO_CID if company.logo else None,
         ),
         attachments=tuple(attachments),
     )
 
 
-def branding(company: Company) -> Branding:
+def branding(company: Company, language: str = "en") -> Branding:
+    """What the HTML part shows of the company, its legal mentions in the reader's language."""
+    language = "fr" if language == "fr" else "en"
     return Branding(
         name=company.name,
         colour=company.brand_colour or "#1f3a5f",
@@ -87,6 +93,8 @@ def branding(company: Company) -> Branding:
         city=company.city,
         email=company.email,
         phone=company.phone,
+        legal_identity=legal_identity(company, language),
+        language=language,
     )
 
 
@@ -120,7 +128,7 @@ def invoice_pdfs(customer: Customer | None, text: Composed) -> list[Attachment]:
 
 def _summary(customer: Customer, line: dict[str, Any]) -> bytes:
     return render_invoice_summary(
-        stationery(customer.company),
+        stationery(customer.company, customer.language),
         Party(customer.name),
         InvoiceLine(
             line["number"],

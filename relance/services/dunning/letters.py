@@ -22,6 +22,7 @@ from relance.messaging import formatting
 from relance.messaging.text import reflow
 from relance.models import Company, Customer
 from relance.services.dunning.messages import Composed
+from relance.services.organisation.companies import legal_identity
 
 #: Countries whose letters are printed on US Letter paper; A4 everywhere else.
 LETTER_PAPER_COUNTRIES = frozenset({"US", "CA", "MX", "PH", "CL", "CO", "VE"})
@@ -34,8 +35,9 @@ _TOTALS = {
 }
 
 
-def stationery(company: Company) -> Stationery:
-    """The company's letterhead, shared by letters, statements and invoice summaries."""
+def stationery(company: Company, language: str = "en") -> Stationery:
+    """The company's letterhead, shared by letters, statements and invoice summaries; its legal
+    mentions in `language`, the reader's."""
     logo = None
     if company.logo:
         with company.logo.open("rb") as handle:
@@ -54,6 +56,7 @@ def stationery(company: Company) -> Stationery:
         logo=logo,
         accent_colour=company.brand_colour or "#1F3A5F",
         paper="Letter" if company.country in LETTER_PAPER_COUNTRIES else "A4",
+        legal_identity=legal_identity(company, language),
     )
 
 
@@ -107,7 +110,7 @@ def build_letter(customer: Customer, text: Composed) -> Letter:
     reference = values.get("reference", {}).get("number", "")
     label = "Client" if language == "fr" else "Customer"
     return Letter(
-        stationery=stationery(company),
+        stationery=stationery(company, language),
         recipient=Party(
             customer.name,
             address,

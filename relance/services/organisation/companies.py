@@ -7,7 +7,9 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from relance.domain import legal_mentions
 from relance.domain.errors import NotFound
+from relance.messaging import formatting
 from relance.models import Company
 from relance.services.dunning import plans
 from relance.services.organisation import journal
@@ -46,7 +48,9 @@ def get_company(code: str | None) -> Company:
 
 
 @transaction.atomic
-def upsert_company(code: str, *, source: str = "cli", **fields: Any) -> tuple[Company, bool]:
+def upsert_company(
+    code: str, *, source: str = "cli", actor: Any = None, **fields: Any
+) -> tuple[Company, bool]:
     """Create the company (with its own copy of the library's plans) or update the fields given;
     raises ValidationError naming each field."""
     given = {k: v for k, v in fields.items() if v is not None}
@@ -69,10 +73,29 @@ def upsert_company(code: str, *, source: str = "cli", **fields: Any) -> tuple[Co
     journal.record(
         "company.created" if created else "company.updated",
         company,
+        actor=actor,
         source=source,
         data={k: str(v) for k, v in given.items()},
     )
     return company, created
+
+
+def legal_identity(company: Company, language: str) -> tuple[str, ...]:
+    """What the company's letters and emails print of its legal identity, in `language`:
+    ("SAS au capital de 10 000 €", "RCS Lyon 123 456 789")."""
+    capital = (
+        formatting.capital(company.share_capital, company.currency, language)
+        if company.share_capital is not None and company.currency
+        else ""
+    )
+    return legal_mentions.identity(
+        legal_form=company.legal_form,
+        share_capital=capital,
+        registry=company.registration_city,
+        registration_number=company.registration_number,
+        country=company.country,
+        language=language,
+    )
 
 
 __all__ = [
@@ -80,5 +103,6 @@ __all__ = [
     "ValidationError",
     "ensure_default_company",
     "get_company",
+    "legal_identity",
     "upsert_company",
 ]

@@ -319,7 +319,9 @@ def invoice_pdf(customer: Customer, external_id: str, on: date, language: str) -
         if row and row["fixed_indemnity"]
         else "",
     )
-    pdf = render_invoice_summary(stationery(customer.company), Party(customer.name), line, lang)
+    pdf = render_invoice_summary(
+        stationery(customer.company, lang), Party(customer.name), line, lang
+    )
     return name.replace(".pdf", "-summary.pdf"), pdf
 
 
@@ -355,7 +357,7 @@ def statement_pdf(customer: Customer, on: date, language: str) -> bytes:
     owed = [_Owed(m.amount, m.currency) for m in items]
     first = found["invoices"][0]["number"] if found["invoices"] else ""
     letter = Letter(
-        stationery=stationery(company),
+        stationery=stationery(company, lang),
         recipient=Party(
             customer.name,
             formatting.postal_lines(

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('relance', '0021_help_texts'),
+        ('relance', '0022_company_legal_mentions'),
     ]
 
     operations = [
