@@ -284,6 +284,8 @@ def test_the_page_lists_recent_changes_by_field_label(world):
     # the history is a section of the page, once, never inside the tab's title (it was, unclosed)
     assert "<title>Company settings · relance</title>" in page
     assert page.count("Recent changes</h2>") == 1
+    # a live company's first-run policy stays reachable: the menu shows Go live only until then
+    assert f'href="/go-live/?company={world.alpha.pk}"' in page
 
 
 def test_the_django_admin_is_for_superusers_only(world):
