@@ -165,17 +165,47 @@ def company_add(code: str, as_json: bool, **fields: Any) -> None:
 )
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @company_option
+@click.option(
+    "--mapping",
+    "mapping_name",
+    metavar="NAME|FILE.yaml",
+    help="Read another product's export: a built-in or saved mapping (`relance mapping list`) "
+    "or a mapping file.",
+)
+@click.option("--sheet", metavar="NAME", help="The workbook's sheet to read (default: the first).")
 @click.option("--dry-run", is_flag=True, help="Validate and count, write nothing.")
 @json_option
-def import_(kind: str, file: Path, company_code: str | None, dry_run: bool, as_json: bool) -> None:
-    """Upsert a CSV file of KIND by external id (all or nothing; see README for the columns)."""
+def import_(
+    kind: str,
+    file: Path,
+    company_code: str | None,
+    mapping_name: str | None,
+    sheet: str | None,
+    dry_run: bool,
+    as_json: bool,
+) -> None:
+    """Upsert a file of KIND by external id (all or nothing; see README for the columns).
+
+    FILE is CSV (any of , ; tab | as separator; UTF-8, UTF-16 or Windows-1252) or a workbook
+    (.xlsx, .xlsm, .xls, .ods). Dates and amounts may be written the regional way
+    (31/01/2026, 1 234,56)."""
     from relance.services.ledger.imports import import_file
+    from relance.services.ledger.mapping_store import resolve
     from relance.services.organisation.companies import get_company
 
     with rejections(as_json):
         target = get_company(company_code)
+        mapping = resolve(target, mapping_name) if mapping_name else None
         with _progress(file, enabled=not as_json) as progress:
-            result = import_file(kind, file, target, dry_run=dry_run, progress=progress)
+            result = import_file(
+                kind,
+                file,
+                target,
+                dry_run=dry_run,
+                progress=progress,
+                mapping=mapping,
+                sheet=sheet,
+            )
     payload = result.as_json()
     if as_json:
         emit(True, payload, "")
@@ -195,6 +225,12 @@ def import_(kind: str, file: Path, company_code: str | None, dry_run: bool, as_j
                 else ""
             )
         )
+        if result.settled:
+            s = result.settled
+            click.echo(
+                f"settled parts (payments <invoice>:settled): {s['created']} {verb}created, "
+                f"{s['updated']} {verb}updated, {s['deleted']} {verb}deleted"
+            )
     if not result.ok:
         click.secho(
             f"error: {result.error_count} problem(s) in {file}; nothing was written",
@@ -1017,6 +1053,11 @@ def manage(args: tuple[str, ...]) -> None:
 
 def main() -> None:
     cli(prog_name="relance")
+
+
+from relance.cli.mappings import mapping  # noqa: E402  (the group registers on `cli`)
+
+cli.add_command(mapping)
 
 
 if __name__ == "__main__":

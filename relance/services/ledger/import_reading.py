@@ -34,6 +34,10 @@ class ImportResult:
     errors: list[RowError] = field(default_factory=list)
     error_count: int = 0
     invited_users: list[str] = field(default_factory=list)
+    #: How the file was read ({"encoding", "delimiter", "sheet"}); None for JSON rows.
+    format: dict[str, str | None] | None = None
+    #: Balance-only imports: settled parts created, updated and deleted (not in the counts).
+    settled: dict[str, int] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -49,7 +53,7 @@ class ImportResult:
         if self.error_count > len(self.errors):
             more = self.error_count - len(self.errors)
             errors.append({"row": None, "field": None, "message": f"… and {more} more errors"})
-        return {
+        payload: dict[str, Any] = {
             "kind": self.kind,
             "company": self.company,
             "dry_run": self.dry_run,
@@ -59,17 +63,21 @@ class ImportResult:
             "errors": errors,
             "invited_users": self.invited_users,
         }
+        if self.format is not None:
+            payload["format"] = self.format
+        return payload
 
 
 @dataclass
 class Record:
     row: int
     values: dict[str, str]
+    extras: dict[str, str] = field(default_factory=dict)  # what a mapping adds (open amount…)
 
 
 class CsvReader:
-    """Streams CSV records with their starting line number, decoding UTF-8 line by line so an
-    encoding problem is reported on the right row."""
+    """relance's own UTF-8, comma-separated CSV as it was read before services/ledger/tabular:
+    kept as the baseline bench/import_bench.py measures the tabular reader against."""
 
     def __init__(self, stream: IO[bytes], result: ImportResult) -> None:
         self.stream = stream

@@ -1,0 +1,148 @@
+"""One reader for every tabular file a finance team has: CSV/TSV in any of the usual delimiters
+and encodings, and XLSX, XLSM, XLS and ODS workbooks; the CLI, the staff app and the API all read
+through `open_table`.
+
+Memory: a CSV file is streamed (a 256 kB sample to detect the encoding and delimiter, then a
+line at a time), so its size does not matter. A workbook is read by python-calamine, which loads
+the chosen sheet whole: about 40 bytes a cell on top of the file itself (measured by
+bench/import_bench.py: see README), so a million invoices in a 7-column sheet take a few hundred
+MB; split larger sheets or export them as CSV.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from relance.domain.tabular import (
+    DELIMITER_NAMES,
+    FormatError,
+    canonical,
+    detect_delimiter,
+    detect_encoding,
+    encoding_name,
+)
+
+SAMPLE_BYTES = 256 * 1024
+SPREADSHEETS = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
+_ZIP, _OLE = b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+@dataclass
+class Table:
+    """A file's rows as lists of text cells, each with the line or row number a person sees."""
+
+    rows: Iterator[tuple[int, list[str]]]
+    encoding: str | None = None
+    delimiter: str | None = None
+    sheet: str | None = None
+    position: Callable[[], int] = lambda: 0  # bytes read so far, for progress bars
+
+    def format(self) -> dict[str, str | None]:
+        return {"encoding": self.encoding, "delimiter": self.delimiter, "sheet": self.sheet}
+
+    def describe(self) -> str:
+        if self.sheet is not None:
+            return f"sheet '{self.sheet}'"
+        name = DELIMITER_NAMES.get(self.delimiter or ",", self.delimiter)
+        return f"{self.encoding}, {name}-separated"
+
+
+class _Prefixed(io.RawIOBase):
+    """The sample already read, then the rest of the stream: detection without seeking."""
+
+    def __init__(self, head: bytes, rest: IO[bytes]) -> None:
+        self.head, self.rest, self.read_bytes = head, rest, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self.head:
+            n = min(len(buffer), len(self.head))
+            buffer[:n] = self.head[:n]
+            self.head = self.head[n:]
+        else:
+            data = self.rest.read(len(buffer))
+            n = len(data)
+            buffer[:n] = data
+        self.read_bytes += n
+        return n
+
+
+def open_table(stream: IO[bytes], filename: str = "", sheet: str | None = None) -> Table:
+    """The rows of a CSV file or of one sheet of a workbook (the first unless `sheet` names
+    one); FormatError when the file cannot be read as either."""
+    head = stream.read(SAMPLE_BYTES)
+    suffix = Path(filename).suffix.lower()
+    if head.startswith(_OLE) or (head.startswith(_ZIP) and suffix != ".csv"):
+        return _workbook(head, stream, sheet)
+    if suffix in SPREADSHEETS:
+        raise FormatError(f"this {suffix} file is not a workbook Excel or LibreOffice can open")
+    if sheet:
+        raise FormatError("--sheet applies to workbooks (.xlsx, .xls, .ods), not CSV files")
+    return _csv(head, stream)
+
+
+def _csv(head: bytes, stream: IO[bytes]) -> Table:
+    codec = detect_encoding(head, whole=len(head) < SAMPLE_BYTES)
+    raw = _Prefixed(head, stream)
+    text = io.TextIOWrapper(io.BufferedReader(raw, 1 << 16), encoding=codec, newline="")
+    sample = head.decode(codec, errors="replace").lstrip("\ufeff")
+    lines = sample.splitlines()
+    if len(head) == SAMPLE_BYTES and lines:
+        lines = lines[:-1]  # cut in the middle
+    delimiter = detect_delimiter(lines)
+    name = encoding_name(codec)
+
+    def rows() -> Iterator[tuple[int, list[str]]]:
+        reader = csv.reader(text, delimiter=delimiter, strict=True)
+        last = 0
+        try:
+            for values in reader:
+                start, last = last + 1, reader.line_num
+                if values and values[0].startswith("\ufeff"):
+                    values[0] = values[0][1:]
+                yield start, values
+        except UnicodeDecodeError:
+            raise FormatError(
+                f"line {last + 1} is not valid {name} (the start of the file was); save the "
+                "whole file in one encoding, UTF-8 preferably"
+            ) from None
+        except csv.Error as exc:
+            raise FormatError(f"line {reader.line_num} is not valid CSV: {exc}") from None
+
+    return Table(rows(), encoding=name, delimiter=delimiter, position=lambda: raw.read_bytes)
+
+
+def _workbook(head: bytes, stream: IO[bytes], sheet: str | None) -> Table:
+    from python_calamine import CalamineError, CalamineWorkbook
+
+    data = head + stream.read()
+    try:
+        book = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except (CalamineError, ValueError, OSError) as exc:
+        raise FormatError(f"the workbook cannot be opened: {exc}") from None
+    names = list(book.sheet_names)
+    if not names:
+        raise FormatError("the workbook has no sheet")
+    chosen = sheet or names[0]
+    if chosen not in names:
+        raise FormatError(f"the workbook has no sheet '{chosen}'; its sheets: {', '.join(names)}")
+    try:
+        found = book.get_sheet_by_name(chosen)
+    except CalamineError as exc:
+        raise FormatError(f"sheet '{chosen}' cannot be read: {exc}") from None
+    del data
+    first_row = (found.start or (0, 0))[0]
+    size = len(head)
+
+    def rows() -> Iterator[tuple[int, list[str]]]:
+        for number, cells in enumerate(found.iter_rows(), start=first_row + 1):
+            yield number, [canonical(c) for c in cells]
+
+    return Table(rows(), sheet=chosen, position=lambda: size)
