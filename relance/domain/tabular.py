@@ -32,7 +32,13 @@ DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 
 
 class FormatError(RelanceError, ValueError):
-    """The file's format cannot be read or decided; the message says what to set."""
+    """The file's format cannot be read or decided; the message says what to set, `row` and
+    `field` where it was first seen (when one row and field show it)."""
+
+    def __init__(self, message: str, row: int | None = None, field: str | None = None) -> None:
+        super().__init__(message)
+        self.row = row
+        self.field = field
 
 
 # --- encodings and delimiters ------------------------------------------------------------------
@@ -159,38 +165,41 @@ _NUMBER = re.compile(r"^-?\d[\d.,]*$")
 
 @dataclass
 class NumberFormat:
-    """The decimal mark of a file's amounts: given by the mapping, or decided on the sample."""
+    """The decimal mark of a file's amounts: given by the mapping, or decided on the sample
+    (a value with both marks, a mark used twice, or one not followed by exactly three digits
+    tells; `1,234` alone does not, and then the decimal point is relance's default)."""
 
     decimal: str | None = None  # "." or ","; None: not known yet
     stated: bool = False
-    _evidence: dict[str, int] = field(default_factory=dict)  # mark -> first row showing it
-    _ambiguous: list[int] = field(default_factory=list)
+    _evidence: dict[str, tuple[int, str]] = field(default_factory=dict)  # mark -> row, field
+    _ambiguous: list[tuple[int, str]] = field(default_factory=list)
 
-    def observe(self, row: int, value: str) -> None:
+    def observe(self, row: int, value: str, name: str = "") -> None:
         if not value or isinstance(value, Canonical) or self.stated:
             return
         mark = _decimal_mark(_strip(value))
         if mark == "?":
-            self._ambiguous.append(row)
+            self._ambiguous.append((row, name))
         elif mark:
-            self._evidence.setdefault(mark, row)
+            self._evidence.setdefault(mark, (row, name))
 
     def decide(self) -> None:
         if self.stated:
             return
         if len(self._evidence) == 2:
             dot, comma = self._evidence["."], self._evidence[","]
+            later = max(dot, comma)
             raise FormatError(
-                f"amounts use both decimal marks: row {dot} has a decimal point, row {comma} "
-                "a decimal comma; set the mapping's `decimal`"
+                f"amounts use both decimal marks: row {dot[0]} has a decimal point, row "
+                f"{comma[0]} a decimal comma; set the mapping's `decimal`",
+                *later,
             )
         if self._evidence:
             self.decimal = next(iter(self._evidence))
         elif self._ambiguous:
-            raise FormatError(
-                "amounts could use ',' or '.' as decimal mark or as thousands separator: rows "
-                f"{ranges(self._ambiguous)} fit both; set the mapping's `decimal`"
-            )
+            # 1,234 or 1.234 and nothing else: relance's own rule, the decimal point (a
+            # thousands comma; 1.234 EUR then fails on its three decimals, never silently)
+            self.decimal = "."
 
     def parse(self, value: str) -> str:
         """The amount as plain text with a decimal point, or FieldError-like FormatError."""
@@ -231,7 +240,7 @@ def _strip(value: str) -> str:
 
 
 def _grouped(text: str, thousands: str, decimal: str) -> bool:
-    body = text.lstrip("-")
+    body = text[1:] if text.startswith("-") else text
     if not body or not _NUMBER.match(body):
         return False
     whole, _, fraction = body.partition(decimal)
@@ -278,11 +287,11 @@ class DateFormat:
 
     stated: str | None = None
     day_first: bool | None = None
-    _day_rows: list[tuple[int, str]] = field(default_factory=list)
-    _month_rows: list[tuple[int, str]] = field(default_factory=list)
-    _ambiguous: list[int] = field(default_factory=list)
+    _day_rows: list[tuple[int, str, str]] = field(default_factory=list)
+    _month_rows: list[tuple[int, str, str]] = field(default_factory=list)
+    _ambiguous: list[tuple[int, str]] = field(default_factory=list)
 
-    def observe(self, row: int, value: str) -> None:
+    def observe(self, row: int, value: str, name: str = "") -> None:
         if not value or isinstance(value, Canonical) or self.stated:
             return
         m = _DMY.match(value)
@@ -290,20 +299,21 @@ class DateFormat:
             return
         first, second = int(m.group(1)), int(m.group(3))
         if first > 12 >= second:
-            self._day_rows.append((row, value))
+            self._day_rows.append((row, value, name))
         elif second > 12 >= first:
-            self._month_rows.append((row, value))
+            self._month_rows.append((row, value, name))
         elif first <= 12 and second <= 12 and first != second:
-            self._ambiguous.append(row)
+            self._ambiguous.append((row, name))
 
     def decide(self) -> None:
         if self.stated:
             return
         if self._day_rows and self._month_rows:
-            (d_row, d_val), (m_row, m_val) = self._day_rows[0], self._month_rows[0]
+            (d_row, d_val, d_name), (m_row, m_val, m_name) = self._day_rows[0], self._month_rows[0]
             raise FormatError(
                 f"dates disagree: row {d_row} ({d_val}) is day/month, row {m_row} ({m_val}) "
-                "month/day; set the mapping's `dates`"
+                "month/day; set the mapping's `dates`",
+                *max((d_row, d_name), (m_row, m_name)),
             )
         if self._day_rows:
             self.day_first = True
@@ -312,8 +322,9 @@ class DateFormat:
         elif self._ambiguous:
             raise FormatError(
                 "dates could be day/month or month/day: rows "
-                f"{ranges(self._ambiguous)} fit both; set the mapping's `dates` "
-                '(e.g. "%d/%m/%Y")'
+                f"{ranges(r for r, _ in self._ambiguous)} fit both; set the mapping's `dates` "
+                '(e.g. "%d/%m/%Y")',
+                *self._ambiguous[0],
             )
 
     def parse(self, value: str) -> str:

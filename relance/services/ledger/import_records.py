@@ -35,15 +35,15 @@ class Formats:
     def observe(self, line: Line) -> None:
         for name in self.date_fields:
             if value := line.values.get(name):
-                self.dates.observe(line.row, value)
+                self.dates.observe(line.row, value, name)
         if value := line.extras.get(maps.SETTLED_DATE):
-            self.dates.observe(line.row, value)
+            self.dates.observe(line.row, value, maps.SETTLED_DATE)
         for name in self.number_fields:
             if value := line.values.get(name):
-                self.numbers.observe(line.row, value)
+                self.numbers.observe(line.row, value, name)
         for name in maps.EXTRA_NUMBERS:
             if value := line.extras.get(name):
-                self.numbers.observe(line.row, value)
+                self.numbers.observe(line.row, value, name)
 
     def decide(self) -> None:
         self.dates.decide()
@@ -94,7 +94,7 @@ def records(
         try:
             formats.decide()
         except FormatError as exc:
-            result.add_error(None, None, str(exc))
+            result.add_error(exc.row, exc.field, str(exc))
             return
         canonical: Iterator[Line] = (
             line for line in chain(sample, lines) if formats.apply(line, result)
@@ -105,7 +105,9 @@ def records(
             yield Record(line.row, line.values, line.extras)
     except maps.LinesDontAddUp as exc:
         result.add_error(exc.row, "total", str(exc))
-    except (FormatError, MappingError) as exc:
+    except FormatError as exc:
+        result.add_error(exc.row, exc.field, str(exc))
+    except MappingError as exc:
         result.add_error(None, None, str(exc))
 
 

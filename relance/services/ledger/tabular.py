@@ -91,30 +91,56 @@ def open_table(stream: IO[bytes], filename: str = "", sheet: str | None = None) 
 def _csv(head: bytes, stream: IO[bytes]) -> Table:
     codec = detect_encoding(head, whole=len(head) < SAMPLE_BYTES)
     raw = _Prefixed(head, stream)
-    text = io.TextIOWrapper(io.BufferedReader(raw, 1 << 16), encoding=codec, newline="")
+    buffered = io.BufferedReader(raw, 1 << 16)
     sample = head.decode(codec, errors="replace").lstrip("\ufeff")
     lines = sample.splitlines()
     if len(head) == SAMPLE_BYTES and lines:
         lines = lines[:-1]  # cut in the middle
     delimiter = detect_delimiter(lines)
     name = encoding_name(codec)
+    count = [0]
+
+    def decoded() -> Iterator[str]:
+        """Line by line for the 8-bit and UTF-8 encodings, so a byte that does not decode is
+        reported on its own line; UTF-16 through a text wrapper (its newlines are two bytes)."""
+        if codec.startswith("utf-16"):
+            for line in io.TextIOWrapper(buffered, encoding=codec, newline=""):
+                count[0] += 1
+                yield line
+            return
+        plain = "utf-8" if codec == "utf-8-sig" else codec
+        for data in buffered:
+            count[0] += 1
+            try:
+                yield data.decode(plain)
+            except UnicodeDecodeError as exc:
+                bad = data[exc.start : exc.start + 1].hex()
+                raise FormatError(
+                    f"line {count[0]} is not valid {name} (byte 0x{bad} at position "
+                    f"{exc.start + 1}), unlike the start of the file; save the whole file in "
+                    "one encoding, UTF-8 preferably",
+                    count[0],
+                ) from None
 
     def rows() -> Iterator[tuple[int, list[str]]]:
-        reader = csv.reader(text, delimiter=delimiter, strict=True)
+        reader = csv.reader(decoded(), delimiter=delimiter, strict=True)
         last = 0
         try:
             for values in reader:
                 start, last = last + 1, reader.line_num
-                if values and values[0].startswith("\ufeff"):
+                if start == 1 and values and values[0].startswith("\ufeff"):
                     values[0] = values[0][1:]
                 yield start, values
         except UnicodeDecodeError:
             raise FormatError(
-                f"line {last + 1} is not valid {name} (the start of the file was); save the "
-                "whole file in one encoding, UTF-8 preferably"
+                f"line {count[0]} is not valid {name}, unlike the start of the file; save the "
+                "whole file in one encoding, UTF-8 preferably",
+                count[0],
             ) from None
         except csv.Error as exc:
-            raise FormatError(f"line {reader.line_num} is not valid CSV: {exc}") from None
+            raise FormatError(
+                f"line {reader.line_num} is not valid CSV: {exc}", reader.line_num
+            ) from None
 
     return Table(rows(), encoding=name, delimiter=delimiter, position=lambda: raw.read_bytes)
 
