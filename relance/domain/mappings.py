@@ -6,7 +6,7 @@ A mapping is YAML (README "Mappings", DESIGN §4):
     columns: {external_id: "N° facture", customer_id: "Code client", ...}   # field -> header
     dates: "%d/%m/%Y"              # strftime format; omitted: ISO or detected
     decimal: ","                   # "." or ","; omitted: detected
-    defaults: {currency: EUR}      # constants for fields with no column
+    defaults: {currency: EUR}      # constants for fields with no column (or an empty cell)
     open_amount: "Reste dû"        # balance-only export: what is still owed on each invoice
 
 and, for the exports that need them:
@@ -246,7 +246,7 @@ class Mapped:
         defaults = dict(mapping.defaults)
         if "currency" in REQUIRED.get(mapping.kind, ()) and "currency" not in mapping.columns:
             defaults.setdefault("currency", company_currency)
-        self.defaults = {k: v for k, v in defaults.items() if k not in mapping.columns}
+        self.defaults = defaults  # also for a mapped column's empty cells
         self.width = len(header)
 
     def row(self, cells: Sequence[str]) -> tuple[dict[str, str], dict[str, str]] | None:
@@ -261,7 +261,8 @@ class Mapped:
         if not any(values.values()):
             return None
         for name, value in self.defaults.items():
-            values[name] = value
+            if not values.get(name):
+                values[name] = value
         extras = {name: cells[i].strip() for name, i in self.extras}
         if self.group is not None:
             extras["group"] = cells[self.group].strip()

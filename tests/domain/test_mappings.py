@@ -94,7 +94,7 @@ def test_mapped_rows_ignore_unnamed_columns_and_feed_two_fields_from_one():
         ["Ignored", "F-1", "C1", "31/01/2026", "02/03/2026", "", "1 234,56", "234,56"]
     )
     assert values["external_id"] == values["number"] == "F-1"
-    assert values["currency"] == ""  # mapped: the column's value wins over the default
+    assert values["currency"] == "EUR"  # an empty cell takes the default
     assert "Libellé" not in values
     assert "libellé" not in values
     assert extras == {"open_amount": "234,56"}
