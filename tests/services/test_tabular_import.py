@@ -279,15 +279,53 @@ def test_a_missing_source_column_is_named(customers, relance, tmp_path):
 
 # --- built-in mappings, on files shaped as the products write them ------------------------------
 
-XERO_HEADER = (
-    "*ContactName,EmailAddress,POAddressLine1,POAddressLine2,POAddressLine3,POAddressLine4,"
-    "POCity,PORegion,POPostalCode,POCountry,SAAddressLine1,SAAddressLine2,SAAddressLine3,"
-    "SAAddressLine4,SACity,SARegion,SAPostalCode,SACountry,*InvoiceNumber,Reference,"
-    "*InvoiceDate,*DueDate,PlannedDate,Total,TaxTotal,InvoiceAmountPaid,InvoiceAmountDue,"
-    "InventoryItemCode,*Description,*Quantity,*UnitAmount,Discount,LineAmount,*AccountCode,"
-    "*TaxType,TaxAmount,TrackingName1,TrackingOption1,TrackingName2,TrackingOption2,Currency,"
-    "BrandingTheme,Type,Sent,Status"
-).split(",")
+XERO_HEADER = [
+    "*ContactName",
+    "EmailAddress",
+    "POAddressLine1",
+    "POAddressLine2",
+    "POAddressLine3",
+    "POAddressLine4",
+    "POCity",
+    "PORegion",
+    "POPostalCode",
+    "POCountry",
+    "SAAddressLine1",
+    "SAAddressLine2",
+    "SAAddressLine3",
+    "SAAddressLine4",
+    "SACity",
+    "SARegion",
+    "SAPostalCode",
+    "SACountry",
+    "*InvoiceNumber",
+    "Reference",
+    "*InvoiceDate",
+    "*DueDate",
+    "PlannedDate",
+    "Total",
+    "TaxTotal",
+    "InvoiceAmountPaid",
+    "InvoiceAmountDue",
+    "InventoryItemCode",
+    "*Description",
+    "*Quantity",
+    "*UnitAmount",
+    "Discount",
+    "LineAmount",
+    "*AccountCode",
+    "*TaxType",
+    "TaxAmount",
+    "TrackingName1",
+    "TrackingOption1",
+    "TrackingName2",
+    "TrackingOption2",
+    "Currency",
+    "BrandingTheme",
+    "Type",
+    "Sent",
+    "Status",
+]
 
 
 def _xero_line(contact, number, issued, due, total, paid, due_amount, desc, line, tax):
