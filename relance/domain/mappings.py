@@ -25,7 +25,7 @@ relance's values; `collapse_lines` folds line items into invoices.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -276,47 +276,50 @@ class Line:
     extras: dict[str, str]
 
 
-class LinesDontAddUp(MappingError):
-    def __init__(self, row: int, message: str) -> None:
-        super().__init__(message)
-        self.row = row
-
-
-def collapse_lines(lines: Iterator[Line], currency_field: str = "currency") -> Iterator[Line]:
+def collapse_lines(
+    lines: Iterator[Line], report: Callable[[int, str], None] | None = None
+) -> Iterator[Line]:
     """Consecutive rows of one invoice (same `group` extra) as one: the first row's values,
     checked so that the line amounts add up to the total, with or without the lines' tax.
-    Amounts are canonical text here. A group whose lines do not add up raises LinesDontAddUp
-    naming the invoice and its first row."""
+    Amounts are canonical text here. A group whose lines do not add up is reported (its first
+    row and a message naming the invoice) and left out; without `report`, MappingError."""
     current: Line | None = None
     amount, tax = Decimal(0), Decimal(0)
 
-    def finish(line: Line) -> Line:
-        total = Decimal(line.values.get("total") or 0)
+    def finish(line: Line) -> Line | None:
+        try:
+            total = Decimal(line.values.get("total") or 0)
+        except ArithmeticError:
+            return line  # the total's own parser reports it
         if amount != total and amount + tax != total:
             name = line.extras.get("group") or line.values.get("external_id", "")
             with_tax = f" ({amount + tax} with their tax)" if tax else ""
-            raise LinesDontAddUp(
-                line.row,
+            message = (
                 f"the lines of invoice '{name}' add up to {amount}{with_tax}, "
-                f"not to its total {total}",
+                f"not to its total {total}"
             )
+            if report is None:
+                raise MappingError(message)
+            report(line.row, message)
+            return None
         return line
+
+    def number(text: str | None) -> Decimal:
+        try:
+            return Decimal(text or 0)
+        except ArithmeticError:
+            return Decimal(0)
 
     for line in lines:
         key = line.extras.get("group", "")
         if current is not None and key == current.extras.get("group", ""):
-            amount += Decimal(line.extras.get(LINE_AMOUNT) or 0)
-            tax += Decimal(line.extras.get(LINE_TAX) or 0)
+            amount += number(line.extras.get(LINE_AMOUNT))
+            tax += number(line.extras.get(LINE_TAX))
             continue
-        if current is not None:
-            yield finish(current)
+        if current is not None and (done := finish(current)) is not None:
+            yield done
         current = line
-        amount = Decimal(line.extras.get(LINE_AMOUNT) or 0)
-        tax = Decimal(line.extras.get(LINE_TAX) or 0)
-    if current is not None:
-        yield finish(current)
-
-
-def dump(mapping_text: str) -> str:
-    """The mapping's YAML as stored (kept as the user wrote it, comments included)."""
-    return mapping_text.strip() + "\n"
+        amount = number(line.extras.get(LINE_AMOUNT))
+        tax = number(line.extras.get(LINE_TAX))
+    if current is not None and (done := finish(current)) is not None:
+        yield done

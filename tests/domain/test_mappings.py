@@ -8,7 +8,6 @@ import pytest
 
 from relance.domain.mappings import (
     Line,
-    LinesDontAddUp,
     Mapped,
     MappingError,
     collapse_lines,
@@ -142,7 +141,10 @@ def test_lines_fold_into_their_invoice_with_or_without_tax():
 
 def test_lines_that_do_not_add_up_name_the_invoice():
     lines = [_line(2, "INV-1", "120.00", "60.00"), _line(3, "INV-1", "120.00", "50.00")]
-    with pytest.raises(
-        LinesDontAddUp, match=r"invoice 'INV-1' add up to 110\.00, not to its total"
-    ):
+    with pytest.raises(MappingError, match=r"invoice 'INV-1' add up to 110\.00, not to its"):
         list(collapse_lines(iter(lines)))
+    problems: list[tuple[int, str]] = []
+    more = [*lines, _line(4, "INV-2", "5", "5")]
+    kept = list(collapse_lines(iter(more), lambda *p: problems.append(p)))
+    assert [k.row for k in kept] == [4]
+    assert problems[0][0] == 2

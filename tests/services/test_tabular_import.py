@@ -760,3 +760,34 @@ def test_mapping_list_show_save_and_use(customers, relance, tmp_path):
         "no mapping 'nope'"
         in relance.json("import", "invoices", source, "--mapping", "nope", code=1)["error"]
     )
+
+
+def test_a_mapping_without_columns_sets_formats_and_defaults_on_own_headers(
+    customers, relance, tmp_path
+):
+    header = ["external_id", "customer_id", "number", "issue_date", "due_date", "total"]
+    path = write(tmp_path / "i.csv", [header, ["I1", "C1", "N1", "01/02/2026", "03/04/2026", "9"]])
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text('kind: invoices\ndates: "%d/%m/%Y"\ndefaults: {currency: CHF}\n')
+    relance.json("import", "invoices", path, "--mapping", mapping)
+    invoice = Invoice.objects.get()
+    assert (invoice.issue_date, invoice.currency) == (date(2026, 2, 1), "CHF")
+
+
+def test_trailing_empty_columns_of_a_sheet_are_ignored(customers, relance, tmp_path):
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append([*INVOICES, None, None])
+    sheet.append(["I1", "C1", "N1", "2026-01-05", "2026-02-04", "EUR", "12.5", None, None])
+    sheet.cell(row=5, column=9).value = None
+    sheet.cell(row=5, column=9).number_format = "0.00"
+    path = tmp_path / "t.xlsx"
+    book.save(path)
+    assert relance.json("import", "invoices", path)["created"] == 1
+
+
+def test_a_mapping_for_another_kind_is_refused(customers, relance, tmp_path):
+    path = write(tmp_path / "c.csv", [["Reference", "Company Name"], ["X", "Y"]])
+    out = relance.json("import", "customers", path, "--mapping", "xero-invoices", code=1)
+    assert "the mapping is for invoices, not customers" in out["error"]

@@ -100,11 +100,11 @@ def records(
             line for line in chain(sample, lines) if formats.apply(line, result)
         )
         if mapping is not None and mapping.lines:
-            canonical = maps.collapse_lines(canonical)
+            canonical = maps.collapse_lines(
+                canonical, lambda row, message: result.add_error(row, "total", message)
+            )
         for line in canonical:
             yield Record(line.row, line.values, line.extras)
-    except maps.LinesDontAddUp as exc:
-        result.add_error(exc.row, "total", str(exc))
     except FormatError as exc:
         result.add_error(exc.row, exc.field, str(exc))
     except MappingError as exc:
@@ -139,9 +139,11 @@ def _lines(
     for number, header in rows:
         if any(h.strip() for h in header):
             names = [h.strip().lower() for h in header]
-            if not _header_ok(names, columns, required, number, result):
-                return None
+            while names and not names[-1]:  # a spreadsheet's formatted but empty columns
+                names.pop()
             defaults = dict(mapping.defaults) if mapping else {}
+            if not _header_ok(names, columns, required - set(defaults), number, result):
+                return None
             return _own_lines(names, rows, defaults, result)
     result.add_error(1, None, "the file is empty: a header row is required")
     return None
