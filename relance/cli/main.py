@@ -225,6 +225,14 @@ def import_(
                 else ""
             )
         )
+        if result.format is not None and not result.format.get("sheet"):
+            fmt = result.format
+            delimiter = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}.get(
+                fmt["delimiter"] or ",", fmt["delimiter"]
+            )
+            click.echo(f"read as {fmt['encoding']}, {delimiter}-separated")
+        elif result.format is not None:
+            click.echo(f"read from sheet '{result.format['sheet']}'")
         if result.settled:
             s = result.settled
             click.echo(

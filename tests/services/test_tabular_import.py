@@ -791,3 +791,30 @@ def test_a_mapping_for_another_kind_is_refused(customers, relance, tmp_path):
     path = write(tmp_path / "c.csv", [["Reference", "Company Name"], ["X", "Y"]])
     out = relance.json("import", "customers", path, "--mapping", "xero-invoices", code=1)
     assert "the mapping is for invoices, not customers" in out["error"]
+
+
+def test_a_zip_bomb_workbook_is_refused_before_unzipping(customers, relance, tmp_path, monkeypatch):
+    import zipfile
+
+    from relance.services.ledger import tabular
+
+    monkeypatch.setattr(tabular, "MAX_UNZIPPED", 10_000)
+    path = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/worksheets/sheet1.xml", b"0" * 50_000)
+    out = relance.json("import", "invoices", path, code=1)
+    assert "unzips to" in out["error"]
+    damaged = tmp_path / "damaged.xlsx"
+    damaged.write_bytes(b"PK\x03\x04 not really a zip")
+    assert "damaged" in relance.json("import", "invoices", damaged, code=1)["error"]
+
+
+def test_human_output_says_how_the_file_was_read(customers, relance, tmp_path):
+    path = write(
+        tmp_path / "i.csv",
+        [INVOICES, ["I1", "C1", "N", "2026-01-01", "2026-01-31", "EUR", "1"]],
+        delimiter=";",
+    )
+    result = relance("import", "invoices", path)
+    assert "invoices: 1 created, 0 updated, 0 unchanged" in result.stdout
+    assert "read as UTF-8, semicolon-separated" in result.stdout

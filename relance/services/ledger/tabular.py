@@ -28,6 +28,9 @@ from relance.domain.tabular import (
 )
 
 SAMPLE_BYTES = 256 * 1024
+#: What a zipped workbook (XLSX, ODS) may hold once unzipped: a few MB that unzip to gigabytes
+#: would take the server's memory (a "zip bomb"). A million-invoice sheet unzips to about 150 MB.
+MAX_UNZIPPED = 1024 * 2**20
 SPREADSHEETS = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
 _ZIP, _OLE = b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
@@ -149,6 +152,8 @@ def _workbook(head: bytes, stream: IO[bytes], sheet: str | None) -> Table:
     from python_calamine import CalamineError, CalamineWorkbook
 
     data = head + stream.read()
+    if data.startswith(_ZIP):
+        _check_unzipped_size(data)
     try:
         book = CalamineWorkbook.from_filelike(io.BytesIO(data))
     except (CalamineError, ValueError, OSError) as exc:
@@ -172,3 +177,18 @@ def _workbook(head: bytes, stream: IO[bytes], sheet: str | None) -> Table:
             yield number, [canonical(c) for c in cells]
 
     return Table(rows(), sheet=chosen, position=lambda: size)
+
+
+def _check_unzipped_size(data: bytes) -> None:
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unzipped = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise FormatError("the workbook is damaged: it cannot be unzipped") from None
+    if unzipped > MAX_UNZIPPED:
+        raise FormatError(
+            f"the workbook unzips to {unzipped // 2**20} MB, more than "
+            f"{MAX_UNZIPPED // 2**20} MB; export the sheet as CSV instead"
+        )
