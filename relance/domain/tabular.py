@@ -86,22 +86,22 @@ def encoding_name(codec: str) -> str:
 
 
 def detect_delimiter(lines: list[str]) -> str:
-    """Which of `,` `;` tab `|` splits the header and first rows into the same number of
-    columns (more than one), the most columns winning; else the one splitting the header most;
-    else `,`. csv.Sniffer is not used: it picks letters and quotes as delimiters."""
-    lines = [line for line in lines if line.strip()][:50]
-    if not lines:
-        return ","
-    best, best_key = ",", (False, 1)
+    """Which of `,` `;` tab `|` splits the most lines of the sample into the same number of
+    columns (more than one), the larger number winning a tie, `,` when none splits anything.
+    Title lines above a report's header (one cell, or a stray comma) do not count against a
+    delimiter. csv.Sniffer is not used: it picks letters and quotes as delimiters."""
+    lines = [line for line in lines if line.strip()][:100]
+    best, best_key = ",", (0, 0)
     for delimiter in DELIMITERS:
         try:
             counts = [len(row) for row in csv.reader(lines, delimiter=delimiter)]
         except csv.Error:
             continue
-        if not counts or counts[0] < 2:
+        split = [c for c in counts if c >= 2]
+        if not split:
             continue
-        consistent = all(c == counts[0] for c in counts[:-1])  # the last line may be cut
-        key = (consistent, counts[0])
+        mode = max(set(split), key=lambda c: (split.count(c), c))
+        key = (split.count(mode), mode)
         if key > best_key:
             best, best_key = delimiter, key
     return best

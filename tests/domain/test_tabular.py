@@ -190,6 +190,11 @@ def test_encodings():
         (['"x, y";b;c', "1;2;3"], ";"),
         (["name,amount;x", "A,1;2", "B,2;3"], ","),
         (["single"], ","),
+        (["Balance âgée", "N°;Client;Montant", "F-1;C1;1 234,56", "F-2;C1;10,00"], ";"),
+        (
+            ["Acme", "As of December 7, 2026", "Date,Num,Amount", "1/2/2026,7,10", "1/3/2026,8,9"],
+            ",",
+        ),
         ([], ","),
     ],
 )

@@ -244,6 +244,7 @@ def _upsert(
                     "unchanged": result.unchanged,
                     "invited_users": result.invited_users,
                     **({"settled": result.settled} if result.settled else {}),
+                    **({"format": result.format} if result.format else {}),
                 },
             )
         if dry_run or not result.ok:
