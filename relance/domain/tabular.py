@@ -233,7 +233,7 @@ class NumberFormat:
 
 
 def _strip(value: str) -> str:
-    text = value.translate(_SPACES).strip(_CURRENCY_SIGNS)
+    text = value.translate(_SPACES).replace("\u2212", "-").strip(_CURRENCY_SIGNS)
     if text.endswith("-") and text[:-1].replace(",", "").replace(".", "").isdigit():
         text = "-" + text[:-1]  # 12.00- as some ERPs print credits
     return text
@@ -337,7 +337,7 @@ class DateFormat:
             return value  # ISO, checked by the ledger's parser
         if self.stated:
             try:
-                return datetime.strptime(value, self.stated).date().isoformat()
+                return datetime.strptime(value.split(" ")[0], self.stated).date().isoformat()
             except ValueError:
                 if not _SERIAL.match(value):
                     raise FormatError(

@@ -35,6 +35,7 @@ from relance.domain.tabular import (
         ("€1,234.56", "1234.56"),
         ("1 234 567,00 €", "1234567.00"),
         ("10", "10"),
+        ("\u22121 234,56", "-1234.56"),
     ],
 )
 def test_numbers_read_whatever_the_region(text, expected):
@@ -157,6 +158,7 @@ def test_disagreeing_dates_name_both_rows():
 def test_stated_format_wins():
     dates = DateFormat(stated="%d/%m/%y")
     assert dates.parse("01/02/26") == "2026-02-01"
+    assert dates.parse("01/02/26 00:00:00") == "2026-02-01"
     with pytest.raises(FormatError, match="mapping's format"):
         dates.parse("2026/02/xx")
 
