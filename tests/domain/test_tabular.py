@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from relance.domain.tabular import (
     Canonical,
@@ -212,3 +215,29 @@ def test_headers_compare_loosely():
 def test_ranges():
     assert ranges([2, 3, 4, 7, 9, 10]) == "2-4, 7, 9-10"
     assert ranges(range(1, 30, 2)) == "1, 3, 5, 7, 9, …"
+
+
+@given(
+    amount=st.decimals(min_value=0, max_value=10**9, places=2, allow_nan=False),
+    style=st.sampled_from(
+        [
+            (" ", ","),
+            ("\u00a0", ","),
+            ("\u202f", ","),
+            (".", ","),
+            (",", "."),
+            ("'", "."),
+            ("", ","),
+        ]
+    ),
+)
+def test_any_grouped_amount_reads_back(amount, style):
+    thousands, decimal = style
+    whole, _, fraction = f"{amount:.2f}".partition(".")
+    groups = []
+    while whole:
+        groups.insert(0, whole[-3:])
+        whole = whole[:-3]
+    text = thousands.join(groups) + decimal + fraction
+    numbers = NumberFormat(decimal=decimal, stated=True)
+    assert Decimal(numbers.parse(text)) == amount
