@@ -55,14 +55,20 @@ def mapping_show(name: str, company_code: str | None, as_json: bool) -> None:
 
 @mapping.command("save")
 @click.argument("name")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path), required=False)
 @_options
-def mapping_save(name: str, file: Path, company_code: str | None, as_json: bool) -> None:
-    """Save FILE (YAML) as the company's mapping NAME, replacing one of that name."""
+def mapping_save(name: str, file: Path | None, company_code: str | None, as_json: bool) -> None:
+    """Save FILE (YAML) as the company's mapping NAME, replacing one of that name.
+
+    `relance mapping save FILE.yaml` alone saves it under the file's name."""
     from relance.cli.main import emit, reject, rejections
     from relance.domain.mappings import MAX_MAPPING_BYTES
     from relance.services.ledger.mapping_store import save
     from relance.services.organisation.companies import get_company
+
+    if file is None:
+        file = Path(name)
+        name = file.stem.lower().replace("_", "-").replace(" ", "-")
 
     try:
         if file.stat().st_size > MAX_MAPPING_BYTES:

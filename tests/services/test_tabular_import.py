@@ -269,6 +269,14 @@ def test_open_more_than_total_names_the_row(customers, relance, tmp_path):
     assert not Invoice.objects.exists()
 
 
+def test_a_blank_open_amount_is_an_error(customers, relance, tmp_path):
+    mapping = tmp_path / "balance.yaml"
+    mapping.write_text(FRENCH_MAPPING, encoding="utf-8")
+    rows = [["x", "F-1", "C1", "10/01/2026", "09/02/2026", "EUR", "100,00", ""]]
+    out = relance.json("import", "invoices", _balance(tmp_path, rows), "--mapping", mapping, code=1)
+    assert (out["errors"][0]["row"], out["errors"][0]["field"]) == (2, "open_amount")
+
+
 def test_a_missing_source_column_is_named(customers, relance, tmp_path):
     mapping = tmp_path / "balance.yaml"
     mapping.write_text(FRENCH_MAPPING, encoding="utf-8")
@@ -748,6 +756,7 @@ def test_mapping_list_show_save_and_use(customers, relance, tmp_path):
     assert (saved["created"], saved["kind"], saved["source"]) == (True, "invoices", "saved")
     assert SavedMapping.objects.get().name == "ma-balance"
     assert relance.json("mapping", "save", "ma-balance", source)["created"] is False
+    assert relance.json("mapping", "save", source)["name"] == "mine"
     rows = [["x", "F-1", "C1", "10/01/2026", "09/02/2026", "EUR", "100,00", "20,00"]]
     out = relance.json("import", "invoices", _balance(tmp_path, rows), "--mapping", "ma-balance")
     assert out["created"] == 1

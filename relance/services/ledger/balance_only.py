@@ -41,7 +41,9 @@ def settled_part(rec: Record, fields: dict, result: ImportResult) -> Settled | b
         return None
     total, currency = fields["total"], fields["currency"]
     try:
-        open_amount = cell.amount(raw, currency, positive=False) if raw else Decimal(0)
+        if not raw:
+            raise FieldError("is required: what is still owed on the invoice (0 when paid)")
+        open_amount = cell.amount(raw, currency, positive=False)
     except FieldError as exc:
         result.add_error(rec.row, OPEN_AMOUNT, str(exc))
         return False
