@@ -222,7 +222,9 @@ class NumberFormat:
                 f"'{value}' could be read with ',' or '.' as decimal mark; set the mapping's "
                 "`decimal`"
             )
-        decimal = decimal or (mark if mark in (".", ",") else ".")
+        if decimal is None and mark in (".", ","):
+            self.decimal = decimal = mark  # the first row that tells decides for the next ones
+        decimal = decimal or "."
         thousands = "," if decimal == "." else "."
         if not _grouped(text, thousands, decimal):
             raise FormatError(f"'{value}' is not a number")

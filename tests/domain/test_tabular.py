@@ -241,3 +241,12 @@ def test_any_grouped_amount_reads_back(amount, style):
     text = thousands.join(groups) + decimal + fraction
     numbers = NumberFormat(decimal=decimal, stated=True)
     assert Decimal(numbers.parse(text)) == amount
+
+
+def test_undecided_after_the_sample_the_first_telling_row_decides():
+    numbers = NumberFormat()
+    numbers.observe(2, "100")
+    numbers.decide()
+    assert numbers.parse("1.234,56") == "1234.56"
+    with pytest.raises(FormatError, match="the file uses ','"):
+        numbers.parse("1,234.56")
