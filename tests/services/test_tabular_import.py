@@ -671,9 +671,17 @@ def test_sage_accounting_customers_and_opening_balances(company, relance, tmp_pa
     write(
         tmp_path / "opening.csv",
         [
-            ["Type", "Customer Reference", "Date", "Reference", "Details", "Total"],
-            ["Inv", "ACME001", "28/02/2026", "SI-101", "Consulting", "1200.00"],
-            ["Crn", "ACME001", "03/03/2026", "SC-7", "Refund", "100.00"],
+            [
+                "Type",
+                "Date",
+                "Customer Name",
+                "Customer Reference",
+                "Reference",
+                "Details",
+                "Total",
+            ],
+            ["Invoice", "28/02/2026", "Acme Ltd", "ACME001", "SI-101", "Consulting", "1200.00"],
+            ["Cr Note", "03/03/2026", "Acme Ltd", "ACME001", "SC-7", "Refund", "100.00"],
         ],
     )
     out = relance.json(
