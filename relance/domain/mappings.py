@@ -18,6 +18,9 @@ and, for the exports that need them:
                                    # to its total (with or without their tax)
     where: {"Transaction type": Invoice}   # only rows whose cell says so (reports with
                                            # subtotals, payments and credits between invoices)
+    headings: customer_id          # reports grouped by customer: a row with only its first
+                                   # cell filled is a heading, which gives this field to the
+                                   # rows below it
 
 `parse` checks a mapping and names the key at fault; `Mapped.row` turns one source row into
 relance's values; `collapse_lines` folds line items into invoices.
@@ -67,6 +70,7 @@ _KEYS = (
     "settled_date",
     "lines",
     "where",
+    "headings",
 )
 HEADER_SEARCH_ROWS = 30
 MAX_MAPPING_BYTES = 20_000
@@ -91,6 +95,7 @@ class Mapping:
     settled_date: str | None = None
     lines: dict[str, str] = field(default_factory=dict)
     where: dict[str, str] = field(default_factory=dict)
+    headings: str | None = None
     label: str = ""
 
     @property
@@ -158,7 +163,7 @@ def from_dict(data: dict[str, Any]) -> Mapping:
                 )
     if columns:
         for name in sorted(REQUIRED[kind]):
-            if name not in columns and name not in defaults and name != "currency":
+            if name not in (columns.keys() | defaults.keys() | {"currency", data.get("headings")}):
                 raise MappingError(
                     f"`columns.{name}`: {kind} need '{name}'; map it to a column or give it "
                     "in `defaults`"
@@ -179,6 +184,13 @@ def from_dict(data: dict[str, Any]) -> Mapping:
         extras[key] = _text(value, key) if value is not None else None
         if value is not None and kind != "invoices":
             raise MappingError(f"`{key}` applies to invoices only")
+    headings = data.get("headings")
+    if headings is not None:
+        headings = _text(headings, "headings")
+        if headings not in known:
+            raise MappingError(f"`headings`: {kind} have no field '{headings}'")
+        if headings in columns:
+            raise MappingError(f"`headings`: '{headings}' is also in `columns`; keep one")
     lines = _table(data.get("lines"), "lines")
     if lines:
         if kind != "invoices":
@@ -199,6 +211,7 @@ def from_dict(data: dict[str, Any]) -> Mapping:
         settled_date=extras["settled_date"],
         lines=lines,
         where=_table(data.get("where"), "where"),
+        headings=headings,
         label=_text(data["label"], "label") if data.get("label") else "",
     )
 
@@ -248,18 +261,25 @@ class Mapped:
             defaults.setdefault("currency", company_currency)
         self.defaults = defaults  # also for a mapped column's empty cells
         self.width = len(header)
+        self.heading = ""
 
     def row(self, cells: Sequence[str]) -> tuple[dict[str, str], dict[str, str]] | None:
         """(the kind's values, the extras) of one row; None for a row to skip (empty, or not
         matching `where`)."""
         if len(cells) < self.width:
             cells = [*cells, *([""] * (self.width - len(cells)))]
+        heading = self.mapping.headings and cells and cells[0].strip()
+        if heading and not any(c.strip() for c in cells[1:]):
+            self.heading = cells[0].strip()
+            return None
         for position, expected in self.where:
             if header_key(cells[position]) != expected:
                 return None
         values = {f: cells[i].strip() for f, i in self.fields}
         if not any(values.values()):
             return None
+        if self.mapping.headings:
+            values[self.mapping.headings] = self.heading
         for name, value in self.defaults.items():
             if not values.get(name):
                 values[name] = value

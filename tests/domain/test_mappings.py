@@ -148,3 +148,19 @@ def test_lines_that_do_not_add_up_name_the_invoice():
     kept = list(collapse_lines(iter(more), lambda *p: problems.append(p)))
     assert [k.row for k in kept] == [4]
     assert problems[0][0] == 2
+
+
+def test_headings_give_a_field_to_the_rows_below():
+    mapping = parse(
+        "kind: invoices\ncolumns: {external_id: Num, number: Num, issue_date: D, due_date: D, "
+        "total: T}\nheadings: customer_id"
+    )
+    mapped = Mapped(mapping, ["", "Num", "D", "T"], "EUR")
+    assert mapped.row(["Acme", "", "", ""]) is None
+    values, _ = mapped.row(["", "7", "2026-01-01", "5"])
+    assert values["customer_id"] == "Acme"
+    with pytest.raises(MappingError, match="also in `columns`"):
+        parse(
+            "kind: invoices\ncolumns: {external_id: N, customer_id: C, number: N, "
+            "issue_date: D, due_date: D, total: T}\nheadings: customer_id"
+        )
