@@ -801,3 +801,19 @@ def test_human_output_says_how_the_file_was_read(customers, relance, tmp_path):
     result = relance("import", "invoices", path)
     assert "invoices: 1 created, 0 updated, 0 unchanged" in result.stdout
     assert "read as UTF-8, semicolon-separated" in result.stdout
+
+
+def test_french_aged_balance(customers, relance, tmp_path):
+    path = write(
+        tmp_path / "balance.csv",
+        [
+            ["Balance âgée au 31/01/2026"],
+            ["Client", "N° facture", "Date facture", "Échéance", "Montant TTC", "Reste dû"],
+            ["C1", "FA-7", "15/12/2025", "14/01/2026", "1 200,00", "200,00"],
+        ],
+        delimiter=";",
+        encoding="cp1252",
+    )
+    out = relance.json("import", "invoices", path, "--mapping", "balance-agee")
+    assert out["created"] == 1
+    assert Payment.objects.get().amount == Decimal("1000.00")
