@@ -167,17 +167,14 @@ def _own_lines(
         if not values or (len(values) == 1 and not values[0].strip()):
             continue
         if len(values) != width:
-            extra = values[width:]
-            if (len(values) > width and any(v.strip() for v in extra)) or len(values) < width:
-                if len(values) < width and not any(v.strip() for v in values):
-                    continue
+            if not any(v.strip() for v in values):
+                continue  # a blank line of separators (;;;;)
+            if len(values) < width or any(v.strip() for v in values[width:]):
                 result.add_error(
-                    number,
-                    None,
-                    f"has {len(values)} values but the header has {width} columns",
+                    number, None, f"has {len(values)} values but the header has {width} columns"
                 )
                 continue
-            values = values[:width]
+            values = values[:width]  # empty cells past the header's columns
         row = {n: v.strip() for n, v in zip(names, values, strict=True)}
         for name, value in defaults.items():
             if not row.get(name):
