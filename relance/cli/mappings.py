@@ -16,9 +16,11 @@ def mapping() -> None:
 
 
 def _options(f: Any) -> Any:
-    from relance.cli.main import company_option, json_option
-
-    return company_option(json_option(f))
+    """--company and --json, as every command of the CLI has them."""
+    f = click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")(f)
+    return click.option(
+        "--company", "company_code", metavar="CODE", help="Company code (default: default)."
+    )(f)
 
 
 @mapping.command("list")
