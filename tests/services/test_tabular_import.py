@@ -817,3 +817,14 @@ def test_french_aged_balance(customers, relance, tmp_path):
     out = relance.json("import", "invoices", path, "--mapping", "balance-agee")
     assert out["created"] == 1
     assert Payment.objects.get().amount == Decimal("1000.00")
+
+
+def test_excel_sep_hint_line(customers, relance, tmp_path):
+    path = tmp_path / "hint.csv"
+    path.write_bytes(
+        b"sep=;\r\nexternal_id;customer_id;number;issue_date;due_date;currency;total\r\n"
+        b"I1;C1;N,1;2026-01-05;2026-02-04;EUR;12,50\r\n"
+    )
+    out = relance.json("import", "invoices", path)
+    assert (out["created"], out["format"]["delimiter"]) == (1, ";")
+    assert Invoice.objects.get().number == "N,1"

@@ -99,7 +99,11 @@ def _csv(head: bytes, stream: IO[bytes]) -> Table:
     lines = sample.splitlines()
     if len(head) == SAMPLE_BYTES and lines:
         lines = lines[:-1]  # cut in the middle
-    delimiter = detect_delimiter(lines)
+    # Excel's own hint, a first line `sep=;`, says the delimiter and is not part of the table
+    hinted = (
+        bool(lines) and lines[0].strip().lower().startswith("sep=") and len(lines[0].strip()) == 5
+    )
+    delimiter = lines[0].strip()[4] if hinted else detect_delimiter(lines)
     name = encoding_name(codec)
     count = [0]
 
@@ -133,6 +137,8 @@ def _csv(head: bytes, stream: IO[bytes]) -> Table:
                 start, last = last + 1, reader.line_num
                 if start == 1 and values and values[0].startswith("\ufeff"):
                     values[0] = values[0][1:]
+                if start == 1 and hinted:
+                    continue
                 yield start, values
         except UnicodeDecodeError:
             raise FormatError(
