@@ -65,7 +65,7 @@ def mapping_save(name: str, file: Path | None, company_code: str | None, as_json
     `relance mapping save FILE.yaml` alone saves it under the file's name."""
     from relance.cli.main import emit, reject, rejections
     from relance.domain.mappings import MAX_MAPPING_BYTES
-    from relance.services.ledger.mapping_store import save
+    from relance.services.ledger.mapping_store import read_text, save
     from relance.services.organisation.companies import get_company
 
     if file is None:
@@ -75,9 +75,9 @@ def mapping_save(name: str, file: Path | None, company_code: str | None, as_json
     try:
         if file.stat().st_size > MAX_MAPPING_BYTES:
             reject(f"{file}: a mapping is at most {MAX_MAPPING_BYTES // 1000} kB", as_json)
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reject(f"cannot read {file}: {exc}", as_json)
+        text = read_text(file.read_bytes())
+    except OSError as exc:
+        reject(f"cannot read {file}: {exc.strerror}", as_json)
     with rejections(as_json):
         stored, created = save(get_company(company_code), name, text)
     emit(

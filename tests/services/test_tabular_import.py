@@ -269,6 +269,15 @@ def test_open_more_than_total_names_the_row(customers, relance, tmp_path):
     assert not Invoice.objects.exists()
 
 
+def test_mapping_files_saved_by_notepad(customers, relance, tmp_path):
+    rows = [["x", "F-1", "C1", "10/01/2026", "09/02/2026", "EUR", "100,00", "20,00"]]
+    for n, encoding in enumerate(("utf-8-sig", "cp1252")):
+        mapping = tmp_path / f"notepad-{n}.yaml"
+        mapping.write_bytes(FRENCH_MAPPING.encode(encoding))
+        out = relance.json("import", "invoices", _balance(tmp_path, rows), "--mapping", mapping)
+        assert out["errors"] == []
+
+
 def test_a_blank_open_amount_is_an_error(customers, relance, tmp_path):
     mapping = tmp_path / "balance.yaml"
     mapping.write_text(FRENCH_MAPPING, encoding="utf-8")

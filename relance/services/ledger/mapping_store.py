@@ -78,9 +78,9 @@ def resolve(company: Company, name_or_path: str) -> Mapping:
         try:
             if path.stat().st_size > MAX_MAPPING_BYTES:
                 raise Invalid(f"{path}: a mapping is at most {MAX_MAPPING_BYTES // 1000} kB")
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise Invalid(f"cannot read the mapping {path}: {exc}") from None
+            text = read_text(path.read_bytes())
+        except OSError as exc:
+            raise Invalid(f"cannot read the mapping {path}: {exc.strerror}") from None
         try:
             return parse(text)
         except MappingError as exc:
@@ -90,6 +90,15 @@ def resolve(company: Company, name_or_path: str) -> Mapping:
         return parse(stored.yaml)
     except MappingError as exc:
         raise Invalid(f"mapping '{stored.name}': {exc}") from None
+
+
+def read_text(data: bytes) -> str:
+    """A mapping file's text: UTF-8 (with or without BOM), else Windows-1252 as Notepad saves
+    "ANSI" files on a French or English Windows."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
 
 
 def save(company: Company, name: str, text: str, user: Any = None) -> tuple[Stored, bool]:
