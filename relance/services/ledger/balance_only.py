@@ -4,8 +4,8 @@ as a payment `<invoice id>:settled` allocated to that invoice, so amounts due, r
 KPIs read right.
 
 The payment is dated the import day unless the mapping names a column for it (`settled_date`);
-a re-import changes its amount (and that date, when given) only, so importing the same file again
-writes nothing. When nothing is settled any more (open = total) the payment is deleted. These
+a re-import that changes its amount dates it that day (or the column's date), one that does not
+leaves it alone, so importing the same file again writes nothing. When nothing is settled any more (open = total) the payment is deleted. These
 payments are not announced as `payment.received` webhooks: nobody paid anything today.
 """
 
@@ -121,7 +121,8 @@ class SettledWriter:
                 self.touched_customers.add(part.customer_id)
                 continue
             pk, amount, when, cust, inv, cur = found
-            wanted_date = part.date or when
+            # without a date column, a settled part that grew or shrank is dated this import
+            wanted_date = part.date or (when if amount == part.amount else self.today)
             if (amount, wanted_date, cust, inv, cur) == (
                 part.amount,
                 when,
