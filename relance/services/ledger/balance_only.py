@@ -5,8 +5,9 @@ KPIs read right.
 
 The payment is dated the import day unless the mapping names a column for it (`settled_date`);
 a re-import that changes its amount dates it that day (or the column's date), one that does not
-leaves it alone, so importing the same file again writes nothing. When nothing is settled any more (open = total) the payment is deleted. These
-payments are not announced as `payment.received` webhooks: nobody paid anything today.
+leaves it alone, so importing the same file again writes nothing. When nothing is settled any
+more (open = total) the payment is deleted. These payments are not announced as
+`payment.received` webhooks: nobody paid anything today.
 """
 
 from __future__ import annotations
