@@ -289,11 +289,14 @@ class Mapped:
         return values, extras
 
 
-@dataclass
+@dataclass(slots=True)
 class Line:
+    """One row as relance reads it: its number in the file, the kind's values, and what a
+    mapping adds beside them (open amount, line amounts, group). The importer's Record."""
+
     row: int
     values: dict[str, str]
-    extras: dict[str, str]
+    extras: dict[str, str] = field(default_factory=dict)
 
 
 def collapse_lines(

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from relance.domain.ledger_fields import FieldError
+from relance.domain.mappings import Line
 
 MAX_REPORTED_ERRORS = 1000
 
@@ -68,11 +69,8 @@ class ImportResult:
         return payload
 
 
-@dataclass
-class Record:
-    row: int
-    values: dict[str, str]
-    extras: dict[str, str] = field(default_factory=dict)  # what a mapping adds (open amount…)
+#: A row to import: its number, the kind's values and a mapping's extras (domain/mappings).
+Record = Line
 
 
 class CsvReader:

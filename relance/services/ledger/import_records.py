@@ -31,6 +31,12 @@ class Formats:
         )
         self.date_fields = maps.DATE_FIELDS.get(kind, ())
         self.number_fields = maps.NUMBER_FIELDS.get(kind, ())
+        self.value_readers = [(n, self.dates.parse) for n in self.date_fields] + [
+            (n, self.numbers.parse) for n in self.number_fields
+        ]
+        self.extra_readers = [(maps.SETTLED_DATE, self.dates.parse)] + [
+            (n, self.numbers.parse) for n in maps.EXTRA_NUMBERS
+        ]
 
     def observe(self, line: Line) -> None:
         for name in self.date_fields:
@@ -52,18 +58,16 @@ class Formats:
     def apply(self, line: Line, result: ImportResult) -> bool:
         """Make the line's dates and amounts canonical; False after reporting a bad one."""
         ok = True
-        for values, names, reader in (
-            (line.values, self.date_fields, self.dates.parse),
-            (line.extras, (maps.SETTLED_DATE,), self.dates.parse),
-            (line.values, self.number_fields, self.numbers.parse),
-            (line.extras, maps.EXTRA_NUMBERS, self.numbers.parse),
+        for values, readers in (
+            (line.values, self.value_readers),
+            (line.extras, self.extra_readers if line.extras else ()),
         ):
-            for name in names:
+            for name, read in readers:
                 value = values.get(name)
                 if not value:
                     continue
                 try:
-                    values[name] = reader(value)
+                    values[name] = read(value)
                 except FormatError as exc:
                     result.add_error(line.row, name, str(exc))
                     ok = False
@@ -103,8 +107,7 @@ def records(
             canonical = maps.collapse_lines(
                 canonical, lambda row, message: result.add_error(row, "total", message)
             )
-        for line in canonical:
-            yield Record(line.row, line.values, line.extras)
+        yield from canonical
     except FormatError as exc:
         result.add_error(exc.row, exc.field, str(exc))
     except MappingError as exc:
@@ -176,9 +179,10 @@ def _own_lines(
                 continue
             values = values[:width]  # empty cells past the header's columns
         row = {n: v.strip() for n, v in zip(names, values, strict=True)}
-        for name, value in defaults.items():
-            if not row.get(name):
-                row[name] = value
+        if defaults:
+            for name, value in defaults.items():
+                if not row.get(name):
+                    row[name] = value
         yield Line(number, row, {})
 
 
