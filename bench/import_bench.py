@@ -30,6 +30,7 @@ sys.path.insert(0, str(HERE))
 from measure import embedded_env, generated_ledger, ledger_arguments, run_measured  # noqa: E402
 
 BIN = Path(sys.executable).parent
+REPEATS = 2  # runs of each reader in the comparison, the best kept
 
 
 def count_rows(path: Path) -> int:
@@ -109,20 +110,23 @@ def compare_readers(data: Path, relance: str) -> dict[str, dict[str, float]]:
         "xlsx, tabular reader": [relance, "import", "invoices", str(xlsx), "--json"],
     }
     found: dict[str, dict[str, float]] = {}
-    for name, command in runs.items():
-        work = Path(tempfile.mkdtemp(prefix="relance-bench-"))
-        env = embedded_env(work)
-        try:
-            run_measured([relance, "init"], env)
-            run_measured([relance, "import", "customers", str(data / "customers.csv")], env)
-            seconds, rss, out = run_measured(command, env)
-            found[name] = {
-                "seconds": round(seconds, 2),
-                "peak_rss_mib": round(rss / 2**20, 1),
-                "created": json.loads(out)["created"],
-            }
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
+    for _ in range(REPEATS):  # interleaved, best of each: the machine may be shared
+        for name, command in runs.items():
+            work = Path(tempfile.mkdtemp(prefix="relance-bench-"))
+            env = embedded_env(work)
+            try:
+                run_measured([relance, "init"], env)
+                run_measured([relance, "import", "customers", str(data / "customers.csv")], env)
+                seconds, rss, out = run_measured(command, env)
+            finally:
+                shutil.rmtree(work, ignore_errors=True)
+            best = found.get(name)
+            if best is None or seconds < best["seconds"]:
+                found[name] = {
+                    "seconds": round(seconds, 2),
+                    "peak_rss_mib": round(rss / 2**20, 1),
+                    "created": json.loads(out)["created"],
+                }
     base = found["csv, old reader"]["seconds"]
     for figures in found.values():
         figures["ratio_to_old"] = round(figures["seconds"] / base, 2)
@@ -190,7 +194,10 @@ def main() -> None:
         f"\ngoal: 1M invoices < 60 s with bounded memory -> {goal} s, "
         f"{figures['invoices']['peak_rss_mib']} MiB peak"
     )
-    print(f"\ninvoices by reader, each into a fresh database ({args.invoices:,} rows)")
+    print(
+        f"\ninvoices by reader, each into a fresh database ({args.invoices:,} rows; best of "
+        f"{REPEATS} interleaved runs)"
+    )
     print(f"{'reader':<22} {'s':>8} {'RSS MiB':>8} {'x old':>6}")
     for name, f in readers.items():
         print(f"{name:<22} {f['seconds']:>8} {f['peak_rss_mib']:>8} {f['ratio_to_old']:>6}")
