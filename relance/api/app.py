@@ -7,7 +7,7 @@ from typing import Any
 from django.urls import URLPattern, URLResolver
 from ninja import NinjaAPI
 
-from relance.api import actions, campaigns, dialogue, errors, kpis, ledger, plans, runs
+from relance.api import actions, campaigns, dialogue, errors, imports, kpis, ledger, plans, runs
 from relance.api.auth import TokenAuth
 
 #: The modules of the routes that were one module, relance.api.dunning, until split by resource.
@@ -52,5 +52,6 @@ api.add_router("/v1", actions.router)
 api.add_router("/v1", dialogue.router)
 api.add_router("/v1", campaigns.router)
 api.add_router("/v1", kpis.router)
+api.add_router("/v1", imports.router)
 
 urls: tuple[list[URLResolver | URLPattern], str, str] = api.urls

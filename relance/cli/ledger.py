@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -21,17 +22,47 @@ from relance.cli.output import emit, rejections
 )
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @company_option
+@click.option(
+    "--mapping",
+    "mapping_name",
+    metavar="NAME|FILE.yaml",
+    help="Read another product's export: a built-in or saved mapping (`relance mapping list`) "
+    "or a mapping file.",
+)
+@click.option("--sheet", metavar="NAME", help="The workbook's sheet to read (default: the first).")
 @click.option("--dry-run", is_flag=True, help="Validate and count, write nothing.")
 @json_option
-def import_(kind: str, file: Path, company_code: str | None, dry_run: bool, as_json: bool) -> None:
-    """Upsert a CSV file of KIND by external id (all or nothing; see README for the columns)."""
+def import_(
+    kind: str,
+    file: Path,
+    company_code: str | None,
+    mapping_name: str | None,
+    sheet: str | None,
+    dry_run: bool,
+    as_json: bool,
+) -> None:
+    """Upsert a file of KIND by external id (all or nothing; see README for the columns).
+
+    FILE is CSV (any of , ; tab | as separator; UTF-8, UTF-16 or Windows-1252) or a workbook
+    (.xlsx, .xlsm, .xls, .ods). Dates and amounts may be written the regional way
+    (31/01/2026, 1 234,56)."""
     from relance.services.ledger.imports import import_file
+    from relance.services.ledger.mapping_store import resolve
     from relance.services.organisation.companies import get_company
 
     with rejections(as_json):
         target = get_company(company_code)
+        mapping = resolve(target, mapping_name) if mapping_name else None
         with _progress(file, enabled=not as_json) as progress:
-            result = import_file(kind, file, target, dry_run=dry_run, progress=progress)
+            result = import_file(
+                kind,
+                file,
+                target,
+                dry_run=dry_run,
+                progress=progress,
+                mapping=mapping,
+                sheet=sheet,
+            )
     payload = result.as_json()
     if as_json:
         emit(True, payload, "")
@@ -51,6 +82,7 @@ def import_(kind: str, file: Path, company_code: str | None, dry_run: bool, as_j
                 else ""
             )
         )
+        _say_format_and_settled(result, verb)
     if not result.ok:
         click.secho(
             f"error: {result.error_count} problem(s) in {file}; nothing was written",
@@ -58,6 +90,23 @@ def import_(kind: str, file: Path, company_code: str | None, dry_run: bool, as_j
             err=True,
         )
         sys.exit(1)
+
+
+def _say_format_and_settled(result: Any, verb: str) -> None:
+    """How the file was read, and the settled parts a balance-only export recorded."""
+    fmt = result.format
+    if fmt is not None and not fmt.get("sheet"):
+        names = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+        delimiter = names.get(fmt["delimiter"] or ",", fmt["delimiter"])
+        click.echo(f"read as {fmt['encoding']}, {delimiter}-separated")
+    elif fmt is not None:
+        click.echo(f"read from sheet '{fmt['sheet']}'")
+    if result.settled:
+        s = result.settled
+        click.echo(
+            f"settled parts (payments <invoice>:settled): {s['created']} {verb}created, "
+            f"{s['updated']} {verb}updated, {s['deleted']} {verb}deleted"
+        )
 
 
 @contextmanager

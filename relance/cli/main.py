@@ -15,7 +15,16 @@ import os
 
 import click
 
-from relance.cli import analytics, dialogue, dunning, integrations, ledger, organisation, plans
+from relance.cli import (
+    analytics,
+    dialogue,
+    dunning,
+    integrations,
+    ledger,
+    mappings,
+    organisation,
+    plans,
+)
 from relance.cli.options import CONTEXT, json_option
 from relance.cli.output import emit
 
@@ -113,6 +122,7 @@ for command in (
     ledger.statement,
     ledger.invoice_pdfs,
     ledger.rate,
+    mappings.mapping,
     plans.plan,
     dunning.run,
     dunning.forecast,

@@ -19,6 +19,7 @@ from relance.models.early_payment import DiscountProposal
 from relance.models.event import AppendOnly, Event
 from relance.models.forecast import ForecastEntry
 from relance.models.law import ReferenceRate
+from relance.models.mappings import SavedMapping
 from relance.models.payment_plans import Instalment, PaymentPlan
 from relance.models.payments import PaymentRequest
 from relance.models.plan import AssignmentRules, Plan, Step
@@ -61,6 +62,7 @@ __all__ = [
     "Promise",
     "ReferenceRate",
     "Run",
+    "SavedMapping",
     "SmartNotice",
     "Step",
     "Wave",

@@ -168,7 +168,7 @@ BAD_INVOICES = [
     ),
     (
         "date format",
-        ["I9", "C1", "F-9", "10/01/2026", "2026-02-01", "EUR", "10"],
+        ["I9", "C1", "F-9", "10/01/26", "2026-02-01", "EUR", "10"],
         "issue_date",
         "YYYY-MM-DD",
     ),
@@ -186,7 +186,7 @@ BAD_INVOICES = [
     ),
     (
         "not a number",
-        ["I9", "C1", "F-9", "2026-01-01", "2026-02-01", "EUR", "1,234.00"],
+        ["I9", "C1", "F-9", "2026-01-01", "2026-02-01", "EUR", "12 EUR"],
         "total",
         "not a number",
     ),
@@ -279,12 +279,21 @@ def test_header_only_file_imports_nothing(company, relance, write_csv):
     assert (out["created"], out["errors"]) == (0, [])
 
 
-def test_non_utf8_file_names_the_row(company, relance, tmp_path):
+def test_windows_1252_file_is_read_as_such(company, relance, tmp_path):
     path = tmp_path / "latin1.csv"
-    path.write_bytes("external_id,name\nC1,Caf\u00e9 A\nC2,Caf\u00e9 B\n".encode("latin-1"))
+    path.write_bytes("external_id,name\nC1,Caf\u00e9 A\nC2,Caf\u00e9 B\n".encode("cp1252"))
+    out = relance.json("import", "customers", path)
+    assert out["format"] == {"encoding": "Windows-1252", "delimiter": ",", "sheet": None}
+    assert Customer.objects.get(external_id="C1").name == "Caf\u00e9 A"
+
+
+def test_utf8_start_then_another_encoding_names_the_line(company, relance, tmp_path):
+    path = tmp_path / "mixed.csv"
+    head = "external_id,name\n" + "".join(f"C{i},Caf\u00e9\n" for i in range(30000))
+    path.write_bytes(head.encode() + "C-last,Caf\u00e9\n".encode("cp1252"))
     out = relance.json("import", "customers", path, code=1)
-    assert out["errors"][0]["row"] == 2
-    assert "UTF-8" in out["errors"][0]["message"]
+    assert out["errors"][0]["row"] == 30002
+    assert "not valid UTF-8" in out["errors"][0]["message"]
     assert not Customer.objects.exists()
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from relance.domain.ledger_fields import FieldError
+from relance.domain.mappings import Line
 
 MAX_REPORTED_ERRORS = 1000
 
@@ -34,6 +35,10 @@ class ImportResult:
     errors: list[RowError] = field(default_factory=list)
     error_count: int = 0
     invited_users: list[str] = field(default_factory=list)
+    #: How the file was read ({"encoding", "delimiter", "sheet"}); None for JSON rows.
+    format: dict[str, str | None] | None = None
+    #: Balance-only imports: settled parts created, updated and deleted (not in the counts).
+    settled: dict[str, int] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -49,7 +54,7 @@ class ImportResult:
         if self.error_count > len(self.errors):
             more = self.error_count - len(self.errors)
             errors.append({"row": None, "field": None, "message": f"… and {more} more errors"})
-        return {
+        payload: dict[str, Any] = {
             "kind": self.kind,
             "company": self.company,
             "dry_run": self.dry_run,
@@ -59,17 +64,18 @@ class ImportResult:
             "errors": errors,
             "invited_users": self.invited_users,
         }
+        if self.format is not None:
+            payload["format"] = self.format
+        return payload
 
 
-@dataclass
-class Record:
-    row: int
-    values: dict[str, str]
+#: A row to import: its number, the kind's values and a mapping's extras (domain/mappings).
+Record = Line
 
 
 class CsvReader:
-    """Streams CSV records with their starting line number, decoding UTF-8 line by line so an
-    encoding problem is reported on the right row."""
+    """relance's own UTF-8, comma-separated CSV as it was read before services/ledger/tabular:
+    kept as the baseline bench/import_bench.py measures the tabular reader against."""
 
     def __init__(self, stream: IO[bytes], result: ImportResult) -> None:
         self.stream = stream

@@ -21,8 +21,11 @@ from django.db import transaction
 
 from relance.domain.errors import Invalid
 from relance.domain.ledger_files import KINDS
+from relance.domain.mappings import Mapping as ImportMapping
+from relance.domain.tabular import FormatError
 from relance.models import Company, Invoice, Payment
 from relance.services.ledger import allocation, balances, receivables
+from relance.services.ledger.balance_only import Settled, SettledWriter, settled_part
 from relance.services.ledger.import_kinds import BY_NAME, Context, Kind, columns_of
 from relance.services.ledger.import_reading import (
     CsvReader,
@@ -32,6 +35,8 @@ from relance.services.ledger.import_reading import (
     chunks,
     json_records,
 )
+from relance.services.ledger.import_records import records as table_records
+from relance.services.ledger.tabular import open_table
 from relance.services.organisation import hours, journal
 from relance.services.sql import Inserter
 
@@ -117,19 +122,37 @@ def import_stream(
     source: str = "cli",
     filename: str = "",
     progress: Callable[[int], None] | None = None,
+    mapping: ImportMapping | None = None,
+    sheet: str | None = None,
+    legacy_csv: bool = False,
 ) -> ImportResult:
-    """Validate and upsert one CSV file of `kind`; nothing is written unless every row is valid."""
+    """Validate and upsert one file of `kind` (CSV in any usual delimiter and encoding, or a
+    workbook's sheet), read with relance's column names or through `mapping`; nothing is
+    written unless every row is valid. `legacy_csv` reads relance's own UTF-8 CSV the way it
+    was read before the tabular reader (the benchmark's baseline)."""
     if kind not in BY_NAME:
         raise ImportRejected(f"unknown kind '{kind}'; kinds: {', '.join(KINDS)}")
+    if mapping is not None and mapping.kind != kind:
+        raise ImportRejected(f"the mapping is for {mapping.kind}, not {kind}")
     result = ImportResult(kind=kind, company=company.code, dry_run=dry_run)
     spec = BY_NAME[kind](Context(company=company, result=result))
-    reader = CsvReader(stream, result)
+    if legacy_csv:
+        reader = CsvReader(stream, result)
+        records = reader.records(spec.columns, spec.required)
+        return _upsert(spec, records, dry_run, actor, source, filename, lambda: None)
+    try:
+        table = open_table(stream, filename, sheet)
+    except FormatError as exc:
+        raise ImportRejected(str(exc)) from None
+    result.format = table.format()
 
     def report_progress() -> None:
         if progress:
-            progress(reader.bytes_read)
+            progress(table.position())
 
-    records = reader.records(spec.columns, spec.required)
+    records = table_records(
+        table, kind, spec.columns, spec.required, mapping, company.currency, result
+    )
     return _upsert(spec, records, dry_run, actor, source, filename, report_progress)
 
 
@@ -164,15 +187,22 @@ def _upsert(
     ctx = spec.ctx
     result, company, kind = ctx.result, ctx.company, spec.name
     writer = _Writer(spec)
+    settler = SettledWriter(company, hours.company_today(company))
     seen: set[str] = set()
     with transaction.atomic():
         for chunk in chunks(records, CHUNK):
             spec.prepare(chunk)
             rows = []
+            parts: list[Settled] = []
             for rec in chunk:
                 fields = spec.parse(rec)
                 if fields is None:
                     continue
+                part = settled_part(rec, fields, result) if rec.extras else None
+                if part is False:
+                    continue
+                if isinstance(part, Settled):
+                    parts.append(part)
                 if fields["external_id"] in seen:
                     result.add_error(
                         rec.row,
@@ -184,9 +214,16 @@ def _upsert(
                 rows.append(fields)
             if result.ok:
                 writer.write(rows)
+                settler.write(parts)
             progress()
+        if settler.created or settler.updated or settler.deleted:
+            result.settled = {
+                "created": settler.created,
+                "updated": settler.updated,
+                "deleted": settler.deleted,
+            }
         if result.ok and spec.reallocates:
-            touched = writer.touched_customers - {0}
+            touched = (writer.touched_customers | settler.touched_customers) - {0}
             settled = touched
             if spec.model is Invoice:
                 settled = allocation.customers_with_settlements(touched)
@@ -205,6 +242,8 @@ def _upsert(
                     "updated": result.updated,
                     "unchanged": result.unchanged,
                     "invited_users": result.invited_users,
+                    **({"settled": result.settled} if result.settled else {}),
+                    **({"format": result.format} if result.format else {}),
                 },
             )
         if dry_run or not result.ok:
@@ -212,6 +251,7 @@ def _upsert(
     if not result.ok:
         result.created = result.updated = result.unchanged = 0
         result.invited_users = []
+        result.settled = {}
     return result
 
 
