@@ -22,6 +22,7 @@ from django.core.exceptions import ValidationError
 
 from relance.documents import render_letter
 from relance.domain import engine
+from relance.domain.errors import Refusal
 from relance.messaging import library
 from relance.messaging.email_html import render_html
 from relance.models import Company, Customer
@@ -35,7 +36,7 @@ _RESOLUTION = 60  # dots per inch: a page is about 500 pixels wide, enough to ju
 _TIMEOUT = 20
 
 
-class PreviewUnavailable(RuntimeError):
+class PreviewUnavailable(Refusal, RuntimeError):
     """The images cannot be drawn here (poppler's pdftoppm is not installed)."""
 
 
