@@ -12,8 +12,8 @@ from relance.services.organisation import access
 
 
 def staff(request: HttpRequest) -> dict[str, Any]:
-    """Whether to offer the team page and the sales rep's page: asked only when a page shows
-    the menu."""
+    """Whether to offer the team page, the sales rep's page and the import page: asked only
+    when a page shows the menu."""
 
     def manages_team() -> bool:
         return Membership.Role.ADMIN in access.roles(request.user).values()
@@ -21,7 +21,11 @@ def staff(request: HttpRequest) -> dict[str, Any]:
     def sells() -> bool:
         return access.customers(request.user).filter(sales_rep=request.user.pk).exists()
 
+    def imports() -> bool:
+        return bool(access.acting_in(request.user))
+
     return {
+        "may_import": SimpleLazyObject(imports),
         "manages_team": SimpleLazyObject(manages_team),
         "sells": SimpleLazyObject(sells),
     }

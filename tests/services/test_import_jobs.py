@@ -26,7 +26,7 @@ from relance.models import (
 )
 from relance.services.dialogue import pauses
 from relance.services.ledger import import_jobs
-from relance.services.ledger.import_jobs import ImportRefused, Inline, UndoRefused
+from relance.services.ledger.import_jobs import ImportRefused, UndoRefused
 
 Status = ImportJob.Status
 
@@ -84,9 +84,12 @@ def test_a_job_stores_the_file_imports_it_and_records_its_counts(send, storage, 
     assert job.bytes_read == job.size == len(CUSTOMERS)
     assert job.file_name == "passwd.csv"  # displayed only, never a path
     stored = storage / job.stored_file
-    assert stored.read_bytes() == CUSTOMERS and stored.parent.parent == storage
+    assert stored.read_bytes() == CUSTOMERS
+    assert stored.parent.parent == storage
     assert job.sha256 == __import__("hashlib").sha256(CUSTOMERS).hexdigest()
-    assert job.started_at and job.finished_at and job.uploaded_by.username == "claire"
+    assert job.started_at
+    assert job.finished_at
+    assert job.uploaded_by.username == "claire"
     assert Customer.objects.filter(company=company).count() == 2
     assert Event.objects.filter(kind="import.customers").get().data["file"] == "passwd.csv"
 
@@ -95,20 +98,26 @@ def test_a_dry_run_counts_and_writes_nothing_then_confirm_imports_the_same_file(
     send, company, claire, django_capture_on_commit_callbacks
 ):
     check = send("customers", CUSTOMERS, dry_run=True)
-    assert check.status == Status.DONE and check.created == 2 and check.dry_run
+    assert check.status == Status.DONE
+    assert check.created == 2
+    assert check.dry_run
     assert not Customer.objects.exists()
     with django_capture_on_commit_callbacks(execute=True):
         real = import_jobs.confirm(check, claire)
     real.refresh_from_db()
-    assert real.status == Status.DONE and not real.dry_run and real.created == 2
-    assert real.stored_file == check.stored_file and real.checked_by == check
+    assert real.status == Status.DONE
+    assert not real.dry_run
+    assert real.created == 2
+    assert real.stored_file == check.stored_file
+    assert real.checked_by == check
     assert Customer.objects.count() == 2
 
 
 def test_errors_are_kept_with_their_row_and_field_and_nothing_is_written(send, company):
     job = send("customers", CUSTOMERS + b"C3,,EUR,FR\nC4,Bad Currency,EURO,FR\n")
     assert job.status == Status.FAILED
-    assert job.error_count == 2 and job.created == 0
+    assert job.error_count == 2
+    assert job.created == 0
     assert {(e["row"], e["field"]) for e in job.errors} == {(4, "name"), (5, "currency")}
     assert "Nothing was imported" in job.message
     assert not Customer.objects.exists()
@@ -126,11 +135,11 @@ def test_progress_is_written_at_most_every_half_second(send, settings, monkeypat
     monkeypatch.setattr(import_jobs, "CHUNK", 10)
     rows = b"".join(b"C%d,Customer %d,EUR,FR\n" % (i, i) for i in range(30000))
     job = send("customers", b"external_id,name,currency,country\n" + rows)
-    assert job.status == Status.DONE and job.created == 30000
+    assert job.status == Status.DONE
+    assert job.created == 30000
     # the first write (0) when the job starts, then at most one per half second
-    assert writes[0] == 0 and len(writes) <= 2 + int(
-        (job.finished_at - job.started_at).total_seconds() / 0.5
-    )
+    assert writes[0] == 0
+    assert len(writes) <= 2 + int((job.finished_at - job.started_at).total_seconds() / 0.5)
 
 
 def test_the_running_job_reports_its_bytes_read(company, claire, settings, storage):
@@ -199,7 +208,8 @@ def test_a_job_killed_mid_way_is_marked_failed_after_its_lease(company, settings
     )
     assert import_jobs.expire_stale(company) == 1
     dead.refresh_from_db()
-    assert dead.status == Status.FAILED and "stopped before its end" in dead.message
+    assert dead.status == Status.FAILED
+    assert "stopped before its end" in dead.message
     # a running job whose heartbeat is fresh is left alone
     alive = ImportJob.objects.create(
         company=company,
@@ -271,7 +281,8 @@ def test_an_unexpected_error_fails_the_job_without_details(send, monkeypatch):
     monkeypatch.setattr(import_jobs, "_read", broken)
     job = send("customers", CUSTOMERS)
     assert job.status == Status.FAILED
-    assert "unexpected error" in job.message and "secret" not in job.message
+    assert "unexpected error" in job.message
+    assert "secret" not in job.message
 
 
 def test_a_stored_file_changed_on_disk_is_not_imported(
@@ -282,7 +293,8 @@ def test_a_stored_file_changed_on_disk_is_not_imported(
     with django_capture_on_commit_callbacks(execute=True):
         real = import_jobs.confirm(check, claire)
     real.refresh_from_db()
-    assert real.status == Status.FAILED and "changed" in real.message
+    assert real.status == Status.FAILED
+    assert "changed" in real.message
     assert not Customer.objects.exists()
 
 
@@ -298,7 +310,8 @@ def test_the_background_thread_runs_the_job(transactional_db, settings, tmp_path
         if job.finished:
             break
         time.sleep(0.1)
-    assert job.status == Status.DONE and job.created == 2
+    assert job.status == Status.DONE
+    assert job.created == 2
     assert threading.active_count() >= 1
 
 
@@ -324,13 +337,17 @@ def test_undo_deletes_what_the_latest_import_created_and_journals_it(send, compa
     assert import_jobs.undo_refusal(job) == ""
     assert import_jobs.undo(job, claire) == 2
     job.refresh_from_db()
-    assert job.status == Status.UNDONE and job.undone_by == claire and job.undone_at
-    assert not Invoice.objects.exists() and not Allocation.objects.exists()
-    assert Customer.objects.count() == 2 and Payment.objects.count() == 1
+    assert job.status == Status.UNDONE
+    assert job.undone_by == claire
+    assert job.undone_at
+    assert not Invoice.objects.exists()
+    assert not Allocation.objects.exists()
+    assert Customer.objects.count() == 2
+    assert Payment.objects.count() == 1
     event = Event.objects.get(kind="import.undone")
-    assert (
-        event.actor == claire and event.data["file"] == "ledger.csv" and event.data["deleted"] == 2
-    )
+    assert event.actor == claire
+    assert event.data["file"] == "ledger.csv"
+    assert event.data["deleted"] == 2
     assert "already undone" in import_jobs.undo_refusal(job)
     with pytest.raises(UndoRefused):
         import_jobs.undo(job, claire)
