@@ -48,7 +48,7 @@ from typing import IO, Any, Protocol
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connections, models, transaction
-from django.db.models import Max, Q
+from django.db.models import ForeignObjectRel, Max, Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
@@ -424,16 +424,17 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _marks(company: Company) -> dict[str, int]:
+def _marks() -> dict[str, int]:
+    """The highest id of each ledger table (ids are shared by every company)."""
     return {
-        model._meta.label_lower: model._base_manager.aggregate(m=Max("pk"))["m"] or 0  # type: ignore[attr-defined]
+        model._meta.label_lower: model._base_manager.aggregate(m=Max("pk"))["m"] or 0
         for model in LEDGER
     }
 
 
 def _created_since(company: Company, marks: dict[str, int]) -> dict[str, int]:
     return {
-        model._meta.label_lower: model._base_manager.filter(  # type: ignore[attr-defined]
+        model._meta.label_lower: model._base_manager.filter(
             company=company, pk__gt=marks[model._meta.label_lower]
         ).count()
         for model in LEDGER
@@ -478,7 +479,7 @@ def _run(job: ImportJob, meter: _Progress) -> None:
         _fail(job, _("The stored file changed since it was sent: upload it again."))
         return
     with transaction.atomic():
-        marks = _marks(job.company)
+        marks = _marks()
         event_mark = Event.objects.aggregate(m=Max("pk"))["m"] or 0
         with path.open("rb") as stream:
             result = _read(job, stream, meter.report)
@@ -543,7 +544,7 @@ def purge_files() -> int:
 
 def _created(job: ImportJob, model: type[models.Model]) -> Any:
     mark = job.undo["marks"][model._meta.label_lower]
-    return model._base_manager.filter(company=job.company, pk__gt=mark)  # type: ignore[attr-defined]
+    return model._base_manager.filter(company=job.company, pk__gt=mark)
 
 
 def undo_refusal(job: ImportJob) -> str:
@@ -611,7 +612,7 @@ def _depends_on(job: ImportJob, model: type[models.Model]) -> str | None:
     relations = [
         f
         for f in model._meta.get_fields(include_hidden=True)  # related_name="+" included
-        if f.auto_created and not f.concrete and (f.one_to_many or f.one_to_one)
+        if isinstance(f, ForeignObjectRel) and (f.one_to_many or f.one_to_one)
     ]
     for relation in relations:
         related: Any = relation.related_model
@@ -660,7 +661,7 @@ def undo(job: ImportJob, actor: Any, *, source: str = "web") -> int:
                     Allocation.objects.filter(payment_id__in=batch).delete()
                 elif model is CreditNote:
                     Allocation.objects.filter(credit_note_id__in=batch).delete()
-                _, counts = model._base_manager.filter(pk__in=batch).delete()  # type: ignore[attr-defined]
+                _, counts = model._base_manager.filter(pk__in=batch).delete()
                 deleted += counts.get(model._meta.label, 0)
         allocation.reallocate(touched - deleted_customers)
         _forget_invited(company, job.invited_users)
