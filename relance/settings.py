@@ -329,6 +329,8 @@ RELANCE_IMPORT_DIR = Path(os.environ.get("RELANCE_IMPORT_DIR", VAR_DIR / "import
 RELANCE_IMPORT_MAX_BYTES = int(float(os.environ.get("RELANCE_IMPORT_MAX_MB", "200")) * 2**20)
 RELANCE_IMPORT_KEEP_DAYS = int(os.environ.get("RELANCE_IMPORT_KEEP_DAYS", "30"))
 RELANCE_IMPORT_LEASE_SECONDS = int(os.environ.get("RELANCE_IMPORT_LEASE_SECONDS", "60"))
+# Undo restores the former values of at most this many rows an import changed.
+RELANCE_IMPORT_UNDO_MAX_ROWS = int(os.environ.get("RELANCE_IMPORT_UNDO_MAX_ROWS", "10000"))
 
 
 def _cores() -> int:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import os
-import threading
 import time
 from datetime import timedelta
 
@@ -312,7 +311,6 @@ def test_the_background_thread_runs_the_job(transactional_db, settings, tmp_path
         time.sleep(0.1)
     assert job.status == Status.DONE
     assert job.created == 2
-    assert threading.active_count() >= 1
 
 
 # --- undo -----------------------------------------------------------------------------------
@@ -361,17 +359,62 @@ def test_undo_of_customers_removes_the_people_it_invited(send, company, claire):
     assert not Customer.objects.exists()
 
 
-def test_undo_is_refused_for_a_dry_run_a_failed_import_and_one_that_changed_rows(send):
+def test_undo_is_refused_for_a_dry_run_and_a_failed_import(send):
     check = send("customers", CUSTOMERS, dry_run=True)
     assert "nothing to undo" in import_jobs.undo_refusal(check)
     failed = send("customers", b"external_id,name\nC1,\n")
     assert "finished" in import_jobs.undo_refusal(failed)
+
+
+def test_undo_puts_back_the_former_values_of_the_rows_it_changed(send, company, claire):
+    send("customers", CUSTOMERS)
+    send("invoices", INVOICES)
+    changed = send(
+        "invoices",
+        INVOICES.replace(b"1000.00", b"1200.50").replace(b"2026-02-09", b"2026-02-28")
+        + b"I3,C1,F-003,2026-03-01,2026-03-31,EUR,75.00\n",
+    )
+    assert (changed.created, changed.updated, changed.unchanged) == (1, 1, 1)
+    [[_pk, before, after]] = changed.undo["updated"]
+    assert before["total"] == "1000.0000"
+    assert after["total"] == "1200.5000"
+    assert before["due_date"] == "2026-02-09"
+    assert after["due_date"] == "2026-02-28"
+    assert import_jobs.undo_refusal(changed) == ""
+    assert import_jobs.undo(changed, claire) == 1
+    invoice = Invoice.objects.get(external_id="I1")
+    assert str(invoice.total) == "1000.0000"
+    assert str(invoice.due_date) == "2026-02-09"
+    assert not Invoice.objects.filter(external_id="I3").exists()
+    assert Event.objects.get(kind="import.undone").data["restored"] == 1
+
+
+def test_undo_of_changes_is_refused_when_the_rows_changed_again(send, company):
     send("customers", CUSTOMERS)
     changed = send("customers", CUSTOMERS.replace(b"Dupont", b"Durand"))
     assert changed.updated == 1
-    assert import_jobs.undo_refusal(changed) == (
-        "This import changed existing rows: it cannot be undone."
-    )
+    Customer.objects.filter(external_id="C1").update(name="Durand & Fils")
+    assert "changed again" in import_jobs.undo_refusal(changed)
+
+
+def test_undo_is_refused_when_the_import_changed_too_many_rows(send, settings):
+    settings.RELANCE_IMPORT_UNDO_MAX_ROWS = 1
+    send("customers", CUSTOMERS)
+    changed = send("customers", CUSTOMERS.replace(b"EUR", b"GBP"))
+    assert changed.updated == 2
+    assert changed.undo["updated"] is None
+    assert "changed 2 existing rows, more than" in import_jobs.undo_refusal(changed)
+
+
+def test_the_copy_taken_before_the_import_is_dropped(send, company):
+    from django.db import DatabaseError, connection, transaction
+
+    send("customers", CUSTOMERS)
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMPORARY TABLE relance_import_before (id integer)")  # no clash
+    send("customers", CUSTOMERS.replace(b"Dupont", b"Durand"))
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT * FROM relance_import_before")
 
 
 def test_only_the_latest_import_can_be_undone(send):
@@ -422,3 +465,12 @@ def test_undo_is_refused_when_other_rows_refer_to_what_it_created(send, company)
         amount=1,
     )
     assert "refer to the rows" in import_jobs.undo_refusal(job)
+
+
+def test_over_celery_a_task_runs_the_job(send, settings, company):
+    """Without a broker Celery runs the task at once (CELERY_TASK_ALWAYS_EAGER): the executor the
+    settings name when a broker is set queues `relance.tasks.imports.run_import`."""
+    settings.RELANCE_IMPORT_EXECUTOR = "relance.tasks.dispatch.ImportOverCelery"
+    job = send("customers", CUSTOMERS)
+    assert job.status == Status.DONE
+    assert job.created == 2

@@ -20,11 +20,15 @@ killed mid-way (its process crashed or was restarted): `expire_stale` marks it f
 the truth, since its transaction never committed. One job per company at a time: a partial
 unique index on the active jobs refuses a second.
 
-Undo (`undo_refusal`, `undo`): the company's latest real import that only created rows, while
-nothing depends on them yet. Rows are recognised as the import's by the ids above the marks
-taken when it began (every ledger table), counted when it ended: a count that moved since means
-someone else created or deleted rows there, and undo is refused. Imports that changed existing
-rows are not undone: relance does not keep their former values.
+Undo (`undo_refusal`, `undo`): the company's latest real import, while nothing depends on it
+yet (no later import, no cycle, no message, nothing journaled in the company since, no other row
+referring to what it created). Rows it created are recognised by their ids above the marks taken
+when it began (every ledger table), counted when it ended: a count that moved since means
+someone else created or deleted rows there, and undo is refused. Rows it changed are found by
+comparing the kind's table with a copy taken before (a temporary table of the import's
+connection, so memory stays flat): their former and new values are kept on the job, up to
+RELANCE_IMPORT_UNDO_MAX_ROWS rows; undo puts the former values back if the rows still hold the
+new ones, and refuses otherwise, or when the import changed more rows than that.
 
 The reader's steps (the detected format, the mapping, the preview) plug in through `options`:
 what they choose is stored on the job and handed to `_read`, the one place that reads the file.
@@ -33,6 +37,7 @@ what they choose is stored on the job and handed to `_read`, the one place that 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import threading
@@ -42,12 +47,13 @@ import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any, Protocol
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, connections, models, transaction
+from django.db import IntegrityError, connection, connections, models, transaction
 from django.db.models import ForeignObjectRel, Max, Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -70,7 +76,9 @@ from relance.models import (
     Payment,
     Run,
 )
+from relance.services import sql
 from relance.services.ledger import allocation, imports, receivables
+from relance.services.ledger.import_kinds import columns_of
 from relance.services.ledger.import_reading import ImportResult
 from relance.services.organisation import hours, journal
 
@@ -80,6 +88,13 @@ Status = ImportJob.Status
 
 #: The ledger's tables, in the order undo deletes from them (what refers to a row goes first).
 LEDGER: tuple[type[models.Model], ...] = (Payment, CreditNote, Invoice, Contact, Customer)
+MODELS: dict[str, type[models.Model]] = {
+    "customers": Customer,
+    "contacts": Contact,
+    "invoices": Invoice,
+    "credit-notes": CreditNote,
+    "payments": Payment,
+}
 #: How often the progress file is rewritten, and touched while the import computes.
 PROGRESS_EVERY = 0.5
 #: A queued job no executor started within this long never will (its worker is down).
@@ -481,8 +496,14 @@ def _run(job: ImportJob, meter: _Progress) -> None:
     with transaction.atomic():
         marks = _marks()
         event_mark = Event.objects.aggregate(m=Max("pk"))["m"] or 0
-        with path.open("rb") as stream:
-            result = _read(job, stream, meter.report)
+        before = None if job.dry_run else _Before(job)
+        try:
+            with path.open("rb") as stream:
+                result = _read(job, stream, meter.report)
+            changed = before.changed(result.updated) if before and result.updated else []
+        finally:
+            if before:
+                before.drop()
         fields: dict[str, Any] = {
             "status": Status.DONE if result.ok else Status.FAILED,
             "finished_at": timezone.now(),
@@ -510,9 +531,95 @@ def _run(job: ImportJob, meter: _Progress) -> None:
                 "created": _created_since(job.company, marks),
                 "event_mark": event_mark,
                 "event": own,
+                "updated": changed,
             }
         if not ImportJob.objects.filter(pk=job.pk, status=Status.RUNNING).update(**fields):
             transaction.set_rollback(True)  # declared dead meanwhile: its rows go with it
+
+
+#: Columns of the files whose model attribute has another name.
+_ATTRIBUTES = {"plan": "plan_id", "owner_email": "owner_id", "sales_rep_email": "sales_rep_id"}
+_BEFORE = "relance_import_before"
+
+
+def written_fields(kind: str) -> list[models.Field[Any, Any]]:
+    """The fields of the kind's model that its files write (the external id is the key)."""
+    model = MODELS[kind]
+    columns, _required = columns_of(kind)
+    names = {_ATTRIBUTES.get(c, c) for c in columns} - {"external_id"}
+    return [f for f in model._meta.concrete_fields if f.attname in names]
+
+
+def plain(field: models.Field[Any, Any], value: Any) -> Any:
+    """A value as JSON keeps it, the same whether raw SQL or the ORM read it."""
+    if value is None:
+        return None
+    if isinstance(field, models.DecimalField):
+        amount = sql.sqlite_amount(value) if isinstance(value, float) else Decimal(value)
+        return str(amount.quantize(Decimal(1).scaleb(-(field.decimal_places or 0))))
+    if isinstance(field, models.DateField):
+        return sql.day_of(value).isoformat()
+    if isinstance(field, models.BooleanField):
+        return bool(value)
+    if isinstance(field, models.JSONField) and isinstance(value, str):
+        return json.loads(value)
+    return value
+
+
+class _Before:
+    """The kind's rows of the company as they were before the import, in a temporary table of
+    the import's connection, to find the rows it changed and keep their former values."""
+
+    def __init__(self, job: ImportJob) -> None:
+        self.model = MODELS[job.kind]
+        self.fields = written_fields(job.kind)
+        quote = connection.ops.quote_name
+        self.columns = [quote(f.column) for f in self.fields]
+        self.table = quote(self.model._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {_BEFORE}")
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {_BEFORE} AS SELECT id, {', '.join(self.columns)} "
+                f"FROM {self.table} WHERE company_id = %s",
+                [job.company_id],
+            )
+
+    def changed(self, expected: int) -> list[Any] | None:
+        """[pk, former values, new values] of each row the import changed; None when more than
+        RELANCE_IMPORT_UNDO_MAX_ROWS, or when other rows changed meanwhile."""
+        if expected > int(settings.RELANCE_IMPORT_UNDO_MAX_ROWS):
+            return None
+        same = " AND ".join(f"b.{c} IS NOT DISTINCT FROM t.{c}" for c in self.columns)
+        olds = ", ".join(f"b.{c}" for c in self.columns)
+        news = ", ".join(f"t.{c}" for c in self.columns)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT b.id, {olds}, {news} FROM {_BEFORE} b JOIN {self.table} t "
+                f"ON t.id = b.id WHERE NOT ({same}) ORDER BY b.id LIMIT %s",
+                [expected + 1],
+            )
+            rows = cursor.fetchall()
+        if len(rows) != expected:
+            return None
+        width = len(self.fields)
+        return [
+            [
+                row[0],
+                {
+                    f.attname: plain(f, v)
+                    for f, v in zip(self.fields, row[1 : 1 + width], strict=True)
+                },
+                {
+                    f.attname: plain(f, v)
+                    for f, v in zip(self.fields, row[1 + width :], strict=True)
+                },
+            ]
+            for row in rows
+        ]
+
+    def drop(self) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {_BEFORE}")
 
 
 def _fail(job: ImportJob, message: str) -> None:
@@ -555,8 +662,11 @@ def undo_refusal(job: ImportJob) -> str:
         return _("This import was already undone.")
     if job.status != Status.DONE:
         return _("Only an import that finished can be undone.")
-    if job.updated:
-        return _("This import changed existing rows: it cannot be undone.")
+    if job.updated and not job.undo.get("updated"):
+        return _(
+            "This import changed %(count)s existing rows, more than relance keeps the former "
+            "values of (%(most)s), or while others changed them: it cannot be undone."
+        ) % {"count": job.updated, "most": settings.RELANCE_IMPORT_UNDO_MAX_ROWS}
     later = (
         ImportJob.objects.filter(company=job.company, dry_run=False, pk__gt=job.pk)
         .exclude(status=Status.FAILED)
@@ -595,6 +705,8 @@ def undo_refusal(job: ImportJob) -> str:
             "Rows were added to or removed from the ledger since this import (by another "
             "import, the API or a payment): undoing it could delete them."
         )
+    if not _still_as_imported(job):
+        return _("Rows this import changed were changed again since: undoing it would lose that.")
     for model in LEDGER:
         if (blocker := _depends_on(job, model)) is not None:
             return _("Other records now refer to the rows this import created (%(what)s).") % {
@@ -626,6 +738,39 @@ def _depends_on(job: ImportJob, model: type[models.Model]) -> str | None:
         if referring.exists():
             return str(related._meta.verbose_name_plural)
     return None
+
+
+def _still_as_imported(job: ImportJob) -> bool:
+    rows = job.undo.get("updated") or []
+    if not rows:
+        return True
+    model, fields = MODELS[job.kind], written_fields(job.kind)
+    now = {
+        pk: {f.attname: plain(f, v) for f, v in zip(fields, values, strict=True)}
+        for pk, *values in model._base_manager.filter(pk__in=[r[0] for r in rows]).values_list(
+            "pk", *[f.attname for f in fields]
+        )
+    }
+    return all(now.get(pk) == after for pk, _before, after in rows)
+
+
+def _restore(job: ImportJob) -> set[int]:
+    """Put back the former values of the rows the import changed; the customers whose ledger
+    that changes."""
+    rows = job.undo.get("updated") or []
+    if not rows:
+        return set()
+    model, fields = MODELS[job.kind], written_fields(job.kind)
+    by_name = {f.attname: f for f in fields}
+    touched: set[int] = set()
+    restored = []
+    for pk, before, after in rows:
+        values = {name: by_name[name].to_python(value) for name, value in before.items()}
+        restored.append(model(pk=pk, **values))
+        if model is not Customer and model is not Contact:
+            touched.update({before.get("customer_id"), after.get("customer_id")} - {None})
+    model._base_manager.bulk_update(restored, [f.attname for f in fields], batch_size=500)
+    return touched
 
 
 def _batches(ids: Iterable[int]) -> Iterator[list[int]]:
@@ -663,6 +808,8 @@ def undo(job: ImportJob, actor: Any, *, source: str = "web") -> int:
                     Allocation.objects.filter(credit_note_id__in=batch).delete()
                 _, counts = model._base_manager.filter(pk__in=batch).delete()
                 deleted += counts.get(model._meta.label, 0)
+        restored = _restore(job)
+        touched |= restored
         allocation.reallocate(touched - deleted_customers)
         _forget_invited(company, job.invited_users)
         receivables.forget(company, [hours.company_today(company)])
@@ -671,7 +818,13 @@ def undo(job: ImportJob, actor: Any, *, source: str = "web") -> int:
             company,
             actor=actor,
             source=source,
-            data={"file": job.file_name, "kind": job.kind, "job": job.pk, "deleted": deleted},
+            data={
+                "file": job.file_name,
+                "kind": job.kind,
+                "job": job.pk,
+                "deleted": deleted,
+                "restored": len(job.undo.get("updated") or []),
+            },
         )
         job.status = Status.UNDONE
         job.undone_at = timezone.now()
