@@ -474,3 +474,24 @@ def test_over_celery_a_task_runs_the_job(send, settings, company):
     job = send("customers", CUSTOMERS)
     assert job.status == Status.DONE
     assert job.created == 2
+
+
+def test_undo_is_refused_once_outside_systems_were_told(send, company):
+    from relance.models import WebhookDelivery, WebhookEndpoint
+
+    endpoint = WebhookEndpoint.objects.create(
+        company=company, url="https://erp.test/hook", events=["payment.received"], secret="s"
+    )
+    send("customers", CUSTOMERS)
+    job = send(
+        "payments", b"external_id,customer_id,date,currency,amount\nP1,C1,2026-03-01,EUR,10\n"
+    )
+    WebhookDelivery.objects.create(
+        endpoint=endpoint, event_id="payment.received:1", event_type="payment.received", payload={}
+    )
+    assert "webhooks" in import_jobs.undo_refusal(job)
+
+
+def test_the_stored_file_is_readable_by_relance_only(send, storage):
+    job = send("customers", CUSTOMERS, dry_run=True)
+    assert (storage / job.stored_file).stat().st_mode & 0o777 == 0o600

@@ -75,6 +75,7 @@ from relance.models import (
     OutboxMessage,
     Payment,
     Run,
+    WebhookDelivery,
 )
 from relance.services import sql
 from relance.services.ledger import allocation, imports, receivables
@@ -168,7 +169,7 @@ def store(company: Company, uploaded: Any, name: str = "") -> Upload:
     partial = target.with_name(target.name + ".part")
     digest, size = hashlib.sha256(), 0
     try:
-        with partial.open("xb") as out:
+        with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
             for block in _chunks(uploaded):
                 size += len(block)
                 if size > limit:
@@ -689,6 +690,13 @@ def undo_refusal(job: ImportJob) -> str:
         return _("A dunning cycle ran since this import: reminders may already rely on its rows.")
     if OutboxMessage.objects.filter(company=job.company, created_at__gte=job.started_at).exists():
         return _("Messages were prepared since this import: they may rely on its rows.")
+    if WebhookDelivery.objects.filter(
+        endpoint__company=job.company, created_at__gte=job.started_at
+    ).exists():
+        return _(
+            "Your other systems were told of changes since this import began (webhooks): "
+            "undoing it here would not undo it there."
+        )
     since = (
         Event.objects.filter(company=job.company, pk__gt=job.undo.get("event_mark", 0))
         .exclude(pk=job.undo.get("event"))
