@@ -131,7 +131,6 @@ def test_progress_is_written_at_most_every_half_second(send, settings, monkeypat
         real_write(self)
 
     monkeypatch.setattr(import_jobs._Progress, "_write", write)
-    monkeypatch.setattr(import_jobs, "CHUNK", 10)
     rows = b"".join(b"C%d,Customer %d,EUR,FR\n" % (i, i) for i in range(30000))
     job = send("customers", b"external_id,name,currency,country\n" + rows)
     assert job.status == Status.DONE

@@ -44,7 +44,7 @@ import threading
 import time
 import unicodedata
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -78,7 +78,7 @@ from relance.models import (
     WebhookDelivery,
 )
 from relance.services import sql
-from relance.services.ledger import allocation, imports, receivables
+from relance.services.ledger import allocation, balances, imports, receivables
 from relance.services.ledger.import_kinds import columns_of
 from relance.services.ledger.import_reading import ImportResult
 from relance.services.organisation import hours, journal
@@ -100,7 +100,6 @@ MODELS: dict[str, type[models.Model]] = {
 PROGRESS_EVERY = 0.5
 #: A queued job no executor started within this long never will (its worker is down).
 START_SECONDS = 600
-CHUNK = 2000
 
 
 class ImportRefused(Refusal):
@@ -781,15 +780,29 @@ def _restore(job: ImportJob) -> set[int]:
     return touched
 
 
-def _batches(ids: Iterable[int]) -> Iterator[list[int]]:
-    batch: list[int] = []
-    for pk in ids:
-        batch.append(pk)
-        if len(batch) == CHUNK:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+def _delete_created(job: ImportJob) -> int:
+    """Delete the rows the import created, with the allocations relance derived from them: one
+    statement per table, whatever their number. `undo_refusal` made sure nothing else refers to
+    them; the database's foreign keys still check it."""
+    deleted = 0
+    quote = connection.ops.quote_name
+    allocations = quote(Allocation._meta.db_table)
+    with connection.cursor() as cursor:
+        for model in LEDGER:
+            table = quote(model._meta.db_table)
+            mark = job.undo["marks"][model._meta.label_lower]
+            created = f"SELECT id FROM {table} WHERE company_id = %s AND id > %s"
+            column = {Payment: "payment_id", CreditNote: "credit_note_id", Invoice: "invoice_id"}
+            if model in column:
+                cursor.execute(
+                    f"DELETE FROM {allocations} WHERE {quote(column[model])} IN ({created})",
+                    [job.company_id, mark],
+                )
+            cursor.execute(
+                f"DELETE FROM {table} WHERE company_id = %s AND id > %s", [job.company_id, mark]
+            )
+            deleted += cursor.rowcount
+    return deleted
 
 
 def undo(job: ImportJob, actor: Any, *, source: str = "web") -> int:
@@ -802,23 +815,19 @@ def undo(job: ImportJob, actor: Any, *, source: str = "web") -> int:
         company = job.company
         deleted_customers = set(_created(job, Customer).values_list("pk", flat=True))
         touched: set[int] = set()
-        deleted = 0
-        for model in LEDGER:
-            created = _created(job, model)
-            if model is not Customer and model is not Contact:
-                touched.update(created.values_list("customer_id", flat=True).distinct())
-            for batch in _batches(list(created.values_list("pk", flat=True))):
-                if model is Invoice:
-                    Allocation.objects.filter(invoice_id__in=batch).delete()
-                elif model is Payment:
-                    Allocation.objects.filter(payment_id__in=batch).delete()
-                elif model is CreditNote:
-                    Allocation.objects.filter(credit_note_id__in=batch).delete()
-                _, counts = model._base_manager.filter(pk__in=batch).delete()
-                deleted += counts.get(model._meta.label, 0)
-        restored = _restore(job)
-        touched |= restored
-        allocation.reallocate(touched - deleted_customers)
+        for model in (Payment, CreditNote, Invoice):
+            touched.update(_created(job, model).values_list("customer_id", flat=True).distinct())
+        try:
+            deleted = _delete_created(job)
+        except IntegrityError:  # a row referring to them arrived since the checks
+            raise UndoRefused(
+                _("Something changed in the ledger meanwhile: look at the import again.")
+            ) from None
+        touched |= _restore(job)
+        touched -= deleted_customers
+        settled = allocation.customers_with_settlements(touched)
+        balances.refresh(touched - settled)  # reallocate refreshes the others
+        allocation.reallocate(settled)
         _forget_invited(company, job.invited_users)
         receivables.forget(company, [hours.company_today(company)])
         journal.record(
