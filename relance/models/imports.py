@@ -55,7 +55,12 @@ class ImportJob(models.Model):
     invited_users = models.JSONField(default=list, blank=True)
     message = models.TextField(blank=True, help_text="Why the job failed, for the user")
     undo = models.JSONField(
-        default=dict, blank=True, help_text="What the import created: the rows undo deletes"
+        default=dict,
+        blank=True,
+        help_text=(
+            "What undo needs: the ids above which rows are the import's, and the former values "
+            "of the rows it changed"
+        ),
     )
     queued_at = models.DateTimeField(default=timezone.now, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
