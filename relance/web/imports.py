@@ -108,7 +108,9 @@ def _row(job: ImportJob, language: str) -> dict[str, Any]:
     return {
         "job": job,
         "kind": dict(KINDS).get(job.kind, job.kind),
-        "status": STATUSES.get(Status(job.status), job.status),
+        "status": _("Checked")
+        if job.dry_run and job.status == Status.DONE
+        else STATUSES.get(Status(job.status), job.status),
         "when": formatting.moment(job.queued_at, job.company.time_zone, language),
         "who": _who(job.uploaded_by),
         "size": filesizeformat(job.size),

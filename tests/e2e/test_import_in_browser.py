@@ -89,7 +89,7 @@ def test_a_controller_fixes_a_file_imports_it_and_undoes_it(page, live_server, t
     page.get_by_label("File", exact=True).set_input_files(str(right))
     page.get_by_role("button", name="Send").click()
     expect(page.locator("#job-progress")).to_be_visible()
-    expect(page.locator("#job-state")).to_have_text("Done", timeout=30_000)
+    expect(page.locator("#job-state")).to_have_text("Checked", timeout=30_000)
     expect(page.locator("#job-summary")).to_contain_text("The file is correct")
     page.get_by_role("button", name="Import for real").click()
     progress = page.locator("#job-progress")

@@ -494,3 +494,14 @@ def test_undo_is_refused_once_outside_systems_were_told(send, company):
 def test_the_stored_file_is_readable_by_relance_only(send, storage):
     job = send("customers", CUSTOMERS, dry_run=True)
     assert (storage / job.stored_file).stat().st_mode & 0o777 == 0o600
+
+
+def test_old_files_are_deleted_and_their_check_cannot_be_confirmed(send, storage, claire, settings):
+    check = send("customers", CUSTOMERS, dry_run=True)
+    ImportJob.objects.filter(pk=check.pk).update(finished_at=timezone.now() - timedelta(days=31))
+    assert import_jobs.purge_files() == 1
+    check.refresh_from_db()
+    assert check.stored_file == ""
+    assert not [p for p in storage.rglob("*") if p.is_file()]
+    with pytest.raises(ImportRefused, match="no longer kept"):
+        import_jobs.confirm(check, claire)

@@ -202,3 +202,52 @@ def test_the_pages_in_french(world, django_capture_on_commit_callbacks):
     job = ImportJob.objects.get()
     assert client.get(f"/imports/{job.pk}/").status_code == 200
     assert client.get("/imports/history/").status_code == 200
+
+
+def test_the_history_offers_undo_on_the_latest_import_only(
+    world, django_capture_on_commit_callbacks
+):
+    client = world.client("admin")
+    _send(client, world.alpha, dry_run=False, capture=django_capture_on_commit_callbacks)
+    _send(
+        client,
+        world.alpha,
+        b"external_id,name\nN3,Troisieme\n",
+        dry_run=False,
+        name="more.csv",
+        capture=django_capture_on_commit_callbacks,
+    )
+    _send(
+        client,
+        world.alpha,
+        b"external_id,name\nN4,Check\n",
+        capture=django_capture_on_commit_callbacks,
+    )
+    page = client.get("/imports/history/").content.decode()
+    assert page.count('action="/imports/') == 1  # one undo form
+    latest = ImportJob.objects.get(file_name="more.csv")
+    assert f'action="/imports/{latest.pk}/undo/"' in page
+    assert "Checked" in page
+    first = ImportJob.objects.get(file_name="customers.csv", dry_run=False)
+    page = client.get(f"/imports/{first.pk}/").content.decode()
+    assert "only the latest can be undone" in page
+    assert "Undo this import" not in page
+
+
+def test_the_running_job_shows_its_bytes_read(world, settings, django_capture_on_commit_callbacks):
+    from relance.services.ledger import import_jobs
+
+    settings.RELANCE_IMPORT_EXECUTOR = "tests.services.test_import_jobs.Nowhere"
+    client = world.client("controller")
+    _send(client, world.alpha, capture=django_capture_on_commit_callbacks)
+    job = ImportJob.objects.get()
+    ImportJob.objects.filter(pk=job.pk).update(status=Status.RUNNING)
+    meter = import_jobs._Progress(job.pk)
+    try:
+        meter.written_at -= 1
+        meter.report(20)
+        page = client.get(f"/imports/{job.pk}/status/").content.decode()
+    finally:
+        meter.stop()
+    assert f'max="{job.size}" value="20"' in page
+    assert "Running" in page
