@@ -5,6 +5,7 @@ the body (early in settings.MIDDLEWARE, before the CSRF check reads a form):
   its form;
 - the REST API (/api/…): RELANCE_MAX_API_REQUEST_BYTES, comfortably above a full batch of
   1,000 rows, answered in the API's error body;
+- the staff app's ledger upload (/imports/): RELANCE_IMPORT_MAX_BYTES and 1 MB for its form;
 - everything else (staff pages, the admin, webhooks): RELANCE_MAX_REQUEST_BYTES.
 
 Too large: 413 with a page saying so. A body sent in chunks without a Content-Length is refused
@@ -24,6 +25,8 @@ from django.utils.html import escape
 from django.utils.translation import gettext as _
 
 MB = 2**20
+#: The staff app's upload of a ledger file (relance.web.imports), allowed RELANCE_IMPORT_MAX_BYTES.
+IMPORT_UPLOAD = "/imports/"
 
 
 def limit_for(path: str) -> int:
@@ -31,6 +34,8 @@ def limit_for(path: str) -> int:
         return int(settings.RELANCE_MAX_API_REQUEST_BYTES)
     if path.startswith("/p/"):
         return int(settings.RELANCE_MAX_PORTAL_REQUEST_BYTES)
+    if path == IMPORT_UPLOAD:  # the ledger file, and its small form around it
+        return int(settings.RELANCE_IMPORT_MAX_BYTES) + MB
     return int(settings.RELANCE_MAX_REQUEST_BYTES)
 
 

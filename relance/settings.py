@@ -322,6 +322,15 @@ CELERY_BEAT_SCHEDULE = {
     "deliver-outbox": {"task": "relance.tasks.cycle.deliver_outbox", "schedule": 60},
 }
 RELANCE_CLAIM_LEASE_SECONDS = 600
+# Ledger files uploaded in the staff app (services/ledger/import_jobs): kept here, outside the
+# media, for RELANCE_IMPORT_KEEP_DAYS; at most RELANCE_IMPORT_MAX_MB each; a running import that
+# gave no sign of life for RELANCE_IMPORT_LEASE_SECONDS was killed and is marked failed.
+RELANCE_IMPORT_DIR = Path(os.environ.get("RELANCE_IMPORT_DIR", VAR_DIR / "imports"))
+RELANCE_IMPORT_MAX_BYTES = int(float(os.environ.get("RELANCE_IMPORT_MAX_MB", "200")) * 2**20)
+RELANCE_IMPORT_KEEP_DAYS = int(os.environ.get("RELANCE_IMPORT_KEEP_DAYS", "30"))
+RELANCE_IMPORT_LEASE_SECONDS = int(os.environ.get("RELANCE_IMPORT_LEASE_SECONDS", "60"))
+# Undo restores the former values of at most this many rows an import changed.
+RELANCE_IMPORT_UNDO_MAX_ROWS = int(os.environ.get("RELANCE_IMPORT_UNDO_MAX_ROWS", "10000"))
 
 
 def _cores() -> int:
@@ -337,6 +346,13 @@ RELANCE_CYCLE_EXECUTOR = (
     "relance.tasks.dispatch.OverCelery"
     if CELERY_BROKER_URL
     else "relance.services.dunning.run.InProcess"
+)
+
+# Where import jobs run: a thread of the web process, or a Celery task when a broker is set.
+RELANCE_IMPORT_EXECUTOR = (
+    "relance.tasks.dispatch.ImportOverCelery"
+    if CELERY_BROKER_URL
+    else "relance.services.ledger.import_jobs.InThread"
 )
 
 LOGGING = {

@@ -14,6 +14,7 @@ from relance.services.dunning import triage
 from relance.services.dunning.batches import CycleReport
 from relance.services.dunning.run import Cycled
 from relance.tasks.cycle import deliver_outbox, deliver_webhooks, process_batch
+from relance.tasks.imports import run_import
 
 
 class OverCelery:
@@ -44,3 +45,11 @@ class OverCelery:
 
     def deliver_webhooks(self, company_id: int) -> None:
         deliver_webhooks.delay(company_id)
+
+
+class ImportOverCelery:
+    """An import job is a task: a worker reads the stored file (RELANCE_IMPORT_DIR must be the
+    same folder for the web servers and the workers)."""
+
+    def start(self, job_id: int) -> None:
+        run_import.delay(job_id)

@@ -12,8 +12,8 @@ from relance.services.organisation import access
 
 
 def staff(request: HttpRequest) -> dict[str, Any]:
-    """Whether to offer the team page and the sales rep's page: asked only when a page shows
-    the menu."""
+    """Whether to offer the team page, the sales rep's page and the import page: asked only
+    when a page shows the menu."""
 
     def manages_team() -> bool:
         return Membership.Role.ADMIN in access.roles(request.user).values()
@@ -36,7 +36,11 @@ def staff(request: HttpRequest) -> dict[str, Any]:
         """The first company this admin may switch on: the menu's "Go live" leads there."""
         return next((c for c in lazily_not_live if c.administered), None)
 
+    def imports() -> bool:
+        return bool(access.acting_in(request.user))
+
     return {
+        "may_import": SimpleLazyObject(imports),
         "not_live": lazily_not_live,
         "to_go_live": SimpleLazyObject(to_go_live),
         "manages_team": SimpleLazyObject(manages_team),
