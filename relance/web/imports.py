@@ -26,7 +26,7 @@ from relance.domain import csv_cells
 from relance.domain.errors import Refusal
 from relance.messaging import formatting
 from relance.models import Company, ImportJob
-from relance.services.ledger import import_jobs
+from relance.services.ledger import import_jobs, mapping_store
 from relance.services.ledger.import_kinds import columns_of
 from relance.services.organisation import access
 from relance.web import pages
@@ -56,9 +56,48 @@ class UploadForm(forms.Form):
     kind = forms.ChoiceField(label=gettext_lazy("What the file holds"), choices=KINDS)
     file = forms.FileField(
         label=gettext_lazy("File"),
-        help_text=gettext_lazy("A CSV file (UTF-8, comma-separated) with a header row"),
+        help_text=gettext_lazy(
+            "CSV (any usual separator and encoding) or a workbook (.xlsx, .xls, .ods), "
+            "with a header row"
+        ),
         allow_empty_file=True,  # the service refuses it with its own words
     )
+    mapping = forms.ChoiceField(
+        label=gettext_lazy("Columns"),
+        required=False,
+        help_text=gettext_lazy(
+            "The file's columns are relance's, or those of another product's export: choose it."
+        ),
+    )
+    sheet = forms.CharField(
+        label=gettext_lazy("Sheet"),
+        required=False,
+        max_length=100,
+        help_text=gettext_lazy("A workbook's sheet to read; empty: the first."),
+    )
+
+    def __init__(self, *args: Any, company: Company, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        known = mapping_store.all_mappings(company)
+        self.kinds = {m.name: m.kind for m in known}
+        field = self.fields["mapping"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [
+            ("", gettext_lazy("relance's own column names")),
+            *((m.name, f"{m.label or m.name} ({m.name})") for m in known),
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        mapping, kind = cleaned.get("mapping"), cleaned.get("kind")
+        if mapping and kind and self.kinds.get(mapping) != kind:
+            self.add_error(
+                "mapping",
+                _("This mapping reads %(kind)s, not what you chose the file holds.")
+                % {"kind": self.kinds.get(mapping, "")},
+            )
+        return cleaned
+
     dry_run = forms.BooleanField(
         label=gettext_lazy("Check the file only (nothing is saved)"),
         required=False,
@@ -136,9 +175,11 @@ def import_page(request: HttpRequest) -> HttpResponse:
     company = _company(request)
     language = pages.language()
     if request.method == "POST":
-        form = UploadForm(request.POST, request.FILES)
+        form = UploadForm(request.POST, request.FILES, company=company)
         if form.is_valid():
             upload = form.cleaned_data["file"]
+            chosen = ("mapping", "sheet")
+            options = {key: form.cleaned_data[key] for key in chosen if form.cleaned_data[key]}
             try:
                 job = import_jobs.submit(
                     company,
@@ -147,6 +188,7 @@ def import_page(request: HttpRequest) -> HttpResponse:
                     request.user,
                     dry_run=form.cleaned_data["dry_run"],
                     name=upload.name,
+                    options=options,
                 )
             except Refusal as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, str(exc))
@@ -155,7 +197,7 @@ def import_page(request: HttpRequest) -> HttpResponse:
         status = 400
     else:
         kind = request.GET.get("kind", "")
-        form = UploadForm(initial={"kind": kind} if kind in dict(KINDS) else None)
+        form = UploadForm(initial={"kind": kind} if kind in dict(KINDS) else None, company=company)
         status = 200
     recent = ImportJob.objects.filter(company=company).select_related("company", "uploaded_by")
     context = {

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date
+from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -251,3 +253,49 @@ def test_the_running_job_shows_its_bytes_read(world, settings, django_capture_on
         meter.stop()
     assert f'max="{job.size}" value="20"' in page
     assert "Running" in page
+
+
+def test_another_products_export_is_read_through_the_chosen_mapping(
+    world, new_customer, django_capture_on_commit_callbacks
+):
+    """The issue's French aged balance (`;`, Windows-1252, `1 234,56`, `31/01/2026`) through the
+    built-in `balance-agee` mapping: the settled part becomes a payment, the rest is owed."""
+    from relance.models import Invoice
+
+    new_customer(world.alpha, "C-77", "Quincaillerie Dupré")
+    data = (
+        "Client;N° facture;Date facture;Échéance;Montant TTC;Reste dû\r\n"
+        "C-77;FA-2026-001;02/01/2026;31/01/2026;1 234,56;234,56\r\n"
+    ).encode("cp1252")
+    client = world.client("controller")
+    page = client.get(f"/imports/?company={world.alpha.pk}")
+    assert b'value="balance-agee"' in page.content
+    form = {
+        "company": world.alpha.pk,
+        "kind": "invoices",
+        "mapping": "balance-agee",
+        "file": SimpleUploadedFile("balance.csv", data, content_type="text/csv"),
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = client.post("/imports/", form)
+    job = ImportJob.objects.get()
+    assert answer.status_code == 302, answer.content.decode()[:2000]
+    assert job.status == Status.DONE, job.errors
+    assert job.options == {"mapping": "balance-agee"}
+    invoice = Invoice.objects.get(external_id="FA-2026-001")
+    assert invoice.total == Decimal("1234.56")
+    assert invoice.amount_due(date(2027, 1, 1)) == Decimal("234.56")  # settled: 1,000.00
+
+
+def test_a_mapping_for_another_kind_is_refused_on_its_field(world):
+    client = world.client("admin")
+    form = {
+        "company": world.alpha.pk,
+        "kind": "customers",
+        "mapping": "balance-agee",
+        "file": SimpleUploadedFile("c.csv", CUSTOMERS, content_type="text/csv"),
+    }
+    answer = client.post("/imports/", form)
+    assert answer.status_code == 400
+    assert "This mapping reads invoices" in answer.content.decode()
+    assert not ImportJob.objects.exists()

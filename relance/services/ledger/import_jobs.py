@@ -78,7 +78,7 @@ from relance.models import (
     WebhookDelivery,
 )
 from relance.services import sql
-from relance.services.ledger import allocation, balances, imports, receivables
+from relance.services.ledger import allocation, balances, imports, mapping_store, receivables
 from relance.services.ledger.import_kinds import columns_of
 from relance.services.ledger.import_reading import ImportResult
 from relance.services.organisation import hours, journal
@@ -419,6 +419,7 @@ def expire_stale(company: Company | None = None) -> int:
 def _read(job: ImportJob, stream: IO[bytes], report: Any) -> ImportResult:
     """The one place a job's file is read. The reader's steps (format, mapping, sheet: the
     job's `options`) are handed to the import here."""
+    name = job.options.get("mapping")
     return imports.import_stream(
         job.kind,
         stream,
@@ -428,6 +429,9 @@ def _read(job: ImportJob, stream: IO[bytes], report: Any) -> ImportResult:
         source="web",
         filename=job.file_name,
         progress=report,
+        # by name only (built-in or the company's saved ones): never a path on the server
+        mapping=mapping_store.parse(mapping_store.get(job.company, name).yaml) if name else None,
+        sheet=job.options.get("sheet") or None,
     )
 
 
