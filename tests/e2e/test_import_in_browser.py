@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -15,14 +16,15 @@ from django.contrib.auth.hashers import make_password
 from django.db import connections
 from playwright.sync_api import expect
 
-from relance.models import Company, Customer, Event, ImportJob, Membership
+from relance.models import Company, Customer, Event, ImportJob, Membership, Payment
 from relance.services.ledger import import_jobs
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 PASSWORD = "s3cret-pass!"
 
-HEADER = "external_id,name,currency,country,segment\n"
-ROWS = [f"C{i:04d},Client {i},EUR,FR,retail\n" for i in range(1, 400)]
+# as a French Excel saves it: semicolons, Windows-1252 (the tabular reader detects both)
+HEADER = "external_id;name;currency;country;segment\n"
+ROWS = [f"C{i:04d};Café Dupré {i};EUR;FR;retail\n" for i in range(1, 400)]
 
 
 class Unhurried:
@@ -59,7 +61,9 @@ def test_a_controller_fixes_a_file_imports_it_and_undoes_it(page, live_server, t
     )
     Membership.objects.create(company=company, user=marc, role=Membership.Role.CREDIT_CONTROLLER)
     wrong = tmp_path / "clients.csv"
-    wrong.write_text(HEADER + "".join(ROWS[:3]) + "C0004,,EUR,FR,retail\n" + "".join(ROWS[4:]))
+    wrong.write_text(
+        HEADER + "".join(ROWS[:3]) + "C0004;;EUR;FR;retail\n" + "".join(ROWS[4:]), "cp1252"
+    )
 
     _log_in(page, "marc")
     page.get_by_role("link", name="Import", exact=True).click()
@@ -83,7 +87,7 @@ def test_a_controller_fixes_a_file_imports_it_and_undoes_it(page, live_server, t
 
     # the corrected file: checked, then imported for real
     right = tmp_path / "clients-corrected.csv"
-    right.write_text(HEADER + "".join(ROWS))
+    right.write_text(HEADER + "".join(ROWS), "cp1252")
     page.get_by_role("link", name="Send a corrected file").click()
     expect(page.get_by_label("What the file holds")).to_have_value("customers")
     page.get_by_label("File", exact=True).set_input_files(str(right))
@@ -102,6 +106,7 @@ def test_a_controller_fixes_a_file_imports_it_and_undoes_it(page, live_server, t
     expect(page.locator(".counts")).to_contain_text("399")
     page.screenshot(path=str(shots / "import-done-en.png"), full_page=True)
     assert Customer.objects.filter(company=company).count() == 399
+    assert Customer.objects.get(external_id="C0007").name == "Café Dupré 7"
 
     # the history lists both files, with their hash; the import is undone from there
     page.get_by_role("link", name="Import history").click()
@@ -129,3 +134,40 @@ def test_a_controller_fixes_a_file_imports_it_and_undoes_it(page, live_server, t
     page.screenshot(path=str(shots / "import-history-fr.png"), full_page=True)
     page.goto("/imports/")
     page.screenshot(path=str(shots / "import-fr.png"), full_page=True)
+
+
+def test_an_aged_balance_is_imported_through_a_built_in_mapping(
+    page, live_server, tmp_path, settings
+):
+    """The issue's French aged balance (`;`, Windows-1252, `1 234,56`, `31/01/2026`), read
+    through the built-in mapping chosen on the page: the settled part becomes a payment."""
+    from relance.models import Invoice
+
+    settings.RELANCE_IMPORT_DIR = tmp_path / "imports"
+    settings.RELANCE_IMPORT_EXECUTOR = f"{__name__}.Unhurried"
+    marc = get_user_model().objects.create(
+        username="marc", email="marc@atelier.test", password=make_password(PASSWORD)
+    )
+    company = Company.objects.create(
+        code="atelier", name="Atelier Lumière", country="FR", currency="EUR"
+    )
+    Membership.objects.create(company=company, user=marc, role=Membership.Role.CREDIT_CONTROLLER)
+    Customer.objects.create(company=company, external_id="C-77", name="Quincaillerie Dupré")
+    balance = tmp_path / "balance-agee.csv"
+    balance.write_text(
+        "Client;N° facture;Date facture;Échéance;Montant TTC;Reste dû\n"
+        "C-77;FA-2026-001;02/01/2026;31/01/2026;1 234,56;234,56\n",
+        "cp1252",
+    )
+    _log_in(page, "marc")
+    page.goto("/imports/")
+    page.get_by_label("What the file holds").select_option("invoices")
+    page.get_by_label("File", exact=True).set_input_files(str(balance))
+    page.get_by_label("Columns").select_option("balance-agee")
+    page.get_by_label("Check the file only (nothing is saved)").uncheck()
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator("#job-state")).to_have_text("Done", timeout=30_000)
+    invoice = Invoice.objects.get(company=company, external_id="FA-2026-001")
+    assert str(invoice.total.normalize()) == "1234.56"
+    settled = Payment.objects.get(company=company, external_id="FA-2026-001:settled")
+    assert settled.amount == Decimal("1000.00")
