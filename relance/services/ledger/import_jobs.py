@@ -429,8 +429,7 @@ def _read(job: ImportJob, stream: IO[bytes], report: Any) -> ImportResult:
         source="web",
         filename=job.file_name,
         progress=report,
-        # by name only (built-in or the company's saved ones): never a path on the server
-        mapping=mapping_store.parse(mapping_store.get(job.company, name).yaml) if name else None,
+        mapping=mapping_store.named(job.company, name) if name else None,
         sheet=job.options.get("sheet") or None,
     )
 

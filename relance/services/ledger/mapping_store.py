@@ -85,7 +85,13 @@ def resolve(company: Company, name_or_path: str) -> Mapping:
             return parse(text)
         except MappingError as exc:
             raise Invalid(f"{path}: {exc}") from None
-    stored = get(company, name_or_path)
+    return named(company, name_or_path)
+
+
+def named(company: Company, name: str) -> Mapping:
+    """A mapping by name only (the company's saved ones, then the built-in ones): what the staff
+    app and its background jobs use, as they must never read a path on the server."""
+    stored = get(company, name)
     try:
         return parse(stored.yaml)
     except MappingError as exc:
