@@ -30,6 +30,7 @@ from relance.services.ledger import import_jobs, mapping_store
 from relance.services.ledger.import_kinds import columns_of
 from relance.services.organisation import access
 from relance.web import pages
+from relance.web.reach import acting_on
 
 SHOWN_ERRORS = 200
 RECENT = 5
@@ -127,14 +128,10 @@ def _company(request: HttpRequest) -> Company:
 
 
 def _job(request: HttpRequest, pk: int) -> ImportJob:
-    job = get_object_or_404(
-        ImportJob.objects.select_related("company", "uploaded_by"),
-        pk=pk,
-        company__in=access.companies(request.user),
+    visible = ImportJob.objects.select_related("company", "uploaded_by").filter(
+        company__in=access.companies(request.user)
     )
-    if not access.may_act(request.user, job.company_id):
-        raise PermissionDenied
-    return job
+    return acting_on(request, visible, pk)
 
 
 def _who(user: Any) -> str:
