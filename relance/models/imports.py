@@ -14,6 +14,7 @@ from relance.models.company import Company
 
 class ImportJob(models.Model):
     class Status(models.TextChoices):
+        DRAFT = "draft", "Columns being chosen"
         QUEUED = "queued", "Queued"
         RUNNING = "running", "Running"
         DONE = "done", "Done"
@@ -53,6 +54,12 @@ class ImportJob(models.Model):
     error_count = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list, blank=True, help_text="The first 1,000 problems")
     invited_users = models.JSONField(default=list, blank=True)
+    plan_changes = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Customers whose plan the import changes (or would, for a check): the first 1,000",
+    )
+    plan_change_count = models.PositiveIntegerField(default=0)
     message = models.TextField(blank=True, help_text="Why the job failed, for the user")
     undo = models.JSONField(
         default=dict,
@@ -85,4 +92,4 @@ class ImportJob(models.Model):
 
     @property
     def finished(self) -> bool:
-        return self.status not in self.ACTIVE
+        return self.status not in (*self.ACTIVE, self.Status.DRAFT)
