@@ -346,3 +346,20 @@ def collapse_lines(
         tax = number(line.extras.get(LINE_TAX))
     if current is not None and (done := finish(current)) is not None:
         yield done
+
+
+def to_dict(mapping: Mapping) -> dict[str, Any]:
+    """The mapping as `from_dict` reads it back (the keys it uses only): what a draft import
+    keeps and what is saved as YAML."""
+    data: dict[str, Any] = {"kind": mapping.kind}
+    if mapping.label:
+        data["label"] = mapping.label
+    for key in _KEYS[2:]:
+        value = getattr(mapping, key)
+        if value:
+            data[key] = dict(value) if isinstance(value, dict) else value
+    return data
+
+
+def to_yaml(mapping: Mapping) -> str:
+    return yaml.safe_dump(to_dict(mapping), allow_unicode=True, sort_keys=False)

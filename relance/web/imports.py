@@ -24,9 +24,10 @@ from django.views.decorators.http import require_POST
 
 from relance.domain import csv_cells
 from relance.domain.errors import Refusal
+from relance.domain.tabular import FormatError
 from relance.messaging import formatting
 from relance.models import Company, ImportJob
-from relance.services.ledger import import_jobs, mapping_store
+from relance.services.ledger import import_columns, import_jobs, mapping_store
 from relance.services.ledger.import_kinds import columns_of
 from relance.services.organisation import access
 from relance.web import pages
@@ -45,6 +46,7 @@ KINDS = [
     ("payments", gettext_lazy("Payments")),
 ]
 STATUSES = {
+    Status.DRAFT: gettext_lazy("Columns to choose"),
     Status.QUEUED: gettext_lazy("Waiting to start"),
     Status.RUNNING: gettext_lazy("Running"),
     Status.DONE: gettext_lazy("Done"),
@@ -127,7 +129,7 @@ def _company(request: HttpRequest) -> Company:
     return acting[0]
 
 
-def _job(request: HttpRequest, pk: int) -> ImportJob:
+def job_of(request: HttpRequest, pk: int) -> ImportJob:
     visible = ImportJob.objects.select_related("company", "uploaded_by").filter(
         company__in=access.companies(request.user)
     )
@@ -186,11 +188,11 @@ def import_page(request: HttpRequest) -> HttpResponse:
                     dry_run=form.cleaned_data["dry_run"],
                     name=upload.name,
                     options=options,
+                    draft=True,
                 )
+                return _next_step(job)
             except Refusal as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, str(exc))
-            else:
-                return redirect("import-job", job.pk)
         status = 400
     else:
         kind = request.GET.get("kind", "")
@@ -207,6 +209,23 @@ def import_page(request: HttpRequest) -> HttpResponse:
         "columns": _columns(),
     }
     return render(request, "relance/import.html", context, status=status)
+
+
+def _next_step(job: ImportJob) -> HttpResponse:
+    """Straight to the check when the file names its columns as relance does (and no mapping
+    was chosen); to the column step otherwise, or when the file cannot be read (which that
+    page explains)."""
+    if "mapping" not in job.options:
+        try:
+            found = import_columns.sample(
+                import_jobs.path_of(job), job.file_name, job.options.get("sheet") or None
+            )
+        except FormatError:
+            found = None
+        if found is not None and import_columns.own_columns(job.kind, found.headers):
+            job = import_jobs.start(job, job.options)
+            return redirect("import-job", job.pk)
+    return redirect("import-columns", job.pk)
 
 
 def _status_context(job: ImportJob) -> dict[str, Any]:
@@ -238,21 +257,23 @@ def _status_context(job: ImportJob) -> dict[str, Any]:
 
 @login_required
 def job_page(request: HttpRequest, pk: int) -> HttpResponse:
-    job = _job(request, pk)
+    job = job_of(request, pk)
+    if job.status == Status.DRAFT:
+        return redirect("import-columns", job.pk)
     return render(request, "relance/import_job.html", _status_context(job))
 
 
 @login_required
 def job_status(request: HttpRequest, pk: int) -> HttpResponse:
     """The part of the job page that changes, polled by htmx every second until the job ends."""
-    job = _job(request, pk)
+    job = job_of(request, pk)
     return render(request, "relance/import_status.html", _status_context(job))
 
 
 @login_required
 @require_POST
 def job_confirm(request: HttpRequest, pk: int) -> HttpResponse:
-    checked = _job(request, pk)
+    checked = job_of(request, pk)
     try:
         job = import_jobs.confirm(checked, request.user)
     except Refusal as exc:
@@ -264,7 +285,7 @@ def job_confirm(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def job_undo(request: HttpRequest, pk: int) -> HttpResponse:
-    job = _job(request, pk)
+    job = job_of(request, pk)
     try:
         deleted = import_jobs.undo(job, request.user)
     except Refusal as exc:
@@ -281,7 +302,7 @@ def job_undo(request: HttpRequest, pk: int) -> HttpResponse:
 def job_errors(request: HttpRequest, pk: int) -> HttpResponse:
     """Every problem kept (the first 1,000) as CSV: row, column, problem. Cells that a
     spreadsheet could read as formulas are neutralised (relance.domain.csv_cells)."""
-    job = _job(request, pk)
+    job = job_of(request, pk)
     out = io.StringIO()
     writer = csv_cells.writer(out)
     writer.writerow([_("Row"), _("Column"), _("Problem")])
@@ -300,7 +321,11 @@ def history(request: HttpRequest) -> HttpResponse:
     company = _company(request)
     import_jobs.expire_stale(company)
     language = pages.language()
-    jobs = ImportJob.objects.filter(company=company).select_related("company", "uploaded_by")
+    jobs = (
+        ImportJob.objects.filter(company=company)
+        .exclude(status=Status.DRAFT)
+        .select_related("company", "uploaded_by")
+    )
     listing = pages.paged(request, jobs, HISTORY_PAGE)
     rows = []
     for job in listing["page"]:

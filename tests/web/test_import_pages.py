@@ -12,6 +12,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from relance.models import Customer, Event, ImportJob
+from tests.web.forms import columns_of
 
 Status = ImportJob.Status
 CUSTOMERS = b"external_id,name\nN1,Nouvelle Boulangerie\nN2,Atelier Neuf\n"
@@ -276,12 +277,18 @@ def test_another_products_export_is_read_through_the_chosen_mapping(
         "mapping": "balance-agee",
         "file": SimpleUploadedFile("balance.csv", data, content_type="text/csv"),
     }
-    with django_capture_on_commit_callbacks(execute=True):
-        answer = client.post("/imports/", form)
+    answer = client.post("/imports/", form)
     job = ImportJob.objects.get()
-    assert answer.status_code == 302, answer.content.decode()[:2000]
+    assert answer["Location"] == f"/imports/{job.pk}/columns/"  # to confirm the columns
+    page = client.get(answer["Location"])
+    assert "mapping “Balance âgée" in page.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = client.post(answer["Location"], {**columns_of(page), "action": "start"})
+    assert answer["Location"] == f"/imports/{job.pk}/"
+    job.refresh_from_db()
     assert job.status == Status.DONE, job.errors
-    assert job.options == {"mapping": "balance-agee"}
+    assert job.options["mapping"] == "balance-agee"
+    assert job.options["mapping_spec"]["open_amount"] == "Reste dû"
     invoice = Invoice.objects.get(external_id="FA-2026-001")
     assert invoice.total == Decimal("1234.56")
     assert invoice.amount_due(date(2027, 1, 1)) == Decimal("234.56")  # settled: 1,000.00

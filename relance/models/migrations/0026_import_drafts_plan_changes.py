@@ -18,7 +18,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='importjob',
             name='plan_changes',
-            field=models.JSONField(blank=True, default=list, help_text='Customers whose plan the import changes (or would, for a check): the first 1,000'),
+            field=models.JSONField(blank=True, default=list, help_text='Customers whose plan the import changes (or would): the first 1,000'),
         ),
         migrations.AlterField(
             model_name='importjob',

@@ -61,6 +61,7 @@ from django.utils.translation import gettext as _
 
 from relance.domain.errors import Refusal
 from relance.domain.ledger_files import KINDS
+from relance.domain.mappings import Mapping, from_dict
 from relance.models import (
     Allocation,
     Company,
@@ -257,8 +258,10 @@ def submit(
     options: dict[str, Any] | None = None,
     name: str = "",
     executor: Executor | None = None,
+    draft: bool = False,
 ) -> ImportJob:
-    """Store the file and start its job: a check (dry run) unless told otherwise."""
+    """Store the file and start its job: a check (dry run) unless told otherwise. A `draft`
+    waits for `start`, while the person chooses which of its columns feed which field."""
     if kind not in KINDS:
         raise ImportRefused(_("Choose what the file holds."), field="kind")
     if active(company) is not None:
@@ -266,8 +269,41 @@ def submit(
     purge_files()
     upload = store(company, uploaded, name)
     return enqueue(
-        company, kind, upload, actor, dry_run=dry_run, options=options, executor=executor
+        company,
+        kind,
+        upload,
+        actor,
+        dry_run=dry_run,
+        options=options,
+        executor=executor,
+        draft=draft,
     )
+
+
+def start(
+    draft: ImportJob, options: dict[str, Any], *, executor: Executor | None = None
+) -> ImportJob:
+    """Queue a draft with the reading options chosen for it (compare-and-set: a draft sent
+    twice, from two tabs, starts once)."""
+    if draft.status != Status.DRAFT:
+        raise ImportRefused(_("This file was already sent; upload it again to start over."))
+    if not draft.stored_file or not path_of(draft).is_file():
+        raise ImportRefused(_("The file is no longer kept: upload it again."))
+    if active(draft.company) is not None:
+        raise _busy()
+    try:
+        with transaction.atomic():
+            started = ImportJob.objects.filter(pk=draft.pk, status=Status.DRAFT).update(
+                status=Status.QUEUED, options=options, queued_at=timezone.now()
+            )
+    except IntegrityError:  # another job of the company started meanwhile
+        raise _busy() from None
+    if not started:
+        raise ImportRefused(_("This file was already sent; upload it again to start over."))
+    chosen = executor or configured()
+    transaction.on_commit(lambda: chosen.start(draft.pk))
+    draft.refresh_from_db()
+    return draft
 
 
 def enqueue(
@@ -280,8 +316,10 @@ def enqueue(
     options: dict[str, Any] | None = None,
     checked_by: ImportJob | None = None,
     executor: Executor | None = None,
+    draft: bool = False,
 ) -> ImportJob:
-    """Record the job of a stored file and hand it to the executor once recorded."""
+    """Record the job of a stored file and hand it to the executor once recorded (a draft
+    waits for `start`)."""
     try:
         with transaction.atomic():
             job = ImportJob.objects.create(
@@ -295,13 +333,15 @@ def enqueue(
                 options=options or {},
                 dry_run=dry_run,
                 checked_by=checked_by,
+                status=Status.DRAFT if draft else Status.QUEUED,
             )
     except IntegrityError:  # another job of the company started meanwhile
         if checked_by is None:
             (storage() / upload.stored).unlink(missing_ok=True)
         raise _busy() from None
-    chosen = executor or configured()
-    transaction.on_commit(lambda: chosen.start(job.pk))
+    if not draft:
+        chosen = executor or configured()
+        transaction.on_commit(lambda: chosen.start(job.pk))
     return job
 
 
@@ -419,7 +459,11 @@ def expire_stale(company: Company | None = None) -> int:
 def _read(job: ImportJob, stream: IO[bytes], report: Any) -> ImportResult:
     """The one place a job's file is read. The reader's steps (format, mapping, sheet: the
     job's `options`) are handed to the import here."""
-    name = job.options.get("mapping")
+    name, spec = job.options.get("mapping"), job.options.get("mapping_spec")
+    if spec:
+        mapping: Mapping | None = from_dict(spec)
+    else:
+        mapping = mapping_store.named(job.company, name) if name else None
     return imports.import_stream(
         job.kind,
         stream,
@@ -429,7 +473,7 @@ def _read(job: ImportJob, stream: IO[bytes], report: Any) -> ImportResult:
         source="web",
         filename=job.file_name,
         progress=report,
-        mapping=mapping_store.named(job.company, name) if name else None,
+        mapping=mapping,
         sheet=job.options.get("sheet") or None,
     )
 
@@ -635,6 +679,10 @@ def purge_files() -> int:
     """Delete the stored files of jobs finished more than RELANCE_IMPORT_KEEP_DAYS ago (the
     history keeps their name, hash and counts)."""
     before = timezone.now() - timedelta(days=int(settings.RELANCE_IMPORT_KEEP_DAYS))
+    for draft in ImportJob.objects.filter(status=Status.DRAFT, queued_at__lt=before):
+        if draft.stored_file:  # a draft's file is its own (only a check's is shared)
+            path_of(draft).unlink(missing_ok=True)
+        draft.delete()
     old = ImportJob.objects.filter(finished_at__lt=before).exclude(stored_file="")
     purged = 0
     for job in old:
@@ -672,7 +720,7 @@ def undo_refusal(job: ImportJob) -> str:
         ) % {"count": job.updated, "most": settings.RELANCE_IMPORT_UNDO_MAX_ROWS}
     later = (
         ImportJob.objects.filter(company=job.company, dry_run=False, pk__gt=job.pk)
-        .exclude(status=Status.FAILED)
+        .exclude(status__in=(Status.FAILED, Status.DRAFT))
         .first()
     )
     if later is not None:
