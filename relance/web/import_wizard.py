@@ -17,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from relance.domain import column_matching
 from relance.domain.errors import Invalid, Refusal
 from relance.domain.ledger_files import REQUIRED
 from relance.domain.mappings import Mapping, fields_of, to_dict, to_yaml
@@ -143,13 +144,21 @@ class ColumnsForm(forms.Form):
             for name in fields_of(self.kind)
         ]
 
+    def chosen(self) -> tuple[dict[str, str], dict[str, str]]:
+        """(field -> column, field -> value for every row) as chosen."""
+        data, names = self.cleaned_data, fields_of(self.kind)
+        return (
+            {n: data[f"column_{n}"] for n in names if data.get(f"column_{n}")},
+            {n: data[f"default_{n}"] for n in names if data.get(f"default_{n}")},
+        )
+
     def mapping(self, base: Mapping | None) -> Mapping:
         data = self.cleaned_data
-        names = fields_of(self.kind)
+        columns, defaults = self.chosen()
         return import_columns.build(
             self.kind,
-            columns={n: data[f"column_{n}"] for n in names if data.get(f"column_{n}")},
-            defaults={n: data[f"default_{n}"] for n in names if data.get(f"default_{n}")},
+            columns=columns,
+            defaults=defaults,
             dates=data.get("dates") or "",
             decimal=data.get("decimal") or "",
             open_amount=data.get("open_amount") or "",
@@ -245,9 +254,11 @@ def columns_page(request: HttpRequest, pk: int) -> HttpResponse:
     )
     suggested, start = import_columns.suggestion(company, kind, found, chosen_base)
     status, outcome, mapping = 200, None, None
+    missing = suggested.missing
     if request.method == "POST":
         form = ColumnsForm(request.POST, kind=kind, headers=found.headers)
         if form.is_valid():
+            missing = column_matching.missing(kind, *form.chosen())
             try:
                 mapping = form.mapping(start)
             except Invalid as exc:
@@ -286,7 +297,7 @@ def columns_page(request: HttpRequest, pk: int) -> HttpResponse:
         "fields": [{**f, "example": found.example(f["column"].value() or "")} for f in form.rows()],
         "suggested": next((label for n, _m, label in mappings if n == suggested.mapping), ""),
         "bases": [(n, label) for n, _m, label in mappings],
-        "missing": [label_of(kind, f) for f in suggested.missing],
+        "missing": [label_of(kind, f) for f in missing],
         "preview": _preview(job, mapping) if mapping is not None else None,
     }
     return render(request, "relance/import_columns.html", context, status=status)

@@ -43,7 +43,16 @@ def preview(
     found = Preview(format=table.format())
     try:
         for rec in islice(
-            records(table, kind, spec.columns, spec.required, mapping, company.currency, result),
+            records(
+                table,
+                kind,
+                spec.columns,
+                spec.required,
+                mapping,
+                company.currency,
+                result,
+                keep_bad=True,
+            ),
             limit,
         ):
             found.rows.append({"row": rec.row, "values": rec.values, "extras": rec.extras})

@@ -82,8 +82,11 @@ def records(
     mapping: Mapping | None,
     company_currency: str,
     result: ImportResult,
+    *,
+    keep_bad: bool = False,
 ) -> Iterator[Record]:
-    """The records of a table, every problem reported into `result` with its row."""
+    """The records of a table, every problem reported into `result` with its row. A preview
+    `keep_bad`: a row with a wrong date or amount comes out too, that cell as written."""
     try:
         lines = _lines(table, columns, required, mapping, company_currency, result)
         if lines is None:
@@ -100,8 +103,9 @@ def records(
         except FormatError as exc:
             result.add_error(exc.row, exc.field, str(exc))
             return
+        keep_bad = keep_bad and not (mapping is not None and mapping.lines)
         canonical: Iterator[Line] = (
-            line for line in chain(sample, lines) if formats.apply(line, result)
+            line for line in chain(sample, lines) if formats.apply(line, result) or keep_bad
         )
         if mapping is not None and mapping.lines:
             canonical = maps.collapse_lines(
