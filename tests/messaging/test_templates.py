@@ -136,6 +136,20 @@ def test_french_text_reads_french_amounts_and_dates() -> None:
     assert "12,15" in body  # L441-10 penalties: ECB + 10 points
 
 
+@pytest.mark.parametrize("name", library.names())
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_bank_details_left_blank_print_no_empty_line(name: str, language: str) -> None:
+    """A company that has not given its IBAN or BIC yet: no "IBAN :" with nothing after it."""
+    blank = company()
+    blank.iban = blank.bic = ""
+    found = context(blank, debtor(language), INVOICES[0], INVOICES, TODAY, rates=RATES, extra=EXTRA)
+    for channel in (EMAIL, SMS):
+        step = Step("x", 0, channel=channel, template=name)
+        _, body = render_texts(step_text(step, language), found)
+        assert "IBAN" not in body and "BIC" not in body
+        assert "\n\n\n" not in body
+
+
 def test_english_falls_back_for_a_language_without_text() -> None:
     step = Step("x", 0, template="first_reminder")
     assert step_text(step, "de") == step_text(step, "en")
