@@ -32,6 +32,7 @@ from relance.services.ledger import late_fees
 from relance.services.organisation import access, mailboxes
 from relance.services.organisation import settings as company_settings
 from relance.web import pages
+from relance.web.reach import chosen_company
 from relance.web.team import administered
 
 HISTORY_ROWS = 10
@@ -293,19 +294,8 @@ def form_class(section: str) -> type[forms.ModelForm]:
 
 
 def _company(request: HttpRequest) -> Company:
-    """The company asked for among those the user administers; 403 for anyone else."""
-    chosen = request.GET.get("company") or request.POST.get("company") or ""
-    reachable = access.companies(request.user)
-    if chosen.isdigit():
-        company = get_object_or_404(reachable, pk=chosen)
-    else:
-        companies = administered(request.user)
-        if not companies:
-            raise PermissionDenied
-        company = companies[0]
-    if not company_settings.may_edit(request.user, company):
-        raise PermissionDenied
-    return company
+    """The company asked for among those the user administers."""
+    return chosen_company(request, administered(request.user))
 
 
 def _section(request: HttpRequest) -> str:

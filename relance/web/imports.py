@@ -14,9 +14,8 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -31,7 +30,7 @@ from relance.services.ledger import import_columns, import_jobs, mapping_store
 from relance.services.ledger.import_kinds import columns_of
 from relance.services.organisation import access
 from relance.web import pages
-from relance.web.reach import acting_on
+from relance.web.reach import acting_on, chosen_company
 
 SHOWN_ERRORS = 200
 RECENT = 5
@@ -116,17 +115,7 @@ def _acting(request: HttpRequest) -> list[Company]:
 
 
 def _company(request: HttpRequest) -> Company:
-    """The company asked for among the user's; 403 where they may not import, 404 elsewhere."""
-    chosen = request.GET.get("company") or request.POST.get("company") or ""
-    if chosen.isdigit():
-        company = get_object_or_404(access.companies(request.user), pk=chosen)
-        if not access.may_act(request.user, company.pk):
-            raise PermissionDenied
-        return company
-    acting = _acting(request)
-    if not acting:
-        raise PermissionDenied
-    return acting[0]
+    return chosen_company(request, _acting(request))
 
 
 def job_of(request: HttpRequest, pk: int) -> ImportJob:

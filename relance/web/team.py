@@ -24,6 +24,7 @@ from relance.messaging import formatting
 from relance.models import Company, Membership
 from relance.services.organisation import access, journal, logins, team
 from relance.web import pages
+from relance.web.reach import chosen_company
 
 ROLES = [
     (Membership.Role.ADMIN, gettext_lazy("Administrator")),
@@ -53,15 +54,7 @@ def administered(user: Any) -> list[Company]:
 
 
 def _company(request: HttpRequest) -> Company:
-    companies = administered(request.user)
-    if not companies:
-        raise PermissionDenied
-    chosen = request.GET.get("company") or request.POST.get("company") or ""
-    if chosen.isdigit():
-        return get_object_or_404(
-            Company.objects.filter(pk__in=[c.pk for c in companies]), pk=chosen
-        )
-    return companies[0]
+    return chosen_company(request, administered(request.user))
 
 
 def _membership(request: HttpRequest, pk: int) -> Membership:
