@@ -112,13 +112,13 @@ def import_file(
     if mapping and mapping_yaml:
         raise Invalid("give either `mapping` (a name) or `mapping_yaml`, not both")
     chosen = None
-    try:
-        if mapping:
-            chosen = parse(mapping_store.get(company, mapping).yaml)
-        elif mapping_yaml:
+    if mapping:
+        chosen = mapping_store.named(company, mapping)
+    elif mapping_yaml:
+        try:
             chosen = parse(mapping_yaml)
-    except MappingError as exc:
-        raise Invalid(f"the mapping is not valid: {exc}") from None
+        except MappingError as exc:
+            raise Invalid(f"the mapping is not valid: {exc}") from None
     result = imports.import_stream(
         kind,
         file,  # an UploadedFile reads as a binary stream

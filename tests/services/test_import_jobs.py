@@ -283,6 +283,22 @@ def test_an_unexpected_error_fails_the_job_without_details(send, monkeypatch):
     assert "secret" not in job.message
 
 
+def test_a_mapping_deleted_before_the_job_ran_is_named_in_its_failure(
+    company, claire, django_capture_on_commit_callbacks
+):
+    """Said to the person, not "an unexpected error": they can act on it."""
+    upload = io.BytesIO(b"Code;Nom\nC1;Dupont\n")
+    upload.name = "clients.csv"
+    job = import_jobs.submit(
+        company, "customers", upload, claire, options={"mapping": "gone"}, draft=True
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        import_jobs.start(job, job.options)
+    job.refresh_from_db()
+    assert job.status == Status.FAILED
+    assert "no mapping 'gone'" in job.message
+
+
 def test_a_stored_file_changed_on_disk_is_not_imported(
     send, company, claire, storage, django_capture_on_commit_callbacks
 ):

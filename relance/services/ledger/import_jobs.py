@@ -59,7 +59,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
-from relance.domain.errors import Refusal
+from relance.domain.errors import RelanceError, Refusal
 from relance.domain.ledger_files import KINDS
 from relance.domain.mappings import Mapping, from_dict
 from relance.models import (
@@ -515,7 +515,7 @@ def run(job_id: int) -> ImportJob | None:
     meter = _Progress(job.pk)
     try:
         _run(job, meter)
-    except imports.ImportRejected as exc:
+    except RelanceError as exc:  # said for the user: a mapping since deleted, a bad file
         _fail(job, str(exc))
     except Exception:
         logger.exception("import job %s failed", job.pk)
