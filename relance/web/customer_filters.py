@@ -31,7 +31,8 @@ LATE = [
 ]
 OWES = [
     ("", _("Owing or not")),
-    ("yes", _("Has an unpaid invoice")),
+    ("overdue", _("Has an overdue invoice")),
+    ("yes", _("Has an unpaid invoice, due or not")),
     ("no", _("Owes nothing")),
 ]
 PAYS_BY = [
@@ -65,6 +66,17 @@ class CustomerFilter(forms.Form):
     flag = forms.ChoiceField(required=False, label=_("State"), choices=FLAGS)
     owes = forms.ChoiceField(required=False, label=_("Owes"), choices=OWES)
     bank_transfer = forms.ChoiceField(required=False, label=_("Pays by"), choices=PAYS_BY)
+    late_over = forms.IntegerField(
+        required=False, min_value=0, max_value=36500, label=_("Overdue by more than (days)")
+    )
+    owed_over = forms.DecimalField(
+        required=False,
+        min_value=0,
+        max_digits=14,
+        decimal_places=2,
+        localize=True,
+        label=_("Owes more than (company currency)"),
+    )
     sort = forms.ChoiceField(required=False, label=_("Sort"), choices=SORTS)
 
     def __init__(self, data: Any, visible: QuerySet[Customer], companies: list[Any]) -> None:
@@ -87,6 +99,8 @@ class CustomerFilter(forms.Form):
         self._offer("owner", _("Any owner"), _people(visible, "owner"))
         for field in self.fields.values():
             field.widget.attrs["aria-label"] = field.label
+        for name in ("late_over", "owed_over"):
+            self.fields[name].widget.attrs.update(placeholder=self.fields[name].label, size=12)
         self.offered_segment = self.offered("segment")
         self.offered_rep = self.offered("rep")
         self.offered_owner = self.offered("owner")
@@ -102,7 +116,8 @@ class CustomerFilter(forms.Form):
         return len(field.choices) - 1
 
     def chosen(self, name: str) -> str:
-        return str(self.cleaned_data.get(name) or "")
+        value = self.cleaned_data.get(name)
+        return "" if value is None else str(value)  # 0 days or 0.00 is a choice too
 
     def apply(self, query: QuerySet[Customer]) -> QuerySet[Customer]:
         criteria = {name: self.chosen(name) for name in self.fields if name != "sort"}

@@ -52,14 +52,16 @@ def test_a_french_file_is_mapped_previewed_fixed_and_checked(
     page = client.get(answer["Location"])
     html = page.content.decode()
     assert page.status_code == 200
-    assert "Windows-1252" in html and "semicolon" in html
+    assert "Windows-1252" in html
+    assert "semicolon" in html
     values = columns_of(page)
     assert values["column_external_id"] == "N° facture"
     assert values["column_due_date"] == "Échéance"
     assert values["column_total"] == "Montant TTC"
     assert values["column_status"] == ""
     # The preview, shown at once: row 3's due date does not exist, said on its row and field.
-    assert "Row 3" in html and "due_date" in html
+    assert "Row 3" in html
+    assert "due_date" in html
     assert "1234.56" in html
 
     fixed = FRENCH.replace("32/01/2026", "28/02/2026").encode("cp1252")
@@ -74,7 +76,8 @@ def test_a_french_file_is_mapped_previewed_fixed_and_checked(
     assert answer["Location"] == f"/imports/{job.pk}/"
     job.refresh_from_db()
     assert job.status == Status.DONE, job.errors
-    assert job.dry_run and job.created == 2
+    assert job.dry_run
+    assert job.created == 2
     assert not Invoice.objects.filter(external_id="FA-1").exists()
     saved = SavedMapping.objects.get(company=world.alpha, name="mes-factures")
     assert "Montant TTC" in saved.yaml
@@ -92,9 +95,7 @@ def test_a_column_changed_by_hand_is_what_the_check_reads(
     world, new_customer, django_capture_on_commit_callbacks
 ):
     new_customer(world.alpha, "C-77", "Quincaillerie Dupré")
-    data = (
-        "Ref;Client;Emise le;A payer le;Montant\r\nX-1;C-77;2026-01-02;2026-01-31;10.00\r\n"
-    ).encode()
+    data = b"Ref;Client;Emise le;A payer le;Montant\r\nX-1;C-77;2026-01-02;2026-01-31;10.00\r\n"
     client = world.client("admin")
     answer = _upload(client, world.alpha, data)
     page = client.get(answer["Location"])

@@ -1,15 +1,19 @@
 """A segment of customers as criteria (segment, risk, plan, people, lateness, state, what they owe,
-how they pay): the customers list filters by it and a campaign is sent to it. Criteria are plain
+how they pay, how overdue and how much): the customers list filters by it and a campaign is sent
+to it. Criteria are plain
 strings, as a form or a stored campaign gives them; an empty one means "any"."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Sum
 
-from relance.models import Customer, Dispute, Promise
+from relance.models import Customer, Dispute, Invoice, Promise
+from relance.models.documents import amount_due_expression
 
 NO_PLAN = "-"  # customers whose plan the assignment rules choose
 LATENESS = ("current", "1-30", "31-60", "61-90", "91-", "paid")
@@ -50,11 +54,17 @@ def matching(
         case "promise":
             promises = Promise.objects.filter(customer=OuterRef("pk"), status=Promise.Status.OPEN)
             query = query.filter(Exists(promises))
-    match chosen("owes"):  # an unpaid invoice, due or not
-        case "yes":
+    match chosen("owes"):
+        case "yes":  # an unpaid invoice, due or not
             query = query.filter(oldest_unpaid_due__isnull=False)
+        case "overdue":  # an unpaid invoice past its due date
+            query = query.filter(oldest_unpaid_due__lt=today)
         case "no":
             query = query.filter(oldest_unpaid_due=None)
+    if (days := chosen("late_over")).isdigit():  # overdue by more than N days
+        query = query.filter(oldest_unpaid_due__lt=today - timedelta(days=int(days)))
+    if (amount := _amount(chosen("owed_over"))) is not None:
+        query = query.filter(pk__in=_owing_more_than(amount, today))
     match chosen("bank_transfer"):
         case "yes":
             query = query.filter(pays_by_bank_transfer=True)
@@ -74,3 +84,27 @@ def _late(query: QuerySet[Customer], bucket: str, today: date) -> QuerySet[Custo
     if high:
         query = query.filter(oldest_unpaid_due__gte=today - timedelta(days=int(high)))
     return query
+
+
+def _amount(text: str) -> Decimal | None:
+    """A criterion's amount as a form gives it ("1500", "1 500,50"); None when it is not one."""
+    cleaned = text.replace(" ", "").replace("\u00a0", "").replace("\u202f", "").replace(",", ".")
+    try:
+        amount = Decimal(cleaned)
+    except InvalidOperation:
+        return None
+    return amount if cleaned and amount.is_finite() and amount >= 0 else None
+
+
+def _owing_more_than(amount: Decimal, today: date) -> QuerySet[Any, Any]:
+    """Customers owing more than `amount` in their company's currency (amounts in another
+    currency are not added to it: never sum two currencies)."""
+    open_invoices = Invoice.objects.filter(
+        status=Invoice.Status.OPEN, currency=F("company__currency")
+    ).annotate(due=amount_due_expression(as_of=today))
+    return (
+        open_invoices.values("customer_id")
+        .annotate(owed=Sum("due"))
+        .filter(owed__gt=amount)
+        .values("customer_id")
+    )

@@ -59,7 +59,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
-from relance.domain.errors import RelanceError, Refusal
+from relance.domain.errors import Refusal, RelanceError
 from relance.domain.ledger_files import KINDS
 from relance.domain.mappings import Mapping, from_dict
 from relance.models import (
