@@ -4,9 +4,11 @@ through `open_table`.
 
 Memory: a CSV file is streamed (a 256 kB sample to detect the encoding and delimiter, then a
 line at a time), so its size does not matter. A workbook is read by python-calamine, which loads
-the file and the chosen sheet whole: about 60 bytes a cell (bench/import_bench.py: 200,000
-invoices of 7 columns, a 9 MiB XLSX, peak 240 MiB against 153 MiB for the same rows as CSV), so
-a million invoices in one sheet need about 600 MiB; export larger sheets as CSV.
+the chosen sheet whole before the first row is returned (0.9.1 has no lazier API: its iter_rows
+walks the loaded sheet): about 60 bytes a cell. bench/import_bench.py, 1,000,000 invoices of 9
+columns (a 45 MiB XLSX): peak 850 MiB against 290 MiB for the same rows as CSV, for about 1.4x
+the CPU time. openpyxl's read-only mode streams in about 30 MiB but takes 10 s of CPU per
+100,000 rows, three times the whole CSV import; export larger sheets as CSV.
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ from relance.domain.tabular import (
 
 SAMPLE_BYTES = 256 * 1024
 #: What a zipped workbook (XLSX, ODS) may hold once unzipped: a few MB that unzip to gigabytes
-#: would take the server's memory (a "zip bomb"). A million-invoice sheet unzips to about 150 MB.
+#: would take the server's memory (a "zip bomb"). A million-invoice sheet with its text inline
+#: (as xlsxwriter writes it, 9 columns) unzips to 415 MB.
 MAX_UNZIPPED = 1024 * 2**20
 SPREADSHEETS = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
 _ZIP, _OLE = b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -157,11 +160,11 @@ def _csv(head: bytes, stream: IO[bytes]) -> Table:
 def _workbook(head: bytes, stream: IO[bytes], sheet: str | None) -> Table:
     from python_calamine import CalamineError, CalamineWorkbook
 
-    data = head + stream.read()
-    if data.startswith(_ZIP):
-        _check_unzipped_size(data)
+    source = _rewound(head, stream)
+    if head.startswith(_ZIP):
+        _check_unzipped_size(source)
     try:
-        book = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        book = CalamineWorkbook.from_filelike(source)
     except (CalamineError, ValueError, OSError) as exc:
         raise FormatError(f"the workbook cannot be opened: {exc}") from None
     names = list(book.sheet_names)
@@ -174,7 +177,6 @@ def _workbook(head: bytes, stream: IO[bytes], sheet: str | None) -> Table:
         found = book.get_sheet_by_name(chosen)
     except CalamineError as exc:
         raise FormatError(f"sheet '{chosen}' cannot be read: {exc}") from None
-    del data
     first_row = (found.start or (0, 0))[0]
     size = len(head)
 
@@ -185,14 +187,30 @@ def _workbook(head: bytes, stream: IO[bytes], sheet: str | None) -> Table:
     return Table(rows(), sheet=chosen, position=lambda: size)
 
 
-def _check_unzipped_size(data: bytes) -> None:
+def _rewound(head: bytes, stream: IO[bytes]) -> IO[bytes]:
+    """The workbook from its first byte, for calamine, which copies it whole: the stream itself,
+    put back to its start, when it can seek (a file, an upload), so the file is not held a
+    second time as Python bytes (45 MiB for a million invoices); otherwise a copy."""
+    try:
+        if stream.seekable() and stream.tell() == len(head):
+            stream.seek(0)
+            return stream
+    except (AttributeError, OSError, ValueError):
+        pass
+    return io.BytesIO(head + stream.read())
+
+
+def _check_unzipped_size(source: IO[bytes]) -> None:
     import zipfile
 
+    start = source.tell()
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        with zipfile.ZipFile(source) as archive:
             unzipped = sum(info.file_size for info in archive.infolist())
     except (zipfile.BadZipFile, OSError, ValueError):
         raise FormatError("the workbook is damaged: it cannot be unzipped") from None
+    finally:
+        source.seek(start)
     if unzipped > MAX_UNZIPPED:
         raise FormatError(
             f"the workbook unzips to {unzipped // 2**20} MB, more than "
