@@ -55,8 +55,22 @@ class Wave(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     reached = models.PositiveIntegerField(default=0)
     unreachable = models.PositiveIntegerField(default=0)
+    waiting = models.PositiveIntegerField(
+        default=0, help_text="Customers left out: contacted too recently for the contact delay"
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    cancelled = models.PositiveIntegerField(
+        default=0, help_text="Messages kept from leaving when the wave was cancelled"
     )
 
     class Meta:

@@ -17,7 +17,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from relance.domain.plans.model import AUTOMATIC_CHANNELS
@@ -266,7 +266,30 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _detail(request, campaign, form)
 
 
-def _detail(request: HttpRequest, campaign: Campaign, form: WaveForm) -> HttpResponse:
+def _confirmation(found: campaigns.Forecast, moved: bool) -> dict[str, Any]:
+    """What the person confirms before a wave leaves: how many it writes to, who waits for the
+    contact delay (and until when), who has no address."""
+    language = pages.language()
+    return {
+        "forecast": found,
+        "moved": moved,
+        "waiting": [
+            {
+                "customer": w.snap.customer,
+                "last": formatting.day(w.last_contact, language) if w.last_contact else "",
+                "until": formatting.day(w.waits_until, language) if w.waits_until else "",
+            }
+            for w in found.waiting_sample
+        ],
+    }
+
+
+def _detail(
+    request: HttpRequest,
+    campaign: Campaign,
+    form: WaveForm,
+    confirm: dict[str, Any] | None = None,
+) -> HttpResponse:
     language = pages.language()
     zone = campaign.company.time_zone
     today = hours.company_today(campaign.company)
@@ -283,6 +306,8 @@ def _detail(request: HttpRequest, campaign: Campaign, form: WaveForm) -> HttpRes
                 "owed": formatting.amounts(result.owed, language),
                 "paid": formatting.amounts(result.paid_since, language),
                 "paying": result.paying_customers,
+                "pending": sum(result.messages.get(s, 0) for s in ("planned", "failed")),
+                "cancelled_at": formatting.moment(wave.cancelled_at, zone, language),
             }
         )
     context = {
@@ -297,8 +322,9 @@ def _detail(request: HttpRequest, campaign: Campaign, form: WaveForm) -> HttpRes
         "form": form,
         "may_act": access.may_act(request.user, campaign.company_id),
         "zone": zone,
+        "confirm": confirm,
     }
-    return render(request, "relance/campaign_detail.html", context)
+    return render(request, "relance/campaign_detail.html", context, status=200)
 
 
 @login_required
@@ -312,6 +338,10 @@ def wave_send(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         who, at = form.chosen()
         zone = campaign.company.time_zone
+        found = campaigns.forecast(campaign, who, hours.company_today(campaign.company))
+        confirmed = request.POST.get("confirm", "")
+        if confirmed != str(found.messages):  # not confirmed yet, or the numbers moved since
+            return _detail(request, campaign, form, confirm=_confirmation(found, bool(confirmed)))
         try:
             wave = campaigns.add_wave(
                 campaign, form.cleaned_data["number"], who, at, actor=request.user
@@ -346,9 +376,20 @@ def wave_cancel(request: HttpRequest, pk: int, number: int) -> HttpResponse:
     if wave is None:
         raise Http404
     try:
-        campaigns.cancel_wave(wave)
+        stopped = campaigns.cancel_wave(wave, actor=request.user)
     except campaigns.CampaignError as exc:
         notices.error(request, str(exc))
     else:
-        notices.success(request, _("Wave %(n)s is cancelled.") % {"n": number})
+        if stopped:
+            notices.success(
+                request,
+                ngettext(
+                    "Wave %(n)s is cancelled: %(count)s message will not leave.",
+                    "Wave %(n)s is cancelled: %(count)s messages will not leave.",
+                    stopped,
+                )
+                % {"n": number, "count": stopped},
+            )
+        else:
+            notices.success(request, _("Wave %(n)s is cancelled.") % {"n": number})
     return redirect("campaign", campaign.pk)

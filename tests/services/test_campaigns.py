@@ -115,8 +115,8 @@ def test_later_waves_go_to_everyone_reached_or_to_those_still_in_the_segment(led
         campaigns.add_wave(campaign, 2, SEGMENT)
     second = campaigns.add_wave(campaign, 2, MATCHING)
     assert _reached(second) == set()  # C1 paid; C2 is in the segment now but was never reached
-    third = campaigns.add_wave(campaign, 3, ALL)
-    assert _reached(third) == {"C1"}
+    third = campaigns.add_wave(campaign, 3, ALL, now=timezone.now() + timedelta(days=2))
+    assert _reached(third) == {"C1"}  # two days later: the same day, C1 would wait
 
 
 def test_a_scheduled_wave_waits_for_its_time_and_can_be_cancelled_until_then(ledger, company):
@@ -129,6 +129,7 @@ def test_a_scheduled_wave_waits_for_its_time_and_can_be_cancelled_until_then(led
     assert campaigns.launch_due(now + timedelta(hours=2)) == 1
     wave.refresh_from_db()
     assert _reached(wave) == {"C1", "C2", "C4"}
+    _deliver()
     with pytest.raises(CampaignError, match="already gone out"):
         campaigns.cancel_wave(wave)
 
@@ -212,3 +213,78 @@ def test_results_show_messages_owed_and_paid_since(ledger, company):
     assert result.owed == {"EUR": Decimal("200.00")}
     assert result.paid_since == {"EUR": Decimal("60.00")}
     assert result.paying_customers == 1
+
+
+def test_a_second_wave_the_same_day_waits_for_the_contact_delay_and_says_who(ledger, company):
+    """The issue's incident: a second wave to those still in the segment, launched minutes
+    after the first, wrote again to the same customers. Now they wait, and the confirmation
+    says who and until when before anything leaves."""
+    campaign = _campaign(company, owes="yes")
+    first = campaigns.add_wave(campaign, 1, SEGMENT)
+    assert first.reached == 2
+    today = timezone.localdate()
+    found = campaigns.forecast(campaign, MATCHING, today)
+    assert (found.customers, found.messages, found.waiting) == (2, 0, 2)
+    assert {w.snap.customer.external_id for w in found.waiting_sample} == {"C1", "C2"}
+    assert {w.last_contact for w in found.waiting_sample} == {today}
+    assert {w.waits_until for w in found.waiting_sample} == {today + timedelta(days=1)}
+    second = campaigns.add_wave(campaign, 2, MATCHING)
+    assert (second.reached, second.waiting) == (0, 2)
+    assert OutboxMessage.objects.count() == 2  # the first wave's only
+    later = campaigns.forecast(campaign, MATCHING, today + timedelta(days=1))
+    assert (later.messages, later.waiting) == (2, 0)
+
+
+def test_the_plan_s_contact_delay_counts_from_any_contact(ledger, company, relance):
+    """C1 is dunned under the standard plan (15 days between contacts) and was reminded five
+    days ago: a campaign that counts as a contact waits ten more days for C1, not for C2."""
+    relance.json("plan", "load", PLANS / "standard.yaml")
+    Customer.objects.filter(pk=ledger["C1"].pk).update(
+        plan=Plan.objects.get(code="standard", company=company)
+    )
+    today = timezone.localdate()
+    Execution.objects.create(
+        key="plan:standard:C1:reminder",
+        company=company,
+        customer=ledger["C1"],
+        plan_code="standard",
+        step_name="Payment reminder",
+        date=today - timedelta(days=5),
+        status=Execution.Status.EXECUTED,
+        reason="test",
+        channel="email",
+        mode="auto",
+        customer_facing=True,
+    )
+    counting = _campaign(company, owes="yes")
+    found = campaigns.forecast(counting, SEGMENT, today)
+    assert [w.snap.customer.external_id for w in found.waiting_sample] == ["C1"]
+    assert found.waiting_sample[0].waits_until == today + timedelta(days=10)
+    assert found.messages == 1  # C2; C3 has no address
+    assert found.unreachable == 1
+    news = campaigns.create(
+        company, "News", {"owes": "yes"}, "email", subject="x", body="y", counts_as_contact=False
+    )
+    assert campaigns.forecast(news, SEGMENT, today).messages == 2  # not a contact: no delay
+
+
+def test_a_queued_wave_is_cancelled_whole_and_its_contact_no_longer_counts(ledger, company):
+    campaign = _campaign(company, owes="yes")
+    wave = campaigns.add_wave(campaign, 1, SEGMENT)
+    c1 = OutboxMessage.objects.get(customer=ledger["C1"])
+    OutboxMessage.objects.filter(pk=c1.pk).update(status=OutboxMessage.Status.SENT)  # left
+    assert campaigns.cancel_wave(wave, actor=None) == 1
+    statuses = dict(OutboxMessage.objects.values_list("customer__external_id", "status"))
+    assert statuses == {"C1": "sent", "C2": "cancelled"}
+    facing = dict(Execution.objects.values_list("customer__external_id", "customer_facing"))
+    assert facing == {"C1": True, "C2": False}
+    wave.refresh_from_db()
+    assert wave.cancelled == 1
+    assert wave.cancelled_at is not None
+    _deliver()
+    assert OutboxMessage.objects.get(customer=ledger["C2"]).status == "cancelled"
+    with pytest.raises(CampaignError, match="already gone out"):
+        campaigns.cancel_wave(wave)
+    # C2 was not contacted after all: a new wave the same day may write to C2, not to C1.
+    found = campaigns.forecast(campaign, ALL, timezone.localdate())
+    assert (found.messages, found.waiting) == (1, 1)

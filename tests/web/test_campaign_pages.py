@@ -53,9 +53,21 @@ def test_a_controller_previews_creates_and_sends_a_wave_once(world):
     assert "1 customer in the segment today" in page
     assert "Boulangerie Dupont" in page
 
-    sent = client.post(f"/campaigns/{campaign.pk}/send/", {"number": 1, "when": "now"})
+    asked = client.post(f"/campaigns/{campaign.pk}/send/", {"number": 1, "when": "now"})
+    assert "This wave writes to 1 customer (email)." in asked.content.decode()
+    assert not OutboxMessage.objects.exists()  # nothing leaves before it is confirmed
+    wrong = client.post(
+        f"/campaigns/{campaign.pk}/send/", {"number": 1, "when": "now", "confirm": "5"}
+    )
+    assert "The numbers changed since you looked" in wrong.content.decode()
+    assert not OutboxMessage.objects.exists()
+    sent = client.post(
+        f"/campaigns/{campaign.pk}/send/", {"number": 1, "when": "now", "confirm": "1"}
+    )
     assert sent.status_code == 302
-    again = client.post(f"/campaigns/{campaign.pk}/send/", {"number": 1, "when": "now"})
+    again = client.post(
+        f"/campaigns/{campaign.pk}/send/", {"number": 1, "when": "now", "confirm": "0"}
+    )
     assert "wave 1 of this campaign already exists" in again.content.decode()
     [message] = OutboxMessage.objects.all()
     assert message.to == ["jeanne@dupont.test"]
@@ -73,7 +85,7 @@ def test_a_wave_scheduled_in_the_company_zone_waits_and_can_be_cancelled(world):
     at = timezone.localtime(timezone.now() + timedelta(days=2), zone).replace(tzinfo=None)
     client.post(
         f"/campaigns/{campaign.pk}/send/",
-        {"number": 1, "when": "later", "send_at": at.strftime("%Y-%m-%dT%H:%M")},
+        {"number": 1, "when": "later", "send_at": at.strftime("%Y-%m-%dT%H:%M"), "confirm": "1"},
     )
     wave = Wave.objects.get()
     assert wave.sent_at is None

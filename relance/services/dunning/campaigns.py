@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Max, QuerySet, Sum
 from django.utils import timezone
 
+from relance.domain import engine
 from relance.domain.errors import Refusal
 from relance.domain.merge_fields import check_template
 from relance.domain.money import Totals
@@ -35,7 +36,8 @@ from relance.models import (
     Plan,
     Wave,
 )
-from relance.services.dunning import messages, recipients, segments
+from relance.services.dunning import messages, outbox, recipients, segments
+from relance.services.dunning.plan_choice import plans_of
 from relance.services.ledger import late_fees, snapshots
 from relance.services.organisation import hours, journal
 
@@ -143,10 +145,49 @@ def add_wave(
     return wave
 
 
-def cancel_wave(wave: Wave) -> None:
-    """A scheduled wave not yet out is forgotten; one that went out stays on record."""
-    if Wave.objects.filter(pk=wave.pk, sent_at=None).delete()[0] == 0:
-        raise CampaignError(f"wave {wave.number} has already gone out")
+def cancel_wave(wave: Wave, actor: Any = None, now: datetime | None = None) -> int:
+    """Stop a wave: a scheduled one is forgotten; a queued one keeps every message that has not
+    left yet from leaving (compare-and-set on their state, as the outbox claims them), and
+    those customers were not contacted after all, so the contact delay does not count from it.
+    Messages already sent or in a print run stay on record. The number of messages stopped."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        if Wave.objects.filter(pk=wave.pk, sent_at=None).delete()[0]:
+            return 0
+        locked = (
+            Wave.objects.select_for_update().select_related("campaign__company").get(pk=wave.pk)
+        )
+        waiting = OutboxMessage.objects.filter(
+            execution__wave=locked, status__in=outbox.CANCELLABLE
+        )
+        stopped_ids = list(waiting.values_list("execution_id", flat=True))
+        stopped = OutboxMessage.objects.filter(
+            execution_id__in=stopped_ids, status__in=outbox.CANCELLABLE
+        ).update(status=OutboxMessage.Status.CANCELLED, last_error="wave cancelled")
+        if not stopped:
+            raise CampaignError(f"wave {wave.number} has already gone out")
+        Execution.objects.filter(
+            pk__in=OutboxMessage.objects.filter(
+                execution_id__in=stopped_ids, status=OutboxMessage.Status.CANCELLED
+            ).values("execution_id")
+        ).update(customer_facing=False)
+        locked.cancelled_at, locked.cancelled = now, locked.cancelled + stopped
+        locked.cancelled_by = actor if getattr(actor, "pk", None) else None
+        locked.save(update_fields=["cancelled_at", "cancelled", "cancelled_by"])
+        campaign = locked.campaign
+        journal.record(
+            "campaign.cancelled",
+            campaign.company,
+            actor=actor,
+            source="web",
+            data={
+                "campaign": campaign.pk,
+                "name": campaign.name,
+                "wave": locked.number,
+                "cancelled": stopped,
+            },
+        )
+    return stopped
 
 
 def launch_due(now: datetime | None = None) -> int:
@@ -174,15 +215,17 @@ def launch(wave: Wave, now: datetime | None = None) -> int:
         ids = list(
             audience(campaign, locked.audience, today).order_by("pk").values_list("pk", flat=True)
         )
-        reached = unreachable = 0
+        reached = unreachable = waiting = 0
         for start in range(0, len(ids), BATCH):
-            done, missed = _queue(campaign, locked, ids[start : start + BATCH], today, now)
+            done, missed, held = _queue(campaign, locked, ids[start : start + BATCH], today, now)
             reached += done
             unreachable += missed
+            waiting += held
         locked.sent_at = now
         locked.reached = reached
         locked.unreachable = unreachable
-        locked.save(update_fields=["sent_at", "reached", "unreachable"])
+        locked.waiting = waiting
+        locked.save(update_fields=["sent_at", "reached", "unreachable", "waiting"])
         journal.record(
             "campaign.sent",
             campaign.company,
@@ -194,23 +237,64 @@ def launch(wave: Wave, now: datetime | None = None) -> int:
                 "wave": locked.number,
                 "reached": reached,
                 "unreachable": unreachable,
+                "waiting": waiting,
             },
         )
     wave.sent_at, wave.reached, wave.unreachable = now, reached, unreachable
+    wave.waiting = waiting
     return 1
+
+
+@dataclass
+class Chosen:
+    """One customer of a wave as the wave would treat it: the addresses it goes to (none: no
+    address on the channel), or the day the contact delay lets it through (`waits_until`)."""
+
+    snap: snapshots.CustomerSnapshot
+    to: list[str]
+    last_contact: date | None = None
+    waits_until: date | None = None
+
+
+def _chosen(campaign: Campaign, ids: list[int], today: date) -> list[Chosen]:
+    """The wave's treatment of these customers. A campaign that counts as a contact respects
+    each customer's minimum contact delay (that of the plan they are dunned under) and never
+    writes twice the same day, whatever wrote before: a plan step, a manual message or an
+    earlier wave of this campaign or another."""
+    plans = snapshots.PlanCache()
+    debtors = snapshots.debtors(ids)
+    history = plans.max_delay() + 1 if campaign.counts_as_contact else 0
+    snaps = snapshots.load(debtors, today, history_days=history)
+    chosen_plans = plans_of(snaps, plans, today) if campaign.counts_as_contact else {}
+    found = []
+    for snap in snaps:
+        item = Chosen(snap, recipients.reachable(RECIPIENTS, snap, campaign.channel))
+        if campaign.counts_as_contact:
+            item.last_contact = engine.last_contact(snap.account, snap.history)
+            plan = chosen_plans.get(snap.customer.pk)
+            delay = plans.get(plan)[1].min_contact_delay_days if plan else 0
+            if item.last_contact is not None:
+                allowed = item.last_contact + timedelta(days=max(delay, 1))
+                if allowed > today:
+                    item.waits_until = allowed
+        found.append(item)
+    return found
 
 
 def _queue(
     campaign: Campaign, wave: Wave, ids: list[int], today: date, now: datetime
-) -> tuple[int, int]:
-    """One batch of the wave: (customers queued, customers with no address on the channel)."""
-    debtors = snapshots.debtors(ids)
+) -> tuple[int, int, int]:
+    """One batch of the wave: (customers queued, customers with no address on the channel,
+    customers waiting for the contact delay)."""
     executions: list[Execution] = []
     queued: dict[str, dict[str, Any]] = {}
-    missed = 0
-    for snap in snapshots.load(debtors, today, history_days=0):
+    missed = waiting = 0
+    for item in _chosen(campaign, ids, today):
+        snap, to = item.snap, item.to
         customer = snap.customer
-        to = recipients.reachable(RECIPIENTS, snap, campaign.channel)
+        if item.waits_until is not None:
+            waiting += 1
+            continue
         if not to:
             missed += 1
             continue
@@ -252,7 +336,35 @@ def _queue(
         [OutboxMessage(key=key, execution_id=pk, **queued[key]) for key, pk in written.items()],
         ignore_conflicts=True,
     )
-    return len(written), missed
+    return len(written), missed, waiting
+
+
+@dataclass
+class Forecast:
+    """What a wave would do if it left now: the person confirms these numbers before it does."""
+
+    customers: int = 0  # in the wave's audience
+    messages: int = 0  # customers it would write to
+    unreachable: int = 0  # no address on the channel
+    waiting: int = 0  # contacted too recently: left out
+    waiting_sample: list[Chosen] = field(default_factory=list)
+
+
+def forecast(campaign: Campaign, who: str, today: date, sample: int = 20) -> Forecast:
+    """The wave for `who` as it would leave today, without writing anything."""
+    ids = list(audience(campaign, who, today).order_by("pk").values_list("pk", flat=True))
+    found = Forecast(customers=len(ids))
+    for start in range(0, len(ids), BATCH):
+        for item in _chosen(campaign, ids[start : start + BATCH], today):
+            if item.waits_until is not None:
+                found.waiting += 1
+                if len(found.waiting_sample) < sample:
+                    found.waiting_sample.append(item)
+            elif item.to:
+                found.messages += 1
+            else:
+                found.unreachable += 1
+    return found
 
 
 @dataclass
