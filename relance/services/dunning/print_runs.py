@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -35,9 +35,13 @@ def file_letter(company_id: int, message_id: int, pdf: bytes) -> None:
             .first()
         )
         if batch is None:
-            batch = PrintBatch.objects.create(
-                company_id=company_id, created_on=timezone.localdate()
-            )
+            try:
+                with transaction.atomic():
+                    batch = PrintBatch.objects.create(
+                        company_id=company_id, created_on=timezone.localdate()
+                    )
+            except IntegrityError:  # opened meanwhile (a run posted with letters after it)
+                batch = PrintBatch.objects.get(company_id=company_id, status=PrintBatch.Status.OPEN)
         PrintedLetter.objects.create(
             batch=batch, message_id=message_id, pdf=pdf, pages=page_count(pdf)
         )
@@ -73,18 +77,37 @@ def _batch(batch_id: int) -> PrintBatch:
     return batch
 
 
-def document(batch_id: int, *, duplex: bool = False) -> bytes:
-    """The whole run as one PDF, letters in the order they were filed."""
+def _letters(batch: PrintBatch, through: int | None) -> Any:
+    """The run's letters, up to letter `through` when given: what a person downloaded, as an
+    open run keeps receiving letters while they print."""
+    letters = batch.letters.order_by("pk")
+    return letters.filter(pk__lte=through) if through is not None else letters
+
+
+def last_letter(batch: PrintBatch) -> int | None:
+    """The id of the run's latest letter: a page hands it to the download and to "posted" so
+    that both mean the same letters."""
+    return batch.letters.order_by("-pk").values_list("pk", flat=True).first()
+
+
+def document(batch_id: int, *, duplex: bool = False, through: int | None = None) -> bytes:
+    """The whole run as one PDF, letters in the order they were filed (up to `through`)."""
     batch = _batch(batch_id)
-    pdfs: Iterable[bytes] = (bytes(p) for p in batch.letters.values_list("pdf", flat=True))
+    pdfs: Iterable[bytes] = (
+        bytes(p) for p in _letters(batch, through).values_list("pdf", flat=True)
+    )
     letters = list(pdfs)
     if not letters:
         raise PrintRunError(f"print run {batch_id} holds no letter")
     return merge_pdfs(letters, duplex=duplex)
 
 
-def mark_posted(batch_id: int, by: str, provider_reference: str = "") -> dict[str, Any]:
-    """Close the run: its letters' messages become sent, now."""
+def mark_posted(
+    batch_id: int, by: str, provider_reference: str = "", *, through: int | None = None
+) -> dict[str, Any]:
+    """Close the run: its letters' messages become sent, now. With `through`, only the letters
+    up to that one were printed: those filed since go to a new open run, to be printed with
+    the next one, instead of being recorded as posted when nobody printed them."""
     now = timezone.now()
     with transaction.atomic():
         batch = (
@@ -99,6 +122,12 @@ def mark_posted(batch_id: int, by: str, provider_reference: str = "") -> dict[st
         batch.posted_by = by[:200]
         batch.provider_reference = provider_reference[:200]
         batch.save()
+        later = batch.letters.filter(pk__gt=through) if through is not None else None
+        if later is not None and later.exists():
+            following = PrintBatch.objects.create(
+                company=batch.company, created_on=timezone.localdate()
+            )
+            later.update(batch=following)
         letters = OutboxMessage.objects.filter(
             letter__batch=batch, status=OutboxMessage.Status.PRINTING
         )
