@@ -393,3 +393,17 @@ def wave_cancel(request: HttpRequest, pk: int, number: int) -> HttpResponse:
         else:
             notices.success(request, _("Wave %(n)s is cancelled.") % {"n": number})
     return redirect("campaign", campaign.pk)
+
+
+@login_required
+def campaign_letters(request: HttpRequest, pk: int) -> HttpResponse:
+    """The first customers' letters as they will be printed (a PDF to read, nothing sent)."""
+    campaign = _visible(request, pk)
+    try:
+        pdf = campaigns.printed_letters(campaign, hours.company_today(campaign.company))
+    except campaigns.CampaignError as exc:
+        notices.error(request, str(exc))
+        return redirect("campaign", campaign.pk)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="campaign-{campaign.pk}-letters.pdf"'
+    return response

@@ -64,6 +64,7 @@ urlpatterns = [
     path("campaigns/new/", campaigns.campaign_new, name="campaign-new"),
     path("campaigns/preview/", campaigns.campaign_preview, name="campaign-preview"),
     path("campaigns/<int:pk>/", campaigns.campaign_detail, name="campaign"),
+    path("campaigns/<int:pk>/letters.pdf", campaigns.campaign_letters, name="campaign-letters"),
     path("campaigns/<int:pk>/send/", campaigns.wave_send, name="campaign-send"),
     path(
         "campaigns/<int:pk>/waves/<int:number>/cancel/",

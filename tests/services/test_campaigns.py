@@ -288,3 +288,35 @@ def test_a_queued_wave_is_cancelled_whole_and_its_contact_no_longer_counts(ledge
     # C2 was not contacted after all: a new wave the same day may write to C2, not to C1.
     found = campaigns.forecast(campaign, ALL, timezone.localdate())
     assert (found.messages, found.waiting) == (1, 1)
+
+
+def test_a_letter_campaign_shows_its_first_letters_as_printed_and_keeps_nothing(ledger, company):
+    """The issue's letter asked "does not pay by bank transfer" customers for a transfer: the
+    person now reads the printed letters of the first customers before anything is sent."""
+    import io
+
+    from pypdf import PdfReader
+
+    for ext, street in (("C1", "1 rue Haute"), ("C2", "2 rue Basse")):
+        Customer.objects.filter(pk=ledger[ext].pk).update(
+            address_line1=street, postal_code="69002", city="Lyon"
+        )
+    campaign = campaigns.create(
+        company,
+        "Mandat",
+        {"owes": "overdue"},
+        "letter",
+        subject="Prélèvement",
+        body="Madame, Monsieur, {{ customer.name }} doit {{ totals }}.",
+    )
+    pdf = campaigns.printed_letters(campaign, timezone.localdate(), count=2)
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert "Acme doit" in text
+    assert "Bistro doit" in text
+    assert "1 rue Haute" in text
+    assert not Wave.objects.exists()
+    assert not Execution.objects.exists()
+    assert not OutboxMessage.objects.exists()
+    email = _campaign(company)
+    with pytest.raises(CampaignError, match="only a campaign by letter"):
+        campaigns.printed_letters(email, timezone.localdate())

@@ -131,3 +131,23 @@ def test_the_pages_speak_french(world):
     _new(client)
     page = client.get(f"/campaigns/{Campaign.objects.get().pk}/").content.decode()
     assert "Envoyer au segment" in page
+
+
+def test_a_letter_campaign_links_to_its_letters_as_printed(world):
+    from relance.models import Customer
+
+    Customer.objects.filter(pk=world.customers["dupont"].pk).update(
+        address_line1="8 avenue Victor Hugo", postal_code="69002", city="Lyon"
+    )
+    client = world.client("controller")
+    _new(client, channel="letter")
+    campaign = Campaign.objects.get()
+    page = client.get(f"/campaigns/{campaign.pk}/").content.decode()
+    assert f'href="/campaigns/{campaign.pk}/letters.pdf"' in page
+    pdf = client.get(f"/campaigns/{campaign.pk}/letters.pdf")
+    assert pdf["Content-Type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF")
+    assert not Wave.objects.exists()
+    assert (
+        world.client("beta_admin").get(f"/campaigns/{campaign.pk}/letters.pdf").status_code == 404
+    )

@@ -10,6 +10,7 @@ Messages are composed when delivered, like the plans' (services.dunning.messages
 
 from __future__ import annotations
 
+import copy
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -20,6 +21,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Max, QuerySet, Sum
 from django.utils import timezone
 
+from relance.documents import merge_pdfs
 from relance.domain import engine
 from relance.domain.errors import Refusal
 from relance.domain.merge_fields import check_template
@@ -36,7 +38,7 @@ from relance.models import (
     Plan,
     Wave,
 )
-from relance.services.dunning import messages, outbox, recipients, segments
+from relance.services.dunning import delivery, messages, outbox, recipients, segments
 from relance.services.dunning.plan_choice import plans_of
 from relance.services.ledger import late_fees, snapshots
 from relance.services.organisation import hours, journal
@@ -404,6 +406,57 @@ def preview(campaign: Campaign, today: date, limit: int = 10) -> Preview:
     except messages.RenderError as exc:
         found.problem = str(exc)
     return found
+
+
+def printed_letters(campaign: Campaign, today: date, count: int = 3) -> bytes:
+    """The letters the first `count` customers of the segment (by name) would receive, merged
+    as a print run holds them, so the wording is read on the page it will be printed on before
+    anything is sent. Queued, composed and laid out by the wave's, the outbox's and the letter
+    channel's own code, in a transaction rolled back: nothing is kept. The contact delay is not
+    applied here: the preview shows the letter, not who would wait."""
+    if campaign.channel != "letter":
+        raise CampaignError("only a campaign by letter has letters to preview")
+    now = timezone.now()
+    ids = list(
+        audience(campaign, Wave.Audience.SEGMENT, today)
+        .order_by("name", "pk")
+        .values_list("pk", flat=True)[: count * 4]
+    )
+    shown = copy.copy(campaign)
+    shown.counts_as_contact = False
+    pdfs: list[bytes] = []
+    problem = ""
+    with transaction.atomic():
+        wave = Wave.objects.create(
+            campaign=campaign,
+            number=next_number(campaign),
+            audience=Wave.Audience.SEGMENT,
+            send_at=now,
+        )
+        _queue(shown, wave, ids, today, now)
+        queued = list(
+            OutboxMessage.objects.filter(execution__wave=wave)
+            .select_related("customer__company")
+            .order_by("customer__name", "pk")
+        )
+        texts = messages.compose(queued, today)
+        for message in queued:
+            text = texts[message.pk]
+            if text.problem:
+                problem = problem or text.problem
+                continue
+            message.subject, message.body = text.subject, text.body
+            letter = delivery.compose(message, text).letter
+            if letter:
+                pdfs.append(letter)
+            if len(pdfs) == count:
+                break
+        transaction.set_rollback(True)
+    if not pdfs:
+        raise CampaignError(
+            problem or "none of the segment's first customers has a postal address to print"
+        )
+    return merge_pdfs(pdfs)
 
 
 @dataclass
