@@ -34,6 +34,7 @@ from relance.services.organisation import access, hours
 from relance.services.portal import accounts, links
 from relance.web import dialogue, pages
 from relance.web.customer_filters import CustomerFilter
+from relance.web.customer_glance import glance
 
 PAGE_SIZE = 50
 UPCOMING_DAYS = 60  # how far ahead a customer's page forecasts its plan
@@ -174,6 +175,10 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     pks = dict(customer.invoices.values_list("external_id", "pk"))
     plan_code, plan_reason = plan_choice.explain_plan(customer.pk, today)
     may_act = access.may_act(request.user, customer.company_id)
+    upcoming = [
+        {**step, "date": formatting.day(date.fromisoformat(step["date"]), language)}
+        for step in forecast(today, today + timedelta(days=UPCOMING_DAYS), customer_ids=[pk])
+    ]
     context = {
         "customer": customer,
         "today": formatting.day(today, language),
@@ -192,10 +197,8 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "timeline": [
             _described(e, language) for e in reversed(timeline.customer_timeline(customer))
         ][:100],
-        "upcoming": [
-            {**step, "date": formatting.day(date.fromisoformat(step["date"]), language)}
-            for step in forecast(today, today + timedelta(days=UPCOMING_DAYS), customer_ids=[pk])
-        ],
+        "upcoming": upcoming,
+        "glance": glance(customer, owed["invoices"], today, language, upcoming),
         "upcoming_days": UPCOMING_DAYS,
         "plan": plans.plans_for(customer.company).filter(code=plan_code or "").first(),
         "plan_reason": plan_reason,

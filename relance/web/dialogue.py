@@ -252,6 +252,20 @@ def portal_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_POST
+def release(request: HttpRequest, pk: int) -> HttpResponse:
+    """Lift the hold before its end: dunning resumes with the next cycle."""
+    customer = reach.acting_on(request, access.customers(request.user), pk)
+    try:
+        pauses.release(customer, source="web", actor=request.user)
+    except pauses.Refused as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("The hold is lifted: dunning resumes with the next cycle."))
+    return redirect("customer", pk=customer.pk)
+
+
+@login_required
 def dispute_proof(request: HttpRequest, pk: int) -> FileResponse:
     """The proof a customer attached to a dispute, for whoever may see the customer."""
     found = get_object_or_404(

@@ -44,6 +44,7 @@ urlpatterns = [
     path("outbox/<int:pk>/cancel/", outbox.outbox_cancel, name="outbox-cancel"),
     path("invoices/<int:pk>/", customers.invoice_detail, name="invoice"),
     path("customers/<int:pk>/hold/", dialogue.hold, name="customer-hold"),
+    path("customers/<int:pk>/release/", dialogue.release, name="customer-release"),
     path("customers/<int:pk>/dispute/", dialogue.dispute, name="customer-dispute"),
     path("customers/<int:pk>/promise/", dialogue.promise, name="customer-promise"),
     path("customers/<int:pk>/plan/", dialogue.change_plan, name="customer-plan"),

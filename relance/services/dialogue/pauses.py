@@ -36,6 +36,25 @@ def hold(customer: Customer, until: date, *, source: str = "cli", actor: Any = N
     return customer
 
 
+@transaction.atomic
+def release(customer: Customer, *, source: str = "web", actor: Any = None) -> Customer:
+    """Lift a hold before its end: dunning resumes with the next cycle. Journaled as
+    `customer.released` with the day it was to last until."""
+    previous = customer.hold_until
+    if previous is None:
+        raise Refused("this customer is not on hold")
+    customer.hold_until = None
+    customer.save(update_fields=["hold_until"])
+    journal.record(
+        "customer.released",
+        customer,
+        actor=actor,
+        source=source,
+        data={"previous": previous.isoformat()},
+    )
+    return customer
+
+
 @dataclass(frozen=True)
 class Claim:
     """What a dispute the customer raises themselves carries beyond the staff's: what is wrong,
