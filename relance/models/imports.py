@@ -57,7 +57,9 @@ class ImportJob(models.Model):
     plan_changes = models.JSONField(
         default=list,
         blank=True,
-        help_text="Customers whose plan the import changes (or would, for a check): the first 1,000",
+        help_text=(
+            "Customers whose plan the import changes (or would, for a check): the first 1,000"
+        ),
     )
     plan_change_count = models.PositiveIntegerField(default=0)
     message = models.TextField(blank=True, help_text="Why the job failed, for the user")
