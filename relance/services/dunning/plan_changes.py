@@ -20,6 +20,7 @@ customers had no plan to change from: they are counted as created, not here.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import date
@@ -51,6 +52,11 @@ def reads_ledger(rule: assignment.Rule) -> bool:
     return any(getattr(rule, name) is not None for name in assignment.NUMERIC_CONDITIONS)
 
 
+def reads_balance(rule: assignment.Rule) -> bool:
+    """Whether the rule looks at the balance (the credit limit used)."""
+    return rule.min_credit_limit_use is not None or rule.max_credit_limit_use is not None
+
+
 class PlanChanges:
     """One import's watch (services/ledger/import_watch.ImportWatch). After the import,
     `changes` holds the first KEPT changed customers by external id,
@@ -63,6 +69,7 @@ class PlanChanges:
         rule_sets = plan_service.rules_by_company()
         self.rules = rule_sets.get(company.pk, rule_sets.get(None, []))
         self.on_ledger = any(reads_ledger(rule) for rule in self.rules)
+        self.on_balance = any(reads_balance(rule) for rule in self.rules)
         self.watching = kind == "customers" or (kind in LEDGER_KINDS and self.on_ledger)
         # customers: pk -> former deciding fields; ledger kinds: pk -> former plan pk or None
         self.before: dict[int, Any] = {}
@@ -161,11 +168,30 @@ class PlanChanges:
                 }
 
     def _snapshots(self, debtors: list[snapshots.Debtor]) -> list[snapshots.CustomerSnapshot]:
-        """What `plans_of` reads: the open items only when a rule reads the balance."""
-        if self.on_ledger:
-            return snapshots.load(debtors, self.day, history_days=0)
+        """What `plans_of` reads, and only that: the customer, and its amounts due when a rule
+        reads the balance (the payment history `plans_of` reads itself). Not the cycle's whole
+        snapshot (disputes, promises, history, contacts): half the cost of an import's watch
+        went there."""
+        owed: dict[int, list[engine.Item]] = defaultdict(list)
+        if self.on_balance and debtors:
+            for (
+                _pk,
+                customer,
+                ext,
+                number,
+                issued,
+                due,
+                currency,
+                amount,
+                total,
+            ) in snapshots.amounts_due([d.pk for d in debtors], self.day):
+                owed[customer].append(
+                    engine.Item(ext, number, issued, due, currency, amount, total=total)
+                )
         return [
-            snapshots.CustomerSnapshot(d, engine.Account(d.external_id, ()), [], {})
+            snapshots.CustomerSnapshot(
+                d, engine.Account(d.external_id, tuple(owed.get(d.pk, ()))), [], {}
+            )
             for d in debtors
         ]
 
