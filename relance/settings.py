@@ -354,6 +354,9 @@ RELANCE_IMPORT_EXECUTOR = (
     if CELERY_BROKER_URL
     else "relance.services.ledger.import_jobs.InThread"
 )
+# Who tells an import job which customers it moves to another dunning plan (called with the
+# company and the kind; services/ledger/import_watch.py says why a setting).
+RELANCE_IMPORT_PLAN_CHANGES = "relance.services.dunning.plan_changes.PlanChanges"
 
 LOGGING = {
     "version": 1,

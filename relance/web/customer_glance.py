@@ -86,7 +86,7 @@ def badges(customer: Customer, today: date, language: str) -> list[dict[str, str
     return found
 
 
-_PLAN_BADGES = {
+_PLAN_BADGES: dict[str, Any] = {
     PaymentPlan.Status.REQUESTED: gettext_lazy("Payment plan asked for: to answer"),
     PaymentPlan.Status.COUNTERED: gettext_lazy("Payment plan counter-proposed"),
     PaymentPlan.Status.ACTIVE: gettext_lazy("In a payment plan"),

@@ -33,6 +33,8 @@ from relance.web import pages
 from relance.web.reach import acting_on, chosen_company
 
 SHOWN_ERRORS = 200
+#: Customers whose plan the import changes, shown on the job's page (the job keeps 1,000).
+SHOWN_PLAN_CHANGES = 50
 RECENT = 5
 HISTORY_PAGE = 25
 Status = ImportJob.Status
@@ -232,6 +234,8 @@ def _status_context(job: ImportJob) -> dict[str, Any]:
         "percent": int(read * 100 / job.size) if job.size else 0,
         "errors": job.errors[:SHOWN_ERRORS],
         "more_errors": max(0, job.error_count - SHOWN_ERRORS),
+        "plan_changes": job.plan_changes[:SHOWN_PLAN_CHANGES],
+        "more_plan_changes": max(0, job.plan_change_count - SHOWN_PLAN_CHANGES),
         "finished_at": formatting.moment(job.finished_at, job.company.time_zone, language),
         "may_confirm": job.dry_run
         and job.status == Status.DONE

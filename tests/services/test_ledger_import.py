@@ -385,3 +385,21 @@ def test_another_company_keeps_its_own_external_ids(ledger, relance, write_csv):
     assert Customer.objects.filter(external_id="C1").count() == 2
     uk_c1 = Customer.objects.get(company__code="uk", external_id="C1")
     assert uk_c1.currency == "EUR"  # the file says so
+
+
+def test_rows_changing_different_fields_keep_the_fields_they_do_not_change(
+    company, relance, write_csv
+):
+    """Two rows of one chunk, one changing the name and the other the segment: each keeps the
+    value it does not change (the update of the chunk once wrote the model's defaults there)."""
+    first = [["C1", "Boulangerie Dupont", "smb"], ["C2", "Garage Martin", "smb"]]
+    relance.json("import", "customers", write_csv("c", ["external_id", "name", "segment"], first))
+    second = [["C1", "Boulangerie Dupont", "enterprise"], ["C2", "Garage Martin SARL", "smb"]]
+    out = relance.json(
+        "import", "customers", write_csv("d", ["external_id", "name", "segment"], second)
+    )
+    assert out["updated"] == 2
+    assert list(Customer.objects.order_by("external_id").values_list("name", "segment")) == [
+        ("Boulangerie Dupont", "enterprise"),
+        ("Garage Martin SARL", "smb"),
+    ]

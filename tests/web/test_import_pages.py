@@ -7,11 +7,13 @@ import csv
 import io
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from relance.models import Customer, Event, ImportJob
+from relance.services.dunning import plans as plan_service
 from tests.web.forms import columns_of
 
 Status = ImportJob.Status
@@ -306,3 +308,42 @@ def test_a_mapping_for_another_kind_is_refused_on_its_field(world):
     assert answer.status_code == 400
     assert "This mapping reads invoices" in answer.content.decode()
     assert not ImportJob.objects.exists()
+
+
+def test_the_check_lists_the_customers_that_would_change_plan(
+    world, django_capture_on_commit_callbacks
+):
+    shipped = Path(__file__).resolve().parents[2] / "relance" / "plans"
+    for name in ("standard", "white-glove"):
+        plan_service.load_plans((shipped / f"{name}.yaml").read_text(encoding="utf-8"))
+    plan_service.save_rules(
+        [
+            {"name": "Key accounts", "plan": "white-glove", "when": {"segment": ["enterprise"]}},
+            {"name": "Everyone else", "plan": "standard"},
+        ],
+        company=world.alpha,
+    )
+    client = world.client("controller")
+    data = b"external_id,name,segment\nA1,Boulangerie Dupont,enterprise\nA2,Garage Martin,\n"
+    _send(client, world.alpha, data, capture=django_capture_on_commit_callbacks)
+    job = ImportJob.objects.get()
+    page = client.get(f"/imports/{job.pk}/status/").content.decode()
+    assert "1 customer would change plan:" in page
+    assert "Boulangerie Dupont" in page
+    assert "<code>standard</code></td><td>→ <code>white-glove</code>" in page
+    assert "Garage Martin" not in page
+    assert "more customer" not in page
+
+    # the real import says what it did; beyond the 50 shown, how many more
+    job.dry_run, job.plan_change_count = False, 53
+    job.plan_changes = [
+        {"customer": f"X{i}", "name": f"Client {i}", "before": None, "after": "standard"}
+        for i in range(53)
+    ]
+    job.save()
+    page = client.get(f"/imports/{job.pk}/status/").content.decode()
+    assert "53 customers changed plan:" in page
+    assert "Client 49" in page
+    assert "Client 50" not in page
+    assert "… and 3 more customers." in page
+    assert "no plan" in page

@@ -82,6 +82,7 @@ from relance.services import sql
 from relance.services.ledger import allocation, balances, imports, mapping_store, receivables
 from relance.services.ledger.import_kinds import columns_of
 from relance.services.ledger.import_reading import ImportResult
+from relance.services.ledger.import_watch import ImportWatch
 from relance.services.organisation import hours, journal
 
 logger = logging.getLogger(__name__)
@@ -456,9 +457,11 @@ def expire_stale(company: Company | None = None) -> int:
     return expired
 
 
-def _read(job: ImportJob, stream: IO[bytes], report: Any) -> ImportResult:
+def _read(
+    job: ImportJob, stream: IO[bytes], report: Any, watch: ImportWatch | None = None
+) -> ImportResult:
     """The one place a job's file is read. The reader's steps (format, mapping, sheet: the
-    job's `options`) are handed to the import here."""
+    job's `options`) are handed to the import here, and the watch of the plans it changes."""
     name, spec = job.options.get("mapping"), job.options.get("mapping_spec")
     if spec:
         mapping: Mapping | None = from_dict(spec)
@@ -475,6 +478,7 @@ def _read(job: ImportJob, stream: IO[bytes], report: Any) -> ImportResult:
         progress=report,
         mapping=mapping,
         sheet=job.options.get("sheet") or None,
+        watch=watch,
     )
 
 
@@ -544,9 +548,12 @@ def _run(job: ImportJob, meter: _Progress) -> None:
         marks = _marks()
         event_mark = Event.objects.aggregate(m=Max("pk"))["m"] or 0
         before = None if job.dry_run else _Before(job)
+        # The customers whose dunning plan the import changes: dunning's business, named by a
+        # setting (the ledger may not import dunning; services/ledger/import_watch.py).
+        plans = import_string(settings.RELANCE_IMPORT_PLAN_CHANGES)(job.company, job.kind)
         try:
             with path.open("rb") as stream:
-                result = _read(job, stream, meter.report)
+                result = _read(job, stream, meter.report, plans)
             changed = before.changed(result.updated) if before and result.updated else []
         finally:
             if before:
@@ -561,6 +568,8 @@ def _run(job: ImportJob, meter: _Progress) -> None:
             "error_count": result.error_count,
             "errors": [e.as_json() for e in result.errors],
             "invited_users": result.invited_users,
+            "plan_changes": plans.changes if result.ok else [],
+            "plan_change_count": plans.count if result.ok else 0,
         }
         if not result.ok:
             fields["message"] = _("Nothing was imported: correct the file and send it again.")

@@ -36,6 +36,7 @@ from relance.services.ledger.import_reading import (
     json_records,
 )
 from relance.services.ledger.import_records import records as table_records
+from relance.services.ledger.import_watch import ImportWatch
 from relance.services.ledger.tabular import open_table
 from relance.services.organisation import hours, journal
 from relance.services.sql import Inserter
@@ -98,7 +99,9 @@ class _Writer:
             if "customer_id" in diff:  # moved to another customer: both ledgers change
                 self.touched_customers.add(current[names.index("customer_id")])
             changed_fields.update(diff)
-            to_update.append(model(pk=pk, **diff))
+            # bulk_update writes every field the chunk changes on each of its rows: a row's
+            # current values, not the model's defaults, where it changes none of them
+            to_update.append(model(pk=pk, **{**dict(zip(names, current, strict=True)), **diff}))
             self.touched_customers.add(fields.get("customer_id", 0))
         self.inserter.insert(to_create)
         if to_create and self.tells_payments:
@@ -125,11 +128,13 @@ def import_stream(
     mapping: ImportMapping | None = None,
     sheet: str | None = None,
     legacy_csv: bool = False,
+    watch: ImportWatch | None = None,
 ) -> ImportResult:
     """Validate and upsert one file of `kind` (CSV in any usual delimiter and encoding, or a
     workbook's sheet), read with relance's column names or through `mapping`; nothing is
     written unless every row is valid. `legacy_csv` reads relance's own UTF-8 CSV the way it
-    was read before the tabular reader (the benchmark's baseline)."""
+    was read before the tabular reader (the benchmark's baseline). `watch` sees the rows
+    written (services/ledger/import_watch)."""
     if kind not in BY_NAME:
         raise ImportRejected(f"unknown kind '{kind}'; kinds: {', '.join(KINDS)}")
     if mapping is not None and mapping.kind != kind:
@@ -139,7 +144,7 @@ def import_stream(
     if legacy_csv:
         reader = CsvReader(stream, result)
         records = reader.records(spec.columns, spec.required)
-        return _upsert(spec, records, dry_run, actor, source, filename, lambda: None)
+        return _upsert(spec, records, dry_run, actor, source, filename, lambda: None, watch)
     try:
         table = open_table(stream, filename, sheet)
     except FormatError as exc:
@@ -153,7 +158,7 @@ def import_stream(
     records = table_records(
         table, kind, spec.columns, spec.required, mapping, company.currency, result
     )
-    return _upsert(spec, records, dry_run, actor, source, filename, report_progress)
+    return _upsert(spec, records, dry_run, actor, source, filename, report_progress, watch)
 
 
 def import_rows(
@@ -183,6 +188,7 @@ def _upsert(
     source: str,
     filename: str,
     progress: Callable[[], None],
+    watch: ImportWatch | None = None,
 ) -> ImportResult:
     ctx = spec.ctx
     result, company, kind = ctx.result, ctx.company, spec.name
@@ -213,6 +219,8 @@ def _upsert(
                 seen.add(fields["external_id"])
                 rows.append(fields)
             if result.ok:
+                if watch is not None:
+                    watch.before_writing(rows)
                 writer.write(rows)
                 settler.write(parts)
             progress()
@@ -229,6 +237,8 @@ def _upsert(
                 settled = allocation.customers_with_settlements(touched)
                 balances.refresh(touched - settled)  # reallocate refreshes the others
             allocation.reallocate(settled)
+        if result.ok and watch is not None:
+            watch.written()
         if result.ok and not dry_run:
             receivables.forget(company, [hours.company_today(company)])
             journal.record(
