@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -51,6 +52,9 @@ class HoldForm(forms.Form):
 
 class DisputeForm(forms.Form):
     invoice = forms.ModelChoiceField(queryset=Invoice.objects.none(), label=gettext_lazy("Invoice"))
+    category = forms.ChoiceField(
+        label=gettext_lazy("What is wrong"), choices=Dispute.Category.choices
+    )
     reason = forms.CharField(label=gettext_lazy("Reason"), max_length=500)
 
 
@@ -61,6 +65,15 @@ class PromiseForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
     pay_by = forms.DateField(label=gettext_lazy("Will pay by"), widget=DATE)
+    amount = forms.DecimalField(
+        label=gettext_lazy("Amount promised (optional)"),
+        required=False,
+        min_value=Decimal("0.01"),
+        max_digits=14,
+        decimal_places=2,
+        localize=True,
+        help_text=gettext_lazy("Empty: everything due on the invoices chosen"),
+    )
 
 
 class PlanForm(forms.Form):
@@ -89,7 +102,9 @@ def forms_for(
     owed = Invoice.objects.filter(customer=customer, pk__in=unpaid)
     dispute, promise = DisputeForm(data, prefix="dispute"), PromiseForm(data, prefix="promise")
     dispute.fields["invoice"].queryset = owed.order_by("due_date", "number")  # type: ignore[attr-defined]
-    promise.fields["invoices"].queryset = owed.order_by("due_date", "number")  # type: ignore[attr-defined]
+    open_disputes = Dispute.objects.filter(customer=customer, resolved_on__isnull=True)
+    undisputed = owed.exclude(pk__in=open_disputes.values("invoice_id"))
+    promise.fields["invoices"].queryset = undisputed.order_by("due_date", "number")  # type: ignore[attr-defined]
     hold = HoldForm(data, prefix="hold", initial={"until": today + timedelta(days=7)}, today=today)
     promise.initial = {"pay_by": today + timedelta(days=7)}
     plan = PlanForm(
@@ -102,10 +117,11 @@ def forms_for(
     send = SendStepForm(data, prefix="send")
     stored = plans.plans_for(customer.company).filter(code=plan_code or "").first()
     steps: Any = send.fields["step"]
-    steps.choices = [
-        (s["name"], f"{n}. {s['name']}")
-        for n, s in enumerate(stored.definition["steps"] if stored else [], start=1)
-    ]
+    defined = stored.definition["steps"] if stored else []
+    steps.choices = [(s["name"], f"{n}. {s['name']}") for n, s in enumerate(defined, start=1)]
+    oldest = owed.order_by("due_date", "pk").first()
+    if oldest is not None and (proposed := _step_due(defined, oldest, today)):
+        send.initial = {"step": proposed}
     return {
         "hold": hold,
         "dispute": dispute,
@@ -114,6 +130,21 @@ def forms_for(
         "send": send,
         "note": NoteForm(data, prefix="note"),
     }
+
+
+def _step_due(steps: list[dict[str, Any]], oldest: Invoice, today: date) -> str | None:
+    """The latest step whose day has come for the oldest unpaid invoice: what "send a step now"
+    proposes (not the pre-due reminder for an invoice 500 days late)."""
+    found = None
+    for step in steps:
+        trigger = step.get("trigger") or {}
+        anchor = {"due_date": oldest.due_date, "issue_date": oldest.issue_date}.get(
+            trigger.get("from", "due_date")
+        )
+        days = trigger.get("days")
+        if anchor is not None and isinstance(days, int) and anchor + timedelta(days) <= today:
+            found = step["name"]
+    return found
 
 
 def _day(value: date) -> str:
@@ -174,6 +205,7 @@ def dispute(request: HttpRequest, pk: int) -> HttpResponse:
             reason=data["reason"],
             source="web",
             actor=request.user,
+            category=data["category"],
         )
         return _("Dispute opened on %(number)s.") % {"number": invoice.number}
 
@@ -191,6 +223,7 @@ def promise(request: HttpRequest, pk: int) -> HttpResponse:
             hours.company_today(customer.company),
             source="web",
             actor=request.user,
+            amount=data.get("amount"),
         )
         return _("Promise to pay by %(date)s recorded.") % {"date": _day(data["pay_by"])}
 

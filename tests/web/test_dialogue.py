@@ -3,6 +3,7 @@ what a wrong entry says."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -68,6 +69,7 @@ def test_who_may_not_record_gets_no_change(world, user, customer, status, action
         "hold-until": (today(world) + timedelta(days=5)).isoformat(),
         "dispute-invoice": invoice("I1").pk,
         "dispute-reason": "wrong price",
+        "dispute-category": "wrong_amount",
         "promise-invoices": [invoice("I1").pk],
         "promise-pay_by": (today(world) + timedelta(days=5)).isoformat(),
         "plan-plan": "",
@@ -87,12 +89,18 @@ def test_only_those_who_may_record_see_the_forms(world):
 
 
 def test_a_dispute_takes_the_invoice_out_of_dunning_once(world):
-    data = {"dispute-invoice": invoice("I1").pk, "dispute-reason": "goods damaged"}
+    data = {
+        "dispute-invoice": invoice("I1").pk,
+        "dispute-reason": "goods damaged",
+        "dispute-category": "quality",
+    }
     first = post(world, "controller", "dispute", "dupont", data)
     assert "Dispute opened on F-I1." in first.content.decode()
     dispute = Dispute.objects.get()
     assert dispute.invoice == invoice("I1")
     assert dispute.reason == "goods damaged"
+    assert dispute.category == "quality"
+    assert Event.objects.get(kind="dispute.opened").data["category"] == "quality"
     again = post(world, "controller", "dispute", "dupont", data)
     assert "already has an open dispute" in again.content.decode()
     assert Dispute.objects.count() == 1
@@ -100,7 +108,7 @@ def test_a_dispute_takes_the_invoice_out_of_dunning_once(world):
 
 def test_a_dispute_on_another_customers_invoice_is_not_a_choice(world, new_invoice):
     theirs = new_invoice(world.customers["martin"], "M1", "99.00", days_late=3)
-    data = {"dispute-invoice": theirs.pk, "dispute-reason": "forged"}
+    data = {"dispute-invoice": theirs.pk, "dispute-reason": "forged", "dispute-category": "other"}
     response = post(world, "admin", "dispute", "dupont", data)
     assert "Select a valid choice" in response.content.decode()
     assert not Dispute.objects.exists()
@@ -115,6 +123,66 @@ def test_a_promise_covers_the_invoices_chosen(world):
     assert promise.pay_by == pay_by
     assert [i.external_id for i in promise.invoices.all()] == ["I1"]
     assert promise.created_by == world.users["controller"]
+
+
+def test_a_promise_names_its_amount_and_never_a_disputed_invoice(world):
+    from decimal import Decimal
+
+    pay_by = (today(world) + timedelta(days=14)).isoformat()
+    data = {
+        "promise-invoices": [invoice("I1").pk],
+        "promise-pay_by": pay_by,
+        "promise-amount": "600.50",
+    }
+    post(world, "controller", "promise", "dupont", data)
+    assert Promise.objects.get().amount == Decimal("600.50")
+    assert Promise.objects.get().currency == "EUR"
+    Promise.objects.all().delete()
+    dispute = {
+        "dispute-invoice": invoice("I2").pk,
+        "dispute-reason": "not delivered",
+        "dispute-category": "not_received",
+    }
+    post(world, "controller", "dispute", "dupont", dispute)
+    url = reverse("customer", args=[world.customers["dupont"].pk])
+    page = world.client("controller").get(url).content.decode()
+    promise_form = re.search(r'action="[^"]*/promise/"(.*?)</form>', page, re.S)[1]
+    assert f'value="{invoice("I1").pk}"' in promise_form
+    assert f'value="{invoice("I2").pk}"' not in promise_form  # disputed: not offered
+    data["promise-invoices"] = [invoice("I2").pk]
+    refused = post(world, "controller", "promise", "dupont", data)
+    assert "Select a valid choice" in refused.content.decode()
+    assert not Promise.objects.exists()
+
+
+def test_the_service_refuses_a_promise_on_a_disputed_invoice(world):
+    from relance.services.dialogue import pauses
+
+    pauses.open_dispute(invoice("I1"), today(world), reason="x")
+    with pytest.raises(pauses.Refused, match="is disputed"):
+        pauses.add_promise(
+            world.customers["dupont"],
+            [invoice("I1")],
+            today(world) + timedelta(days=3),
+            today(world),
+        )
+
+
+def test_send_a_step_now_proposes_the_step_whose_day_has_come(world):
+    from relance.models import Plan
+    from relance.services.dunning.plans import load_plans
+
+    load_plans(STANDARD.read_text(encoding="utf-8"), company=world.alpha)
+    dupont = world.customers["dupont"]
+    dupont.plan = Plan.objects.get(code="standard", company=world.alpha)
+    dupont.save(update_fields=["plan"])
+    invoice("I1").__class__.objects.filter(pk=invoice("I1").pk).update(
+        due_date=today(world) - timedelta(days=505), issue_date=today(world) - timedelta(days=535)
+    )
+    page = world.client("admin").get(reverse("customer", args=[dupont.pk])).content.decode()
+    chooser = re.search(r'<select name="send-step"[^>]*>(.*?)</select>', page, re.S)[1]
+    [proposed] = re.findall(r'<option value="([^"]*)" selected>', chooser)
+    assert proposed == "Formal notice"  # 505 days late: the last step, not the pre-due one
 
 
 def test_a_promise_for_yesterday_is_refused(world):

@@ -102,6 +102,7 @@ def open_dispute(
     source: str = "cli",
     actor: Any = None,
     claim: Claim | None = None,
+    category: str = "",
 ) -> Dispute:
     """The invoice leaves dunning from `on` until the dispute is resolved: the one way a dispute
     is opened, by staff or (with their `claim`) by the customer on the portal, so the event and
@@ -116,14 +117,15 @@ def open_dispute(
         invoice=invoice,
         opened_on=on,
         reason=reason,
-        **(claim.row(source) if claim else {}),
+        **(claim.row(source) if claim else {"category": category}),
     )
+    noted = claim.noted() if claim else ({"category": category} if category else {})
     journal.record(
         "dispute.opened",
         dispute,
         actor=actor,
         source=source,
-        data={"on": on.isoformat(), "reason": reason, **(claim.noted() if claim else {})},
+        data={"on": on.isoformat(), "reason": reason, **noted},
     )
     return dispute
 
@@ -177,6 +179,11 @@ def add_promise(
     if others:
         raise lookup.NotTheirs(customer, others)
     invoices = list({i.pk: i for i in invoices}.values())
+    if (dispute := disputed(invoices)) is not None:
+        raise Refused(
+            f"invoice '{dispute.invoice.number}' is disputed: a promise to pay it would "
+            "contradict the dispute; resolve the dispute first"
+        )
     currencies = {i.currency for i in invoices}
     if amount is not None and (amount <= 0 or len(currencies) != 1):
         raise Refused("a promised amount is positive, for invoices in one currency")
