@@ -369,4 +369,8 @@ def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ],
         "timeline": [_described(e, language) for e in reversed(timeline.invoice_timeline(invoice))],
     }
+    open_dispute = invoice.disputes.filter(resolved_on=None).exists()
+    if access.may_act(request.user, customer.company_id) and line is not None:
+        context["forms"] = dialogue.forms_for(customer)
+        context["open_dispute"] = open_dispute
     return render(request, "relance/invoice_detail.html", context)

@@ -165,6 +165,9 @@ def _done(request: HttpRequest, customer: Customer, form: forms.Form, text: str)
             messages.error(request, f"{label}: {said}" if label else said)
     else:
         messages.success(request, text)
+    back = request.POST.get("back", "")
+    if back.isdigit() and Invoice.objects.filter(pk=back, customer=customer).exists():
+        return redirect("invoice", pk=int(back))  # the invoice page's own forms
     return redirect("customer", pk=customer.pk)
 
 
