@@ -359,6 +359,7 @@ def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 "opened": formatting.day(d.opened_on, language),
                 "resolved": formatting.day(d.resolved_on, language) if d.resolved_on else "",
                 "reason": d.reason,
+                "category": d.get_category_display() if d.category else "",
                 "resolution": d.resolution,
             }
             for d in invoice.disputes.order_by("-opened_on")
