@@ -72,7 +72,7 @@ def test_a_controller_searches_opens_a_customer_and_reads_it_in_french(page, led
 
     page.get_by_role("button", name="Pause dunning").click()  # a week, the date proposed
     expect(page.get_by_role("status")).to_contain_text("Dunning paused until")
-    expect(page.locator(".heading .badge")).to_contain_text("on hold until")
+    expect(page.locator(".heading .badge")).to_contain_text("On hold until")
     expect(page.locator(".timeline li").first).to_contain_text("On hold")
 
     page.get_by_label("Language").select_option("fr")
@@ -131,7 +131,7 @@ def test_a_controller_completes_a_call_that_got_a_promise(page, ledger, tmp_path
     log_in(page, "claire")
     page.get_by_role("link", name="Actions").click()
     card = page.locator("article.action", has_text="Boulangerie Dupont")
-    expect(card).to_contain_text("Priority 22 = 12 days late + 10 for the amount")
+    expect(card).to_contain_text("Priority 22 = 12 for lateness + 10 for the amount")
     card.get_by_text("Script and details").click()
     expect(card).to_contain_text("Ask when F-I1 will be paid.")
     card.get_by_label("Outcome").select_option("promised")

@@ -3,11 +3,13 @@ or a dispute records it at once, and a failure to record leaves the item open.""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
+from django.utils import timezone
 
 from relance.models import ActionItem, Dispute, Event, Execution, Promise
 from relance.services.organisation import hours
@@ -166,7 +168,7 @@ def test_the_cycle_ranks_a_call_with_its_parts_shown(world):
     load_plans(CALL_PLAN, company=world.alpha)
     dupont = world.customers["dupont"]
     dupont.plan, dupont.risk, dupont.owner = Plan.objects.get(), "high", world.users["controller"]
-    dupont.save()
+    dupont.save(update_fields=["plan", "risk", "owner"])  # not the balance the ledger keeps
     today = hours.company_today(world.alpha)
     broken = Promise.objects.create(
         company=world.alpha,
@@ -183,5 +185,85 @@ def test_the_cycle_ranks_a_call_with_its_parts_shown(world):
     assert item.priority_parts == {"days_late": 10, "amount": 10, "risk": 30, "broken_promise": 40}
     assert item.priority == 90
     page = inbox(world, "controller")
-    assert "Priority <strong>90</strong> = 10 days late + 10 for the amount" in page
+    assert "Priority <strong>90</strong> = 10 for lateness + 10 for the amount" in page
+    assert "10 days late" in page  # the days themselves, apart from the points
     assert "+ 30 for the risk (high) + 40 for a broken promise" in page
+
+
+def _item(world, customer, kind, title, *, days_late=0, plan="", who=()):
+    from relance.models import Execution
+
+    execution = None
+    if plan:
+        execution = Execution.objects.create(
+            key=f"k-{title}",
+            company=customer.company,
+            customer=customer,
+            plan_code=plan,
+            step_name=title,
+            date=timezone.localdate(),
+            status=Execution.Status.EXECUTED,
+            reason="test",
+            channel="call",
+            mode="manual",
+            customer_facing=False,
+        )
+    item = ActionItem.objects.create(
+        company=customer.company,
+        customer=customer,
+        kind=kind,
+        title=title,
+        due_date=timezone.localdate(),
+        execution=execution,
+        priority_parts={"days_late": min(days_late, 365)},
+        priority=min(days_late, 365),
+    )
+    item.assignees.set(who)
+    return item
+
+
+def test_the_inbox_filters_groups_and_says_whose_and_whom_to_call(world):
+    """The issue: calls began on page five behind collection decisions; nothing said whose each
+    item was, nor whom to call at which number; "365 days late" for an invoice 427 days late."""
+    from relance.models import Contact, Customer
+
+    dupont, martin = world.customers["dupont"], world.customers["martin"]
+    Customer.objects.filter(pk=dupont.pk).update(
+        oldest_unpaid_due=timezone.localdate() - timedelta(days=427)
+    )
+    Contact.objects.create(
+        company=world.alpha,
+        customer=dupont,
+        external_id="K9",
+        name="Paul Compta",
+        phone="+33142685300",
+        roles=["billing"],
+    )
+    claire = world.users["controller"]
+    claire.first_name, claire.last_name = "Claire", "Martin"
+    claire.save()
+    _item(
+        world, dupont, ActionItem.Kind.CALL, "Call Dupont", days_late=427, plan="std", who=[claire]
+    )
+    for n in range(3):
+        _item(world, martin, ActionItem.Kind.TASK, f"Decide {n}", plan="vip")
+    page = inbox(world, "controller", scope="all")
+    assert "427 days late" in page
+    assert "365 for lateness" in page
+    assert 'href="tel:+33142685300"' in page
+    assert "Paul Compta" in page
+    assert "for Claire Martin" in page
+    assert "nobody yet" in page
+    kinds = re.search(r'<p class="kinds" id="kinds">(.*?)</p>', page, re.S)[1]
+    assert "Call · 1" in kinds
+    assert "Task · 3" in kinds
+    calls = inbox(world, "controller", scope="all", kind="call")
+    assert "Call Dupont" in calls
+    assert "Decide 0" not in calls
+    assert "Decide 0" in inbox(world, "controller", scope="all", plan="vip")
+    assert "Call Dupont" not in inbox(world, "controller", scope="all", plan="vip")
+    assert "Call Dupont" in inbox(world, "controller", scope="all", owner=claire.pk)
+    assert "Call Dupont" not in inbox(world, "controller", scope="all", owner="none")
+    assert "Call Dupont" in inbox(world, "controller", scope="all", late="91-")
+    assert "Call Dupont" not in inbox(world, "controller", scope="all", late="1-30")
+    assert "Call Dupont" in inbox(world, "controller", scope="all", owner="nonsense")  # ignored
