@@ -253,10 +253,22 @@ def join(request: HttpRequest, token: str) -> HttpResponse:
 
 
 class ActivatingPasswordForm(SetPasswordForm):
-    """Choosing one's password is accepting the invitation: the account becomes active."""
+    """Choosing one's password is accepting the invitation: the account becomes active, with
+    the person's name, which the app shows everywhere instead of their email address."""
+
+    first_name = forms.CharField(label=gettext_lazy("First name"), max_length=150)
+    last_name = forms.CharField(label=gettext_lazy("Last name"), max_length=150, required=False)
+    field_order = ["first_name", "last_name", "new_password1", "new_password2"]
+
+    def __init__(self, user: Any, *args: Any, **kwargs: Any) -> None:
+        super().__init__(user, *args, **kwargs)
+        self.fields["first_name"].initial = user.first_name
+        self.fields["last_name"].initial = user.last_name
 
     def save(self, commit: bool = True) -> Any:
         self.user.is_active = True
+        self.user.first_name = self.cleaned_data["first_name"].strip()
+        self.user.last_name = self.cleaned_data["last_name"].strip()
         return super().save(commit)
 
 

@@ -54,7 +54,8 @@ def test_accepting_an_invitation_refuses_a_short_password_naming_the_field(world
     form = visitor.get(link, follow=True)
     short = "Xq7#kLm2$vR"
     refused = visitor.post(
-        form.redirect_chain[-1][0], {"new_password1": short, "new_password2": short}
+        form.redirect_chain[-1][0],
+        {"first_name": "Nina", "new_password1": short, "new_password2": short},
     )
     assert refused.status_code == 200
     assert "at least 12 characters" in refused.content.decode()

@@ -74,11 +74,18 @@ def test_inviting_someone_new_then_accepting(world):
     assert "Choose your password" in form.content.decode()
     password = "a-long-new-passphrase-42"
     done = visitor.post(
-        form.redirect_chain[-1][0], {"new_password1": password, "new_password2": password}
+        form.redirect_chain[-1][0],
+        {
+            "first_name": "Nina",
+            "last_name": "Petit-Durand",
+            "new_password1": password,
+            "new_password2": password,
+        },
     )
     assert done.status_code == 302
     user.refresh_from_db()
     assert user.is_active
+    assert user.get_full_name() == "Nina Petit-Durand"
     assert user.check_password(password)
     assert visitor.get("/customers/").status_code == 200  # logged in
     again = Client().get(link, follow=True).content.decode()
@@ -404,3 +411,32 @@ def test_the_name_shown_is_the_one_the_admin_typed(world):
     assert _normalised(_row(page, "imported@ar.test"), "imported@ar.test") == _normalised(
         _row(page, "fresh@ar.test"), "fresh@ar.test"
     )
+
+
+def test_a_new_member_gives_their_name_when_joining(world):
+    """The Team page showed "—" for every name and emails everywhere: the name is asked when
+    the invitation is accepted (prefilled with what the admin typed)."""
+    world.client("admin").post(
+        "/team/add/", {"company": world.alpha.pk, "email": "ana@ar.test", "role": "read_only"}
+    )
+    link = re.search(r"http://testserver(/invite/\S+)", mail.outbox[0].body).group(1)
+    visitor = Client()
+    form = visitor.get(link, follow=True)
+    assert "First name" in form.content.decode()
+    password = "a-long-new-passphrase-42"
+    refused = visitor.post(
+        form.redirect_chain[-1][0], {"new_password1": password, "new_password2": password}
+    )
+    assert refused.status_code == 200
+    assert not get_user_model().objects.get(email="ana@ar.test").is_active
+    visitor.post(
+        form.redirect_chain[-1][0],
+        {
+            "first_name": "Ana",
+            "last_name": "Lopes",
+            "new_password1": password,
+            "new_password2": password,
+        },
+    )
+    page = world.client("admin").get(f"/team/?company={world.alpha.pk}").content.decode()
+    assert "Ana Lopes" in page
