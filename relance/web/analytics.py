@@ -5,6 +5,7 @@ the same as CSV (services.analytics.trends)."""
 
 from __future__ import annotations
 
+import calendar
 import io
 import json
 from datetime import date, timedelta
@@ -65,6 +66,11 @@ def _percent(value: Any) -> str:
     return "" if value is None else f"{value.quantize(Decimal('0.1'))} %"
 
 
+def _partial(row: Any) -> bool:
+    """A month counted only up to today: its DSO and CEI move until it ends."""
+    return bool(row.end.day < calendar.monthrange(row.end.year, row.end.month)[1])
+
+
 def _months(today: Any) -> list[Any]:
     return trends.months_until(today, MONTHS)
 
@@ -85,11 +91,15 @@ def analytics_page(request: HttpRequest) -> HttpResponse:
             "overdue": formatting.money(s["overdue"], currency, language),
             "credit_sales": formatting.money(s["credit_sales"], currency, language),
             "cash_collected": formatting.money(s["cash_collected"], currency, language),
+            "partial": _partial(row),
+            "so_far": formatting.day(row.end, language),
         }
         for s, row in zip(shown, rows, strict=True)
     ]
     chart = {
-        "labels": [s["month"] for s in shown],
+        "labels": [
+            s["month"] + (" *" if _partial(r) else "") for s, r in zip(shown, rows, strict=True)
+        ],
         "dso": [s["dso"] for s in shown],
         "best": [s["best_possible_dso"] for s in shown],
         "cei": [s["cei"] for s in shown],
