@@ -7,7 +7,7 @@ from relance.api.app import urls as api_urls
 from relance.channels import esp_webhooks
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="dashboard", permanent=False)),
+    path("", RedirectView.as_view(pattern_name="start", permanent=False)),
     path("", include("relance.web.urls")),
     path("", include("relance.portal.urls")),
     path("api/", api_urls),
@@ -17,3 +17,6 @@ urlpatterns = [
     # anymail's WEBHOOK_SECRET or the ESP's signing key authenticates them.
     path("anymail/", include(esp_webhooks.urls())),
 ]
+
+handler403 = "relance.web.errors.forbidden"
+handler404 = "relance.web.errors.not_found"

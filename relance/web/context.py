@@ -36,6 +36,12 @@ def staff(request: HttpRequest) -> dict[str, Any]:
         """The first company this admin may switch on: the menu's "Go live" leads there."""
         return next((c for c in lazily_not_live if c.administered), None)
 
+    def only_sells() -> bool:
+        """A sales rep and nothing else: they land on their customers and see only the menus
+        of what they can use."""
+        roles = set(access.roles(request.user).values())
+        return roles == {Membership.Role.SALES_REP} and not request.user.is_superuser
+
     def imports() -> bool:
         return bool(access.acting_in(request.user))
 
@@ -45,4 +51,5 @@ def staff(request: HttpRequest) -> dict[str, Any]:
         "to_go_live": SimpleLazyObject(to_go_live),
         "manages_team": SimpleLazyObject(manages_team),
         "sells": SimpleLazyObject(sells),
+        "only_sells": SimpleLazyObject(only_sells),
     }

@@ -16,7 +16,7 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Min, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from relance.messaging import formatting
@@ -178,6 +178,15 @@ def _lists(request: HttpRequest, companies: list[Company], today: date) -> dict[
         "problems_count": problems.count(),
         "queued": messages.filter(status=OutboxMessage.Status.PLANNED).count(),
     }
+
+
+@login_required
+def start(request: HttpRequest) -> HttpResponse:
+    """Where a person lands after logging in: a sales rep's day starts with their customers,
+    everyone else's with the dashboard."""
+    if set(access.roles(request.user).values()) == {Membership.Role.SALES_REP}:
+        return redirect("my-customers")
+    return redirect("dashboard")
 
 
 @login_required

@@ -29,6 +29,7 @@ urlpatterns = [
     path("login/", auth.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth.LogoutView.as_view(), name="logout"),
     path("dashboard/", dashboard.dashboard, name="dashboard"),
+    path("start/", dashboard.start, name="start"),
     path("customers/", customers.customer_list, name="customers"),
     path("customers/export.csv", customers.customer_export, name="customers-export"),
     path("customers/<int:pk>/", customers.customer_detail, name="customer"),

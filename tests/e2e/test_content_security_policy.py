@@ -104,7 +104,7 @@ def test_every_page_works_under_its_policy(page, dupont):
 
     page.goto("/campaigns/new/")
     page.get_by_label("Name").fill("New bank details")
-    page.get_by_label("Owes").select_option("yes")
+    page.get_by_label("Owes", exact=True).select_option("yes")
     page.get_by_label("Body").fill("Dear {{ contact.name }}")
     expect(page.locator("#campaign-preview")).to_contain_text("Dear Jeanne Dupont")  # by htmx
 

@@ -77,8 +77,8 @@ def test_logging_in_leads_to_the_dashboard(world):
     assert "match. Please try again." in wrong.content.decode()
     right = client.post(reverse("login"), {"username": "admin", "password": PASSWORD})
     assert right.status_code == 302
-    assert right["Location"] == reverse("dashboard")
-    assert client.get("/").headers["Location"] == reverse("dashboard")
+    assert client.get(right["Location"])["Location"] == reverse("dashboard")
+    assert client.get(client.get("/")["Location"])["Location"] == reverse("dashboard")
 
 
 def test_the_list_shows_what_is_owed_and_overdue_and_searches(world):

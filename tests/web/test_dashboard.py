@@ -23,8 +23,8 @@ def page(world, user: str, language: str = "en", **params: str) -> str:
 def test_logging_in_lands_on_the_dashboard(world):
     client = Client()
     response = client.post("/login/", {"username": "admin", "password": "s3cret-pass!"})
-    assert response["Location"] == "/dashboard/"
-    assert client.get("/")["Location"] == "/dashboard/"
+    assert client.get(response["Location"])["Location"] == "/dashboard/"
+    assert client.get(client.get("/")["Location"])["Location"] == "/dashboard/"
 
 
 def test_a_controller_sees_the_companys_figures_stored_for_the_day(world, new_invoice):
