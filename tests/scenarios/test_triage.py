@@ -45,7 +45,12 @@ def stir(day: date, rng: random.Random) -> None:
         else:
             open_dispute(invoice, day, reason="quality")
     hold(customers[0], day + timedelta(days=rng.randint(0, 5)))
-    own = [i for i in invoices if i.customer_id == customers[1].pk][:2]
+    own = [
+        i
+        for i in invoices
+        if i.customer_id == customers[1].pk
+        and not i.disputes.filter(resolved_on__isnull=True).exists()  # never promised: refused
+    ][:2]
     if own:
         add_promise(customers[1], own, day + timedelta(days=rng.randint(0, 4)), day)
     for planned in PaymentPlan.objects.filter(status__in=PaymentPlan.PAUSING):
