@@ -34,7 +34,20 @@ def test_preview_of_a_french_balance(company):
                 "currency": "EUR",
             },
             "extras": {"open_amount": "234.56"},
-        }
+        },
+        {  # shown too, its wrong date as written, for the page to mark that cell
+            "row": 5,
+            "values": {
+                "external_id": "F-2",
+                "customer_id": "C1",
+                "number": "F-2",
+                "issue_date": "bientôt",
+                "due_date": "2026-03-02",
+                "total": "10.00",
+                "currency": "EUR",
+            },
+            "extras": {"open_amount": "0"},
+        },
     ]
     assert shown.errors[0]["row"] == 5
     assert shown.errors[0]["field"] == "issue_date"
