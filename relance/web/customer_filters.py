@@ -52,8 +52,30 @@ ORDER: dict[str, list[Any]] = {
 }
 
 
-class CustomerFilter(forms.Form):
-    """Every field optional; a value that is not a choice is ignored, never an error page."""
+class Filters(forms.Form):
+    """A bar of filters: every field optional; a value that is not a choice is ignored, never an
+    error page. Subclasses offer their choices with `_offer` and read them with `chosen`."""
+
+    def _offer(self, name: str, anything: Any, choices: list[tuple[str, Any]]) -> None:
+        field: Any = self.fields[name]
+        field.choices = [("", anything), *choices]
+
+    def offered(self, name: str) -> int:
+        """How many values the filter offers (besides "any")."""
+        field: Any = self.fields[name]
+        return len(field.choices) - 1
+
+    def chosen(self, name: str) -> str:
+        value = self.cleaned_data.get(name)
+        return "" if value is None else str(value)  # 0 days or 0.00 is a choice too
+
+    def labelled(self) -> None:
+        for field in self.fields.values():
+            field.widget.attrs["aria-label"] = field.label
+
+
+class CustomerFilter(Filters):
+    """The customers list's filters (and a campaign's segment)."""
 
     q = forms.CharField(required=False, label=_("Search"))
     company = forms.ChoiceField(required=False, label=_("Company"))
@@ -97,27 +119,13 @@ class CustomerFilter(forms.Form):
         )
         self._offer("rep", _("Any sales rep"), _people(visible, "sales_rep"))
         self._offer("owner", _("Any owner"), _people(visible, "owner"))
-        for field in self.fields.values():
-            field.widget.attrs["aria-label"] = field.label
+        self.labelled()
         for name in ("late_over", "owed_over"):
             self.fields[name].widget.attrs.update(placeholder=self.fields[name].label, size=12)
         self.offered_segment = self.offered("segment")
         self.offered_rep = self.offered("rep")
         self.offered_owner = self.offered("owner")
         self.is_valid()  # fills cleaned_data with the valid fields
-
-    def _offer(self, name: str, anything: Any, choices: list[tuple[str, Any]]) -> None:
-        field: Any = self.fields[name]
-        field.choices = [("", anything), *choices]
-
-    def offered(self, name: str) -> int:
-        """How many values the filter offers (besides "any")."""
-        field: Any = self.fields[name]
-        return len(field.choices) - 1
-
-    def chosen(self, name: str) -> str:
-        value = self.cleaned_data.get(name)
-        return "" if value is None else str(value)  # 0 days or 0.00 is a choice too
 
     def apply(self, query: QuerySet[Customer]) -> QuerySet[Customer]:
         criteria = {name: self.chosen(name) for name in self.fields if name != "sort"}

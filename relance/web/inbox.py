@@ -27,6 +27,7 @@ from relance.models import ActionItem, Company, Contact
 from relance.services.dunning import actions
 from relance.services.organisation import access, hours
 from relance.web import pages
+from relance.web.customer_filters import Filters
 
 OUTCOMES = [
     ("done", gettext_lazy("Done")),
@@ -74,8 +75,8 @@ LATE_BUCKETS = [
 ]
 
 
-class InboxFilter(forms.Form):
-    """Every field optional; a value that is not a choice is ignored, never an error page."""
+class InboxFilter(Filters):
+    """The inbox's filters."""
 
     kind = forms.ChoiceField(required=False, label=gettext_lazy("Type"))
     company = forms.ChoiceField(required=False, label=gettext_lazy("Company"))
@@ -107,17 +108,9 @@ class InboxFilter(forms.Form):
         self._offer("owner", _("Anyone"), [("none", _("Nobody yet")), *named])
         self._offer("plan", _("Every plan"), [(p, p) for p in plans])
         self._offer("late", _("Any lateness"), LATE_BUCKETS)
-        for field in self.fields.values():
-            field.widget.attrs["aria-label"] = field.label
+        self.labelled()
         self.several_companies = len(companies) > 1
         self.is_valid()
-
-    def _offer(self, name: str, anything: Any, choices: list[tuple[str, Any]]) -> None:
-        field: Any = self.fields[name]
-        field.choices = [("", anything), *choices]
-
-    def chosen(self, name: str) -> str:
-        return str(self.cleaned_data.get(name) or "")
 
     def apply(self, items: QuerySet[ActionItem], today: date) -> QuerySet[ActionItem]:
         if kind := self.chosen("kind"):
