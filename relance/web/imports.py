@@ -26,7 +26,7 @@ from relance.domain.errors import Refusal
 from relance.domain.tabular import FormatError
 from relance.messaging import formatting
 from relance.models import Company, ImportJob
-from relance.services.ledger import import_columns, import_jobs, mapping_store
+from relance.services.ledger import import_columns, import_jobs, import_undo, mapping_store
 from relance.services.ledger.import_kinds import columns_of
 from relance.services.organisation import access
 from relance.web import pages
@@ -225,7 +225,7 @@ def _status_context(job: ImportJob) -> dict[str, Any]:
         import_jobs.expire_stale(job.company)
         job.refresh_from_db()
     read = import_jobs.progress(job) if not job.finished else job.size
-    refusal = import_jobs.undo_refusal(job) if job.status in (Status.DONE,) else ""
+    refusal = import_undo.undo_refusal(job) if job.status in (Status.DONE,) else ""
     return {
         "job": job,
         "row": _row(job, language),
@@ -280,7 +280,7 @@ def job_confirm(request: HttpRequest, pk: int) -> HttpResponse:
 def job_undo(request: HttpRequest, pk: int) -> HttpResponse:
     job = job_of(request, pk)
     try:
-        deleted = import_jobs.undo(job, request.user)
+        deleted = import_undo.undo(job, request.user)
     except Refusal as exc:
         messages.error(request, str(exc))
     else:
@@ -323,7 +323,7 @@ def history(request: HttpRequest) -> HttpResponse:
     rows = []
     for job in listing["page"]:
         row = _row(job, language)
-        refusal = import_jobs.undo_refusal(job) if job.status == Status.DONE else "-"
+        refusal = import_undo.undo_refusal(job) if job.status == Status.DONE else "-"
         row["may_undo"] = not job.dry_run and refusal == ""
         rows.append(row)
     context = {

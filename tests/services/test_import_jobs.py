@@ -24,8 +24,9 @@ from relance.models import (
     Run,
 )
 from relance.services.dialogue import pauses
-from relance.services.ledger import import_jobs
-from relance.services.ledger.import_jobs import ImportRefused, UndoRefused
+from relance.services.ledger import import_jobs, import_undo
+from relance.services.ledger.import_jobs import ImportRefused
+from relance.services.ledger.import_undo import UndoRefused
 
 Status = ImportJob.Status
 
@@ -347,8 +348,8 @@ def test_undo_deletes_what_the_latest_import_created_and_journals_it(send, compa
     job = send("invoices", INVOICES)
     assert Allocation.objects.count() == 1  # the earlier payment now pays I1
     # the payment above was made outside any job, before this import: the import is undoable
-    assert import_jobs.undo_refusal(job) == ""
-    assert import_jobs.undo(job, claire) == 2
+    assert import_undo.undo_refusal(job) == ""
+    assert import_undo.undo(job, claire) == 2
     job.refresh_from_db()
     assert job.status == Status.UNDONE
     assert job.undone_by == claire
@@ -361,24 +362,24 @@ def test_undo_deletes_what_the_latest_import_created_and_journals_it(send, compa
     assert event.actor == claire
     assert event.data["file"] == "ledger.csv"
     assert event.data["deleted"] == 2
-    assert "already undone" in import_jobs.undo_refusal(job)
+    assert "already undone" in import_undo.undo_refusal(job)
     with pytest.raises(UndoRefused):
-        import_jobs.undo(job, claire)
+        import_undo.undo(job, claire)
 
 
 def test_undo_of_customers_removes_the_people_it_invited(send, company, claire):
     job = send("customers", b"external_id,name,owner_email\nC1,Dupont,new.person@ar.test\n")
     assert job.invited_users == ["new.person@ar.test"]
-    import_jobs.undo(job, claire)
+    import_undo.undo(job, claire)
     assert not get_user_model().objects.filter(email="new.person@ar.test").exists()
     assert not Customer.objects.exists()
 
 
 def test_undo_is_refused_for_a_dry_run_and_a_failed_import(send):
     check = send("customers", CUSTOMERS, dry_run=True)
-    assert "nothing to undo" in import_jobs.undo_refusal(check)
+    assert "nothing to undo" in import_undo.undo_refusal(check)
     failed = send("customers", b"external_id,name\nC1,\n")
-    assert "finished" in import_jobs.undo_refusal(failed)
+    assert "finished" in import_undo.undo_refusal(failed)
 
 
 def test_undo_puts_back_the_former_values_of_the_rows_it_changed(send, company, claire):
@@ -395,8 +396,8 @@ def test_undo_puts_back_the_former_values_of_the_rows_it_changed(send, company, 
     assert after["total"] == "1200.5000"
     assert before["due_date"] == "2026-02-09"
     assert after["due_date"] == "2026-02-28"
-    assert import_jobs.undo_refusal(changed) == ""
-    assert import_jobs.undo(changed, claire) == 1
+    assert import_undo.undo_refusal(changed) == ""
+    assert import_undo.undo(changed, claire) == 1
     invoice = Invoice.objects.get(external_id="I1")
     assert str(invoice.total) == "1000.0000"
     assert str(invoice.due_date) == "2026-02-09"
@@ -409,7 +410,7 @@ def test_undo_of_changes_is_refused_when_the_rows_changed_again(send, company):
     changed = send("customers", CUSTOMERS.replace(b"Dupont", b"Durand"))
     assert changed.updated == 1
     Customer.objects.filter(external_id="C1").update(name="Durand & Fils")
-    assert "changed again" in import_jobs.undo_refusal(changed)
+    assert "changed again" in import_undo.undo_refusal(changed)
 
 
 def test_undo_is_refused_when_the_import_changed_too_many_rows(send, settings):
@@ -418,7 +419,7 @@ def test_undo_is_refused_when_the_import_changed_too_many_rows(send, settings):
     changed = send("customers", CUSTOMERS.replace(b"EUR", b"GBP"))
     assert changed.updated == 2
     assert changed.undo["updated"] is None
-    assert "changed 2 existing rows, more than" in import_jobs.undo_refusal(changed)
+    assert "changed 2 existing rows, more than" in import_undo.undo_refusal(changed)
 
 
 def test_the_copy_taken_before_the_import_is_dropped(send, company):
@@ -435,13 +436,13 @@ def test_the_copy_taken_before_the_import_is_dropped(send, company):
 def test_only_the_latest_import_can_be_undone(send):
     first = send("customers", CUSTOMERS)
     send("invoices", INVOICES)
-    assert "only the latest" in import_jobs.undo_refusal(first)
+    assert "only the latest" in import_undo.undo_refusal(first)
 
 
 def test_undo_is_refused_once_a_cycle_ran(send, company):
     job = send("customers", CUSTOMERS)
     Run.objects.create(date=timezone.localdate(), company=None, source="scheduler")
-    assert "dunning cycle ran" in import_jobs.undo_refusal(job)
+    assert "dunning cycle ran" in import_undo.undo_refusal(job)
 
 
 def test_undo_is_refused_once_something_was_recorded_on_its_rows(send, company, claire):
@@ -449,7 +450,7 @@ def test_undo_is_refused_once_something_was_recorded_on_its_rows(send, company, 
     job = send("invoices", INVOICES)
     customer = Customer.objects.get(external_id="C1")
     pauses.hold(customer, timezone.localdate() + timedelta(days=10), actor=claire, source="web")
-    assert "recorded in this company" in import_jobs.undo_refusal(job)
+    assert "recorded in this company" in import_undo.undo_refusal(job)
 
 
 def test_undo_is_refused_when_rows_were_added_by_another_source(send, company):
@@ -465,7 +466,7 @@ def test_undo_is_refused_when_rows_were_added_by_another_source(send, company):
         currency="EUR",
         total=1,
     )
-    assert "added to or removed" in import_jobs.undo_refusal(job)
+    assert "added to or removed" in import_undo.undo_refusal(job)
 
 
 def test_undo_is_refused_when_other_rows_refer_to_what_it_created(send, company):
@@ -479,7 +480,7 @@ def test_undo_is_refused_when_other_rows_refer_to_what_it_created(send, company)
         currency="EUR",
         amount=1,
     )
-    assert "refer to the rows" in import_jobs.undo_refusal(job)
+    assert "refer to the rows" in import_undo.undo_refusal(job)
 
 
 def test_over_celery_a_task_runs_the_job(send, settings, company):
@@ -504,7 +505,7 @@ def test_undo_is_refused_once_outside_systems_were_told(send, company):
     WebhookDelivery.objects.create(
         endpoint=endpoint, event_id="payment.received:1", event_type="payment.received", payload={}
     )
-    assert "webhooks" in import_jobs.undo_refusal(job)
+    assert "webhooks" in import_undo.undo_refusal(job)
 
 
 def test_the_stored_file_is_readable_by_relance_only(send, storage):
