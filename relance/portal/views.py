@@ -180,6 +180,7 @@ def statement(request: HttpRequest, customer: Customer, language: str) -> HttpRe
         "company": company,
         "account": account,
         "today": account.on,
+        "statement_day": formatting.day(account.on, language),
         "language": language,
         "token": _token(request),
         "paid_back": request.GET.get("paid") == "1",

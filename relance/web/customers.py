@@ -222,7 +222,8 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
             )[:5]
         ],
         "plan_range": range(2, customer.company.plan_max_instalments + 1),
-        "portal_link": links.link(customer) if may_act else "",
+        # staff open it from the address they use, not the one messages carry (RELANCE_BASE_URL)
+        "portal_link": request.build_absolute_uri(links.path(customer)) if may_act else "",
     }
     return render(request, "relance/customer_detail.html", context)
 

@@ -92,19 +92,22 @@ def account(customer: Customer, on: date, language: str) -> Account:
     result = Account(customer, on, language, missing_rates=found.get("missing_rates", []))
     known = _invoices(customer)
     marks = _Marks.of(customer)
-    owed, overdue, fees = Totals(), Totals(), Totals()
+    owed, overdue, fees, disputed = Totals(), Totals(), Totals(), Totals()
     for row in found["invoices"]:
         currency = row["currency"]
         due = Decimal(row["amount_due"])
         interest, indemnity = _amount(row["late_interest"]), _amount(row["fixed_indemnity"])
+        result.invoices.append(
+            _invoice_line(row, known[row["id"]], due, (interest, indemnity), marks, result)
+        )
+        if row["id"] in marks.disputed:  # set aside until answered: not in what to pay
+            disputed.add(Money(due, currency))
+            continue
         owed.add(Money(due, currency))
         if row["days_late"] > 0:
             overdue.add(Money(due, currency))
         fees.add(Money((interest or Decimal(0)) + (indemnity or Decimal(0)), currency))
-        result.invoices.append(
-            _invoice_line(row, known[row["id"]], due, (interest, indemnity), marks, result)
-        )
-    result.totals += _totals(owed, overdue, fees, language)
+    result.totals += _totals(owed, overdue, fees, disputed, language)
     result.credit = [
         formatting.money(Decimal(amount), currency, language)
         for currency, amount in found["credit"].items()
@@ -202,21 +205,29 @@ def _invoice_line(
     }
 
 
-def _totals(owed: Totals, overdue: Totals, fees: Totals, language: str) -> list[dict[str, str]]:
-    """Per currency: what is owed, how much of it is overdue, and with the late fees."""
+def _totals(
+    owed: Totals, overdue: Totals, fees: Totals, disputed: Totals, language: str
+) -> list[dict[str, Any]]:
+    """Per currency: what is to pay, how much of it is overdue, with the late fees, and what is
+    disputed, set apart (the customer is not asked to pay it while it is examined)."""
     money = formatting.money
     totals = []
-    for currency in owed:
+    for currency in sorted(set(owed) | set(disputed)):
+        to_pay = owed[currency] if currency in owed else Decimal(0)
         extra = fees[currency] if currency in fees else Decimal(0)
         totals.append(
             {
                 "currency": currency,
-                "owed": money(owed[currency], currency, language),
+                "owed": money(to_pay, currency, language),
+                "payable": to_pay > 0,
                 "overdue": money(overdue[currency], currency, language)
                 if currency in overdue
                 else "",
                 "fees": money(extra, currency, language) if extra else "",
-                "with_fees": money(owed[currency] + extra, currency, language),
+                "with_fees": money(to_pay + extra, currency, language),
+                "disputed": money(disputed[currency], currency, language)
+                if currency in disputed
+                else "",
             }
         )
     return totals

@@ -44,9 +44,14 @@ def token(customer: Any) -> str:
     return _signer().sign(f"{customer.pk}.{customer.portal_version}")
 
 
+def path(customer: Any) -> str:
+    """The portal's path for this customer, for a page to make absolute with its own host."""
+    return PATH.format(token=token(customer))
+
+
 def link(customer: Any) -> str:
     """The full address to put in a message (settings.RELANCE_BASE_URL)."""
-    return settings.RELANCE_BASE_URL.rstrip("/") + PATH.format(token=token(customer))
+    return settings.RELANCE_BASE_URL.rstrip("/") + path(customer)
 
 
 def read(value: str) -> Customer:

@@ -30,7 +30,7 @@ from django.utils import timezone
 from relance.domain.errors import Forbidden, Refusal
 from relance.domain.money import minor_units, parse_amount
 from relance.messaging import formatting
-from relance.models import Customer, Invoice, OutboxMessage, Payment, PaymentRequest
+from relance.models import Customer, Dispute, Invoice, OutboxMessage, Payment, PaymentRequest
 from relance.services.dialogue import notices
 from relance.services.dunning import outbox
 from relance.services.ledger import allocation, statements
@@ -45,9 +45,17 @@ class PaymentRefused(Refusal, ValueError):
 
 
 def owed_by_currency(customer: Customer, on: date) -> dict[str, tuple[Decimal, list[str]]]:
-    """Per currency: the amount due on `on` and the invoices (external ids) it is for."""
+    """Per currency: the amount due on `on` and the invoices (external ids) it is for; an
+    invoice under an open dispute is not asked for while it is examined."""
     found: dict[str, tuple[Decimal, list[str]]] = {}
+    disputed = set(
+        Dispute.objects.filter(customer=customer, resolved_on=None).values_list(
+            "invoice__external_id", flat=True
+        )
+    )
     for row in statements.statement(customer, on, strict=False)["invoices"]:
+        if row["id"] in disputed:
+            continue
         total, ids = found.get(row["currency"], (Decimal(0), []))
         found[row["currency"]] = (total + Decimal(row["amount_due"]), [*ids, row["id"]])
     return found
