@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import time
 from datetime import timedelta
+from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -59,7 +61,10 @@ def test_a_customer_reads_downloads_disputes_and_promises(
     expect(phone.locator(".totals")).to_contain_text("€1,550.00")
     expect(phone.locator(".totals")).to_contain_text("of which €1,250.00 overdue")
     expect(phone.locator(".bank")).to_contain_text("GB33BUKB20201555555555")
-    phone.screenshot(path=str(tmp_path / "portal.png"), full_page=True)
+    phone.screenshot(
+        path=str(Path(os.environ.get("RELANCE_SCREENSHOTS", tmp_path)) / "portal-fr.png"),
+        full_page=True,
+    )
     with phone.expect_download() as download:
         phone.get_by_role("link", name="Download a summary (PDF)").first.click()
     saved = tmp_path / "invoice.pdf"
