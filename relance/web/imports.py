@@ -18,8 +18,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import filesizeformat
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from relance.domain import csv_cells
@@ -177,6 +177,7 @@ def import_page(request: HttpRequest) -> HttpResponse:
             upload = form.cleaned_data["file"]
             chosen = ("mapping", "sheet")
             options = {key: form.cleaned_data[key] for key in chosen if form.cleaned_data[key]}
+            options["language"] = get_language()  # the job's messages, in the uploader's words
             try:
                 job = import_jobs.submit(
                     company,

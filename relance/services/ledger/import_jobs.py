@@ -55,7 +55,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, connections, models, transaction
 from django.db.models import ForeignObjectRel, Max, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
@@ -469,21 +469,24 @@ def run(job_id: int) -> ImportJob | None:
         return None
     job = ImportJob.objects.select_related("company", "uploaded_by").get(pk=job_id)
     meter = _Progress(job.pk)
-    try:
-        _run(job, meter)
-    except imports.ImportRejected as exc:
-        _fail(job, str(exc))
-    except Exception:
-        logger.exception("import job %s failed", job.pk)
-        _fail(
-            job,
-            _(
-                "The import stopped on an unexpected error; nothing of this file was imported. "
-                "Your administrator will find the details in relance's log."
-            ),
-        )
-    finally:
-        meter.stop()
+    # no request here: the file's problems are written in the uploader's language (at submit)
+    language = job.options.get("language") or settings.LANGUAGE_CODE
+    with translation.override(language):
+        try:
+            _run(job, meter)
+        except imports.ImportRejected as exc:
+            _fail(job, str(exc))
+        except Exception:
+            logger.exception("import job %s failed", job.pk)
+            _fail(
+                job,
+                _(
+                    "The import stopped on an unexpected error; nothing of this file was "
+                    "imported. Your administrator will find the details in relance's log."
+                ),
+            )
+        finally:
+            meter.stop()
     job.refresh_from_db()
     return job
 
