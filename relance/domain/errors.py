@@ -21,13 +21,31 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from relance.domain.texts import render
+
 
 class RelanceError(Exception):
-    """Something relance will not or cannot do; the message says why, for a finance user."""
+    """Something relance will not or cannot do; the message says why, for a finance user.
 
-    def __init__(self, message: str = "", details: Iterable[Mapping[str, Any]] = ()) -> None:
+    The message is an English template (marked with `texts.N_`) and `params` fill its
+    `%(name)s` placeholders: `str(error)` translates it into the language active at that
+    moment (`texts.render`), so one error reads in French on a French page and in English in
+    the CLI's JSON.
+    """
+
+    def __init__(
+        self, message: str = "", details: Iterable[Mapping[str, Any]] = (), **params: Any
+    ) -> None:
         super().__init__(message)
         self._details = [dict(detail) for detail in details]
+        self.template = message
+        self.params = params
+
+    def __str__(self) -> str:
+        template = getattr(self, "template", None)
+        if template is None:  # built without our __init__ (copied, unpickled)
+            return super().__str__()
+        return render(template, getattr(self, "params", None))
 
     @property
     def details(self) -> list[dict[str, Any]]:
@@ -44,8 +62,8 @@ class Refusal(RelanceError):
 
     field: str | None = None
 
-    def __init__(self, message: str = "", *, field: str | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, message: str = "", *, field: str | None = None, **params: Any) -> None:
+        super().__init__(message, **params)
         if field is not None:
             self.field = field
 

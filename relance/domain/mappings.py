@@ -38,6 +38,7 @@ import yaml
 from relance.domain.errors import RelanceError
 from relance.domain.ledger_files import COLUMNS, EXTENSIONS, KINDS, REQUIRED
 from relance.domain.tabular import header_key
+from relance.domain.texts import N_
 
 #: Fields read as amounts and as dates (in relance's own files too), per kind.
 NUMBER_FIELDS: dict[str, tuple[str, ...]] = {
@@ -113,12 +114,14 @@ class Mapping:
 
 def _text(value: Any, key: str) -> str:
     if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise MappingError(f"`{key}` must be text, got {type(value).__name__}")
+        raise MappingError(
+            N_("`%(key)s` must be text, got %(type)s"), key=key, type=type(value).__name__
+        )
     text = str(value).strip()
     if not text:
-        raise MappingError(f"`{key}` is empty")
+        raise MappingError(N_("`%(key)s` is empty"), key=key)
     if len(text) > 200:
-        raise MappingError(f"`{key}` is longer than 200 characters")
+        raise MappingError(N_("`%(key)s` is longer than 200 characters"), key=key)
     return text
 
 
@@ -126,32 +129,43 @@ def _table(value: Any, key: str) -> dict[str, str]:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise MappingError(f'`{key}` must be a table such as {{field: "Header"}}')
+        raise MappingError(N_('`%(key)s` must be a table such as {field: "Header"}'), key=key)
     return {_text(k, key): _text(v, f"{key}.{k}") for k, v in value.items()}
 
 
 def parse(text: str) -> Mapping:
     """A mapping from its YAML, or MappingError naming the key at fault."""
     if len(text.encode()) > MAX_MAPPING_BYTES:
-        raise MappingError(f"the mapping is larger than {MAX_MAPPING_BYTES // 1000} kB")
+        raise MappingError(
+            N_("the mapping is larger than %(size)s kB"), size=MAX_MAPPING_BYTES // 1000
+        )
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
-        line = f" (line {where.line + 1})" if where is not None else ""
-        raise MappingError(f"the mapping is not valid YAML{line}") from None
+        if where is not None:
+            raise MappingError(
+                N_("the mapping is not valid YAML (line %(line)s)"), line=where.line + 1
+            ) from None
+        raise MappingError(N_("the mapping is not valid YAML")) from None
     if not isinstance(data, dict):
-        raise MappingError("the mapping must be a YAML table with at least `kind`")
+        raise MappingError(N_("the mapping must be a YAML table with at least `kind`"))
     return from_dict(data)
 
 
 def from_dict(data: dict[str, Any]) -> Mapping:
     unknown = sorted(str(k) for k in data if k not in _KEYS)
     if unknown:
-        raise MappingError(f"unknown key `{unknown[0]}`; the keys are: {', '.join(_KEYS)}")
+        raise MappingError(
+            N_("unknown key `%(key)s`; the keys are: %(keys)s"),
+            key=unknown[0],
+            keys=", ".join(_KEYS),
+        )
     kind = data.get("kind")
     if kind not in KINDS:
-        raise MappingError(f"`kind` must be one of {', '.join(KINDS)}, got {kind!r}")
+        raise MappingError(
+            N_("`kind` must be one of %(kinds)s, got %(kind)r"), kinds=", ".join(KINDS), kind=kind
+        )
     known = fields_of(kind)
     columns = _table(data.get("columns"), "columns")
     defaults = _table(data.get("defaults"), "defaults")
@@ -159,48 +173,62 @@ def from_dict(data: dict[str, Any]) -> Mapping:
         for name in table:
             if name not in known:
                 raise MappingError(
-                    f"`{key}.{name}`: {kind} have no field '{name}'; fields: {', '.join(known)}"
+                    N_("`%(key)s.%(name)s`: %(kind)s have no field '%(name)s'; fields: %(fields)s"),
+                    key=key,
+                    name=name,
+                    kind=kind,
+                    fields=", ".join(known),
                 )
     if columns:
         for name in sorted(REQUIRED[kind]):
             if name not in (columns.keys() | defaults.keys() | {"currency", data.get("headings")}):
                 raise MappingError(
-                    f"`columns.{name}`: {kind} need '{name}'; map it to a column or give it "
-                    "in `defaults`"
+                    N_(
+                        "`columns.%(name)s`: %(kind)s need '%(name)s'; map it to a column or "
+                        "give it in `defaults`"
+                    ),
+                    name=name,
+                    kind=kind,
                 )
     dates = data.get("dates")
     if dates is not None:
         dates = _text(dates, "dates")
         if not all(d in dates for d in ("%d", "%m")) or not ("%Y" in dates or "%y" in dates):
             raise MappingError(
-                '`dates` must be a strftime format with %d, %m and %Y, e.g. "%d/%m/%Y"'
+                N_('`dates` must be a strftime format with %d, %m and %Y, e.g. "%d/%m/%Y"')
             )
     decimal = data.get("decimal")
     if decimal is not None and decimal not in (".", ","):
-        raise MappingError(f'`decimal` must be "." or ",", got {decimal!r}')
+        raise MappingError(N_('`decimal` must be "." or ",", got %(decimal)r'), decimal=decimal)
     extras = {}
     for key in ("open_amount", "settled_date"):
         value = data.get(key)
         extras[key] = _text(value, key) if value is not None else None
         if value is not None and kind != "invoices":
-            raise MappingError(f"`{key}` applies to invoices only")
+            raise MappingError(N_("`%(key)s` applies to invoices only"), key=key)
     headings = data.get("headings")
     if headings is not None:
         headings = _text(headings, "headings")
         if headings not in known:
-            raise MappingError(f"`headings`: {kind} have no field '{headings}'")
+            raise MappingError(
+                N_("`headings`: %(kind)s have no field '%(field)s'"), kind=kind, field=headings
+            )
         if headings in columns:
-            raise MappingError(f"`headings`: '{headings}' is also in `columns`; keep one")
+            raise MappingError(
+                N_("`headings`: '%(field)s' is also in `columns`; keep one"), field=headings
+            )
     lines = _table(data.get("lines"), "lines")
     if lines:
         if kind != "invoices":
-            raise MappingError("`lines` applies to invoices only")
+            raise MappingError(N_("`lines` applies to invoices only"))
         for key in lines:
             if key not in ("group_by", "amount", "tax"):
-                raise MappingError(f"`lines.{key}`: the keys are group_by, amount, tax")
+                raise MappingError(
+                    N_("`lines.%(key)s`: the keys are group_by, amount, tax"), key=key
+                )
         for key in ("group_by", "amount"):
             if key not in lines:
-                raise MappingError(f"`lines.{key}` is required with `lines`")
+                raise MappingError(N_("`lines.%(key)s` is required with `lines`"), key=key)
     return Mapping(
         kind=kind,
         columns=columns,
@@ -229,9 +257,13 @@ def find_header(rows: Sequence[Sequence[str]], mapping: Mapping) -> int:
         if len(missing) < len(best_missing):
             best, best_missing = index, missing
     raise MappingError(
-        f"the file has no column {', '.join(repr(m) for m in best_missing)} "
-        f"(looked for them in its first {HEADER_SEARCH_ROWS} rows; row {best + 1} comes "
-        "closest)"
+        N_(
+            "the file has no column %(columns)s (looked for them in its first %(rows)s rows; "
+            "row %(row)s comes closest)"
+        ),
+        columns=", ".join(repr(m) for m in best_missing),
+        rows=HEADER_SEARCH_ROWS,
+        row=best + 1,
     )
 
 
@@ -316,14 +348,30 @@ def collapse_lines(
             return line  # the total's own parser reports it
         if amount != total and amount + tax != total:
             name = line.extras.get("group") or line.values.get("external_id", "")
-            with_tax = f" ({amount + tax} with their tax)" if tax else ""
-            message = (
-                f"the lines of invoice '{name}' add up to {amount}{with_tax}, "
-                f"not to its total {total}"
-            )
+            if tax:
+                error = MappingError(
+                    N_(
+                        "the lines of invoice '%(invoice)s' add up to %(amount)s (%(with_tax)s "
+                        "with their tax), not to its total %(total)s"
+                    ),
+                    invoice=name,
+                    amount=amount,
+                    with_tax=amount + tax,
+                    total=total,
+                )
+            else:
+                error = MappingError(
+                    N_(
+                        "the lines of invoice '%(invoice)s' add up to %(amount)s, not to its "
+                        "total %(total)s"
+                    ),
+                    invoice=name,
+                    amount=amount,
+                    total=total,
+                )
             if report is None:
-                raise MappingError(message)
-            report(line.row, message)
+                raise error
+            report(line.row, str(error))
             return None
         return line
 

@@ -16,6 +16,7 @@ from functools import cache
 from babel.numbers import get_currency_precision, list_currencies
 
 from relance.domain.errors import RelanceError
+from relance.domain.texts import N_
 
 ZERO = Decimal(0)
 
@@ -41,7 +42,7 @@ def normalize_currency(code: str) -> str:
     """Return the upper-case ISO 4217 code, or raise `InvalidCurrency`."""
     candidate = (code or "").strip().upper()
     if len(candidate) != 3 or candidate not in _known_currencies():
-        raise InvalidCurrency(f"'{code}' is not an ISO 4217 currency code")
+        raise InvalidCurrency(N_("'%(code)s' is not an ISO 4217 currency code"), code=code)
     return candidate
 
 
@@ -63,20 +64,23 @@ def parse_amount(text: str, currency: str) -> Decimal:
     """
     raw = (text or "").strip()
     if not raw:
-        raise InvalidAmount("an amount is required")
+        raise InvalidAmount(N_("an amount is required"))
     try:
         value = Decimal(raw)
     except InvalidOperation:
         raise InvalidAmount(
-            f"'{text}' is not a number (use a decimal point, no separators)"
+            N_("'%(text)s' is not a number (use a decimal point, no separators)"), text=text
         ) from None
     if not value.is_finite():
-        raise InvalidAmount(f"'{text}' is not a finite number")
+        raise InvalidAmount(N_("'%(text)s' is not a finite number"), text=text)
     exponent = value.as_tuple().exponent
     assert isinstance(exponent, int)
     if -exponent > minor_units(currency):
         raise InvalidAmount(
-            f"'{text}' has more decimals than {currency} allows ({minor_units(currency)})"
+            N_("'%(text)s' has more decimals than %(currency)s allows (%(decimals)s)"),
+            text=text,
+            currency=currency,
+            decimals=minor_units(currency),
         )
     return value
 

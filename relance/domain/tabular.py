@@ -24,6 +24,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from relance.domain.errors import RelanceError
+from relance.domain.texts import N_
 
 #: Rows of a file read before the date order and decimal mark are decided.
 SAMPLE_ROWS = 1000
@@ -35,8 +36,10 @@ class FormatError(RelanceError, ValueError):
     """The file's format cannot be read or decided; the message says what to set, `row` and
     `field` where it was first seen (when one row and field show it)."""
 
-    def __init__(self, message: str, row: int | None = None, field: str | None = None) -> None:
-        super().__init__(message)
+    def __init__(
+        self, message: str, row: int | None = None, field: str | None = None, **params: Any
+    ) -> None:
+        super().__init__(message, **params)
         self.row = row
         self.field = field
 
@@ -190,9 +193,13 @@ class NumberFormat:
             dot, comma = self._evidence["."], self._evidence[","]
             later = max(dot, comma)
             raise FormatError(
-                f"amounts use both decimal marks: row {dot[0]} has a decimal point, row "
-                f"{comma[0]} a decimal comma; set the mapping's `decimal`",
+                N_(
+                    "amounts use both decimal marks: row %(dot_row)s has a decimal point, "
+                    "row %(comma_row)s a decimal comma; set the mapping's `decimal`"
+                ),
                 *later,
+                dot_row=dot[0],
+                comma_row=comma[0],
             )
         if self._evidence:
             self.decimal = next(iter(self._evidence))
@@ -215,19 +222,25 @@ class NumberFormat:
         decimal = self.decimal
         if mark in (".", ",") and decimal is not None and mark != decimal:
             raise FormatError(
-                f"'{value}' has '{mark}' as decimal mark but the file uses '{decimal}'"
+                N_("'%(value)s' has '%(mark)s' as decimal mark but the file uses '%(decimal)s'"),
+                value=value,
+                mark=mark,
+                decimal=decimal,
             )
         if mark == "?" and decimal is None:
             raise FormatError(
-                f"'{value}' could be read with ',' or '.' as decimal mark; set the mapping's "
-                "`decimal`"
+                N_(
+                    "'%(value)s' could be read with ',' or '.' as decimal mark; set the "
+                    "mapping's `decimal`"
+                ),
+                value=value,
             )
         if decimal is None and mark in (".", ","):
             self.decimal = decimal = mark  # the first row that tells decides for the next ones
         decimal = decimal or "."
         thousands = "," if decimal == "." else "."
         if not _grouped(text, thousands, decimal):
-            raise FormatError(f"'{value}' is not a number")
+            raise FormatError(N_("'%(value)s' is not a number"), value=value)
         plain = text.replace(thousands, "").replace(decimal, ".")
         if negative:
             plain = plain[1:] if plain.startswith("-") else "-" + plain
@@ -313,9 +326,15 @@ class DateFormat:
         if self._day_rows and self._month_rows:
             (d_row, d_val, d_name), (m_row, m_val, m_name) = self._day_rows[0], self._month_rows[0]
             raise FormatError(
-                f"dates disagree: row {d_row} ({d_val}) is day/month, row {m_row} ({m_val}) "
-                "month/day; set the mapping's `dates`",
+                N_(
+                    "dates disagree: row %(day_row)s (%(day_value)s) is day/month, row "
+                    "%(month_row)s (%(month_value)s) month/day; set the mapping's `dates`"
+                ),
                 *max((d_row, d_name), (m_row, m_name)),
+                day_row=d_row,
+                day_value=d_val,
+                month_row=m_row,
+                month_value=m_val,
             )
         if self._day_rows:
             self.day_first = True
@@ -323,10 +342,12 @@ class DateFormat:
             self.day_first = False
         elif self._ambiguous:
             raise FormatError(
-                "dates could be day/month or month/day: rows "
-                f"{ranges(r for r, _ in self._ambiguous)} fit both; set the mapping's `dates` "
-                '(e.g. "%d/%m/%Y")',
+                N_(
+                    "dates could be day/month or month/day: rows %(rows)s fit both; set the "
+                    'mapping\'s `dates` (e.g. "%%d/%%m/%%Y")'
+                ),
                 *self._ambiguous[0],
+                rows=ranges(r for r, _ in self._ambiguous),
             )
 
     def parse(self, value: str) -> str:
@@ -343,19 +364,22 @@ class DateFormat:
             except ValueError:
                 if not _SERIAL.match(value):
                     raise FormatError(
-                        f"'{value}' is not a date in the mapping's format {self.stated}"
+                        N_("'%(value)s' is not a date in the mapping's format %(format)s"),
+                        value=value,
+                        format=self.stated,
                     ) from None
         if m := _ISO.match(value) or _ISO_SLASH.match(value):
             return _checked(int(m.group(1)), int(m.group(2)), int(m.group(3)), value)
         if _SERIAL.match(value):
             days = int(Decimal(value))
             if not 1 <= days <= 2958465:
-                raise FormatError(f"'{value}' is not an Excel date")
+                raise FormatError(N_("'%(value)s' is not an Excel date"), value=value)
             return (_EXCEL_EPOCH + timedelta(days=days)).isoformat()
         m = _DMY.match(value)
         if not m:
             raise FormatError(
-                f"'{value}' is not a date (YYYY-MM-DD, DD/MM/YYYY, DD.MM.YYYY or MM/DD/YYYY)"
+                N_("'%(value)s' is not a date (YYYY-MM-DD, DD/MM/YYYY, DD.MM.YYYY or MM/DD/YYYY)"),
+                value=value,
             )
         first, second, year = int(m.group(1)), int(m.group(3)), int(m.group(4))
         if m.group(2) == ".":
@@ -368,12 +392,18 @@ class DateFormat:
                 day_first = False
             else:
                 raise FormatError(
-                    f"'{value}' could be day/month or month/day; set the mapping's `dates`"
+                    N_("'%(value)s' could be day/month or month/day; set the mapping's `dates`"),
+                    value=value,
                 )
             self.day_first = day_first
         elif (day_first and second > 12) or (not day_first and first > 12):
-            order = "day/month" if day_first else "month/day"
-            raise FormatError(f"'{value}' does not fit the file's date order ({order})")
+            if day_first:
+                raise FormatError(
+                    N_("'%(value)s' does not fit the file's date order (day/month)"), value=value
+                )
+            raise FormatError(
+                N_("'%(value)s' does not fit the file's date order (month/day)"), value=value
+            )
         day, month = (first, second) if day_first else (second, first)
         return _checked(year, month, day, value)
 
@@ -382,7 +412,7 @@ def _checked(year: int, month: int, day: int, value: str) -> str:
     try:
         return date(year, month, day).isoformat()
     except ValueError:
-        raise FormatError(f"'{value}' is not a valid calendar date") from None
+        raise FormatError(N_("'%(value)s' is not a valid calendar date"), value=value) from None
 
 
 def ranges(rows: Iterable[int]) -> str:
@@ -402,4 +432,4 @@ def parse_decimal(text: str) -> Decimal:
     try:
         return Decimal(text)
     except InvalidOperation:
-        raise FormatError(f"'{text}' is not a number") from None
+        raise FormatError(N_("'%(value)s' is not a number"), value=text) from None

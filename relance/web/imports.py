@@ -17,8 +17,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from relance.domain import csv_cells
@@ -170,6 +170,7 @@ def import_page(request: HttpRequest) -> HttpResponse:
             upload = form.cleaned_data["file"]
             chosen = ("mapping", "sheet")
             options = {key: form.cleaned_data[key] for key in chosen if form.cleaned_data[key]}
+            options["language"] = get_language()  # the job's messages, in the uploader's words
             try:
                 job = import_jobs.submit(
                     company,

@@ -291,6 +291,7 @@ def test_another_products_export_is_read_through_the_chosen_mapping(
     assert job.status == Status.DONE, job.errors
     assert job.options["mapping"] == "balance-agee"
     assert job.options["mapping_spec"]["open_amount"] == "Reste dû"
+    assert job.options["language"] == "en"
     invoice = Invoice.objects.get(external_id="FA-2026-001")
     assert invoice.total == Decimal("1234.56")
     assert invoice.amount_due(date(2027, 1, 1)) == Decimal("234.56")  # settled: 1,000.00

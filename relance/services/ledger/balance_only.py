@@ -16,9 +16,12 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from django.utils.translation import gettext
+
 from relance.domain import ledger_fields as cell
 from relance.domain.ledger_fields import FieldError
 from relance.domain.mappings import OPEN_AMOUNT, SETTLED_DATE
+from relance.domain.texts import N_
 from relance.models import Company, Invoice, Payment
 from relance.services.ledger.import_reading import ImportResult, Record
 
@@ -43,7 +46,7 @@ def settled_part(rec: Record, fields: dict, result: ImportResult) -> Settled | b
     total, currency = fields["total"], fields["currency"]
     try:
         if not raw:
-            raise FieldError("is required: what is still owed on the invoice (0 when paid)")
+            raise FieldError(N_("is required: what is still owed on the invoice (0 when paid)"))
         open_amount = cell.amount(raw, currency, positive=False)
     except FieldError as exc:
         result.add_error(rec.row, OPEN_AMOUNT, str(exc))
@@ -52,8 +55,11 @@ def settled_part(rec: Record, fields: dict, result: ImportResult) -> Settled | b
         result.add_error(
             rec.row,
             OPEN_AMOUNT,
-            f"{open_amount} is still open but the invoice's total is {total}: the open amount "
-            "cannot be more than the total",
+            gettext(
+                "%(open_amount)s is still open but the invoice's total is %(total)s: the open "
+                "amount cannot be more than the total"
+            )
+            % {"open_amount": open_amount, "total": total},
         )
         return False
     when = None

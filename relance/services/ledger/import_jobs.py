@@ -44,7 +44,7 @@ from typing import IO, Any, Protocol
 from django.conf import settings
 from django.db import IntegrityError, connections, transaction
 from django.db.models import Max, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
@@ -462,21 +462,24 @@ def run(job_id: int) -> ImportJob | None:
         return None
     job = ImportJob.objects.select_related("company", "uploaded_by").get(pk=job_id)
     meter = _Progress(job.pk)
-    try:
-        _run(job, meter)
-    except RelanceError as exc:  # said for the user: a mapping since deleted, a bad file
-        _fail(job, str(exc))
-    except Exception:
-        logger.exception("import job %s failed", job.pk)
-        _fail(
-            job,
-            _(
-                "The import stopped on an unexpected error; nothing of this file was imported. "
-                "Your administrator will find the details in relance's log."
-            ),
-        )
-    finally:
-        meter.stop()
+    # no request here: the file's problems are written in the uploader's language (at submit)
+    language = job.options.get("language") or settings.LANGUAGE_CODE
+    with translation.override(language):
+        try:
+            _run(job, meter)
+        except RelanceError as exc:  # said for the user: a mapping since deleted, a bad file
+            _fail(job, str(exc))
+        except Exception:
+            logger.exception("import job %s failed", job.pk)
+            _fail(
+                job,
+                _(
+                    "The import stopped on an unexpected error; nothing of this file was "
+                    "imported. Your administrator will find the details in relance's log."
+                ),
+            )
+        finally:
+            meter.stop()
     job.refresh_from_db()
     return job
 

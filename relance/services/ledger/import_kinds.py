@@ -11,11 +11,13 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import models
+from django.utils.translation import gettext as _
 
 from relance.domain import ledger_fields as cell
 from relance.domain import phones
 from relance.domain.ledger_fields import ColumnError, FieldError, Parser
 from relance.domain.ledger_files import COLUMNS, EXTENSIONS, REQUIRED
+from relance.domain.texts import N_
 from relance.models import (
     Company,
     Contact,
@@ -37,7 +39,7 @@ def _email(value: str) -> str:
     try:
         validate_email(value)
     except ValidationError:
-        raise FieldError(f"'{value}' is not an email address") from None
+        raise FieldError(N_("'%(value)s' is not an email address"), value=value) from None
     return value.lower()
 
 
@@ -63,8 +65,12 @@ class Context:
             return self.customers[external_id]
         except KeyError:
             raise FieldError(
-                f"unknown customer '{external_id}' in company {self.company.code}; "
-                "import the customers first"
+                N_(
+                    "unknown customer '%(customer)s' in company %(company)s; import the "
+                    "customers first"
+                ),
+                customer=external_id,
+                company=self.company.code,
             ) from None
 
     def user(self, email: str, role: str) -> int:
@@ -89,9 +95,11 @@ class Context:
         try:
             return self.plans[code]
         except KeyError:
-            known = ", ".join(sorted(self.plans)) or "none loaded yet"
+            known = ", ".join(sorted(self.plans)) or _("none loaded yet")
             raise FieldError(
-                f"unknown plan '{code}' (plans: {known}); load it with `relance plan load`"
+                N_("unknown plan '%(plan)s' (plans: %(plans)s); load it with `relance plan load`"),
+                plan=code,
+                plans=known,
             ) from None
 
 
@@ -125,7 +133,7 @@ class Kind:
         for column, raw in rec.values.items():
             try:
                 if "\x00" in raw:
-                    raise FieldError("contains a NUL character, which no text may hold")
+                    raise FieldError(N_("contains a NUL character, which no text may hold"))
                 values[column] = self.parsers[column](raw)
             except FieldError as exc:
                 self.ctx.result.add_error(rec.row, column, str(exc))
@@ -162,7 +170,9 @@ class _Customers(Kind):
 
         def time_zone(value: str) -> str:
             if not is_time_zone(value):
-                raise FieldError(f"'{value}' is not an IANA time zone such as Europe/Paris")
+                raise FieldError(
+                    N_("'%(value)s' is not an IANA time zone such as Europe/Paris"), value=value
+                )
             return value
 
         return {
@@ -199,12 +209,12 @@ class _Customers(Kind):
                     lambda v: cell.amount(v, currency, positive=False)
                 )(values["credit_limit"])
             except FieldError as exc:
-                raise ColumnError("credit_limit", str(exc)) from None
+                raise ColumnError("credit_limit", exc.template, **exc.params) from None
         if "plan" in values:
             try:
                 values["plan"] = ctx.plan(values["plan"]) if values["plan"] else None
             except FieldError as exc:
-                raise ColumnError("plan", str(exc)) from None
+                raise ColumnError("plan", exc.template, **exc.params) from None
         if email := values.get("owner_email"):
             values["owner_email"] = ctx.user(email, Membership.Role.CREDIT_CONTROLLER)
         if email := values.get("sales_rep_email"):
@@ -240,7 +250,11 @@ class _Contacts(Kind):
             found = [r.strip().lower() for r in value.split("|") if r.strip()]
             for role in found:
                 if role not in Contact.ROLES:
-                    raise FieldError(f"unknown role '{role}'; roles: {', '.join(Contact.ROLES)}")
+                    raise FieldError(
+                        N_("unknown role '%(role)s'; roles: %(roles)s"),
+                        role=role,
+                        roles=", ".join(Contact.ROLES),
+                    )
             return sorted(set(found), key=Contact.ROLES.index)
 
         return {
@@ -300,13 +314,19 @@ class _Invoices(Kind):
         try:
             values["total"] = cell.amount(values["total"], values["currency"], positive=False)
         except FieldError as exc:
-            message = str(exc)
-            if "negative" in message:
-                message += "; import a credit note instead"
-            raise ColumnError("total", message) from None
+            if "negative" in exc.template:
+                raise ColumnError(
+                    "total",
+                    N_("must not be negative, got %(value)s; import a credit note instead"),
+                    **exc.params,
+                ) from None
+            raise ColumnError("total", exc.template, **exc.params) from None
         if values["due_date"] < values["issue_date"]:
             raise ColumnError(
-                "due_date", f"{values['due_date']} is before the issue date {values['issue_date']}"
+                "due_date",
+                N_("%(due_date)s is before the issue date %(issue_date)s"),
+                due_date=values["due_date"],
+                issue_date=values["issue_date"],
             )
         if "sales_rep_email" in values:
             email = values.pop("sales_rep_email")
@@ -347,19 +367,30 @@ class _Settlements(Kind):
         try:
             values["amount"] = cell.amount(values["amount"], values["currency"], positive=True)
         except FieldError as exc:
-            raise ColumnError("amount", str(exc)) from None
+            raise ColumnError("amount", exc.template, **exc.params) from None
         if invoice_ext := values.get("invoice_id"):
             found = self.ctx.invoices.get(invoice_ext)
             if found is None:
-                problem = f"unknown invoice '{invoice_ext}' in company {self.ctx.company.code}"
-            elif found[1] != values["customer_id"]:
-                problem = f"invoice '{invoice_ext}' belongs to another customer"
-            elif found[2] != values["currency"]:
-                problem = f"invoice '{invoice_ext}' is in {found[2]}, not {values['currency']}"
-            else:
-                problem = ""
-            if problem:
-                raise ColumnError("invoice_id", problem)
+                raise ColumnError(
+                    "invoice_id",
+                    N_("unknown invoice '%(invoice)s' in company %(company)s"),
+                    invoice=invoice_ext,
+                    company=self.ctx.company.code,
+                )
+            if found[1] != values["customer_id"]:
+                raise ColumnError(
+                    "invoice_id",
+                    N_("invoice '%(invoice)s' belongs to another customer"),
+                    invoice=invoice_ext,
+                )
+            if found[2] != values["currency"]:
+                raise ColumnError(
+                    "invoice_id",
+                    N_("invoice '%(invoice)s' is in %(currency)s, not %(row_currency)s"),
+                    invoice=invoice_ext,
+                    currency=found[2],
+                    row_currency=values["currency"],
+                )
             assert found is not None
             values["invoice_id"] = found[0]
         elif "invoice_id" in values:

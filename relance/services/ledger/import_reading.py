@@ -8,8 +8,11 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from django.utils.translation import gettext as _
+
 from relance.domain.ledger_fields import FieldError
 from relance.domain.mappings import Line
+from relance.domain.texts import N_
 
 MAX_REPORTED_ERRORS = 1000
 
@@ -53,7 +56,8 @@ class ImportResult:
         errors = [e.as_json() for e in self.errors]
         if self.error_count > len(self.errors):
             more = self.error_count - len(self.errors)
-            errors.append({"row": None, "field": None, "message": f"… and {more} more errors"})
+            message = _("… and %(more)s more errors") % {"more": more}
+            errors.append({"row": None, "field": None, "message": message})
         payload: dict[str, Any] = {
             "kind": self.kind,
             "company": self.company,
@@ -94,8 +98,13 @@ class CsvReader:
             except UnicodeDecodeError as exc:
                 bad = raw[exc.start : exc.start + 1].hex()
                 raise FieldError(
-                    f"line {self._line} is not valid UTF-8 (byte 0x{bad} at position "
-                    f"{exc.start + 1}); save the file as UTF-8"
+                    N_(
+                        "line %(line)s is not valid UTF-8 (byte 0x%(byte)s at position "
+                        "%(position)s); save the file as UTF-8"
+                    ),
+                    line=self._line,
+                    byte=bad,
+                    position=exc.start + 1,
                 ) from None
 
     def records(self, columns: tuple[str, ...], required: frozenset[str]) -> Iterator[Record]:
@@ -103,7 +112,7 @@ class CsvReader:
         try:
             header = next(reader, None)
             if not header or not any(h.strip() for h in header):
-                self.result.add_error(1, None, "the file is empty: a header row is required")
+                self.result.add_error(1, None, _("the file is empty: a header row is required"))
                 return
             names = [h.strip().lower() for h in header]
             if not self._header_ok(names, columns, required):
@@ -117,14 +126,17 @@ class CsvReader:
                     self.result.add_error(
                         start,
                         None,
-                        f"has {len(values)} values but the header has {len(names)} columns",
+                        _("has %(values)s values but the header has %(columns)s columns")
+                        % {"values": len(values), "columns": len(names)},
                     )
                     continue
                 yield Record(start, {n: v.strip() for n, v in zip(names, values, strict=True)})
         except FieldError as exc:
             self.result.add_error(self._line, None, str(exc))
         except csv.Error as exc:
-            self.result.add_error(self._line, None, f"is not valid CSV: {exc}")
+            self.result.add_error(
+                self._line, None, _("is not valid CSV: %(problem)s") % {"problem": exc}
+            )
 
     def _header_ok(
         self, names: list[str], columns: tuple[str, ...], required: frozenset[str]
@@ -134,16 +146,23 @@ class CsvReader:
         for name in names:
             if name not in columns:
                 self.result.add_error(
-                    1, name, f"unknown column '{name}'; the columns are: {', '.join(columns)}"
+                    1,
+                    name,
+                    _("unknown column '%(name)s'; the columns are: %(columns)s")
+                    % {"name": name, "columns": ", ".join(columns)},
                 )
                 ok = False
             elif name in seen:
-                self.result.add_error(1, name, f"column '{name}' appears twice")
+                self.result.add_error(
+                    1, name, _("column '%(name)s' appears twice") % {"name": name}
+                )
                 ok = False
             seen.add(name)
         for name in columns:
             if name in required and name not in seen:
-                self.result.add_error(1, name, f"required column '{name}' is missing")
+                self.result.add_error(
+                    1, name, _("required column '%(name)s' is missing") % {"name": name}
+                )
                 ok = False
         return ok
 
@@ -182,7 +201,10 @@ def json_records(
         unknown = sorted(set(row) - set(columns))
         for name in unknown:
             result.add_error(
-                number, name, f"unknown field '{name}'; the fields are: {', '.join(columns)}"
+                number,
+                name,
+                _("unknown field '%(name)s'; the fields are: %(fields)s")
+                % {"name": name, "fields": ", ".join(columns)},
             )
         if unknown:
             continue

@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from itertools import chain
 
+from django.utils.translation import gettext
+
 from relance.domain import mappings as maps
 from relance.domain.mappings import Line, Mapped, Mapping, MappingError
 from relance.domain.tabular import SAMPLE_ROWS, DateFormat, FormatError, NumberFormat
@@ -134,7 +136,7 @@ def _lines(
             if len(head) >= maps.HEADER_SEARCH_ROWS:
                 break
         if not head:
-            result.add_error(1, None, "the file is empty: a header row is required")
+            result.add_error(1, None, gettext("the file is empty: a header row is required"))
             return None
         try:
             at = maps.find_header([cells for _, cells in head], mapping)
@@ -152,7 +154,7 @@ def _lines(
             if not _header_ok(names, columns, required - set(defaults), number, result):
                 return None
             return _own_lines(names, rows, defaults, result)
-    result.add_error(1, None, "the file is empty: a header row is required")
+    result.add_error(1, None, gettext("the file is empty: a header row is required"))
     return None
 
 
@@ -178,7 +180,10 @@ def _own_lines(
                 continue  # a blank line of separators (;;;;)
             if len(values) < width or any(v.strip() for v in values[width:]):
                 result.add_error(
-                    number, None, f"has {len(values)} values but the header has {width} columns"
+                    number,
+                    None,
+                    gettext("has %(values)s values but the header has %(columns)s columns")
+                    % {"values": len(values), "columns": width},
                 )
                 continue
             values = values[:width]  # empty cells past the header's columns
@@ -202,15 +207,20 @@ def _header_ok(
     for name in names:
         if name not in columns:
             result.add_error(
-                row, name, f"unknown column '{name}'; the columns are: {', '.join(columns)}"
+                row,
+                name,
+                gettext("unknown column '%(name)s'; the columns are: %(columns)s")
+                % {"name": name, "columns": ", ".join(columns)},
             )
             ok = False
         elif name in seen:
-            result.add_error(row, name, f"column '{name}' appears twice")
+            result.add_error(row, name, gettext("column '%(name)s' appears twice") % {"name": name})
             ok = False
         seen.add(name)
     for name in columns:
         if name in required and name not in seen:
-            result.add_error(row, name, f"required column '{name}' is missing")
+            result.add_error(
+                row, name, gettext("required column '%(name)s' is missing") % {"name": name}
+            )
             ok = False
     return ok

@@ -18,11 +18,13 @@ from pathlib import Path
 from typing import IO, Any
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from relance.domain.errors import Invalid
 from relance.domain.ledger_files import KINDS
 from relance.domain.mappings import Mapping as ImportMapping
 from relance.domain.tabular import FormatError
+from relance.domain.texts import N_
 from relance.models import Company, Invoice, Payment
 from relance.services.ledger import allocation, balances, receivables
 from relance.services.ledger.balance_only import Settled, SettledWriter, settled_part
@@ -136,9 +138,15 @@ def import_stream(
     was read before the tabular reader (the benchmark's baseline). `watch` sees the rows
     written (services/ledger/import_watch)."""
     if kind not in BY_NAME:
-        raise ImportRejected(f"unknown kind '{kind}'; kinds: {', '.join(KINDS)}")
+        raise ImportRejected(
+            N_("unknown kind '%(kind)s'; kinds: %(kinds)s"), kind=kind, kinds=", ".join(KINDS)
+        )
     if mapping is not None and mapping.kind != kind:
-        raise ImportRejected(f"the mapping is for {mapping.kind}, not {kind}")
+        raise ImportRejected(
+            N_("the mapping is for %(mapping_kind)s, not %(kind)s"),
+            mapping_kind=mapping.kind,
+            kind=kind,
+        )
     result = ImportResult(kind=kind, company=company.code, dry_run=dry_run)
     spec = BY_NAME[kind](Context(company=company, result=result))
     if legacy_csv:
@@ -148,7 +156,7 @@ def import_stream(
     try:
         table = open_table(stream, filename, sheet)
     except FormatError as exc:
-        raise ImportRejected(str(exc)) from None
+        raise ImportRejected(exc.template, **exc.params) from None
     result.format = table.format()
 
     def report_progress() -> None:
@@ -173,7 +181,9 @@ def import_rows(
     """Validate and upsert rows given as JSON objects (the API): the same columns and checks as
     the CSV files, rows numbered from 1. A key absent from a row leaves that field as it is."""
     if kind not in BY_NAME:
-        raise ImportRejected(f"unknown kind '{kind}'; kinds: {', '.join(KINDS)}")
+        raise ImportRejected(
+            N_("unknown kind '%(kind)s'; kinds: %(kinds)s"), kind=kind, kinds=", ".join(KINDS)
+        )
     result = ImportResult(kind=kind, company=company.code, dry_run=dry_run)
     spec = BY_NAME[kind](Context(company=company, result=result))
     records = json_records(rows, spec.columns, spec.required, result)
@@ -213,7 +223,8 @@ def _upsert(
                     result.add_error(
                         rec.row,
                         "external_id",
-                        f"'{fields['external_id']}' appears more than once in the file",
+                        gettext("'%(external_id)s' appears more than once in the file")
+                        % {"external_id": fields["external_id"]},
                     )
                     continue
                 seen.add(fields["external_id"])
@@ -270,7 +281,9 @@ def import_file(kind: str, path: Path | str, company: Company, **options: Any) -
     try:
         stream = path.open("rb")
     except OSError as exc:
-        raise ImportRejected(f"cannot read {path}: {exc.strerror}") from None
+        raise ImportRejected(
+            N_("cannot read %(path)s: %(problem)s"), path=path, problem=exc.strerror
+        ) from None
     with stream:
         return import_stream(kind, stream, company, filename=path.name, **options)
 

@@ -28,6 +28,7 @@ from relance.domain.tabular import (
     detect_encoding,
     encoding_name,
 )
+from relance.domain.texts import N_
 
 SAMPLE_BYTES = 256 * 1024
 #: What a zipped workbook (XLSX, ODS) may hold once unzipped: a few MB that unzip to gigabytes
@@ -88,9 +89,12 @@ def open_table(stream: IO[bytes], filename: str = "", sheet: str | None = None) 
     if head.startswith(_OLE) or (head.startswith(_ZIP) and suffix != ".csv"):
         return _workbook(head, stream, sheet)
     if suffix in SPREADSHEETS:
-        raise FormatError(f"this {suffix} file is not a workbook Excel or LibreOffice can open")
+        raise FormatError(
+            N_("this %(suffix)s file is not a workbook Excel or LibreOffice can open"),
+            suffix=suffix,
+        )
     if sheet:
-        raise FormatError("--sheet applies to workbooks (.xlsx, .xls, .ods), not CSV files")
+        raise FormatError(N_("--sheet applies to workbooks (.xlsx, .xls, .ods), not CSV files"))
     return _csv(head, stream)
 
 
@@ -126,10 +130,16 @@ def _csv(head: bytes, stream: IO[bytes]) -> Table:
             except UnicodeDecodeError as exc:
                 bad = data[exc.start : exc.start + 1].hex()
                 raise FormatError(
-                    f"line {count[0]} is not valid {name} (byte 0x{bad} at position "
-                    f"{exc.start + 1}), unlike the start of the file; save the whole file in "
-                    "one encoding, UTF-8 preferably",
+                    N_(
+                        "line %(line)s is not valid %(encoding)s (byte 0x%(byte)s at position "
+                        "%(position)s), unlike the start of the file; save the whole file in "
+                        "one encoding, UTF-8 preferably"
+                    ),
                     count[0],
+                    line=count[0],
+                    encoding=name,
+                    byte=bad,
+                    position=exc.start + 1,
                 ) from None
 
     def rows() -> Iterator[tuple[int, list[str]]]:
@@ -145,13 +155,20 @@ def _csv(head: bytes, stream: IO[bytes]) -> Table:
                 yield start, values
         except UnicodeDecodeError:
             raise FormatError(
-                f"line {count[0]} is not valid {name}, unlike the start of the file; save the "
-                "whole file in one encoding, UTF-8 preferably",
+                N_(
+                    "line %(line)s is not valid %(encoding)s, unlike the start of the file; "
+                    "save the whole file in one encoding, UTF-8 preferably"
+                ),
                 count[0],
+                line=count[0],
+                encoding=name,
             ) from None
         except csv.Error as exc:
             raise FormatError(
-                f"line {reader.line_num} is not valid CSV: {exc}", reader.line_num
+                N_("line %(line)s is not valid CSV: %(problem)s"),
+                reader.line_num,
+                line=reader.line_num,
+                problem=exc,
             ) from None
 
     return Table(rows(), encoding=name, delimiter=delimiter, position=lambda: raw.read_bytes)
@@ -166,17 +183,23 @@ def _workbook(head: bytes, stream: IO[bytes], sheet: str | None) -> Table:
     try:
         book = CalamineWorkbook.from_filelike(source)
     except (CalamineError, ValueError, OSError) as exc:
-        raise FormatError(f"the workbook cannot be opened: {exc}") from None
+        raise FormatError(N_("the workbook cannot be opened: %(problem)s"), problem=exc) from None
     names = list(book.sheet_names)
     if not names:
-        raise FormatError("the workbook has no sheet")
+        raise FormatError(N_("the workbook has no sheet"))
     chosen = sheet or names[0]
     if chosen not in names:
-        raise FormatError(f"the workbook has no sheet '{chosen}'; its sheets: {', '.join(names)}")
+        raise FormatError(
+            N_("the workbook has no sheet '%(sheet)s'; its sheets: %(sheets)s"),
+            sheet=chosen,
+            sheets=", ".join(names),
+        )
     try:
         found = book.get_sheet_by_name(chosen)
     except CalamineError as exc:
-        raise FormatError(f"sheet '{chosen}' cannot be read: {exc}") from None
+        raise FormatError(
+            N_("sheet '%(sheet)s' cannot be read: %(problem)s"), sheet=chosen, problem=exc
+        ) from None
     first_row = (found.start or (0, 0))[0]
     size = len(head)
 
@@ -208,11 +231,15 @@ def _check_unzipped_size(source: IO[bytes]) -> None:
         with zipfile.ZipFile(source) as archive:
             unzipped = sum(info.file_size for info in archive.infolist())
     except (zipfile.BadZipFile, OSError, ValueError):
-        raise FormatError("the workbook is damaged: it cannot be unzipped") from None
+        raise FormatError(N_("the workbook is damaged: it cannot be unzipped")) from None
     finally:
         source.seek(start)
     if unzipped > MAX_UNZIPPED:
         raise FormatError(
-            f"the workbook unzips to {unzipped // 2**20} MB, more than "
-            f"{MAX_UNZIPPED // 2**20} MB; export the sheet as CSV instead"
+            N_(
+                "the workbook unzips to %(size)s MB, more than %(limit)s MB; export the sheet "
+                "as CSV instead"
+            ),
+            size=unzipped // 2**20,
+            limit=MAX_UNZIPPED // 2**20,
         )
