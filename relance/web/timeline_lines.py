@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from relance.messaging import formatting
+from relance.models import Plan
 from relance.services.organisation import access
 
 _HIDDEN = {"date", "kind", "invoice", "who"}
@@ -48,6 +49,16 @@ class Reader:
             else []
         )
         self.invoices = {ext: (pk, number or ext) for ext, pk, number in rows}
+        codes = {str(e["plan"]) for e in entries if e.get("plan") and _names_a_plan(e)}
+        self.plans = dict(
+            Plan.objects.filter(company=company, code__in=codes).values_list("code", "name")
+            if codes
+            else []
+        )
+
+    def plan(self, code: Any) -> str:
+        """A plan by the name people gave it, its code when it is gone."""
+        return self.plans.get(str(code or ""), str(code or ""))
 
     def invoice(self, external_id: str) -> SafeString:
         found = self.invoices.get(external_id)
@@ -162,7 +173,7 @@ def _step(e: dict[str, Any], r: Reader) -> Line:
     values = {
         "step": e.get("step", ""),
         "channel": _channel(e.get("channel")),
-        "plan": e.get("plan", ""),
+        "plan": r.plan(e.get("plan")),
     }
     if e["kind"] == "step.sent_now":
         return _say(_("%(who)s sent %(step)s now (plan %(plan)s)"), who=_subject(e), **values), ""
@@ -353,7 +364,9 @@ def _bounced(e: dict[str, Any], r: Reader) -> Line:
 def _plan(e: dict[str, Any], r: Reader) -> Line:
     if not e.get("plan"):
         return _say(_("%(who)s took the customer off their plan"), who=_subject(e)), ""
-    return _say(_("%(who)s assigned the plan %(plan)s"), who=_subject(e), plan=e["plan"]), ""
+    return _say(
+        _("%(who)s assigned the plan %(plan)s"), who=_subject(e), plan=r.plan(e["plan"])
+    ), ""
 
 
 def _import(e: dict[str, Any], r: Reader) -> Line:
@@ -430,3 +443,8 @@ def lines(
     """The entries (newest first, as given) as lines, resolving invoices once for all."""
     reader = Reader(user, company, entries, language)
     return [line(e, reader) for e in entries]
+
+
+def _names_a_plan(entry: dict[str, Any]) -> bool:
+    """Steps and plan changes name a dunning plan by code (a payment plan's events by pk)."""
+    return entry["kind"].startswith(("step.", "plan."))

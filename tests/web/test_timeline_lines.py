@@ -7,13 +7,17 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.urls import reverse
 
-from relance.models import Execution, Invoice, OutboxMessage, Payment
+from relance.models import Event, Execution, Invoice, OutboxMessage, Payment, Plan
 from relance.services.dialogue import pauses
+from relance.services.dunning.plans import load_plans
 from relance.services.organisation import hours
+
+STANDARD = Path(__file__).resolve().parents[2] / "relance" / "plans" / "standard.yaml"
 
 
 @pytest.fixture
@@ -40,6 +44,8 @@ def history(world):
         currency="EUR",
         amount=Decimal("10953.9700"),
     )
+    load_plans(STANDARD.read_text(encoding="utf-8"), company=world.alpha)
+    Plan.objects.filter(code="standard").update(name="Standard")
     execution = Execution.objects.create(
         key="k1",
         company=world.alpha,
@@ -100,7 +106,7 @@ def test_each_event_reads_as_a_sentence_in_english(history):
     assert "Claire Martin put the customer on hold until" in timeline
     assert "Claire Martin added a note: Called &lt;b&gt;Jeanne&lt;/b&gt;" in timeline
     assert "Payment P9 of €10,953.97 received" in timeline
-    assert "Payment reminder sent by email (plan standard)" in timeline
+    assert "Payment reminder sent by email (plan Standard)" in timeline
     assert "10 days after the due date" in timeline  # the engine's reason, secondary
     assert "Sent by email to jeanne@dupont.test: Invoice F-I1 is overdue" in timeline
     assert f"Invoice {i1} issued for €1,250.00" in timeline
@@ -133,8 +139,6 @@ def test_the_details_toggle_is_for_admins_only(history):
 
 
 def test_an_unknown_kind_is_humanised(history):
-    from relance.models import Event
-
     Event.objects.create(
         company=history.alpha,
         customer=history.customers["dupont"],
@@ -145,3 +149,26 @@ def test_an_unknown_kind_is_humanised(history):
     timeline = _timeline(history, "controller")
     assert "Loyalty card sent (by relance)" in timeline
     assert "gold" not in timeline
+
+
+def test_hundreds_of_events_cost_no_more_queries_than_a_few(history, django_assert_max_num_queries):
+    """Invoice numbers, plans and actors are read once per timeline, not per entry."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as few:
+        _timeline(history, "admin")
+    dupont, claire = history.customers["dupont"], history.users["controller"]
+    Event.objects.bulk_create(
+        Event(
+            company=history.alpha,
+            customer=dupont,
+            actor=claire,
+            kind="promise.created",
+            source="web",
+            data={"pay_by": "2026-12-18", "invoices": ["I1", "I2"]},
+        )
+        for _ in range(300)
+    )
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert "recorded a promise to pay" in _timeline(history, "admin")
