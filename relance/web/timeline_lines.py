@@ -431,6 +431,7 @@ def line(entry: dict[str, Any], reader: Reader) -> dict[str, Any]:
     return {
         "date": reader.day(entry["date"]),
         "kind": kind,
+        "css": kind.replace(".", "-").replace("_", "-"),  # the stylesheet's li.note-added…
         "sentence": sentence,
         "secondary": secondary,
         "raw": raw,

@@ -172,3 +172,25 @@ def test_hundreds_of_events_cost_no_more_queries_than_a_few(history, django_asse
     )
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert "recorded a promise to pay" in _timeline(history, "admin")
+
+
+def test_a_dispute_from_the_portal_names_the_customer_and_its_deadlines(world):
+    from datetime import UTC, datetime
+
+    invoice = Invoice.objects.get(external_id="I1")
+    raised = datetime(2026, 12, 1, 12, 4, 25, 285688, tzinfo=UTC)
+    claim = pauses.Claim(
+        category="price",
+        proof="",
+        opened_at=raised,
+        acknowledge_by=raised + timedelta(days=7),
+        resolve_by=raised + timedelta(days=30),
+    )
+    pauses.open_dispute(invoice, raised.date(), reason="Too much", source="portal", claim=claim)
+    timeline = _timeline(world, "controller")
+    assert f"The customer opened a dispute on {_invoice_link('F-I1')}: Too much" in timeline
+    # Paris is UTC+1 in December: the company's zone, minutes without seconds.
+    assert "To acknowledge by 8 December 2026 13:04, to resolve by 31 December 2026 13:04" in (
+        timeline
+    )
+    _raw_free(timeline)
