@@ -32,7 +32,7 @@ from relance.services.ledger import snapshots
 from relance.services.ledger.statements import statement
 from relance.services.organisation import access, hours
 from relance.services.portal import accounts, links
-from relance.web import dialogue, pages
+from relance.web import dialogue, pages, timeline_lines
 from relance.web.customer_filters import CustomerFilter
 from relance.web.customer_glance import glance
 
@@ -194,9 +194,12 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ],
         "missing_rates": owed["missing_rates"],
         "contacts": Contact.objects.filter(customer=customer).order_by("name", "pk"),
-        "timeline": [
-            _described(e, language) for e in reversed(timeline.customer_timeline(customer))
-        ][:100],
+        "timeline": timeline_lines.lines(
+            list(reversed(timeline.customer_timeline(customer)))[:100],
+            request.user,
+            customer.company,
+            language,
+        ),
         "upcoming": upcoming,
         "glance": glance(customer, owed["invoices"], today, language, upcoming),
         "upcoming_days": UPCOMING_DAYS,
@@ -264,65 +267,6 @@ def _shown(row: dict[str, Any], language: str) -> dict[str, Any]:
     return {**row, **money}
 
 
-_KINDS = {
-    "invoice.issued": _("Invoice issued"),
-    "payment.received": _("Payment received"),
-    "credit_note.issued": _("Credit note"),
-    "step.executed": _("Step executed"),
-    "step.skipped": _("Step skipped"),
-    "message.planned": _("Message queued"),
-    "message.claimed": _("Message being sent"),
-    "message.sent": _("Message sent"),
-    "message.printing": _("Letter in the print run"),
-    "message.failed": _("Message failed"),
-    "message.dead": _("Message not sent"),
-    "message.cancelled": _("Message cancelled"),
-    "message.retried": _("Message queued again"),
-    "dispute.opened": _("Dispute opened"),
-    "dispute.resolved": _("Dispute resolved"),
-    "promise.created": _("Promise to pay"),
-    "promise.kept": _("Promise kept"),
-    "promise.broken": _("Promise broken"),
-    "customer.held": _("On hold"),
-    "contact.bounced": _("Contact bounced"),
-    "plan.assigned": _("Plan assigned"),
-    "step.sent_now": _("Step sent now"),
-    "note.added": _("Note"),
-    "portal.visited": _("Looked at their portal"),
-}
-
-
-def _described(entry: dict[str, Any], language: str) -> dict[str, Any]:
-    """A timeline entry as a line: when, what, about which invoice, and the details that
-    matter for its kind."""
-    kind = entry["kind"]
-    if kind.startswith("step."):
-        details = f"{entry.get('step', '')} ({entry.get('channel') or entry.get('plan', '')})"
-        if entry.get("variant"):
-            details += " · " + _("A/B test: variant %(side)s") % {"side": entry["variant"]}
-        details += f": {entry['reason']}" if entry.get("reason") else ""
-    elif kind.startswith("message."):
-        to = ", ".join(entry.get("to") or [])
-        details = f"{entry.get('channel', '')} → {to}: {entry.get('subject', '')}"
-        details += f" ({entry['error']})" if entry.get("error") else ""
-    elif kind == "note.added":
-        details = entry.get("text", "")
-        details += f" ({entry['by']})" if entry.get("by") else ""
-    elif kind in ("invoice.issued", "payment.received", "credit_note.issued"):
-        amount = formatting.money(Decimal(entry["amount"]), entry["currency"], language)
-        details = f"{entry.get('number') or entry.get('id', '')} {amount}"
-    else:
-        skip = {"date", "kind", "invoice", "key"}
-        details = ", ".join(f"{k}: {v}" for k, v in entry.items() if k not in skip and v)
-    return {
-        "date": formatting.day(date.fromisoformat(entry["date"]), language),
-        "kind": kind,
-        "label": _KINDS.get(kind, kind),
-        "invoice": entry.get("invoice") or "",
-        "details": details,
-    }
-
-
 @login_required
 def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One invoice: what is left to pay and why (payments and credit notes applied), disputes,
@@ -369,7 +313,12 @@ def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
             {"pay_by": formatting.day(p.pay_by, language), "status": p.get_status_display()}
             for p in invoice.promises.order_by("-promised_on")
         ],
-        "timeline": [_described(e, language) for e in reversed(timeline.invoice_timeline(invoice))],
+        "timeline": timeline_lines.lines(
+            list(reversed(timeline.invoice_timeline(invoice))),
+            request.user,
+            invoice.company,
+            language,
+        ),
     }
     open_dispute = invoice.disputes.filter(resolved_on=None).exists()
     if access.may_act(request.user, customer.company_id) and line is not None:

@@ -120,7 +120,7 @@ def test_build_a_plan_give_it_and_see_its_email_after_the_cycle(page, company):
 
     page.reload()
     timeline = page.locator(".timeline")
-    expect(timeline).to_contain_text("Message sent")
+    expect(timeline).to_contain_text("Sent by email to jeanne@dupont.test")
     expect(timeline).to_contain_text("Invoice F-I1 is overdue")
     expect(timeline).to_contain_text("First reminder")
     page.screenshot(path=f"{SHOTS}/plan-given-and-sent.png", full_page=True)

@@ -68,13 +68,13 @@ def test_a_controller_searches_opens_a_customer_and_reads_it_in_french(page, led
     invoice = page.locator("table.grid tbody tr", has_text="F-I1")
     expect(invoice).to_contain_text("€1,250.00")
     expect(invoice.locator("td").nth(3)).to_have_text("12")  # days late
-    expect(page.locator(".timeline")).to_contain_text("Invoice issued")
+    expect(page.locator(".timeline")).to_contain_text("Invoice F-I1 issued for €1,250.00")
     page.screenshot(path=str(tmp_path / "customer.png"), full_page=True)
 
     page.get_by_role("button", name="Pause dunning").click()  # a week, the date proposed
     expect(page.get_by_role("status")).to_contain_text("Dunning paused until")
     expect(page.locator(".heading .badge")).to_contain_text("On hold until")
-    expect(page.locator(".timeline li").first).to_contain_text("On hold")
+    expect(page.locator(".timeline li").first).to_contain_text("put the customer on hold until")
 
     page.get_by_label("Language").select_option("fr")
     expect(page.get_by_role("heading", name="Factures ouvertes")).to_be_visible()
@@ -144,4 +144,4 @@ def test_a_controller_completes_a_call_that_got_a_promise(page, ledger, tmp_path
 
     page.get_by_role("link", name="Customers").click()
     page.get_by_role("link", name="Boulangerie Dupont").click()
-    expect(page.locator(".timeline")).to_contain_text("Promise to pay")
+    expect(page.locator(".timeline")).to_contain_text("recorded a promise to pay F-I1 by")

@@ -121,7 +121,8 @@ def test_the_customer_page_shows_invoices_contacts_and_timeline(world):
     assert "€1,550.00" in page  # owed today
     assert "Jeanne Dupont" in page
     assert "jeanne@dupont.test" in page
-    assert "Invoice issued" in page  # the timeline
+    assert 'Invoice <a href="/invoices/' in page  # the timeline, the number linked
+    assert "issued for €1,250.00" in page
 
 
 def test_pages_in_french(world):
@@ -273,7 +274,7 @@ def test_the_invoice_page_shows_what_is_left_and_why(world):
     assert "Invoice F-I1" in page
     assert "€1,000.00" in page  # left to pay: 1,250.00 - 250.00
     assert "P1" in page  # the payment applied
-    assert "Invoice issued" in page
+    assert "Payment P1 of €250.00 received" in page  # the timeline
     customer_page = world.client("controller").get(
         reverse("customer", args=[world.customers["dupont"].pk])
     )

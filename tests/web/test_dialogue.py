@@ -43,7 +43,7 @@ def test_a_controller_pauses_dunning_and_the_timeline_says_who(world):
     assert event.source == "web"
     page = response.content.decode()
     assert "Dunning paused until" in page
-    assert "On hold" in page  # the timeline
+    assert "controller@ar.test put the customer on hold until" in page  # the timeline
 
 
 def test_a_hold_in_the_past_is_refused_with_a_message(world):
@@ -291,7 +291,7 @@ def test_a_note_goes_on_the_timeline_with_its_author(world):
     )
     page = added.content.decode()
     assert "Note added." in page
-    assert "Paid by cheque, to check. (controller)" in page
+    assert "controller@ar.test added a note: Paid by cheque, to check." in page
     event = Event.objects.get(kind="note.added")
     assert event.data == {"text": "Paid by cheque, to check."}
     assert event.actor == world.users["controller"]

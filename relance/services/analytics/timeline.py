@@ -67,6 +67,13 @@ def _documents(
     return entries
 
 
+def _who(actor: Any) -> str | None:
+    """The person as colleagues know them: full name, else email, else username."""
+    if actor is None:
+        return None
+    return actor.get_full_name().strip() or actor.email or actor.get_username()
+
+
 def _events(query: Any) -> list[dict[str, Any]]:
     return [
         _entry(
@@ -76,6 +83,7 @@ def _events(query: Any) -> list[dict[str, Any]]:
             {
                 "source": e.source,
                 "by": e.actor.get_username() if e.actor else None,
+                "who": _who(e.actor),
                 **{k: v for k, v in e.data.items() if k != "date"},
             },
         )
