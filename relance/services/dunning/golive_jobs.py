@@ -28,7 +28,7 @@ from django.db.models import Count, Max
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from relance.models import Company, Customer, Event, GoLiveProjection, Invoice, Plan
+from relance.models import Company, Customer, Event, GoLiveProjection, Invoice
 from relance.services.dunning import golive
 
 log = logging.getLogger(__name__)
@@ -37,18 +37,14 @@ Status = GoLiveProjection.Status
 
 def fingerprint(company: Company) -> str:
     """Cheap, and different as soon as the ledger or the plans change: imports and plan loads
-    are journaled (latest event), rows created or deleted move the counts and largest ids, a
-    plan edited moves its `updated_at`."""
+    are journaled on the company (latest event), rows created or deleted elsewhere (the API)
+    move the counts and largest ids."""
     event = Event.objects.filter(company=company).aggregate(m=Max("pk"))["m"]
     customers = Customer.objects.filter(company=company).aggregate(n=Count("pk"), m=Max("pk"))
     invoices = Invoice.objects.filter(customer__company=company).aggregate(
         n=Count("pk"), m=Max("pk")
     )
-    plans = Plan.objects.aggregate(m=Max("updated_at"))["m"]
-    return (
-        f"e{event}:c{customers['n']}/{customers['m']}:i{invoices['n']}/{invoices['m']}"
-        f":p{plans.isoformat() if plans else ''}"
-    )
+    return f"e{event}:c{customers['n']}/{customers['m']}:i{invoices['n']}/{invoices['m']}"
 
 
 def to_json(found: golive.Projection) -> dict[str, Any]:
