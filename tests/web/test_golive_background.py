@@ -122,3 +122,12 @@ def test_other_roles_still_may_not_see_it(background, role):
 def test_the_kept_json_round_trips_into_the_projection(background):
     found = golive.project(background.alpha, timezone.localdate(), "by_age")
     assert golive_jobs.from_json(golive_jobs.to_json(found)) == found
+
+
+def test_over_celery_a_task_keeps_the_projection(background, settings):
+    """Without a broker Celery runs the task at once (CELERY_TASK_ALWAYS_EAGER): the executor the
+    settings name when a broker is set queues `relance.tasks.imports.project_golive`."""
+    settings.RELANCE_GOLIVE_EXECUTOR = "relance.tasks.dispatch.GoLiveOverCelery"
+    page = background.client("admin").get(URL, {"policy": "step1"})
+    assert page.context["projection"].policy == "step1"
+    assert kept(background).status == GoLiveProjection.Status.DONE
