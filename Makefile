@@ -69,9 +69,10 @@ check: install ## Lint, format check, types and the architecture contract
 	$(BIN)/mypy relance bench
 	$(BIN)/lint-imports
 
-bench: install ## Benchmarks: import, dunning cycle, delivery (SMTP, letters), staff pages under gunicorn, KPIs, the REST API: figures and ratios against same-run baselines
+bench: install ## Benchmarks: import, dunning cycle, go-live projection, delivery (SMTP, letters), staff pages under gunicorn, KPIs, the REST API: figures and ratios against same-run baselines
 	$(PY) bench/import_bench.py
 	$(PY) bench/cycle_bench.py
+	$(PY) bench/golive_bench.py
 	$(PY) bench/delivery_bench.py
 	$(PY) bench/web_bench.py
 	$(PY) bench/kpi_bench.py

@@ -376,3 +376,14 @@ RELANCE_SMS = {
     "base_url": os.environ.get("RELANCE_TWILIO_BASE_URL", "https://api.twilio.com"),
 }
 RELANCE_CHANNELS["sms"] = os.environ.get("RELANCE_SMS_CHANNEL", "relance.channels.sms.SmsChannel")
+
+# The go-live projection (services/dunning/golive_jobs): computed in the request below this many
+# customers, else in the background (a thread, or a Celery task when a broker is set) and kept;
+# a computation silent for RELANCE_GOLIVE_LEASE_SECONDS is started again.
+RELANCE_GOLIVE_INLINE_CUSTOMERS = int(os.environ.get("RELANCE_GOLIVE_INLINE_CUSTOMERS", "5000"))
+RELANCE_GOLIVE_LEASE_SECONDS = int(os.environ.get("RELANCE_GOLIVE_LEASE_SECONDS", "600"))
+RELANCE_GOLIVE_EXECUTOR = (
+    "relance.tasks.dispatch.GoLiveOverCelery"
+    if CELERY_BROKER_URL
+    else "relance.services.dunning.golive_jobs.InThread"
+)

@@ -18,6 +18,7 @@ from relance.models.dunning import (
 from relance.models.early_payment import DiscountProposal
 from relance.models.event import AppendOnly, Event
 from relance.models.forecast import ForecastEntry
+from relance.models.golive import GoLiveProjection
 from relance.models.imports import ImportJob
 from relance.models.law import ReferenceRate
 from relance.models.mappings import SavedMapping
@@ -48,6 +49,7 @@ __all__ = [
     "Event",
     "Execution",
     "ForecastEntry",
+    "GoLiveProjection",
     "IdempotencyKey",
     "ImportJob",
     "Instalment",

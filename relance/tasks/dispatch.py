@@ -14,7 +14,7 @@ from relance.services.dunning import triage
 from relance.services.dunning.batches import CycleReport
 from relance.services.dunning.run import Cycled
 from relance.tasks.cycle import deliver_outbox, deliver_webhooks, process_batch
-from relance.tasks.imports import run_import
+from relance.tasks.imports import project_golive, run_import
 
 
 class OverCelery:
@@ -53,3 +53,10 @@ class ImportOverCelery:
 
     def start(self, job_id: int) -> None:
         run_import.delay(job_id)
+
+
+class GoLiveOverCelery:
+    """A go-live projection is a task: the page polls until a worker has kept it."""
+
+    def start(self, company_id: int) -> None:
+        project_golive.delay(company_id)

@@ -11,3 +11,11 @@ def run_import(job_id: int) -> str | None:
 
     job = import_jobs.run(job_id)
     return job.status if job else None
+
+
+@app.task(name="relance.tasks.imports.project_golive")
+def project_golive(company_id: int) -> None:
+    """The go-live projection of a company (services.dunning.golive_jobs), kept for its page."""
+    from relance.services.dunning import golive_jobs
+
+    golive_jobs.compute(company_id)

@@ -20,9 +20,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from relance.messaging import formatting
-from relance.models import Company
+from relance.models import Company, Customer
 from relance.models.company import FIRST_RUN_BY_AGE, FIRST_RUN_IGNORE_BEFORE, FIRST_RUN_STEP1
-from relance.services.dunning import golive
+from relance.services.dunning import golive, golive_jobs
 from relance.services.organisation import hours
 from relance.web import pages
 from relance.web.team import _company, administered
@@ -103,8 +103,11 @@ def _page(request: HttpRequest, company: Company, form: PolicyForm) -> HttpRespo
         policy, before = form.initial["policy"], form.initial.get("before")
     else:
         policy, before = None, None
+    running = None
     if policy:
-        projection = golive.project(company, today, policy, before)
+        again = request.GET.get("retry") == "1"
+        projection, running = golive_jobs.wanted(company, today, policy, before, again=again)
+    if projection is not None:
         for notice in projection.notices:
             notice["due"] = formatting.day(notice["due_date"], language)
             notice["owed"] = formatting.money(notice["amount"], notice["currency"], language)
@@ -120,6 +123,14 @@ def _page(request: HttpRequest, company: Company, form: PolicyForm) -> HttpRespo
         "policy_label": POLICY_LABELS.get(policy or "", ""),
         "before": before.isoformat() if before else "",
         "projection": projection,
+        "computing": running is not None and running.status == running.Status.RUNNING,
+        "failed": running.error or _("an unexpected error")
+        if running is not None and running.status == running.Status.FAILED
+        else "",
+        "retry_url": _retry_url(request),
+        "customer_count": Customer.objects.filter(company=company).count()
+        if running is not None
+        else 0,
         "today": formatting.day(today, language),
         "history": [
             {
@@ -134,6 +145,13 @@ def _page(request: HttpRequest, company: Company, form: PolicyForm) -> HttpRespo
         ],
     }
     return render(request, "relance/golive.html", context)
+
+
+def _retry_url(request: HttpRequest) -> str:
+    """The same question, asked again after a failed computation."""
+    asked = request.GET.copy()
+    asked["retry"] = "1"
+    return f"{request.path}?{asked.urlencode()}"
 
 
 def _switch_on(request: HttpRequest, company: Company) -> HttpResponse:

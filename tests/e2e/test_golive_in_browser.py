@@ -129,3 +129,35 @@ def test_an_admin_reviews_the_first_cycle_and_goes_live(
     other.goto(f"/go-live/?company={company.pk}")
     _shot(other, tmp_path, "golive-step1-fr.png")
     french.close()
+
+
+class _Later:
+    """The background worker, run by the test when it chooses (services.dunning.golive_jobs)."""
+
+    def start(self, company_id: int) -> None:
+        pass
+
+
+def test_a_large_companys_projection_is_computed_in_the_background_and_polled(
+    page, live_server, new_customer, new_invoice, settings
+):
+    from relance.services.dunning import golive_jobs
+
+    settings.RELANCE_GOLIVE_INLINE_CUSTOMERS = 0  # every company counts as large
+    settings.RELANCE_GOLIVE_EXECUTOR = "tests.e2e.test_golive_in_browser._Later"
+    company = _ledger(new_customer, new_invoice)
+    ada = get_user_model().objects.create(
+        username="ada", email="ada@atelier.test", password=make_password(PASSWORD)
+    )
+    Membership.objects.create(company=company, user=ada, role=Membership.Role.ADMIN)
+    page.goto("/login/")
+    page.get_by_label("Username").fill("ada")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.goto(f"/go-live/?company={company.pk}")
+    expect(page.locator("#computing")).to_contain_text("Computing what the first cycle would do")
+    expect(page.locator("#by-step")).to_have_count(0)
+    golive_jobs.compute(company.pk)  # the worker finishes; the page's polling shows it
+    expect(page.locator("#by-step")).to_contain_text("Friendly reminder", timeout=10_000)
+    expect(page.locator("#computing")).to_have_count(0)
+    expect(page.locator("#notices")).to_contain_text("Garage Martin")

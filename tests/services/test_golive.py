@@ -1,5 +1,5 @@
 """Go-live (issue 19 item 6): a company not live is left out of the cycle, the go-live projection
-is the cycle's own composing rolled back, switching on records `company.live`, and the first-run
+is the cycle's own composing, reading only, switching on records `company.live`, and the first-run
 policies reach the cycle through the snapshots and the triage."""
 
 from __future__ import annotations
@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from relance.models import Company, Event, Execution, Membership, OutboxMessage, Run
 from relance.services.dunning import golive, triage
@@ -119,6 +121,23 @@ def test_the_projection_is_the_first_cycle_under_the_policy_and_writes_nothing(l
     assert Event.objects.count() == events
     ledger.refresh_from_db()
     assert (ledger.automatic_sending, ledger.first_run) == (False, "step1")
+
+
+def test_the_projection_only_reads_and_holds_no_lock(ledger):
+    """The policy asked reaches the composing in memory: no UPDATE of the company row, no
+    transaction opened (on SQLite an IMMEDIATE one would block every other writer for as long
+    as a large ledger takes to read), no row locked."""
+    paused(ledger)
+    with CaptureQueriesContext(connection) as seen:
+        found = golive.project(ledger, DAY, "by_age")
+    assert {s["step"] for s in found.by_step} == {"Formal notice", "Payment reminder"}
+    statements = [q["sql"].lstrip().split()[0].upper() for q in seen.captured_queries]
+    assert set(statements) == {"SELECT"}, statements
+    assert not any(
+        "FOR UPDATE" in q["sql"] or "FOR NO KEY" in q["sql"] for q in seen.captured_queries
+    )
+    ledger.refresh_from_db()
+    assert ledger.first_run == "step1"
 
 
 def test_ignore_before_leaves_the_old_invoice_out_of_the_projection(ledger):

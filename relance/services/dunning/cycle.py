@@ -32,12 +32,22 @@ from relance.services.ledger import snapshots
 from relance.services.organisation import journal
 
 
-def compose(customer_ids: list[int], day: date, run_id: int | None = None) -> Batch:
+def compose(
+    customer_ids: list[int],
+    day: date,
+    run_id: int | None = None,
+    *,
+    policy: tuple[str, date | None] | None = None,
+) -> Batch:
     """Read a batch of customers, ask the engine, and turn its decisions into rows. Inside the
-    caller's transaction: the one that writes them, or a worker's read snapshot."""
+    caller's transaction: the one that writes them, or a worker's read snapshot.
+
+    `policy` (the go-live projection): a first-run policy used instead of the company's stored
+    one; the customers are then read without locks and outside any transaction, since nothing
+    is written (services.dunning.golive)."""
     # Locked (PostgreSQL), blocking, not SKIP LOCKED: a customer locked by an import or an edit
     # must be waited for, not silently left out of the day; two cycles lock in the same order.
-    customers = snapshots.debtors(customer_ids, lock=True)
+    customers = snapshots.debtors(customer_ids, lock=policy is None, policy=policy)
     plans = snapshots.PlanCache()
     snaps = snapshots.load(customers, day, history_days=plans.max_delay())
     chosen = plans_of(snaps, plans, day)

@@ -2,8 +2,8 @@
 
 A company made in the staff app starts with automatic sending off (the daily cycle leaves it
 out: services.dunning.run). Its go-live page projects the first cycle under the first-run policy
-the admin is choosing (domain.first_run): the cycle's own composing, in a transaction rolled back,
-with the company's policy set to the one asked, so the projection is what the cycle will do and
+the admin is choosing (domain.first_run): the cycle's own composing, reading only, with the
+policy asked handed to it in memory, so the projection is what the cycle will do and
 not a copy of it. Then `go_live` switches sending on with that policy, on the company's timeline
 (`company.live`). Companies made by the CLI and those that existed before were live from the
 start, by age; `relance company golive` changes their policy the same way.
@@ -84,19 +84,21 @@ def project(
     company: Company, day: date, policy: str, before: date | None = None, *, samples: int = SAMPLES
 ) -> Projection:
     """The first cycle of `day` for this company under `policy`, as the cycle composes it,
-    without writing or sending anything (the transaction is rolled back)."""
+    without writing or sending anything.
+
+    The policy asked is handed to the cycle's composing in memory (`cycle.compose(policy=…)`)
+    rather than set on the company row: no write, hence no write lock held while a large
+    ledger is read (on SQLite an open write transaction blocks every other writer), and no
+    transaction at all, since composing only reads."""
     check_policy(policy, before)
     before = before if policy == FIRST_RUN_IGNORE_BEFORE else None
     found = Projection(day, policy, before)
-    with transaction.atomic():
-        Company.objects.filter(pk=company.pk).update(first_run=policy, first_run_before=before)
-        actions: list[dict[str, Any]] = []
-        for batch in snapshots.customers_in_batches(day, 1000, company.pk):
-            actions += cycle.compose(batch, day).report.actions
-            _by_age_notices(found, batch, day)
-        _count(found, actions, company)
-        found.samples = _samples(company, actions, day, samples)
-        transaction.set_rollback(True)
+    actions: list[dict[str, Any]] = []
+    for batch in snapshots.customers_in_batches(day, 1000, company.pk):
+        actions += cycle.compose(batch, day, policy=(policy, before)).report.actions
+        _by_age_notices(found, batch, day)
+    _count(found, actions, company)
+    found.samples = _samples(company, actions, day, samples)
     return found
 
 

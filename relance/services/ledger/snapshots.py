@@ -127,9 +127,16 @@ def _person(pk: int | None, first: str | None, last: str | None, email: str | No
     return Person(f"{first or ''} {last or ''}".strip(), email or "")  # no name: templates say so
 
 
-def debtors(customer_ids: Sequence[int], *, lock: bool = False) -> list[Debtor]:
+def debtors(
+    customer_ids: Sequence[int],
+    *,
+    lock: bool = False,
+    policy: tuple[str, date | None] | None = None,
+) -> list[Debtor]:
     """These customers in primary-key order. `lock` (PostgreSQL): `FOR NO KEY UPDATE` of the
-    customer rows, blocking, in that order, so two cycles on the same customers take turns."""
+    customer rows, blocking, in that order, so two cycles on the same customers take turns.
+    `policy` (first-run policy, date): used instead of the company's stored one, so the go-live
+    projection composes under the policy being chosen without writing it."""
     query = Customer.objects.filter(pk__in=customer_ids).order_by("pk")
     if lock and connection.vendor == "postgresql":
         query = query.select_for_update(of=("self",), no_key=True)
@@ -159,7 +166,7 @@ def debtors(customer_ids: Sequence[int], *, lock: bool = False) -> list[Debtor]:
             late_fees_waived=bool(r[27]),
             time_zone=r[28] or "UTC",
             portal_version=r[29],
-            first_run=first_run.of(r[30], r[31]),
+            first_run=first_run.of(*(policy or (r[30], r[31]))),
         )
         for r in rows
     ]
