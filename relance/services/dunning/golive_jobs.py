@@ -28,6 +28,7 @@ from django.db.models import Count, Max
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from relance.domain.errors import RelanceError
 from relance.models import Company, Customer, Event, GoLiveProjection, Invoice
 from relance.services.dunning import golive
 
@@ -159,7 +160,10 @@ def compute(company_id: int) -> None:
     except Exception as exc:
         log.exception("go-live projection of company %s failed", company_id)
         GoLiveProjection.objects.filter(pk=kept.pk, started_at=kept.started_at).update(
-            status=Status.FAILED, finished_at=timezone.now(), error=str(exc)[:2000]
+            status=Status.FAILED,
+            finished_at=timezone.now(),
+            # a reason written for the user is shown; anything else stays in the log
+            error=str(exc)[:2000] if isinstance(exc, RelanceError) else "",
         )
         return
     # Only if the question was not replaced meanwhile (started_at identifies it).

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('relance', '0026_import_drafts_plan_changes'),
+        ('relance', '0027_wave_safety'),
     ]
 
     operations = [
