@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from relance.models.company import Company
 from relance.models.plan import Plan
@@ -44,9 +45,9 @@ class Wave(models.Model):
     before or to those of them still in the segment. `sent_at` empty: scheduled, not yet out."""
 
     class Audience(models.TextChoices):
-        SEGMENT = "segment", "The segment"
-        ALL = "all", "Everyone reached before"
-        MATCHING = "matching", "Those reached before still in the segment"
+        SEGMENT = "segment", _("The segment")
+        ALL = "all", _("Everyone reached before")
+        MATCHING = "matching", _("Those reached before still in the segment")
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="waves")
     number = models.PositiveIntegerField()

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from relance.models.company import Company
 from relance.models.validators import validate_country, validate_currency, validate_time_zone
@@ -11,9 +12,9 @@ class Customer(models.Model):
     """A debtor account as the source system knows it, identified by its external id."""
 
     class Risk(models.TextChoices):
-        LOW = "low"
-        MEDIUM = "medium"
-        HIGH = "high"
+        LOW = "low", _("Low")
+        MEDIUM = "medium", _("Medium")
+        HIGH = "high", _("High")
 
     class Language(models.TextChoices):
         FR = "fr", "Français"

@@ -61,9 +61,9 @@ class Promise(models.Model):
     """A promise to pay chosen invoices by a date; dunning of those invoices pauses until then."""
 
     class Status(models.TextChoices):
-        OPEN = "open"
-        KEPT = "kept"
-        BROKEN = "broken"
+        OPEN = "open", _("Open")
+        KEPT = "kept", _("Kept")
+        BROKEN = "broken", _("Broken")
 
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="promises")
@@ -181,13 +181,13 @@ class OutboxMessage(models.Model):
     when its invoices are paid or disputed before delivery."""
 
     class Status(models.TextChoices):
-        PLANNED = "planned"
-        CLAIMED = "claimed"
-        SENT = "sent"
-        PRINTING = "printing", "In the print run"  # a letter: sent once its batch is posted
-        FAILED = "failed"
-        DEAD = "dead"
-        CANCELLED = "cancelled"
+        PLANNED = "planned", _("Queued")
+        CLAIMED = "claimed", _("Being sent")
+        SENT = "sent", _("Sent")
+        PRINTING = "printing", _("In the print run")  # a letter: sent once its batch is posted
+        FAILED = "failed", _("Failed")
+        DEAD = "dead", _("Not sent")
+        CANCELLED = "cancelled", _("Cancelled")
 
     key = models.CharField(max_length=500, unique=True)
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
@@ -232,15 +232,15 @@ class ActionItem(models.Model):
     """Manual work for people: a call, a task, a message to approve, a contact to find."""
 
     class Kind(models.TextChoices):
-        CALL = "call"
-        TASK = "task"
-        APPROVAL = "approval", "Message to approve"
-        NO_CONTACT = "no_contact", "No contact to reach"
+        CALL = "call", _("Call")
+        TASK = "task", _("Task")
+        APPROVAL = "approval", _("Message to approve")
+        NO_CONTACT = "no_contact", _("No contact to reach")
 
     class Status(models.TextChoices):
-        OPEN = "open"
-        DONE = "done"
-        SKIPPED = "skipped"
+        OPEN = "open", _("Open")
+        DONE = "done", _("Done")
+        SKIPPED = "skipped", _("Skipped")
 
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="actions")

@@ -61,7 +61,10 @@ def _parts(item: ActionItem) -> list[str]:
     if points := parts.get("amount"):
         words.append(_("%(n)s for the amount") % {"n": points})
     if points := parts.get("risk"):
-        words.append(_("%(n)s for the risk (%(risk)s)") % {"n": points, "risk": item.customer.risk})
+        words.append(
+            _("%(n)s for the risk (%(risk)s)")
+            % {"n": points, "risk": item.customer.get_risk_display()}
+        )
     if points := parts.get("broken_promise"):
         words.append(_("%(n)s for a broken promise") % {"n": points})
     return words
