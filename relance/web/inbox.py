@@ -63,7 +63,7 @@ def _parts(item: ActionItem) -> list[str]:
     if points := parts.get("risk"):
         words.append(
             _("%(n)s for the risk (%(risk)s)")
-            % {"n": points, "risk": item.customer.get_risk_display()}
+            % {"n": points, "risk": str(item.customer.get_risk_display()).lower()}
         )
     if points := parts.get("broken_promise"):
         words.append(_("%(n)s for a broken promise") % {"n": points})
