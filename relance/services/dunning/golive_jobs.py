@@ -16,20 +16,19 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connections
 from django.db.models import Count, Max
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from relance.domain.errors import RelanceError
 from relance.models import Company, Customer, Event, GoLiveProjection, Invoice
+from relance.services import background
 from relance.services.dunning import golive
 
 log = logging.getLogger(__name__)
@@ -90,9 +89,7 @@ class InThread:
     """A thread of this process: the embedded web server answers while it runs."""
 
     def start(self, company_id: int) -> None:
-        threading.Thread(
-            target=_in_thread, args=(company_id,), name=f"relance-golive-{company_id}", daemon=True
-        ).start()
+        background.on_thread(f"relance-golive-{company_id}", compute, company_id)
 
 
 class Inline:
@@ -100,13 +97,6 @@ class Inline:
 
     def start(self, company_id: int) -> None:
         compute(company_id)
-
-
-def _in_thread(company_id: int) -> None:
-    try:
-        compute(company_id)
-    finally:
-        connections.close_all()  # this thread's own connections
 
 
 def configured() -> Executor:

@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 from django.conf import settings
-from django.db import IntegrityError, connections, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
 from django.utils import timezone, translation
 from django.utils.module_loading import import_string
@@ -56,6 +56,7 @@ from relance.models import (
     Event,
     ImportJob,
 )
+from relance.services import background
 from relance.services.ledger import import_undo, imports, mapping_store
 from relance.services.ledger.import_reading import ImportResult
 from relance.services.ledger.import_watch import ImportWatch
@@ -182,16 +183,7 @@ class InThread:
     """A thread of this process: the embedded mode's web server answers while it runs."""
 
     def start(self, job_id: int) -> None:
-        threading.Thread(
-            target=_in_thread, args=(job_id,), name=f"relance-import-{job_id}", daemon=True
-        ).start()
-
-
-def _in_thread(job_id: int) -> None:
-    try:
-        run(job_id)
-    finally:
-        connections.close_all()  # this thread's own connections
+        background.on_thread(f"relance-import-{job_id}", run, job_id)
 
 
 def configured() -> Executor:
