@@ -39,12 +39,17 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from measure import ALWAYS_OPEN, embedded_env, generated_ledger, profile_report, run_measured  # noqa: E402
+from measure import (  # noqa: E402
+    embedded_env,
+    generated_ledger,
+    import_under_standard_plan,
+    profile_report,
+    run_measured,
+)
 
 ROOT = HERE.parent
 BIN = Path(sys.executable).parent
 DEFAULT_DAY = date(2026, 11, 23)  # the generator's `today`: the ledger is cut on that day
-PLAN = ROOT / "relance" / "plans" / "standard.yaml"
 
 Pair = tuple[str, int]  # (customer external id, 1-based step index)
 
@@ -338,24 +343,10 @@ def main() -> None:
     profile_text = ""
     try:
         say(f"importing into {db} …")
-        run_measured([relance, "init"], env)
         kinds = ["customers", "contacts", "invoices"]
         if args.with_payments:
             kinds += ["credit-notes", "payments"]
-        for kind in kinds:
-            seconds, _, _ = run_measured(
-                [relance, "import", kind, str(data / f"{kind}.csv"), "--json"], env
-            )
-            say(f"  {kind:<13} {seconds:6.1f} s")
-        run_measured([relance, "plan", "load", str(PLAN), "--json"], env)
-        con = sqlite3.connect(db)
-        with con:
-            con.execute(
-                "UPDATE relance_customer "
-                "SET plan_id = (SELECT id FROM relance_plan WHERE code = 'standard')"
-            )
-            con.execute(ALWAYS_OPEN)
-        con.close()
+        import_under_standard_plan(relance, db, data, env, kinds, say)
         figures.update(ledger_counts(db, day))
         backup(db, work / "before-first-run.sqlite3")
 

@@ -36,9 +36,9 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from measure import (  # noqa: E402
-    ALWAYS_OPEN,
     embedded_env,
     generated_ledger,
+    import_under_standard_plan,
     ledger_arguments,
     run_measured,
 )
@@ -46,7 +46,6 @@ from measure import (  # noqa: E402
 ROOT = HERE.parent
 BIN = Path(sys.executable).parent
 DEFAULT_DAY = date(2026, 11, 23)  # the generator's `today`
-PLAN = ROOT / "relance" / "plans" / "standard.yaml"
 
 
 def project_here(source: Path, day: date, policy: str) -> None:
@@ -130,21 +129,9 @@ def main() -> None:
     }
     try:
         say(f"importing into {db} …")
-        run_measured([relance, "init"], env)
-        for kind in ("customers", "contacts", "invoices"):
-            seconds, _, _ = run_measured(
-                [relance, "import", kind, str(data / f"{kind}.csv"), "--json"], env
-            )
-            say(f"  {kind:<13} {seconds:6.1f} s")
-        run_measured([relance, "plan", "load", str(PLAN), "--json"], env)
-        con = sqlite3.connect(db)
-        with con:
-            con.execute(
-                "UPDATE relance_customer "
-                "SET plan_id = (SELECT id FROM relance_plan WHERE code = 'standard')"
-            )
-            con.execute(ALWAYS_OPEN)
-        con.close()
+        import_under_standard_plan(
+            relance, db, data, env, ["customers", "contacts", "invoices"], say
+        )
 
         say("projection …")
         figures["projection"] = projection(ROOT, args.day, env)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -96,3 +97,29 @@ ALWAYS_OPEN = (
     "UPDATE relance_company SET send_days = '1234567', send_from = '00:00:00', "
     "send_until = '23:59:59.999999'"
 )
+
+
+STANDARD_PLAN = Path(__file__).resolve().parent.parent / "relance" / "plans" / "standard.yaml"
+
+
+def import_under_standard_plan(
+    relance: str, db: Path, data: Path, env: dict[str, str], kinds: list[str], say: Any
+) -> None:
+    """A fresh database with the generated ledger's `kinds` imported, each import timed, every
+    customer given the standard plan and the company sending at any hour (what the cycle and
+    go-live benches start from)."""
+    run_measured([str(relance), "init"], env)
+    for kind in kinds:
+        seconds, _, _ = run_measured(
+            [str(relance), "import", kind, str(data / f"{kind}.csv"), "--json"], env
+        )
+        say(f"  {kind:<13} {seconds:6.1f} s")
+    run_measured([str(relance), "plan", "load", str(STANDARD_PLAN), "--json"], env)
+    con = sqlite3.connect(db)
+    with con:
+        con.execute(
+            "UPDATE relance_customer "
+            "SET plan_id = (SELECT id FROM relance_plan WHERE code = 'standard')"
+        )
+        con.execute(ALWAYS_OPEN)
+    con.close()
