@@ -92,12 +92,11 @@ def _new_invoice(customer: Any, ext: str, total: str, days_late: int) -> Any:
     from datetime import timedelta
     from decimal import Decimal
 
-    from django.utils import timezone
-
     from relance.models import Invoice
     from relance.services.ledger import balances
+    from relance.services.organisation import hours
 
-    due = timezone.localdate() - timedelta(days=days_late)
+    due = hours.company_today(customer.company) - timedelta(days=days_late)
     invoice = Invoice.objects.create(
         company=customer.company,
         customer=customer,

@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 
 from relance.models import Company, Customer, Event, Membership
 from relance.services.dunning import outbox, sales_reps
+from relance.services.organisation import hours
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -28,7 +29,7 @@ def test_a_rep_places_a_hold_from_the_digest_link(
     Membership.objects.create(company=company, user=paul, role=Membership.Role.SALES_REP)
     dupont = new_customer(company, "C1", "Boulangerie Dupont", paul)
     new_invoice(dupont, "I1", "1250.00", days_late=20)
-    today = timezone.localdate()
+    today = hours.company_today(company)  # the company's day, as the pages count it
     assert sales_reps.queue_digests(company, today) == 1
     outbox.deliver_due(now=timezone.now() + timedelta(days=4))
     [digest] = mail.outbox

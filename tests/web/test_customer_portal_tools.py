@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from relance.models import Dispute, Event, Invoice, OutboxMessage
 from relance.services.dialogue import portal_disputes
+from relance.services.organisation import hours
 from relance.services.portal import links
 
 
@@ -20,7 +21,7 @@ def _portal_dispute(world, proof: bytes = b"%PDF-1.4 proof"):
         company=world.alpha,
         customer=world.customers["dupont"],
         invoice=Invoice.objects.get(external_id="I1"),
-        opened_on=timezone.localdate(),
+        opened_on=hours.company_today(world.alpha),
         reason="Delivered broken",
         category=Dispute.Category.QUALITY,
         source="portal",
@@ -84,7 +85,7 @@ def test_staff_acknowledge_answer_and_resolve_a_dispute(world):
         },
     )
     dispute.refresh_from_db()
-    assert dispute.resolved_on == timezone.localdate()
+    assert dispute.resolved_on == hours.company_today(world.alpha)
     assert dispute.resolution == "The invoice stands. Delivered intact: signed note."
     told = OutboxMessage.objects.get(key__startswith="dispute-resolved:")
     assert "Delivered intact: signed note." in told.body

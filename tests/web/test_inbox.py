@@ -9,7 +9,6 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
-from django.utils import timezone
 
 from relance.models import ActionItem, Dispute, Event, Execution, Promise
 from relance.services.organisation import hours
@@ -201,7 +200,7 @@ def _item(world, customer, kind, title, *, days_late=0, plan="", who=()):
             customer=customer,
             plan_code=plan,
             step_name=title,
-            date=timezone.localdate(),
+            date=hours.company_today(world.alpha),
             status=Execution.Status.EXECUTED,
             reason="test",
             channel="call",
@@ -213,7 +212,7 @@ def _item(world, customer, kind, title, *, days_late=0, plan="", who=()):
         customer=customer,
         kind=kind,
         title=title,
-        due_date=timezone.localdate(),
+        due_date=hours.company_today(world.alpha),
         execution=execution,
         priority_parts={"days_late": min(days_late, 365)},
         priority=min(days_late, 365),
@@ -229,7 +228,7 @@ def test_the_inbox_filters_groups_and_says_whose_and_whom_to_call(world):
 
     dupont, martin = world.customers["dupont"], world.customers["martin"]
     Customer.objects.filter(pk=dupont.pk).update(
-        oldest_unpaid_due=timezone.localdate() - timedelta(days=427)
+        oldest_unpaid_due=hours.company_today(world.alpha) - timedelta(days=427)
     )
     Contact.objects.create(
         company=world.alpha,

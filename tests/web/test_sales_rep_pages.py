@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.test import Client
-from django.utils import timezone
 
 from relance.models import Customer, Dispute, Event, Membership, OutboxMessage, Promise
 from relance.services.dunning import sales_reps
 from relance.services.dunning.sales_reps import DISPUTE, HOLD, PROMISE
+from relance.services.organisation import hours
 
 
 def _path(world, action, customer="dupont", rep="rep"):
@@ -41,7 +41,7 @@ def test_opening_a_link_does_nothing_until_confirmed_then_holds_as_the_rep(world
     held = Event.objects.get(kind="customer.held")
     assert (held.actor, held.source) == (world.users["rep"], "sales_rep_link")
     assert Customer.objects.get(pk=world.customers["dupont"].pk).hold_until == (
-        timezone.localdate() + timedelta(days=7)
+        hours.company_today(world.alpha) + timedelta(days=7)
     )
 
 
@@ -54,7 +54,7 @@ def test_a_dispute_and_a_promise_from_their_links(world):
     assert Dispute.objects.get().invoice.external_id == "I1"
     refused = anonymous.post(_path(world, PROMISE), {"invoices": ["I2"]}).content.decode()
     assert "Give the date the customer promised to pay by." in refused
-    pay_by = (timezone.localdate() + timedelta(days=10)).isoformat()
+    pay_by = (hours.company_today(world.alpha) + timedelta(days=10)).isoformat()
     anonymous.post(_path(world, PROMISE), {"invoices": ["I2"], "pay_by": pay_by})
     assert Promise.objects.get().pay_by.isoformat() == pay_by
 
@@ -91,7 +91,7 @@ def test_the_link_page_speaks_french(world):
 
 
 def test_staff_messages_show_in_the_outbox_monitor_of_those_who_see_every_customer(world):
-    sales_reps.queue_digests(world.alpha, timezone.localdate())
+    sales_reps.queue_digests(world.alpha, hours.company_today(world.alpha))
     assert OutboxMessage.objects.get().to == ["rep@ar.test"]
     page = world.client("controller").get("/outbox/?tab=queued").content.decode()
     assert "rep@ar.test" in page

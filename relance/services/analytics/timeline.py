@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db.models import Q
 from django.utils import timezone
@@ -25,9 +26,15 @@ from relance.models import (
 
 
 def _entry(
-    when: date | datetime, kind: str, invoice: str | None, data: dict[str, Any]
+    when: date | datetime,
+    kind: str,
+    invoice: str | None,
+    data: dict[str, Any],
+    zone: str = "UTC",
 ) -> dict[str, Any]:
-    day = timezone.localdate(when) if isinstance(when, datetime) else when
+    """An entry on the day it happened where the company is (a moment just after midnight in
+    Paris belongs to that day, not to the day before as UTC has it)."""
+    day = timezone.localtime(when, ZoneInfo(zone)).date() if isinstance(when, datetime) else when
     return {"date": day.isoformat(), "kind": kind, "invoice": invoice, **data}
 
 
@@ -74,7 +81,7 @@ def _who(actor: Any) -> str | None:
     return actor.get_full_name().strip() or actor.email or actor.get_username()
 
 
-def _events(query: Any) -> list[dict[str, Any]]:
+def _events(query: Any, zone: str) -> list[dict[str, Any]]:
     return [
         _entry(
             (e.data.get("date") and date.fromisoformat(e.data["date"])) or e.at,
@@ -86,6 +93,7 @@ def _events(query: Any) -> list[dict[str, Any]]:
                 "who": _who(e.actor),
                 **{k: v for k, v in e.data.items() if k != "date"},
             },
+            zone,
         )
         for e in query.select_related("invoice", "actor")
     ]
@@ -109,6 +117,7 @@ def _messages(customer: Customer, invoice: Invoice | None) -> list[dict[str, Any
                     "attempts": m.attempts,
                     "error": m.last_error,
                 },
+                customer.company.time_zone,
             )
         )
     return entries
@@ -161,7 +170,7 @@ def customer_timeline(customer: Customer) -> list[dict[str, Any]]:
     entries = _documents(list(customer.invoices.all()), customer, None)
     entries += _executions(customer, None)
     entries += _messages(customer, None)
-    entries += _events(Event.objects.filter(customer=customer))
+    entries += _events(Event.objects.filter(customer=customer), customer.company.time_zone)
     return sorted(entries, key=lambda e: e["date"])
 
 
@@ -174,7 +183,7 @@ def invoice_timeline(invoice: Invoice) -> list[dict[str, Any]]:
     # containment is not portable across databases, so that part is filtered here.
     entries += [
         e
-        for e in _events(Event.objects.filter(customer=customer))
+        for e in _events(Event.objects.filter(customer=customer), customer.company.time_zone)
         if e["invoice"] == invoice.external_id or invoice.external_id in e.get("invoices", ())
     ]
     return sorted(entries, key=lambda e: e["date"])
