@@ -118,22 +118,16 @@ def preview(
     as_json: bool,
 ) -> None:
     """Show what a plan step would say to CUSTOMER_ID: subject, text, invoices, SMS length."""
-    from django.utils import timezone
-
     from relance.services.dunning.preview import preview as make
     from relance.services.ledger import lookup
+    from relance.services.organisation import hours
     from relance.services.organisation.companies import get_company
 
     with rejections(as_json):
         target = get_company(company_code) if company_code else None
-        shown = make(
-            lookup.customer(customer_id, target),
-            plan_code,
-            step_name,
-            day or timezone.localdate(),
-            language=language,
-            side=variant,
-        )
+        customer = lookup.customer(customer_id, target)
+        on = day or hours.company_today(customer.company)
+        shown = make(customer, plan_code, step_name, on, language=language, side=variant)
     sms = shown.get("sms")
     length = (
         f"\n\n[{sms['segments']} SMS, {sms['characters']} {sms['encoding']} units]" if sms else ""

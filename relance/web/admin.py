@@ -4,11 +4,11 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
-from django.utils import timezone
 
 from relance import models
 from relance.domain.money import format_amount
 from relance.services.dunning import plans
+from relance.services.organisation import hours
 
 
 @admin.register(models.Company)
@@ -81,7 +81,7 @@ class InvoiceAdmin(admin.ModelAdmin):
 
     @admin.display(description="Amount due today")
     def due_today(self, obj: models.Invoice) -> str:
-        amount = obj.amount_due(timezone.localdate())
+        amount = obj.amount_due(hours.company_today(obj.company))
         return format_amount(amount, obj.currency)
 
 

@@ -17,7 +17,6 @@ from django.core.exceptions import EmptyResultSet
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from relance.domain import csv_cells
@@ -25,7 +24,7 @@ from relance.domain.money import quantize
 from relance.messaging import formatting
 from relance.models import Customer, Execution
 from relance.services.analytics import effectiveness, trends
-from relance.services.organisation import access, hours
+from relance.services.organisation import access
 from relance.web import pages
 from relance.web.customer_filters import CustomerFilter
 
@@ -47,7 +46,7 @@ def _chosen(request: HttpRequest) -> tuple[CustomerFilter, QuerySet[Customer], d
     companies = list(access.companies(request.user))
     visible = access.customers(request.user)
     chosen = CustomerFilter(request.GET, visible, companies)
-    today = hours.company_today(companies[0]) if companies else timezone.localdate()
+    today = chosen.today
     criteria = {name: chosen.chosen(name) for name in CRITERIA}
     return chosen, chosen.apply(visible) if any(criteria.values()) else visible, today
 

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from relance.messaging import formatting
 from relance.services.dunning import calendar
-from relance.services.organisation import access, hours
+from relance.services.organisation import access
 from relance.web import pages
 from relance.web.plan_forms import CHANNELS
 
@@ -49,7 +49,7 @@ class CalendarFilter(forms.Form):
 @login_required
 def calendar_page(request: HttpRequest) -> HttpResponse:
     companies = list(access.companies(request.user))
-    today = hours.company_today(companies[0]) if companies else timezone.localdate()
+    today = access.today(request.user, companies)
     entries = calendar.upcoming(request.user, today, today + timedelta(days=calendar.DAYS - 1))
     plans = sorted(set(entries.values_list("plan_code", flat=True).order_by().distinct()))
     chosen = CalendarFilter(request.GET, companies, plans)

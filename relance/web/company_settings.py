@@ -20,7 +20,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -29,7 +28,7 @@ from relance.messaging import formatting, library
 from relance.models import Alias, Company, Customer, Event, Membership, ReferenceRate
 from relance.services.dunning import branding_preview
 from relance.services.ledger import late_fees
-from relance.services.organisation import access, mailboxes
+from relance.services.organisation import access, hours, mailboxes
 from relance.services.organisation import settings as company_settings
 from relance.web import pages
 from relance.web.reach import chosen_company
@@ -312,7 +311,7 @@ def _values(section: str, form: forms.ModelForm) -> dict[str, Any]:
 
 def _law(company: Company, language: str) -> dict[str, Any]:
     pack = late_fees.pack_of(company)
-    today = timezone.localdate()
+    today = hours.company_today(company)
     rates = []
     for source, label in ReferenceRate.Source.choices:
         latest = (
@@ -479,7 +478,9 @@ def preview(request: HttpRequest) -> HttpResponse:
     language = language if language in ("en", "fr") else "en"
     context: dict[str, Any] = {"problems": problems, "images": None, "language": language}
     try:
-        context["images"] = branding_preview.images(draft, language, logo, timezone.localdate())
+        context["images"] = branding_preview.images(
+            draft, language, logo, hours.company_today(company)
+        )
     except branding_preview.PreviewUnavailable:
         context["unavailable"] = True
     except ValueError as exc:  # a saved logo the letter cannot take

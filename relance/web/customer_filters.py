@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from relance.models import Customer, Plan
 from relance.services.dunning import segments
+from relance.services.organisation import hours
 
 FLAGS = [
     ("", _("Any state")),
@@ -104,6 +105,7 @@ class CustomerFilter(Filters):
     def __init__(self, data: Any, visible: QuerySet[Customer], companies: list[Any]) -> None:
         super().__init__(data)
         self.visible = visible
+        self.today = hours.company_today(companies[0]) if companies else timezone.localdate()
         # order_by(): the default ordering would join the DISTINCT and return every customer
         segments = visible.exclude(segment="").values_list("segment", flat=True).order_by()
         plans = Plan.objects.filter(
@@ -129,7 +131,7 @@ class CustomerFilter(Filters):
 
     def apply(self, query: QuerySet[Customer]) -> QuerySet[Customer]:
         criteria = {name: self.chosen(name) for name in self.fields if name != "sort"}
-        return segments.matching(query, criteria, timezone.localdate())
+        return segments.matching(query, criteria, self.today)
 
     def ordering(self) -> list[Any]:
         return ORDER[self.chosen("sort")]

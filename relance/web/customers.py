@@ -1,7 +1,7 @@
 """Customers: the list a credit controller works from, and one customer's page.
 
 Amounts are computed for the customers shown (one query for the page), in the database, as of
-today (settings.TIME_ZONE): what is owed and, of it, what is overdue, per currency.
+today (the reader's company's day): what is owed and, of it, what is overdue, per currency.
 """
 
 from __future__ import annotations
@@ -85,7 +85,9 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     shown = list(listed["page"].object_list)
     context: dict[str, Any] = {
         **listed,
-        "rows": [(c, amounts) for c, amounts in zip(shown, _rows(shown), strict=True)],
+        "rows": [
+            (c, amounts) for c, amounts in zip(shown, _rows(shown, chosen.today), strict=True)
+        ],
         "filters": chosen,
         "search": chosen.chosen("q"),
         "several_companies": chosen.offered("company") > 1,
@@ -106,9 +108,9 @@ class _Echo:
 def customer_export(request: HttpRequest) -> StreamingHttpResponse:
     """The filtered list as CSV, amounts per currency in the contract's plain form
     (`EUR 1250.00`), streamed a thousand customers at a time whatever the ledger's size."""
-    _, query = _filtered(request)
+    chosen, query = _filtered(request)
     writer = csv_cells.writer(_Echo())  # text that could be a formula is read as text
-    today = timezone.localdate()
+    today = chosen.today
 
     def lines() -> Iterator[str]:
         yield writer.writerow(EXPORT_HEADER)
@@ -158,8 +160,8 @@ def _plain(sums: dict[str, Decimal]) -> str:
     return "; ".join(f"{c} {format_amount(v, c)}" for c, v in sorted(sums.items()) if v)
 
 
-def _rows(customers: list[Customer]) -> list[dict[str, list[str]]]:
-    amounts = _amounts(customers, timezone.localdate())
+def _rows(customers: list[Customer], today: date) -> list[dict[str, list[str]]]:
+    amounts = _amounts(customers, today)
     return [amounts[c.pk] for c in customers]
 
 

@@ -192,7 +192,7 @@ def start(request: HttpRequest) -> HttpResponse:
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     companies = _companies(request)
-    today = hours.company_today(companies[0]) if companies else timezone.localdate()
+    today = access.today(request.user, companies)
     language = pages.language()
     figures, stored_at = _figures(request, companies)
     trend = _trend(companies, request, today - timedelta(days=TREND_DAYS))

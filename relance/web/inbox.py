@@ -17,7 +17,6 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -163,7 +162,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     visible = access.action_items(request.user).filter(status=ActionItem.Status.OPEN)
     scope = "all" if request.GET.get("scope") == "all" else "mine"
     items = actions.for_user(request.user, visible) if scope == "mine" else visible
-    today = timezone.localdate()
+    today = access.today(request.user)
     filters = InboxFilter(request.GET, visible, request.user)
     chosen = filters.apply(items, today)
     by_kind = dict(

@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 
 from relance.models import ActionItem, Dispute, Execution, Promise, Run
 from relance.services.dunning import plans
+from tests import clock
 
 PLANS = plans.SHIPPED
 
@@ -101,10 +101,10 @@ def test_a_run_sends_once_and_says_what_it_did(api, new_customer, new_invoice):
         .order_by("pk")
         .values_list("pk", flat=True)
     )
-    ahead = api.post("/runs", {"date": (timezone.localdate() + timedelta(days=3)).isoformat()})
+    ahead = api.post("/runs", {"date": (clock.today() + timedelta(days=3)).isoformat()})
     assert ahead.status == 422
     assert ahead.body["error"]["details"][0]["field"] == "date"
-    today = timezone.localdate()
+    today = clock.today()
     coming = api.get(f"/forecast?from={today}&to={today + timedelta(days=60)}")
     assert coming.status == 200
     assert all(item["customer"] == "A1" for item in coming.body)
@@ -152,7 +152,7 @@ def test_the_actions_inbox(api, new_customer):
         customer=customer,
         kind=ActionItem.Kind.CALL,
         title="Call Dupont",
-        due_date=timezone.localdate(),
+        due_date=clock.today(),
     )
     listed = api.get("/actions").body["data"]
     assert [a["id"] for a in listed] == [item.pk]

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
-from django.utils import timezone
 from playwright.sync_api import expect
 
 from relance.models import ActionItem, Company, Customer, Membership, Promise
+from tests import clock
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 PASSWORD = "s3cret-pass!"
@@ -34,7 +34,7 @@ def test_a_controller_reads_the_header_and_lifts_a_hold(page, new_customer, new_
     dupont = new_customer(company, "C1", "Boulangerie Dupont")
     new_invoice(dupont, "I1", "1250.00", days_late=40)
     new_invoice(dupont, "I2", "300.00", days_late=-10)
-    today = timezone.localdate()
+    today = clock.today()
     Customer.objects.filter(pk=dupont.pk).update(hold_until=today + timedelta(days=7))
     promise = Promise.objects.create(
         company=company,

@@ -14,11 +14,11 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 import requests
-from django.utils import timezone
 from playwright.sync_api import expect
 
 from relance.models import Company, Contact, Dispute, PaymentPlan, PaymentRequest, Promise
 from relance.services.portal import links, online_payments
+from tests import clock
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -89,7 +89,7 @@ def test_a_customer_reads_downloads_disputes_and_promises(
     expect(phone.locator(".invoice").first).to_contain_text("Disputed: we are looking into it")
     phone.get_by_role("link", name="Promise to pay").click()
     phone.get_by_label("F-I2").check()
-    pay_by = timezone.localdate() + timedelta(days=12)
+    pay_by = clock.today() + timedelta(days=12)
     phone.get_by_label("Paid by").fill(pay_by.isoformat())
     phone.get_by_role("button", name="Promise to pay").click()
     expect(phone.locator(".done")).to_contain_text("we have noted your promise to pay by")
@@ -184,7 +184,7 @@ def test_a_customer_asks_for_a_payment_plan(phone, new_customer, new_invoice, tm
     phone.get_by_role("link", name="Ask for a payment plan").click()
     phone.get_by_label("F-I1").check()
     phone.get_by_label("In how many monthly instalments?").select_option("3")
-    first = timezone.localdate() + timedelta(days=7)
+    first = clock.today() + timedelta(days=7)
     phone.get_by_label("First instalment on").fill(first.isoformat())
     phone.get_by_role("button", name="Ask for this plan").click()
     expect(phone.locator(".done")).to_contain_text("we have received your request")

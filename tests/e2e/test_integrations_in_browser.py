@@ -9,13 +9,13 @@ import pytest
 import requests
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
-from django.utils import timezone
 from playwright.sync_api import expect
 
 from relance.models import Company, Membership
 from relance.services.dialogue import pauses
 from relance.services.integrations import webhooks
 from relance.services.ledger import lookup
+from tests import clock
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 PASSWORD = "s3cret-pass!"
@@ -61,7 +61,7 @@ def test_an_admin_connects_the_erp(
     expect(page.locator(".messages")).to_contain_text("Webhook added.")
     expect(page.locator("#new-token")).to_have_count(0)  # shown once only
 
-    pauses.open_dispute(lookup.invoice("I1", company), timezone.localdate())
+    pauses.open_dispute(lookup.invoice("I1", company), clock.today())
     webhooks.deliver_due()
     page.reload()
     row = page.locator("tr", has_text="dispute.opened").last

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 from django.core.cache import cache
-from django.utils import timezone
 
 from relance.models import Company, Contact, Customer, Payment
 from relance.services.ledger import allocation
 from relance.services.portal import links
+from tests import clock
 
 
 @dataclass
@@ -48,7 +48,7 @@ def ledger(db, new_customer, new_invoice) -> Ledger:
         customer=dupont,
         external_id="P1",
         invoice=None,
-        date=timezone.localdate() - timedelta(days=5),
+        date=clock.today() - timedelta(days=5),
         currency="EUR",
         amount=Decimal("250.00"),
     )

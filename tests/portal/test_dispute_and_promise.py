@@ -10,9 +10,9 @@ from decimal import Decimal
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
-from django.utils import timezone
 
 from relance.models import Dispute, Event, OutboxMessage, Promise
+from tests import clock
 
 PDF = b"%PDF-1.4\n%proof\n"
 
@@ -74,7 +74,7 @@ def test_a_disputed_invoice_is_not_offered_again(ledger):
 
 
 def test_a_promise_within_the_companys_limit(ledger):
-    today = timezone.localdate()
+    today = clock.today()
     too_far = today + timedelta(days=31)
     page = Client().post(
         ledger.path(suffix="promise/"), {"invoices": ["I1"], "pay_by": too_far.isoformat()}
@@ -112,7 +112,7 @@ def test_a_broken_promise_notice_says_the_amount_promised(ledger, relance):
     plans = Path(__file__).resolve().parents[2] / "relance" / "plans"
     relance.json("plan", "load", plans / "standard.yaml")
     relance.json("plan", "assign", "C1", "standard", "--company", "atelier")
-    today = timezone.localdate()
+    today = clock.today()
     customer = lookup.customer("C1", ledger.company)
     pauses.add_promise(
         customer,

@@ -7,7 +7,6 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.test import Client
-from django.utils import timezone
 
 from relance.domain.plans.model import Step
 from relance.models import Company, CreditNote, DiscountProposal, Invoice, Payment
@@ -15,6 +14,7 @@ from relance.services.dialogue import discounts
 from relance.services.dunning import messages
 from relance.services.ledger import allocation, late_fees, snapshots
 from relance.services.organisation import hours
+from tests import clock
 
 
 def _terms(ledger, percent="2.00", days=10):
@@ -33,7 +33,7 @@ def _fresh_invoice(ledger, new_invoice):
 def test_the_pre_due_reminder_and_the_portal_offer_the_discount(ledger, new_invoice):
     _terms(ledger)
     invoice = _fresh_invoice(ledger, new_invoice)
-    today = timezone.localdate()
+    today = clock.today()
     [debtor] = snapshots.debtors([ledger.dupont.pk])
     [snap] = snapshots.load([debtor], today, history_days=0)
     reference = next(i for i in snap.account.items if i.id == "I9")
@@ -61,7 +61,7 @@ def test_a_discount_taken_is_proposed_kept_out_of_dunning_and_confirmed(ledger, 
         customer=ledger.dupont,
         external_id="P-disc",
         invoice=invoice,
-        date=timezone.localdate(),
+        date=clock.today(),
         currency="EUR",
         amount=Decimal("980.00"),
     )
@@ -90,12 +90,12 @@ def test_paying_late_or_too_little_takes_no_discount(ledger, new_invoice):
         customer=ledger.dupont,
         external_id="P-late",
         invoice=invoice,
-        date=timezone.localdate(),
+        date=clock.today(),
         currency="EUR",
         amount=Decimal("980.00"),
     )
     allocation.reallocate([ledger.dupont.pk])
-    assert discounts.propose(ledger.company, timezone.localdate()) == 0
+    assert discounts.propose(ledger.company, clock.today()) == 0
     assert not Invoice.objects.filter(pk__in=DiscountProposal.objects.values("invoice_id")).exists()
 
 
@@ -110,7 +110,7 @@ def test_staff_confirm_or_decline_on_the_customer_page(ledger, new_invoice, djan
         invoice=invoice,
         currency="EUR",
         amount=Decimal("20.00"),
-        paid_on=timezone.localdate(),
+        paid_on=clock.today(),
     )
     claire = django_user_model.objects.create(username="claire")
     Membership.objects.create(company=ledger.company, user=claire, role="read_only")

@@ -9,16 +9,16 @@ from decimal import Decimal
 
 import pytest
 from django.test import Client
-from django.utils import timezone
 
 from relance.models import Company, Event, OutboxMessage, Payment, PaymentPlan
 from relance.services.dialogue import payment_plans
 from relance.services.dialogue.payment_plans import PlanRefused
 from relance.services.ledger import allocation, snapshots
+from tests import clock
 
 
 def _ask(ledger, **data):
-    first = timezone.localdate() + timedelta(days=10)
+    first = clock.today() + timedelta(days=10)
     body = {"invoices": ["I1", "I2"], "count": "3", "first": first.isoformat(), **data}
     return Client().post(ledger.path(suffix="payment-plan/"), body)
 
@@ -41,7 +41,7 @@ def test_a_plan_asked_on_the_portal_pauses_its_invoices_and_tells_staff(ledger):
         "compta@atelier.test"
     ]
     [debtor] = snapshots.debtors([ledger.dupont.pk])
-    [snap] = snapshots.load([debtor], timezone.localdate(), history_days=0)
+    [snap] = snapshots.load([debtor], clock.today(), history_days=0)
     assert all(item.in_payment_plan for item in snap.account.items)
     statement = Client().get(ledger.path()).content.decode()
     assert "Dans votre échéancier" in statement
@@ -73,7 +73,7 @@ def test_below_the_companys_amount_a_plan_is_agreed_at_once(ledger):
 def test_staff_counter_and_the_customer_accepts(ledger, django_user_model):
     _ask(ledger)
     plan = PaymentPlan.objects.get()
-    first = timezone.localdate() + timedelta(days=5)
+    first = clock.today() + timedelta(days=5)
     with pytest.raises(PlanRefused):
         payment_plans.counter(plan, 12, first, "too many")
     payment_plans.counter(plan, 2, first, "Two instalments, please")

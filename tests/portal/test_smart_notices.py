@@ -6,15 +6,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 
-from django.utils import timezone
-
 from relance.models import Customer, OutboxMessage, Payment, Promise, SmartNotice
 from relance.services.dialogue import smart_notices
 from relance.services.ledger import allocation
+from tests import clock
 
 
 def _run(ledger, day=None):
-    day = day or timezone.localdate()
+    day = day or clock.today()
     return smart_notices.run_daily(ledger.company, day, datetime.combine(day, time(12), UTC))
 
 
@@ -42,7 +41,7 @@ def test_credit_limit_use_is_told_once_then_again_when_exceeded_then_after_clear
         company=ledger.company,
         customer=ledger.dupont,
         external_id="P9",
-        date=timezone.localdate(),
+        date=clock.today(),
         currency="EUR",
         amount=Decimal("1300.00"),
     )
@@ -52,7 +51,7 @@ def test_credit_limit_use_is_told_once_then_again_when_exceeded_then_after_clear
 
 
 def test_a_card_expiring_within_30_days_is_told_once_per_expiry(ledger):
-    today = timezone.localdate()
+    today = clock.today()
     soon = (today + timedelta(days=20)).replace(day=1)
     Customer.objects.filter(pk=ledger.dupont.pk).update(
         pays_by_bank_transfer=False, card_expiry=soon
@@ -68,7 +67,7 @@ def test_a_card_expiring_within_30_days_is_told_once_per_expiry(ledger):
 
 
 def test_a_reminder_the_day_before_a_promise(ledger):
-    today = timezone.localdate()
+    today = clock.today()
     promise = Promise.objects.create(
         company=ledger.company,
         customer=ledger.dupont,

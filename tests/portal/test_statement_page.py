@@ -7,11 +7,11 @@ import csv
 import io
 
 from django.test import Client
-from django.utils import timezone
 
 from relance.services.dunning import messages
 from relance.services.ledger import late_fees, snapshots
 from relance.services.portal import links
+from tests import clock
 
 
 def test_the_statement_in_the_customers_language_with_late_fees(ledger):
@@ -57,7 +57,7 @@ def test_documents_download(ledger):
 def test_messages_carry_the_customers_link(ledger):
     [debtor] = snapshots.debtors([ledger.dupont.pk])
     values = messages.context(
-        ledger.company, debtor, None, [], timezone.localdate(), rates=late_fees.rate_table()
+        ledger.company, debtor, None, [], clock.today(), rates=late_fees.rate_table()
     )
     link = values["portal"]["link"]
     assert link.startswith("http://localhost:8000/p/")
@@ -80,7 +80,7 @@ def test_a_visit_is_logged_once_a_day_and_counts_as_an_answer(ledger):
         step_name="Payment reminder",
         reference_invoice=invoice,
         reference_external_id=invoice.external_id,
-        date=timezone.localdate() - timedelta(days=2),
+        date=clock.today() - timedelta(days=2),
         status="executed",
         channel="email",
         mode="auto",

@@ -8,11 +8,11 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.test import Client
-from django.utils import timezone
 
 from relance.models import Invoice, Promise
 from relance.services.dialogue import pauses
 from relance.services.portal import online_payments
+from tests import clock
 
 
 def _statement(ledger) -> str:
@@ -23,12 +23,12 @@ def test_a_disputed_invoice_is_set_apart_from_what_to_pay(ledger):
     """Dupont owes 1,000.00 on I1 (1,250 less 250 paid) and 300.00 on I2."""
     before = _statement(ledger)
     assert "1 300,00" in before
-    pauses.open_dispute(Invoice.objects.get(external_id="I2"), timezone.localdate(), reason="x")
+    pauses.open_dispute(Invoice.objects.get(external_id="I2"), clock.today(), reason="x")
     after = _statement(ledger)
     assert "1 300,00" not in after
     assert "1 000,00" in after
     assert "et 300,00 € en litige, mis de côté" in after.replace("\xa0", " ")
-    owed = online_payments.owed_by_currency(ledger.dupont, timezone.localdate())
+    owed = online_payments.owed_by_currency(ledger.dupont, clock.today())
     assert owed == {"EUR": (Decimal("1000.00"), ["I1"])}
 
 
@@ -39,8 +39,8 @@ def test_a_payment_plan_supersedes_a_promise_on_the_same_invoice(ledger):
     promise = Promise.objects.create(
         company=ledger.company,
         customer=ledger.dupont,
-        promised_on=timezone.localdate(),
-        pay_by=timezone.localdate() + timedelta(days=10),
+        promised_on=clock.today(),
+        pay_by=clock.today() + timedelta(days=10),
     )
     promise.invoices.set([invoice])
     assert "Vous avez promis de régler" in _statement(ledger)

@@ -14,6 +14,7 @@ from relance.services.analytics import effectiveness
 from relance.services.dunning import outbox, plans, preview
 from relance.services.dunning.run import run as run_cycle
 from relance.services.ledger import allocation
+from tests import clock
 
 PLAN = """
 code: ab
@@ -49,7 +50,7 @@ def test_both_sides_go_out_and_are_measured_apart(company, new_customer, new_inv
         )
         plans.assign_plan(customer, "ab")
         customers.append(customer)
-    today = timezone.localdate()
+    today = clock.today()
     run_cycle(today, company_id=company.pk, deliver=False)
     outbox.deliver_due(as_of=today, now=timezone.now() + timedelta(days=4))  # in hours
     sides = dict(Execution.objects.values_list("customer__external_id", "variant"))
@@ -89,7 +90,7 @@ def test_either_side_can_be_previewed(company, new_customer, new_invoice, relanc
     plans.load_plans(PLAN)
     customer = new_customer(company, "C1", "Dupont")
     new_invoice(customer, "I1", "100.00", days_late=6)
-    today = timezone.localdate()
+    today = clock.today()
     assert preview.preview(customer, "ab", "Reminder", today)["subject"] == "Invoice F-I1 is late"
     b = preview.preview(customer, "ab", "Reminder", today, side="B")
     assert b["subject"] == "Can we help with F-I1?"

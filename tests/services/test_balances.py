@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
-from django.utils import timezone
-
 from relance.models import Customer, Invoice, Payment
 from relance.services.ledger import allocation, balances
+from tests import clock
 
 
 def test_the_oldest_unpaid_due_date_moves_as_invoices_are_paid(db, new_customer, new_invoice):
@@ -28,7 +27,7 @@ def test_the_oldest_unpaid_due_date_moves_as_invoices_are_paid(db, new_customer,
         customer=customer,
         external_id="P1",
         invoice=old,
-        date=timezone.localdate(),
+        date=clock.today(),
         currency="EUR",
         amount=Decimal("100.00"),
     )
@@ -37,4 +36,4 @@ def test_the_oldest_unpaid_due_date_moves_as_invoices_are_paid(db, new_customer,
     Invoice.objects.filter(pk=recent.pk).update(status=Invoice.Status.VOID)
     balances.refresh([customer.pk])
     assert oldest() is None
-    assert old.due_date == timezone.localdate() - timedelta(days=40)
+    assert old.due_date == clock.today() - timedelta(days=40)

@@ -16,6 +16,7 @@ from relance.services.dunning import campaigns, outbox, scheduling
 from relance.services.dunning.campaigns import CampaignError
 from relance.services.dunning.run import run as run_cycle
 from relance.services.ledger import balances
+from tests import clock
 
 PLANS = Path(__file__).resolve().parents[2] / "relance" / "plans"
 SEGMENT, ALL, MATCHING = Wave.Audience.SEGMENT, Wave.Audience.ALL, Wave.Audience.MATCHING
@@ -98,13 +99,13 @@ def test_later_waves_go_to_everyone_reached_or_to_those_still_in_the_segment(led
     campaign = _campaign(company, late="1-30")
     first = campaigns.add_wave(campaign, 1, SEGMENT)
     assert _reached(first) == {"C1"}
-    ledger["C2"].invoices.update(due_date=timezone.localdate() - timedelta(days=25))
+    ledger["C2"].invoices.update(due_date=clock.today() - timedelta(days=25))
     balances.refresh([ledger["C2"].pk])
     Payment.objects.create(
         company=company,
         customer=ledger["C1"],
         external_id="P1",
-        date=timezone.localdate(),
+        date=clock.today(),
         currency="EUR",
         amount=Decimal("100.00"),
     )
@@ -190,7 +191,7 @@ def test_a_campaign_delays_the_plans_only_when_it_counts_as_a_contact(
         company, "Notice", {}, "email", subject="x", body="y", counts_as_contact=counts
     )
     campaigns.add_wave(campaign, 1, SEGMENT)
-    report = run_cycle(timezone.localdate(), company_id=company.pk, deliver=False).report
+    report = run_cycle(clock.today(), company_id=company.pk, deliver=False).report
     sent = [a["step"] for a in report.actions if a["customer"] == "C1"]
     assert sent == ([] if counts else ["Payment reminder"])
 
@@ -204,7 +205,7 @@ def test_results_show_messages_owed_and_paid_since(ledger, company):
         company=company,
         customer=ledger["C2"],
         external_id="P2",
-        date=timezone.localdate(),
+        date=clock.today(),
         currency="EUR",
         amount=Decimal("60.00"),
     )
@@ -222,7 +223,7 @@ def test_a_second_wave_the_same_day_waits_for_the_contact_delay_and_says_who(led
     campaign = _campaign(company, owes="yes")
     first = campaigns.add_wave(campaign, 1, SEGMENT)
     assert first.reached == 2
-    today = timezone.localdate()
+    today = clock.today()
     found = campaigns.forecast(campaign, MATCHING, today)
     assert (found.customers, found.messages, found.waiting) == (2, 0, 2)
     assert {w.snap.customer.external_id for w in found.waiting_sample} == {"C1", "C2"}
@@ -242,7 +243,7 @@ def test_the_plan_s_contact_delay_counts_from_any_contact(ledger, company, relan
     Customer.objects.filter(pk=ledger["C1"].pk).update(
         plan=Plan.objects.get(code="standard", company=company)
     )
-    today = timezone.localdate()
+    today = clock.today()
     Execution.objects.create(
         key="plan:standard:C1:reminder",
         company=company,
@@ -286,7 +287,7 @@ def test_a_queued_wave_is_cancelled_whole_and_its_contact_no_longer_counts(ledge
     with pytest.raises(CampaignError, match="already gone out"):
         campaigns.cancel_wave(wave)
     # C2 was not contacted after all: a new wave the same day may write to C2, not to C1.
-    found = campaigns.forecast(campaign, ALL, timezone.localdate())
+    found = campaigns.forecast(campaign, ALL, clock.today())
     assert (found.messages, found.waiting) == (1, 1)
 
 
@@ -309,7 +310,7 @@ def test_a_letter_campaign_shows_its_first_letters_as_printed_and_keeps_nothing(
         subject="Prélèvement",
         body="Madame, Monsieur, {{ customer.name }} doit {{ totals }}.",
     )
-    pdf = campaigns.printed_letters(campaign, timezone.localdate(), count=2)
+    pdf = campaigns.printed_letters(campaign, clock.today(), count=2)
     text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
     assert "Acme doit" in text
     assert "Bistro doit" in text
@@ -319,4 +320,4 @@ def test_a_letter_campaign_shows_its_first_letters_as_printed_and_keeps_nothing(
     assert not OutboxMessage.objects.exists()
     email = _campaign(company)
     with pytest.raises(CampaignError, match="only a campaign by letter"):
-        campaigns.printed_letters(email, timezone.localdate())
+        campaigns.printed_letters(email, clock.today())

@@ -27,6 +27,7 @@ from relance.services.dialogue import pauses
 from relance.services.ledger import import_jobs, import_undo
 from relance.services.ledger.import_jobs import ImportRefused
 from relance.services.ledger.import_undo import UndoRefused
+from tests import clock
 
 Status = ImportJob.Status
 
@@ -441,7 +442,7 @@ def test_only_the_latest_import_can_be_undone(send):
 
 def test_undo_is_refused_once_a_cycle_ran(send, company):
     job = send("customers", CUSTOMERS)
-    Run.objects.create(date=timezone.localdate(), company=None, source="scheduler")
+    Run.objects.create(date=clock.today(), company=None, source="scheduler")
     assert "dunning cycle ran" in import_undo.undo_refusal(job)
 
 
@@ -449,7 +450,7 @@ def test_undo_is_refused_once_something_was_recorded_on_its_rows(send, company, 
     send("customers", CUSTOMERS)
     job = send("invoices", INVOICES)
     customer = Customer.objects.get(external_id="C1")
-    pauses.hold(customer, timezone.localdate() + timedelta(days=10), actor=claire, source="web")
+    pauses.hold(customer, clock.today() + timedelta(days=10), actor=claire, source="web")
     assert "recorded in this company" in import_undo.undo_refusal(job)
 
 

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.utils import timezone
 
 from relance.models import Customer, ImportJob, Invoice, Plan
 from relance.services.dunning import plan_changes
 from relance.services.dunning import plans as plan_service
 from relance.services.ledger import import_jobs, imports
+from tests import clock
 
 PLANS = Path(__file__).resolve().parents[2] / "relance" / "plans"
 
@@ -120,7 +120,7 @@ def test_removing_an_explicit_plan_hands_the_customer_back_to_the_rules(send, cu
 
 
 def _invoices(*rows: tuple[str, str, str]) -> bytes:
-    issued = timezone.localdate() - timedelta(days=10)
+    issued = clock.today() - timedelta(days=10)
     due = issued + timedelta(days=30)
     lines = ["external_id,customer_id,number,issue_date,due_date,currency,total"]
     lines += [f"{ext},{cust},F-{ext},{issued},{due},EUR,{total}" for ext, cust, total in rows]
@@ -142,7 +142,7 @@ def test_invoices_that_push_a_customer_over_a_balance_rule_move_it(send, custome
     # the same file again changes nothing, hence no plan
     assert send("invoices", invoices, dry_run=True).plan_change_count == 0
     # a payment brings C1 back under the limit
-    paid = timezone.localdate()
+    paid = clock.today()
     payments = (
         f"external_id,customer_id,invoice_id,date,currency,amount\nP1,C1,I1,{paid},EUR,500.00\n"
     )

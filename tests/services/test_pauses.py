@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 
 from relance.models import Dispute, Event, Promise
 from relance.services.dialogue import pauses, portal_disputes
 from relance.services.ledger import lookup
+from tests import clock
 
 
 def test_ids_resolve_to_the_customers_invoices_once_each_in_the_order_named(
@@ -29,7 +29,7 @@ def test_a_promise_refuses_another_customers_invoice(company, new_customer, new_
     dupont = new_customer(company, "C1", "Dupont")
     mine = new_invoice(dupont, "I1", "100.00", days_late=3)
     theirs = new_invoice(new_customer(company, "C2", "Martin"), "I2", "100.00", days_late=3)
-    today = timezone.localdate()
+    today = clock.today()
     with pytest.raises(lookup.NotTheirs, match="customer 'C1' has no invoice I2"):
         pauses.add_promise(dupont, [mine, theirs], today + timedelta(days=7), today)
     assert not Promise.objects.exists()

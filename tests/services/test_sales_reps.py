@@ -26,6 +26,7 @@ from relance.services.dunning import calendar, outbox, sales_reps
 from relance.services.dunning.sales_reps import DISPUTE, HOLD, PROMISE, LinkRefused
 from relance.services.ledger import lookup
 from relance.services.organisation import team
+from tests import clock
 
 PLANS = Path(__file__).resolve().parents[2] / "relance" / "plans"
 
@@ -92,7 +93,7 @@ def test_a_link_stops_when_its_rep_leaves_the_company(book, rep, company):
     team.remove(Membership.objects.get(user=rep, company=company), actor=None)
     with pytest.raises(LinkRefused, match="no longer works"):
         sales_reps.read(token)
-    assert sales_reps.queue_digests(company, timezone.localdate()) == 0  # nor gets digests
+    assert sales_reps.queue_digests(company, clock.today()) == 0  # nor gets digests
 
 
 def test_a_link_stops_when_its_rep_is_deactivated(book, rep):
@@ -119,7 +120,7 @@ def test_a_link_of_another_companys_member_is_refused(book, rep, company):
 
 
 def test_what_the_links_do_is_recorded_as_the_rep(book, rep):
-    today = timezone.localdate()
+    today = clock.today()
     said = sales_reps.act(
         sales_reps.read(sales_reps.token(rep, book["acme"], HOLD)),
         today,
@@ -167,7 +168,7 @@ def test_what_the_links_do_is_recorded_as_the_rep(book, rep):
 def test_the_weekly_digest_lists_what_the_reps_customers_owe_once_a_week(book, rep, company):
     company.country = "GB"  # staff messages in English (a French company's are in French)
     company.save(update_fields=["country"])
-    today = timezone.localdate()
+    today = clock.today()
     assert sales_reps.queue_digests(company, today) == 1
     assert sales_reps.queue_digests(company, today) == 0  # the tick ran twice
     [message] = OutboxMessage.objects.all()
@@ -202,7 +203,7 @@ def test_a_heads_up_goes_before_a_marked_step_once(book, rep, company, relance, 
     (tmp_path / "plan.yaml").write_text(marked)
     relance.json("plan", "load", tmp_path / "plan.yaml")
     relance.json("plan", "assign", "C1", "standard")
-    today = timezone.localdate()
+    today = clock.today()
     calendar.refresh(company, today)  # today the friendly reminder, 15 days later the next
     day = ForecastEntry.objects.get(step="Payment reminder").day
     assert sales_reps.queue_heads_ups(company, day - timedelta(days=4)) == 0  # too early
@@ -232,7 +233,7 @@ def test_no_heads_up_before_its_notice_or_without_a_rep(book, rep, company, rela
     (tmp_path / "plan.yaml").write_text(marked)
     relance.json("plan", "load", tmp_path / "plan.yaml")
     relance.json("plan", "assign", "C1", "standard")
-    today = timezone.localdate()
+    today = clock.today()
     calendar.refresh(company, today)
     day = ForecastEntry.objects.get(step="Payment reminder", customer=book["acme"]).day
     assert sales_reps.queue_heads_ups(company, day - timedelta(days=2)) == 0  # notice is 1 day

@@ -7,20 +7,19 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
-from django.utils import timezone
-
 from relance.models import Customer, Invoice
 from relance.services.dunning import segments
 from relance.services.ledger import balances
+from tests import clock
 
 
 def _names(**criteria):
-    found = segments.matching(Customer.objects.all(), criteria, timezone.localdate())
+    found = segments.matching(Customer.objects.all(), criteria, clock.today())
     return set(found.values_list("external_id", flat=True))
 
 
 def _invoice(customer, ext, total, days_late, currency="EUR"):
-    due = timezone.localdate() - timedelta(days=days_late)
+    due = clock.today() - timedelta(days=days_late)
     Invoice.objects.create(
         company=customer.company,
         customer=customer,
@@ -74,7 +73,7 @@ def test_a_payment_lowers_what_is_owed(company, new_customer):
         customer=paying,
         external_id="PM1",
         invoice=Invoice.objects.get(external_id="P1"),
-        date=timezone.localdate(),
+        date=clock.today(),
         currency="EUR",
         amount=Decimal("600.00"),
     )

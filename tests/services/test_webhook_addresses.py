@@ -15,12 +15,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from django.utils import timezone
 
 from relance.models import Event, WebhookDelivery, WebhookEndpoint
 from relance.services.dialogue import pauses
 from relance.services.integrations import webhooks
 from relance.services.ledger import lookup
+from tests import clock
 
 REFUSED = [
     "http://127.0.0.1:8000/hooks",
@@ -100,7 +100,7 @@ def dispute(company, new_customer, new_invoice):
     def open_one(external_id: str = "I1") -> None:
         customer = new_customer(company, f"C-{external_id}", "Dupont")
         new_invoice(customer, external_id, "500.00", days_late=3)
-        pauses.open_dispute(lookup.invoice(external_id, company), timezone.localdate())
+        pauses.open_dispute(lookup.invoice(external_id, company), clock.today())
 
     return open_one
 

@@ -17,6 +17,7 @@ from relance.services.dunning import outbox, plans
 from relance.services.dunning.run import run as run_cycle
 from relance.services.integrations import webhooks
 from relance.services.ledger import imports, lookup
+from tests import clock
 
 PLANS = plans.SHIPPED
 
@@ -53,7 +54,7 @@ def test_disputes_and_promises_are_posted_signed(
 ):
     customer = new_customer(company, "C1", "Dupont")
     new_invoice(customer, "I1", "500.00", days_late=3)
-    today = timezone.localdate()
+    today = clock.today()
     pauses.open_dispute(lookup.invoice("I1", company), today, reason="wrong quantity")
     pauses.resolve_dispute(lookup.invoice("I1", company), today, resolution="credit note")
     pauses.add_promise(
@@ -102,7 +103,7 @@ def test_the_cycle_tells_reminders_actions_and_broken_promises(
     company, endpoint, receiver, new_customer, new_invoice, smtp
 ):
     plans.load_plans((PLANS / "standard.yaml").read_text())
-    today = timezone.localdate()
+    today = clock.today()
     mailed = new_customer(company, "C1", "Dupont")
     new_invoice(mailed, "I1", "500.00", days_late=16)  # the email "Payment reminder"
     Contact.objects.create(
@@ -141,7 +142,7 @@ def test_failures_are_retried_with_backoff_then_dead(
 ):
     customer = new_customer(company, "C1", "Dupont")
     new_invoice(customer, "I1", "500.00", days_late=3)
-    pauses.open_dispute(lookup.invoice("I1", company), timezone.localdate())
+    pauses.open_dispute(lookup.invoice("I1", company), clock.today())
     receiver.statuses = [500] * webhooks.MAX_ATTEMPTS
     now = timezone.now()
     assert webhooks.deliver_due(now)["retrying"] == 1
@@ -171,9 +172,9 @@ def test_only_subscribed_events_of_ones_own_company(
     webhooks.subscribe(company, receiver.url, ["dispute.resolved"])
     customer = new_customer(company, "C1", "Dupont")
     new_invoice(customer, "I1", "500.00", days_late=3)
-    pauses.open_dispute(lookup.invoice("I1", company), timezone.localdate())
+    pauses.open_dispute(lookup.invoice("I1", company), clock.today())
     assert not WebhookDelivery.objects.exists()
-    pauses.resolve_dispute(lookup.invoice("I1", company), timezone.localdate())
+    pauses.resolve_dispute(lookup.invoice("I1", company), clock.today())
     assert WebhookDelivery.objects.get().endpoint.company == company
 
 
@@ -187,8 +188,8 @@ def test_an_unreachable_endpoint_is_a_failure_not_a_crash(
     customer = new_customer(company, "C1", "Dupont")
     new_invoice(customer, "I1", "500.00", days_late=3)
     new_invoice(customer, "I2", "80.00", days_late=3)
-    pauses.open_dispute(lookup.invoice("I1", company), timezone.localdate())
-    pauses.open_dispute(lookup.invoice("I2", company), timezone.localdate())
+    pauses.open_dispute(lookup.invoice("I1", company), clock.today())
+    pauses.open_dispute(lookup.invoice("I2", company), clock.today())
     assert webhooks.deliver_due() == {"delivered": 0, "retrying": 1, "dead": 0, "deferred": 1}
     tried = WebhookDelivery.objects.get(attempts=1)
     assert (tried.last_status_code, tried.last_error) == (None, "could not connect")
@@ -211,11 +212,11 @@ def test_a_company_with_many_deliveries_to_a_dead_endpoint_does_not_starve_anoth
     customer = new_customer(company, "C1", "Dupont")
     for n in range(5):
         new_invoice(customer, f"I{n}", "10.00", days_late=3)
-        pauses.open_dispute(lookup.invoice(f"I{n}", company), timezone.localdate())
+        pauses.open_dispute(lookup.invoice(f"I{n}", company), clock.today())
     other = Company.objects.create(code="other", name="Other", country="FR", currency="EUR")
     webhooks.subscribe(other, receiver.url, ["dispute.opened"])
     new_invoice(new_customer(other, "B1", "Smith"), "B-I1", "10.00", days_late=3)
-    pauses.open_dispute(lookup.invoice("B-I1", other), timezone.localdate())
+    pauses.open_dispute(lookup.invoice("B-I1", other), clock.today())
     counts = webhooks.deliver_due(limit=3)
     assert counts == {"delivered": 1, "retrying": 1, "dead": 0, "deferred": 2}
     assert len(receiver.received) == 1
@@ -233,11 +234,11 @@ def test_a_company_whose_pass_takes_its_budget_leaves_the_rest_to_the_next_pass(
     for _ in range(2):
         webhooks.subscribe(company, f"http://127.0.0.1:{_dead_port()}/", ["dispute.opened"])
     new_invoice(new_customer(company, "C1", "Dupont"), "I1", "10.00", days_late=3)
-    pauses.open_dispute(lookup.invoice("I1", company), timezone.localdate())
+    pauses.open_dispute(lookup.invoice("I1", company), clock.today())
     other = Company.objects.create(code="other", name="Other", country="FR", currency="EUR")
     webhooks.subscribe(other, receiver.url, ["dispute.opened"])
     new_invoice(new_customer(other, "B1", "Smith"), "B-I1", "10.00", days_late=3)
-    pauses.open_dispute(lookup.invoice("B-I1", other), timezone.localdate())
+    pauses.open_dispute(lookup.invoice("B-I1", other), clock.today())
     now = timezone.now()
     counts = webhooks.deliver_due(now, budget_seconds=0)
     assert counts == {"delivered": 1, "retrying": 1, "dead": 0, "deferred": 1}
@@ -254,6 +255,6 @@ def test_one_companys_pass(company, receiver, local, new_customer, new_invoice):
     for owner, code in ((company, "A"), (other, "B")):
         webhooks.subscribe(owner, receiver.url, ["dispute.opened"])
         new_invoice(new_customer(owner, f"{code}1", "X"), f"{code}-I1", "10.00", days_late=3)
-        pauses.open_dispute(lookup.invoice(f"{code}-I1", owner), timezone.localdate())
+        pauses.open_dispute(lookup.invoice(f"{code}-I1", owner), clock.today())
     assert webhooks.deliver_due(company_id=other.pk)["delivered"] == 1
     assert WebhookDelivery.objects.get(status="delivered").endpoint.company == other

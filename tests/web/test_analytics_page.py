@@ -8,15 +8,14 @@ import csv
 import io
 from datetime import timedelta
 
-from django.utils import timezone
-
 from relance.models import Invoice
+from tests import clock
 
 
 def test_the_page_shows_twelve_months_of_what_the_reader_sees(world):
     page = world.client("controller").get("/analytics/").content.decode()
     assert page.count("<tr><td>") + page.count('<tr class="partial"><td>') == 12
-    today = timezone.localdate()
+    today = clock.today()
     if today.day < calendar.monthrange(today.year, today.month)[1]:  # the month so far
         assert page.count('<tr class="partial"><td>') == 1
         assert "only</span>" in page
@@ -31,7 +30,7 @@ def test_the_csv_gives_the_same_months_in_the_contracts_form(world):
         )
     )
     assert len(rows) == 12
-    this_month = timezone.localdate().strftime("%Y-%m")
+    this_month = clock.today().strftime("%Y-%m")
     [last] = [r for r in rows if r["month"] == this_month]
     assert (last["currency"], last["receivables"]) == ("EUR", "1550.00")
 
@@ -46,8 +45,8 @@ def test_filters_and_isolation(world):
         customer=world.customers["smith"],
         external_id="S1",
         number="S1",
-        issue_date=timezone.localdate() - timedelta(days=5),
-        due_date=timezone.localdate() + timedelta(days=25),
+        issue_date=clock.today() - timedelta(days=5),
+        due_date=clock.today() + timedelta(days=25),
         currency="GBP",
         total="999.00",
     )
@@ -70,7 +69,7 @@ def test_what_the_steps_brought_in_by_step_and_by_owner(world):
     from relance.models import Execution, Payment
     from relance.services.ledger import allocation
 
-    today = timezone.localdate()
+    today = clock.today()
     invoice = Invoice.objects.get(external_id="I1")
     Execution.objects.create(
         key="k1",
@@ -117,7 +116,7 @@ def test_the_last_90_days_in_figures_follow_the_filters(world):
         customer=dupont,
         external_id="P1",
         invoice=i1,
-        date=timezone.localdate() - timedelta(days=1),
+        date=clock.today() - timedelta(days=1),
         currency="EUR",
         amount=Decimal("250.00"),
     )
@@ -125,8 +124,8 @@ def test_the_last_90_days_in_figures_follow_the_filters(world):
     promise = Promise.objects.create(
         company=world.alpha,
         customer=dupont,
-        promised_on=timezone.localdate() - timedelta(days=10),
-        pay_by=timezone.localdate() - timedelta(days=3),
+        promised_on=clock.today() - timedelta(days=10),
+        pay_by=clock.today() - timedelta(days=3),
         status=Promise.Status.KEPT,
     )
     promise.invoices.set([i1])

@@ -8,9 +8,8 @@ import re
 from datetime import timedelta
 from decimal import Decimal
 
-from django.utils import timezone
-
 from relance.models import ActionItem, Customer, Event, Execution, Promise
+from tests import clock
 
 
 def _glance(client, customer) -> str:
@@ -33,7 +32,7 @@ def test_owed_overdue_and_fees_are_told_apart(world):
 
 def test_the_states_tasks_and_contacts_are_in_the_header(world):
     dupont = world.customers["dupont"]
-    today = timezone.localdate()
+    today = clock.today()
     Customer.objects.filter(pk=dupont.pk).update(hold_until=today + timedelta(days=5))
     promise = Promise.objects.create(
         company=world.alpha,
@@ -89,9 +88,7 @@ def test_the_states_tasks_and_contacts_are_in_the_header(world):
 
 def test_only_those_who_act_lift_a_hold(world):
     dupont = world.customers["dupont"]
-    Customer.objects.filter(pk=dupont.pk).update(
-        hold_until=timezone.localdate() + timedelta(days=5)
-    )
+    Customer.objects.filter(pk=dupont.pk).update(hold_until=clock.today() + timedelta(days=5))
     reader = world.client("reader")
     assert "Lift the hold" not in reader.get(f"/customers/{dupont.pk}/").content.decode()
     assert reader.post(f"/customers/{dupont.pk}/release/").status_code == 403

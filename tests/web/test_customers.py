@@ -9,9 +9,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
 
 from relance.models import ReferenceRate
+from tests import clock
 
 PASSWORD = "s3cret-pass!"  # the one tests/web/conftest.py gives every user
 
@@ -173,7 +173,7 @@ def test_filters_narrow_the_list_and_ignore_what_is_not_a_choice(world):
     dupont, martin = world.customers["dupont"], world.customers["martin"]
     dupont.risk, dupont.segment = "high", "retail"
     dupont.save(update_fields=["risk", "segment"])
-    martin.hold_until = timezone.localdate() + timedelta(days=3)
+    martin.hold_until = clock.today() + timedelta(days=3)
     martin.save(update_fields=["hold_until"])
     client = world.client("admin")
     names = {"Boulangerie Dupont", "Garage Martin", "Pharmacie Sans Rep"}
@@ -191,7 +191,7 @@ def test_filters_narrow_the_list_and_ignore_what_is_not_a_choice(world):
         company=world.alpha,
         customer=dupont,
         invoice=Invoice.objects.get(external_id="I1"),
-        opened_on=timezone.localdate(),
+        opened_on=clock.today(),
     )
     assert shown(flag="dispute") == {"Boulangerie Dupont"}
     assert shown(plan="-") == names  # nobody has an explicit plan here

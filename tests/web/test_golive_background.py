@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from relance.models import Company, GoLiveProjection
 from relance.services.dunning import golive, golive_jobs
+from tests import clock
 from tests.web.test_golive_page import URL, not_live  # noqa: F401  (the fixture)
 
 INLINE = "relance.services.dunning.golive_jobs.Inline"
@@ -120,7 +121,7 @@ def test_other_roles_still_may_not_see_it(background, role):
 
 
 def test_the_kept_json_round_trips_into_the_projection(background):
-    found = golive.project(background.alpha, timezone.localdate(), "by_age")
+    found = golive.project(background.alpha, clock.today(), "by_age")
     assert golive_jobs.from_json(golive_jobs.to_json(found)) == found
 
 

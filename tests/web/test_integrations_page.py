@@ -8,12 +8,12 @@ import re
 import time
 
 import pytest
-from django.utils import timezone
 
 from relance.models import ApiToken, WebhookDelivery, WebhookEndpoint
 from relance.services.dialogue import pauses
 from relance.services.integrations import api_tokens, webhooks
 from relance.services.ledger import lookup
+from tests import clock
 
 
 def test_only_admins_of_the_company(world):
@@ -62,7 +62,7 @@ def test_webhooks_are_added_logged_and_retried(world, receiver, local):
     endpoint = WebhookEndpoint.objects.get()
     assert (endpoint.company, endpoint.events) == (world.alpha, ["dispute.opened"])
     receiver.statuses = [503]
-    pauses.open_dispute(lookup.invoice("I1", world.alpha), timezone.localdate())
+    pauses.open_dispute(lookup.invoice("I1", world.alpha), clock.today())
     webhooks.deliver_due()
     page = admin.get("/integrations/").content.decode()
     assert "dispute.opened" in page
@@ -145,9 +145,9 @@ def test_retry_now_queues_and_posts_nothing_of_another_company(
     alpha = webhooks.subscribe(world.alpha, receiver.url, ["dispute.opened"])
     beta = webhooks.subscribe(world.beta, receiver.url + "?beta", ["dispute.opened"])
     webhooks.subscribe(world.beta, f"http://127.0.0.1:{dead}/", ["dispute.opened"])
-    pauses.open_dispute(lookup.invoice("I1", world.alpha), timezone.localdate())
+    pauses.open_dispute(lookup.invoice("I1", world.alpha), clock.today())
     new_invoice(world.customers["smith"], "B-I1", "10.00", days_late=3)
-    pauses.open_dispute(lookup.invoice("B-I1", world.beta), timezone.localdate())
+    pauses.open_dispute(lookup.invoice("B-I1", world.beta), clock.today())
     mine = WebhookDelivery.objects.get(endpoint=alpha)
     WebhookDelivery.objects.filter(pk=mine.pk).update(status="dead", attempts=8)
     started = time.monotonic()

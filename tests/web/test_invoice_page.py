@@ -8,9 +8,9 @@ from decimal import Decimal
 
 from django.core.files.base import ContentFile
 from django.urls import reverse
-from django.utils import timezone
 
 from relance.models import Dispute, Invoice, Promise
+from tests import clock
 
 
 def _invoice(ext: str) -> Invoice:
@@ -39,7 +39,7 @@ def test_a_controller_records_a_promise_and_a_dispute_from_the_invoice(world):
     client = world.client("controller")
     url = reverse("invoice", args=[_invoice("I1").pk])
     assert "Act on this invoice" in client.get(url).content.decode()
-    pay_by = (timezone.localdate() + timedelta(days=10)).isoformat()
+    pay_by = (clock.today() + timedelta(days=10)).isoformat()
     answer = client.post(
         reverse("customer-promise", args=[world.customers["dupont"].pk]),
         {
@@ -71,7 +71,7 @@ def test_a_controller_records_a_promise_and_a_dispute_from_the_invoice(world):
 
 def test_back_goes_only_to_the_customer_s_own_invoices(world, new_invoice):
     theirs = new_invoice(world.customers["martin"], "M1", "10.00", days_late=1)
-    pay_by = (timezone.localdate() + timedelta(days=10)).isoformat()
+    pay_by = (clock.today() + timedelta(days=10)).isoformat()
     answer = world.client("controller").post(
         reverse("customer-promise", args=[world.customers["dupont"].pk]),
         {"back": theirs.pk, "promise-invoices": _invoice("I1").pk, "promise-pay_by": pay_by},

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from relance.domain.errors import Refusal
 from relance.models import ActionItem
-from relance.services.organisation import journal
+from relance.services.organisation import hours, journal
 
 OUTCOMES = ("done", "reached", "voicemail", "promised", "disputed", "wrong_contact")
 
@@ -73,7 +73,9 @@ def close(
     if skip and not note:
         raise ActionRefused("say why the item is skipped (--note)")
     if record and not skip and outcome in ("promised", "disputed"):
-        _record_dialogue(item, user, outcome, note, pay_by, today or timezone.localdate(), source)
+        _record_dialogue(
+            item, user, outcome, note, pay_by, today or hours.company_today(item.company), source
+        )
     item.status = ActionItem.Status.SKIPPED if skip else ActionItem.Status.DONE
     item.outcome = outcome
     item.note = note

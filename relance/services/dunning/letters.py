@@ -8,8 +8,6 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-from django.utils import timezone
-
 from relance.documents import (
     InvoiceLine,
     Language,
@@ -22,6 +20,7 @@ from relance.messaging import formatting
 from relance.messaging.text import reflow
 from relance.models import Company, Customer
 from relance.services.dunning.messages import Composed
+from relance.services.organisation import hours
 from relance.services.organisation.companies import legal_identity
 
 #: Countries whose letters are printed on US Letter paper; A4 everywhere else.
@@ -105,7 +104,7 @@ def build_letter(customer: Customer, text: Composed) -> Letter:
         customer.address_line1, customer.address_line2, customer.postal_code, customer.city
     )
     place = company.city or ""
-    today = values.get("today") or formatting.day(timezone.localdate(), language)
+    today = values.get("today") or formatting.day(hours.company_today(company), language)
     connector = ", le " if language == "fr" else ", "
     reference = values.get("reference", {}).get("number", "")
     label = "Client" if language == "fr" else "Customer"

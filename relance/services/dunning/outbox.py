@@ -337,15 +337,29 @@ def deliver_due(
     batch: int = 500,
     now: datetime | None = None,
 ) -> DeliveryReport:
-    """Claim and deliver everything ready, batch by batch, until nothing is left."""
+    """Claim and deliver everything ready, batch by batch, until nothing is left. Whether an
+    invoice is still owed is judged on `as_of`, by default each company's own today."""
     worker = worker or worker_name()
-    as_of = as_of or timezone.localdate()
     report = DeliveryReport()
     while messages := claim(worker, batch, now):
-        report.statuses.update(
-            _deliver_batch(messages, worker, as_of, now or timezone.now(), channel_for)
-        )
+        at = now or timezone.now()
+        for day, group in _company_days(messages, as_of, at):
+            report.statuses.update(_deliver_batch(group, worker, day, at, channel_for))
     return report
+
+
+def _company_days(
+    messages: list[OutboxMessage], as_of: date | None, now: datetime
+) -> list[tuple[date, list[OutboxMessage]]]:
+    """The messages grouped by the day they are judged on: `as_of` when given, else their
+    company's date (a payment recorded on the company's today, just after midnight in Paris,
+    is still tomorrow on the server's UTC clock)."""
+    if as_of is not None:
+        return [(as_of, messages)]
+    days: dict[date, list[OutboxMessage]] = {}
+    for message in messages:
+        days.setdefault(hours.company_today(message.company, now), []).append(message)
+    return list(days.items())
 
 
 def deliver_now(keys: list[str], now: datetime | None = None) -> DeliveryReport:
@@ -354,10 +368,8 @@ def deliver_now(keys: list[str], now: datetime | None = None) -> DeliveryReport:
     now = now or timezone.now()
     report = DeliveryReport()
     messages = claim(worker_name(), len(keys), now, keys=keys)
-    if messages:
-        report.statuses.update(
-            _deliver_batch(messages, worker_name(), timezone.localdate(now), now, channel_for)
-        )
+    for day, group in _company_days(messages, None, now):
+        report.statuses.update(_deliver_batch(group, worker_name(), day, now, channel_for))
     return report
 
 

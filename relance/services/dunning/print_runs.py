@@ -15,8 +15,8 @@ from django.utils.module_loading import import_string
 
 from relance.documents import merge_pdfs, page_count
 from relance.domain.errors import Refusal
-from relance.models import OutboxMessage, PrintBatch, PrintedLetter
-from relance.services.organisation import journal
+from relance.models import Company, OutboxMessage, PrintBatch, PrintedLetter
+from relance.services.organisation import hours, journal
 
 
 class PrintRunError(Refusal, ValueError):
@@ -38,7 +38,8 @@ def file_letter(company_id: int, message_id: int, pdf: bytes) -> None:
             try:
                 with transaction.atomic():
                     batch = PrintBatch.objects.create(
-                        company_id=company_id, created_on=timezone.localdate()
+                        company_id=company_id,
+                        created_on=hours.company_today(Company.objects.get(pk=company_id)),
                     )
             except IntegrityError:  # opened meanwhile (a run posted with letters after it)
                 batch = PrintBatch.objects.get(company_id=company_id, status=PrintBatch.Status.OPEN)
@@ -125,7 +126,7 @@ def mark_posted(
         later = batch.letters.filter(pk__gt=through) if through is not None else None
         if later is not None and later.exists():
             following = PrintBatch.objects.create(
-                company=batch.company, created_on=timezone.localdate()
+                company=batch.company, created_on=hours.company_today(batch.company)
             )
             later.update(batch=following)
         letters = OutboxMessage.objects.filter(

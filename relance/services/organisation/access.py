@@ -7,9 +7,11 @@ is simply not found (404): its existence is not even confirmed.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from relance.models import (
     ActionItem,
@@ -20,6 +22,7 @@ from relance.models import (
     OutboxMessage,
     Plan,
 )
+from relance.services.organisation import hours
 
 Role = Membership.Role
 #: Roles that may change things (hold, dispute, promise, plans…); read-only and sales reps may not,
@@ -38,6 +41,14 @@ def roles(user: Any) -> dict[int, str]:
 
 def companies(user: Any) -> QuerySet[Company]:
     return Company.objects.filter(pk__in=list(roles(user))).order_by("name")
+
+
+def today(user: Any, among: list[Company] | None = None) -> date:
+    """The day a user's pages count lateness from: their (first) company's date, since the
+    server's UTC day is still yesterday in Paris for an hour after midnight (and tomorrow's
+    in New York). The server's day for someone with no company."""
+    reach = among if among is not None else list(companies(user)[:1])
+    return hours.company_today(reach[0]) if reach else timezone.localdate()
 
 
 def _split(user: Any) -> tuple[list[int], list[int]]:
