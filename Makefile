@@ -23,10 +23,11 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed ## Install relance and its tools into .venv
 
-system-deps: ## Install the system packages the tests and PDF letters need (Chromium, poppler, Pango, DejaVu) when missing
+system-deps: ## Install the system packages the tests and PDF letters need (Chromium, poppler, gettext, Pango, DejaVu) when missing
 	@missing=""; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v pdftoppm >/dev/null || missing="$$missing poppler-utils"; \
+	command -v msgmerge >/dev/null || missing="$$missing gettext"; \
 	for pkg in libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core; do \
 	  dpkg -s $$pkg >/dev/null 2>&1 || missing="$$missing $$pkg"; \
 	done; \

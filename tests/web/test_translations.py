@@ -3,6 +3,10 @@ no gettext tool is needed to run relance, must not lag behind (`make messages` r
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 from babel.messages.mofile import read_mo
@@ -28,3 +32,34 @@ def test_every_message_is_translated_and_compiled():
     untranslated = [m.id for m in source if m.id and (not m.string or "fuzzy" in m.flags)]
     assert untranslated == []
     assert _texts(compiled) == _texts(source)
+
+
+def test_no_text_of_the_code_is_missing_from_the_catalogue(tmp_path):
+    """`make messages` on a copy of the code: every text it finds has its French already.
+    A text added to the code (or a template) without a translation fails here, in CI."""
+    package = Path(relance.__file__).parent
+    copy = tmp_path / "relance"
+    shutil.copytree(
+        package,
+        copy,
+        ignore=shutil.ignore_patterns("migrations", "__pycache__", "static", "*.mo"),
+    )
+    subprocess.run(
+        [
+            str(Path(sys.executable).parent / "django-admin"),
+            "makemessages",
+            "-l",
+            "fr",
+            "--no-location",
+            "--ignore",
+            "*/migrations/*",
+        ],
+        cwd=copy,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "relance.settings"},
+        check=True,
+        capture_output=True,
+    )
+    with (copy / "locale" / "fr" / "LC_MESSAGES" / "django.po").open("rb") as po:
+        extracted = read_po(po)
+    missing = [m.id for m in extracted if m.id and (not m.string or "fuzzy" in m.flags)]
+    assert missing == []
