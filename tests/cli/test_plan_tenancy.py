@@ -41,7 +41,8 @@ def test_two_companies_load_plans_with_the_same_code(relance, tmp_path, write_cs
     theirs = Plan.objects.get(company__code="uk", code="standard")
     assert (ours.name, theirs.name) == ("Ours", "Theirs")
     assert Customer.objects.get(external_id="C1").plan == ours
-    assert ours.steps.count() == theirs.steps.count() == 5
+    # active: the French copy's steps, replaced by the file's English ones, stay as history
+    assert ours.steps.filter(active=True).count() == theirs.steps.filter(active=True).count() == 5
     assert not set(ours.steps.values_list("pk", flat=True)) & set(
         theirs.steps.values_list("pk", flat=True)
     )
@@ -55,6 +56,47 @@ def test_new_companies_start_with_their_own_copy_of_the_shipped_plans(relance):
     for company in ("default", "uk"):
         codes = Plan.objects.filter(company__code=company).values_list("code", flat=True)
         assert set(codes) == shipped, company
+
+
+def test_a_french_company_gets_the_shipped_plans_in_french(relance):
+    """Issue 22: step names and call scripts a French team reads are French; a UK company's
+    copy stays English; what customers receive follows each customer's language either way."""
+    relance.json("init")
+    _uk(relance)
+    french = Plan.objects.get(company__code="default", code="standard")
+    english = Plan.objects.get(company__code="uk", code="standard")
+    assert [s["name"] for s in french.definition["steps"]] == [
+        "Rappel amical",
+        "Rappel de paiement",
+        "Relance ferme",
+        "Appel du responsable du compte",
+        "Mise en demeure",
+    ]
+    assert [s["name"] for s in english.definition["steps"]][:2] == [
+        "Friendly reminder",
+        "Payment reminder",
+    ]
+    call = french.definition["steps"][3]
+    assert call["subject"].startswith("Appeler {{ customer.name }} au sujet de la facture")
+    assert "Vérifier qu'ils ont bien reçu les relances" in call["body"]
+    assert french.steps.filter(name="Mise en demeure").exists()  # the engine's steps too
+    gentle = Plan.objects.get(company__code="default", code="white-glove")
+    assert gentle.definition["steps"][1]["template"] == "gentle_note"  # per customer language
+
+
+def test_a_library_plan_the_operator_adapted_is_copied_as_written(relance, tmp_path):
+    relance.json("init")
+    adapted = tmp_path / "standard.yaml"
+    adapted.write_text(STANDARD.read_text().replace("- name: Firm reminder", "- name: Last call"))
+    relance.json("plan", "load", str(adapted))
+    _uk(relance)
+    relance.json(
+        "company", "add", "lyon", "--name", "Lyon SA", "--country", "FR", "--currency", "EUR"
+    )
+    lyon = Plan.objects.get(company__code="lyon", code="standard")
+    names = [s["name"] for s in lyon.definition["steps"]]
+    assert "Last call" in names
+    assert "Rappel amical" in names
 
 
 def test_a_company_edit_stays_in_that_company(relance, tmp_path):

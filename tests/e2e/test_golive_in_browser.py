@@ -79,8 +79,8 @@ def test_an_admin_reviews_the_first_cycle_and_goes_live(
     banner.get_by_role("link", name="Review and go live").click()
     expect(page.get_by_role("heading", name="Go live", exact=True)).to_be_visible()
     expect(page.get_by_label("Start everyone at step 1 of their plan")).to_be_checked()
-    expect(page.locator("#by-step")).to_contain_text("Friendly reminder")
-    expect(page.locator("#by-step")).not_to_contain_text("Formal notice")
+    expect(page.locator("#by-step")).to_contain_text("Rappel amical")
+    expect(page.locator("#by-step")).not_to_contain_text("Mise en demeure")
     expect(page.locator("#unreachable")).to_contain_text("Pharmacie du Port")
     expect(page.locator("#notices")).to_contain_text("Garage Martin")
     expect(page.locator("#samples")).to_contain_text("I-C1")
@@ -88,7 +88,7 @@ def test_an_admin_reviews_the_first_cycle_and_goes_live(
 
     page.get_by_label("By age: each customer at the step their oldest invoice warrants").check()
     page.get_by_role("button", name="Show the first cycle with this choice").click()
-    expect(page.locator("#by-step")).to_contain_text("Formal notice")
+    expect(page.locator("#by-step")).to_contain_text("Mise en demeure")
     _shot(page, tmp_path, "golive-by-age-en.png")
 
     page.get_by_label("Ignore invoices due before a date").check()
@@ -158,6 +158,6 @@ def test_a_large_companys_projection_is_computed_in_the_background_and_polled(
     expect(page.locator("#computing")).to_contain_text("Computing what the first cycle would do")
     expect(page.locator("#by-step")).to_have_count(0)
     golive_jobs.compute(company.pk)  # the worker finishes; the page's polling shows it
-    expect(page.locator("#by-step")).to_contain_text("Friendly reminder", timeout=10_000)
+    expect(page.locator("#by-step")).to_contain_text("Rappel amical", timeout=10_000)
     expect(page.locator("#computing")).to_have_count(0)
     expect(page.locator("#notices")).to_contain_text("Garage Martin")

@@ -54,8 +54,8 @@ def test_while_it_runs_the_page_polls_then_shows_the_result(background, settings
     assert "Computing" not in page.content.decode()
     shown = page.context["projection"]
     assert {(s["step"], s["count"]) for s in shown.by_step} == {
-        ("Friendly reminder", 1),
-        ("Payment reminder", 1),
+        ("Rappel amical", 1),
+        ("Rappel de paiement", 1),
     }
     assert "Garage Martin" in page.content.decode()
 

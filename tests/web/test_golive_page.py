@@ -38,11 +38,12 @@ def test_the_admin_sees_the_first_cycle_under_step_1_by_default(not_live):
     assert 'value="step1" checked' in text
     step1 = page.context["projection"]
     assert step1.policy == "step1"
+    # The default company is French: its copy of the shipped plan has French step names.
     # Dupont's invoice is 10 days late: nothing from the due date on is due yet, the courtesy
     # note is (as by age); Martin's, 200 days late, starts at the first reminder after it.
     assert {(s["step"], s["count"]) for s in step1.by_step} == {
-        ("Friendly reminder", 1),
-        ("Payment reminder", 1),
+        ("Rappel amical", 1),
+        ("Rappel de paiement", 1),
     }
     assert [u["customer"] for u in step1.unreachable] == ["A2"]
     assert [n["customer"] for n in step1.notices] == ["A2"]  # by age: the formal notice
@@ -54,7 +55,7 @@ def test_the_admin_sees_the_first_cycle_under_step_1_by_default(not_live):
 def test_choosing_by_age_shows_what_age_alone_would_send(not_live):
     page = not_live.client("admin").get(URL, {"policy": "by_age"})
     by_age = page.context["projection"]
-    assert {s["step"] for s in by_age.by_step} == {"Formal notice", "Friendly reminder"}
+    assert {s["step"] for s in by_age.by_step} == {"Mise en demeure", "Rappel amical"}
     assert 'value="by_age" checked' in page.content.decode()
 
 

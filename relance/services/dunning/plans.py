@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from django.db import transaction
+from django.utils import translation
+from django.utils.translation import gettext
 
 from relance.domain import assignment, assignment_rules
 from relance.domain.errors import Conflict, Refusal
@@ -88,14 +90,50 @@ def copy_library(company: Company, *, source: str = "cli") -> list[str]:
     """Give a new company its own copy of every library plan it does not have yet (codes)."""
     own = set(Plan.objects.filter(company=company).values_list("code", flat=True))
     copied = []
+    language = company_language(company)
     for row in Plan.objects.filter(company__isnull=True).exclude(code__in=own).order_by("code"):
-        _upsert(parse_plan(row.definition, row.code), company, source)
+        _upsert(parse_plan(in_language(row.definition, language), row.code), company, source)
         copied.append(row.code)
     return copied
 
 
 #: The plans relance ships (and the default assignment rules beside them).
 SHIPPED = Path(__file__).resolve().parents[2] / "plans"
+#: Countries whose companies get the shipped plans in French (their staff's step names, call
+#: scripts and task texts; what customers receive follows each customer's own language).
+FRENCH_COUNTRIES = frozenset({"FR", "MC"})
+#: The texts of a plan a person reads, translated when a company copies a shipped plan.
+_READ = ("name", "subject", "body")
+
+
+def company_language(company: Company) -> str:
+    return "fr" if company.country in FRENCH_COUNTRIES else "en"
+
+
+def in_language(definition: dict[str, Any], language: str) -> dict[str, Any]:
+    """A library plan's definition with its shipped texts in `language`: the plan's name, each
+    step's name, subject and body that the catalogue knows (a text adapted by the operator is
+    not in it and stays as written)."""
+    with translation.override(language):
+        steps = [
+            {**step, **{k: gettext(step[k]) for k in _READ if step.get(k)}}
+            for step in definition.get("steps", [])
+        ]
+        name = gettext(definition["name"]) if definition.get("name") else definition.get("name")
+    return {**definition, "name": name, "steps": steps}
+
+
+def shipped_texts(directory: Path = SHIPPED) -> list[str]:
+    """Every text of the shipped plans that `in_language` translates, for the catalogue
+    (relance's makemessages collects them)."""
+    found: list[str] = []
+    for path in sorted(directory.glob("*.yaml")):
+        document = read_yaml(path.read_text(encoding="utf-8"))
+        if not isinstance(document, dict) or "steps" not in document:
+            continue
+        found += [document["name"]] if document.get("name") else []
+        found += [s[k] for s in document["steps"] for k in _READ if s.get(k)]
+    return list(dict.fromkeys(found))
 
 
 def seed_library(directory: Path = SHIPPED) -> list[str]:
