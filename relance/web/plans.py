@@ -31,7 +31,7 @@ from relance.domain.plans.advice import plan_warnings
 from relance.domain.plans.model import with_side
 from relance.domain.plans.problems import PlanError, Problem
 from relance.domain.plans.reading import parse_plan
-from relance.messaging import formatting
+from relance.messaging import formatting, sms
 from relance.messaging.sandbox import RenderError
 from relance.models import Company, Customer, Event, Plan, PlanDraft
 from relance.services.dunning import plan_drafts, preview
@@ -622,6 +622,17 @@ def preview_customers(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _outside_gsm(result: dict[str, Any]) -> list[str]:
+    """For an SMS in UCS-2, the characters that put it there (each part then holds 70
+    characters, not 160), named so they can be found: an invisible space is given its code."""
+    if (result.get("sms") or {}).get("encoding") != "UCS-2":
+        return []
+    found = dict.fromkeys(
+        c for c in result["body"] if c not in sms.GSM7_BASIC and c not in sms.GSM7_EXTENSION
+    )
+    return [c if c.strip() else f"U+{ord(c):04X}" for c in found][:10]
+
+
 @login_required
 @require_POST
 def step_preview(request: HttpRequest, pk: int, index: int) -> HttpResponse:
@@ -647,6 +658,7 @@ def step_preview(request: HttpRequest, pk: int, index: int) -> HttpResponse:
             step = with_side(draft.steps[index - 1], request.POST.get("preview_side", ""))
             context["result"] = preview.render_step(customer, draft, step, _today(plan))
             context["customer"] = customer
+            context["wide"] = _outside_gsm(context["result"])
         except PlanError as exc:
             context["problems"] = [f"{p.path}: {p.message}" for p in exc.problems]
         except (preview.PreviewError, RenderError) as exc:

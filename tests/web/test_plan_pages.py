@@ -277,7 +277,8 @@ def test_add_duplicate_and_delete_steps_in_the_draft_kept_in_the_order_of_their_
     assert days == sorted(days)
     assert _live(plan) == live  # all of it in the draft
     page = client.get(f"/plans/{plan.pk}/").content.decode()
-    assert "added" in page and "removed" in page
+    assert "added" in page
+    assert "removed" in page
 
 
 def test_the_last_step_cannot_be_deleted(world):
@@ -518,6 +519,13 @@ def test_the_sms_preview_counts_its_segments(world, plan):
     assert 'data-segments="2"' in page
     assert "2 SMS (" in page
     assert "more than one SMS" in page
+    assert "outside the SMS alphabet" not in page  # GSM-7: 160 characters a part
+    data["body"] = "L\u2019échéance est passée, {{ customer.name }}.\u202f!"
+    page = client.post(f"/plans/{plan.pk}/steps/2/preview/", data).content.decode()
+    assert 'data-segments="1"' in page
+    assert "more than one SMS" not in page
+    wide = page[page.index('class="muted sms-wide"') :]
+    assert "<code>\u2019</code> <code>U+202F</code></p>" in wide
 
 
 def test_the_preview_customer_is_searched_among_the_companys_own(world, plan):
