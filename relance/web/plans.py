@@ -18,7 +18,7 @@ import yaml
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -85,6 +85,7 @@ def plan_list(request: HttpRequest) -> HttpResponse:
         .annotate(
             on_plan=Count("customers", filter=Q(customers__in=customers), distinct=True),
             step_count=Count("steps", filter=Q(steps__active=True), distinct=True),
+            has_draft=Exists(PlanDraft.objects.filter(plan=OuterRef("pk"))),
         )
         .order_by("company__name", "name")
     )

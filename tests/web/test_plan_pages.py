@@ -138,6 +138,7 @@ def test_a_saved_step_goes_to_the_draft_and_is_live_once_published(world, plan):
     assert not Event.objects.filter(kind__in=["plan.edited", "plan.published"]).exists()
     draft = PlanDraft.objects.get(plan=plan)
     assert draft.started_by == world.users["controller"]
+    assert "Changes not published yet" in client.get("/plans/").content.decode()
     assert draft.based_on == service.fingerprint(before)
     step = draft.definition["steps"][1]
     assert step["trigger"] == {"days": 20, "from": "due_date"}
@@ -165,6 +166,7 @@ def test_a_saved_step_goes_to_the_draft_and_is_live_once_published(world, plan):
     assert event.data["changed"] == ["Payment reminder"]
     page = client.get(f"/plans/{plan.pk}/").content.decode()
     assert "published a new version" in page
+    assert "Changes not published yet" not in client.get("/plans/").content.decode()
 
 
 def test_discarding_a_draft_leaves_the_live_plan(world, plan):
