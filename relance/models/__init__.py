@@ -24,7 +24,7 @@ from relance.models.law import ReferenceRate
 from relance.models.mappings import SavedMapping
 from relance.models.payment_plans import Instalment, PaymentPlan
 from relance.models.payments import PaymentRequest
-from relance.models.plan import AssignmentRules, Plan, Step
+from relance.models.plan import AssignmentRules, Plan, PlanDraft, Step
 from relance.models.portal import PortalCode
 from relance.models.receivables import DailyFigures
 from relance.models.smart_notices import SmartNotice
@@ -60,6 +60,7 @@ __all__ = [
     "PaymentPlan",
     "PaymentRequest",
     "Plan",
+    "PlanDraft",
     "PortalCode",
     "PrintBatch",
     "PrintedLetter",

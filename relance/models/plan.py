@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 from relance.models.company import Company
@@ -41,6 +42,31 @@ class Plan(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
+
+
+class PlanDraft(models.Model):
+    """The changes someone is making to a plan, not yet live: the editor edits this definition
+    (always a valid plan) and "publish" saves it as the plan's new version. One per plan.
+
+    `based_on` is the fingerprint of the live plan the draft started from: publishing refuses when
+    the live plan changed since. `renamed` maps a live step's name to its name in the draft, so
+    a renamed step keeps its row and its history once published."""
+
+    plan = models.OneToOneField(Plan, on_delete=models.CASCADE, related_name="draft")
+    definition = models.JSONField()
+    based_on = models.CharField(max_length=64)
+    renamed = models.JSONField(default=dict, blank=True)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    started_at = models.DateTimeField(auto_now_add=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"draft of {self.plan}"
 
 
 class Step(models.Model):

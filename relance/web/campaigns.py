@@ -27,7 +27,7 @@ from relance.services.dunning import campaigns
 from relance.services.organisation import access, hours
 from relance.web import pages, reach
 from relance.web.customer_filters import CustomerFilter
-from relance.web.plan_forms import CHANNELS
+from relance.web.plan_forms import CHANNELS, template_title
 
 OWN = "own"
 CRITERIA = ("segment", "risk", "plan", "rep", "owner", "late", "flag", "owes", "bank_transfer")
@@ -49,7 +49,10 @@ def _texts(companies: QuerySet[Company]) -> list[tuple[Any, Any]]:
                 steps.append((f"step:{plan.pk}:{step.name}", f"{plan.name} · {step.name}"))
     return [
         (OWN, gettext_lazy("Written here")),
-        (gettext_lazy("Templates"), [(f"template:{n}", n) for n in library.names()]),
+        (
+            gettext_lazy("Templates"),
+            [(f"template:{n}", template_title(n)) for n in library.names()],
+        ),
         (gettext_lazy("Plan steps"), steps),
     ]
 

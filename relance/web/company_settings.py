@@ -31,6 +31,7 @@ from relance.services.ledger import late_fees
 from relance.services.organisation import access, hours, mailboxes
 from relance.services.organisation import settings as company_settings
 from relance.web import pages
+from relance.web.plan_forms import template_title
 from relance.web.reach import chosen_company
 from relance.web.team import administered
 
@@ -263,7 +264,8 @@ def form_class(section: str) -> type[forms.ModelForm]:
         overrides["payment_provider"] = forms.ChoiceField(choices=PROVIDERS, required=False)
     if "thanks_template" in fields:
         overrides["thanks_template"] = forms.ChoiceField(
-            choices=[("", gettext_lazy("None"))] + [(n, n) for n in library.names()],
+            choices=[("", gettext_lazy("None"))]
+            + [(n, template_title(n)) for n in library.names()],
             required=False,
         )
     if "time_zone" in fields:

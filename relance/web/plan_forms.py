@@ -45,6 +45,31 @@ WHO = [
     ("sales_rep", _("The sales rep")),
 ]
 OWNERS = [("owner", _("The account owner")), ("sales_rep", _("The sales rep"))]
+#: The library's templates by the title people know them by (a name not listed is humanised).
+TEMPLATE_TITLES = {
+    "broken_promise": _("Broken promise"),
+    "card_expiry_notice": _("Card expiry notice"),
+    "credit_limit_notice": _("Credit limit notice"),
+    "dispute_acknowledgement": _("Dispute acknowledgement"),
+    "firm_reminder": _("Firm reminder"),
+    "first_reminder": _("First reminder"),
+    "formal_notice": _("Formal notice"),
+    "instalment_reminder": _("Instalment reminder"),
+    "missed_instalment": _("Missed instalment"),
+    "payment_thanks": _("Thanks for the payment"),
+    "pre_due_reminder": _("Reminder before the due date"),
+    "promise_reminder": _("Promise reminder"),
+}
+
+
+def template_title(name: str) -> str:
+    """A library template's title in the reader's language: `first_reminder` -> First reminder."""
+    if not name:
+        return ""
+    known = TEMPLATE_TITLES.get(name)
+    return str(known) if known else name.replace("_", " ").replace("-", " ").capitalize()
+
+
 BEFORE, AFTER = "before", "after"
 _SPLIT = re.compile(r"[\s,;]+")
 
@@ -135,7 +160,11 @@ class StepForm(forms.Form):
         staff = _staff_addresses(company)
         self._choices("owner_people", staff, owners, "@")
         field: Any = self.fields["template"]
-        field.choices = [("", _("None: I write the text"))] + [(n, n) for n in library.names()]
+        titled = sorted(((template_title(n), n) for n in library.names()), key=lambda t: t[0])
+        field.choices = [("", _("None: I write the text"))] + [(n, t) for t, n in titled]
+        stored = step.get("template")
+        if stored and stored not in library.names():
+            field.choices.append((stored, template_title(stored)))
         variant: Any = self.fields["variant_template"]
         variant.choices = field.choices
 
@@ -188,6 +217,8 @@ class StepForm(forms.Form):
         data = self.cleaned_data
         days = data["days"] if data["direction"] == AFTER else -data["days"]
         step = dict(self.step)
+        if data["channel"] == "sms":  # an SMS has no subject: what the form kept hidden is dropped
+            data = {**data, "subject": "", "variant_subject": ""}
         step.update(
             name=data["name"].strip(),
             trigger={"days": days, "from": data["trigger_from"]},
@@ -219,6 +250,11 @@ class StepForm(forms.Form):
             "subject": data["variant_subject"],
             "body": body,
         }
+
+    def show_warnings(self, warnings: Iterable[Problem], index: int) -> list[str]:
+        """Put the domain's warnings about step `index` next to their fields (`field.warnings` in
+        the template); those about no field of the form are returned, for above it."""
+        return attach_warnings(self, [w for w in warnings if step_of(w.path) == index], index)
 
     def show_problems(self, problems: Iterable[Problem], index: int) -> None:
         """Put the domain's problems about step `index` (1-based) next to their fields."""
@@ -258,6 +294,22 @@ def step_field(path: str, index: int) -> str | None:
     if key == "variant_b":
         return f"variant_{found.group(3) or 'share'}"
     return _FIELD_OF.get(key, key)
+
+
+def attach_warnings(form: forms.Form, warnings: Iterable[Problem], index: int | None) -> list[str]:
+    """Warnings next to the fields they are about; the others returned."""
+    left: list[str] = []
+    for warning in warnings:
+        if index is None:
+            name: str | None = warning.path.split(".")[0].split("[")[0]
+        else:
+            name = step_field(warning.path, index)
+        if name and name in form.fields:
+            bound: Any = form[name]
+            bound.warnings = [*getattr(bound, "warnings", []), warning.message]
+        else:
+            left.append(warning.message)
+    return left
 
 
 def step_of(path: str) -> int | None:

@@ -1,10 +1,12 @@
 """The plan editor: a plan as a vertical timeline of its steps around the due date, a side panel
 to edit one step or the plan's settings, and a live preview of a step on a real customer.
 
-Every change is a whole new version of the plan, validated by relance.domain.plans and stored by
-services.plans.save_plan: nothing half-valid is ever saved, and the editor carries the version it
-started from so two people cannot overwrite each other's work without knowing. Admins and credit
-controllers edit their company's plans, which are that company's alone.
+Every change goes to the plan's draft (services.dunning.plan_drafts), validated whole by
+relance.domain.plans, shown beside the live plan with what it changes; "publish" makes it the
+plan's new version through services.plans.save_plan. Nothing half-valid is ever kept, and the
+editor carries the version it started from so two people cannot overwrite each other's work
+without knowing. Admins and credit controllers edit their company's plans, which are that
+company's alone; everyone who may read a plan sees its draft too.
 """
 
 from __future__ import annotations
@@ -16,11 +18,12 @@ import yaml
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from relance.domain.merge_fields import CATALOGUE
@@ -28,23 +31,29 @@ from relance.domain.plans.advice import plan_warnings
 from relance.domain.plans.model import with_side
 from relance.domain.plans.problems import PlanError, Problem
 from relance.domain.plans.reading import parse_plan
+from relance.messaging import formatting, sms
 from relance.messaging.sandbox import RenderError
-from relance.models import Company, Customer, Plan
+from relance.models import Company, Customer, Event, Plan, PlanDraft
+from relance.services.dunning import plan_drafts, preview
 from relance.services.dunning import plans as service
-from relance.services.dunning import preview
 from relance.services.ledger import snapshots
 from relance.services.organisation import access, hours
+from relance.web import pages
 from relance.web.plan_forms import (
+    ATTACHMENTS,
     CHANNELS,
+    MODES,
     WHO,
     NewPlanForm,
     SettingsForm,
     StepForm,
+    attach_warnings,
     first_step,
     step_of,
+    template_title,
 )
 
-PREVIEW_CUSTOMERS = 25
+PREVIEW_CUSTOMERS = 20
 
 
 def _visible(request: HttpRequest) -> Any:
@@ -76,6 +85,7 @@ def plan_list(request: HttpRequest) -> HttpResponse:
         .annotate(
             on_plan=Count("customers", filter=Q(customers__in=customers), distinct=True),
             step_count=Count("steps", filter=Q(steps__active=True), distinct=True),
+            has_draft=Exists(PlanDraft.objects.filter(plan=OuterRef("pk"))),
         )
         .order_by("company__name", "name")
     )
@@ -189,12 +199,20 @@ def _timeline(definition: dict[str, Any], selected: int | None) -> list[dict[str
     return rows
 
 
-def _preview_customers(request: HttpRequest, plan: Plan) -> list[Customer]:
-    """Customers who owe something to preview a step on: those on the plan first."""
+def _preview_customers(
+    request: HttpRequest, plan: Plan, search: str = "", chosen: str = ""
+) -> list[Customer]:
+    """Customers who owe something to preview a step on, found by name or number: those on the
+    plan first. At most PREVIEW_CUSTOMERS; `chosen` (an id) is kept when it is one of them."""
     reach = access.customers(request.user).filter(invoices__status="open", company=_owner(plan))
+    search = search.strip()[:100]
+    if search:
+        reach = reach.filter(Q(name__icontains=search) | Q(external_id__icontains=search))
     on_plan = list(reach.filter(plan=plan).distinct().order_by("name")[:PREVIEW_CUSTOMERS])
     others = reach.exclude(pk__in=[c.pk for c in on_plan]).distinct().order_by("name")
     candidates = on_plan + list(others[: PREVIEW_CUSTOMERS * 4])
+    if chosen.isdigit() and all(str(c.pk) != chosen for c in candidates):
+        candidates = list(reach.filter(pk=int(chosen)).distinct()) + candidates
     today = _today(plan)
     owing = {row[1] for row in snapshots.amounts_due([c.pk for c in candidates], today)}
     return [c for c in candidates if c.pk in owing][:PREVIEW_CUSTOMERS]
@@ -216,6 +234,115 @@ def _fields() -> list[dict[str, Any]]:
     return found
 
 
+_SETTING_LABELS = {
+    "name": SettingsForm.base_fields["name"].label,
+    "min_contact_delay_days": SettingsForm.base_fields["min_contact_delay_days"].label,
+    "tolerance": SettingsForm.base_fields["tolerance"].label,
+    "repeat_last_every_days": SettingsForm.base_fields["repeat_last_every_days"].label,
+    "repeat_last_max": SettingsForm.base_fields["repeat_last_max"].label,
+}
+_STEP_LABELS = {
+    "trigger": _("When"),
+    "channel": StepForm.base_fields["channel"].label,
+    "mode": StepForm.base_fields["mode"].label,
+    "recipients": StepForm.base_fields["recipients"].label,
+    "cc": StepForm.base_fields["cc"].label,
+    "owners": StepForm.base_fields["owners"].label,
+    "attach": StepForm.base_fields["attach"].label,
+    "template": StepForm.base_fields["template"].label,
+    "subject": StepForm.base_fields["subject"].label,
+    "body": StepForm.base_fields["body"].label,
+    "notify_sales_rep_days_before": StepForm.base_fields["notify_sales_rep_days_before"].label,
+    "variant_b": _("A/B test of the text"),
+}
+_SHORT = 80
+
+
+def _shown(key: str, value: Any, step: dict[str, Any] | None = None) -> str:
+    """A value of a plan or a step as a person reads it in the diff."""
+    if value in (None, "", [], {}):
+        return "—"
+    if key == "trigger" and step is not None:
+        return _timing({**step, "trigger": value})
+    if key == "channel":
+        return str(dict(CHANNELS).get(value, value))
+    if key == "mode":
+        return str(dict(MODES).get(value, value)).split(":")[0]
+    if key == "attach":
+        return str(dict(ATTACHMENTS).get(value, value))
+    if key == "template":
+        return template_title(str(value))
+    if key in ("recipients", "cc", "owners"):
+        words = dict(WHO)
+        return ", ".join(str(words.get(e, str(e).removeprefix("group:"))) for e in value)
+    if key == "tolerance" and isinstance(value, dict):
+        return ", ".join(f"{c} {a}" for c, a in value.items())
+    if key == "variant_b" and isinstance(value, dict):
+        return _("%(share)s %% of customers") % {"share": value.get("share")}
+    text = " ".join(str(value).split())
+    return text if len(text) <= _SHORT else text[: _SHORT - 1] + "…"
+
+
+def _diff(plan: Plan, draft: PlanDraft) -> dict[str, Any]:
+    """The draft against the live plan, in words: settings and steps, old -> new."""
+    found = plan_drafts.differences(plan.definition, draft.definition, draft.renamed or {})
+    steps = []
+    for change in found.steps:
+        rows = [
+            {
+                "label": _STEP_LABELS.get(key, key),
+                "old": _shown(key, old, change.live),
+                "new": _shown(key, new, change.draft),
+            }
+            for key, old, new in change.fields
+        ]
+        steps.append(
+            {"kind": change.kind, "name": change.name, "old_name": change.old_name, "rows": rows}
+        )
+    settings = [
+        {"label": _SETTING_LABELS.get(key, key), "old": _shown(key, old), "new": _shown(key, new)}
+        for key, old, new in found.settings
+    ]
+    return {"any": bool(found), "steps": steps, "settings": settings, "reordered": found.reordered}
+
+
+def _person(user: Any) -> str:
+    if user is None:
+        return _("someone")
+    return user.get_full_name() or user.email or user.username
+
+
+def _history(plan: Plan) -> list[dict[str, str]]:
+    """The plan's last versions (publications, and edits saved before drafts existed), newest
+    first, in words."""
+    events = (
+        Event.objects.filter(
+            company=_owner(plan),
+            kind__in=("plan.published", "plan.edited", "plan.created", "plan.loaded"),
+            data__plan=plan.code,
+        )
+        .select_related("actor")
+        .order_by("-at")[:5]
+    )
+    zone, language = _owner(plan).time_zone, pages.language()
+    found = []
+    for event in events:
+        if event.kind == "plan.published":
+            what = _("%(who)s published a new version") % {"who": _person(event.actor)}
+        elif event.kind == "plan.created":
+            what = _("%(who)s created the plan") % {"who": _person(event.actor)}
+        elif event.kind == "plan.loaded":
+            what = _("A new version was loaded from YAML")
+        else:
+            what = _("%(who)s saved a new version") % {"who": _person(event.actor)}
+        found.append({"when": formatting.moment(event.at, zone, language), "what": what})
+    return found
+
+
+def _moment(plan: Plan, at: Any) -> str:
+    return formatting.moment(at, _owner(plan).time_zone, pages.language())
+
+
 def _editor(
     request: HttpRequest,
     plan: Plan,
@@ -225,7 +352,11 @@ def _editor(
     selected: int | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    definition = plan.definition
+    draft = plan_drafts.draft_of(plan)
+    live_view = draft is None or request.GET.get("live") is not None
+    definition = plan.definition if live_view else draft.definition  # type: ignore[union-attr]
+    may_edit = _may_edit(request, plan)
+    editing = may_edit and (draft is None or not live_view)
     steps = definition.get("steps") or []
     if selected is None and settings_form is None and request.GET.get("settings") is None:
         chosen = request.GET.get("step", "")
@@ -235,19 +366,38 @@ def _editor(
         step_form = StepForm(initial=StepForm.initial_for(step), company=plan.company, step=step)
     if selected is None and settings_form is None:
         settings_form = SettingsForm(initial=SettingsForm.initial_for(definition))
+    warnings = _warnings(definition)
+    panel_warnings: list[str] = []
+    if step_form is not None and selected is not None:
+        panel_warnings = step_form.show_warnings(warnings, selected)
+    elif settings_form is not None:
+        plan_level = [w for w in warnings if step_of(w.path) is None]
+        panel_warnings = attach_warnings(settings_form, plan_level, None)
     visible = access.customers(request.user)
     context = {
         "plan": plan,
+        "draft": draft,
+        "live_view": live_view,
+        "stale": draft is not None and plan_drafts.is_stale(plan, draft),
+        "diff": _diff(plan, draft) if draft is not None else None,
+        "draft_version": service.fingerprint(draft.definition) if draft else "",
+        "draft_started": _moment(plan, draft.started_at) if draft else "",
+        "draft_updated": _moment(plan, draft.updated_at) if draft else "",
+        "draft_by": _person(draft.started_by) if draft else "",
+        "draft_updated_by": _person(draft.updated_by) if draft else "",
+        "history": _history(plan),
         "version": service.fingerprint(definition),
         "timeline": _timeline(definition, selected),
         "step_count": len(steps),
-        "plan_warnings": [w for w in _warnings(definition) if step_of(w.path) is None],
+        "plan_warnings": [w for w in warnings if step_of(w.path) is None],
+        "panel_warnings": panel_warnings,
         "selected": selected,
         "step_form": step_form,
         "settings_form": settings_form,
-        "may_edit": _may_edit(request, plan),
+        "may_edit": may_edit,
+        "editing": editing,
         "on_plan": visible.filter(plan=plan).count(),
-        "preview_customers": _preview_customers(request, plan) if step_form else [],
+        "preview_customers": _preview_customers(request, plan) if step_form and editing else [],
         "merge_fields": _fields(),
     }
     return render(request, "relance/plan_editor.html", context, status=status)
@@ -258,51 +408,65 @@ def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return _editor(request, get_object_or_404(_visible(request), pk=pk))
 
 
-def _save(
+def _keep(
     request: HttpRequest,
     plan: Plan,
     definition: dict[str, Any],
     renamed: dict[str, str] | None = None,
-) -> service.PlanSaved | None:
-    """Store the new version; None (and a message) when someone saved the plan meanwhile.
-    PlanError goes to the caller, which shows it next to the fields."""
+) -> plan_drafts.DraftSaved | None:
+    """Keep the change in the plan's draft; None (and a message) when someone changed the draft
+    meanwhile. PlanError goes to the caller, which shows it next to the fields."""
     try:
-        return service.save_plan(
+        return plan_drafts.edit(
+            plan,
             definition,
-            company=_owner(plan),
-            stored=plan,
+            actor=request.user,
             expected=request.POST.get("version"),
             renamed=renamed,
-            actor=request.user,
         )
-    except service.PlanChanged:
+    except plan_drafts.DraftChanged:
         messages.error(
             request,
-            _("Someone saved this plan while you were editing it: your change was not saved."),
+            _(
+                "Someone changed this plan's draft while you were editing it: "
+                "your change was not kept."
+            ),
         )
         return None
 
 
-def _saved(request: HttpRequest, saved: service.PlanSaved, where: str) -> HttpResponse:
+def _kept(
+    request: HttpRequest, plan: Plan, saved: plan_drafts.DraftSaved, where: str
+) -> HttpResponse:
     count = len(saved.warnings)
     if count:
-        text = _("Saved, with %(count)s warning(s) to look at.") % {"count": count}
+        text = ngettext(
+            "Kept in the draft, with %(count)s warning: see it next to its field.",
+            "Kept in the draft, with %(count)s warnings: see them next to their fields.",
+            count,
+        ) % {"count": count}
         messages.warning(request, text)
     else:
-        messages.success(request, _("Saved."))
-    return redirect(reverse("plan", args=[saved.plan.pk]) + where)
+        messages.success(request, _("Kept in the draft. Publish it to make it live."))
+    return redirect(reverse("plan", args=[plan.pk]) + where)
 
 
-def _step_definition(plan: Plan, index: int, form: StepForm) -> dict[str, Any]:
-    definition = dict(plan.definition)
+def _index_of(definition: dict[str, Any], name: str, default: int) -> int:
+    """Where the step named `name` is now (the steps are kept ordered by their trigger)."""
+    for index, step in enumerate(definition.get("steps") or [], start=1):
+        if step.get("name") == name:
+            return index
+    return default
+
+
+def _step_definition(definition: dict[str, Any], index: int, form: StepForm) -> dict[str, Any]:
     steps = list(definition["steps"])
     steps[index - 1] = form.as_step()
-    definition["steps"] = steps
-    return definition
+    return {**definition, "steps": steps}
 
 
-def _step_form(plan: Plan, index: int, data: Any) -> StepForm:
-    steps = plan.definition.get("steps") or []
+def _step_form(plan: Plan, definition: dict[str, Any], index: int, data: Any) -> StepForm:
+    steps = definition.get("steps") or []
     if not 1 <= index <= len(steps):
         raise PermissionDenied  # a step that is not there: the page is out of date
     return StepForm(data, company=plan.company, step=steps[index - 1])
@@ -312,20 +476,20 @@ def _step_form(plan: Plan, index: int, data: Any) -> StepForm:
 @require_POST
 def step_save(request: HttpRequest, pk: int, index: int) -> HttpResponse:
     plan = _editable(request, pk)
-    form = _step_form(plan, index, request.POST)
+    definition = plan_drafts.working(plan)
+    form = _step_form(plan, definition, index, request.POST)
     if form.is_valid():
-        definition = _step_definition(plan, index, form)
-        old = plan.definition["steps"][index - 1]["name"]
+        changed = _step_definition(definition, index, form)
+        old = definition["steps"][index - 1]["name"]
         try:
-            saved = _save(request, plan, definition, renamed={old: form.cleaned_data["name"]})
+            saved = _keep(request, plan, changed, renamed={old: form.cleaned_data["name"]})
         except PlanError as exc:
             form.show_problems(exc.problems, index)
         else:
             if saved is not None:
-                return _saved(request, saved, f"?step={index}")
-            plan.refresh_from_db()
-            form = _step_form(plan, index, None)
-            form.initial = StepForm.initial_for(plan.definition["steps"][index - 1])
+                at = _index_of(saved.draft.definition, form.cleaned_data["name"].strip(), index)
+                return _kept(request, plan, saved, f"?step={at}")
+            return redirect(reverse("plan", args=[plan.pk]) + f"?step={index}")
     return _editor(request, plan, step_form=form, selected=index)
 
 
@@ -336,12 +500,12 @@ def settings_save(request: HttpRequest, pk: int) -> HttpResponse:
     form = SettingsForm(request.POST)
     if form.is_valid():
         try:
-            saved = _save(request, plan, form.apply(plan.definition))
+            saved = _keep(request, plan, form.apply(plan_drafts.working(plan)))
         except PlanError as exc:
             form.show_problems(exc.problems)
         else:
             if saved is not None:
-                return _saved(request, saved, "?settings=1")
+                return _kept(request, plan, saved, "?settings=1")
             return redirect(reverse("plan", args=[plan.pk]) + "?settings=1")
     return _editor(request, plan, settings_form=form)
 
@@ -356,58 +520,134 @@ def _copy_name(name: str, taken: set[str]) -> str:
 @login_required
 @require_POST
 def step_change(request: HttpRequest, pk: int, index: int, change: str) -> HttpResponse:
-    """Add after, duplicate, delete, move up or down one step."""
+    """Add a step after this one, duplicate or delete it: in the draft. Steps are ordered by
+    their trigger, so there is no moving them: a step moves when its day changes."""
     plan = _editable(request, pk)
-    steps = list(plan.definition.get("steps") or [])
+    definition = plan_drafts.working(plan)
+    steps = list(definition.get("steps") or [])
     if not 1 <= index <= len(steps) and not (change == "add" and index == len(steps)):
         raise PermissionDenied
     taken = {str(s.get("name", "")).casefold() for s in steps}
-    at = index  # the step to show afterwards
+    shown = ""  # the step to show afterwards, by name
     if change == "add":
         new = first_step()
         last = steps[index - 1]["trigger"]["days"] if steps else 0
         new["trigger"] = {"days": int(last) + 15, "from": "due_date"}
-        new["name"] = _copy_name(_("New step"), taken)
+        new["name"] = shown = _copy_name(_("New step"), taken)
         steps.insert(index, new)
-        at = index + 1
     elif change == "duplicate":
         copy = dict(steps[index - 1])
-        copy["name"] = _copy_name(str(copy.get("name", "")), taken)
+        copy["name"] = shown = _copy_name(str(copy.get("name", "")), taken)
         steps.insert(index, copy)
-        at = index + 1
     elif change == "delete":
         del steps[index - 1]
-        at = min(index, len(steps))
-    elif change in ("up", "down"):
-        other = index - 1 if change == "up" else index + 1
-        if not 1 <= other <= len(steps):
-            return redirect(reverse("plan", args=[plan.pk]) + f"?step={index}")
-        steps[index - 1], steps[other - 1] = steps[other - 1], steps[index - 1]
-        at = other
+        if steps:
+            shown = str(steps[min(index, len(steps)) - 1].get("name", ""))
     else:
         raise PermissionDenied
     try:
-        saved = _save(request, plan, {**plan.definition, "steps": steps})
+        saved = _keep(request, plan, {**definition, "steps": steps})
     except PlanError as exc:
         for problem in exc.problems:
             messages.error(request, f"{problem.path}: {problem.message}")
         return redirect(reverse("plan", args=[plan.pk]) + f"?step={index}")
     if saved is None:
         return redirect(reverse("plan", args=[plan.pk]))
-    return _saved(request, saved, f"?step={at}" if at else "")
+    at = _index_of(saved.draft.definition, shown, 0)
+    return _kept(request, plan, saved, f"?step={at}" if at else "")
+
+
+@login_required
+@require_POST
+def draft_publish(request: HttpRequest, pk: int) -> HttpResponse:
+    """Make the draft the live plan, as the person saw it (its fingerprint comes back)."""
+    plan = _editable(request, pk)
+    back = redirect(reverse("plan", args=[plan.pk]))
+    try:
+        saved = plan_drafts.publish(plan, actor=request.user, expected=request.POST.get("draft"))
+    except plan_drafts.NoDraft:
+        messages.error(
+            request, _("There is no draft to publish: someone published or discarded it.")
+        )
+        return back
+    except plan_drafts.DraftChanged:
+        messages.error(
+            request,
+            _("The draft changed since you looked at it: look at the changes again, then publish."),
+        )
+        return back
+    except plan_drafts.DraftStale:
+        messages.error(
+            request,
+            _(
+                "The live plan changed since this draft was started (someone published another "
+                "version): the draft was not published. Discard it and make your changes again."
+            ),
+        )
+        return back
+    except PlanError as exc:
+        for problem in exc.problems:
+            messages.error(request, f"{problem.path}: {problem.message}")
+        return back
+    messages.success(
+        request, _("Published: %(plan)s now runs this version.") % {"plan": saved.plan.name}
+    )
+    return back
+
+
+@login_required
+@require_POST
+def draft_discard(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = _editable(request, pk)
+    try:
+        plan_drafts.discard(plan, actor=request.user)
+    except plan_drafts.NoDraft:
+        messages.error(request, _("There is no draft to discard."))
+    else:
+        messages.success(request, _("Draft discarded: the live plan is unchanged."))
+    return redirect(reverse("plan", args=[plan.pk]))
+
+
+@login_required
+def preview_customers(request: HttpRequest, pk: int) -> HttpResponse:
+    """The preview's customer choices matching a search (name or number): options for the
+    editor's select. Only for those who may edit the plan, as the preview itself."""
+    plan = _editable(request, pk)
+    found = _preview_customers(
+        request, plan, request.GET.get("q", ""), request.GET.get("preview_customer", "")
+    )
+    return render(
+        request,
+        "relance/plan_preview_customers.html",
+        {"customers": found, "chosen": request.GET.get("preview_customer", "")},
+    )
+
+
+def _outside_gsm(result: dict[str, Any]) -> list[str]:
+    """For an SMS in UCS-2, the characters that put it there (each part then holds 70
+    characters, not 160), named so they can be found: an invisible space is given its code."""
+    if (result.get("sms") or {}).get("encoding") != "UCS-2":
+        return []
+    found = dict.fromkeys(
+        c for c in result["body"] if c not in sms.GSM7_BASIC and c not in sms.GSM7_EXTENSION
+    )
+    return [c if c.strip() else f"U+{ord(c):04X}" for c in found][:10]
 
 
 @login_required
 @require_POST
 def step_preview(request: HttpRequest, pk: int, index: int) -> HttpResponse:
-    """The step as the form shows it now, unsaved, rendered for one real customer. Only those
+    """The step as the form shows it now, unkept, rendered for one real customer. Only those
     who may edit the plan may preview it: rendering runs the text they type (bounded by the
     sandbox, still work for the server), and read-only users and sales reps only read plans."""
     plan = _editable(request, pk)
-    form = _step_form(plan, index, request.POST)
+    definition = plan_drafts.working(plan)
+    form = _step_form(plan, definition, index, request.POST)
     context: dict[str, Any] = {"problems": [], "result": None}
     customer = (
-        access.customers(request.user).filter(pk=request.POST.get("preview_customer") or 0).first()
+        access.customers(request.user)
+        .filter(pk=request.POST.get("preview_customer") or 0, company=_owner(plan))
+        .first()
     )
     if not form.is_valid():
         context["problems"] = [str(e) for errors in form.errors.values() for e in errors]
@@ -415,10 +655,11 @@ def step_preview(request: HttpRequest, pk: int, index: int) -> HttpResponse:
         context["problems"] = [_("Choose a customer to preview the step on.")]
     else:
         try:
-            draft = parse_plan(_step_definition(plan, index, form))
+            draft = parse_plan(_step_definition(definition, index, form))
             step = with_side(draft.steps[index - 1], request.POST.get("preview_side", ""))
             context["result"] = preview.render_step(customer, draft, step, _today(plan))
             context["customer"] = customer
+            context["wide"] = _outside_gsm(context["result"])
         except PlanError as exc:
             context["problems"] = [f"{p.path}: {p.message}" for p in exc.problems]
         except (preview.PreviewError, RenderError) as exc:

@@ -131,6 +131,13 @@ urlpatterns = [
     path("plans/<int:pk>/", plans.plan_edit, name="plan"),
     path("plans/<int:pk>/plan.yaml", plans.plan_yaml, name="plan-yaml"),
     path("plans/<int:pk>/settings/", plans.settings_save, name="plan-settings"),
+    path("plans/<int:pk>/publish/", plans.draft_publish, name="plan-publish"),
+    path("plans/<int:pk>/discard/", plans.draft_discard, name="plan-discard"),
+    path(
+        "plans/<int:pk>/preview-customers/",
+        plans.preview_customers,
+        name="plan-preview-customers",
+    ),
     path("plans/<int:pk>/steps/<int:index>/", plans.step_save, name="plan-step"),
     path("plans/<int:pk>/steps/<int:index>/preview/", plans.step_preview, name="plan-step-preview"),
     path(

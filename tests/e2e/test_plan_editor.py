@@ -1,5 +1,6 @@
-"""A credit controller builds a three-step plan in the editor, gives it to a customer, and after
-the daily cycle sees the email on the customer's timeline: in Chromium, from the first click."""
+"""A credit controller builds a three-step plan in the editor, publishes the draft, gives the plan
+to a customer, and after the daily cycle sees the email on the customer's timeline: in Chromium,
+from the first click."""
 
 from __future__ import annotations
 
@@ -82,8 +83,8 @@ def test_build_a_plan_give_it_and_see_its_email_after_the_cycle(page, company):
     page.locator("button[data-insert='{{ customer.name }}']").click()
     expect(page.locator("#preview")).to_contain_text("Dear Boulangerie Dupont")
     expect(page.locator("#preview")).to_contain_text("Invoice F-I1 is overdue")
-    page.get_by_role("button", name="Save the step").click()
-    expect(page.get_by_role("status")).to_contain_text("Saved")
+    page.get_by_role("button", name="Save the step in the draft").click()
+    expect(page.get_by_role("status")).to_contain_text("Kept in the draft")
 
     # step 2: a call by the account owner
     page.get_by_role("button", name="+ Add a step").click()
@@ -92,19 +93,23 @@ def test_build_a_plan_give_it_and_see_its_email_after_the_cycle(page, company):
     page.get_by_text("Who does it (manual steps)").click()
     page.locator("#field-owners").get_by_label("The account owner").check()
     page.get_by_label("Manual: a person does it or approves it").check()
-    page.get_by_role("button", name="Save the step").click()
-    expect(page.get_by_role("status")).to_contain_text("Saved")
+    page.get_by_role("button", name="Save the step in the draft").click()
+    expect(page.get_by_role("status")).to_contain_text("Kept in the draft")
 
     # step 3: the library's formal notice, by letter
     page.get_by_role("button", name="+ Add a step").click()
     _edit_step(page, Name="Formal notice", Channel="letter", Template="formal_notice")
-    page.get_by_role("button", name="Save the step").click()
+    page.get_by_role("button", name="Save the step in the draft").click()
     ladder = page.locator(".ladder .rung")
     expect(ladder).to_have_count(3)
     expect(ladder.nth(0)).to_contain_text("5 days after the due date")
     expect(ladder.nth(1)).to_contain_text("Call the customer")
     expect(ladder.nth(2)).to_contain_text("Letter")
     page.screenshot(path=f"{SHOTS}/plan-editor.png", full_page=True)
+    expect(page.locator(".draft")).to_contain_text("Call the customer")
+    page.get_by_role("button", name="Publish the draft").click()
+    expect(page.get_by_role("status")).to_contain_text("Published")
+    expect(page.locator(".draft")).to_have_count(0)
 
     # give it to the customer, run the day's cycle, deliver
     page.goto("/customers/")

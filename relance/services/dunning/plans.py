@@ -227,6 +227,8 @@ def save_plan(
     renamed: Mapping[str, str] | None = None,
     actor: Any = None,
     source: str = "web",
+    event: str | None = None,
+    details: Mapping[str, Any] | None = None,
 ) -> PlanSaved:
     """Store one plan edited as a whole (the editor's way; YAML files go through load_plans).
 
@@ -234,6 +236,8 @@ def save_plan(
     `steps[2].subject`), PlanChanged when `expected` is not the stored plan's fingerprint.
     A renamed step (`renamed`: old name -> new) stays the same step: its row and the history of
     what it already did keep counting, so the engine never runs it again for the same invoices.
+    `event` names the journal's kind (default plan.created or plan.edited), `details` adds to
+    its data.
     """
     warnings: list[Problem] = []
     plan = parse_plan(definition, "", warnings=warnings)
@@ -258,12 +262,15 @@ def save_plan(
         _store(row, plan, company, renamed)
         if renamed:
             _rename_history(row, company, renamed)
+        data: dict[str, Any] = {"plan": plan.code, **(details or {})}
+        if renamed:
+            data["renamed"] = renamed
         journal.record(
-            "plan.created" if previous is None else "plan.edited",
+            event or ("plan.created" if previous is None else "plan.edited"),
             company,
             actor=actor,
             source=source,
-            data={"plan": plan.code, "renamed": renamed} if renamed else {"plan": plan.code},
+            data=data,
         )
     return PlanSaved(row, warnings)
 

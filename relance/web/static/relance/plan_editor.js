@@ -22,3 +22,28 @@
     field.dispatchEvent(new Event("input", { bubbles: true }));
   });
 })();
+
+// The step's channel decides its form: an SMS has no subject.
+(function () {
+  "use strict";
+  function channelChanged() {
+    const select = document.querySelector("#step-form select[name=channel]");
+    if (!select) return;
+    document.querySelectorAll("#step-form .subject-field").forEach(function (el) {
+      el.hidden = select.value === "sms";
+    });
+  }
+  document.addEventListener("change", function (event) {
+    if (event.target.matches && event.target.matches("#step-form select[name=channel]")) {
+      channelChanged();
+    }
+  });
+  // A search replaced the preview's customers: preview on the first one found.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    const target = event.detail && event.detail.target;
+    if (target && target.id === "preview-customer") {
+      target.dispatchEvent(new Event("change", { bubbles: true }));
+    }
+  });
+  document.addEventListener("DOMContentLoaded", channelChanged);
+})();
