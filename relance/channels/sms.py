@@ -24,7 +24,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from relance.domain import phones
 from relance.domain.delivery import Delivery, DeliveryError, Sent
-from relance.messaging.sms import segments
+from relance.messaging.sms import plain, segments
 
 # --------------------------------------------------------------------------------------------------
 # Backends
@@ -205,7 +205,7 @@ class SmsChannel:
 
     def send(self, delivery: Delivery) -> Sent:
         numbers = self._numbers(delivery)
-        body = delivery.body or ""
+        body = plain(delivery.body or "")
         if not body.strip():
             raise DeliveryError("SMS has no text", permanent=True)
         length = segments(body)

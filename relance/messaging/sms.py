@@ -14,6 +14,34 @@ GSM7_BASIC = frozenset(
 )
 GSM7_EXTENSION = frozenset("\f^{}\\[~]|€")
 
+# Typography the GSM alphabet lacks, written as the plain characters it has: French amounts and
+# dates carry narrow no-break spaces ("1 250,00 €"), and one of them would otherwise send the whole
+# text as UCS-2, 70 characters a part instead of 160 (a reminder billed as three SMS, not one).
+PLAIN = str.maketrans(
+    {
+        "\u00a0": " ",  # no-break space
+        "\u202f": " ",  # narrow no-break space (Babel's French grouping and before : ; ! ?)
+        "\u2009": " ",  # thin space
+        "\u2007": " ",  # figure space
+        "\u2019": "'",
+        "\u2018": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u00ab": '"',
+        "\u00bb": '"',
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u2026": "...",
+    }
+)
+
+
+def plain(text: str) -> str:
+    """The text as an SMS carries it: typographic spaces, quotes, dashes and ellipses as their
+    GSM-7 equivalents. What is sent and what is counted."""
+    return text.translate(PLAIN)
+
+
 # Units in a single message / in each part of a concatenated one (the rest of a part carries the
 # user data header that numbers the parts).
 LIMITS = {"GSM-7": (160, 153), "UCS-2": (70, 67)}
@@ -37,14 +65,14 @@ def _units(text: str) -> tuple[Literal["GSM-7", "UCS-2"], list[int]]:
 
 
 def segments(text: str) -> SmsLength:
-    """The encoding, length and segment count of `text`: GSM-7 unless one character is outside
-    the GSM 03.38 tables, then UCS-2 for the whole text.
+    """The encoding, length and segment count of `text` as sent (`plain`): GSM-7 unless one
+    character is outside the GSM 03.38 tables, then UCS-2 for the whole text.
 
     A concatenated message never splits an escape sequence or a surrogate pair between two parts
     (phones and providers keep them whole), so a part can carry one unit less than its limit: the
     count is that of the parts actually filled, not just length / limit.
     """
-    encoding, units = _units(text)
+    encoding, units = _units(plain(text))
     total = sum(units)
     single, part = LIMITS[encoding]
     if total <= single:

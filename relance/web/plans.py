@@ -629,7 +629,9 @@ def _outside_gsm(result: dict[str, Any]) -> list[str]:
     if (result.get("sms") or {}).get("encoding") != "UCS-2":
         return []
     found = dict.fromkeys(
-        c for c in result["body"] if c not in sms.GSM7_BASIC and c not in sms.GSM7_EXTENSION
+        c
+        for c in sms.plain(result["body"])
+        if c not in sms.GSM7_BASIC and c not in sms.GSM7_EXTENSION
     )
     return [c if c.strip() else f"U+{ord(c):04X}" for c in found][:10]
 

@@ -522,12 +522,16 @@ def test_the_sms_preview_counts_its_segments(world, plan):
     assert "2 SMS (" in page
     assert "more than one SMS" in page
     assert "outside the SMS alphabet" not in page  # GSM-7: 160 characters a part
-    data["body"] = "L\u2019échéance est passée, {{ customer.name }}.\u202f!"
+    # French typography travels as GSM-7 (relance.messaging.sms.plain): not named, not counted
+    data["body"] = "L\u2019échéance est passée, {{ customer.name }}\u202f!"
     page = client.post(f"/plans/{plan.pk}/steps/2/preview/", data).content.decode()
     assert 'data-segments="1"' in page
+    assert "outside the SMS alphabet" not in page
+    data["body"] = "Dzień dobry {{ customer.name }}\u3000!"  # ń and an ideographic space are not
+    page = client.post(f"/plans/{plan.pk}/steps/2/preview/", data).content.decode()
     assert "more than one SMS" not in page
     wide = page[page.index('class="muted sms-wide"') :]
-    assert "<code>\u2019</code> <code>U+202F</code></p>" in wide
+    assert "<code>ń</code> <code>U+3000</code></p>" in wide
 
 
 def test_the_preview_customer_is_searched_among_the_companys_own(world, plan):
