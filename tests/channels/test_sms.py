@@ -72,18 +72,22 @@ def test_one_character_outside_gsm_makes_the_whole_text_ucs2() -> None:
 
 
 def test_french_typography_travels_as_gsm_not_as_ucs2(sms_settings) -> None:
-    """Found from outside (issue 22): Babel writes French amounts with narrow no-break spaces and
-    a French SMS has « » and ’; one such character sent the whole reminder as UCS-2, 70 per part.
-    They travel as plain spaces, quotes and dashes, and are counted as such."""
+    """Found from outside (issue 22): Babel writes French amounts with narrow no-break spaces,
+    a French SMS has guillemets and apostrophes; one such character sent the whole reminder as
+    UCS-2, 70 per part. They travel as plain spaces, quotes and dashes, and count as such."""
     from babel.numbers import format_currency
 
     amount = format_currency(1250, "EUR", locale="fr_FR")  # '1\u202f250,00\xa0€'
-    text = f"Acme : la facture FR-1 de {amount} reste due ; l’échéance « J+15 » est passée – merci…"
+    text = (
+        f"Acme : la facture FR-1 de {amount} reste due ; l\u2019échéance \u00ab J+15 \u00bb est "
+        "passée \u2013 merci\u2026"
+    )
     assert segments(text) == SmsLength("GSM-7", len(text) + 3, 1)  # € = 2 septets; … = 3 dots
     SmsChannel().send(delivery("acme:fr:1", ["+33612345678"], text))
     [sent] = written(sms_settings)
     assert sent["body"] == (
-        "Acme : la facture FR-1 de 1 250,00 € reste due ; l'échéance \" J+15 \" est passée - merci..."
+        'Acme : la facture FR-1 de 1 250,00 € reste due ; l\'échéance " J+15 " est '
+        "passée - merci..."
     )
     assert (sent["encoding"], sent["segments"]) == ("GSM-7", 1)
 
