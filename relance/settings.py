@@ -96,6 +96,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "relance.web.context.staff",
             ],
+            "libraries": {"labels": "relance.web.templatetags.labels"},
         },
     },
 ]

@@ -53,6 +53,7 @@ def outbox_list(request: HttpRequest) -> HttpResponse:
         ],
         "tab": tab,
         "search": search,
+        "may_print": bool(acting),  # print runs are for those who post the letters
         **listed,
         "rows": [
             (

@@ -54,6 +54,7 @@ TEMPLATE_TITLES = {
     "firm_reminder": _("Firm reminder"),
     "first_reminder": _("First reminder"),
     "formal_notice": _("Formal notice"),
+    "gentle_note": _("Gentle note"),
     "instalment_reminder": _("Instalment reminder"),
     "missed_instalment": _("Missed instalment"),
     "payment_thanks": _("Thanks for the payment"),

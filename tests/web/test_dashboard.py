@@ -125,8 +125,8 @@ def test_the_next_7_days_steps_from_the_stored_forecast_and_staff_messages(world
     shown = page(world, "controller")
     section = shown[shown.index("Steps in the next 7 days") : shown.index("Messages not sent")]
     assert section.count("<p>") == 3  # two days, and the calendar link
-    assert "call 1" in section
-    assert "email 1" in section
+    assert "Call 1" in section
+    assert "Email 1" in section
     assert "rep@ar.test" in shown
     rep = page(world, "rep")
     rep_section = rep[rep.index("Steps in the next 7 days") : rep.index("Messages not sent")]
