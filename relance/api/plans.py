@@ -120,6 +120,11 @@ class AssignmentOut(Out):
     customer_id: str
     plan: str | None
     reason: str
+    reason_code: str = Field(
+        "",
+        description="Stable code of the reason: plan.explicit, plan.rule, plan.rule_all, "
+        "plan.no_rule",
+    )
 
 
 class AssignmentIn(Strict):
@@ -128,7 +133,12 @@ class AssignmentIn(Strict):
 
 def _assignment(customer: Customer) -> dict[str, Any]:
     code, reason = plan_choice.explain_plan(customer.pk, hours.company_today(customer.company))
-    return {"customer_id": customer.external_id, "plan": code, "reason": reason}
+    return {
+        "customer_id": customer.external_id,
+        "plan": code,
+        "reason": str(reason),
+        "reason_code": getattr(reason, "code", ""),
+    }
 
 
 @router.get(

@@ -101,6 +101,9 @@ class ForecastOut(Out):
     channel: str
     reference_invoice: str | None
     reason: str
+    reason_code: str = Field(
+        "", description="What the reason is about, stable (domain.reasons): e.g. 'due.after'"
+    )
 
 
 @router.get(

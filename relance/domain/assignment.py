@@ -22,6 +22,9 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Final
 
+from relance.domain import reasons
+from relance.domain.reasons import Clause, Reason, reason
+
 __all__ = [
     "LIST_CONDITIONS",
     "NUMERIC_CONDITIONS",
@@ -142,42 +145,43 @@ class Rule:
         """Whether every condition of the rule holds for `facts`."""
         return self.explain(facts) is not None
 
-    def explain(self, facts: CustomerFacts) -> list[str] | None:
-        """The conditions that matched, in words, or None as soon as one does not hold.
+    def explain(self, facts: CustomerFacts) -> list[Clause] | None:
+        """The conditions that matched, as reason clauses (domain.reasons, written out in the
+        reader's words), or None as soon as one does not hold.
 
         Matching and explaining are one function so the reason shown in the UI can never
         disagree with the decision actually taken.
         """
-        matched: list[str] = []
+        matched: list[Clause] = []
         listed = (
-            ("segment", self.segment_in, facts.segment, _fold),
-            ("risk", self.risk_in, facts.risk, _fold),
-            ("country", self.country_in, facts.country, _upper),
-            ("currency", self.currency_in, facts.currency, _upper),
+            (reasons.CONDITION_SEGMENT, self.segment_in, facts.segment, _fold),
+            (reasons.CONDITION_RISK, self.risk_in, facts.risk, _fold),
+            (reasons.CONDITION_COUNTRY, self.country_in, facts.country, _upper),
+            (reasons.CONDITION_CURRENCY, self.currency_in, facts.currency, _upper),
         )
-        for label, accepted, value, norm in listed:
+        for code, accepted, value, norm in listed:
             if not accepted:
                 continue
             if not norm(value) or norm(value) not in {norm(item) for item in accepted}:
                 return None
-            matched.append(f"{label} {value.strip()}")
+            matched.append(Clause(code, {"value": value.strip()}))
         ranges = (
             (
-                "credit limit use",
+                _CREDIT_USE,
                 facts.credit_limit_use,
                 self.min_credit_limit_use,
                 self.max_credit_limit_use,
-                _percent,
+                _TENTH,
             ),
             (
-                "average days late",
+                _DAYS_LATE,
                 facts.average_days_late,
                 self.min_average_days_late,
                 self.max_average_days_late,
-                _days,
+                _CENT,
             ),
         )
-        for label, figure, low, high, show in ranges:
+        for codes, figure, low, high, unit in ranges:
             if low is None and high is None:
                 continue
             if figure is None:
@@ -185,12 +189,29 @@ class Rule:
             if (low is not None and figure < low) or (high is not None and figure > high):
                 return None
             if low is not None and high is not None:
-                matched.append(f"{label} {show(figure)} between {show(low)} and {show(high)}")
-            elif low is not None:
-                matched.append(f"{label} {show(figure)} ≥ {show(low)}")
-            elif high is not None:
-                matched.append(f"{label} {show(figure)} ≤ {show(high)}")
+                code = codes[0]
+            else:
+                code = codes[1] if low is not None else codes[2]
+            shown = {
+                name: _rounded(value, unit)
+                for name, value in (("figure", figure), ("low", low), ("high", high))
+                if value is not None
+            }
+            matched.append(Clause(code, shown))
         return matched
+
+
+#: (between, at least, at most) for each range a rule may set
+_CREDIT_USE = (
+    reasons.CREDIT_USE_BETWEEN,
+    reasons.CREDIT_USE_AT_LEAST,
+    reasons.CREDIT_USE_AT_MOST,
+)
+_DAYS_LATE = (reasons.DAYS_LATE_BETWEEN, reasons.DAYS_LATE_AT_LEAST, reasons.DAYS_LATE_AT_MOST)
+
+
+def _rounded(number: Decimal, unit: Decimal) -> Decimal:
+    return number.quantize(unit, rounding=ROUND_HALF_EVEN)
 
 
 def _fold(value: str) -> str:
@@ -207,30 +228,24 @@ def plain(number: Decimal) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def _days(number: Decimal) -> str:
-    return plain(number.quantize(_CENT, rounding=ROUND_HALF_EVEN))
-
-
-def _percent(number: Decimal) -> str:
-    return plain(number.quantize(_TENTH, rounding=ROUND_HALF_EVEN)) + "%"
-
-
 def choose_plan(facts: CustomerFacts, rules: Iterable[Rule]) -> tuple[str | None, str]:
     """Return (plan code or None, reason): the explicit plan, else the FIRST matching rule's plan.
 
-    The reason is a sentence for the UI: "explicit assignment", "rule 'Risky customers' (risk
-    high)", "rule 'Everyone else' (matches every customer)" or "no rule matched". Order is the
-    whole point of the list, so later rules are not even looked at once one matches.
+    The reason (a `reasons.Reason`, its English text a sentence) is what the UI shows:
+    "explicit assignment", "rule 'Risky customers' (risk high)", "rule 'Everyone else' (matches
+    every customer)" or "no rule matched". Order is the whole point of the list, so later rules
+    are not even looked at once one matches.
     """
     if facts.explicit_plan:
-        return facts.explicit_plan, "explicit assignment"
+        return facts.explicit_plan, reason(reasons.PLAN_EXPLICIT)
     for rule in rules:
         matched = rule.explain(facts)
         if matched is None:
             continue
-        detail = ", ".join(matched) if matched else "matches every customer"
-        return rule.plan, f"rule {rule.name!r} ({detail})"
-    return None, "no rule matched"
+        if not matched:
+            return rule.plan, reason(reasons.PLAN_RULE_ALL, rule=rule.name)
+        return rule.plan, reason(reasons.PLAN_RULE, rule=rule.name, conditions=Reason(*matched))
+    return None, reason(reasons.PLAN_NO_RULE)
 
 
 # --------------------------------------------------------------------------------------------

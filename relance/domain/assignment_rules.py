@@ -28,6 +28,7 @@ from relance.domain.plans.fields import check_keys
 from relance.domain.plans.model import MAX_DAYS
 from relance.domain.plans.problems import PlanError, Problem, Report, is_int, read_yaml
 from relance.domain.plans.problems import describe as describe_value
+from relance.domain.texts import N_
 
 __all__ = ["RULE_KEYS", "WHEN_KEYS", "load_rules_yaml", "parse_rules", "rules_to_dict"]
 
@@ -261,20 +262,35 @@ def _unreachable(rules: Sequence[Rule], positions: Sequence[int]) -> list[Proble
     c = Report("")
     earlier: dict[tuple[object, ...], int] = {}
     catch_all: int | None = None
+    names = dict(zip(positions, (rule.name for rule in rules), strict=True))
     for rule, index in zip(rules, positions, strict=True):
         path = f"rules[{index}]"
+        # The rules named by their position and name, as the rules page lists them (the path
+        # stays for the CLI and the API).
+        named = {"index": index, "name": rule.name}
         if catch_all is not None:
             c.warn(
                 path,
-                f"rule {rule.name!r} is never used: rules[{catch_all}] before it matches "
-                "every customer",
+                N_(
+                    'rule %(index)s "%(name)s" is never used: rule %(other_index)s '
+                    '"%(other)s" before it matches every customer'
+                ),
+                **named,
+                other_index=catch_all,
+                other=names[catch_all],
             )
             continue
         same = earlier.get(_conditions(rule))
         if same is not None:
             c.warn(
                 path,
-                f"rule {rule.name!r} is never used: rules[{same}] has the same conditions",
+                N_(
+                    'rule %(index)s "%(name)s" is never used: rule %(other_index)s '
+                    '"%(other)s" has the same conditions'
+                ),
+                **named,
+                other_index=same,
+                other=names[same],
             )
         else:
             earlier[_conditions(rule)] = index

@@ -21,7 +21,9 @@ Rules, numbered as in DESIGN §3:
 6. One message per customer per day, listing the invoices the step attaches, totals per currency.
 7. The last step may repeat every N days, at most `repeat_last_max` times.
 8. Idempotency key: customer + plan + step + reference invoice + repetition.
-9. Every decision and forecast item carries the reason, in words a credit controller can check.
+9. Every decision and forecast item carries the reason, in words a credit controller can check:
+   a `reasons.Reason`, codes and parameters written out in the reader's language at display,
+   and its English text (ISO dates) for the CLI, the API and the stored text.
 
 The company's first-run policy (domain.first_run, carried by the Account) may hold a customer's
 first run in a plan at its first step, moving the dates of the invoices it found, or leave invoices
@@ -37,6 +39,7 @@ from decimal import Decimal
 from operator import attrgetter
 from typing import NamedTuple
 
+from relance.domain import reasons
 from relance.domain.first_run import FirstRun, started_on
 from relance.domain.money import Totals
 from relance.domain.plans.model import (
@@ -48,6 +51,7 @@ from relance.domain.plans.model import (
     Plan,
     Step,
 )
+from relance.domain.reasons import Reason, reason
 
 SUPERSEDED = "superseded"
 MISSED_PAYMENT_NOTICE = "Missed payment notice"
@@ -130,7 +134,7 @@ class Action:
     invoices: tuple[Item, ...]
     totals: Totals
     key: str
-    reason: str
+    reason: str  # a `reasons.Reason` from the engine: its English text, its codes for display
 
     @property
     def customer_facing(self) -> bool:
@@ -166,7 +170,7 @@ class Decision:
     action: Action | None = None
     skipped: tuple[Skip, ...] = ()
     broken_promises: tuple[BrokenPromise, ...] = ()
-    waiting: str = ""  # why nothing is done today, when nothing is
+    waiting: str = ""  # why nothing is done today, when nothing is (a `reasons.Reason`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,7 +182,7 @@ class ForecastItem:
     channel: str
     reference_invoice: str
     repetition: int
-    reason: str
+    reason: str  # a `reasons.Reason`
 
 
 def _escape(part: str) -> str:
@@ -307,18 +311,28 @@ def selection(step: Step, reference: Item, items: Sequence[Item], today: date) -
     return tuple(i for i in items if i is reference or i.due_date < today)
 
 
-def _describe_trigger(step: Step, reference: Item) -> str:
-    base = "issued" if step.trigger_from == ISSUE_DATE else "due"
-    base_date = reference.issue_date if step.trigger_from == ISSUE_DATE else reference.due_date
+_TRIGGERS = {
+    (True, 0): reasons.ISSUED,
+    (True, 1): reasons.ISSUED_AFTER,
+    (True, -1): reasons.ISSUED_BEFORE,
+    (False, 0): reasons.DUE,
+    (False, 1): reasons.DUE_AFTER,
+    (False, -1): reasons.DUE_BEFORE,
+}
+
+
+def _describe_trigger(step: Step, reference: Item) -> Reason:
+    issued = step.trigger_from == ISSUE_DATE
     days = step.trigger_days
-    offset = f" {'+' if days >= 0 else '-'} {abs(days)} days" if days else ""
-    return f"{reference.number} {base} {base_date.isoformat()}{offset}"
+    sign = (days > 0) - (days < 0)
+    base_date = reference.issue_date if issued else reference.due_date
+    return reason(_TRIGGERS[issued, sign], invoice=reference.number, date=base_date, days=abs(days))
 
 
 def evaluate(plan: Plan, account: Account, history: Sequence[Past], today: date) -> Decision:
     """Decide what, if anything, this plan does today for this customer."""
     if account.hold_until and account.hold_until >= today:
-        waiting = f"on hold until {account.hold_until.isoformat()}"
+        waiting = reason(reasons.ON_HOLD, until=account.hold_until)
         return Decision(account.customer, today, waiting=waiting)
     broken = _broken_promises(plan, account, today)
     if broken:
@@ -327,11 +341,11 @@ def evaluate(plan: Plan, account: Account, history: Sequence[Past], today: date)
             account.customer,
             today,
             broken_promises=broken,
-            waiting="missed-payment notice for a broken promise goes out today",
+            waiting=reason(reasons.BROKEN_PROMISE_TODAY),
         )
     items = open_items(plan, account, today)
     if not items or not plan.steps:
-        return Decision(account.customer, today, waiting="no open invoice above the tolerance")
+        return Decision(account.customer, today, waiting=reason(reasons.NOTHING_OPEN))
     reference = items[0]
     progress = _progress(plan, history, reference.id)
     last, lag = _start(plan, account, history, reference, today)
@@ -347,12 +361,10 @@ def evaluate(plan: Plan, account: Account, history: Sequence[Past], today: date)
     repetition = 0
     if due:
         index, step = due[-1]
-        reason = _describe_trigger(step, reference)
+        why = _describe_trigger(step, reference)
         since = trigger_date(step, reference) + timedelta(days=lag)
         if lag:
-            reason += (
-                f", moved {lag} days: the customer's first run was on a later day ({_STARTED})"
-            )
+            why = why.and_(reasons.MOVED, days=lag)
     else:
         repeat = _next_repetition(plan, progress)
         if repeat is None or repeat[1] > today:
@@ -360,11 +372,11 @@ def evaluate(plan: Plan, account: Account, history: Sequence[Past], today: date)
             return Decision(account.customer, today, waiting=waiting)
         repetition, since = repeat
         index, step = len(plan.steps), plan.steps[-1]
-        reason = f"repeat {repetition} of the last step, every {plan.repeat_last_every_days} days"
+        why = reason(reasons.REPEAT, repetition=repetition, every=plan.repeat_last_every_days)
     if step.is_customer_facing:
-        waiting, reason = _contact_rule(plan, step, since, reason, account, history, today)
-        if waiting:
-            return Decision(account.customer, today, waiting=waiting)
+        delayed, why = _contact_rule(plan, step, since, why, account, history, today)
+        if delayed is not None:
+            return Decision(account.customer, today, waiting=delayed)
     listed = selection(step, reference, items, today)
     stem, ref = _stem(account, plan), _escape(reference.id)
     key = f"{stem}:{_escape(step.name)}:{ref}:{repetition}"  # execution_key, parts shared
@@ -380,12 +392,9 @@ def evaluate(plan: Plan, account: Account, history: Sequence[Past], today: date)
         listed,
         Totals.of((i.amount_due, i.currency) for i in listed),
         key,
-        reason,
+        why,
     )
     return Decision(account.customer, today, action=action, skipped=skips)
-
-
-_STARTED = "first-run policy 'step 1'"
 
 
 def _start(
@@ -423,33 +432,33 @@ def _contact_rule(
     plan: Plan,
     step: Step,
     since: date,
-    reason: str,
+    why: Reason,
     account: Account,
     history: Sequence[Past],
     today: date,
-) -> tuple[str, str]:
-    """Rule 6 for a customer-facing step: why it waits (empty when it goes out today), and its
+) -> tuple[Reason | None, Reason]:
+    """Rule 6 for a customer-facing step: why it waits (None when it goes out today), and its
     reason, which says when the rule delayed it."""
     contact = last_contact(account, history)
     if contact is not None and contact >= today:
-        return (
-            f"{step.name} waits: the customer was contacted "
-            "today, and one message a day is the most (rule 6)"
-        ), reason
-    if contact is not None and plan.min_contact_delay_days:
-        allowed = contact + timedelta(days=plan.min_contact_delay_days)
+        return reason(reasons.CONTACTED_TODAY, step=step.name), why
+    delay = plan.min_contact_delay_days
+    if contact is not None and delay:
+        allowed = contact + timedelta(days=delay)
         if allowed > today:
-            return (
-                f"{step.name} due since {since.isoformat()} ({reason}), delayed until "
-                f"{allowed.isoformat()} by the {plan.min_contact_delay_days}-day contact "
-                f"rule (last contact {contact.isoformat()})"
-            ), reason
-        if allowed > since:
-            reason += (
-                f", delayed by the {plan.min_contact_delay_days}-day contact rule "
-                f"(last contact {contact.isoformat()})"
+            waiting = reason(
+                reasons.WAITS_FOR_CONTACT_RULE,
+                step=step.name,
+                since=since,
+                reason=why,
+                until=allowed,
+                delay=delay,
+                contact=contact,
             )
-    return "", reason
+            return waiting, why
+        if allowed > since:
+            why = why.and_(reasons.DELAYED, delay=delay, contact=contact)
+    return None, why
 
 
 def _next_repetition(plan: Plan, progress: _Progress) -> tuple[int, date] | None:
@@ -470,17 +479,19 @@ def _waiting_for(
     progress: _Progress,
     repeat: tuple[int, date] | None,
     lag: int = 0,
-) -> str:
+) -> Reason:
     if progress.done_index < len(plan.steps):
         step = plan.steps[progress.done_index]
-        moved = f", moved {lag} days by the {_STARTED}" if lag else ""
         on = trigger_date(step, reference) + timedelta(days=lag)
-        return (
-            f"next: {step.name} on {on.isoformat()} ({_describe_trigger(step, reference)}{moved})"
-        )
+        trigger = _describe_trigger(step, reference)
+        if lag:
+            return reason(reasons.NEXT_STEP_MOVED, step=step.name, on=on, trigger=trigger, days=lag)
+        return reason(reasons.NEXT_STEP, step=step.name, on=on, trigger=trigger)
     if repeat is not None:
-        return f"next: repeat {repeat[0]} of {plan.steps[-1].name} on {repeat[1].isoformat()}"
-    return f"every step of the plan has run for {reference.number}"
+        return reason(
+            reasons.NEXT_REPEAT, repetition=repeat[0], step=plan.steps[-1].name, on=repeat[1]
+        )
+    return reason(reasons.ALL_DONE, invoice=reference.number)
 
 
 def record(plan: Plan, decision: Decision) -> list[Past]:

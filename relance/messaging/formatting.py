@@ -82,7 +82,14 @@ def amounts(by_currency: Mapping[str, Decimal], language: str) -> str:
 
 @lru_cache(maxsize=8192)  # the same due dates come back in every message of a run
 def day(value: date | None, language: str) -> str:
-    return format_date(value, format="long", locale=locale(language)) if value else ""
+    """A day written out: "1 October 2026"; in French the first of the month is "1er"
+    ("1er octobre 2026"), as French writes it and CLDR does not."""
+    if not value:
+        return ""
+    written = format_date(value, format="long", locale=locale(language))
+    if value.day == 1 and language == "fr" and written.startswith("1 "):
+        return "1er" + written[1:]
+    return written
 
 
 def moment(at: datetime | None, zone: str, language: str) -> str:
@@ -91,6 +98,11 @@ def moment(at: datetime | None, zone: str, language: str) -> str:
         return ""
     local = at.astimezone(ZoneInfo(zone))
     return f"{day(local.date(), language)} {local:%H:%M}"
+
+
+def number(value: Decimal, language: str) -> str:
+    """A plain figure as the reader writes it, up to three decimals: "85,5" / "85.5"."""
+    return format_decimal(value, locale=locale(language))
 
 
 def percent(rate: Decimal, language: str) -> str:

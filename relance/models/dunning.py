@@ -141,6 +141,12 @@ class Execution(models.Model):
     date = models.DateField()
     status = models.CharField(max_length=8, choices=Status.choices)
     reason = models.TextField(blank=True)
+    reason_data = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="The reason's codes and parameters (domain.reasons), written out in the "
+        "reader's language; empty for reasons stored before them, shown as their text",
+    )
     channel = models.CharField(max_length=6)
     mode = models.CharField(max_length=6)
     customer_facing = models.BooleanField()

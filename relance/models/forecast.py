@@ -21,6 +21,9 @@ class ForecastEntry(models.Model):
     channel = models.CharField(max_length=6)
     reference = models.CharField(max_length=100, help_text="External id of the invoice")
     reason = models.TextField()
+    reason_data = models.JSONField(
+        default=list, blank=True, help_text="The reason's codes and parameters (domain.reasons)"
+    )
     computed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

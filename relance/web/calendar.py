@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from relance.messaging import formatting
+from relance.messaging.reasons import written
 from relance.services.dunning import calendar
 from relance.services.organisation import access
 from relance.web import pages
@@ -66,6 +67,8 @@ def calendar_page(request: HttpRequest) -> HttpResponse:
     listed = pages.paged(
         request, entries.select_related("customer").order_by("day", "customer__name"), PAGE_SIZE
     )
+    for entry in listed["page"].object_list:  # the engine's reason in the reader's words
+        entry.reason = written(entry.reason, language, entry.reason_data)
     days = [
         {"day": formatting.day(day, language), "count": counts.get(day, 0), "entries": list(rows)}
         for day, rows in groupby(listed["page"].object_list, key=lambda e: e.day)

@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from relance.domain import csv_cells
 from relance.domain.money import format_amount
 from relance.messaging import formatting
+from relance.messaging.reasons import written
 from relance.models import Contact, Customer, DiscountProposal, Dispute, PaymentPlan
 from relance.services.analytics import timeline
 from relance.services.dialogue import portal_disputes
@@ -178,7 +179,11 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     plan_code, plan_reason = plan_choice.explain_plan(customer.pk, today)
     may_act = access.may_act(request.user, customer.company_id)
     upcoming = [
-        {**step, "date": formatting.day(date.fromisoformat(step["date"]), language)}
+        {
+            **step,
+            "date": formatting.day(date.fromisoformat(step["date"]), language),
+            "reason": written(step["reason"], language),
+        }
         for step in forecast(today, today + timedelta(days=UPCOMING_DAYS), customer_ids=[pk])
     ]
     context = {
@@ -206,7 +211,7 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "glance": glance(customer, owed["invoices"], today, language, upcoming),
         "upcoming_days": UPCOMING_DAYS,
         "plan": plans.plans_for(customer.company).filter(code=plan_code or "").first(),
-        "plan_reason": plan_reason,
+        "plan_reason": written(plan_reason, language),
         "forms": dialogue.forms_for(customer, plan_code=plan_code) if may_act else None,
         "disputes": _open_disputes(customer, language),
         "outcomes": list(portal_disputes.OUTCOMES.items()),

@@ -25,9 +25,11 @@ from django.views.decorators.http import require_POST
 
 from relance.domain import assignment
 from relance.domain.plans.problems import PlanError, Problem
+from relance.messaging.reasons import written
 from relance.models import Company
 from relance.services.dunning import plan_choice, plans
 from relance.services.organisation import access, hours
+from relance.web import pages
 
 LISTS = ("segment", "country", "currency")
 NUMBERS = assignment.NUMERIC_CONDITIONS
@@ -146,7 +148,7 @@ def _try(request: HttpRequest, company: Company) -> dict[str, Any] | None:
     if customer is None:
         return {"customer": wanted, "missing": True}
     code, reason = plan_choice.explain_plan(customer.pk, hours.company_today(company))
-    return {"customer": customer, "plan": code, "reason": reason}
+    return {"customer": customer, "plan": code, "reason": written(reason, pages.language())}
 
 
 @login_required

@@ -17,6 +17,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from relance.messaging import formatting
+from relance.messaging.reasons import written
 from relance.services.dialogue import pauses
 from relance.services.dunning import sales_reps
 from relance.services.dunning.sales_reps import DISPUTE, HOLD, PROMISE
@@ -50,9 +51,16 @@ def my_customers(request: HttpRequest) -> HttpResponse:
                 invoice["amount_due"], invoice["currency"], language
             )
             invoice["due"] = formatting.day(invoice["due_date"], language)
+        step = entry.next_step
         rows.append(
             {
                 "entry": entry,
+                "next": step
+                and {
+                    "step": step.step,
+                    "day": formatting.day(step.day, language),
+                    "reason": written(step.reason, language, step.reason_data),
+                },
                 "totals": formatting.amounts(entry.totals, pages.language()),
                 "links": [
                     (label, sales_reps.token(request.user, entry.customer, action))

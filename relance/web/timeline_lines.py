@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from relance.messaging import formatting
+from relance.messaging.reasons import written
 from relance.models import Plan
 from relance.services.organisation import access
 
@@ -183,7 +184,7 @@ def _step(e: dict[str, Any], r: Reader) -> Line:
         sentence = _say(_("%(step)s: a %(channel)s to do (plan %(plan)s)"), **values)
     else:
         sentence = _say(_("%(step)s sent by %(channel)s (plan %(plan)s)"), **values)
-    reason = str(e.get("reason") or "")
+    reason = written(e.get("reason"), r.language, e.get("reason_data"))
     if e.get("variant"):
         reason = _("A/B test: variant %(side)s") % {"side": e["variant"]} + (
             f" · {reason}" if reason else ""

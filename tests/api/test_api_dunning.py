@@ -84,9 +84,8 @@ def test_a_run_sends_once_and_says_what_it_did(api, new_customer, new_invoice):
     plans.load_plans((PLANS / "standard.yaml").read_text())
     customer = new_customer(api.alpha, "A1", "Dupont")
     new_invoice(customer, "I1", "1250.00", days_late=10)
-    assert api.put("/customers/A1/plan", {"plan": "standard"}).body["reason"] == (
-        "explicit assignment"
-    )
+    assigned = api.put("/customers/A1/plan", {"plan": "standard"}).body
+    assert (assigned["reason"], assigned["reason_code"]) == ("explicit assignment", "plan.explicit")
     dry = api.post("/runs", {"dry_run": True})
     assert dry.status == 200, dry.body
     assert dry.body["run"] is None
@@ -108,6 +107,12 @@ def test_a_run_sends_once_and_says_what_it_did(api, new_customer, new_invoice):
     coming = api.get(f"/forecast?from={today}&to={today + timedelta(days=60)}")
     assert coming.status == 200
     assert all(item["customer"] == "A1" for item in coming.body)
+    # the reason in English with ISO dates, and its stable code (domain.reasons)
+    assert all(item["reason_code"] and "F-I1 " in item["reason"] for item in coming.body)
+    french = api.get(
+        f"/forecast?from={today}&to={today + timedelta(days=60)}", headers={"accept-language": "fr"}
+    )
+    assert [i["reason"] for i in french.body] == [i["reason"] for i in coming.body]
     assert api.get(f"/forecast?from={today}&to={today + timedelta(days=400)}").status == 422
 
 

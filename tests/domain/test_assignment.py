@@ -528,10 +528,10 @@ def test_rules_after_a_catch_all_are_reported_as_never_used() -> None:
         warnings=collected,
     )
     assert len(rules) == 3
-    assert collected == [
-        Problem(
+    assert [(p.path, p.message, p.severity) for p in collected] == [
+        (
             "rules[3]",
-            "rule 'Low' is never used: rules[2] before it matches every customer",
+            'rule 3 "Low" is never used: rule 2 "All" before it matches every customer',
             "warning",
         )
     ]
@@ -547,7 +547,7 @@ def test_a_rule_repeating_earlier_conditions_is_reported_as_never_used() -> None
         warnings=collected,
     )
     assert [(p.path, p.message) for p in collected] == [
-        ("rules[2]", "rule 'B' is never used: rules[1] has the same conditions")
+        ("rules[2]", 'rule 2 "B" is never used: rule 1 "A" has the same conditions')
     ]
 
 

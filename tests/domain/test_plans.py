@@ -494,7 +494,7 @@ def test_unbounded_repeat_of_an_automatic_last_step_warns() -> None:
     warnings = warnings_of(data)
     assert list(warnings) == ["repeat_last_every_days"]
     assert "it would repeat until paid" in warnings["repeat_last_every_days"]
-    assert "'Notice'" in warnings["repeat_last_every_days"]
+    assert 'step 2 "Notice"' in warnings["repeat_last_every_days"]
 
     data["repeat_last_max"] = 3
     assert warnings_of(data) == {}
@@ -518,7 +518,8 @@ def test_trigger_order_is_checked_within_each_trigger_origin() -> None:
     warnings = warnings_of(data)
     assert list(warnings) == ["steps[2].trigger.days"]
     assert warnings["steps[2].trigger.days"].startswith("trigger order inconsistent")
-    assert "steps[1]" in warnings["steps[2].trigger.days"]
+    assert 'step 1 "Reminder"' in warnings["steps[2].trigger.days"]
+    assert "steps[" not in warnings["steps[2].trigger.days"]  # the step in words, not a path
 
     data["steps"][0]["trigger"] = {"days": 60, "from": "issue_date"}
     assert warnings_of(data) == {}, "different origins are not compared"
@@ -541,7 +542,7 @@ def test_trigger_order_compares_with_the_previous_step_of_the_same_origin() -> N
     )
     warnings = warnings_of(data)
     assert list(warnings) == ["steps[3].trigger.days"]
-    assert "'Reminder' in steps[1]" in warnings["steps[3].trigger.days"]
+    assert 'after step 1 "Reminder" (+10 days)' in warnings["steps[3].trigger.days"]
 
 
 @pytest.mark.parametrize("channel", ["email", "sms", "letter", "call"])
@@ -574,7 +575,7 @@ def test_fixed_email_address_in_recipients_or_cc_warns() -> None:
     warnings = warnings_of(data)
     assert list(warnings) == ["steps[1].recipients[2]", "steps[1].cc[1]"]
     assert "for every customer on the plan" in warnings["steps[1].recipients[2]"]
-    assert "'boss@example.com'" in warnings["steps[1].cc[1]"]
+    assert 'boss@example.com in step 1 "Reminder"' in warnings["steps[1].cc[1]"]
 
 
 def test_staff_email_as_owner_does_not_warn() -> None:
@@ -970,6 +971,7 @@ def test_the_plans_package_is_pure_python() -> None:
         "relance.domain.errors",
         "relance.domain.money",
         "relance.domain.merge_fields",
+        "relance.domain.texts",
     }
     assert Plan.__module__ == "relance.domain.plans.model"
 

@@ -382,6 +382,7 @@ def test_forecast_and_statement_contracts(ledger, write_csv):
         "channel",
         "reference_invoice",
         "reason",
+        "reason_code",  # what the reason is about, stable (domain.reasons)
     }
     assert "F-1 due 2026-03-01 - 5 days" in out["items"][0]["reason"]
     ledger.json(

@@ -228,7 +228,7 @@ def test_a_queued_message_is_composed_with_the_amount_due_when_it_leaves(ledger,
     # The customer reads French (country FR): amounts and dates as written in French.
     assert "F-1" in message.body
     assert "60,00\u00a0€" in message.body
-    assert "1 février 2026" in message.body
+    assert "1er février 2026" in message.body
     assert "60,00\u00a0€ sur 100,00\u00a0€" in message.body  # what is left of the total
 
 

@@ -3,11 +3,13 @@ the forecast the cycle would follow."""
 
 from __future__ import annotations
 
+import html
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from relance.messaging.reasons import written
 from relance.models import ForecastEntry, Plan
 from relance.services.dunning import calendar, forecasting
 from relance.services.dunning.plans import load_plans
@@ -46,7 +48,8 @@ def test_the_page_lists_days_with_reasons_within_reach(world, stored):
     assert "Boulangerie Dupont" in page
     assert "Smith" not in page
     entry = ForecastEntry.objects.filter(company=world.alpha).first()
-    assert entry.reason in page
+    assert html.escape(written(entry.reason, "en", entry.reason_data)) in page
+    assert entry.reason not in page  # the stored English text has ISO dates: not shown
     assert world.client("other_rep").get("/calendar/").content.decode().count("Dupont") == 0
     by_letter = world.client("controller").get("/calendar/", {"channel": "letter"}).content.decode()
     by_email = world.client("controller").get("/calendar/", {"channel": "email"}).content.decode()

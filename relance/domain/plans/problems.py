@@ -15,6 +15,7 @@ from typing import Any, Final, Literal
 import yaml
 
 from relance.domain.errors import Invalid
+from relance.domain.texts import render
 
 Severity = Literal["error", "warning"]
 ERROR: Final = "error"
@@ -26,12 +27,20 @@ class Problem:
     """One thing wrong (or suspicious) in a plan, located by a readable path.
 
     Paths are 1-based for steps and list entries, because people count that way:
-    `standard: steps[2].recipients[1]`.
+    `standard: steps[2].recipients[1]`. The path is for the author of the YAML (the CLI, the
+    API) and for placing the problem next to its field; `message` is for a person, in the
+    language active when it is read: an English template (marked with `N_`) filled with
+    `params` (name, value pairs) and translated then (`texts.render`), like `RelanceError`.
     """
 
     path: str
-    message: str
+    template: str
     severity: Severity = ERROR
+    params: tuple[tuple[str, Any], ...] = ()
+
+    @property
+    def message(self) -> str:
+        return render(self.template, dict(self.params))
 
     def __str__(self) -> str:
         if self.severity == WARNING:
@@ -66,8 +75,9 @@ class Report:
     def error(self, local: str, message: str) -> None:
         self.errors.append(Problem(self.path(local), message, ERROR))
 
-    def warn(self, local: str, message: str) -> None:
-        self.warnings.append(Problem(self.path(local), message, WARNING))
+    def warn(self, local: str, message: str, **params: Any) -> None:
+        """A warning: `message` an English template marked with `N_`, filled with `params`."""
+        self.warnings.append(Problem(self.path(local), message, WARNING, tuple(params.items())))
 
 
 def join(base: str, key: str) -> str:

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import Q
 from django.utils import timezone
 
+from relance.domain import reasons
 from relance.domain.money import format_amount
 from relance.models import (
     CreditNote,
@@ -141,7 +142,8 @@ def _executions(customer: Customer, invoice: Invoice | None) -> list[dict[str, A
                     "plan": e.plan_code,
                     "step": s["step"],
                     "step_index": s["step_index"],
-                    "reason": f"superseded by {e.step_name}",
+                    "reason": (why := reasons.reason(reasons.SUPERSEDED_BY, step=e.step_name)),
+                    "reason_data": why.as_json(),
                 },
             )
             for s in e.superseded
@@ -158,6 +160,7 @@ def _executions(customer: Customer, invoice: Invoice | None) -> list[dict[str, A
                     "variant": e.variant,
                     "channel": e.channel,
                     "reason": e.reason,
+                    "reason_data": e.reason_data,
                     "invoices": e.invoices,
                     "totals": e.totals,
                 },

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import Max, QuerySet
 from django.utils import timezone
 
+from relance.domain import reasons
 from relance.models import Company, ForecastEntry
 from relance.services.dunning import forecasting
 from relance.services.organisation import access
@@ -35,7 +36,7 @@ def refresh(company: Company, start: date, days: int = DAYS) -> int:
             "step_index": item.step_index,
             "channel": item.channel,
             "reference": item.reference_invoice,
-            "reason": item.reason,
+            **dict(zip(("reason", "reason_data"), reasons.stored(item.reason), strict=True)),
             "computed_at": now,
         }
         for customer, plan, item in forecasting.items(

@@ -22,7 +22,7 @@ from django.db.models import Count, Max, QuerySet, Sum
 from django.utils import timezone
 
 from relance.documents import merge_pdfs
-from relance.domain import engine
+from relance.domain import engine, reasons
 from relance.domain.errors import Refusal
 from relance.domain.merge_fields import check_template
 from relance.domain.money import Totals
@@ -302,6 +302,7 @@ def _queue(
             continue
         owed = snapshots.unpaid(snap.account.items)
         key = f"campaign:{campaign.pk}:wave:{wave.number}:customer:{customer.pk}"
+        why = reasons.reason(reasons.CAMPAIGN_WAVE, campaign=campaign.name, wave=wave.number)
         executions.append(
             Execution(
                 key=key,
@@ -311,7 +312,8 @@ def _queue(
                 step_name=campaign.name,
                 date=today,
                 status=Execution.Status.EXECUTED,
-                reason=f"campaign '{campaign.name}', wave {wave.number}",
+                reason=str(why),
+                reason_data=why.as_json(),
                 channel=campaign.channel,
                 mode="auto",
                 customer_facing=campaign.counts_as_contact,

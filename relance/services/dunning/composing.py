@@ -12,7 +12,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from relance.domain import engine, law, priority
+from relance.domain import engine, law, priority, reasons
 from relance.domain.money import Money, Totals
 from relance.domain.plans.model import AUTOMATIC_CHANNELS, CALL, SMS, Step, variant_for
 from relance.messaging import formatting
@@ -22,6 +22,12 @@ from relance.services.dunning.batches import Batch, CycleReport, inserter
 from relance.services.dunning.recipients import OwnerLookup, addresses, recipients
 from relance.services.ledger import late_fees, snapshots
 from relance.services.organisation import hours, journal
+
+
+def _reason(why: str) -> dict[str, Any]:
+    """An execution's reason: its English text and its codes, written out at display."""
+    text, data = reasons.stored(why)
+    return {"reason": text, "reason_data": data}
 
 
 def _promised(promise: Any, language: str) -> dict[str, str]:
@@ -211,7 +217,7 @@ class Composer:
             reference_external_id=action.reference.id,
             repetition=action.repetition,
             status=Execution.Status.EXECUTED,
-            reason=action.reason,
+            **_reason(action.reason),
             channel=step.channel,
             mode=step.mode,
             customer_facing=step.is_customer_facing,
@@ -342,7 +348,7 @@ class Composer:
             reference_external_id=reference.id,
             repetition=0,
             status=Execution.Status.EXECUTED,
-            reason=f"promise to pay by {promise.pay_by} broken",
+            **_reason(reasons.reason(reasons.PROMISE_BROKEN, pay_by=promise.pay_by)),
             channel="email",
             mode="auto",
             customer_facing=True,

@@ -19,7 +19,7 @@ from typing import Any
 
 from django.db import transaction
 
-from relance.domain import engine
+from relance.domain import engine, reasons
 from relance.domain.errors import Refusal
 from relance.domain.money import Money, Totals
 from relance.models import Execution
@@ -146,7 +146,7 @@ def step_now(customer_pk: int, step_name: str, day: date, *, actor: Any = None) 
             listed,
             Totals(Money(i.amount_due, i.currency) for i in listed),
             key,
-            f"sent now by {who}, before its date and whatever the contact delay",
+            reasons.reason(reasons.SENT_NOW, who=who),
         )
         composer = Composer(day, None, OwnerLookup())
         composer.act(snap, row.pk, row.code, steps, action, ())

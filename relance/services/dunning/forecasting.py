@@ -66,6 +66,7 @@ def forecast(
             "channel": i.channel,
             "reference_invoice": i.reference_invoice,
             "reason": i.reason,
+            "reason_code": getattr(i.reason, "code", ""),
         }
         for i in found
     ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from relance.domain import assignment
+from relance.domain import assignment, reasons
 from relance.domain.money import Money, Totals
 from relance.models import Plan
 from relance.services.dunning import plans as plan_service
@@ -53,7 +53,7 @@ def explain_plan(customer_pk: int, day: date) -> tuple[str | None, str]:
     customer page and the rules editor's "which plan?" say."""
     [debtor] = snapshots.debtors([customer_pk])
     if debtor.plan_id:
-        return Plan.objects.get(pk=debtor.plan_id).code, "explicit assignment"
+        return Plan.objects.get(pk=debtor.plan_id).code, reasons.reason(reasons.PLAN_EXPLICIT)
     rule_sets = plan_service.rules_by_company()
     rules = rule_sets.get(debtor.company_id, rule_sets.get(None, []))
     [snap] = snapshots.load([debtor], day, history_days=0)

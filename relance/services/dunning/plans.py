@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -69,8 +69,7 @@ def load_plans(text: str, *, company: Company | None = None, source: str = "cli"
                 result.unchanged.append(plan.code)
                 continue
             result.warnings.extend(
-                Problem(f"{plan.code}: {w.path}", w.message, w.severity)
-                for w in plan_warnings(plan)
+                replace(w, path=f"{plan.code}: {w.path}") for w in plan_warnings(plan)
             )
     return result
 

@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from relance.domain.errors import Forbidden
 from relance.domain.money import Totals
 from relance.messaging import formatting
+from relance.messaging.reasons import written
 from relance.models import (
     Company,
     Customer,
@@ -371,7 +372,8 @@ def queue_heads_ups(company: Company, today: date, now: datetime | None = None) 
                         "customer": f"{customer.name} ({customer.external_id})",
                         "invoice": entry.reference,
                     },
-                    _("Why: %(reason)s") % {"reason": entry.reason},
+                    _("Why: %(reason)s")
+                    % {"reason": written(entry.reason, language, entry.reason_data)},
                     "",
                     _("If you know something the credit team should, one click is enough:"),
                     _actions(rep, customer),
