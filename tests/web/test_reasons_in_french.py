@@ -129,9 +129,6 @@ def test_a_reason_stored_as_text_only_is_shown_as_it_was(world, due_on_the_first
     assert "written before reasons had codes" in page
 
 
-@pytest.mark.xfail(
-    strict=True, reason="passes once the catalogue has the French of domain.reasons.CODES"
-)
 def test_french_pages_say_the_reason_in_french_words(world, due_on_the_first):
     due = due_on_the_first
     martin = world.customers["martin"]

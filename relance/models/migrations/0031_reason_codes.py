@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('relance', '0029_translated_choices'),
+        ('relance', '0030_plan_drafts'),
     ]
 
     operations = [
