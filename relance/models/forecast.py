@@ -21,6 +21,9 @@ class ForecastEntry(models.Model):
     channel = models.CharField(max_length=6)
     reference = models.CharField(max_length=100, help_text="External id of the invoice")
     reason = models.TextField()
+    amounts = models.JSONField(
+        default=dict, blank=True, help_text="What the step chases, per currency: {'EUR': '120.00'}"
+    )
     computed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -36,6 +36,7 @@ def refresh(company: Company, start: date, days: int = DAYS) -> int:
             "channel": item.channel,
             "reference": item.reference_invoice,
             "reason": item.reason,
+            "amounts": item.totals,
             "computed_at": now,
         }
         for customer, plan, item in forecasting.items(
