@@ -8,11 +8,11 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from relance.models.validators import (
+    validate_account_number,
     validate_bic,
     validate_country,
     validate_currency,
     validate_hex_colour,
-    validate_account_number,
     validate_iban,
     validate_sort_code,
     validate_time_zone,

@@ -19,8 +19,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from relance.messaging import formatting
-from relance.services.dunning import calendar
 from relance.models import ForecastEntry
+from relance.services.dunning import calendar
 from relance.services.organisation import access, team
 from relance.web import pages
 from relance.web.plan_forms import CHANNELS

@@ -379,4 +379,5 @@ def test_wrong_uk_bank_details_are_refused_on_their_field(people, values, field,
     assert field in refused.value.message_dict
     assert words in " ".join(refused.value.message_dict[field])
     company.refresh_from_db()
-    assert company.sort_code == "" and company.account_number == ""
+    assert company.sort_code == ""
+    assert company.account_number == ""

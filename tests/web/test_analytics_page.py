@@ -182,9 +182,14 @@ def _two_steps_ran(world):
 def test_effectiveness_labels_are_words_with_a_totals_row_in_english(world):
     _two_steps_ran(world)
     page = world.client("controller").get("/analytics/").content.decode()
-    assert '<strong>Payment reminder</strong> <span class="muted">Standard B2B · Email</span>' in page
-    assert '<strong>Account owner call</strong> <span class="muted">Standard B2B · Call</span>' in page
-    assert "standard ·" not in page and "· email" not in page  # no raw codes
+    assert (
+        '<strong>Payment reminder</strong> <span class="muted">Standard B2B · Email</span>' in page
+    )
+    assert (
+        '<strong>Account owner call</strong> <span class="muted">Standard B2B · Call</span>' in page
+    )
+    assert "standard ·" not in page
+    assert "· email" not in page
     total = page.split("<tfoot>")[1].split("</tfoot>")[0]
     assert "Total" in total
     assert ">2<" in total  # two steps ran

@@ -84,14 +84,15 @@ def test_each_step_shows_what_it_chases_and_whose_customer_it_is(world, stored, 
     world.customers["dupont"].owner = controller
     world.customers["dupont"].save()
     entry = ForecastEntry.objects.filter(company=world.alpha, reference="I1").first()
-    assert entry is not None and entry.amounts == {"EUR": "1250.00"}
+    assert entry is not None
+    assert entry.amounts == {"EUR": "1250.00"}
     page = world.client("controller", language).get("/calendar/").content.decode()
     assert amount in page
     assert "Claire Martin" in page
     if language == "en":
         assert "owner: Claire Martin" in page
     assert "controller@ar.test" not in page  # a name, not an email address
-    assert '<option value="%s">Claire Martin</option>' % controller.pk in page
+    assert f'<option value="{controller.pk}">Claire Martin</option>' in page
 
 
 def test_the_calendar_filters_by_owner(world, stored):

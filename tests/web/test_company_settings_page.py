@@ -328,7 +328,8 @@ def test_an_admin_manages_shared_mailboxes(world):
 def test_uk_bank_details_are_edited_on_the_profile(world, language):
     client = world.client("admin", language)
     page = client.get(URL, {"company": world.alpha.pk, "section": "profile"}).content.decode()
-    assert 'name="profile-sort_code"' in page and 'name="profile-account_number"' in page
+    assert 'name="profile-sort_code"' in page
+    assert 'name="profile-account_number"' in page
     answer = _post(
         client,
         world.alpha,

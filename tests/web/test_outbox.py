@@ -183,7 +183,8 @@ def test_a_queued_message_says_when_it_leaves_and_previews_its_text(world, langu
     assert "F-I1" in detail  # the text as it would leave, composed now
     assert "1,250.00" in detail or "1\u202f250,00" in detail
     queued.refresh_from_db()
-    assert queued.subject == "" and queued.body == ""  # a preview saves nothing
+    assert queued.subject == ""
+    assert queued.body == ""
 
 
 def test_a_sent_message_shows_its_first_lines_and_when_it_went(world, queue):
