@@ -8,6 +8,7 @@ from datetime import timedelta
 from decimal import Decimal
 from itertools import groupby
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -19,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from relance.messaging import formatting
-from relance.models import ForecastEntry
+from relance.models import ForecastEntry, Invoice, Plan
 from relance.services.dunning import calendar
 from relance.services.organisation import access, team
 from relance.web import pages
@@ -37,10 +38,33 @@ def _owners(entries: Any) -> list[Any]:
     return sorted(people, key=lambda u: team.display_name(u).lower())
 
 
-def _entry(entry: ForecastEntry, language: str) -> dict[str, Any]:
+def _names(entries: list[ForecastEntry]) -> tuple[dict[Any, str], dict[Any, str]]:
+    """The page's plans by name and invoices by number, keyed (company, code or external id)."""
+    companies = {e.company_id for e in entries}
+    plans = {
+        (company, code): name
+        for company, code, name in Plan.objects.filter(
+            company_id__in=companies, code__in={e.plan_code for e in entries}
+        ).values_list("company_id", "code", "name")
+    }
+    numbers = {
+        (company, ext): number
+        for company, ext, number in Invoice.objects.filter(
+            company_id__in=companies, external_id__in={e.reference for e in entries}
+        ).values_list("company_id", "external_id", "number")
+    }
+    return plans, numbers
+
+
+def _entry(
+    entry: ForecastEntry, language: str, names: tuple[dict[Any, str], dict[Any, str]]
+) -> dict[str, Any]:
     owner = entry.customer.owner
+    plans, numbers = names
     return {
         "entry": entry,
+        "plan": plans.get((entry.company_id, entry.plan_code)) or entry.plan_code,
+        "invoice": numbers.get((entry.company_id, entry.reference)) or entry.reference,
         "channel": CHANNEL_LABELS.get(entry.channel, entry.channel),
         "amount": formatting.amounts(
             {currency: Decimal(value) for currency, value in (entry.amounts or {}).items()},
@@ -106,22 +130,25 @@ def calendar_page(request: HttpRequest) -> HttpResponse:
         entries.select_related("customer__owner").order_by("day", "customer__name"),
         PAGE_SIZE,
     )
+    shown = list(listed["page"].object_list)
+    names = _names(shown)
     days = [
         {
             "day": formatting.day(day, language),
             "count": counts.get(day, 0),
-            "entries": [_entry(e, language) for e in rows],
+            "entries": [_entry(e, language, names) for e in rows],
         }
-        for day, rows in groupby(listed["page"].object_list, key=lambda e: e.day)
+        for day, rows in groupby(shown, key=lambda e: e.day)
     ]
     at = calendar.computed_at(entries)
+    zone = ZoneInfo(companies[0].time_zone) if companies else timezone.get_current_timezone()
     context = {
         "filters": chosen,
         "several_companies": len(companies) > 1,
         "days": days,
         "total": sum(counts.values()),
-        "computed_at": formatting.day(timezone.localdate(at), language) if at else "",
-        "computed_time": timezone.localtime(at).strftime("%H:%M") if at else "",
+        "computed_at": formatting.day(at.astimezone(zone).date(), language) if at else "",
+        "computed_time": at.astimezone(zone).strftime("%H:%M") if at else "",
         **listed,
     }
     return render(request, "relance/calendar.html", context)

@@ -27,13 +27,20 @@ def _with_uk_details(ledger) -> None:
 
 def test_a_uk_customer_gets_the_sort_code_and_account_number(ledger):
     _with_uk_details(ledger)
-    text = _reads(ledger, ledger.dupont, country="GB", language="en")
+    text = _reads(ledger, ledger.dupont, country="GB", language="en", currency="GBP")
     assert "Sort code" in text
     assert "40-12-76" in text
     assert "Account number" in text
     assert "41234567" in text
     assert "FR7630006000011234567890189" not in text
     assert 'data-copy="40-12-76"' in text  # copied as a UK bank app takes it
+
+
+def test_a_uk_customer_billed_in_euros_gets_the_iban(ledger):
+    _with_uk_details(ledger)
+    text = _reads(ledger, ledger.dupont, country="GB", language="en", currency="EUR")
+    assert "FR7630006000011234567890189" in text
+    assert "40-12-76" not in text
 
 
 def test_a_customer_elsewhere_gets_the_iban_and_bic(ledger):
@@ -47,7 +54,7 @@ def test_a_customer_elsewhere_gets_the_iban_and_bic(ledger):
 
 
 def test_a_uk_customer_gets_the_iban_when_the_company_has_no_uk_details(ledger):
-    text = _reads(ledger, ledger.dupont, country="GB", language="en")
+    text = _reads(ledger, ledger.dupont, country="GB", language="en", currency="GBP")
     assert "FR7630006000011234567890189" in text
     assert "AGRIFRPP" in text
     assert "Sort code" not in text

@@ -89,6 +89,7 @@ def test_each_step_shows_what_it_chases_and_whose_customer_it_is(world, stored, 
     page = world.client("controller", language).get("/calendar/").content.decode()
     assert amount in page
     assert "Claire Martin" in page
+    assert "Standard B2B · F-I1" in page  # the plan's name and the invoice's number, not codes
     if language == "en":
         assert "owner: Claire Martin" in page
     assert "controller@ar.test" not in page  # a name, not an email address

@@ -75,13 +75,15 @@ class Account:
 
 def bank_details(company: Company, customer: Customer) -> list[tuple[str, str]]:
     """The bank details a customer pays by transfer to, as (label, value): a customer in the UK
-    gets the company's sort code and account number when it has them (what a UK bank asks
-    for), anyone else the IBAN and BIC; the UK details for everyone when there is no IBAN."""
+    billed in pounds gets the company's sort code and account number when it has them (what a
+    UK bank asks for; a UK transfer is in pounds), anyone else the IBAN and BIC; the UK details
+    for everyone when there is no IBAN."""
     uk = [
         (gettext("Sort code"), company.sort_code_shown),
         (gettext("Account number"), company.account_number),
     ]
-    if company.uk_bank_details and (customer.country == "GB" or not company.iban):
+    in_the_uk = customer.country == "GB" and customer.currency == "GBP"
+    if company.uk_bank_details and (in_the_uk or not company.iban):
         return uk
     if company.iban:
         return [("IBAN", company.iban)] + ([("BIC", company.bic)] if company.bic else [])
