@@ -41,6 +41,7 @@ from relance.models import (
 )
 from relance.services.dialogue import payment_plans, portal_disputes
 from relance.services.dunning.letters import stationery, totals_rows
+from relance.services.dunning.messages import uk_payer
 from relance.services.ledger import statements
 from relance.services.organisation import journal
 
@@ -82,8 +83,7 @@ def bank_details(company: Company, customer: Customer) -> list[tuple[str, str]]:
         (gettext("Sort code"), company.sort_code_shown),
         (gettext("Account number"), company.account_number),
     ]
-    in_the_uk = customer.country == "GB" and customer.currency == "GBP"
-    if company.uk_bank_details and (in_the_uk or not company.iban):
+    if uk_payer(company, customer):
         return uk
     if company.iban:
         return [("IBAN", company.iban)] + ([("BIC", company.bic)] if company.bic else [])
