@@ -107,9 +107,11 @@ def moment(at: datetime | None, zone: str, language: str) -> str:
     return f"{day(local.date(), language)} {local:%H:%M}"
 
 
-def percent(rate: Decimal, language: str) -> str:
-    """A yearly rate given in percent (12.15 -> "12,15 %" / "12.15%")."""
-    number = format_decimal(rate, format="#,##0.00", locale=locale(language))
+def percent(rate: Decimal, language: str, digits: int = 2) -> str:
+    """A yearly rate given in percent (12.15 -> "12,15 %" / "12.15%"), or a share with `digits`
+    decimals (50.0 -> "50,0 %" / "50.0%")."""
+    pattern = "#,##0." + "0" * digits if digits else "#,##0"
+    number = format_decimal(rate, format=pattern, locale=locale(language))
     return f"{number}\u00a0%" if locale(language).startswith("fr") else f"{number}%"
 
 

@@ -110,8 +110,8 @@ def _totals(rows: list[effectiveness.Row]) -> list[effectiveness.Row]:
     return [totals[c] for c in sorted(totals)]
 
 
-def _percent(value: Any) -> str:
-    return "" if value is None else f"{value.quantize(Decimal('0.1'))} %"
+def _percent(value: Any, language: str) -> str:
+    return "" if value is None else formatting.percent(value, language, 1)
 
 
 def _partial(row: Any) -> bool:
@@ -169,10 +169,13 @@ def analytics_page(request: HttpRequest) -> HttpResponse:
             "detail": detail,
             "owed": formatting.money(row.owed, row.currency, language),
             "paid": [
-                (formatting.money(row.paid[d], row.currency, language), _percent(row.share(d)))
+                (
+                    formatting.money(row.paid[d], row.currency, language),
+                    _percent(row.share(d), language),
+                )
                 for d in effectiveness.WINDOWS
             ],
-            "answered": _percent(row.answer_rate),
+            "answered": _percent(row.answer_rate, language),
         }
 
     steps = [shown_row(row) for row in measured]

@@ -97,10 +97,12 @@ def test_what_the_steps_brought_in_by_step_and_by_owner(world):
     allocation.reallocate([world.customers["dupont"].pk])
     page = world.client("controller").get("/analytics/").content.decode()
     assert "<strong>Payment reminder</strong>" in page
-    assert "50.0 %" in page  # 625 of the 1,250 owed, within 7 days
+    assert "50.0%" in page  # 625 of the 1,250 owed, within 7 days
+    french = world.client("controller", "fr").get("/analytics/").content.decode()
+    assert "50,0\xa0%" in french
     by_owner = world.client("controller").get("/analytics/", {"by": "owner"}).content.decode()
     assert "Payment reminder" not in by_owner
-    assert world.client("beta_admin").get("/analytics/").content.decode().count("50.0 %") == 0
+    assert world.client("beta_admin").get("/analytics/").content.decode().count("50.0%") == 0
 
 
 def test_the_last_90_days_in_figures_follow_the_filters(world):
