@@ -115,7 +115,10 @@ TEXTS: dict[str, tuple[Any, Any]] = {
     "bic": ("BIC", ""),
     "sort_code": (
         gettext_lazy("Sort code (UK)"),
-        gettext_lazy("Six digits, e.g. 12-34-56: customers in the UK pay with it"),
+        gettext_lazy(
+            "Six digits, e.g. 12-34-56: customers in the UK paying in pounds are given it "
+            "instead of the IBAN"
+        ),
     ),
     "account_number": (
         gettext_lazy("Account number (UK)"),
