@@ -99,6 +99,8 @@ class PaymentInstructions:
     bic: str
     reference: str
     beneficiary: str | None = None
+    sort_code: str = ""  # UK payers: sort code and account number instead of IBAN and BIC
+    account_number: str = ""
 
 
 @dataclass(frozen=True)

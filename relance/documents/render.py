@@ -273,6 +273,8 @@ def _payment(payment: PaymentInstructions | None, stationery: Stationery) -> dic
         "iban": _group_iban(payment.iban),
         "bic": payment.bic.strip(),
         "reference": payment.reference,
+        "sort_code": payment.sort_code,
+        "account_number": payment.account_number,
     }
 
 

@@ -183,6 +183,7 @@ class ForecastItem:
     reference_invoice: str
     repetition: int
     reason: str  # a `reasons.Reason`
+    totals: dict[str, str] = field(default_factory=dict)  # what the step chases, per currency
 
 
 def _escape(part: str) -> str:
@@ -545,6 +546,7 @@ def forecast(
                     a.reference.id,
                     a.repetition,
                     a.reason,
+                    a.totals_json(),
                 )
             )
         # A missed-payment notice is recorded too: it is a contact and takes the day's message.

@@ -53,6 +53,8 @@ CATALOGUE: dict[str, dict[str, str] | None] = {
         "reference": "the reference the customer quotes with a transfer",
         "iban": "IBAN to pay to",
         "bic": "BIC",
+        "sort_code": "UK sort code, 12-34-56 (customers in the UK paying in pounds; else empty)",
+        "account_number": "UK account number (with the sort code; else empty)",
         "link": "payment page (may be empty)",
         "bank_transfer": "true when the customer pays by transfer",
     },

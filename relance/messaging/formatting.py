@@ -15,11 +15,25 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal, get_currency_precision
 
-LOCALES = {"fr": "fr_FR", "en": "en_GB"}
+LOCALES = {"fr": "fr_FR", "en": "en_GB", "en_GB": "en_GB", "en_US": "en_US", "fr_FR": "fr_FR"}
+
+#: English as written in these countries (dates above all: "7 December 2026" in the UK,
+#: "December 7, 2026" in the US); English elsewhere is written the British way.
+_ENGLISH_BY_COUNTRY = {"GB": "en_GB", "US": "en_US"}
 
 
 def locale(language: str) -> str:
+    """The Babel locale of a language ("fr", "en") or of a reader's locale ("en_US")."""
     return LOCALES.get(language, LOCALES["en"])
+
+
+def for_reader(language: str, country: str | None) -> str:
+    """What the formatting functions take for a reader of `language` in `country` (a customer):
+    "en_US" for an American reading English, "en_GB" for a British one, the language itself
+    otherwise (French is written the French way wherever the reader is)."""
+    if language == "en" and country:
+        return _ENGLISH_BY_COUNTRY.get(country.upper(), "en")
+    return language
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,10 +119,12 @@ def number(value: Decimal, language: str) -> str:
     return format_decimal(value, locale=locale(language))
 
 
-def percent(rate: Decimal, language: str) -> str:
-    """A yearly rate given in percent (12.15 -> "12,15 %" / "12.15%")."""
-    number = format_decimal(rate, format="#,##0.00", locale=locale(language))
-    return f"{number}\u00a0%" if language == "fr" else f"{number}%"
+def percent(rate: Decimal, language: str, digits: int = 2) -> str:
+    """A yearly rate given in percent (12.15 -> "12,15 %" / "12.15%"), or a share with `digits`
+    decimals (50.0 -> "50,0 %" / "50.0%")."""
+    pattern = "#,##0." + "0" * digits if digits else "#,##0"
+    number = format_decimal(rate, format=pattern, locale=locale(language))
+    return f"{number}\u00a0%" if locale(language).startswith("fr") else f"{number}%"
 
 
 def postal_lines(line1: str, line2: str, postal_code: str, city: str) -> tuple[str, ...]:

@@ -8,11 +8,13 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from relance.models.validators import (
+    validate_account_number,
     validate_bic,
     validate_country,
     validate_currency,
     validate_hex_colour,
     validate_iban,
+    validate_sort_code,
     validate_time_zone,
     validate_weekdays,
 )
@@ -55,6 +57,18 @@ class Company(models.Model):
     )
     iban = models.CharField("IBAN", max_length=42, blank=True, validators=[validate_iban])
     bic = models.CharField("BIC", max_length=11, blank=True, validators=[validate_bic])
+    sort_code = models.CharField(
+        max_length=8,  # six digits stored; room for "12-34-56" as typed, before it is cleaned
+        blank=True,
+        validators=[validate_sort_code],
+        help_text="UK bank details for customers in the UK: six digits, shown 12-34-56",
+    )
+    account_number = models.CharField(
+        max_length=10,  # eight digits stored; room for "1234 5678" as typed
+        blank=True,
+        validators=[validate_account_number],
+        help_text="UK bank account number: eight digits",
+    )
     sender_email = models.EmailField(blank=True, help_text="From: address of reminders")
     reply_to = models.EmailField(blank=True)
     phone = models.CharField(max_length=30, blank=True, help_text="For customers' questions")
@@ -179,6 +193,17 @@ class Company(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
+
+    @property
+    def sort_code_shown(self) -> str:
+        """The sort code as UK payers write it: 12-34-56."""
+        code = self.sort_code
+        return f"{code[:2]}-{code[2:4]}-{code[4:]}" if len(code) == 6 else code
+
+    @property
+    def uk_bank_details(self) -> bool:
+        """Customers in the UK may pay by sort code and account number."""
+        return bool(self.sort_code and self.account_number)
 
     def clean(self) -> None:
         super().clean()

@@ -24,6 +24,9 @@ class ForecastEntry(models.Model):
     reason_data = models.JSONField(
         default=list, blank=True, help_text="The reason's codes and parameters (domain.reasons)"
     )
+    amounts = models.JSONField(
+        default=dict, blank=True, help_text="What the step chases, per currency: {'EUR': '120.00'}"
+    )
     computed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

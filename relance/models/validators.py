@@ -42,6 +42,26 @@ def validate_bic(value: str) -> None:
         ) from None
 
 
+_DIGITS = re.compile(r"[0-9]+")
+
+
+def validate_sort_code(value: str) -> None:
+    """A UK sort code as stored: six digits (shown 12-34-56)."""
+    if value and not (len(value) == 6 and _DIGITS.fullmatch(value)):
+        raise ValidationError(
+            _("'%(value)s' is not a sort code: it has 6 digits, e.g. 12-34-56.") % {"value": value}
+        )
+
+
+def validate_account_number(value: str) -> None:
+    """A UK bank account number as stored: eight digits."""
+    if value and not (len(value) == 8 and _DIGITS.fullmatch(value)):
+        raise ValidationError(
+            _("'%(value)s' is not a UK account number: it has 8 digits, e.g. 12345678.")
+            % {"value": value}
+        )
+
+
 def validate_currency(value: str) -> None:
     try:
         if normalize_currency(value) != value:

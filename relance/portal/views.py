@@ -180,7 +180,8 @@ def statement(request: HttpRequest, customer: Customer, language: str) -> HttpRe
         "company": company,
         "account": account,
         "today": account.on,
-        "statement_day": formatting.day(account.on, language),
+        "statement_day": formatting.day(account.on, account.language),
+        "bank": accounts.bank_details(company, customer),
         "language": language,
         "token": _token(request),
         "paid_back": request.GET.get("paid") == "1",
@@ -291,7 +292,13 @@ class PromiseForm(forms.Form):
     )
 
     def __init__(
-        self, *args: Any, invoices: list[dict[str, Any]], latest: Any, today: Any, **kwargs: Any
+        self,
+        *args: Any,
+        invoices: list[dict[str, Any]],
+        latest: Any,
+        today: Any,
+        reader: str = "en",
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         field: Any = self.fields["invoices"]
@@ -300,7 +307,7 @@ class PromiseForm(forms.Form):
             for i in invoices
             if not i["disputed"] and not i["promised_for"]
         ]
-        self.latest, self.today = latest, today
+        self.latest, self.today, self.reader = latest, today, reader
         self.fields["pay_by"].widget.attrs.update(min=today.isoformat(), max=latest.isoformat())
 
     def clean_pay_by(self) -> Any:
@@ -309,7 +316,8 @@ class PromiseForm(forms.Form):
             raise forms.ValidationError(_("Choose a date from today."))
         if day > self.latest:
             raise forms.ValidationError(
-                _("Choose a date by %(day)s at the latest.") % {"day": self.latest.isoformat()}
+                _("Choose a date by %(day)s at the latest.")
+                % {"day": formatting.day(self.latest, self.reader)}
             )
         return day
 
@@ -348,10 +356,10 @@ def dispute(request: HttpRequest, customer: Customer, language: str) -> HttpResp
         else:
             context["raised"] = raised
             context["acknowledge_by"] = formatting.moment(
-                raised.acknowledge_by, customer.company.time_zone, language
+                raised.acknowledge_by, customer.company.time_zone, account.language
             )
             context["resolve_by"] = formatting.moment(
-                raised.resolve_by, customer.company.time_zone, language
+                raised.resolve_by, customer.company.time_zone, account.language
             )
     return render(
         request,
@@ -369,14 +377,18 @@ def promise(request: HttpRequest, customer: Customer, language: str) -> HttpResp
     latest = today + timedelta(days=company.promise_max_days)
     post = request.method == "POST"
     form = PromiseForm(
-        request.POST if post else None, invoices=account.invoices, latest=latest, today=today
+        request.POST if post else None,
+        invoices=account.invoices,
+        latest=latest,
+        today=today,
+        reader=account.language,
     )
     context: dict[str, Any] = {
         "customer": customer,
         "company": company,
         "token": _token(request),
         "form": form,
-        "latest": latest,
+        "latest": formatting.day(latest, account.language),
     }
     if post and form.is_valid():
         try:
@@ -392,7 +404,7 @@ def promise(request: HttpRequest, customer: Customer, language: str) -> HttpResp
             form.add_error(None, str(exc))
         else:
             context["promised"] = made
-            context["pay_by"] = formatting.day(made.pay_by, language)
+            context["pay_by"] = formatting.day(made.pay_by, account.language)
     return render(
         request,
         "portal/promise.html",
@@ -433,7 +445,7 @@ def payment_plan(request: HttpRequest, customer: Customer, language: str) -> Htt
         "customer": customer,
         "company": company,
         "token": _token(request),
-        "latest": today + timedelta(days=company.plan_max_days),
+        "latest": formatting.day(today + timedelta(days=company.plan_max_days), account.language),
     }
     if post and "accept" in request.POST:
         offered = PaymentPlan.objects.filter(
@@ -461,6 +473,6 @@ def payment_plan(request: HttpRequest, customer: Customer, language: str) -> Htt
         except payment_plans.PlanRefused as exc:
             form.add_error(None, str(exc))
         else:
-            context["plan"] = accounts.plan_view(made, today, language)
+            context["plan"] = accounts.plan_view(made, today, account.language)
     status = 400 if post and "plan" not in context else 200
     return render(request, "portal/payment_plan.html", context, status=status)

@@ -48,6 +48,8 @@ COMPANIES: dict[str, dict[str, Any]] = {
         "time_zone": "Europe/London",
         "iban": "GB33BUKB20201555555555",
         "bic": "BUKBGB22",
+        "sort_code": "202015",  # the IBAN's own: what its UK customers pay with
+        "account_number": "55555555",
         "registration_number": "09876543",
         "registration_city": "England and Wales",
         "legal_form": "Ltd",

@@ -12,21 +12,23 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import EmptyResultSet
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 
 from relance.domain import csv_cells
 from relance.domain.money import quantize
 from relance.messaging import formatting
-from relance.models import Customer, Execution
+from relance.models import Customer, Execution, Plan
 from relance.services.analytics import effectiveness, trends
-from relance.services.organisation import access
+from relance.services.organisation import access, team
 from relance.web import pages
 from relance.web.customer_filters import CustomerFilter
+from relance.web.plan_forms import CHANNELS
 
 MONTHS = 12
 EFFECT_DAYS = 90  # steps of the last 90 days: the 30 days after most of them have passed
@@ -61,8 +63,55 @@ def _trend(request: HttpRequest) -> tuple[CustomerFilter, dict[str, list[trends.
     return chosen, trends.cached_monthly(scope, _months(today))
 
 
-def _percent(value: Any) -> str:
-    return "" if value is None else f"{value.quantize(Decimal('0.1'))} %"
+def _names(rows: list[effectiveness.Row], by: str, companies: list[Any]) -> dict[str, str]:
+    """What the effectiveness rows' raw keys read as: plan codes as the plans' names, owners'
+    and sales reps' addresses as the people's names, channels by their labels."""
+    names: dict[str, str] = {code: str(label) for code, label in CHANNELS}
+    if by in ("step", "variant"):
+        codes = {row.group[0] for row in rows}
+        for code, name in Plan.objects.filter(company__in=companies, code__in=codes).values_list(
+            "code", "name"
+        ):
+            names[code] = name or code
+    if by in ("owner", "sales_rep"):
+        emails = {row.group[0] for row in rows if row.group[0]}
+        for person in get_user_model().objects.filter(email__in=emails):
+            names[person.email] = team.display_name(person)
+    return names
+
+
+def _label(row: effectiveness.Row, by: str, names: dict[str, str]) -> tuple[str, str]:
+    """A row's label as (what, detail): "Payment reminder", "Standard B2B · Email"."""
+    group = row.group
+    if by == "step":
+        plan, step, channel = group
+        return step, f"{names.get(plan, plan)} · {names.get(channel, channel)}"
+    if by == "variant":
+        plan, step, variant = group
+        side = gettext("variant %(name)s") % {"name": variant}
+        return f"{step} · {side}", names.get(plan, plan)
+    if by == "channel":
+        return names.get(group[0], group[0]), ""
+    if by in ("owner", "sales_rep") and not group[0]:
+        return gettext("Nobody"), ""
+    return names.get(group[0], group[0]) or "—", ""
+
+
+def _totals(rows: list[effectiveness.Row]) -> list[effectiveness.Row]:
+    """One row per currency adding up the others (no median: it does not add up)."""
+    totals: dict[str, effectiveness.Row] = {}
+    for row in rows:
+        total = totals.setdefault(row.currency, effectiveness.Row((), row.currency))
+        total.executions += row.executions
+        total.owed += row.owed
+        total.answered += row.answered
+        for days in effectiveness.WINDOWS:
+            total.paid[days] = total.paid.get(days, Decimal(0)) + row.paid.get(days, Decimal(0))
+    return [totals[c] for c in sorted(totals)]
+
+
+def _percent(value: Any, language: str) -> str:
+    return "" if value is None else formatting.percent(value, language, 1)
 
 
 def _partial(row: Any) -> bool:
@@ -109,19 +158,28 @@ def analytics_page(request: HttpRequest) -> HttpResponse:
     ran = Execution.objects.filter(
         customer__in=customers, date__gt=today - timedelta(days=EFFECT_DAYS), date__lte=today
     )
-    steps = [
-        {
+    measured = effectiveness.measure(ran, by)
+    names = _names(measured, by, list(access.companies(request.user)))
+
+    def shown_row(row: effectiveness.Row) -> dict[str, Any]:
+        what, detail = _label(row, by, names) if row.group else (gettext("Total"), "")
+        return {
             "row": row,
-            "group": " · ".join(g for g in row.group if g) or "—",
+            "what": what,
+            "detail": detail,
             "owed": formatting.money(row.owed, row.currency, language),
             "paid": [
-                (formatting.money(row.paid[d], row.currency, language), _percent(row.share(d)))
+                (
+                    formatting.money(row.paid[d], row.currency, language),
+                    _percent(row.share(d), language),
+                )
                 for d in effectiveness.WINDOWS
             ],
-            "answered": _percent(row.answer_rate),
+            "answered": _percent(row.answer_rate, language),
         }
-        for row in effectiveness.measure(ran, by)
-    ]
+
+    steps = [shown_row(row) for row in measured]
+    step_totals = [shown_row(row) for row in _totals(measured)] if len(measured) > 1 else []
     period = None
     if currency in trend:
         start = today - timedelta(days=EFFECT_DAYS - 1)
@@ -135,6 +193,7 @@ def analytics_page(request: HttpRequest) -> HttpResponse:
     context = {
         "period": period,
         "steps": steps,
+        "step_totals": step_totals,
         "by": by,
         "groups": [(key, GROUP_LABELS[key]) for key in effectiveness.GROUPS],
         "effect_days": EFFECT_DAYS,

@@ -114,6 +114,17 @@ TEXTS: dict[str, tuple[Any, Any]] = {
     "phone": (gettext_lazy("Contact phone for customers"), ""),
     "iban": (gettext_lazy("IBAN"), gettext_lazy("Where customers pay by bank transfer")),
     "bic": ("BIC", ""),
+    "sort_code": (
+        gettext_lazy("Sort code (UK)"),
+        gettext_lazy(
+            "Six digits, e.g. 12-34-56: customers in the UK paying in pounds are given it "
+            "instead of the IBAN"
+        ),
+    ),
+    "account_number": (
+        gettext_lazy("Account number (UK)"),
+        gettext_lazy("Eight digits, with the sort code"),
+    ),
     "brand_colour": (
         gettext_lazy("Brand colour"),
         gettext_lazy("Header of emails, titles of letters"),
@@ -229,6 +240,14 @@ class _Form(forms.ModelForm):
                 self.order_fields(order)
             else:
                 del self.fields["remove_secret"]
+        if "sort_code" in self.fields and self.instance.sort_code and not self.is_bound:
+            self.initial["sort_code"] = self.instance.sort_code_shown
+
+    def clean_sort_code(self) -> str:
+        return company_settings.digits_of(self.cleaned_data.get("sort_code") or "")
+
+    def clean_account_number(self) -> str:
+        return company_settings.digits_of(self.cleaned_data.get("account_number") or "")
 
 
 def _widgets() -> dict[str, Any]:

@@ -502,3 +502,39 @@ def test_merged_print_run_pads_odd_letters_for_duplex(fr_pdf: bytes, en_pdf: byt
 def test_merging_nothing_is_an_error() -> None:
     with pytest.raises(ValueError, match="empty"):
         merge_pdfs([])
+
+
+def test_a_uk_payers_letter_gives_the_sort_code_and_account_number(tmp_path: Path) -> None:
+    uk = replace(
+        EN_LETTER,
+        payment=PaymentInstructions(
+            "GB33BUKB20201555555555",
+            "BUKBGB22",
+            "C002-FINAL",
+            sort_code="20-20-15",
+            account_number="55555555",
+        ),
+        statement_appendix=False,
+    )
+    text = pdf_text(render_letter(uk), tmp_path, page=1)
+    assert "Sort code" in text
+    assert "20-20-15" in text
+    assert "Account number" in text
+    assert "55555555" in text
+    box = text.upper().split("PAYMENT BY BANK TRANSFER")[1].split("PAGE 1 OF")[0]
+    assert "GB33" not in box  # the IBAN stays in the footer, not in the payment box
+
+
+def test_the_letter_service_fills_the_payment_box_for_a_uk_payer() -> None:
+    from relance.models import Company
+    from relance.services.dunning.letters import _payment
+
+    company = Company(iban="GB33BUKB20201555555555", bic="BUKBGB22", sort_code="202015")
+    uk = {"payment": {"reference": "R", "sort_code": "20-20-15", "account_number": "55555555"}}
+    box = _payment(company, uk)
+    assert box is not None
+    assert (box.sort_code, box.account_number) == ("20-20-15", "55555555")
+    other = _payment(company, {"payment": {"reference": "R", "sort_code": ""}})
+    assert other is not None
+    assert (other.iban, other.sort_code) == ("GB33BUKB20201555555555", "")
+    assert _payment(Company(), {"payment": {"reference": "R", "sort_code": ""}}) is None

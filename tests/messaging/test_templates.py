@@ -249,3 +249,41 @@ def test_the_statutory_indemnity_is_the_laws_whatever_the_invoice_currency() -> 
     uk = context(company("GB"), debtor("en"), INVOICES[0], INVOICES, TODAY, rates=RATES)
     assert uk["law"]["pack"] == "UK"
     assert uk["law"]["indemnity"] == "£40.00"
+
+
+WITH_BANK_DETAILS = [
+    name for name, template in library.templates().items() if "payment.iban" in str(template.texts)
+]
+
+
+@pytest.mark.parametrize("name", WITH_BANK_DETAILS)
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_a_uk_customer_paying_in_pounds_reads_the_sort_code_and_account_number(
+    name: str, language: str
+) -> None:
+    import dataclasses
+
+    uk = company("GB")
+    uk.sort_code, uk.account_number = "401276", "41234567"
+    payer = dataclasses.replace(debtor(language), country="GB", currency="GBP")
+    found = context(uk, payer, INVOICES[0], INVOICES, TODAY, rates=RATES, extra=EXTRA)
+    step = Step("x", 0, channel=EMAIL, template=name)
+    _, body = render_texts(step_text(step, language), found)
+    assert "Sort code" in body
+    assert "40-12-76" in body
+    assert "41234567" in body
+    assert "IBAN" not in body
+    elsewhere = context(uk, debtor(language), INVOICES[0], INVOICES, TODAY, rates=RATES)
+    _, body = render_texts(step_text(step, language), elsewhere)
+    assert "FR7630006000011234567890189" in body.replace(" ", "")
+    assert "40-12-76" not in body
+
+
+def test_dates_in_messages_to_american_customers_are_written_the_american_way() -> None:
+    import dataclasses
+
+    american = dataclasses.replace(debtor("en"), country="US", currency="USD")
+    found = context(company(), american, INVOICES[0], INVOICES, TODAY, rates=RATES)
+    assert found["reference"]["due_date"] == "September 13, 2026"
+    assert values("en")["reference"]["due_date"] == "13 September 2026"
+    assert values("fr")["reference"]["due_date"] == "13 septembre 2026"

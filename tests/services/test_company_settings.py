@@ -344,3 +344,40 @@ def test_shared_mailboxes_take_the_companys_people_only(people):
     assert not Alias.objects.exists()
     kinds = list(Event.objects.filter(company=company).values_list("kind", flat=True))
     assert kinds == ["alias.added", "alias.changed", "alias.removed"]
+
+
+def test_uk_bank_details_are_stored_as_digits_and_shown_with_dashes(people):
+    company, users = people
+    changed = company_settings.save(
+        company,
+        "profile",
+        {"sort_code": "40-12-76", "account_number": "4123 4567"},
+        actor=users["admin"],
+    )
+    assert sorted(changed) == ["account_number", "sort_code"]
+    company.refresh_from_db()
+    assert (company.sort_code, company.account_number) == ("401276", "41234567")
+    assert company.sort_code_shown == "40-12-76"
+    assert company.uk_bank_details
+
+
+@pytest.mark.parametrize(
+    ("values", "field", "words"),
+    [
+        ({"sort_code": "40-12-7", "account_number": "41234567"}, "sort_code", "6 digits"),
+        ({"sort_code": "40-12-7A", "account_number": "41234567"}, "sort_code", "6 digits"),
+        ({"sort_code": "401276", "account_number": "4123456"}, "account_number", "8 digits"),
+        ({"sort_code": "401276", "account_number": "4123456X"}, "account_number", "8 digits"),
+        ({"sort_code": "401276"}, "account_number", "both"),
+        ({"account_number": "41234567"}, "sort_code", "both"),
+    ],
+)
+def test_wrong_uk_bank_details_are_refused_on_their_field(people, values, field, words):
+    company, users = people
+    with pytest.raises(ValidationError) as refused:
+        company_settings.save(company, "profile", values, actor=users["admin"])
+    assert field in refused.value.message_dict
+    assert words in " ".join(refused.value.message_dict[field])
+    company.refresh_from_db()
+    assert company.sort_code == ""
+    assert company.account_number == ""

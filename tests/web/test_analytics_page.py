@@ -96,11 +96,13 @@ def test_what_the_steps_brought_in_by_step_and_by_owner(world):
     )
     allocation.reallocate([world.customers["dupont"].pk])
     page = world.client("controller").get("/analytics/").content.decode()
-    assert "standard · Payment reminder · email" in page
-    assert "50.0 %" in page  # 625 of the 1,250 owed, within 7 days
+    assert "<strong>Payment reminder</strong>" in page
+    assert "50.0%" in page  # 625 of the 1,250 owed, within 7 days
+    french = world.client("controller", "fr").get("/analytics/").content.decode()
+    assert "50,0\xa0%" in french
     by_owner = world.client("controller").get("/analytics/", {"by": "owner"}).content.decode()
     assert "Payment reminder" not in by_owner
-    assert world.client("beta_admin").get("/analytics/").content.decode().count("50.0 %") == 0
+    assert world.client("beta_admin").get("/analytics/").content.decode().count("50.0%") == 0
 
 
 def test_the_last_90_days_in_figures_follow_the_filters(world):
@@ -135,3 +137,79 @@ def test_the_last_90_days_in_figures_follow_the_filters(world):
     assert "1 promise due" in page
     martins = world.client("controller").get("/analytics/", {"rep": world.users["other_rep"].pk})
     assert "€250.00" not in martins.content.decode()  # Martin's rep sees none of Dupont's
+
+
+def _two_steps_ran(world):
+    from decimal import Decimal
+    from pathlib import Path
+
+    from relance.models import Execution, Payment
+    from relance.services.dunning.plans import load_plans
+    from relance.services.ledger import allocation
+
+    standard = Path(__file__).resolve().parents[2] / "relance" / "plans" / "standard.yaml"
+    load_plans(standard.read_text(encoding="utf-8"))
+    today = clock.today(world.alpha)
+    invoices = {i.external_id: i for i in Invoice.objects.filter(customer__company=world.alpha)}
+    for key, step, channel, ext in [
+        ("k1", "Payment reminder", "email", "I1"),
+        ("k2", "Account owner call", "call", "I2"),
+    ]:
+        Execution.objects.create(
+            key=key,
+            company=world.alpha,
+            customer=world.customers["dupont"],
+            plan_code="standard",
+            step_name=step,
+            reference_invoice=invoices[ext],
+            reference_external_id=ext,
+            date=today - timedelta(days=20),
+            status="executed",
+            channel=channel,
+            mode="auto",
+            customer_facing=True,
+        )
+    Payment.objects.create(
+        company=world.alpha,
+        customer=world.customers["dupont"],
+        external_id="P1",
+        invoice=invoices["I1"],
+        date=today - timedelta(days=17),
+        currency="EUR",
+        amount=Decimal("625.00"),
+    )
+    allocation.reallocate([world.customers["dupont"].pk])
+
+
+def test_effectiveness_labels_are_words_with_a_totals_row_in_english(world):
+    _two_steps_ran(world)
+    page = world.client("controller").get("/analytics/").content.decode()
+    assert (
+        '<strong>Payment reminder</strong> <span class="muted">Standard B2B · Email</span>' in page
+    )
+    assert (
+        '<strong>Account owner call</strong> <span class="muted">Standard B2B · Call</span>' in page
+    )
+    assert "standard ·" not in page
+    assert "· email" not in page
+    total = page.split("<tfoot>")[1].split("</tfoot>")[0]
+    assert "Total" in total
+    assert ">2<" in total  # two steps ran
+    assert "€1,550.00" in total  # 1,250 + 300 owed when they ran
+    assert "€625.00" in total
+
+
+def test_effectiveness_in_french_and_by_owner_by_name(world):
+    _two_steps_ran(world)
+    controller = world.users["controller"]
+    controller.first_name, controller.last_name = "Claire", "Martin"
+    controller.save()
+    world.customers["dupont"].owner = controller
+    world.customers["dupont"].save()
+    page = world.client("controller", "fr").get("/analytics/").content.decode()
+    assert "<strong>Payment reminder</strong>" in page  # the step's own name, as written
+    assert "1\u202f550,00\xa0€" in page.split("<tfoot>")[1]
+    by_owner = world.client("controller", "fr").get("/analytics/", {"by": "owner"})
+    text = by_owner.content.decode()
+    assert "<strong>Claire Martin</strong>" in text
+    assert "controller@ar.test" not in text

@@ -75,3 +75,38 @@ def test_the_daily_tick_stores_the_calendar_and_the_days_figures(world):
     today = hours.company_today(world.alpha)
     assert ForecastEntry.objects.filter(company=world.alpha, day__gte=today).exists()
     assert DailyFigures.objects.filter(company=world.alpha, day=today, currency="EUR").exists()
+
+
+@pytest.mark.parametrize(
+    ("language", "amount"), [("en", "€1,250.00"), ("fr", "1\u202f250,00\xa0€")]
+)
+def test_each_step_shows_what_it_chases_and_whose_customer_it_is(world, stored, language, amount):
+    controller = world.users["controller"]
+    controller.first_name, controller.last_name = "Claire", "Martin"
+    controller.save()
+    world.customers["dupont"].owner = controller
+    world.customers["dupont"].save()
+    entry = ForecastEntry.objects.filter(company=world.alpha, reference="I1").first()
+    assert entry is not None
+    assert entry.amounts == {"EUR": "1250.00"}
+    page = world.client("controller", language).get("/calendar/").content.decode()
+    assert amount in page
+    assert "Claire Martin" in page
+    assert "Standard B2B · F-I1" in page  # the plan's name and the invoice's number, not codes
+    if language == "en":
+        assert "owner: Claire Martin" in page
+    assert "controller@ar.test" not in page  # a name, not an email address
+    assert f'<option value="{controller.pk}">Claire Martin</option>' in page
+
+
+def test_the_calendar_filters_by_owner(world, stored):
+    controller = world.users["controller"]
+    world.customers["dupont"].owner = controller
+    world.customers["dupont"].save()
+    client = world.client("controller")
+    mine = client.get("/calendar/", {"owner": controller.pk}).content.decode()
+    assert "Boulangerie Dupont" in mine
+    nobodys = client.get("/calendar/", {"owner": "none"}).content.decode()
+    assert "Boulangerie Dupont" not in nobodys
+    someone_else = client.get("/calendar/", {"owner": world.users["admin"].pk}).content.decode()
+    assert "Boulangerie Dupont" in someone_else  # not an owner here: the filter is ignored

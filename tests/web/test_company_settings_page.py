@@ -322,3 +322,32 @@ def test_an_admin_manages_shared_mailboxes(world):
     )
     assert client.post(f"/company/mailboxes/{alias.pk}/remove/").status_code == 302
     assert not Alias.objects.exists()
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_uk_bank_details_are_edited_on_the_profile(world, language):
+    client = world.client("admin", language)
+    page = client.get(URL, {"company": world.alpha.pk, "section": "profile"}).content.decode()
+    assert 'name="profile-sort_code"' in page
+    assert 'name="profile-account_number"' in page
+    answer = _post(
+        client,
+        world.alpha,
+        "profile",
+        _profile(world.alpha, sort_code="40-12-76", account_number="4123 4567"),
+    )
+    assert answer.status_code == 302
+    world.alpha.refresh_from_db()
+    assert (world.alpha.sort_code, world.alpha.account_number) == ("401276", "41234567")
+    page = client.get(URL, {"company": world.alpha.pk, "section": "profile"}).content.decode()
+    assert 'value="40-12-76"' in page
+    wrong = _post(
+        client,
+        world.alpha,
+        "profile",
+        _profile(world.alpha, sort_code="40-12-7", account_number="41234567"),
+    )
+    assert wrong.status_code == 400
+    assert "40127" in wrong.content.decode()  # named on its field, as typed (digits)
+    world.alpha.refresh_from_db()
+    assert world.alpha.sort_code == "401276"

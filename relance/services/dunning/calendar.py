@@ -37,6 +37,7 @@ def refresh(company: Company, start: date, days: int = DAYS) -> int:
             "channel": item.channel,
             "reference": item.reference_invoice,
             **dict(zip(("reason", "reason_data"), reasons.stored(item.reason), strict=True)),
+            "amounts": item.totals,
             "computed_at": now,
         }
         for customer, plan, item in forecasting.items(

@@ -77,6 +77,25 @@ def totals_rows(items: Any, fees: dict[str, Decimal], language: str) -> tuple[tu
     return tuple(rows)
 
 
+def _payment(company: Company, values: dict[str, Any]) -> PaymentInstructions | None:
+    """The letter's payment box: the sort code and account number for a UK payer (the merge
+    fields say so), else the IBAN and BIC; none without bank details."""
+    payment = values.get("payment")
+    if not payment:
+        return None
+    if payment.get("sort_code"):
+        return PaymentInstructions(
+            company.iban,
+            company.bic,
+            payment["reference"],
+            sort_code=payment["sort_code"],
+            account_number=payment["account_number"],
+        )
+    if company.iban:
+        return PaymentInstructions(company.iban, company.bic, payment["reference"])
+    return None
+
+
 def build_letter(customer: Customer, text: Composed) -> Letter:
     """The composed message as a letter on the company's stationery: the recipient's address
     block, the invoices it chases with their totals, and how to pay."""
@@ -121,11 +140,7 @@ def build_letter(customer: Customer, text: Composed) -> Letter:
         body=reflow(text.body),
         invoices=lines,
         totals=totals_rows(items, fees, language),
-        payment=(
-            PaymentInstructions(company.iban, company.bic, values["payment"]["reference"])
-            if company.iban and "payment" in values
-            else None
-        ),
+        payment=_payment(company, values),
         language=language,
         statement_appendix=company.letter_statement,
     )

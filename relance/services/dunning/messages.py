@@ -99,6 +99,14 @@ def _statutory_indemnity(terms: law.Terms, reference: engine.Item) -> tuple[Deci
     return (fixed, currency) if fixed else None
 
 
+def uk_payer(company: Company, customer: Any) -> bool:
+    """Whether a customer pays the company by sort code and account number: in the UK, billed in
+    pounds (a UK transfer is in pounds), or anyone when the company has no IBAN."""
+    if not company.uk_bank_details:
+        return False
+    return (customer.country == "GB" and customer.currency == "GBP") or not company.iban
+
+
 def _person(person: Person | None) -> dict[str, str]:
     return {"name": person.name, "email": person.email, "phone": ""} if person else _NOBODY
 
@@ -122,7 +130,8 @@ def context(
     """Every merge field of the catalogue, formatted for the customer's language. Fields of other
     kinds of messages (promise, dispute…) are present and empty unless `extra` gives them, and
     so are the reference invoice's when there is none (a campaign to customers who owe nothing)."""
-    language = customer.language
+    language = formatting.for_reader(customer.language, customer.country)  # dates: en_US…
+    uk = uk_payer(company, customer)
     fees = fees or _Fees(company, customer, rates)
     totals = Totals(Money(i.amount_due, i.currency) for i in invoices)
     late = _law(fees, reference, invoices, today, language)
@@ -145,6 +154,8 @@ def context(
             ),
             "iban": company.iban,
             "bic": company.bic,
+            "sort_code": company.sort_code_shown if uk else "",
+            "account_number": company.account_number if uk else "",
             "link": portal if company.payment_provider else "",  # pay online from the portal
             "bank_transfer": customer.pays_by_bank_transfer,
         },
@@ -461,7 +472,9 @@ class _Batch:
             self.as_of,
             rates=self.rates,
             contact=_addressee(self.contacts.get(customer.pk, []), message.to),
-            extra=_merge_data(message.merge_data, customer.language),
+            extra=_merge_data(
+                message.merge_data, formatting.for_reader(customer.language, customer.country)
+            ),
             fees=fees,
         )
         try:

@@ -47,6 +47,8 @@ SECTIONS: dict[str, tuple[str, ...]] = {
         "phone",
         "iban",
         "bic",
+        "sort_code",
+        "account_number",
     ),
     "branding": ("brand_colour", "letter_statement"),
     "sending": (
@@ -165,6 +167,12 @@ def read_logo(data: bytes) -> tuple[bytes, str]:
 # ------------------------------------------------------------------------------------------------
 
 
+def digits_of(value: str) -> str:
+    """A sort code or account number as stored: "12-34-56" and "12 34 56" are 123456 (anything
+    else typed is kept, for the validator to name)."""
+    return "".join(value.split()).replace("-", "")
+
+
 def _normalised(field: str, value: Any) -> Any:
     if isinstance(value, str):
         value = value.strip()
@@ -172,6 +180,8 @@ def _normalised(field: str, value: Any) -> Any:
             value = value.upper()
         elif field == "iban":
             value = "".join(value.split()).upper()
+        elif field in ("sort_code", "account_number"):
+            value = digits_of(value)
         elif field == "brand_colour":
             value = value.lower()
     return value
@@ -184,6 +194,11 @@ def _check(company: Company, fields: set[str]) -> None:
         errors.setdefault("send_until", []).append(
             _("The sending window must end after it starts: choose a later time than %(start)s.")
             % {"start": company.send_from.strftime("%H:%M")}
+        )
+    if bool(company.sort_code) != bool(company.account_number):
+        missing = "account_number" if company.sort_code else "sort_code"
+        errors.setdefault(missing, []).append(
+            _("UK bank details need both the sort code and the account number.")
         )
     if company.payment_provider == "link" and not company.payment_link_template:
         errors.setdefault("payment_link_template", []).append(
@@ -347,6 +362,7 @@ __all__ = [
     "SECTIONS",
     "SettingsRefused",
     "create",
+    "digits_of",
     "may_create",
     "may_edit",
     "read_logo",

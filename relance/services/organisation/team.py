@@ -43,6 +43,11 @@ class TeamRefused(Refusal, ValueError):
     """The change would leave the team in a state it must not be in; the message says why."""
 
 
+def display_name(user: Any) -> str:
+    """A person as colleagues know them: first and last name, else email, else username."""
+    return str(user.get_full_name().strip() or user.email or user.get_username())
+
+
 def members(company: Company) -> list[Membership]:
     """The members whose account is in use; those still invited are in `invited`."""
     return list(

@@ -13,6 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from relance.documents import (
     InvoiceLine,
@@ -28,6 +29,7 @@ from relance.domain.errors import NotFound
 from relance.domain.money import Money, Totals
 from relance.messaging import formatting
 from relance.models import (
+    Company,
     CreditNote,
     Customer,
     Dispute,
@@ -39,6 +41,7 @@ from relance.models import (
 )
 from relance.services.dialogue import payment_plans, portal_disputes
 from relance.services.dunning.letters import stationery, totals_rows
+from relance.services.dunning.messages import uk_payer
 from relance.services.ledger import statements
 from relance.services.organisation import journal
 
@@ -71,6 +74,22 @@ class Account:
     plans: list[dict[str, Any]] = field(default_factory=list)
 
 
+def bank_details(company: Company, customer: Customer) -> list[tuple[str, str]]:
+    """The bank details a customer pays by transfer to, as (label, value): a customer in the UK
+    billed in pounds gets the company's sort code and account number when it has them (what a
+    UK bank asks for; a UK transfer is in pounds), anyone else the IBAN and BIC; the UK details
+    for everyone when there is no IBAN."""
+    uk = [
+        (gettext("Sort code"), company.sort_code_shown),
+        (gettext("Account number"), company.account_number),
+    ]
+    if uk_payer(company, customer):
+        return uk
+    if company.iban:
+        return [("IBAN", company.iban)] + ([("BIC", company.bic)] if company.bic else [])
+    return []
+
+
 def _amount(value: str | None) -> Decimal | None:
     return Decimal(value) if value else None
 
@@ -87,7 +106,10 @@ def note_visit(customer: Customer, on: date) -> bool:
 
 
 def account(customer: Customer, on: date, language: str) -> Account:
-    """What the statement page shows, computed as `relance statement` computes it."""
+    """What the statement page shows, computed as `relance statement` computes it; dates and
+    amounts written for the customer (`Account.language`: their language as written in their
+    country, e.g. "en_US")."""
+    language = formatting.for_reader(language, customer.country)
     found = statements.statement(customer, on, strict=False)
     result = Account(customer, on, language, missing_rates=found.get("missing_rates", []))
     known = _invoices(customer)
