@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 
 from relance.domain.plans.model import AUTOMATIC_CHANNELS
 from relance.messaging import formatting, library
-from relance.models import Campaign, Company, Membership, Plan, Wave
+from relance.models import Campaign, Company, Membership, OutboxMessage, Plan, Wave
 from relance.services.dunning import campaigns
 from relance.services.organisation import access, hours
 from relance.web import pages, reach
@@ -32,6 +32,10 @@ from relance.web.plan_forms import CHANNELS, template_title
 OWN = "own"
 CRITERIA = ("segment", "risk", "plan", "rep", "owner", "late", "flag", "owes", "bank_transfer")
 Audience = Wave.Audience
+
+
+#: A message's state as the reader says it ("Queued", not `planned`).
+STATES = dict(OutboxMessage.Status.choices)
 
 
 def _companies(user: Any) -> QuerySet[Company]:
@@ -305,7 +309,7 @@ def _detail(
                 "wave": wave,
                 "audience": wave.get_audience_display(),
                 "when": formatting.moment(wave.sent_at or wave.send_at, zone, language),
-                "messages": result.messages,
+                "messages": {STATES.get(s, s): n for s, n in result.messages.items()},
                 "owed": formatting.amounts(result.owed, language),
                 "paid": formatting.amounts(result.paid_since, language),
                 "paying": result.paying_customers,

@@ -74,7 +74,7 @@ def test_a_controller_previews_creates_and_sends_a_wave_once(world):
     assert message.customer == world.customers["dupont"]
     page = client.get(f"/campaigns/{campaign.pk}/").content.decode()
     assert "Send again: wave 2" in page
-    assert "planned 1" in page
+    assert "Queued 1" in page
 
 
 def test_a_wave_scheduled_in_the_company_zone_waits_and_can_be_cancelled(world):
