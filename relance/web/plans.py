@@ -19,7 +19,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, OuterRef, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -671,9 +671,15 @@ def step_preview(request: HttpRequest, pk: int, index: int) -> HttpResponse:
 
 @login_required
 def plan_yaml(request: HttpRequest, pk: int) -> HttpResponse:
-    """The plan as YAML, for `relance plan load` or version control."""
+    """The live plan as YAML, for `relance plan load` or version control; with `?draft=1`, its
+    unpublished draft (the same reader may see both on the editor)."""
     plan = get_object_or_404(_visible(request), pk=pk)
-    text = yaml.safe_dump(plan.definition, sort_keys=False, allow_unicode=True, width=100)
+    draft = plan_drafts.draft_of(plan) if request.GET.get("draft") else None
+    if request.GET.get("draft") and draft is None:
+        raise Http404("no draft")
+    definition = draft.definition if draft is not None else plan.definition
+    text = yaml.safe_dump(definition, sort_keys=False, allow_unicode=True, width=100)
     response = HttpResponse(text, content_type="application/yaml; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{plan.code}.yaml"'
+    name = f"{plan.code}-draft" if draft is not None else plan.code
+    response["Content-Disposition"] = f'attachment; filename="{name}.yaml"'
     return response

@@ -446,6 +446,19 @@ def test_yaml_export_loads_back(world, plan):
     response = world.client("reader").get(f"/plans/{plan.pk}/plan.yaml")
     assert response["Content-Disposition"] == 'attachment; filename="alpha-std.yaml"'
     assert yaml.safe_load(response.content) == plan.definition
+    assert world.client("reader").get(f"/plans/{plan.pk}/plan.yaml?draft=1").status_code == 404
+
+
+def test_the_draft_downloads_as_yaml_beside_the_live_plan(world, plan):
+    client = world.client("controller")
+    client.post(f"/plans/{plan.pk}/steps/2/", _step_post(plan, 2, name="Relance douce"))
+    page = client.get(f"/plans/{plan.pk}/").content.decode()
+    assert f"/plans/{plan.pk}/plan.yaml?draft=1" in page
+    draft = yaml.safe_load(client.get(f"/plans/{plan.pk}/plan.yaml?draft=1").content)
+    live = yaml.safe_load(client.get(f"/plans/{plan.pk}/plan.yaml").content)
+    assert "Relance douce" in [s["name"] for s in draft["steps"]]
+    assert live == Plan.objects.get(pk=plan.pk).definition
+    assert "Relance douce" not in [s["name"] for s in live["steps"]]
 
 
 def test_an_ab_test_is_set_in_the_editor_and_checked_there(world, plan):
