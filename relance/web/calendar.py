@@ -84,13 +84,13 @@ class CalendarFilter(forms.Form):
     owner = forms.ChoiceField(required=False, label=_("Owner"))
 
     def __init__(
-        self, data: Any, companies: list[Any], plans: list[str], owners: list[Any]
+        self, data: Any, companies: list[Any], plans: list[tuple[str, str]], owners: list[Any]
     ) -> None:
         super().__init__(data)
         company: Any = self.fields["company"]
         company.choices = [("", _("All companies")), *((str(c.pk), c.name) for c in companies)]
         plan: Any = self.fields["plan"]
-        plan.choices = [("", _("Any plan")), *((p, p) for p in plans)]
+        plan.choices = [("", _("Any plan")), *plans]
         owner: Any = self.fields["owner"]
         owner.choices = [
             ("", _("Any owner")),
@@ -110,7 +110,11 @@ def calendar_page(request: HttpRequest) -> HttpResponse:
     companies = list(access.companies(request.user))
     today = access.today(request.user, companies)
     entries = calendar.upcoming(request.user, today, today + timedelta(days=calendar.DAYS - 1))
-    plans = sorted(set(entries.values_list("plan_code", flat=True).order_by().distinct()))
+    codes = set(entries.values_list("plan_code", flat=True).order_by().distinct())
+    named = dict(
+        Plan.objects.filter(company__in=companies, code__in=codes).values_list("code", "name")
+    )
+    plans = sorted(((c, named.get(c, c)) for c in codes), key=lambda p: p[1].lower())
     chosen = CalendarFilter(request.GET, companies, plans, _owners(entries))
     if company := chosen.chosen("company"):
         entries = entries.filter(company_id=int(company))

@@ -97,6 +97,7 @@ def test_each_step_shows_what_it_chases_and_whose_customer_it_is(world, stored, 
         assert "owner: Claire Martin" in page
     assert "controller@ar.test" not in page  # a name, not an email address
     assert f'<option value="{controller.pk}">Claire Martin</option>' in page
+    assert f'<option value="{entry.plan_code}">Standard B2B</option>' in page  # filter by name
 
 
 def test_the_calendar_filters_by_owner(world, stored):
