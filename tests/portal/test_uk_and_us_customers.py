@@ -4,6 +4,7 @@ stays French wherever the customer is."""
 
 from __future__ import annotations
 
+import subprocess
 from datetime import timedelta
 
 from django.test import Client
@@ -81,6 +82,17 @@ def test_dates_in_american_english_for_a_us_customer(ledger):
     text = _reads(ledger, ledger.dupont, country="US", language="en")
     due = today - timedelta(days=40)
     assert f"{due:%B} {due.day}, {due.year}" in text  # "October 28, 2026"
+
+
+def test_an_american_customers_statement_pdf_has_american_dates(ledger, tmp_path):
+    Customer.objects.filter(pk=ledger.dupont.pk).update(country="US", language="en")
+    pdf = tmp_path / "statement.pdf"
+    pdf.write_bytes(Client().get(ledger.path(suffix="statement.pdf")).content)
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    today = hours.company_today(ledger.company)
+    assert f"{today:%B} {today.day}, {today.year}" in " ".join(text.split())
 
 
 def test_the_promise_page_says_its_last_day_in_the_customers_words(ledger):

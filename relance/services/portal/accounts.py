@@ -336,12 +336,13 @@ def invoice_pdf(customer: Customer, external_id: str, on: date, language: str) -
         None,
     )
     lang = _language(language)
+    dates = formatting.for_reader(lang, customer.country)  # en_US, en_GB: their own order
     money = formatting.money
     due = Decimal(row["amount_due"]) if row else Decimal(0)
     line = InvoiceLine(
         number=invoice.number,
-        issue_date=formatting.day(invoice.issue_date, lang),
-        due_date=formatting.day(invoice.due_date, lang),
+        issue_date=formatting.day(invoice.issue_date, dates),
+        due_date=formatting.day(invoice.due_date, dates),
         total=money(invoice.total, invoice.currency, lang),
         amount_due=money(due, invoice.currency, lang),
         days_late=row["days_late"] if row else 0,
@@ -362,8 +363,9 @@ def statement_pdf(customer: Customer, on: date, language: str) -> bytes:
     """The statement on the company's stationery, as a letter a customer can file or forward."""
     company = customer.company
     lang = _language(language)
+    dates = formatting.for_reader(lang, customer.country)  # en_US, en_GB: their own order
     found = statements.statement(customer, on, strict=False)
-    day = formatting.day(on, lang)
+    day = formatting.day(on, dates)
     known = _invoices(customer)
     lines: list[InvoiceLine] = []
     items: list[Money] = []
@@ -378,8 +380,8 @@ def statement_pdf(customer: Customer, on: date, language: str) -> bytes:
         lines.append(
             InvoiceLine(
                 number=row["number"],
-                issue_date=formatting.day(issued, lang),
-                due_date=formatting.day(due_on, lang),
+                issue_date=formatting.day(issued, dates),
+                due_date=formatting.day(due_on, dates),
                 total=formatting.money(Decimal(row["total"]), currency, lang),
                 amount_due=formatting.money(Decimal(row["amount_due"]), currency, lang),
                 days_late=row["days_late"],
