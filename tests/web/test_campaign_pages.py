@@ -74,7 +74,7 @@ def test_a_controller_previews_creates_and_sends_a_wave_once(world):
     assert message.customer == world.customers["dupont"]
     page = client.get(f"/campaigns/{campaign.pk}/").content.decode()
     assert "Send again: wave 2" in page
-    assert "planned 1" in page
+    assert "Queued 1" in page
 
 
 def test_a_wave_scheduled_in_the_company_zone_waits_and_can_be_cancelled(world):
@@ -151,3 +151,16 @@ def test_a_letter_campaign_links_to_its_letters_as_printed(world):
     assert (
         world.client("beta_admin").get(f"/campaigns/{campaign.pk}/letters.pdf").status_code == 404
     )
+
+
+def test_overdue_by_more_than_and_owing_more_than_are_kept_with_the_campaign(world):
+    """The segment "overdue by more than N days" and "owes more than X" were offered on the form
+    but dropped on creation: the campaign then wrote to everyone who owed anything."""
+    client = world.client("controller")
+    _new(client, owes="overdue", late_over="10000", owed_over="1000")
+    campaign = Campaign.objects.get()
+    assert campaign.criteria == {"owes": "overdue", "late_over": "10000", "owed_over": "1000"}
+    page = client.get(f"/campaigns/{campaign.pk}/").content.decode()
+    assert "Overdue by more than (days): <strong>10000</strong>" in page
+    assert "Owes more than (company currency): <strong>€1,000.00</strong>" in page
+    assert "0 customers in the segment today" in page
