@@ -154,6 +154,11 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
         .order_by("-created_at", "-pk"),
         50,
     )
+    language = pages.language()
+    for campaign in listed["page"]:
+        campaign.last_shown = formatting.moment(
+            campaign.last_sent, campaign.company.time_zone, language
+        )
     context = {
         **listed,
         "may_create": bool(access.acting_in(request.user)),

@@ -247,6 +247,10 @@ def test_a_campaign_with_two_waves_respects_the_contact_delay(browser, live_serv
     assert set(posted.values_list("status", flat=True)) == {"sent"}
     _one_letter_a_day()
     campaign_url = f"/campaigns/{wave2.campaign_id}/"
+    page.goto("/campaigns/")
+    expect(page.locator("main")).to_contain_text("Relance courrier : plus de 30 jours")
+    expect(page.locator("main")).to_contain_text("Courrier")
+    page.screenshot(path=str(shots / "campaign-list-after-fr.png"), full_page=True)
     context.close()
 
     # the same pages once in English
