@@ -133,8 +133,10 @@ def _one_letter_a_day() -> None:
     assert max(days.values()) == 1, days
 
 
-def test_a_campaign_with_two_waves_respects_the_contact_delay(browser, live_server, company):
-    shots = Path(os.environ.get("RELANCE_SCREENSHOTS", "/tmp/relance-shots"))
+def test_a_campaign_with_two_waves_respects_the_contact_delay(
+    browser, live_server, company, tmp_path
+):
+    shots = Path(os.environ.get("RELANCE_SCREENSHOTS", tmp_path))
     shots.mkdir(parents=True, exist_ok=True)
     context = _context(browser, live_server, "fr-FR")
     page = context.new_page()
