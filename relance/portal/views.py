@@ -405,6 +405,10 @@ def promise(request: HttpRequest, customer: Customer, language: str) -> HttpResp
         else:
             context["promised"] = made
             context["pay_by"] = formatting.day(made.pay_by, account.language)
+            if made.amount is not None and made.currency:
+                context["promised_amount"] = formatting.money(
+                    made.amount, made.currency, account.language
+                )
     return render(
         request,
         "portal/promise.html",

@@ -5,6 +5,7 @@ work)."""
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -30,12 +31,20 @@ from relance.web.customer_filters import CustomerFilter
 from relance.web.plan_forms import CHANNELS, template_title
 
 OWN = "own"
-CRITERIA = ("segment", "risk", "plan", "rep", "owner", "late", "flag", "owes", "bank_transfer")
+CRITERIA = (
+    "segment",
+    "risk",
+    "plan",
+    "rep",
+    "owner",
+    "late",
+    "flag",
+    "owes",
+    "bank_transfer",
+    "late_over",
+    "owed_over",
+)
 Audience = Wave.Audience
-
-
-#: A message's state as the reader says it ("Queued", not `planned`).
-STATES = dict(OutboxMessage.Status.choices)
 
 
 def _companies(user: Any) -> QuerySet[Company]:
@@ -145,6 +154,11 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
         .order_by("-created_at", "-pk"),
         50,
     )
+    language = pages.language()
+    for campaign in listed["page"]:
+        campaign.last_shown = formatting.moment(
+            campaign.last_sent, campaign.company.time_zone, language
+        )
     context = {
         **listed,
         "may_create": bool(access.acting_in(request.user)),
@@ -291,6 +305,28 @@ def _confirmation(found: campaigns.Forecast, moved: bool) -> dict[str, Any]:
     }
 
 
+def _state(status: str) -> str:
+    """An outbox state as the reader's words ("Queued", "In the print run")."""
+    try:
+        return str(OutboxMessage.Status(status).label)
+    except ValueError:
+        return status
+
+
+def _criterion(segment: CustomerFilter, name: str, value: str, currency: str, language: str) -> str:
+    """A stored criterion as the person chose it: a choice's label, a number of days, an amount
+    in the company's currency."""
+    field: Any = segment.fields[name]
+    if hasattr(field, "choices"):
+        return str(dict(field.choices).get(value, value))
+    if name == "owed_over":
+        try:
+            return formatting.money(Decimal(value), currency, language)
+        except (InvalidOperation, ValueError):
+            return value
+    return value
+
+
 def _detail(
     request: HttpRequest,
     campaign: Campaign,
@@ -309,7 +345,8 @@ def _detail(
                 "wave": wave,
                 "audience": wave.get_audience_display(),
                 "when": formatting.moment(wave.sent_at or wave.send_at, zone, language),
-                "messages": {STATES.get(s, s): n for s, n in result.messages.items()},
+                "messages": result.messages,
+                "states": [(_state(status), n) for status, n in result.messages.items()],
                 "owed": formatting.amounts(result.owed, language),
                 "paid": formatting.amounts(result.paid_since, language),
                 "paying": result.paying_customers,
@@ -317,10 +354,11 @@ def _detail(
                 "cancelled_at": formatting.moment(wave.cancelled_at, zone, language),
             }
         )
+    currency = campaign.company.currency
     context = {
         "campaign": campaign,
         "criteria": [
-            (segment[name].label, dict(segment.fields[name].choices).get(value, value))  # type: ignore[attr-defined]
+            (segment[name].label, _criterion(segment, name, value, currency, language))
             for name, value in campaign.criteria.items()
             if name in segment.fields
         ],

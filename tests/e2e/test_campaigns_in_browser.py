@@ -63,7 +63,7 @@ def test_a_broadcast_reaches_the_segment_once_per_wave(page, new_customer, new_i
     assert email.to == ["jeanne@dupont.test"]
     assert email.subject == "Our bank details change"
     page.reload()
-    expect(page.locator("#wave-1")).to_contain_text("sent 1")
+    expect(page.locator("#wave-1")).to_contain_text("Sent 1")
     expect(page.locator("#wave-1")).to_contain_text("€1,250.00")
     page.screenshot(path=str(tmp_path / "campaign-sent.png"), full_page=True)
 

@@ -151,3 +151,29 @@ def test_a_letter_campaign_links_to_its_letters_as_printed(world):
     assert (
         world.client("beta_admin").get(f"/campaigns/{campaign.pk}/letters.pdf").status_code == 404
     )
+
+
+def test_overdue_by_more_than_and_owing_more_than_are_kept_with_the_campaign(world):
+    """The segment "overdue by more than N days" and "owes more than X" were offered on the form
+    but dropped on creation: the campaign then wrote to everyone who owed anything."""
+    client = world.client("controller")
+    _new(client, owes="overdue", late_over="10000", owed_over="1000")
+    campaign = Campaign.objects.get()
+    assert campaign.criteria == {"owes": "overdue", "late_over": "10000", "owed_over": "1000"}
+    page = client.get(f"/campaigns/{campaign.pk}/").content.decode()
+    assert "Overdue by more than (days): <strong>10000</strong>" in page
+    assert "Owes more than (company currency): <strong>€1,000.00</strong>" in page
+    assert "0 customers in the segment today" in page
+
+
+def test_the_list_shows_when_a_campaign_last_left_as_a_date_in_words(world):
+    client = world.client("controller", "fr")
+    _new(client)
+    campaign = Campaign.objects.get()
+    client.post(f"/campaigns/{campaign.pk}/send/", {"number": 1, "when": "now", "confirm": "1"})
+    wave = Wave.objects.get()
+    listed = client.get("/campaigns/").content.decode()
+    zone = ZoneInfo(world.alpha.time_zone)
+    assert timezone.localtime(wave.sent_at, zone).strftime("%Y-%m-%d") not in listed
+    assert timezone.localtime(wave.sent_at, zone).strftime("%H:%M") in listed
+    assert str(timezone.localtime(wave.sent_at, zone).year) in listed

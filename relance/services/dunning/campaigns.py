@@ -20,6 +20,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Max, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from relance.documents import merge_pdfs
 from relance.domain import engine, reasons
@@ -70,7 +71,7 @@ def create(
     if channel not in AUTOMATIC_CHANNELS:
         raise CampaignError(f"channel '{channel}' cannot be broadcast (email, sms or letter)")
     if sum([bool(body.strip()), bool(template), plan is not None]) != 1:
-        raise CampaignError("choose one text: a template, a plan step, or write a body")
+        raise CampaignError(_("choose one text: a template, a plan step, or write a body"))
     if template and template not in library.templates():
         raise CampaignError(f"no template '{template}' in the library")
     campaign = Campaign(
@@ -87,14 +88,16 @@ def create(
         created_by=actor if getattr(actor, "pk", None) else None,
     )
     if not campaign.name:
-        raise CampaignError("a campaign needs a name")
+        raise CampaignError(_("a campaign needs a name"))
     try:
         sources = messages.campaign_text(campaign, "en")
     except messages.RenderError as exc:  # a step not in the plan
         raise CampaignError(str(exc)) from None
     for source in sources:
         if problems := check_template(source):
-            raise CampaignError(f"the text cannot be used: {problems[0]}")
+            raise CampaignError(
+                _("the text cannot be used: %(problem)s") % {"problem": problems[0]}
+            )
     campaign.save()
     return campaign
 
@@ -130,7 +133,7 @@ def add_wave(
     if (number == 1) != (who == Wave.Audience.SEGMENT):
         raise CampaignError("the first wave goes to the segment, later ones to those reached")
     if number != next_number(campaign):
-        raise CampaignError(f"wave {number} of this campaign already exists")
+        raise CampaignError(_("wave %(n)s of this campaign already exists") % {"n": number})
     try:
         with transaction.atomic():
             wave = Wave.objects.create(
@@ -141,7 +144,9 @@ def add_wave(
                 created_by=actor if getattr(actor, "pk", None) else None,
             )
     except IntegrityError:
-        raise CampaignError(f"wave {number} of this campaign already exists") from None
+        raise CampaignError(
+            _("wave %(n)s of this campaign already exists") % {"n": number}
+        ) from None
     if wave.send_at <= now:
         launch(wave, now)
     return wave
@@ -167,7 +172,7 @@ def cancel_wave(wave: Wave, actor: Any = None, now: datetime | None = None) -> i
             execution_id__in=stopped_ids, status__in=outbox.CANCELLABLE
         ).update(status=OutboxMessage.Status.CANCELLED, last_error="wave cancelled")
         if not stopped:
-            raise CampaignError(f"wave {wave.number} has already gone out")
+            raise CampaignError(_("wave %(n)s has already gone out") % {"n": wave.number})
         Execution.objects.filter(
             pk__in=OutboxMessage.objects.filter(
                 execution_id__in=stopped_ids, status=OutboxMessage.Status.CANCELLED
@@ -417,7 +422,7 @@ def printed_letters(campaign: Campaign, today: date, count: int = 3) -> bytes:
     channel's own code, in a transaction rolled back: nothing is kept. The contact delay is not
     applied here: the preview shows the letter, not who would wait."""
     if campaign.channel != "letter":
-        raise CampaignError("only a campaign by letter has letters to preview")
+        raise CampaignError(_("only a campaign by letter has letters to preview"))
     now = timezone.now()
     ids = list(
         audience(campaign, Wave.Audience.SEGMENT, today)
@@ -456,7 +461,11 @@ def printed_letters(campaign: Campaign, today: date, count: int = 3) -> bytes:
         transaction.set_rollback(True)
     if not pdfs:
         raise CampaignError(
-            problem or "none of the segment's first customers has a postal address to print"
+            problem
+            or _(
+                "none of the segment's first customers can be sent a letter: a letter needs "
+                "a postal address and a contact to address it to"
+            )
         )
     return merge_pdfs(pdfs)
 
