@@ -84,6 +84,10 @@ FRENCH = {
     "%(value)s is not an ISO 4217 currency code": "%(value)s n’est pas un code de devise ISO 4217",
     "%(currency)s is listed twice": "%(currency)s figure deux fois",
     "must be an amount such as '5.00', not %(value)s": "doit être un montant comme '5.00', et non %(value)s",
+    # merge fields in a step's subject or body
+    "unknown merge field '%(field)s' (fields of %(root)s: %(known)s)": "champ de fusion inconnu « %(field)s » (champs de %(root)s : %(known)s)",
+    "unknown merge field '%(field)s' (%(root)s is a plain value)": "champ de fusion inconnu « %(field)s » (%(root)s est une valeur simple)",
+    "unknown merge field '%(field)s' (known: %(known)s)": "champ de fusion inconnu « %(field)s » (champs connus : %(known)s)",
     # assignment rules
     "'%(code)s' is not a plan code (lower-case letters, digits, '-' and '_')": "« %(code)s » n’est pas un code de plan (minuscules, chiffres, « - » et « _ »)",
     "unknown plan '%(code)s' (did you mean '%(close)s'?); known plans: %(known)s": "plan inconnu « %(code)s » (vouliez-vous dire « %(close)s » ?) ; plans connus : %(known)s",
@@ -116,6 +120,7 @@ _SOURCES = (
     "relance/domain/plans/fields.py",
     "relance/domain/plans/reading.py",
     "relance/domain/assignment_rules.py",
+    "relance/domain/merge_fields.py",
 )
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
@@ -206,6 +211,18 @@ def test_a_plans_errors_read_in_french_and_name_the_other_step_by_its_position(f
     )
     assert by_path["steps[4].channel"].startswith("« fax » ne fait pas partie de : email")
     assert by_path["steps[4].body"].startswith("ligne 1, colonne 1 : ")
+    warnings: list[Problem] = []
+    plan = _plan()
+    del plan["steps"][1:]
+    plan["steps"][0]["body"] = "Merci {{ cutsomer.name }}, {{ company.nubmer }}."
+    parse_plan(plan, warnings=warnings)
+    body = [w.message for w in warnings if w.path == "steps[1].body"]
+    assert body[0].startswith(
+        "ligne 1, colonne 10 : champ de fusion inconnu « cutsomer » (champs connus : customer, "
+    )
+    assert body[1].startswith(
+        "ligne 1, colonne 31 : champ de fusion inconnu « company.nubmer » (champs de company : "
+    )
     for message in by_path.values():
         assert not re.search(r"steps\[\d", message)  # the path stays in `path`
     # the same problems, read again without a French reader: today's English

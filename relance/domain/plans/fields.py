@@ -188,13 +188,13 @@ def template_source(source: str, path: str, r: Report) -> None:
     """Syntax errors, and unknown merge fields as warnings (they print empty: a plan written
     for another version must still load), each with its line and column (see merge_fields)."""
     for problem in check_template(source):
-        # The problem itself is in the template checker's words (Jinja's for a syntax error).
+        # Read in the reader's language too (a syntax error is in Jinja's English words).
         (r.error if problem.syntax else r.warn)(
             path,
             N_("line %(line)s, column %(column)s: %(problem)s"),
             line=problem.line,
             column=problem.column,
-            problem=problem.message,
+            problem=Phrase(problem.template, problem.params),
         )
 
 
