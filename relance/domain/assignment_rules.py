@@ -26,9 +26,9 @@ from relance.domain.assignment import (
 from relance.domain.money import InvalidCurrency, normalize_currency
 from relance.domain.plans.fields import check_keys
 from relance.domain.plans.model import MAX_DAYS
-from relance.domain.plans.problems import PlanError, Problem, Report, is_int, read_yaml
+from relance.domain.plans.problems import PlanError, Problem, Report, error, is_int, read_yaml
 from relance.domain.plans.problems import describe as describe_value
-from relance.domain.texts import N_
+from relance.domain.texts import N_, Phrase, phrase
 
 __all__ = ["RULE_KEYS", "WHEN_KEYS", "load_rules_yaml", "parse_rules", "rules_to_dict"]
 
@@ -47,14 +47,16 @@ def _required_text(data: Mapping[Any, Any], key: str, base: str, c: Report) -> s
     path = f"{base}.{key}"
     value = data.get(key)
     if value is None or (isinstance(value, str) and not value.strip()):
-        c.error(path, "is required")
+        c.error(path, N_("is required"))
         return None
     if not isinstance(value, str):
-        c.error(path, f"must be text, not {describe_value(value)} (quote it in YAML)")
+        c.error(
+            path, N_("must be text, not %(value)s (quote it in YAML)"), value=describe_value(value)
+        )
         return None
     text = value.strip()
     if len(text.splitlines()) > 1:
-        c.error(path, "must fit on a single line")
+        c.error(path, N_("must fit on a single line"))
         return None
     return text
 
@@ -67,37 +69,61 @@ def _plan_code(
         return None
     path = f"{base}.plan"
     if not _PLAN_CODE.fullmatch(code):
-        c.error(path, f"{code!r} is not a plan code (lower-case letters, digits, '-' and '_')")
+        c.error(
+            path,
+            N_("'%(code)s' is not a plan code (lower-case letters, digits, '-' and '_')"),
+            code=code,
+        )
         return None
     if known is not None and code not in known:
         close = difflib.get_close_matches(code, sorted(known), n=1, cutoff=0.6)
-        hint = f" (did you mean '{close[0]}'?)" if close else ""
-        listing = ", ".join(sorted(known)) or "none loaded"
-        c.error(path, f"unknown plan {code!r}{hint}; known plans: {listing}")
+        if not known:
+            c.error(path, N_("unknown plan '%(code)s'; known plans: none loaded"), code=code)
+        elif close:
+            c.error(
+                path,
+                N_("unknown plan '%(code)s' (did you mean '%(close)s'?); known plans: %(known)s"),
+                code=code,
+                close=close[0],
+                known=", ".join(sorted(known)),
+            )
+        else:
+            c.error(
+                path,
+                N_("unknown plan '%(code)s'; known plans: %(known)s"),
+                code=code,
+                known=", ".join(sorted(known)),
+            )
         return None
     return code
 
 
-def _normalise_listed(key: str, text: str) -> tuple[str | None, str]:
-    """(normalised value, "") or (None, reason) for one entry of a list condition."""
+def _normalise_listed(key: str, text: str) -> tuple[str | None, Phrase | None]:
+    """(normalised value, None) or (None, reason) for one entry of a list condition."""
     if key == "risk":
         risk = text.lower()
         if risk not in RISKS:
-            return None, f"{text!r} is not one of {', '.join(RISKS)}"
-        return risk, ""
+            return None, phrase(
+                N_("%(value)s is not one of %(choices)s"),
+                value=phrase(N_("'%(value)s'"), value=text),
+                choices=", ".join(RISKS),
+            )
+        return risk, None
     if key == "country":
         country = text.upper()
         if not countries.is_country(country):
-            return None, f"{text!r} is not an ISO 3166 country code such as FR or GB"
-        return country, ""
+            return None, phrase(
+                N_("'%(value)s' is not an ISO 3166 country code such as FR or GB"), value=text
+            )
+        return country, None
     if key == "currency":
         try:
-            return normalize_currency(text), ""
+            return normalize_currency(text), None
         except InvalidCurrency as exc:
-            return None, str(exc)
+            return None, phrase(exc.template, **exc.params)
     if len(text.splitlines()) > 1:
-        return None, "must fit on a single line"
-    return text, ""
+        return None, phrase(N_("must fit on a single line"))
+    return text, None
 
 
 def _listed(raw: object, key: str, base: str, c: Report) -> tuple[str, ...] | None:
@@ -109,27 +135,33 @@ def _listed(raw: object, key: str, base: str, c: Report) -> tuple[str, ...] | No
         positions: list[str] = [path]
     elif isinstance(raw, list | tuple):
         if not raw:
-            c.error(path, f"lists no {key}: remove the key to accept any {key}")
+            c.error(path, N_("lists no %(key)s: remove the key to accept any %(key)s"), key=key)
             return None
         items = list(raw)
         positions = [f"{path}[{i}]" for i in range(1, len(items) + 1)]
     else:
-        c.error(path, f"must be a list such as [{_example(key)}], not {describe_value(raw)}")
+        c.error(
+            path,
+            N_("must be a list such as [%(example)s], not %(value)s"),
+            example=_example(key),
+            value=describe_value(raw),
+        )
         return None
     values: list[str] = []
     ok = True
     for item, item_path in zip(items, positions, strict=True):
         if not isinstance(item, str) or not item.strip():
-            shown = "empty text" if isinstance(item, str) else describe_value(item)
-            c.error(item_path, f"must be text, not {shown}")
+            shown = phrase(N_("empty text")) if isinstance(item, str) else describe_value(item)
+            c.error(item_path, N_("must be text, not %(value)s"), value=shown)
             ok = False
             continue
         value, reason = _normalise_listed(key, item.strip())
         if value is None:
+            assert reason is not None  # an entry refused always says why
             c.error(item_path, reason)
             ok = False
         elif value.casefold() in (v.casefold() for v in values):
-            c.error(item_path, f"{value!r} is listed twice")
+            c.error(item_path, N_("'%(value)s' is listed twice"), value=value)
             ok = False
         else:
             values.append(value)
@@ -143,23 +175,39 @@ def _example(key: str) -> str:
 def _number(raw: object, key: str, base: str, c: Report) -> Decimal | None:
     """Read a non-negative number (int, decimal or quoted decimal); None means invalid."""
     path = f"{base}.{key}"
-    unit = "days" if key.endswith("days_late") else "percent"
+    days = key.endswith("days_late")
+    wrong = (
+        N_("must be a number of days, not %(value)s")
+        if days
+        else N_("must be a number of percent, not %(value)s")
+    )
     if isinstance(raw, bool) or not (is_int(raw) or isinstance(raw, float | Decimal | str)):
-        c.error(path, f"must be a number of {unit}, not {describe_value(raw)}")
+        c.error(path, wrong, value=describe_value(raw))
         return None
     try:
         number = Decimal(str(raw).strip())
     except InvalidOperation:
-        c.error(path, f"must be a number of {unit}, not {describe_value(raw)}")
+        c.error(path, wrong, value=describe_value(raw))
         return None
     if not number.is_finite():
-        c.error(path, f"must be a finite number of {unit}, not {raw}")
+        c.error(
+            path,
+            N_("must be a finite number of days, not %(value)s")
+            if days
+            else N_("must be a finite number of percent, not %(value)s"),
+            value=raw,
+        )
         return None
     if number < 0:
-        c.error(path, f"must not be negative, not {raw}")
+        c.error(path, N_("must not be negative, not %(value)s"), value=raw)
         return None
-    if unit == "days" and number > MAX_DAYS:
-        c.error(path, f"{raw} is out of range (at most {MAX_DAYS} days)")
+    if days and number > MAX_DAYS:
+        c.error(
+            path,
+            N_("%(value)s is out of range (at most %(maximum)s days)"),
+            value=raw,
+            maximum=MAX_DAYS,
+        )
         return None
     return number.copy_abs()  # turns -0 into 0
 
@@ -167,7 +215,11 @@ def _number(raw: object, key: str, base: str, c: Report) -> Decimal | None:
 def _rule(raw: object, index: int, c: Report, known: Collection[str] | None) -> Rule | None:
     base = f"rules[{index}]"
     if not isinstance(raw, Mapping):
-        c.error(base, f"must be a mapping with name, plan and when, not {describe_value(raw)}")
+        c.error(
+            base,
+            N_("must be a mapping with name, plan and when, not %(value)s"),
+            value=describe_value(raw),
+        )
         return None
     errors_before = len(c.errors)
     check_keys(raw, RULE_KEYS, base, c)
@@ -178,7 +230,11 @@ def _rule(raw: object, index: int, c: Report, known: Collection[str] | None) -> 
     when_base = f"{base}.when"
     conditions: dict[str, Any] = {}
     if when is not None and not isinstance(when, Mapping):
-        c.error(when_base, f"must be a mapping of conditions, not {describe_value(when)}")
+        c.error(
+            when_base,
+            N_("must be a mapping of conditions, not %(value)s"),
+            value=describe_value(when),
+        )
     elif when is not None:
         check_keys(when, WHEN_KEYS, when_base, c)
         for key, attribute in LIST_CONDITIONS.items():
@@ -192,8 +248,10 @@ def _rule(raw: object, index: int, c: Report, known: Collection[str] | None) -> 
             if low is not None and high is not None and low > high:
                 c.error(
                     f"{when_base}.min_{figure}",
-                    f"{plain(low)} is greater than max_{figure} ({plain(high)}): "
-                    "no customer could match",
+                    N_("%(low)s is greater than %(maximum)s (%(high)s): no customer could match"),
+                    low=plain(low),
+                    maximum=f"max_{figure}",
+                    high=plain(high),
                 )
 
     if len(c.errors) != errors_before or name is None or plan is None:
@@ -221,14 +279,14 @@ def parse_rules(
     earlier rule) are reported in it: allowed, but certainly not meant.
     """
     if document is None:
-        raise PlanError([Problem("document", "is empty: expected a list of rules")])
+        raise PlanError([error("document", N_("is empty: expected a list of rules"))])
     if not isinstance(document, list | tuple):
         raise PlanError(
             [
-                Problem(
+                error(
                     "document",
-                    f"must be a list of rules (- name: …, plan: …, when: …), "
-                    f"not {describe_value(document)}",
+                    N_("must be a list of rules (- name: …, plan: …, when: …), not %(value)s"),
+                    value=describe_value(document),
                 )
             ]
         )
@@ -241,9 +299,12 @@ def parse_rules(
         if isinstance(raw, Mapping) and isinstance(raw.get("name"), str):
             key = raw["name"].strip().casefold()
             if key and key in seen_names:
+                # The other rule named as the rules page shows it (its position).
                 c.error(
                     f"rules[{index}].name",
-                    f"duplicate rule name {raw['name'].strip()!r} (also rules[{seen_names[key]}])",
+                    N_('duplicate rule name "%(name)s" (also rule %(other_index)s)'),
+                    name=raw["name"].strip(),
+                    other_index=seen_names[key],
                 )
                 rule = None
             elif key:

@@ -11,10 +11,12 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from jinja2 import TemplateSyntaxError, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
+from relance.domain.texts import N_, render
 from relance.messaging.sandbox import sandboxed
 
 _INVOICE = {
@@ -105,12 +107,20 @@ LISTS = frozenset({"invoices"})
 @dataclass(frozen=True, slots=True)
 class TemplateProblem:
     """What is wrong in a template, where: 1-based line and column. A syntax error stops the
-    template; an unknown field only prints empty, so callers may treat it as a warning."""
+    template; an unknown field only prints empty, so callers may treat it as a warning.
+
+    What is wrong is an English template (marked with `N_`) filled with `params`, read in the
+    language active when `message` is read; a syntax error is in Jinja's own (English) words."""
 
     line: int
     column: int
-    message: str
+    template: str
     syntax: bool = False
+    params: tuple[tuple[str, Any], ...] = ()
+
+    @property
+    def message(self) -> str:
+        return render(self.template, dict(self.params))
 
     def __str__(self) -> str:
         return f"line {self.line}, column {self.column}: {self.message}"
@@ -158,12 +168,21 @@ def _problems(source: str, tree: nodes.Template) -> Iterator[TemplateProblem]:
         fields = CATALOGUE.get(root)
         if root in CATALOGUE and (fields is None or node.attr not in fields):
             where = f"{node.node.name}.{node.attr}"
-            known = ", ".join(sorted(fields)) if fields else "none: it is a plain value"
-            yield TemplateProblem(
-                node.lineno,
-                _column(source, node.lineno, where),
-                f"unknown merge field '{where}' (fields of {root}: {known})",
-            )
+            line, column = node.lineno, _column(source, node.lineno, where)
+            if fields:
+                yield TemplateProblem(
+                    line,
+                    column,
+                    N_("unknown merge field '%(field)s' (fields of %(root)s: %(known)s)"),
+                    params=(("field", where), ("root", root), ("known", ", ".join(sorted(fields)))),
+                )
+            else:
+                yield TemplateProblem(
+                    line,
+                    column,
+                    N_("unknown merge field '%(field)s' (%(root)s is a plain value)"),
+                    params=(("field", where), ("root", root)),
+                )
     for name in tree.find_all(nodes.Name):
         if name.ctx == "load" and name.name not in CATALOGUE and name.name not in local:
             if name.name in loops:
@@ -171,7 +190,8 @@ def _problems(source: str, tree: nodes.Template) -> Iterator[TemplateProblem]:
             yield TemplateProblem(
                 name.lineno,
                 _column(source, name.lineno, name.name),
-                f"unknown merge field '{name.name}' (known: {', '.join(CATALOGUE)})",
+                N_("unknown merge field '%(field)s' (known: %(known)s)"),
+                params=(("field", name.name), ("known", ", ".join(CATALOGUE))),
             )
 
 

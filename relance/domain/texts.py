@@ -11,6 +11,7 @@ Without Django (a script, a domain test) the translator is the identity: the Eng
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 Translator = Callable[[str], str]
@@ -52,3 +53,21 @@ def render(template: str, params: Mapping[str, Any] | None = None) -> str:
     the template is taken as it is (a `%` in it is kept)."""
     text = translate(template)
     return text % dict(params) if params else text
+
+
+@dataclass(frozen=True, slots=True)
+class Phrase:
+    """Words put into another message (a value described, a list of what is expected): an
+    English template and its parameters, read in the language active when the message that
+    holds it is read (`%(name)s` calls `str`), not when it was built."""
+
+    template: str
+    params: tuple[tuple[str, Any], ...] = ()
+
+    def __str__(self) -> str:
+        return render(self.template, dict(self.params))
+
+
+def phrase(template: str, **params: Any) -> Phrase:
+    """A `Phrase`: `template` marked with `N_` by the caller, filled with `params` when read."""
+    return Phrase(template, tuple(params.items()))

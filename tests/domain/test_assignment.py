@@ -420,7 +420,7 @@ def test_all_errors_are_collected_with_paths() -> None:
         "rules[2].when.min_average_days_late": "must be a number of days, not true (a boolean)",
         "rules[2].when.max_credit_limit_use": "must not be negative, not -1",
         "rules[3]": "must be a mapping with name, plan and when, not 'not a rule' (text)",
-        "rules[4].name": "duplicate rule name 'fine' (also rules[1])",
+        "rules[4].name": 'duplicate rule name "fine" (also rule 1)',
         "rules[4].plan": (
             "'Not A Code' is not a plan code (lower-case letters, digits, '-' and '_')"
         ),
@@ -491,7 +491,7 @@ def test_min_greater_than_max_is_an_error(figure: str) -> None:
 
 def test_duplicate_names_ignore_case_and_blanks() -> None:
     errors = errors_of([{"name": "Slow", "plan": "a"}, {"name": " slow ", "plan": "b"}])
-    assert errors == {"rules[2].name": "duplicate rule name 'slow' (also rules[1])"}
+    assert errors == {"rules[2].name": 'duplicate rule name "slow" (also rule 1)'}
 
 
 @pytest.mark.parametrize(

@@ -324,7 +324,7 @@ ERROR_CASES: list[tuple[str, Callable[[dict[str, Any]], None], str, str]] = [
         "duplicate step name",
         step2(name=" reminder "),
         "steps[2].name",
-        "duplicate step name 'reminder' (also steps[1])",
+        'duplicate step name "reminder" (also step 1)',
     ),
     ("trigger missing", drop_from_step1("trigger"), "steps[1].trigger", "is required"),
     ("trigger not a mapping", step1(trigger=15), "steps[1].trigger", "must be a mapping"),
@@ -647,7 +647,7 @@ def test_duplicate_codes_in_one_document_are_an_error() -> None:
     with pytest.raises(PlanError) as caught:
         parse_plans([valid_plan(), other_plan("other"), other_plan("basic")])
     assert [str(p) for p in caught.value.problems] == [
-        "plans[3]: code: duplicate plan code 'basic' (also plans[1])"
+        "plans[3]: code: duplicate plan code 'basic' (also plan 1)"
     ]
 
 

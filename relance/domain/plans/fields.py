@@ -21,6 +21,7 @@ from relance.domain.plans.model import (
     TriggerFrom,
 )
 from relance.domain.plans.problems import Report, describe, is_int, join
+from relance.domain.texts import N_, Phrase, phrase
 
 PLAN_KEYS: Final = (
     "code",
@@ -59,12 +60,22 @@ def check_keys(data: Mapping[Any, Any], allowed: tuple[str, ...], base: str, r: 
     for key in data:
         if isinstance(key, str) and key in allowed:
             continue
-        hint = ""
-        if isinstance(key, str):
-            close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
-            if close:
-                hint = f" (did you mean '{close[0]}'?)"
-        r.error(join(base, str(key)), f"unknown key{hint}; allowed keys: {', '.join(allowed)}")
+        close = (
+            difflib.get_close_matches(key, allowed, n=1, cutoff=0.6) if isinstance(key, str) else []
+        )
+        if close:
+            r.error(
+                join(base, str(key)),
+                N_("unknown key (did you mean '%(close)s'?); allowed keys: %(allowed)s"),
+                close=close[0],
+                allowed=", ".join(allowed),
+            )
+        else:
+            r.error(
+                join(base, str(key)),
+                N_("unknown key; allowed keys: %(allowed)s"),
+                allowed=", ".join(allowed),
+            )
 
 
 def text(
@@ -73,28 +84,33 @@ def text(
     base: str,
     r: Report,
     *,
-    required: bool | str,
+    required: bool | Phrase,
     single_line: bool = True,
     strip: bool = True,
 ) -> str | None:
-    """Read a text value; None means invalid (already reported). Missing/null/blank -> ""."""
+    """Read a text value; None means invalid (already reported). Missing/null/blank -> "".
+    `required` may be a `Phrase`: what to say when the value is missing."""
     path = join(base, key)
     value = data.get(key)
     if value is None:
         value = ""
     if not isinstance(value, str):
-        hint = "" if isinstance(value, Mapping | list | tuple) else " (quote it in YAML)"
-        r.error(path, f"must be text, not {describe(value)}{hint}")
+        if isinstance(value, Mapping | list | tuple):
+            r.error(path, N_("must be text, not %(value)s"), value=describe(value))
+        else:
+            r.error(
+                path, N_("must be text, not %(value)s (quote it in YAML)"), value=describe(value)
+            )
         return None
     if strip:
         value = value.strip()
     if not value.strip():
         if required:
-            r.error(path, required if isinstance(required, str) else "is required")
+            r.error(path, required if isinstance(required, Phrase) else N_("is required"))
             return None
         return ""
     if single_line and len(value.strip().splitlines()) > 1:
-        r.error(path, "must fit on a single line")
+        r.error(path, N_("must fit on a single line"))
         return None
     return value
 
@@ -108,24 +124,32 @@ def whole_number(
     minimum: int | None,
     maximum: int = MAX_DAYS,
     required: bool = False,
-    what: str = "a whole number",
+    what: Phrase | None = None,
 ) -> int | None:
-    """Read an integer in [minimum, ±maximum]; None means missing (if allowed) or invalid."""
+    """Read an integer in [minimum, ±maximum]; None means missing (if allowed) or invalid.
+    `what` says what is expected (default: a whole number)."""
+    if what is None:
+        what = phrase(N_("a whole number"))
     path = join(base, key)
     value = data.get(key)
     if value is None:
         if required:
-            r.error(path, f"is required ({what})")
+            r.error(path, N_("is required (%(what)s)"), what=what)
         return None
     if not is_int(value):
-        r.error(path, f"must be {what}, not {describe(value)}")
+        r.error(path, N_("must be %(what)s, not %(value)s"), what=what, value=describe(value))
         return None
     number = int(value)
     if minimum is not None and number < minimum:
-        r.error(path, f"must be {what}, not {number}")
+        r.error(path, N_("must be %(what)s, not %(value)s"), what=what, value=number)
         return None
     if abs(number) > maximum:
-        r.error(path, f"{number} is out of range (at most {maximum} in absolute value)")
+        r.error(
+            path,
+            N_("%(value)s is out of range (at most %(maximum)s in absolute value)"),
+            value=number,
+            maximum=maximum,
+        )
         return None
     return number
 
@@ -147,11 +171,15 @@ def choice(
     value = data.get(key)
     if value is None:
         if required:
-            r.error(path, f"is required (one of {', '.join(choices)})")
+            r.error(path, N_("is required (one of %(choices)s)"), choices=", ".join(choices))
         return None
     if not isinstance(value, str) or value.strip() not in choices:
-        shown = repr(value) if isinstance(value, str) else describe(value)
-        r.error(path, f"{shown} is not one of {', '.join(choices)}")
+        shown = (
+            phrase(N_("'%(value)s'"), value=value) if isinstance(value, str) else describe(value)
+        )
+        r.error(
+            path, N_("%(value)s is not one of %(choices)s"), value=shown, choices=", ".join(choices)
+        )
         return None
     return cast(_C, value.strip())
 
@@ -160,7 +188,14 @@ def template_source(source: str, path: str, r: Report) -> None:
     """Syntax errors, and unknown merge fields as warnings (they print empty: a plan written
     for another version must still load), each with its line and column (see merge_fields)."""
     for problem in check_template(source):
-        (r.error if problem.syntax else r.warn)(path, str(problem))
+        # Read in the reader's language too (a syntax error is in Jinja's English words).
+        (r.error if problem.syntax else r.warn)(
+            path,
+            N_("line %(line)s, column %(column)s: %(problem)s"),
+            line=problem.line,
+            column=problem.column,
+            problem=Phrase(problem.template, problem.params),
+        )
 
 
 # Kinds of entries accepted in the address lists.
@@ -168,36 +203,51 @@ RECIPIENT_LIST: Final = "recipients"
 OWNER_LIST: Final = "owners"
 
 
-def _address_entry(value: str, kind: str) -> tuple[str | None, str]:
-    """Normalise one entry; return (normalised, "") or (None, reason)."""
+def _address_entry(value: str, kind: str) -> tuple[str | None, Phrase | None]:
+    """Normalise one entry; return (normalised, None) or (None, reason)."""
     text = value.strip()
     lowered = text.lower()
     if lowered in (OWNER, SALES_REP):
-        return lowered, ""
+        return lowered, None
     if lowered.startswith("role:"):
         role = lowered[len("role:") :].strip()
         if kind == OWNER_LIST:
-            return None, (
-                f"'{text}': contact roles cannot own a step; "
-                "use owner, sales_rep, group:NAME or a staff email address"
+            return None, phrase(
+                N_(
+                    "'%(entry)s': contact roles cannot own a step; "
+                    "use owner, sales_rep, group:NAME or a staff email address"
+                ),
+                entry=text,
             )
         if role not in CONTACT_ROLES:
-            return None, f"'{text}': unknown role '{role}' (roles: {', '.join(CONTACT_ROLES)})"
-        return f"role:{role}", ""
+            return None, phrase(
+                N_("'%(entry)s': unknown role '%(role)s' (roles: %(roles)s)"),
+                entry=text,
+                role=role,
+                roles=", ".join(CONTACT_ROLES),
+            )
+        return f"role:{role}", None
     if lowered.startswith("group:"):
         group = text[len("group:") :].strip()
         if kind != OWNER_LIST:
-            return None, f"'{text}': groups can own manual steps but cannot receive messages"
+            return None, phrase(
+                N_("'%(entry)s': groups can own manual steps but cannot receive messages"),
+                entry=text,
+            )
         if not group:
-            return None, "'group:' needs a group name, e.g. group:credit-control"
-        return f"group:{group}", ""
+            return None, phrase(N_("'group:' needs a group name, e.g. group:credit-control"))
+        return f"group:{group}", None
     if _EMAIL.fullmatch(text):
-        return text, ""
+        return text, None
     if kind == OWNER_LIST:
-        allowed = "owner, sales_rep, group:NAME or an email address"
-    else:
-        allowed = "role:" + "|".join(CONTACT_ROLES) + ", owner, sales_rep or an email address"
-    return None, f"{value!r} is not {allowed}"
+        return None, phrase(
+            N_("'%(entry)s' is not owner, sales_rep, group:NAME or an email address"), entry=value
+        )
+    return None, phrase(
+        N_("'%(entry)s' is not %(roles)s, owner, sales_rep or an email address"),
+        entry=value,
+        roles="role:" + "|".join(CONTACT_ROLES),
+    )
 
 
 def addresses(
@@ -209,22 +259,28 @@ def addresses(
         return ()
     if not isinstance(raw, list | tuple):
         example = "[owner]" if kind == OWNER_LIST else "[role:billing]"
-        r.error(path, f"must be a list, e.g. {example}, not {describe(raw)}")
+        r.error(
+            path,
+            N_("must be a list, e.g. %(example)s, not %(value)s"),
+            example=example,
+            value=describe(raw),
+        )
         return None
     entries: list[str] = []
     ok = True
     for position, item in enumerate(raw, start=1):
         item_path = f"{path}[{position}]"
         if not isinstance(item, str):
-            r.error(item_path, f"must be text, not {describe(item)}")
+            r.error(item_path, N_("must be text, not %(value)s"), value=describe(item))
             ok = False
             continue
         normalised, reason = _address_entry(item, kind)
         if normalised is None:
+            assert reason is not None  # an entry refused always says why
             r.error(item_path, reason)
             ok = False
         elif normalised.lower() in (entry.lower() for entry in entries):
-            r.error(item_path, f"'{normalised}' is listed twice")
+            r.error(item_path, N_("'%(entry)s' is listed twice"), entry=normalised)
             ok = False
         else:
             entries.append(normalised)
@@ -238,7 +294,8 @@ def tolerances(data: Mapping[Any, Any], r: Report) -> dict[str, Decimal] | None:
     if not isinstance(raw, Mapping):
         r.error(
             "tolerance",
-            f"must be a mapping of currency to amount, e.g. {{EUR: '5.00'}}, not {describe(raw)}",
+            N_("must be a mapping of currency to amount, e.g. {EUR: '5.00'}, not %(value)s"),
+            value=describe(raw),
         )
         return None
     tolerance: dict[str, Decimal] = {}
@@ -246,31 +303,33 @@ def tolerances(data: Mapping[Any, Any], r: Report) -> dict[str, Decimal] | None:
     for key, value in raw.items():
         path = f"tolerance.{key}"
         if not isinstance(key, str):
-            r.error(path, f"{describe(key)} is not an ISO 4217 currency code")
+            r.error(path, N_("%(value)s is not an ISO 4217 currency code"), value=describe(key))
             ok = False
             continue
         try:
             currency = normalize_currency(key)
         except InvalidCurrency as exc:
-            r.error(path, str(exc))
+            r.error(path, exc.template, **exc.params)
             ok = False
             continue
         if currency in tolerance:
-            r.error(path, f"{currency} is listed twice")
+            r.error(path, N_("%(currency)s is listed twice"), currency=currency)
             ok = False
             continue
         if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
-            r.error(path, f"must be an amount such as '5.00', not {describe(value)}")
+            r.error(
+                path, N_("must be an amount such as '5.00', not %(value)s"), value=describe(value)
+            )
             ok = False
             continue
         try:
             amount = parse_amount(str(value), currency)
         except InvalidAmount as exc:
-            r.error(path, str(exc))
+            r.error(path, exc.template, **exc.params)
             ok = False
             continue
         if amount < 0:
-            r.error(path, f"must not be negative, not {value}")
+            r.error(path, N_("must not be negative, not %(value)s"), value=value)
             ok = False
             continue
         tolerance[currency] = amount.copy_abs() if amount == 0 else amount
@@ -279,16 +338,24 @@ def tolerances(data: Mapping[Any, Any], r: Report) -> dict[str, Decimal] | None:
 
 def trigger(raw: object, base: str, r: Report) -> tuple[int | None, TriggerFrom | None]:
     if raw is None:
-        r.error(base, "is required, e.g. {days: 15, from: due_date}")
+        r.error(base, N_("is required, e.g. {days: 15, from: due_date}"))
         return None, None
     if not isinstance(raw, Mapping):
         r.error(
-            base, f"must be a mapping such as {{days: 15, from: due_date}}, not {describe(raw)}"
+            base,
+            N_("must be a mapping such as {days: 15, from: due_date}, not %(value)s"),
+            value=describe(raw),
         )
         return None, None
     check_keys(raw, TRIGGER_KEYS, base, r)
     days = whole_number(
-        raw, "days", base, r, minimum=None, required=True, what="a whole number of days"
+        raw,
+        "days",
+        base,
+        r,
+        minimum=None,
+        required=True,
+        what=phrase(N_("a whole number of days")),
     )
     if raw.get("from") is None:
         return days, DUE_DATE

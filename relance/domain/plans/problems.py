@@ -15,7 +15,7 @@ from typing import Any, Final, Literal
 import yaml
 
 from relance.domain.errors import Invalid
-from relance.domain.texts import render
+from relance.domain.texts import N_, Phrase, phrase, render
 
 Severity = Literal["error", "warning"]
 ERROR: Final = "error"
@@ -72,33 +72,43 @@ class Report:
             return self.where or "plan"
         return f"{self.where}: {local}" if self.where else local
 
-    def error(self, local: str, message: str) -> None:
-        self.errors.append(Problem(self.path(local), message, ERROR))
+    def error(self, local: str, message: str | Phrase, **params: Any) -> None:
+        """An error: `message` an English template marked with `N_`, filled with `params` (or a
+        `Phrase` holding both, such as a reason an entry was refused)."""
+        self.errors.append(error(self.path(local), message, **params))
 
     def warn(self, local: str, message: str, **params: Any) -> None:
         """A warning: `message` an English template marked with `N_`, filled with `params`."""
         self.warnings.append(Problem(self.path(local), message, WARNING, tuple(params.items())))
 
 
+def error(path: str, message: str | Phrase, **params: Any) -> Problem:
+    """An error at `path`: an `N_` template with its `params`, or a `Phrase`."""
+    if isinstance(message, Phrase):
+        return Problem(path, message.template, ERROR, message.params)
+    return Problem(path, message, ERROR, tuple(params.items()))
+
+
 def join(base: str, key: str) -> str:
     return f"{base}.{key}" if base else key
 
 
-def describe(value: object) -> str:
-    """Name a wrong value the way a YAML author would recognise it."""
+def describe(value: object) -> Phrase:
+    """Name a wrong value the way a YAML author would recognise it, in the reader's language
+    (a `Phrase`, read with the message it is put in)."""
     if value is None:
-        return "null"
+        return phrase(N_("null"))
     if isinstance(value, bool):
-        return f"{str(value).lower()} (a boolean)"
+        return phrase(N_("%(value)s (a boolean)"), value=str(value).lower())
     if isinstance(value, int | float | Decimal):
-        return f"{value} (a number)"
+        return phrase(N_("%(value)s (a number)"), value=value)
     if isinstance(value, str):
-        return f"{value!r} (text)"
+        return phrase(N_("'%(value)s' (text)"), value=value)
     if isinstance(value, Mapping):
-        return "a mapping"
+        return phrase(N_("a mapping"))
     if isinstance(value, list | tuple):
-        return "a list"
-    return f"{value!r} ({type(value).__name__})"
+        return phrase(N_("a list"))
+    return phrase(N_("%(value)s (%(kind)s)"), value=repr(value), kind=type(value).__name__)
 
 
 def is_int(value: object) -> bool:
@@ -149,6 +159,7 @@ def read_yaml(text: str) -> object:
         message = exc.problem or "syntax error"
         if exc.context:
             message = f"{exc.context}: {message}"
-        raise PlanError([Problem(where, f"invalid YAML: {message}")]) from None
+        # PyYAML's own words stay English: they quote the parser, not relance.
+        raise PlanError([error(where, N_("invalid YAML: %(detail)s"), detail=message)]) from None
     except yaml.YAMLError as exc:
-        raise PlanError([Problem("yaml", f"invalid YAML: {exc}")]) from None
+        raise PlanError([error("yaml", N_("invalid YAML: %(detail)s"), detail=str(exc))]) from None

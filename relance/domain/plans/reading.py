@@ -25,7 +25,16 @@ from relance.domain.plans.model import (
     Step,
     Variant,
 )
-from relance.domain.plans.problems import PlanError, Problem, Report, describe, join, read_yaml
+from relance.domain.plans.problems import (
+    PlanError,
+    Problem,
+    Report,
+    describe,
+    error,
+    join,
+    read_yaml,
+)
+from relance.domain.texts import N_, phrase
 
 
 def _message_text(
@@ -37,7 +46,9 @@ def _message_text(
     template = fields.text(raw, "template", base, r, required=False)
     if template and not fields.SLUG.fullmatch(template):
         r.error(
-            join(base, "template"), f"'{template}' is not a template name such as first_reminder"
+            join(base, "template"),
+            N_("'%(template)s' is not a template name such as first_reminder"),
+            template=template,
         )
     needs_subject = channel in SUBJECT_CHANNELS and not template
     subject = fields.text(
@@ -45,7 +56,11 @@ def _message_text(
         "subject",
         base,
         r,
-        required=f"is required for {channel} steps without a template" if needs_subject else False,
+        required=(
+            phrase(N_("is required for %(channel)s steps without a template"), channel=channel)
+            if needs_subject
+            else False
+        ),
     )
     body = fields.text(
         raw,
@@ -55,7 +70,9 @@ def _message_text(
         required=(
             False
             if template
-            else "is required (the message text, call script or task description), or a template"
+            else phrase(
+                N_("is required (the message text, call script or task description), or a template")
+            )
         ),
         single_line=False,
         strip=False,
@@ -72,14 +89,23 @@ def _variant(raw: object, base: str, channel: str | None, r: Report) -> Variant 
         return None
     if not isinstance(raw, Mapping):
         r.error(
-            base, f"must be a mapping with {', '.join(fields.VARIANT_KEYS)}, not {describe(raw)}"
+            base,
+            N_("must be a mapping with %(keys)s, not %(value)s"),
+            keys=", ".join(fields.VARIANT_KEYS),
+            value=describe(raw),
         )
         return None
     errors_before = len(r.errors)
     fields.check_keys(raw, fields.VARIANT_KEYS, base, r)
-    share = fields.whole_number(raw, "share", base, r, minimum=1, what="a percentage from 1 to 99")
+    percentage = phrase(N_("a percentage from 1 to 99"))
+    share = fields.whole_number(raw, "share", base, r, minimum=1, what=percentage)
     if share is not None and share > 99:
-        r.error(join(base, "share"), f"must be a percentage from 1 to 99, not {share}")
+        r.error(
+            join(base, "share"),
+            N_("must be %(what)s, not %(value)s"),
+            what=percentage,
+            value=share,
+        )
     template, subject, body = _message_text(raw, base, channel, r)
     if len(r.errors) != errors_before or subject is None or body is None or template is None:
         return None
@@ -89,7 +115,7 @@ def _variant(raw: object, base: str, channel: str | None, r: Report) -> Variant 
 def _step(raw: object, index: int, r: Report) -> Step | None:
     base = f"steps[{index}]"
     if not isinstance(raw, Mapping):
-        r.error(base, f"must be a mapping of step settings, not {describe(raw)}")
+        r.error(base, N_("must be a mapping of step settings, not %(value)s"), value=describe(raw))
         return None
     errors_before = len(r.errors)
     fields.check_keys(raw, fields.STEP_KEYS, base, r)
@@ -104,7 +130,8 @@ def _step(raw: object, index: int, r: Report) -> Step | None:
         elif mode == AUTO and channel in MANUAL_ONLY_CHANNELS:
             r.warn(
                 join(base, "mode"),
-                f"{channel} steps are always done by a person: 'auto' was changed to 'manual'",
+                N_("%(channel)s steps are always done by a person: 'auto' was changed to 'manual'"),
+                channel=channel,
             )
             mode = MANUAL
 
@@ -118,7 +145,12 @@ def _step(raw: object, index: int, r: Report) -> Step | None:
 
     template, subject, body = _message_text(raw, base, channel, r)
     heads_up = fields.whole_number(
-        raw, "notify_sales_rep_days_before", base, r, minimum=1, what="a number of days, 1 or more"
+        raw,
+        "notify_sales_rep_days_before",
+        base,
+        r,
+        minimum=1,
+        what=phrase(N_("a number of days, 1 or more")),
     )
     variant_b = _variant(raw.get("variant_b"), join(base, "variant_b"), channel, r)
 
@@ -158,7 +190,11 @@ def _step(raw: object, index: int, r: Report) -> Step | None:
 
 def _plan(data: object, r: Report) -> Plan | None:
     if not isinstance(data, Mapping):
-        r.error("", f"a plan must be a mapping (code, name, steps, …), not {describe(data)}")
+        r.error(
+            "",
+            N_("a plan must be a mapping (code, name, steps, …), not %(value)s"),
+            value=describe(data),
+        )
         return None
     fields.check_keys(data, fields.PLAN_KEYS, "", r)
 
@@ -166,27 +202,35 @@ def _plan(data: object, r: Report) -> Plan | None:
     if code and not fields.SLUG.fullmatch(code):
         r.error(
             "code",
-            f"{code!r} is not a valid code: use lower-case letters, digits, '-' and '_', "
-            "starting with a letter or digit",
+            N_(
+                "'%(code)s' is not a valid code: use lower-case letters, digits, '-' and '_', "
+                "starting with a letter or digit"
+            ),
+            code=code,
         )
         code = None
     name = fields.text(data, "name", "", r, required=True)
     min_delay = fields.whole_number(
-        data, "min_contact_delay_days", "", r, minimum=0, what="a whole number of days, 0 or more"
+        data,
+        "min_contact_delay_days",
+        "",
+        r,
+        minimum=0,
+        what=phrase(N_("a whole number of days, 0 or more")),
     )
     if min_delay is None and data.get("min_contact_delay_days") is None:
         min_delay = 0
     tolerance = fields.tolerances(data, r)
-    positive = "a positive whole number or null"
+    positive = phrase(N_("a positive whole number or null"))
     every = fields.whole_number(data, "repeat_last_every_days", "", r, minimum=1, what=positive)
     most = fields.whole_number(data, "repeat_last_max", "", r, minimum=1, what=positive)
 
     raw_steps = data.get("steps")
     steps: list[Step] = []
     if raw_steps is None or (isinstance(raw_steps, list | tuple) and not raw_steps):
-        r.error("steps", "at least one step is required")
+        r.error("steps", N_("at least one step is required"))
     elif not isinstance(raw_steps, list | tuple):
-        r.error("steps", f"must be a list of steps, not {describe(raw_steps)}")
+        r.error("steps", N_("must be a list of steps, not %(value)s"), value=describe(raw_steps))
     else:
         seen: dict[str, int] = {}
         for index, raw_step in enumerate(raw_steps, start=1):
@@ -195,9 +239,13 @@ def _plan(data: object, r: Report) -> Plan | None:
                 key = raw_step["name"].strip().casefold()
                 if key and key in seen:
                     shown = raw_step["name"].strip()
+                    # The other step named as the editor shows it (its position), the path
+                    # stays for the YAML's author.
                     r.error(
                         f"steps[{index}].name",
-                        f"duplicate step name {shown!r} (also steps[{seen[key]}])",
+                        N_('duplicate step name "%(name)s" (also step %(other_index)s)'),
+                        name=shown,
+                        other_index=seen[key],
                     )
                 elif key:
                     seen[key] = index
@@ -251,10 +299,16 @@ def parse_plans(document: object, *, warnings: list[Problem] | None = None) -> l
         items = list(document)
         fallback = [f"plans[{i}]" for i in range(1, len(items) + 1)]
         if not items:
-            raise PlanError([Problem("document", "contains no plans")])
+            raise PlanError([error("document", N_("contains no plans"))])
     else:
         raise PlanError(
-            [Problem("document", f"must be a plan or a list of plans, not {describe(document)}")]
+            [
+                error(
+                    "document",
+                    N_("must be a plan or a list of plans, not %(value)s"),
+                    value=describe(document),
+                )
+            ]
         )
 
     codes: list[str | None] = []
@@ -274,9 +328,11 @@ def parse_plans(document: object, *, warnings: list[Problem] | None = None) -> l
         if code is not None and duplicated:
             if code in first_index:
                 problems.append(
-                    Problem(
+                    error(
                         f"{where}: code",
-                        f"duplicate plan code {code!r} (also {fallback[first_index[code]]})",
+                        N_("duplicate plan code '%(code)s' (also plan %(other_index)s)"),
+                        code=code,
+                        other_index=first_index[code] + 1,
                     )
                 )
             else:
@@ -294,5 +350,5 @@ def load_plans_yaml(text: str, *, warnings: list[Problem] | None = None) -> list
     """Parse YAML text holding one plan or a list of plans (see `read_yaml`, `parse_plans`)."""
     document = read_yaml(text)
     if document is None:
-        raise PlanError([Problem("document", "is empty: expected a plan or a list of plans")])
+        raise PlanError([error("document", N_("is empty: expected a plan or a list of plans"))])
     return parse_plans(document, warnings=warnings)

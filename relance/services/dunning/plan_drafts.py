@@ -18,9 +18,10 @@ from typing import Any
 from django.db import transaction
 
 from relance.domain.errors import Conflict, Refusal
-from relance.domain.plans.problems import PlanError, Problem
+from relance.domain.plans.problems import PlanError, Problem, error
 from relance.domain.plans.reading import parse_plan
 from relance.domain.plans.writing import plan_to_dict
+from relance.domain.texts import N_
 from relance.models import Plan, PlanDraft
 from relance.services.dunning import plans as service
 from relance.services.organisation import journal
@@ -116,7 +117,7 @@ def edit(
     with transaction.atomic():
         live = Plan.objects.select_for_update().get(pk=plan.pk)
         if checked.get("code") != live.code:
-            raise PlanError([Problem("code", "a plan's code cannot change")])
+            raise PlanError([error("code", N_("a plan's code cannot change"))])
         draft = PlanDraft.objects.filter(plan=live).first()
         shown = draft.definition if draft else live.definition
         if expected is not None and service.fingerprint(shown) != expected:

@@ -17,9 +17,10 @@ from relance.domain import assignment, assignment_rules
 from relance.domain.errors import Conflict, Refusal
 from relance.domain.plans.advice import plan_warnings
 from relance.domain.plans.model import Plan as DomainPlan
-from relance.domain.plans.problems import PlanError, Problem, read_yaml
+from relance.domain.plans.problems import PlanError, Problem, error, read_yaml
 from relance.domain.plans.reading import load_plans_yaml, parse_plan
 from relance.domain.plans.writing import plan_to_dict
+from relance.domain.texts import N_
 from relance.models import AssignmentRules, Company, Customer, Execution, Plan, Step
 from relance.services.organisation import journal
 
@@ -245,7 +246,13 @@ def save_plan(
         if stored is None:
             if Plan.objects.filter(company=company, code=plan.code).exists():
                 raise PlanError(
-                    [Problem("code", f"a plan with the code '{plan.code}' already exists")]
+                    [
+                        error(
+                            "code",
+                            N_("a plan with the code '%(code)s' already exists"),
+                            code=plan.code,
+                        )
+                    ]
                 )
             row = Plan(code=plan.code)
             previous = None
@@ -257,7 +264,7 @@ def save_plan(
             if expected is not None and fingerprint(row.definition) != expected:
                 raise PlanChanged(row.code)
             if plan.code != row.code:
-                raise PlanError([Problem("code", "a plan's code cannot change")])
+                raise PlanError([error("code", N_("a plan's code cannot change"))])
         _store(row, plan, company, renamed)
         if renamed:
             _rename_history(row, company, renamed)
