@@ -13,7 +13,7 @@ from django import forms
 from django.contrib import messages as notices
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Max, QuerySet, Sum
+from django.db.models import Count, F, Max, QuerySet, Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -148,7 +148,8 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
         .select_related("company")
         .annotate(
             wave_count=Count("waves"),
-            reached=Sum("waves__reached"),
+            # a cancelled wave's messages never left: the customers were not reached
+            reached=Sum(F("waves__reached") - F("waves__cancelled")),
             last_sent=Max("waves__sent_at"),
         )
         .order_by("-created_at", "-pk"),

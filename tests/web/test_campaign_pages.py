@@ -3,6 +3,7 @@ in both languages, and who may see or send what."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -94,6 +95,22 @@ def test_a_wave_scheduled_in_the_company_zone_waits_and_can_be_cancelled(world):
     assert "scheduled" in client.get(f"/campaigns/{campaign.pk}/").content.decode()
     client.post(f"/campaigns/{campaign.pk}/waves/1/cancel/")
     assert not Wave.objects.exists()
+
+
+def test_a_cancelled_waves_customers_do_not_count_as_reached(world):
+    """Found from outside (issue 22): the list said 6 reached when 3 letters had been held."""
+    client = world.client("admin")
+    _new(client)
+    campaign = Campaign.objects.get()
+    client.post(f"/campaigns/{campaign.pk}/send/", {"number": 1, "when": "now", "confirm": "1"})
+    row = re.search(r"Year-end notice.*?</tr>", client.get("/campaigns/").content.decode(), re.S)
+    assert row is not None
+    assert '<td class="num">1</td><td class="num">1</td>' in row.group(0)  # 1 wave, 1 reached
+    client.post(f"/campaigns/{campaign.pk}/waves/1/cancel/")
+    assert Wave.objects.get().cancelled == 1
+    row = re.search(r"Year-end notice.*?</tr>", client.get("/campaigns/").content.decode(), re.S)
+    assert row is not None
+    assert '<td class="num">1</td><td class="num">0</td>' in row.group(0)
 
 
 def test_bad_input_is_shown_on_the_form(world):
