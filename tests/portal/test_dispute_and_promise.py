@@ -92,7 +92,8 @@ def test_a_promise_within_the_companys_limit(ledger):
     assert (promise.amount, promise.currency) == (Decimal("500.00"), "EUR")
     assert sorted(promise.invoices.values_list("external_id", flat=True)) == ["I1", "I2"]
     assert Event.objects.get(kind="promise.created").source == "portal"
-    assert "Vous avez promis de régler avant le" in Client().get(ledger.path()).content.decode()
+    statement = Client().get(ledger.path()).content.decode().replace("\u202f", " ")
+    assert "Vous avez promis de régler 500,00\xa0€ avant le" in statement
 
 
 def test_the_forms_need_their_csrf_token(ledger):

@@ -55,3 +55,18 @@ def test_a_payment_plan_supersedes_a_promise_on_the_same_invoice(ledger):
     shown = _statement(ledger)
     assert "Dans votre échéancier" in shown
     assert "Vous avez promis de régler" not in shown
+
+
+def test_a_promise_of_part_of_an_invoice_says_how_much(ledger):
+    """Found from outside (issue 22): 150 € promised on a 300 € invoice read as the whole."""
+    promise = Promise.objects.create(
+        company=ledger.company,
+        customer=ledger.dupont,
+        promised_on=clock.today(),
+        pay_by=clock.today() + timedelta(days=10),
+        amount=Decimal("150.00"),
+        currency="EUR",
+    )
+    promise.invoices.set([Invoice.objects.get(external_id="I2")])
+    shown = _statement(ledger).replace("\xa0", " ")
+    assert "Vous avez promis de régler 150,00 € avant le" in shown

@@ -151,7 +151,7 @@ class _Marks:
 
     disputed: dict[str, Dispute]
     planned: set[str]
-    promised: dict[str, date]
+    promised: dict[str, tuple[date, Decimal | None, str]]  # pay by, amount (None: all), currency
     zone: ZoneInfo
 
     @classmethod
@@ -168,11 +168,12 @@ class _Marks:
                 paymentplan__customer=customer, paymentplan__status__in=PaymentPlan.PAUSING
             ).values_list("invoice__external_id", flat=True)
         )
-        promised = dict(
-            Promise.objects.filter(customer=customer, status=Promise.Status.OPEN).values_list(
-                "invoices__external_id", "pay_by"
-            )
-        )
+        promised = {
+            external_id: (pay_by, amount, currency)
+            for external_id, pay_by, amount, currency in Promise.objects.filter(
+                customer=customer, status=Promise.Status.OPEN
+            ).values_list("invoices__external_id", "pay_by", "amount", "currency")
+        }
         return cls(disputed, planned, promised, zone)
 
 
@@ -221,10 +222,24 @@ def _invoice_line(
         "disputed": row["id"] in marks.disputed,
         "in_plan": row["id"] in marks.planned,
         **_answer(marks.disputed.get(row["id"]), marks.zone, language),
-        "promised_for": formatting.day(marks.promised[row["id"]], language)
-        if row["id"] in marks.promised
-        else "",
+        **_promised(marks.promised.get(row["id"]), row["currency"], language),
     }
+
+
+def _promised(
+    promise: tuple[date, Decimal | None, str] | None, currency: str, language: str
+) -> dict[str, str]:
+    """The day the customer promised to pay by and, when they named one, the amount: a
+    promise of 150 € on a 300 € invoice must not read as the whole invoice."""
+    if promise is None:
+        return {"promised_for": "", "promised_amount": ""}
+    pay_by, amount, promised_currency = promise
+    shown = (
+        formatting.money(amount, promised_currency or currency, language)
+        if amount is not None
+        else ""
+    )
+    return {"promised_for": formatting.day(pay_by, language), "promised_amount": shown}
 
 
 def _totals(
