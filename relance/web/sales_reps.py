@@ -87,8 +87,18 @@ class LinkForm(forms.Form):
     def __init__(self, data: Any, action: str, invoices: list[dict[str, Any]]) -> None:
         super().__init__(data)
         field: Any = self.fields["invoices"]
+        language = pages.language()
         field.choices = [
-            (i["id"], f"{i['number']} · {i['due_date'].isoformat()}") for i in invoices
+            (
+                i["id"],
+                gettext("%(number)s · %(amount)s · due on %(day)s")
+                % {
+                    "number": i["number"],
+                    "amount": formatting.money(i["amount_due"], i["currency"], language),
+                    "day": formatting.day(i["due_date"], language),
+                },
+            )
+            for i in invoices
         ]
         field.initial = [i["id"] for i in invoices]
         if action != PROMISE:
