@@ -104,6 +104,28 @@ def test_a_sales_reps_week(browser, live_server, hugo, tmp_path):
     expect(fabre).not_to_contain_text(re.compile(r"20\d\d-\d\d-\d\d"))  # no ISO date
     shots.take(page, "01-my-customers")
 
+    # the summary: what his customers owe, what is overdue, the steps of the coming week
+    summary = page.locator("#summary")
+    expect(summary).to_contain_text("9\u202f100,50\u202f€")  # Inès's customer left out
+    expect(summary).to_contain_text("7\u202f000,50\u202f€")  # Garage Martin is not due yet
+    expect(summary.locator("div", has_text="Prochaines étapes").last).to_contain_text("1")
+
+    # a search by name, then the customers with an overdue invoice
+    filters = page.locator("#rep-filters")
+    filters.locator("input[name=q]").fill("dupont")
+    filters.get_by_role("button", name="Filtrer").click()
+    expect(page.locator("section.rep-customer")).to_have_count(1)
+    expect(page.locator("section.rep-customer")).to_contain_text("Boulangerie Dupont")
+    shots.take(page, "01b-my-customers-search")
+    filters.locator("input[name=q]").fill("")
+    filters.locator("select[name=status]").select_option("overdue")
+    filters.get_by_role("button", name="Filtrer").click()
+    expect(page.locator("section.rep-customer")).to_have_count(2)
+    expect(main).not_to_contain_text("Garage Martin")
+    shots.take(page, "01c-my-customers-overdue")
+    filters.get_by_role("link", name="Effacer").click()
+    expect(page.locator("section.rep-customer")).to_have_count(3)
+
     # only the menus he can use
     nav = page.locator("header.topbar nav")
     expect(nav.get_by_role("link", name="Mes clients")).to_have_attribute("aria-current", "page")
