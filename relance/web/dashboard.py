@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from babel.numbers import format_decimal
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Min, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -77,8 +78,11 @@ def _money(amount: Decimal, currency: str, language: str) -> str:
     return formatting.money(amount, currency, language)
 
 
-def _days(value: Decimal | None) -> str:
-    return "—" if value is None else f"{value:.1f}"
+def _days(value: Decimal | None, language: str) -> str:
+    """A number of days with one decimal, as the reader writes it ("109,1" / "109.1")."""
+    if value is None:
+        return "—"
+    return format_decimal(value, format="#,##0.0", locale=formatting.locale(language))
 
 
 def _aging(figures: receivables.Figures, language: str) -> list[dict[str, Any]]:
@@ -201,8 +205,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "currency": currency,
             "owed": _money(f.receivables, currency, language),
             "overdue": _money(f.overdue, currency, language),
-            "dso": _days(f.dso),
-            "add": _days(f.add),
+            "dso": _days(f.dso, language),
+            "add": _days(f.add, language),
             "aging": _aging(f, language),
             "trend": trend.get(currency),
         }

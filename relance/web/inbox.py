@@ -46,6 +46,14 @@ class CloseForm(forms.Form):
         label=gettext_lazy("Will pay by"),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
+    amount = forms.DecimalField(
+        label=gettext_lazy("Amount promised (optional)"),
+        required=False,
+        min_value=Decimal("0.01"),
+        max_digits=14,
+        decimal_places=2,
+        localize=True,
+    )
     note = forms.CharField(required=False, label=gettext_lazy("Note"), max_length=2000)
 
 
@@ -257,6 +265,9 @@ def close(request: HttpRequest, pk: int) -> HttpResponse:
             source="web",
             record=True,
             pay_by=form.cleaned_data["pay_by"],
+            amount=form.cleaned_data["amount"]
+            if form.cleaned_data["outcome"] == "promised"
+            else None,
             today=hours.company_today(item.customer.company),
         )
     except actions.ActionRefused as exc:

@@ -7,6 +7,7 @@ for the click that confirms, and the form says which invoices and, for a promise
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -35,23 +36,66 @@ def titles() -> dict[str, str]:
     }
 
 
+#: The statuses "My customers" filters on: what stops or speeds up the dunning of a customer.
+STATUSES = [
+    ("overdue", _("With an overdue invoice")),
+    ("on_hold", _("On hold")),
+    ("disputed", _("With a dispute")),
+    ("promised", _("With a promise to pay")),
+]
+SEARCH_LENGTH = 100
+
+
+def _status(entry: sales_reps.Unpaid, status: str) -> bool:
+    if status == "overdue":
+        return any(i["days_late"] > 0 for i in entry.invoices)
+    if status == "on_hold":
+        return entry.on_hold
+    if status == "disputed":
+        return bool(entry.disputed)
+    if status == "promised":
+        return bool(entry.promised)
+    return True
+
+
 @login_required
 def my_customers(request: HttpRequest) -> HttpResponse:
     """The unpaid invoices of the customers whose sales rep the reader is, most late first,
-    with their next step and the same one-click actions as in the digest."""
+    with their next step and the same one-click actions as in the digest; above them what they
+    owe in all, what is overdue and the steps of the coming week, and a search by name or
+    reference and a filter by status."""
     mine = list(
         access.customers(request.user).filter(sales_rep=request.user.pk).select_related("company")
     )
     today = hours.company_today(mine[0].company) if mine else None
+    search = request.GET.get("q", "").strip()[:SEARCH_LENGTH]
+    status = request.GET.get("status", "")
+    if status not in dict(STATUSES):
+        status = ""
     rows = []
     language = pages.language()
+    owed: dict[str, Decimal] = {}
+    overdue: dict[str, Decimal] = {}
+    next_week = 0
     for entry in sales_reps.unpaid(mine, today) if today else []:
         for invoice in entry.invoices:
-            invoice["amount"] = formatting.money(
-                invoice["amount_due"], invoice["currency"], language
-            )
+            currency = invoice["currency"]
+            owed[currency] = owed.get(currency, Decimal(0)) + invoice["amount_due"]
+            if invoice["days_late"] > 0:
+                overdue[currency] = overdue.get(currency, Decimal(0)) + invoice["amount_due"]
+            invoice["amount"] = formatting.money(invoice["amount_due"], currency, language)
             invoice["due"] = formatting.day(invoice["due_date"], language)
         step = entry.next_step
+        if step and today and (step.day - today).days < 7:
+            next_week += 1
+        needle = search.casefold()
+        if needle and not (
+            needle in entry.customer.name.casefold()
+            or needle in entry.customer.external_id.casefold()
+        ):
+            continue
+        if not _status(entry, status):
+            continue
         rows.append(
             {
                 "entry": entry,
@@ -68,7 +112,20 @@ def my_customers(request: HttpRequest) -> HttpResponse:
                 ],
             }
         )
-    return render(request, "relance/my_customers.html", {"rows": rows, "count": len(mine)})
+    context = {
+        "rows": rows,
+        "count": len(mine),
+        "summary": {
+            "owed": formatting.amounts(owed, language),
+            "overdue": formatting.amounts(overdue, language),
+            "next_week": next_week,
+        },
+        "search": search,
+        "status": status,
+        "statuses": STATUSES,
+        "filtered": bool(search or status),
+    }
+    return render(request, "relance/my_customers.html", context)
 
 
 class LinkForm(forms.Form):
@@ -87,8 +144,18 @@ class LinkForm(forms.Form):
     def __init__(self, data: Any, action: str, invoices: list[dict[str, Any]]) -> None:
         super().__init__(data)
         field: Any = self.fields["invoices"]
+        language = pages.language()
         field.choices = [
-            (i["id"], f"{i['number']} · {i['due_date'].isoformat()}") for i in invoices
+            (
+                i["id"],
+                gettext("%(number)s · %(amount)s · due on %(day)s")
+                % {
+                    "number": i["number"],
+                    "amount": formatting.money(i["amount_due"], i["currency"], language),
+                    "day": formatting.day(i["due_date"], language),
+                },
+            )
+            for i in invoices
         ]
         field.initial = [i["id"] for i in invoices]
         if action != PROMISE:

@@ -44,6 +44,7 @@ def test_an_admin_brands_the_company_and_sees_the_preview_change(
     )
     Membership.objects.create(company=company, user=claire, role=Membership.Role.ADMIN)
     _log_in(page, "claire")
+    page.locator("header.topbar details.menu").get_by_text("Administration").click()
     page.get_by_role("link", name="Company", exact=True).click()
     expect(page.get_by_role("heading", name="Company settings")).to_be_visible()
 

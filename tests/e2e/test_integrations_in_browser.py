@@ -34,6 +34,7 @@ def test_an_admin_connects_the_erp(
     page.get_by_label("Username").fill("claire")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
+    page.locator("header.topbar details.menu").get_by_text("Administration").click()
     page.get_by_role("link", name="Integrations").click()
     expect(page.get_by_role("heading", name="Integrations")).to_be_visible()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Group
@@ -109,6 +110,44 @@ def test_a_call_that_got_a_promise_records_it(world, items):
     assert promise.created_by == world.users["controller"]
     items["dupont"].refresh_from_db()
     assert items["dupont"].outcome == "promised"
+
+
+def test_a_call_that_got_a_promise_of_an_amount_records_the_amount(world, items):
+    pay_by = hours.company_today(world.alpha) + timedelta(days=10)
+    response = close(
+        world,
+        "controller",
+        items["dupont"],
+        outcome="promised",
+        pay_by=pay_by.isoformat(),
+        amount="600.50",
+    )
+    assert "Done: Account owner call" in response.content.decode()
+    promise = Promise.objects.get()
+    assert promise.amount == Decimal("600.50")
+    assert promise.currency == "EUR"
+
+
+def test_an_amount_is_kept_only_with_a_promise(world, items):
+    close(world, "controller", items["dupont"], outcome="reached", amount="600.50")
+    assert not Promise.objects.exists()
+    items["dupont"].refresh_from_db()
+    assert items["dupont"].status == ActionItem.Status.DONE
+
+
+def test_a_negative_promised_amount_leaves_the_item_open(world, items):
+    pay_by = hours.company_today(world.alpha) + timedelta(days=10)
+    close(
+        world,
+        "controller",
+        items["dupont"],
+        outcome="promised",
+        pay_by=pay_by.isoformat(),
+        amount="-5",
+    )
+    items["dupont"].refresh_from_db()
+    assert items["dupont"].status == ActionItem.Status.OPEN
+    assert not Promise.objects.exists()
 
 
 def test_a_promise_without_a_date_leaves_the_item_open(world, items):

@@ -97,3 +97,33 @@ def test_staff_messages_show_in_the_outbox_monitor_of_those_who_see_every_custom
     assert "rep@ar.test" in page
     assert "Staff" in page
     assert "rep@ar.test" not in world.client("rep").get("/outbox/?tab=queued").content.decode()
+
+
+def test_a_link_page_lists_each_invoice_with_its_amount_and_due_date_and_leads_back(world):
+    page = Client(headers={"accept-language": "fr"}).get(_path(world, PROMISE)).content.decode()
+    due = hours.company_today(world.alpha) - timedelta(days=10)
+    label = page[page.index("F-I1 · ") :].split("</label>")[0]
+    assert "250,00" in label
+    assert "€" in label
+    assert due.isoformat() not in page  # a date as a reader writes it, not ISO
+    assert str(due.year) in label
+    assert 'href="/my-customers/"' in page  # a way back rather than "close this page"
+
+
+def test_my_customers_sums_up_searches_and_filters_by_status(world):
+    rep = world.client("rep")
+    page = rep.get("/my-customers/").content.decode()
+    summary = page[page.index('id="summary"') : page.index('id="rep-filters"')]
+    assert "€1,550.00" in summary  # owed: both invoices
+    assert "€1,250.00" in summary  # overdue: the one past its due date
+    assert "Boulangerie Dupont" in rep.get("/my-customers/", {"q": "dupo"}).content.decode()
+    assert "Boulangerie Dupont" not in rep.get("/my-customers/", {"q": "zz"}).content.decode()
+    assert (
+        "None of your customers matches." in rep.get("/my-customers/", {"q": "zz"}).content.decode()
+    )
+    assert "Boulangerie Dupont" in rep.get("/my-customers/", {"status": "overdue"}).content.decode()
+    held = rep.get("/my-customers/", {"status": "on_hold"}).content.decode()
+    assert "Boulangerie Dupont" not in held.split('id="rep-filters"')[1]
+    odd = rep.get("/my-customers/", {"status": "<script>", "q": "x" * 500})
+    assert odd.status_code == 200
+    assert "<script>" not in odd.content.decode().split('id="rep-filters"')[1].split("</form>")[0]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -54,10 +55,12 @@ def close(
     record: bool = False,
     pay_by: date | None = None,
     today: date | None = None,
+    amount: Decimal | None = None,
 ) -> ActionItem:
     """Mark an item done (with its outcome) or skipped (with the reason in `note`). `by` is the
     staff user or their address. With `record`, a call that got a promise (outcome `promised`,
-    with `pay_by`) records the promise for the invoices of the step, and one that was disputed
+    with `pay_by` and, when given, the `amount` promised) records the promise for the invoices of
+    the step, and one that was disputed
     (`disputed`) opens a dispute on its reference invoice, the note as reason: in the same
     transaction, so the item is not closed if that fails."""
     user = by if hasattr(by, "pk") else get_user_model().objects.filter(email__iexact=by).first()
@@ -74,7 +77,14 @@ def close(
         raise ActionRefused("say why the item is skipped (--note)")
     if record and not skip and outcome in ("promised", "disputed"):
         _record_dialogue(
-            item, user, outcome, note, pay_by, today or hours.company_today(item.company), source
+            item,
+            user,
+            outcome,
+            note,
+            pay_by,
+            today or hours.company_today(item.company),
+            source,
+            amount,
         )
     item.status = ActionItem.Status.SKIPPED if skip else ActionItem.Status.DONE
     item.outcome = outcome
@@ -100,6 +110,7 @@ def _record_dialogue(
     pay_by: date | None,
     today: date,
     source: str,
+    amount: Decimal | None = None,
 ) -> None:
     from relance.services.dialogue import pauses
     from relance.services.ledger import lookup
@@ -114,7 +125,9 @@ def _record_dialogue(
                 raise ActionRefused("say by when the customer will pay")
             ids = execution.invoices or [execution.reference_external_id]
             invoices = lookup.invoices_of(customer, ids)
-            pauses.add_promise(customer, invoices, pay_by, today, source=source, actor=user)
+            pauses.add_promise(
+                customer, invoices, pay_by, today, source=source, actor=user, amount=amount
+            )
         else:
             pauses.open_dispute(
                 lookup.invoice(execution.reference_external_id, company),
