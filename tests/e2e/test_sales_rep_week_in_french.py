@@ -129,7 +129,7 @@ def test_a_sales_reps_week(browser, live_server, hugo, tmp_path):
     # only the menus he can use
     nav = page.locator("header.topbar nav")
     expect(nav.get_by_role("link", name="Mes clients")).to_have_attribute("aria-current", "page")
-    for absent in ("Analyse", "Plans", "Campagnes", "File d'envoi", "Import"):
+    for absent in ("Analyse", "Plans", "Campagnes", "File d’envoi", "Import"):
         expect(nav.get_by_role("link", name=absent, exact=True)).to_have_count(0)
     expect(page.locator("header.topbar details.menu", has_text="Administration")).to_have_count(0)
 
