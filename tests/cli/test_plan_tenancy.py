@@ -78,7 +78,7 @@ def test_a_french_company_gets_the_shipped_plans_in_french(relance):
     ]
     call = french.definition["steps"][3]
     assert call["subject"].startswith("Appeler {{ customer.name }} au sujet de la facture")
-    assert "Vérifier qu'ils ont bien reçu les relances" in call["body"]
+    assert "Vérifier qu\u2019ils ont bien reçu les relances" in call["body"]
     assert french.steps.filter(name="Mise en demeure").exists()  # the engine's steps too
     gentle = Plan.objects.get(company__code="default", code="white-glove")
     assert gentle.definition["steps"][1]["template"] == "gentle_note"  # per customer language

@@ -248,7 +248,7 @@ def test_a_credit_controllers_morning(browser, live_server, ledger, tmp_path):
     page.get_by_role("link", name="Calendrier", exact=True).click()
     expect(page.locator("main")).to_contain_text("Librairie Rousseau")
     shots.take(page, "10-calendar")
-    page.get_by_role("link", name="File d’envoi", exact=True).click()
+    page.get_by_role("link", name="File d\u2019envoi", exact=True).click()
     page.get_by_role("link", name=re.compile("En attente")).click()
     expect(page.locator("main")).to_contain_text("Garage Martin")
     shots.take(page, "11-outbox")

@@ -129,7 +129,7 @@ def test_a_sales_reps_week(browser, live_server, hugo, tmp_path):
     # only the menus he can use
     nav = page.locator("header.topbar nav")
     expect(nav.get_by_role("link", name="Mes clients")).to_have_attribute("aria-current", "page")
-    for absent in ("Analyse", "Plans", "Campagnes", "File d’envoi", "Import"):
+    for absent in ("Analyse", "Plans", "Campagnes", "File d\u2019envoi", "Import"):
         expect(nav.get_by_role("link", name=absent, exact=True)).to_have_count(0)
     expect(page.locator("header.topbar details.menu", has_text="Administration")).to_have_count(0)
 
@@ -177,7 +177,7 @@ def test_a_sales_reps_week(browser, live_server, hugo, tmp_path):
     assert Customer.objects.get(external_id="C1").hold_until == until
     assert Event.objects.get(kind="customer.held").actor == hugo
     shots.take(page, "05-digest-link-done")
-    page.get_by_role("link", name=re.compile("mes clients", re.I)).click()
+    page.get_by_role("link", name=re.compile("retour à mes clients", re.I)).click()
     expect(page).to_have_url(f"{live_server.url}/my-customers/")
 
     assert shots.english == {}, f"English labels on French pages: {shots.english}"
