@@ -57,9 +57,14 @@ class SmsLength:
     segments: int
 
 
+def in_gsm7(character: str) -> bool:
+    """Whether GSM-7 carries the character (in its default alphabet or its extension table)."""
+    return character in GSM7_BASIC or character in GSM7_EXTENSION
+
+
 def _units(text: str) -> tuple[Literal["GSM-7", "UCS-2"], list[int]]:
     """The encoding of `text` and the units each of its characters takes."""
-    if all(c in GSM7_BASIC or c in GSM7_EXTENSION for c in text):
+    if all(in_gsm7(c) for c in text):
         return "GSM-7", [2 if c in GSM7_EXTENSION else 1 for c in text]
     return "UCS-2", [2 if ord(c) > 0xFFFF else 1 for c in text]  # surrogate pairs: 2
 

@@ -7,7 +7,6 @@ from typing import Any
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, F, OuterRef, QuerySet
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from relance.models import Customer, Plan
@@ -105,7 +104,7 @@ class CustomerFilter(Filters):
     def __init__(self, data: Any, visible: QuerySet[Customer], companies: list[Any]) -> None:
         super().__init__(data)
         self.visible = visible
-        self.today = hours.company_today(companies[0]) if companies else timezone.localdate()
+        self.today = hours.first_company_today(companies)
         # order_by(): the default ordering would join the DISTINCT and return every customer
         segments = visible.exclude(segment="").values_list("segment", flat=True).order_by()
         plans = Plan.objects.filter(

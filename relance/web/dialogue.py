@@ -58,6 +58,19 @@ class DisputeForm(forms.Form):
     reason = forms.CharField(label=gettext_lazy("Reason"), max_length=500)
 
 
+def promised_amount(**options: Any) -> forms.DecimalField:
+    """The optional amount of a promise to pay, as every staff form that records one takes it."""
+    return forms.DecimalField(
+        label=gettext_lazy("Amount promised (optional)"),
+        required=False,
+        min_value=Decimal("0.01"),
+        max_digits=14,
+        decimal_places=2,
+        localize=True,
+        **options,
+    )
+
+
 class PromiseForm(forms.Form):
     invoices = forms.ModelMultipleChoiceField(
         queryset=Invoice.objects.none(),
@@ -65,15 +78,7 @@ class PromiseForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
     pay_by = forms.DateField(label=gettext_lazy("Will pay by"), widget=DATE)
-    amount = forms.DecimalField(
-        label=gettext_lazy("Amount promised (optional)"),
-        required=False,
-        min_value=Decimal("0.01"),
-        max_digits=14,
-        decimal_places=2,
-        localize=True,
-        help_text=gettext_lazy("Empty: everything due on the invoices chosen"),
-    )
+    amount = promised_amount(help_text=gettext_lazy("Empty: everything due on the invoices chosen"))
 
 
 class PlanForm(forms.Form):

@@ -27,6 +27,7 @@ from relance.services.dunning import actions
 from relance.services.organisation import access, hours
 from relance.web import pages
 from relance.web.customer_filters import Filters
+from relance.web.dialogue import promised_amount
 
 OUTCOMES = [
     ("done", gettext_lazy("Done")),
@@ -46,14 +47,7 @@ class CloseForm(forms.Form):
         label=gettext_lazy("Will pay by"),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
-    amount = forms.DecimalField(
-        label=gettext_lazy("Amount promised (optional)"),
-        required=False,
-        min_value=Decimal("0.01"),
-        max_digits=14,
-        decimal_places=2,
-        localize=True,
-    )
+    amount = promised_amount()
     note = forms.CharField(required=False, label=gettext_lazy("Note"), max_length=2000)
 
 

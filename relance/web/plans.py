@@ -628,11 +628,7 @@ def _outside_gsm(result: dict[str, Any]) -> list[str]:
     characters, not 160), named so they can be found: an invisible space is given its code."""
     if (result.get("sms") or {}).get("encoding") != "UCS-2":
         return []
-    found = dict.fromkeys(
-        c
-        for c in sms.plain(result["body"])
-        if c not in sms.GSM7_BASIC and c not in sms.GSM7_EXTENSION
-    )
+    found = dict.fromkeys(c for c in sms.plain(result["body"]) if not sms.in_gsm7(c))
     return [c if c.strip() else f"U+{ord(c):04X}" for c in found][:10]
 
 

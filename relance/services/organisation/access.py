@@ -11,7 +11,6 @@ from datetime import date
 from typing import Any
 
 from django.db.models import Q, QuerySet
-from django.utils import timezone
 
 from relance.models import (
     ActionItem,
@@ -47,8 +46,7 @@ def today(user: Any, among: list[Company] | None = None) -> date:
     """The day a user's pages count lateness from: their (first) company's date, since the
     server's UTC day is still yesterday in Paris for an hour after midnight (and tomorrow's
     in New York). The server's day for someone with no company."""
-    reach = among if among is not None else list(companies(user)[:1])
-    return hours.company_today(reach[0]) if reach else timezone.localdate()
+    return hours.first_company_today(among if among is not None else list(companies(user)[:1]))
 
 
 def _split(user: Any) -> tuple[list[int], list[int]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -42,6 +43,12 @@ def after(company: Company, zone_name: str, at: datetime) -> datetime:
 def company_today(company: Company, now: datetime | None = None) -> date:
     """The company's date: the day its cycle runs for, its pages say "today" for."""
     return (now or timezone.now()).astimezone(ZoneInfo(company.time_zone)).date()
+
+
+def first_company_today(companies: Sequence[Company]) -> date:
+    """The day a reader of these companies counts from: the first one's (most readers have one);
+    the server's day for someone with none."""
+    return company_today(companies[0]) if companies else timezone.localdate()
 
 
 def company_day_start(company: Company, now: datetime, days: int = 0) -> datetime:
